@@ -1,0 +1,164 @@
+/*
+ * cat.h - the materialized-view catalog: what views exist, their
+ * definitions, models for view matching, the schema of their base tables,
+ * and their freshness.
+ *
+ * Concurrency: the catalog is published as immutable snapshots. Writers
+ * (admin statements, refresh tasks; on admin threads) build a new snapshot
+ * and publish it; readers (the query path on worker threads) hold a
+ * reference to one snapshot and re-acquire only when cat_version() moves, so
+ * the query path takes no global lock. Mutable per-view state (freshness,
+ * hit counters) lives in struct cat_mv_state, shared by all snapshots and
+ * updated with atomics.
+ *
+ * Persistence: the catalog lives in the metadata schema in the backend
+ * (SPEC §2), reached with the service account; a restarted proxy reloads it.
+ */
+#ifndef CAT_H
+#define CAT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "cat_reply.h"
+
+struct rw_mv_model;
+
+/* Settings the proxy hands to the catalog at start (from flags/config). */
+struct cat_config {
+    const char *backend_host;       /* backend address */
+    unsigned backend_port;          /* backend TCP port */
+    const char *service_user;       /* service account */
+    const char *service_password;   /* its password ("" for none) */
+    const char *meta_schema;        /* metadata schema, default "mvproxy_meta" */
+};
+
+/* Column of a base table, from information_schema.COLUMNS. */
+struct cat_column {
+    char *name;                     /* column name as declared */
+    char *data_type;                /* DATA_TYPE, lower case: "int", "decimal", "datetime" ... */
+    char *column_type;              /* COLUMN_TYPE: "decimal(12,2)" ... */
+    bool nullable;                  /* IS_NULLABLE = YES */
+};
+
+/* A base (or view storage) table the catalog knows the columns of. */
+struct cat_table {
+    char *key;                      /* "db.table", lower case: hash key */
+    char *db;                       /* database */
+    char *name;                     /* table name */
+    size_t n_cols;                  /* number of columns */
+    struct cat_column *cols;        /* in ordinal order */
+    UT_hash_handle hh;              /* cat_snapshot.tables */
+};
+
+/* Freshness and usage of one view; shared across snapshots (refcounted). */
+struct cat_mv_state {
+    _Atomic int64_t stale_since_ms;     /* first unreflected base change (unix ms), 0 = fresh */
+    _Atomic int64_t last_refresh_ms;    /* end of last successful refresh (unix ms), 0 = never */
+    _Atomic int64_t rows;               /* rows in the storage table after last refresh, -1 unknown */
+    _Atomic uint64_t change_seq;        /* bumped on every observed base change */
+    _Atomic uint64_t hits;              /* rewrites that chose this view */
+    _Atomic int64_t last_hit_ms;        /* time of the last such rewrite (unix ms), 0 = never */
+    _Atomic int refcnt;                 /* snapshots referencing this state */
+};
+
+enum cat_consistency {
+    CAT_CONSISTENCY_ENFORCED = 0,   /* fresh or within grace_period only */
+    CAT_CONSISTENCY_LOOSE,          /* stale data allowed */
+    CAT_CONSISTENCY_DISABLE,        /* never used for rewrite */
+};
+
+/* One materialized view (immutable within a snapshot). */
+struct cat_mv {
+    char *key;                      /* "db.name", lower case: hash key */
+    uint64_t id;                    /* catalog id */
+    char *db;                       /* database of the view and its storage table */
+    char *name;                     /* view name = storage table name */
+    char *query_sql;                /* the AS <select> text, as written (MariaDB dialect) */
+    char *create_sql;               /* the whole CREATE statement, as written */
+    char *refresh_info;             /* canonical refresh clause, e.g. "REFRESH COMPLETE ON MANUAL" */
+    char *build_mode;               /* "IMMEDIATE" or "DEFERRED" */
+    char *properties_json;          /* PROPERTIES as a JSON object text */
+    char *comment;                  /* COMMENT or NULL */
+    int64_t grace_period_s;         /* grace_period property, seconds */
+    enum cat_consistency consistency; /* query_rewrite_consistency */
+    bool rewrite_enabled;           /* ENABLE/DISABLE QUERY REWRITE */
+    bool nondeterministic_ok;       /* enable_nondeterministic_function */
+    size_t n_excluded;              /* excluded_trigger_tables count */
+    char **excluded;                /* "db.table" lower case */
+    size_t n_bases;                 /* base tables the definition reads directly */
+    char **bases;                   /* "db.table" lower case (a base may be another view) */
+    struct rw_mv_model *model;      /* matching model, NULL when it could not be built */
+    char *model_error;              /* why model is NULL, else NULL */
+    struct cat_mv_state *state;     /* shared, mutable freshness state */
+    UT_hash_handle hh;              /* cat_snapshot.mvs */
+};
+
+/* Views that read one base table (directly or through unfolded views). */
+struct cat_table_index {
+    char *key;                      /* "db.table", lower case */
+    size_t n;                       /* number of views */
+    struct cat_mv **mvs;            /* the views (borrowed from the snapshot) */
+    UT_hash_handle hh;              /* cat_snapshot.by_table */
+};
+
+struct cat_snapshot {
+    uint64_t version;               /* catalog version; bumps on every change */
+    struct cat_mv *mvs;             /* uthash by key */
+    struct cat_table *tables;       /* uthash by key: schema of base and storage tables */
+    struct cat_table_index *by_table; /* uthash by key: views per base table */
+    _Atomic int refcnt;             /* holders */
+};
+
+/*
+ * Connect to the backend with the service account, create the metadata
+ * schema if missing, load every view and publish the first snapshot.
+ * Returns 0, or -1 with a one-line reason in ERR (ERRLEN bytes).
+ */
+int cat_init(const struct cat_config *cfg, char *err, size_t errlen);
+
+/* Stop background work and release the catalog. */
+void cat_shutdown(void);
+
+/* Current catalog version (atomic load; cheap). */
+uint64_t cat_version(void);
+
+/* Take a reference to the current snapshot; release with cat_snapshot_release(). */
+struct cat_snapshot *cat_snapshot_acquire(void);
+
+/* Drop a reference taken with cat_snapshot_acquire(); NULL is ignored. */
+void cat_snapshot_release(struct cat_snapshot *snap);
+
+/* Find a view by database and name (case-insensitive); NULL when absent. */
+struct cat_mv *cat_snapshot_find(const struct cat_snapshot *snap, const char *db,
+                                 const char *name);
+
+/* Schema of "db"."table" (case-insensitive) or NULL. */
+const struct cat_table *cat_snapshot_table(const struct cat_snapshot *snap, const char *db,
+                                           const char *table);
+
+/*
+ * May MV be used for rewrite at NOW_MS (unix ms)? SPEC §5: usable when
+ * fresh, or stale for no more than grace_period; LOOSE always; DISABLE never;
+ * a view never refreshed never. On false, writes a reason a DBA understands
+ * into WHY (WHYLEN bytes).
+ */
+bool cat_mv_usable(const struct cat_mv *mv, int64_t now_ms, char *why, size_t whylen);
+
+/*
+ * Note a write statement SQL (LEN bytes) that a client sent through the
+ * proxy with current database DB (may be NULL): every view over a table it
+ * writes (INSERT, REPLACE, UPDATE, DELETE, TRUNCATE, LOAD DATA, ALTER/DROP/
+ * RENAME TABLE) becomes stale from NOW_MS. Returns the number of views
+ * marked. Cheap when the statement is a read. Thread-safe.
+ */
+int cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms);
+
+/* Wall-clock time in unix milliseconds. */
+int64_t cat_now_ms(void);
+
+#endif /* CAT_H */

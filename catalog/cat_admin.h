@@ -1,0 +1,48 @@
+/*
+ * cat_admin.h - Doris-style admin SQL for materialized views (SPEC §3, §9):
+ * recognising the statements on the query path, and running them on an
+ * admin thread.
+ *
+ *   worker thread                         admin thread
+ *   cat_admin_recognise(sql) ──job──>     cat_admin_run(job, exec-as-client)
+ *      │ not admin: relay                   ├ DDL on the client's own connection
+ *      └ syntax error: ERR reply            └ catalog + refresh with the service account
+ */
+#ifndef CAT_ADMIN_H
+#define CAT_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cat_reply.h"
+
+struct cat_admin_job;
+
+/* Runs SQL on the client's own backend connection (blocking); see
+ * px_exec_fn in proxy/px_dispatch.h: 0 with REPLY filled (OK/ERR/rows),
+ * -1 when the connection is gone. */
+typedef int (*cat_exec_fn)(void *exec_ctx, const char *sql, struct mvp_reply *reply);
+
+/*
+ * Is the statement SQL (LEN bytes) with current database DB (may be NULL) an
+ * admin statement? Returns false (relay it) for anything else, cheaply.
+ * Returns true with either *JOB set (caller runs it with cat_admin_run or
+ * frees it with cat_admin_job_free) or, for a malformed admin statement,
+ * *JOB NULL and ERR filled (1064/42000 with the position, SPEC §10).
+ */
+bool cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admin_job **job,
+                         struct mvp_reply *err);
+
+/*
+ * Run JOB (consumed) for USER with current database DB on the calling
+ * thread; EXEC/EXEC_CTX run SQL as the client. Fills REPLY (caller zeroed
+ * it). Blocks while a BUILD IMMEDIATE or REFRESH runs. A failed statement
+ * changes nothing and answers an ERR.
+ */
+void cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_exec_fn exec,
+                   void *exec_ctx, struct mvp_reply *reply);
+
+/* Free JOB without running it (NULL is ignored). */
+void cat_admin_job_free(struct cat_admin_job *job);
+
+#endif /* CAT_ADMIN_H */

@@ -1,0 +1,387 @@
+/*
+ * px_conf.c - defaults, INI loader (libinih) and flag parser for struct
+ * px_conf. Every key is declared once in the table below; the INI key and
+ * the flag name are the same word (underscores in the file, dashes on the
+ * command line).
+ */
+#include "px_conf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+enum key_id {
+    K_LISTEN,
+    K_BACKEND,
+    K_SERVICE_USER,
+    K_SERVICE_PASSWORD,
+    K_META_SCHEMA,
+    K_THREADS,
+    K_LOG_LEVEL,
+};
+
+struct key_def {
+    const char *ini;        /* INI key */
+    const char *flag;       /* command-line flag */
+    enum key_id id;         /* which field */
+};
+
+static const struct key_def keys[] = {
+    {"backend", "--backend", K_BACKEND},
+    {"listen", "--listen", K_LISTEN},
+    {"log_level", "--log-level", K_LOG_LEVEL},
+    {"meta_schema", "--meta-schema", K_META_SCHEMA},
+    {"service_password", "--service-password", K_SERVICE_PASSWORD},
+    {"service_user", "--service-user", K_SERVICE_USER},
+    {"threads", "--threads", K_THREADS},
+};
+
+static char *
+xstrdup(const char *s)
+{
+    char *p = strdup(s);
+
+    if (p == NULL) {
+        px_fatal("out of memory");
+    }
+    return p;
+}
+
+/* Replace the owned string *DST with a copy of S. */
+static void
+set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = xstrdup(s);
+}
+
+void
+px_conf_defaults(struct px_conf *cf)
+{
+    char err[64];
+
+    memset(cf, 0, sizeof(*cf));
+    px_conf_parse_hostport(PX_CONF_DEFAULT_LISTEN, &cf->listen_host, &cf->listen_port, err,
+                           sizeof(err));
+    px_conf_parse_hostport(PX_CONF_DEFAULT_BACKEND, &cf->backend_host, &cf->backend_port, err,
+                           sizeof(err));
+    cf->service_user = xstrdup(PX_CONF_DEFAULT_USER);
+    cf->service_password = xstrdup("");
+    cf->meta_schema = xstrdup(PX_CONF_DEFAULT_META);
+    cf->threads = PX_CONF_DEFAULT_THREADS;
+    cf->log_level = PX_LOG_INFO;
+}
+
+void
+px_conf_free(struct px_conf *cf)
+{
+    free(cf->config_file);
+    free(cf->listen_host);
+    free(cf->backend_host);
+    free(cf->service_user);
+    free(cf->service_password);
+    free(cf->meta_schema);
+    memset(cf, 0, sizeof(*cf));
+}
+
+int
+px_conf_parse_hostport(const char *s, char **host, unsigned *port, char *err, size_t errlen)
+{
+    const char *colon, *h = s;
+    size_t hlen;
+    char *end;
+    unsigned long p;
+
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (rb == NULL || rb[1] != ':') {
+            snprintf(err, errlen, "bad address '%s': expected [IPv6]:PORT", s);
+            return -1;
+        }
+        h = s + 1;
+        hlen = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL) {
+            snprintf(err, errlen, "bad address '%s': expected HOST:PORT", s);
+            return -1;
+        }
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0) {
+        snprintf(err, errlen, "bad address '%s': empty host", s);
+        return -1;
+    }
+    errno = 0;
+    p = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || errno != 0 || p > 65535) {
+        snprintf(err, errlen, "bad address '%s': port must be 0..65535", s);
+        return -1;
+    }
+    *host = malloc(hlen + 1);
+    if (*host == NULL) {
+        px_fatal("out of memory");
+    }
+    memcpy(*host, h, hlen);
+    (*host)[hlen] = '\0';
+    *port = (unsigned)p;
+    return 0;
+}
+
+/* Apply VALUE to key ID of CF; on error write a reason (without location) into ERR. */
+static int
+apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t errlen)
+{
+    char *host = NULL, *end;
+    unsigned port;
+    long n;
+
+    switch (id) {
+    case K_LISTEN:
+    case K_BACKEND:
+        if (px_conf_parse_hostport(value, &host, &port, err, errlen) != 0) {
+            return -1;
+        }
+        if (id == K_LISTEN) {
+            free(cf->listen_host);
+            cf->listen_host = host;
+            cf->listen_port = port;
+        } else {
+            if (port == 0) {
+                free(host);
+                snprintf(err, errlen, "bad backend '%s': port must be 1..65535", value);
+                return -1;
+            }
+            free(cf->backend_host);
+            cf->backend_host = host;
+            cf->backend_port = port;
+        }
+        return 0;
+    case K_SERVICE_USER:
+        if (value[0] == '\0') {
+            snprintf(err, errlen, "service user must not be empty");
+            return -1;
+        }
+        set_str(&cf->service_user, value);
+        return 0;
+    case K_SERVICE_PASSWORD:
+        set_str(&cf->service_password, value);
+        return 0;
+    case K_META_SCHEMA:
+        if (value[0] == '\0' || strlen(value) > 64 || strchr(value, '`') != NULL) {
+            snprintf(err, errlen, "bad meta schema '%s'", value);
+            return -1;
+        }
+        set_str(&cf->meta_schema, value);
+        return 0;
+    case K_THREADS:
+        errno = 0;
+        n = strtol(value, &end, 10);
+        if (value[0] == '\0' || *end != '\0' || errno != 0 || n < 1 || n > PX_CONF_MAX_THREADS) {
+            snprintf(err, errlen, "bad threads '%s': must be 1..%d", value, PX_CONF_MAX_THREADS);
+            return -1;
+        }
+        cf->threads = (int)n;
+        return 0;
+    case K_LOG_LEVEL:
+        if (px_log_parse_level(value, &cf->log_level) != 0) {
+            snprintf(err, errlen, "bad log level '%s': use error, warn, info or debug", value);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+struct ini_ctx {
+    struct px_conf *cf;         /* being filled */
+    const char *path;           /* for messages */
+    char *err;                  /* first error */
+    size_t errlen;
+    bool failed;                /* an error was recorded */
+};
+
+/* inih callback: one key. Returns 1 to continue, 0 on error (inih records the line). */
+static int
+ini_handler(void *user, const char *section, const char *name, const char *value, int lineno)
+{
+    struct ini_ctx *ctx = user;
+    char why[256];
+    size_t i;
+
+    if (ctx->failed) {
+        return 0;
+    }
+    if (strcmp(section, "mvproxy") != 0) {
+        snprintf(ctx->err, ctx->errlen, "%s:%d: unknown section [%s] (expected [mvproxy])",
+                 ctx->path, lineno, section);
+        ctx->failed = true;
+        return 0;
+    }
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].ini, name) == 0) {
+            if (apply(ctx->cf, keys[i].id, value, why, sizeof(why)) != 0) {
+                snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->path, lineno, why);
+                ctx->failed = true;
+                return 0;
+            }
+            return 1;
+        }
+    }
+    snprintf(ctx->err, ctx->errlen, "%s:%d: unknown key '%s'", ctx->path, lineno, name);
+    ctx->failed = true;
+    return 0;
+}
+
+int
+px_conf_load_file(struct px_conf *cf, const char *path, char *err, size_t errlen)
+{
+    struct ini_ctx ctx = {cf, path, err, errlen, false};
+    FILE *f;
+    int rc;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    rc = ini_parse_file(f, ini_handler, &ctx);
+    fclose(f);
+    if (ctx.failed) {
+        return -1;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+        return -1;
+    }
+    return 0;
+}
+
+void
+px_conf_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mvproxy [options]\n"
+            "MySQL-protocol proxy that rewrites queries onto materialized views.\n"
+            "\n"
+            "  --config FILE             INI file with a [mvproxy] section (keys: listen,\n"
+            "                            backend, service_user, service_password,\n"
+            "                            meta_schema, threads, log_level); flags override it\n"
+            "  --listen HOST:PORT        client listen address (default %s)\n"
+            "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
+            "  --service-user USER       service account for catalog work (default %s)\n"
+            "  --service-password PASS   its password (or env MVPROXY_SERVICE_PASSWORD)\n"
+            "  --meta-schema NAME        metadata schema (default %s)\n"
+            "  --threads N               worker threads (default %d)\n"
+            "  --log-level LEVEL         error, warn, info or debug (default info)\n"
+            "  --version                 print the version and exit\n"
+            "  --help                    print this help and exit\n",
+            PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,
+            PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS);
+}
+
+/*
+ * Split argv[*I] into flag NAME and VALUE: "--x=v" or "--x v" (consumes the
+ * next argument). Returns 0, or -1 when the value is missing.
+ */
+static int
+flag_value(int argc, char **argv, int *i, const char *flag, const char **value)
+{
+    size_t fl = strlen(flag);
+    const char *a = argv[*i];
+
+    if (strncmp(a, flag, fl) == 0 && a[fl] == '=') {
+        *value = a + fl + 1;
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        return -1;
+    }
+    *value = argv[++*i];
+    return 0;
+}
+
+/* Is ARG the flag FLAG, alone or as FLAG=...? */
+static bool
+is_flag(const char *arg, const char *flag)
+{
+    size_t fl = strlen(flag);
+
+    return strncmp(arg, flag, fl) == 0 && (arg[fl] == '\0' || arg[fl] == '=');
+}
+
+enum px_conf_result
+px_conf_load(int argc, char **argv, FILE *out, struct px_conf *cf, char *err, size_t errlen)
+{
+    const char *value, *env;
+    char why[256];
+    int i;
+    size_t k;
+    bool known;
+
+    px_conf_defaults(cf);
+    /* Pass 1: --help, --version, --config, and reject unknown flags early. */
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            px_conf_usage(out);
+            return PX_CONF_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            fprintf(out, "mvproxy %s\n", MVPROXY_VERSION);
+            return PX_CONF_EXIT_OK;
+        }
+        if (is_flag(argv[i], "--config")) {
+            if (flag_value(argc, argv, &i, "--config", &value) != 0) {
+                snprintf(err, errlen, "--config needs a value");
+                return PX_CONF_FAIL;
+            }
+            set_str(&cf->config_file, value);
+            continue;
+        }
+        known = false;
+        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            if (is_flag(argv[i], keys[k].flag)) {
+                known = true;
+                if (flag_value(argc, argv, &i, keys[k].flag, &value) != 0) {
+                    snprintf(err, errlen, "%s needs a value", keys[k].flag);
+                    return PX_CONF_FAIL;
+                }
+                break;
+            }
+        }
+        if (!known) {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", argv[i]);
+            return PX_CONF_FAIL;
+        }
+    }
+    if (cf->config_file != NULL && px_conf_load_file(cf, cf->config_file, err, errlen) != 0) {
+        return PX_CONF_FAIL;
+    }
+    env = getenv("MVPROXY_SERVICE_PASSWORD");
+    if (env != NULL) {
+        set_str(&cf->service_password, env);
+    }
+    /* Pass 2: flags override the file and the environment. */
+    for (i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "--config")) {
+            flag_value(argc, argv, &i, "--config", &value);
+            continue;
+        }
+        for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            if (is_flag(argv[i], keys[k].flag)) {
+                flag_value(argc, argv, &i, keys[k].flag, &value);
+                if (apply(cf, keys[k].id, value, why, sizeof(why)) != 0) {
+                    snprintf(err, errlen, "%s: %s", keys[k].flag, why);
+                    return PX_CONF_FAIL;
+                }
+                break;
+            }
+        }
+    }
+    return PX_CONF_RUN;
+}

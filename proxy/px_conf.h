@@ -1,0 +1,73 @@
+/*
+ * px_conf.h - the proxy's settings: defaults, the INI file ([mvproxy]
+ * section, keys mirror the flags) and command-line flags (SPEC §2).
+ * Precedence, lowest first: defaults, --config file, the environment
+ * (MVPROXY_SERVICE_PASSWORD), flags.
+ */
+#ifndef PX_CONF_H
+#define PX_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "px_log.h"
+
+#define PX_CONF_DEFAULT_LISTEN      "127.0.0.1:6033"
+#define PX_CONF_DEFAULT_BACKEND     "127.0.0.1:3306"
+#define PX_CONF_DEFAULT_USER        "mvproxy"
+#define PX_CONF_DEFAULT_META        "mvproxy_meta"
+#define PX_CONF_DEFAULT_THREADS     2
+#define PX_CONF_MAX_THREADS         256
+
+struct px_conf {
+    char *config_file;          /* --config FILE or NULL (owned) */
+    char *listen_host;          /* listen address host part (owned) */
+    unsigned listen_port;       /* listen TCP port (0 = any free port) */
+    char *backend_host;         /* backend host (owned) */
+    unsigned backend_port;      /* backend TCP port */
+    char *service_user;         /* service account (owned) */
+    char *service_password;     /* its password, "" for none (owned) */
+    char *meta_schema;          /* metadata schema (owned) */
+    int threads;                /* worker threads, 1..PX_CONF_MAX_THREADS */
+    enum px_log_level log_level; /* most verbose level printed */
+};
+
+enum px_conf_result {
+    PX_CONF_RUN = 0,            /* settings complete: start the proxy */
+    PX_CONF_EXIT_OK,            /* --help or --version printed: exit 0 */
+    PX_CONF_FAIL,               /* bad flag, file or value: ERR says why, exit non-zero */
+};
+
+/* Fill CF with the defaults (allocates the strings; free with px_conf_free()). */
+void px_conf_defaults(struct px_conf *cf);
+
+/* Free the strings CF owns and zero it. */
+void px_conf_free(struct px_conf *cf);
+
+/*
+ * Build the configuration from ARGC/ARGV (flags as `--flag VALUE` or
+ * `--flag=VALUE`): defaults, then the --config file, then the environment,
+ * then the flags. Fills CF (caller frees with px_conf_free() whatever the
+ * result). --help/--version print to OUT and return PX_CONF_EXIT_OK. On
+ * PX_CONF_FAIL writes a one-line reason into ERR (ERRLEN bytes).
+ */
+enum px_conf_result px_conf_load(int argc, char **argv, FILE *out, struct px_conf *cf, char *err,
+                                 size_t errlen);
+
+/*
+ * Apply the INI file PATH to CF. Only the [mvproxy] section is accepted;
+ * unknown sections or keys and bad values are errors reported as
+ * "PATH:LINE: message" in ERR. Returns 0 or -1.
+ */
+int px_conf_load_file(struct px_conf *cf, const char *path, char *err, size_t errlen);
+
+/*
+ * Split "HOST:PORT" (or "[v6]:PORT") S into a new *HOST (owned) and *PORT.
+ * Returns 0, or -1 with a reason in ERR.
+ */
+int px_conf_parse_hostport(const char *s, char **host, unsigned *port, char *err, size_t errlen);
+
+/* Print the --help text to OUT. */
+void px_conf_usage(FILE *out);
+
+#endif /* PX_CONF_H */

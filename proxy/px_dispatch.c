@@ -1,0 +1,306 @@
+/*
+ * px_dispatch.c - decides, for each COM_QUERY, whether the proxy relays it,
+ * rewrites it onto a materialized view, answers it itself, or hands it to
+ * an admin thread (see the diagram in px_dispatch.h).
+ *
+ * The query path reads the catalog through a per-thread snapshot
+ * reference, re-acquired only when cat_version() moves, so it takes no
+ * global lock (catalog/cat.h).
+ */
+#include "px_dispatch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cat.h"
+#include "cat_admin.h"
+#include "rw.h"
+#include "rw_lex.h"
+
+/* Per-thread snapshot cache; released by the key destructor at thread exit. */
+static _Thread_local struct cat_snapshot *tl_snap;
+static _Thread_local uint64_t tl_version;
+static pthread_key_t g_snap_key;
+static pthread_once_t g_snap_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t g_rewrite_failures;
+
+static void
+snap_key_destroy(void *p)
+{
+    cat_snapshot_release(p);
+}
+
+static void
+snap_key_init(void)
+{
+    (void)pthread_key_create(&g_snap_key, snap_key_destroy);
+}
+
+/* The calling thread's current catalog snapshot (borrowed; may be NULL
+ * before cat_init). Takes the catalog's lock only when the version moved. */
+static struct cat_snapshot *
+thread_snapshot(void)
+{
+    uint64_t v = cat_version();
+    if (tl_snap == NULL || v != tl_version) {
+        pthread_once(&g_snap_once, snap_key_init);
+        cat_snapshot_release(tl_snap);
+        tl_snap = cat_snapshot_acquire();
+        tl_version = tl_snap != NULL ? tl_snap->version : 0;
+        pthread_setspecific(g_snap_key, tl_snap);
+    }
+    return tl_snap;
+}
+
+static bool
+snapshot_has_views(const struct cat_snapshot *snap)
+{
+    return snap != NULL && snap->mvs != NULL;
+}
+
+/*
+ * Recognise `SET [SESSION|@@session.|@@] enable_materialized_view_rewrite =
+ * {ON|OFF|TRUE|FALSE|1|0}` and the reserved `materialized_view_rewrite_explain`.
+ * Returns true when SQL is one of them; fills OUT with the reply.
+ */
+static bool
+handle_session_set(const char *sql, size_t len, struct px_dispatch_out *out)
+{
+    struct rw_lexer lx;
+    struct rw_tok t;
+    char *name = NULL, *val = NULL;
+    bool handled = false;
+
+    rw_lex_init(&lx, sql, len);
+    t = rw_lex_next(&lx);
+    if (!rw_tok_is(&lx, t, "SET")) {
+        return false;
+    }
+    t = rw_lex_next(&lx);
+    if (rw_tok_is(&lx, t, "SESSION") || rw_tok_is(&lx, t, "LOCAL")) {
+        t = rw_lex_next(&lx);
+    }
+    if (t.kind == RW_TOK_VAR) {
+        /* @@session.enable_materialized_view_rewrite or @@enable_... */
+        size_t skip = 2;
+        const char *p = sql + t.off;
+        if (t.len > 10 && strncasecmp(p, "@@session.", 10) == 0) {
+            skip = 10;
+        } else if (t.len < 3 || p[1] != '@') {
+            return false;
+        }
+        name = strndup(p + skip, t.len - skip);
+    } else if (t.kind == RW_TOK_IDENT || t.kind == RW_TOK_QIDENT) {
+        name = rw_tok_text(&lx, t);
+    }
+    if (name == NULL) {
+        return false;
+    }
+    if (strcasecmp(name, "enable_materialized_view_rewrite") == 0) {
+        t = rw_lex_next(&lx);
+        if (rw_tok_is_op(&lx, t, "=") || rw_tok_is_op(&lx, t, ":=")) {
+            t = rw_lex_next(&lx);
+        }
+        val = rw_tok_text(&lx, t);
+        if (val != NULL && rw_lex_next(&lx).kind == RW_TOK_EOF) {
+            if (strcasecmp(val, "ON") == 0 || strcasecmp(val, "TRUE") == 0 ||
+                strcmp(val, "1") == 0) {
+                out->set_rewrite = true;
+                out->rewrite_enabled = true;
+                handled = true;
+            } else if (strcasecmp(val, "OFF") == 0 || strcasecmp(val, "FALSE") == 0 ||
+                       strcmp(val, "0") == 0) {
+                out->set_rewrite = true;
+                out->rewrite_enabled = false;
+                handled = true;
+            }
+        }
+        out->kind = PX_DISPATCH_REPLY;
+        if (handled) {
+            mvp_reply_ok(&out->reply, 0, NULL);
+        } else {
+            mvp_reply_err(&out->reply, 1231, "42000",
+                          "Variable 'enable_materialized_view_rewrite' can't be set to the value "
+                          "of '%s' (use ON or OFF)", val ? val : "");
+        }
+        handled = true;
+    } else if (strcasecmp(name, "materialized_view_rewrite_explain") == 0) {
+        /* Reserved by SPEC §3: accepted, no effect yet. */
+        out->kind = PX_DISPATCH_REPLY;
+        mvp_reply_ok(&out->reply, 0, NULL);
+        handled = true;
+    }
+    free(name);
+    free(val);
+    return handled;
+}
+
+/* Leading keyword class of a statement. */
+enum stmt_class { STMT_OTHER, STMT_SELECT, STMT_EXPLAIN, STMT_WRITE };
+
+static enum stmt_class
+classify(const char *sql, size_t len, size_t *body_off)
+{
+    struct rw_lexer lx;
+    struct rw_tok t;
+    rw_lex_init(&lx, sql, len);
+    t = rw_lex_next(&lx);
+    while (t.kind == RW_TOK_HINT) {
+        t = rw_lex_next(&lx);
+    }
+    *body_off = t.off;
+    if (rw_tok_is(&lx, t, "SELECT") || rw_tok_is(&lx, t, "WITH") ||
+        rw_tok_is_op(&lx, t, "(")) {
+        return STMT_SELECT;
+    }
+    if (rw_tok_is(&lx, t, "EXPLAIN") || rw_tok_is(&lx, t, "DESCRIBE") ||
+        rw_tok_is(&lx, t, "DESC")) {
+        /* EXPLAIN [EXTENDED|PARTITIONS|FORMAT=JSON] SELECT ...: the body is
+         * rewritten so the plan shows what really runs (SPEC §8). */
+        for (;;) {
+            t = rw_lex_next(&lx);
+            if (rw_tok_is(&lx, t, "EXTENDED") || rw_tok_is(&lx, t, "PARTITIONS")) {
+                continue;
+            }
+            if (rw_tok_is(&lx, t, "FORMAT")) {
+                t = rw_lex_next(&lx);          /* = */
+                t = rw_lex_next(&lx);          /* JSON */
+                continue;
+            }
+            break;
+        }
+        if (rw_tok_is(&lx, t, "SELECT") || rw_tok_is(&lx, t, "WITH")) {
+            *body_off = t.off;
+            return STMT_EXPLAIN;
+        }
+        return STMT_OTHER;
+    }
+    if (rw_tok_is(&lx, t, "INSERT") || rw_tok_is(&lx, t, "REPLACE") ||
+        rw_tok_is(&lx, t, "UPDATE") || rw_tok_is(&lx, t, "DELETE") ||
+        rw_tok_is(&lx, t, "TRUNCATE") || rw_tok_is(&lx, t, "LOAD") ||
+        rw_tok_is(&lx, t, "ALTER") || rw_tok_is(&lx, t, "DROP") ||
+        rw_tok_is(&lx, t, "RENAME")) {
+        return STMT_WRITE;
+    }
+    return STMT_OTHER;
+}
+
+/* Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS). */
+static void
+count_hits(const struct rw_outcome *o, int64_t now)
+{
+    size_t i;
+    for (i = 0; i < o->n_cand; i++) {
+        struct cat_mv *mv = o->cand[i].mv;
+        if (o->cand[i].status == RW_CAND_CHOSEN && mv != NULL && mv->state != NULL) {
+            atomic_fetch_add(&mv->state->hits, 1);
+            atomic_store(&mv->state->last_hit_ms, now);
+        }
+    }
+}
+
+/*
+ * Try to rewrite the SELECT that starts at BODY_OFF of SQL; on success the
+ * text before BODY_OFF (EXPLAIN prefix, leading comments) is kept.
+ */
+static void
+try_rewrite(const struct px_session_info *si, const char *sql, size_t len, size_t body_off,
+            struct px_dispatch_out *out)
+{
+    struct cat_snapshot *snap = thread_snapshot();
+    struct rw_options opt;
+    struct rw_outcome o;
+
+    if (!snapshot_has_views(snap) || !si->rewrite_enabled) {
+        return;
+    }
+    memset(&opt, 0, sizeof(opt));
+    memset(&o, 0, sizeof(o));
+    opt.enabled = si->rewrite_enabled;
+    opt.explain = false;
+    opt.now_ms = cat_now_ms();
+    if (rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 && o.rewritten &&
+        o.sql != NULL) {
+        char *text = malloc(body_off + o.sql_len + 1);
+        if (text != NULL) {
+            memcpy(text, sql, body_off);
+            memcpy(text + body_off, o.sql, o.sql_len);
+            text[body_off + o.sql_len] = '\0';
+            out->kind = PX_DISPATCH_REWRITE;
+            out->sql = text;
+            out->sql_len = body_off + o.sql_len;
+            count_hits(&o, opt.now_ms);
+        }
+    }
+    rw_outcome_free(&o);
+}
+
+void
+px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
+                  struct px_dispatch_out *out)
+{
+    struct cat_admin_job *job = NULL;
+    size_t body_off = 0;
+    enum stmt_class cls;
+
+    out->kind = PX_DISPATCH_RELAY;
+    if (handle_session_set(sql, len, out)) {
+        return;
+    }
+    mvp_reply_init(&out->reply);
+    if (cat_admin_recognise(sql, len, si->db, &job, &out->reply)) {
+        if (job != NULL) {
+            out->kind = PX_DISPATCH_ADMIN;
+            out->admin = job;
+        } else {
+            out->kind = PX_DISPATCH_REPLY;
+        }
+        return;
+    }
+    cls = classify(sql, len, &body_off);
+    switch (cls) {
+    case STMT_SELECT:
+        try_rewrite(si, sql, len, 0, out);
+        break;
+    case STMT_EXPLAIN:
+        try_rewrite(si, sql, len, body_off, out);
+        break;
+    case STMT_WRITE:
+        (void)cat_note_write(sql, len, si->db, cat_now_ms());
+        break;
+    case STMT_OTHER:
+        break;
+    }
+}
+
+void
+px_dispatch_out_clear(struct px_dispatch_out *out)
+{
+    free(out->sql);
+    mvp_reply_clear(&out->reply);
+    cat_admin_job_free(out->admin);
+    memset(out, 0, sizeof(*out));
+}
+
+void
+px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn exec,
+                      void *exec_ctx, struct mvp_reply *reply)
+{
+    cat_admin_run(admin, si->user, si->db, exec, exec_ctx, reply);
+}
+
+void
+px_dispatch_note_rewrite_failed(const struct px_session_info *si)
+{
+    (void)si;
+    atomic_fetch_add(&g_rewrite_failures, 1);
+}
+
+uint64_t
+px_dispatch_rewrite_failures(void)
+{
+    return atomic_load(&g_rewrite_failures);
+}

@@ -1,0 +1,93 @@
+/*
+ * px_dispatch.h - the seam between the wire relay (px_session.c and friends)
+ * and the query brain (admin SQL, view matching, freshness).
+ *
+ *   client COM_QUERY ──> px_dispatch_query() ──┬─ RELAY    send original bytes
+ *                                              ├─ REWRITE  send out->sql; if the
+ *                                              │           first response packet is
+ *                                              │           ERR, send the original
+ *                                              │           instead (SPEC §7)
+ *                                              ├─ REPLY    answer with out->reply
+ *                                              └─ ADMIN    run px_dispatch_admin_run()
+ *                                                          on a separate thread, then
+ *                                                          answer with its reply
+ *
+ * px_dispatch_query() runs on the session's worker thread and must be fast
+ * (no backend I/O). px_dispatch_admin_run() may block for minutes (a
+ * BUILD IMMEDIATE over a billion rows); it runs on its own thread and may
+ * call back into the session with EXEC to run SQL on the client's own
+ * backend connection (so DDL runs with the client's privileges).
+ */
+#ifndef PX_DISPATCH_H
+#define PX_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cat_reply.h"
+
+/* What the dispatcher knows of a session; owned by the session. */
+struct px_session_info {
+    uint64_t id;                    /* session id (for logs) */
+    const char *user;               /* authenticated user name, never NULL */
+    const char *db;                 /* current database or NULL */
+    bool rewrite_enabled;           /* SET enable_materialized_view_rewrite; default true */
+};
+
+enum px_dispatch_kind {
+    PX_DISPATCH_RELAY = 0,          /* relay the client's packet unchanged */
+    PX_DISPATCH_REWRITE,            /* send out->sql (rewritten query) */
+    PX_DISPATCH_REPLY,              /* answer locally with out->reply */
+    PX_DISPATCH_ADMIN,              /* run out->admin on an admin thread */
+};
+
+struct px_dispatch_out {
+    enum px_dispatch_kind kind;     /* what to do */
+    char *sql;                      /* REWRITE: new query text (owned, malloc) */
+    size_t sql_len;                 /* REWRITE: bytes in sql */
+    struct mvp_reply reply;         /* REPLY: the answer */
+    void *admin;                    /* ADMIN: opaque job, pass to px_dispatch_admin_run */
+    bool set_rewrite;               /* REPLY/RELAY: session flag changed ... */
+    bool rewrite_enabled;           /* ... to this value */
+};
+
+/*
+ * Decide what to do with a COM_QUERY of LEN bytes at SQL (not NUL-terminated,
+ * the payload after the 0x03 command byte) from session SI. Fills OUT, which
+ * the caller has zeroed and later frees with px_dispatch_out_clear(). Never
+ * fails: anything it does not understand is PX_DISPATCH_RELAY. Thread-safe;
+ * runs on the calling worker thread without a global lock.
+ */
+void px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
+                       struct px_dispatch_out *out);
+
+/* Free what OUT owns (sql, reply, an admin job not run) and zero it. */
+void px_dispatch_out_clear(struct px_dispatch_out *out);
+
+/*
+ * Run SQL on the client's own backend connection, blocking the calling
+ * (admin) thread until the whole response has arrived. Fills REPLY with the
+ * backend's OK, ERR or result set (rows as text). Returns 0 when a response
+ * arrived (even an ERR), -1 when the connection is gone (REPLY then holds an
+ * ERR 2013 "Lost connection"). Implemented by the session layer.
+ */
+typedef int (*px_exec_fn)(void *exec_ctx, const char *sql, struct mvp_reply *reply);
+
+/*
+ * Run the admin job ADMIN (consumed: freed on return) for session SI on the
+ * calling thread; EXEC/EXEC_CTX run SQL as the client. Fills REPLY (caller
+ * zeroed it) with what the client must get. SI's strings stay valid for the
+ * call. Never returns without a reply.
+ */
+void px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn exec,
+                           void *exec_ctx, struct mvp_reply *reply);
+
+/* Record that the rewritten query of a REWRITE decision failed at the backend
+ * and the original was sent instead (counted for SHOW/metrics). */
+void px_dispatch_note_rewrite_failed(const struct px_session_info *si);
+
+/* Rewritten queries the backend rejected since start (the original ran instead). */
+uint64_t px_dispatch_rewrite_failures(void);
+
+#endif /* PX_DISPATCH_H */

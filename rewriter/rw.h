@@ -1,0 +1,108 @@
+/*
+ * rw.h - the rewriter's public interface: view models, view matching of the
+ * SELECT blocks of a query, emission of the rewritten text, and the
+ * candidate list that EXPLAIN REWRITE shows.
+ *
+ * Method: Goldstein & Larson, "Optimizing Queries Using Materialized Views:
+ * A Practical, Scalable Solution" (SIGMOD 2001); see
+ * ../shared/design/view-matching.md and SPEC §7, §8.
+ */
+#ifndef RW_H
+#define RW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cat_snapshot;
+struct cat_mv;
+struct rw_mv_model;
+
+enum rw_cand_status {
+    RW_CAND_CHOSEN = 0,         /* the view the block was rewritten to */
+    RW_CAND_MATCHED_NOT_CHOSEN, /* could answer, another view won */
+    RW_CAND_REJECTED,           /* cannot answer the block (reason says why) */
+};
+
+/* One candidate view for EXPLAIN REWRITE (one row per view considered). */
+struct rw_candidate {
+    struct cat_mv *mv;          /* the view (borrowed from the snapshot) */
+    char *mv_name;              /* "db.view" (owned) */
+    enum rw_cand_status status; /* outcome */
+    char *reason;               /* why rejected / not chosen; "" for CHOSEN (owned) */
+    char *stale_partitions;     /* comma list or "" (owned) */
+    int64_t est_rows;           /* rows the view holds, -1 unknown */
+    char *sql;                  /* the block as it would read this view, or NULL (owned) */
+};
+
+struct rw_outcome {
+    bool rewritten;             /* at least one block rewritten */
+    char *sql;                  /* rewritten statement (owned), NULL when not rewritten */
+    size_t sql_len;             /* bytes in sql */
+    char *reason;               /* summary: why not rewritten, or "" (owned) */
+    size_t n_cand;              /* candidates considered, over all blocks */
+    struct rw_candidate *cand;  /* n_cand entries (owned) */
+};
+
+struct rw_options {
+    bool enabled;               /* session enable_materialized_view_rewrite */
+    bool explain;               /* fill cand[] with reasons (EXPLAIN REWRITE) */
+    int64_t now_ms;             /* unix ms, for freshness */
+};
+
+/*
+ * Try to rewrite LEN bytes of SQL (MariaDB dialect, one statement) issued
+ * with current database DB (may be NULL) against snapshot SNAP. Fills OUT
+ * (caller zeroes it; free with rw_outcome_free). Honours /\*+ USE_MV(..) *\/
+ * and /\*+ NO_USE_MV[(..)] *\/ hints. Only SELECT statements are rewritten;
+ * anything that does not parse or is outside the model is left unchanged
+ * with a reason. Returns 0; -1 only on out-of-memory. Thread-safe: SNAP is
+ * read-only.
+ */
+int rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
+               const struct rw_options *opt, struct rw_outcome *out);
+
+/* Free what OUT owns and zero it. */
+void rw_outcome_free(struct rw_outcome *out);
+
+/*
+ * Build the matching model of the view DB.NAME whose definition is the
+ * SELECT text SELECT_SQL (MariaDB dialect). Schema of the tables it reads,
+ * and of its own storage table DB.NAME (whose columns name the view's
+ * outputs, in order), must be in SNAP->tables; views it reads are unfolded
+ * through their models in SNAP. Returns the model (free with
+ * rw_mv_model_free), or NULL with a reason in *ERR (caller frees) when the
+ * definition is outside what matching supports (the view is still stored
+ * and refreshed, just never used for rewrite).
+ */
+struct rw_mv_model *rw_mv_model_build(const struct cat_snapshot *snap, const char *db,
+                                      const char *name, const char *select_sql, char **err);
+
+/* Free MODEL (NULL is ignored). */
+void rw_mv_model_free(struct rw_mv_model *model);
+
+/*
+ * Base tables MODEL reads after unfolding views, as "db.table" lower-case
+ * keys (borrowed; valid while MODEL lives). Returns the count.
+ */
+size_t rw_mv_model_tables(const struct rw_mv_model *model, const char *const **keys);
+
+/*
+ * The tables that the SELECT text SQL (LEN bytes) reads directly, as
+ * "db.table" lower case, unqualified names resolved against DB. Fills
+ * *TABLES (malloc'd array of malloc'd strings; caller frees both) and *N.
+ * Returns 0, or -1 with a reason in *ERR (caller frees) when SQL is not a
+ * SELECT the parser accepts.
+ */
+int rw_tables_read(const char *sql, size_t len, const char *db, char ***tables, size_t *n,
+                   char **err);
+
+/*
+ * Check that SQL (LEN bytes) is a single SELECT statement; returns 0 or -1
+ * with a syntax-error message in *ERR (caller frees) and the 0-based byte
+ * offset of the error in the original text in *ERR_POS. Used by CREATE
+ * MATERIALIZED VIEW to validate the AS clause before touching the backend.
+ */
+int rw_check_select(const char *sql, size_t len, char **err, size_t *err_pos);
+
+#endif /* RW_H */

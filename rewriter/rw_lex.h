@@ -1,0 +1,72 @@
+/*
+ * rw_lex.h - a MySQL/MariaDB lexer: splits statement text into tokens with
+ * their byte offsets in the original text. Used by the dialect bridge
+ * (rw_dialect.c), the admin-statement parser (catalog/cat_admin.c) and the
+ * write-statement scanner (freshness). It never fails: bytes it cannot
+ * classify become RW_TOK_OTHER tokens.
+ *
+ * Follows the MariaDB KB "Identifier Names", "String Literals", "Comment
+ * Syntax" pages: backtick identifiers (`` doubled), '...' and "..." strings
+ * with backslash escapes and doubled quotes, 0x/X'..' and b'..' literals,
+ * #, "-- " and C comments, and executable comments.
+ */
+#ifndef RW_LEX_H
+#define RW_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum rw_tok_kind {
+    RW_TOK_EOF = 0,     /* end of input (len 0) */
+    RW_TOK_IDENT,       /* bare identifier or keyword: SELECT, raw_sales */
+    RW_TOK_QIDENT,      /* `quoted identifier` (off/len include the backticks) */
+    RW_TOK_STRING,      /* 'text' or "text" (off/len include the quotes) */
+    RW_TOK_NUMBER,      /* 12, 1.5, .5e3, 0x1F, X'1F', b'01' */
+    RW_TOK_PARAM,       /* ? placeholder */
+    RW_TOK_OP,          /* operator or punctuation: ( ) , . ; = <> != <= >= <=> || && := + - * / % ... */
+    RW_TOK_VAR,         /* @user_var or @@system_var */
+    RW_TOK_HINT,        /* optimizer hint comment: / *+ ... * / (off/len cover the comment) */
+    RW_TOK_OTHER,       /* anything else (one byte) */
+};
+
+struct rw_tok {
+    enum rw_tok_kind kind;  /* token class */
+    size_t off;             /* byte offset in the input */
+    size_t len;             /* length in bytes */
+};
+
+struct rw_lexer {
+    const char *src;        /* input text (borrowed, not NUL-terminated necessarily) */
+    size_t len;             /* input length in bytes */
+    size_t pos;             /* next byte to scan */
+};
+
+/* Start lexing LEN bytes at SRC (borrowed for the lexer's life). */
+void rw_lex_init(struct rw_lexer *lx, const char *src, size_t len);
+
+/* Next token, skipping white space and ordinary comments (hint comments
+ * "/ *+ ... * /" are returned as RW_TOK_HINT; executable comments
+ * "/ *! ... * /" and "/ *M! ... * /" are lexed as their content). */
+struct rw_tok rw_lex_next(struct rw_lexer *lx);
+
+/* True when TOK is an IDENT equal to WORD, ignoring ASCII case. */
+bool rw_tok_is(const struct rw_lexer *lx, struct rw_tok tok, const char *word);
+
+/* True when TOK is an OP token equal to OP exactly ("(", "<=", ...). */
+bool rw_tok_is_op(const struct rw_lexer *lx, struct rw_tok tok, const char *op);
+
+/*
+ * Copy the value of TOK into a new NUL-terminated string (caller frees):
+ * an identifier unquoted (backticks removed, `` -> `), a string literal
+ * unquoted and unescaped (\n, \t, \0, \\, \', \", doubled quotes), other
+ * tokens verbatim. Returns NULL only on out-of-memory.
+ */
+char *rw_tok_text(const struct rw_lexer *lx, struct rw_tok tok);
+
+/*
+ * Tokenize all of SRC (LEN bytes) into a malloc'd array ending with an
+ * RW_TOK_EOF token; stores the count (without EOF) in *N. Caller frees.
+ */
+struct rw_tok *rw_lex_all(const char *src, size_t len, size_t *n);
+
+#endif /* RW_LEX_H */
