@@ -64,6 +64,16 @@ struct cat_mv_state {
     _Atomic uint64_t hits;              /* rewrites that chose this view */
     _Atomic int64_t last_hit_ms;        /* time of the last such rewrite (unix ms), 0 = never */
     _Atomic int refcnt;                 /* snapshots referencing this state */
+    _Atomic int refresh_state;          /* enum cat_refresh_state of the last/current refresh */
+    _Atomic int dirty;                  /* freshness changed on the query path, not yet persisted */
+};
+
+/* Outcome of a view's latest refresh task (SHOW ... RefreshState). */
+enum cat_refresh_state {
+    CAT_REFRESH_INIT = 0,           /* never refreshed */
+    CAT_REFRESH_RUNNING,            /* a refresh task is running */
+    CAT_REFRESH_SUCCESS,            /* the last refresh succeeded */
+    CAT_REFRESH_FAILED,             /* the last refresh failed (view kept its old rows) */
 };
 
 enum cat_consistency {
@@ -95,6 +105,11 @@ struct cat_mv {
     struct rw_mv_model *model;      /* matching model, NULL when it could not be built */
     char *model_error;              /* why model is NULL, else NULL */
     struct cat_mv_state *state;     /* shared, mutable freshness state */
+    bool paused;                    /* PAUSE MATERIALIZED VIEW JOB (State = PAUSED) */
+    size_t n_cols;                  /* user column list (CREATE ... (c1, c2)), 0 when none */
+    char **col_names;               /* n_cols names */
+    char **col_comments;            /* n_cols comments, entries may be NULL */
+    int64_t created_ms;             /* creation time (unix ms) */
     UT_hash_handle hh;              /* cat_snapshot.mvs */
 };
 

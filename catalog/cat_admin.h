@@ -42,6 +42,12 @@ bool cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat
 void cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_exec_fn exec,
                    void *exec_ctx, struct mvp_reply *reply);
 
+/*
+ * Pass the session's enable_materialized_view_rewrite flag to JOB (default
+ * true); EXPLAIN REWRITE explains what the session would get. NULL ignored.
+ */
+void cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled);
+
 /* Free JOB without running it (NULL is ignored). */
 void cat_admin_job_free(struct cat_admin_job *job);
 

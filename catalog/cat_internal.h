@@ -5,9 +5,14 @@
 #ifndef CAT_INTERNAL_H
 #define CAT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
 
 #include "cat.h"
+#include "cat_reply.h"
 
 /* Make SNAP (refcount reset to 1, held by the catalog) the current snapshot;
  * the previous one is released. Bumps cat_version() to SNAP->version. */
@@ -22,5 +27,313 @@ void cat_snapshot_free(struct cat_snapshot *snap);
 
 /* Write "db.name" lower-cased into BUF (BUFLEN bytes); returns BUF. */
 char *cat_make_key(char *buf, size_t buflen, const char *db, const char *name);
+
+/* ---- small helpers (cat_util.c) ------------------------------------------------------- */
+
+/* Growable NUL-terminated text buffer; zero-initialise, free with cat_buf_free(). */
+struct cat_buf {
+    char *p;                        /* text (NUL-terminated once anything was added) */
+    size_t len;                     /* bytes used, without the NUL */
+    size_t cap;                     /* bytes allocated */
+};
+
+void cat_buf_add(struct cat_buf *b, const char *s, size_t n);
+void cat_buf_puts(struct cat_buf *b, const char *s);
+void cat_buf_printf(struct cat_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append NAME as a backtick-quoted identifier (` doubled). */
+void cat_buf_ident(struct cat_buf *b, const char *name);
+/* Append `DB`.`NAME`. */
+void cat_buf_qname(struct cat_buf *b, const char *db, const char *name);
+/* Append S as a string literal that means the same under every sql_mode
+ * ('...' with '' doubling; a hex literal with a utf8mb4 introducer when S
+ * holds a backslash or control bytes). NULL appends NULL. */
+void cat_buf_lit(struct cat_buf *b, const char *s);
+/* Append S as a JSON string (quotes, escapes). */
+void cat_buf_json_str(struct cat_buf *b, const char *s);
+/* Take the text (caller frees; "" when empty) and reset B. */
+char *cat_buf_take(struct cat_buf *b);
+void cat_buf_free(struct cat_buf *b);
+
+/* malloc/strdup that abort on out-of-memory (catalog data is small). */
+void *cat_xmalloc(size_t n);
+void *cat_xcalloc(size_t n, size_t size);
+char *cat_xstrdup(const char *s);          /* NULL -> NULL */
+char *cat_xstrndup(const char *s, size_t n);
+/* ASCII case-insensitive equality. */
+bool cat_streq_ci(const char *a, const char *b);
+/* Format unix ms as "YYYY-MM-DD HH:MM:SS" (local time) into BUF; 0 -> "". */
+char *cat_fmt_time(char *buf, size_t buflen, int64_t ms);
+
+/*
+ * Parse a flat JSON object of string values ({"k":"v",...}) into parallel
+ * arrays KEYS/VALUES (caller frees each string and both arrays). Returns the
+ * count, or -1 on malformed input. Used for the mvs.properties column.
+ */
+int cat_json_parse_object(const char *s, char ***keys, char ***values);
+/* Parse a JSON array of strings or nulls; same conventions. */
+int cat_json_parse_array(const char *s, char ***items);
+/* Free an array of N strings and the array. */
+void cat_strv_free(char **v, size_t n);
+
+/* Logging through the proxy's px_log when linked in, else stderr. */
+void cat_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CAT_LOG_ERROR 0
+#define CAT_LOG_WARN 1
+#define CAT_LOG_INFO 2
+#define CAT_LOG_DEBUG 3
+
+/* ---- admin statement parser (cat_parse.c) ----------------------------------------------- */
+
+enum cat_stmt_kind {
+    CAT_ST_CREATE = 1,              /* CREATE MATERIALIZED VIEW */
+    CAT_ST_REFRESH,                 /* REFRESH MATERIALIZED VIEW */
+    CAT_ST_ALTER_RENAME,            /* ALTER MATERIALIZED VIEW mv RENAME new */
+    CAT_ST_ALTER_REFRESH,           /* ALTER MATERIALIZED VIEW mv REFRESH <clause> */
+    CAT_ST_ALTER_SET,               /* ALTER MATERIALIZED VIEW mv SET ("k" = "v") */
+    CAT_ST_DROP,                    /* DROP MATERIALIZED VIEW */
+    CAT_ST_PAUSE,                   /* PAUSE MATERIALIZED VIEW JOB ON mv */
+    CAT_ST_RESUME,                  /* RESUME MATERIALIZED VIEW JOB ON mv */
+    CAT_ST_CANCEL,                  /* CANCEL MATERIALIZED VIEW TASK id ON mv */
+    CAT_ST_SHOW_MVS,                /* SHOW MATERIALIZED VIEWS */
+    CAT_ST_SHOW_CREATE,             /* SHOW CREATE MATERIALIZED VIEW */
+    CAT_ST_SHOW_PARTITIONS,         /* SHOW PARTITIONS FROM mv */
+    CAT_ST_SELECT_TF,               /* SELECT ... FROM mv_infos(...) / tasks(...) */
+    CAT_ST_EXPLAIN_REWRITE,         /* EXPLAIN REWRITE <select> */
+};
+
+enum cat_refresh_method {
+    CAT_RM_NONE = 0,                /* not given */
+    CAT_RM_COMPLETE,                /* COMPLETE */
+    CAT_RM_AUTO,                    /* AUTO */
+    CAT_RM_NEVER,                   /* NEVER */
+    CAT_RM_FAST,                    /* FAST (Oracle/GaussDB: incremental) */
+    CAT_RM_PARTITIONS,              /* REFRESH MATERIALIZED VIEW mv PARTITIONS (...) */
+};
+
+enum cat_refresh_trigger {
+    CAT_RT_NONE = 0,                /* not given (= MANUAL) */
+    CAT_RT_MANUAL,                  /* ON MANUAL */
+    CAT_RT_DEMAND,                  /* ON DEMAND (Oracle; = MANUAL) */
+    CAT_RT_COMMIT,                  /* ON COMMIT */
+    CAT_RT_SCHEDULE,                /* ON SCHEDULE EVERY n unit [STARTS ...] */
+    CAT_RT_EVERY,                   /* Oracle EVERY (interval '5 min') */
+};
+
+/* A refresh clause as written (CREATE / ALTER ... REFRESH). */
+struct cat_refresh_clause {
+    enum cat_refresh_method method;     /* COMPLETE / AUTO / NEVER / FAST */
+    enum cat_refresh_trigger trigger;   /* MANUAL / COMMIT / SCHEDULE ... */
+    int64_t every_n;                    /* SCHEDULE EVERY n */
+    char *unit;                         /* MINUTE/HOUR/DAY/WEEK (upper), or NULL */
+    char *starts;                       /* STARTS 'yyyy-mm-dd hh:mm:ss' or NULL */
+    char *interval;                     /* Oracle EVERY (interval 'x'): 'x' or NULL */
+};
+
+/* One PROPERTIES / SET entry. */
+struct cat_prop {
+    char *key;                      /* lower-cased key */
+    char *value;                    /* value as written (unquoted) */
+};
+
+/* Which table function a CAT_ST_SELECT_TF statement reads. */
+enum cat_tf_kind {
+    CAT_TF_MV_INFOS = 1,            /* mv_infos('database' = 'db') */
+    CAT_TF_TASKS,                   /* tasks('type' = 'mv') */
+};
+
+/* A parsed admin statement; strings owned; free with cat_stmt_free(). */
+struct cat_stmt {
+    enum cat_stmt_kind kind;        /* statement */
+    char *sql;                      /* the statement text (copy) */
+    size_t len;                     /* its length */
+    bool if_exists;                 /* DROP ... IF EXISTS */
+    bool if_not_exists;             /* CREATE ... IF NOT EXISTS */
+    char *db;                       /* qualifier of the view name, or NULL */
+    char *name;                     /* view name */
+    char *new_name;                 /* ALTER ... RENAME target */
+    char *new_db;                   /* ALTER ... RENAME target's qualifier or NULL */
+    size_t n_cols;                  /* CREATE column list */
+    char **col_names;               /* n_cols names */
+    char **col_comments;            /* n_cols comments (NULL when none) */
+    int build;                      /* 0 not given, 1 IMMEDIATE, 2 DEFERRED */
+    bool has_refresh;               /* a refresh clause was given */
+    struct cat_refresh_clause refresh; /* CREATE / ALTER refresh clause */
+    char *partition_by;             /* PARTITION BY text or NULL */
+    bool distributed;               /* DISTRIBUTED BY given (ignored) */
+    bool with_options;              /* WITH (...) given (ignored) */
+    char *comment;                  /* COMMENT '...' or NULL */
+    int rewrite;                    /* -1 not given, 0 DISABLE, 1 ENABLE QUERY REWRITE */
+    size_t n_props;                 /* PROPERTIES / SET entries */
+    struct cat_prop *props;         /* n_props entries */
+    size_t query_off;               /* CREATE AS <select> / EXPLAIN REWRITE <select>: offset */
+    size_t query_len;               /* ... and length (trailing ';' and blanks excluded) */
+    enum cat_refresh_method refresh_mode; /* REFRESH MATERIALIZED VIEW mode */
+    size_t n_parts;                 /* REFRESH ... PARTITIONS (...) */
+    char **parts;                   /* partition names */
+    uint64_t task_id;               /* CANCEL ... TASK id */
+    char *show_db;                  /* SHOW ... FROM db */
+    char *like;                     /* SHOW ... LIKE 'pattern' */
+    enum cat_tf_kind tf;            /* SELECT_TF: which function */
+    size_t tf_off;                  /* SELECT_TF: offset of the function name */
+    size_t tf_end;                  /* SELECT_TF: offset after its closing ')' */
+    char *tf_database;              /* mv_infos('database' = ...) or NULL */
+    bool tf_star_only;              /* SELECT * FROM fn(...) [;] exactly */
+    bool tf_alias;                  /* the function is followed by an alias */
+};
+
+/*
+ * Parse LEN bytes of SQL as an admin statement into ST (zeroed by the
+ * caller; free with cat_stmt_free even on failure). Returns 1 when it is an
+ * admin statement and parsed, 0 when it is not an admin statement (relay),
+ * -1 when it is one but malformed or has bad PROPERTIES: ERR is filled
+ * (1064/42000 with the 1-based byte position, 1911 unknown property,
+ * 1231/42000 bad value). SPEC §3.
+ */
+int cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *err);
+void cat_stmt_free(struct cat_stmt *st);
+
+/* Effective settings from PROPERTIES. */
+struct cat_props {
+    int64_t grace_period_s;         /* grace_period, seconds */
+    enum cat_consistency consistency; /* query_rewrite_consistency */
+    bool nondeterministic_ok;       /* enable_nondeterministic_function */
+    int rewrite;                    /* use_for_rewrite: -1 not given, 0/1 */
+    size_t n_excluded;              /* excluded_trigger_tables */
+    char **excluded;                /* as written (unqualified or db.t) */
+};
+
+/*
+ * Validate N properties PROPS (SPEC §3 table plus Doris keys accepted and
+ * ignored: replication_num, ...). Fills OUT (free with cat_props_free).
+ * Returns 0, or -1 with ERR filled: unknown key (1911/HY000 naming it) or a
+ * bad value (1231/42000 naming key and value).
+ */
+int cat_props_validate(size_t n, const struct cat_prop *props, struct cat_props *out,
+                       struct mvp_reply *err);
+void cat_props_free(struct cat_props *p);
+
+/* Canonical text of a refresh clause ("REFRESH COMPLETE ON MANUAL"); caller frees. */
+char *cat_refresh_text(const struct cat_refresh_clause *rc);
+
+/* ---- catalog core (cat.c) --------------------------------------------------------------- */
+
+/* Open a new service-account connection (caller closes with mysql_close).
+ * Returns NULL with a one-line reason in ERR. */
+MYSQL *cat_connect(char *err, size_t errlen);
+
+/* Run SQL on C discarding any result; returns 0 or -1 with ERR (message
+ * with the MySQL code) and, when CODE is not NULL, the error number. */
+int cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code);
+
+/* Metadata schema name (valid after cat_init). */
+const char *cat_meta_schema(void);
+
+/* Lock / unlock the catalog writer mutex (admin threads). */
+void cat_writer_lock(void);
+void cat_writer_unlock(void);
+
+/* Deep copy of MV (shares MV->state with a new reference; model not copied). */
+struct cat_mv *cat_mv_dup(const struct cat_mv *mv);
+/* Free MV (model, strings; releases the state reference). */
+void cat_mv_free(struct cat_mv *mv);
+/* New view state: fresh, never refreshed, rows -1, refcount 1. */
+struct cat_mv_state *cat_mv_state_new(void);
+
+/*
+ * Build and publish the next snapshot from MVS (a uthash of views, consumed):
+ * fetch the schema of every base and storage table over C, build models in
+ * dependency order and the by_table index. Caller holds the writer lock.
+ * Returns 0, or -1 with ERR (nothing published, MVS freed).
+ */
+int cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen);
+
+/* Free a hash of views (a writer abandoning its change). */
+void cat_free_mvs(struct cat_mv *mvs);
+
+/* Build the by_table index of a hand-made SNAP (mvs filled, no models);
+ * for unit tests of the freshness marking. */
+void cat_snapshot_index(struct cat_snapshot *snap);
+
+/* Copy of the current snapshot's views (caller owns the hash). */
+struct cat_mv *cat_current_mvs(void);
+
+/* Views in SNAP that read view MV directly (borrowed), up to MAX into OUT; returns the count. */
+size_t cat_dependents(const struct cat_snapshot *snap, const struct cat_mv *mv,
+                      struct cat_mv **out, size_t max);
+
+/* ---- store (cat_store.c) ---------------------------------------------------------------- */
+
+/*
+ * Validate N PROPS and apply them to MV: properties_json (canonical JSON of
+ * PROPS), grace_period_s, consistency, rewrite_enabled (use_for_rewrite),
+ * nondeterministic_ok, excluded ("db.table" keys, unqualified names in
+ * MV->db). Returns 0, or -1 with ERR (MV unchanged).
+ */
+int cat_mv_set_props(struct cat_mv *mv, size_t n, const struct cat_prop *props,
+                     struct mvp_reply *err);
+
+/* Create the metadata schema and its tables if missing. */
+int cat_store_init_schema(MYSQL *c, char *err, size_t errlen);
+/* Load every view row into a new uthash *MVS (models and tables not built). */
+int cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen);
+/* Insert MV's row; sets MV->id. */
+int cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen);
+/* Rewrite MV's definition fields (name, refresh, properties, paused ...). */
+int cat_store_update_def(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
+/* Persist MV's freshness state (last refresh, stale since, rows, refresh state). */
+int cat_store_save_state(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
+/* Persist only stale_since_ms of view ID (freshness thread). */
+int cat_store_save_stale(MYSQL *c, uint64_t id, int64_t stale_since_ms, char *err, size_t errlen);
+/* Delete view ID's row. */
+int cat_store_delete(MYSQL *c, uint64_t id, char *err, size_t errlen);
+/* Start a task row (RUNNING) for MV with MODE; returns the task id or 0 on error. */
+uint64_t cat_store_task_start(MYSQL *c, const struct cat_mv *mv, const char *mode);
+/* Finish task TASK_ID with STATUS (SUCCESS/FAILED), ROWS and ERROR (may be NULL). */
+void cat_store_task_finish(MYSQL *c, uint64_t task_id, const char *status, int64_t rows,
+                           const char *error);
+/* Mark tasks left RUNNING/PENDING by a previous process FAILED. */
+void cat_store_task_recover(MYSQL *c);
+
+/* ---- freshness (cat_fresh.c) ------------------------------------------------------------ */
+
+/* Start / stop the background thread that persists freshness marks. */
+int cat_fresh_start(char *err, size_t errlen);
+void cat_fresh_stop(void);
+/* Wake the persistence thread (cheap; never blocks). */
+void cat_fresh_kick(void);
+/*
+ * Mark the views of SNAP over the tables the write statement SQL names
+ * (see cat_note_write) stale from NOW_MS; returns the number of views whose
+ * change_seq moved. Pure in-memory; used by cat_note_write and unit tests.
+ */
+int cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
+                    int64_t now_ms);
+
+/* ---- refresh (cat_refresh.c) ------------------------------------------------------------ */
+
+/*
+ * Complete refresh of view DB.NAME (SPEC §6): task row, backend GET_LOCK,
+ * build `name__mvp_new`, atomic RENAME swap, drop the old table, update and
+ * persist the state. MODE is the task's mode text ("COMPLETE" / "AUTO").
+ * Fills REPLY with OK ("refreshed db.mv: N rows in S s") or ERR. Returns 0/-1.
+ */
+int cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply);
+
+/* ---- introspection (cat_show.c) --------------------------------------------------------- */
+
+/* SHOW MATERIALIZED VIEWS [FROM db] [LIKE pat] / mv_infos rows (SPEC §9). */
+void cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
+                  struct mvp_reply *reply);
+/* tasks('type'='mv') rows (SPEC §9) read from the metadata schema. */
+int cat_show_tasks(struct mvp_reply *reply);
+/* SHOW CREATE MATERIALIZED VIEW text of MV (caller frees). */
+char *cat_show_create_text(const struct cat_mv *mv);
+/* SHOW PARTITIONS FROM mv: one row for an unpartitioned view (SPEC §9). */
+void cat_show_partitions(const struct cat_mv *mv, struct mvp_reply *reply);
+/* R's rows as a derived table "(SELECT ... UNION ALL ...) AS `ALIAS`" (ALIAS
+ * may be NULL); caller frees. */
+char *cat_rows_as_derived(const struct mvp_reply *r, const char *alias);
+/* SQL LIKE match of S against PAT (% and _; case-insensitive). */
+bool cat_like(const char *s, const char *pat);
 
 #endif /* CAT_INTERNAL_H */

@@ -206,9 +206,12 @@ struct ini_ctx {
     bool failed;                /* an error was recorded */
 };
 
-/* inih callback: one key. Returns 1 to continue, 0 on error (inih records the line). */
+/*
+ * inih callback: one key. Returns 1 to continue, 0 on error; inih then
+ * returns the line of the first error, which px_conf_load_file() prefixes.
+ */
 static int
-ini_handler(void *user, const char *section, const char *name, const char *value, int lineno)
+on_ini_key(void *user, const char *section, const char *name, const char *value)
 {
     struct ini_ctx *ctx = user;
     char why[256];
@@ -218,22 +221,21 @@ ini_handler(void *user, const char *section, const char *name, const char *value
         return 0;
     }
     if (strcmp(section, "mvproxy") != 0) {
-        snprintf(ctx->err, ctx->errlen, "%s:%d: unknown section [%s] (expected [mvproxy])",
-                 ctx->path, lineno, section);
+        snprintf(ctx->err, ctx->errlen, "unknown section [%s] (expected [mvproxy])", section);
         ctx->failed = true;
         return 0;
     }
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(keys[i].ini, name) == 0) {
             if (apply(ctx->cf, keys[i].id, value, why, sizeof(why)) != 0) {
-                snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->path, lineno, why);
+                snprintf(ctx->err, ctx->errlen, "%s", why);
                 ctx->failed = true;
                 return 0;
             }
             return 1;
         }
     }
-    snprintf(ctx->err, ctx->errlen, "%s:%d: unknown key '%s'", ctx->path, lineno, name);
+    snprintf(ctx->err, ctx->errlen, "unknown key '%s'", name);
     ctx->failed = true;
     return 0;
 }
@@ -241,7 +243,8 @@ ini_handler(void *user, const char *section, const char *name, const char *value
 int
 px_conf_load_file(struct px_conf *cf, const char *path, char *err, size_t errlen)
 {
-    struct ini_ctx ctx = {cf, path, err, errlen, false};
+    char why[256] = "";
+    struct ini_ctx ctx = {cf, path, why, sizeof(why), false};
     FILE *f;
     int rc;
 
@@ -250,9 +253,10 @@ px_conf_load_file(struct px_conf *cf, const char *path, char *err, size_t errlen
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    rc = ini_parse_file(f, ini_handler, &ctx);
+    rc = ini_parse_file(f, on_ini_key, &ctx);
     fclose(f);
     if (ctx.failed) {
+        snprintf(err, errlen, "%s:%d: %s", path, rc, why);
         return -1;
     }
     if (rc != 0) {

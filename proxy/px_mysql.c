@@ -341,6 +341,10 @@ px_mysql_build_err(struct px_buf *b, uint16_t code, const char *sqlstate, const 
     char st[5] = {'H', 'Y', '0', '0', '0'};
     size_t i;
 
+    if (code >= 2000 && code < 3000) {
+        code = PX_ER_NET_READ_ERROR;
+        sqlstate = "08S01";
+    }
     for (i = 0; sqlstate != NULL && i < 5 && sqlstate[i] != '\0'; i++) {
         st[i] = sqlstate[i];
     }

@@ -68,9 +68,15 @@ struct evbuffer;
 #define PX_CAPS_CLEARED                                                                         \
     (PX_CLIENT_SSL | PX_CLIENT_COMPRESS | PX_CLIENT_OPTIONAL_RESULTSET_METADATA |               \
      PX_CLIENT_ZSTD_COMPRESSION | PX_CLIENT_QUERY_ATTRIBUTES)
-/* MariaDB extended capabilities removed (progress packets, COM_MULTI, metadata caching). */
+/*
+ * MariaDB extended capabilities removed: progress packets (would look like an
+ * ERR mid-response), COM_MULTI, metadata caching (changes result-set
+ * framing) and extended type info (adds a field to column definitions, which
+ * the locally built result sets do not carry).
+ */
 #define PX_EXT_CAPS_CLEARED                                                                     \
-    (PX_MARIADB_CLIENT_PROGRESS | PX_MARIADB_CLIENT_COM_MULTI | PX_MARIADB_CLIENT_CACHE_METADATA)
+    (PX_MARIADB_CLIENT_PROGRESS | PX_MARIADB_CLIENT_COM_MULTI |                                 \
+     PX_MARIADB_CLIENT_CACHE_METADATA | PX_MARIADB_CLIENT_EXTENDED_TYPE_INFO)
 
 /* Server status flags (SERVER_STATUS_flags_enum). */
 #define PX_SERVER_STATUS_IN_TRANS               0x0001u
@@ -123,6 +129,8 @@ enum px_mysql_cmd {
 #define PX_TYPE_VAR_STRING  0xfd
 #define PX_CHARSET_UTF8MB4  45      /* utf8mb4_general_ci */
 #define PX_CHARSET_BINARY   63
+
+#define PX_ER_NET_READ_ERROR 1158   /* ER_NET_READ_ERROR: stands in for client-side codes */
 
 /* Growable byte buffer for building payloads. Aborts on out of memory. */
 struct px_buf {
@@ -211,6 +219,10 @@ void px_mysql_build_ok(struct px_buf *b, uint64_t affected, uint64_t insert_id, 
 /*
  * ERR_Packet payload into B: 0xFF, CODE, '#', 5-char SQLSTATE (padded with
  * 'HY000' when shorter), MSG. page_protocol_basic_err_packet.
+ * Client-side codes (2000..2999, e.g. 2013 CR_SERVER_LOST) must never appear
+ * in a server packet (libmariadb reports such a packet as "malformed",
+ * 2027): they are sent as PX_ER_NET_READ_ERROR (1158) with SQLSTATE 08S01,
+ * the standard "communication link failure" state, keeping MSG.
  */
 void px_mysql_build_err(struct px_buf *b, uint16_t code, const char *sqlstate, const char *msg);
 

@@ -7,14 +7,85 @@
  * that parse-tree locations (which are offsets into the translated text)
  * can be mapped back and the rewrite can splice the ORIGINAL text.
  *
- * What it translates (MariaDB -> PG): `ident` -> "ident" (case kept);
- * 'str' with backslash escapes -> E'str' style or standard '' doubling;
- * "str" (a string in MariaDB's default sql_mode) -> 'str'; # comments and
- * executable comments; LIMIT a,b -> LIMIT b OFFSET a; INTERVAL n DAY ->
- * an interval the PG grammar accepts, marked so the model knows the unit;
- * operators && || (logical) ! XOR DIV MOD <=>; functions that are keywords in PG;
- * 0x.. literals; backslash in strings; `ON DUPLICATE KEY` etc. left alone
- * (those statements are not rewritten).
+ * Offset map: a token copied unchanged maps byte for byte; a translated
+ * token maps its first output byte to the token's original start (then
+ * byte k to start + min(k, len-1)); white space between tokens is copied
+ * byte for byte when the original gap is pure white space, otherwise it is
+ * one space mapped to the end of the previous token. So a node's location
+ * maps to its original start and its [start, end) to the original span.
+ * Only LIMIT a, b and GROUP_CONCAT ... SEPARATOR reorder text (each moved
+ * piece still maps to its own original bytes).
+ *
+ * Translations (MariaDB -> text given to PG), all documented contract:
+ *   `ident`                 -> "ident" (case kept, embedded " doubled)
+ *   bare identifiers        -> unchanged (PG lower-cases them; the model
+ *                              lower-cases column names itself), except:
+ *     1abc, $x              -> "1abc", "$x"
+ *     PG-reserved words legal as MariaDB identifiers (user, end, offset,
+ *     only, array, any, some, cast, do, lateral, full, verbose, ...) ->
+ *                              "user" (case kept) unless used as the
+ *                              keyword both share (CASE..END, OFFSET n,
+ *                              ROWS ONLY, = ANY (...), CAST(...))
+ *   'str' / "str"           -> 'str': backslash escapes decoded (\n \t \r
+ *                              \b \Z \\ \' \"; \% \_ stay two bytes),
+ *                              quotes doubled; adjacent literals joined;
+ *                              _charset / N introducers dropped
+ *   AS 'x', expr 'x'        -> AS "x", expr "x" (string column alias)
+ *   comments #, -- , / * * / -> removed; / *+ hint * / removed (read hints
+ *                              from the original with rw_lex);
+ *                              / *!NNNNN x * /, / *M!NNNNNN x * / -> x
+ *   ?                       -> $1, $2, ... numbered in original order
+ *   @v, @'v', @@[scope.]v   -> mvp_user_var('v'), mvp_sys_var('[scope.]v')
+ *   0x1F, 0xF, 0b101        -> X'1F', X'0F', B'101' (X'..', b'..' kept)
+ *   LIMIT a, b              -> LIMIT b OFFSET a
+ *   INTERVAL e unit         -> mvp_interval(e, 'unit'), unit lower case,
+ *                              any MariaDB unit (day, hour_minute, ...);
+ *                              FuncCall location = the INTERVAL keyword,
+ *                              the 'unit' constant = the unit word
+ *   INTERVAL(n, n1, ...)    -> "interval"(n, n1, ...)
+ *   a && b, a || b          -> a AND b, a OR b (default sql_mode)
+ *   !x                      -> (NOT x) (x: one operand; keeps ! binding)
+ *   a <=> b                 -> a IS NOT DISTINCT FROM b
+ *   a MOD b                 -> a % b
+ *   a REGEXP/RLIKE b        -> a ~ b;  a NOT REGEXP/RLIKE b -> a !~ b
+ *                              (MariaDB REGEXP is case-insensitive under
+ *                              ci collations; ~ is only a marker here)
+ *   CHAR( TIME( TIMESTAMP( VALUES( USER( SESSION_USER(
+ *                           -> "char"( "time"( ... : a plain FuncCall with
+ *                              the lower-cased name
+ *   CURRENT_DATE() CURRENT_TIME() CURRENT_TIMESTAMP() LOCALTIME()
+ *   LOCALTIMESTAMP() CURRENT_USER() CURRENT_ROLE()
+ *                           -> the keyword without () (SQLValueFunction)
+ *   CAST(x AS SIGNED [INT|INTEGER]) -> CAST(x AS SIGNED) (type "signed");
+ *                              UNSIGNED likewise; other types unchanged
+ *                              (DECIMAL(p,s), CHAR(n), DATE, DATETIME ...)
+ *   CONVERT(x, type)        -> CAST(x AS type) (TypeCast at CONVERT)
+ *   GROUP_CONCAT(x [ORDER BY o] SEPARATOR 's')
+ *                           -> GROUP_CONCAT(x, separator => 's' [ORDER BY o])
+ *                              (a NamedArgExpr "separator")
+ *   SELECT SQL_NO_CACHE / SQL_CACHE / SQL_CALC_FOUND_ROWS / HIGH_PRIORITY /
+ *   STRAIGHT_JOIN / SQL_SMALL_RESULT / SQL_BIG_RESULT / SQL_BUFFER_RESULT
+ *                           -> removed; DISTINCTROW -> DISTINCT
+ *   t1 STRAIGHT_JOIN t2     -> t1 JOIN t2
+ *   FROM DUAL               -> removed
+ *   USE|FORCE|IGNORE INDEX|KEY [FOR ...] (...) [, ...] -> removed
+ *   LOCK IN SHARE MODE      -> FOR SHARE   (FOR UPDATE unchanged)
+ * Accepted by PG unchanged (checked): IF(), LEFT(), RIGHT(), DATE(),
+ * YEAR() MONTH() DAY() HOUR() QUARTER() WEEK(), DATE_FORMAT, LAST_DAY,
+ * SUBSTRING(x FROM a FOR b), EXTRACT(unit FROM x), TRIM, POSITION,
+ * COUNT(DISTINCT x), NOW(), CURDATE(), IFNULL, STR_TO_DATE, MOD(a,b),
+ * TRUNCATE(x,n), REPLACE(), INSERT(), DATE_ADD/DATE_SUB (with the interval
+ * rewritten), FOR UPDATE, DATE 'x' / TIMESTAMP 'x' literals.
+ *
+ * Returns -1 (statement relayed unchanged, never rewritten) for: XOR, DIV,
+ * :=, WITH ROLLUP, a string whose value holds a NUL byte, unterminated
+ * strings / quoted identifiers / X'.. literals, ! without a delimitable
+ * operand, nesting deeper than 200 constructs, out of memory.
+ * Anything else is passed through unchanged (libpg_query then parses it
+ * or reports a syntax error, and the query is relayed), e.g.
+ * CONVERT(x USING cs), MATCH ... AGAINST, CAST(x AS CHAR CHARACTER SET cs),
+ * GROUP_CONCAT(... LIMIT n). Note: ^ (MariaDB bit XOR) reaches PG as ^
+ * (power) unchanged; only its operator name matters for matching.
  */
 #ifndef RW_DIALECT_H
 #define RW_DIALECT_H

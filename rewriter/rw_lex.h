@@ -9,6 +9,21 @@
  * Syntax" pages: backtick identifiers (`` doubled), '...' and "..." strings
  * with backslash escapes and doubled quotes, 0x/X'..' and b'..' literals,
  * #, "-- " and C comments, and executable comments.
+ *
+ * Notes on the contract (rw_lex.c):
+ * - a digit run followed by identifier bytes that do not form a number is
+ *   one IDENT ("1abc", "0xzz", "2e"); ".5" is a NUMBER unless it directly
+ *   follows an identifier or backtick ("t.5col" is t . 5col);
+ * - RW_TOK_VAR covers @name, @'name', @"name", @`name`, @@name and
+ *   @@scope.name; a lone "@" is an OP;
+ * - N'..' and _charset'..' lex as IDENT then STRING; X'..' / b'..' are one
+ *   NUMBER; an unterminated string, identifier or comment runs to the end;
+ * - executable comments: the marker and 5- or 6-digit version are skipped,
+ *   and any "* /" met outside a comment is skipped (it closes the
+ *   executable comment; the lexer keeps no state), except "* / *", which is
+ *   "*" followed by a comment;
+ * - rw_tok_text: a \0 escape decodes to a NUL byte, so the C string ends
+ *   there; \% and \_ stay two bytes, as MariaDB keeps them for LIKE.
  */
 #ifndef RW_LEX_H
 #define RW_LEX_H

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench/run.sh - speed, measured as ratios against direct connections in the
+# same run (never as timed assertions in tests):
+#
+#   1. the demo at --rows N (default 10000000): for each dashboard query the
+#      median time directly and through the proxy (answered from a view);
+#   2. bench/relay_bench against the same MariaDB and proxy: the proxy's
+#      overhead on queries it only relays (point queries, 1 and 4 clients;
+#      a 1M-row result).
+#
+#   bench/run.sh [--rows N] [--runs K] [--small N] [--large-rows M]
+#
+# Prints a summary of the ratios at the end; the full output goes to
+# .run/bench-<date>.log. Needs what scripts/demo.sh needs (root on a fresh
+# machine: it installs packages) and, at 10M rows, ~3 GB of disk and 2-4 min.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+ROWS=10000000
+RUNS=5
+SMALL=20000
+LARGE=1000000
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rows) ROWS="$2"; shift 2 ;;
+        --runs) RUNS="$2"; shift 2 ;;
+        --small) SMALL="$2"; shift 2 ;;
+        --large-rows) LARGE="$2"; shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+RUN_DIR="$ROOT/.run/demo-mariadb"
+mkdir -p "$ROOT/.run"
+LOG="$ROOT/.run/bench-$(date +%Y%m%d-%H%M%S).log"
+BUILD="${MVP_BUILD_DIR:-$ROOT/build}"
+
+stop_all() {
+    if [ -f "$RUN_DIR/proxy.env" ]; then
+        # shellcheck disable=SC1091
+        . "$RUN_DIR/proxy.env"
+        if kill -0 "$PROXY_PID" 2>/dev/null; then
+            kill -TERM "$PROXY_PID" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+        fi
+    fi
+    MVP_RUN_DIR="$RUN_DIR" bash "$ROOT/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "bench: demo at $ROWS rows (log $LOG)"
+rc=0
+bash scripts/demo.sh --rows "$ROWS" --runs "$RUNS" --keep 2>&1 | tee "$LOG" || rc=$?
+if [ "$rc" != 0 ]; then
+    echo "bench: the demo failed (exit $rc); see $LOG" >&2
+    exit "$rc"
+fi
+cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target relay_bench >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "$RUN_DIR/env"
+# shellcheck disable=SC1091
+. "$RUN_DIR/proxy.env"
+set +a
+
+echo
+echo "bench: relay overhead (relay_bench)"
+"$BUILD/relay_bench" --direct "127.0.0.1:$MVP_DB_PORT" --proxy "127.0.0.1:$PROXY_PORT" \
+    --small "$SMALL" --large-rows "$LARGE" 2>&1 | tee -a "$LOG"
+
+echo
+echo "=== bench summary ($ROWS rows; ratios are proxy time / direct time, < 1 = faster through the proxy)"
+# The first dashboard table of the demo (before the freshness part).
+awk '/^query .*direct ms/ { on++ } on == 1 && /^[a-z] / && $0 ~ /x  / {
+        n = split($0, f, /  +/)
+        print }' "$LOG" | awk '{
+        # columns: label... direct proxy speedup view rows
+        for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { s = i; break }
+        d = $(s - 2); p = $(s - 1)
+        label = $1; for (i = 2; i < s - 2; i++) label = label " " $i
+        printf "  dashboard %-46s direct %9.2f ms  proxy %8.2f ms  proxy/direct %.4f  (%s faster)\n", label, d, p, p / d, $s }'
+grep '^RATIO' "$LOG" | awk '{ printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }'

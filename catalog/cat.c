@@ -1,0 +1,690 @@
+/*
+ * cat.c - the catalog's lifecycle and its writers: start-up (connect with
+ * the service account, create the metadata schema, load every view, clean
+ * refresh leftovers, publish), the build of a snapshot from a set of views
+ * (schemas from information_schema, models in dependency order, the
+ * by_table index), and shutdown.
+ *
+ *   admin thread (writer lock held)
+ *   cat_current_mvs() ──copy + change──> cat_publish_mvs()
+ *        fetch schemas ─> models: inner views first ─> by_table ─> cat_snapshot_publish()
+ *
+ * Views share their struct cat_mv_state across snapshots by refcount, so a
+ * freshness mark made on any snapshot is seen by all.
+ */
+#include "cat_internal.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "rw.h"
+
+/* Service connection settings, copied at cat_init. */
+static struct {
+    char *host;                     /* backend host */
+    unsigned port;                  /* backend port */
+    char *user;                     /* service account */
+    char *password;                 /* its password */
+    char *meta;                     /* metadata schema */
+} g_cfg;
+
+static pthread_mutex_t g_writer = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t g_next_version = 1;
+static bool g_started;
+
+const char *
+cat_meta_schema(void)
+{
+    return g_cfg.meta ? g_cfg.meta : "mvproxy_meta";
+}
+
+void
+cat_writer_lock(void)
+{
+    pthread_mutex_lock(&g_writer);
+}
+
+void
+cat_writer_unlock(void)
+{
+    pthread_mutex_unlock(&g_writer);
+}
+
+MYSQL *
+cat_connect(char *err, size_t errlen)
+{
+    MYSQL *c = mysql_init(NULL);
+    unsigned timeout = 10;
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory creating a backend connection");
+        return NULL;
+    }
+    mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (mysql_real_connect(c, g_cfg.host, g_cfg.user, g_cfg.password, NULL, g_cfg.port, NULL,
+                           CLIENT_MULTI_RESULTS) == NULL) {
+        snprintf(err, errlen, "cannot connect to the backend %s:%u as %s: %s", g_cfg.host,
+                 g_cfg.port, g_cfg.user, mysql_error(c));
+        mysql_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+int
+cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code)
+{
+    MYSQL_RES *res;
+    if (code != NULL) {
+        *code = 0;
+    }
+    if (mysql_real_query(c, sql, strlen(sql)) != 0) {
+        if (code != NULL) {
+            *code = mysql_errno(c);
+        }
+        snprintf(err, errlen, "%s (error %u)", mysql_error(c), mysql_errno(c));
+        return -1;
+    }
+    do {
+        res = mysql_store_result(c);
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    } while (mysql_next_result(c) == 0);
+    return 0;
+}
+
+/* ---- views ---- */
+
+struct cat_mv_state *
+cat_mv_state_new(void)
+{
+    struct cat_mv_state *s = cat_xcalloc(1, sizeof(*s));
+    atomic_store(&s->rows, -1);
+    atomic_store(&s->refcnt, 1);
+    return s;
+}
+
+static void
+state_release(struct cat_mv_state *s)
+{
+    if (s != NULL && atomic_fetch_sub(&s->refcnt, 1) == 1) {
+        free(s);
+    }
+}
+
+static char **
+strv_dup(char **v, size_t n)
+{
+    char **out;
+    size_t i;
+    if (n == 0) {
+        return NULL;
+    }
+    out = cat_xcalloc(n, sizeof(char *));
+    for (i = 0; i < n; i++) {
+        out[i] = cat_xstrdup(v[i]);
+    }
+    return out;
+}
+
+struct cat_mv *
+cat_mv_dup(const struct cat_mv *mv)
+{
+    struct cat_mv *d = cat_xcalloc(1, sizeof(*d));
+    d->key = cat_xstrdup(mv->key);
+    d->id = mv->id;
+    d->db = cat_xstrdup(mv->db);
+    d->name = cat_xstrdup(mv->name);
+    d->query_sql = cat_xstrdup(mv->query_sql);
+    d->create_sql = cat_xstrdup(mv->create_sql);
+    d->refresh_info = cat_xstrdup(mv->refresh_info);
+    d->build_mode = cat_xstrdup(mv->build_mode);
+    d->properties_json = cat_xstrdup(mv->properties_json);
+    d->comment = cat_xstrdup(mv->comment);
+    d->grace_period_s = mv->grace_period_s;
+    d->consistency = mv->consistency;
+    d->rewrite_enabled = mv->rewrite_enabled;
+    d->nondeterministic_ok = mv->nondeterministic_ok;
+    d->n_excluded = mv->n_excluded;
+    d->excluded = strv_dup(mv->excluded, mv->n_excluded);
+    d->n_bases = mv->n_bases;
+    d->bases = strv_dup(mv->bases, mv->n_bases);
+    d->model = NULL;
+    d->model_error = NULL;
+    d->state = mv->state;
+    atomic_fetch_add(&d->state->refcnt, 1);
+    d->paused = mv->paused;
+    d->n_cols = mv->n_cols;
+    d->col_names = strv_dup(mv->col_names, mv->n_cols);
+    if (mv->n_cols > 0) {
+        size_t i;
+        d->col_comments = cat_xcalloc(mv->n_cols, sizeof(char *));
+        for (i = 0; i < mv->n_cols; i++) {
+            d->col_comments[i] = cat_xstrdup(mv->col_comments ? mv->col_comments[i] : NULL);
+        }
+    }
+    d->created_ms = mv->created_ms;
+    return d;
+}
+
+void
+cat_mv_free(struct cat_mv *mv)
+{
+    if (mv == NULL) {
+        return;
+    }
+    free(mv->key);
+    free(mv->db);
+    free(mv->name);
+    free(mv->query_sql);
+    free(mv->create_sql);
+    free(mv->refresh_info);
+    free(mv->build_mode);
+    free(mv->properties_json);
+    free(mv->comment);
+    cat_strv_free(mv->excluded, mv->n_excluded);
+    cat_strv_free(mv->bases, mv->n_bases);
+    rw_mv_model_free(mv->model);
+    free(mv->model_error);
+    state_release(mv->state);
+    cat_strv_free(mv->col_names, mv->n_cols);
+    cat_strv_free(mv->col_comments, mv->n_cols);
+    free(mv);
+}
+
+static void
+table_free(struct cat_table *t)
+{
+    size_t i;
+    for (i = 0; i < t->n_cols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].data_type);
+        free(t->cols[i].column_type);
+    }
+    free(t->cols);
+    free(t->key);
+    free(t->db);
+    free(t->name);
+    free(t);
+}
+
+static void
+free_mvs(struct cat_mv *mvs)
+{
+    struct cat_mv *mv, *tmp;
+    HASH_ITER(hh, mvs, mv, tmp) {
+        HASH_DEL(mvs, mv);
+        cat_mv_free(mv);
+    }
+}
+
+void
+cat_snapshot_free(struct cat_snapshot *snap)
+{
+    struct cat_table *t, *tt;
+    struct cat_table_index *ix, *ixt;
+    struct cat_mv *mv, *tmp;
+    if (snap == NULL) {
+        return;
+    }
+    /* Outer views first would be nicer for models that borrow from inner
+     * ones; models own their data (rw.h), so the order does not matter. */
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        HASH_DEL(snap->mvs, mv);
+        cat_mv_free(mv);
+    }
+    HASH_ITER(hh, snap->tables, t, tt) {
+        HASH_DEL(snap->tables, t);
+        table_free(t);
+    }
+    HASH_ITER(hh, snap->by_table, ix, ixt) {
+        HASH_DEL(snap->by_table, ix);
+        free(ix->key);
+        free(ix->mvs);
+        free(ix);
+    }
+    free(snap);
+}
+
+struct cat_mv *
+cat_current_mvs(void)
+{
+    struct cat_snapshot *s = cat_snapshot_acquire();
+    struct cat_mv *out = NULL, *mv, *tmp;
+    if (s == NULL) {
+        return NULL;
+    }
+    HASH_ITER(hh, s->mvs, mv, tmp) {
+        struct cat_mv *d = cat_mv_dup(mv);
+        HASH_ADD_KEYPTR(hh, out, d->key, strlen(d->key), d);
+    }
+    cat_snapshot_release(s);
+    return out;
+}
+
+size_t
+cat_dependents(const struct cat_snapshot *snap, const struct cat_mv *mv, struct cat_mv **out,
+               size_t max)
+{
+    struct cat_mv *o, *tmp;
+    size_t n = 0, i;
+    if (snap == NULL) {
+        return 0;
+    }
+    HASH_ITER(hh, snap->mvs, o, tmp) {
+        if (o == mv || strcmp(o->key, mv->key) == 0) {
+            continue;
+        }
+        for (i = 0; i < o->n_bases; i++) {
+            if (strcmp(o->bases[i], mv->key) == 0) {
+                if (n < max) {
+                    out[n] = o;
+                }
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* ---- snapshot build ---- */
+
+/* Add KEY (copied if new) to the set V/N (linear; sets are small). */
+static void
+set_add(char ***v, size_t *n, const char *key)
+{
+    size_t i;
+    for (i = 0; i < *n; i++) {
+        if (strcmp((*v)[i], key) == 0) {
+            return;
+        }
+    }
+    *v = realloc(*v, (*n + 1) * sizeof(char *));
+    if (*v == NULL) {
+        abort();
+    }
+    (*v)[(*n)++] = cat_xstrdup(key);
+}
+
+/* Append the SQL list of distinct quoted values of one half of the keys. */
+static void
+key_part_list(struct cat_buf *b, char **keys, size_t n, bool want_db)
+{
+    size_t i;
+    char **seen = NULL;
+    size_t n_seen = 0;
+    for (i = 0; i < n; i++) {
+        const char *dot = strchr(keys[i], '.');
+        char *part;
+        if (dot == NULL) {
+            continue;
+        }
+        part = want_db ? cat_xstrndup(keys[i], (size_t)(dot - keys[i])) : cat_xstrdup(dot + 1);
+        {
+            size_t before = n_seen;
+            set_add(&seen, &n_seen, part);
+            if (n_seen != before) {
+                if (n_seen > 1) {
+                    cat_buf_puts(b, ",");
+                }
+                cat_buf_lit(b, part);
+            }
+        }
+        free(part);
+    }
+    if (n_seen == 0) {
+        cat_buf_puts(b, "''");
+    }
+    cat_strv_free(seen, n_seen);
+}
+
+/* Fetch the columns of every table in KEYS into SNAP->tables. */
+static int
+fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *err,
+             size_t errlen)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    if (n == 0) {
+        return 0;
+    }
+    cat_buf_puts(&q, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, "
+                     "IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (");
+    key_part_list(&q, keys, n, true);
+    cat_buf_puts(&q, ") AND TABLE_NAME IN (");
+    key_part_list(&q, keys, n, false);
+    cat_buf_puts(&q, ") ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        snprintf(err, errlen, "reading information_schema.COLUMNS: %s", mysql_error(c));
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        char key[512];
+        struct cat_table *t = NULL;
+        struct cat_column *col;
+        size_t i;
+        bool wanted = false;
+        cat_make_key(key, sizeof(key), row[0], row[1]);
+        for (i = 0; i < n; i++) {
+            if (strcmp(keys[i], key) == 0) {
+                wanted = true;
+                break;
+            }
+        }
+        if (!wanted) {
+            continue;
+        }
+        HASH_FIND_STR(snap->tables, key, t);
+        if (t == NULL) {
+            t = cat_xcalloc(1, sizeof(*t));
+            t->key = cat_xstrdup(key);
+            t->db = cat_xstrdup(row[0]);
+            t->name = cat_xstrdup(row[1]);
+            HASH_ADD_KEYPTR(hh, snap->tables, t->key, strlen(t->key), t);
+        }
+        t->cols = realloc(t->cols, (t->n_cols + 1) * sizeof(*t->cols));
+        if (t->cols == NULL) {
+            abort();
+        }
+        col = &t->cols[t->n_cols++];
+        col->name = cat_xstrdup(row[2]);
+        col->data_type = cat_xstrdup(row[3] ? row[3] : "");
+        for (i = 0; col->data_type[i] != '\0'; i++) {
+            col->data_type[i] = (char)tolower((unsigned char)col->data_type[i]);
+        }
+        col->column_type = cat_xstrdup(row[4] ? row[4] : "");
+        col->nullable = row[5] != NULL && strcmp(row[5], "YES") == 0;
+    }
+    mysql_free_result(res);
+    return 0;
+}
+
+/* Add the keys of the tables view MV reads, following views transitively. */
+static void
+closure(const struct cat_snapshot *snap, const struct cat_mv *mv, char ***v, size_t *n, int depth)
+{
+    size_t i;
+    if (depth > 32) {
+        return;
+    }
+    for (i = 0; i < mv->n_bases; i++) {
+        struct cat_mv *inner = NULL;
+        size_t before = *n;
+        set_add(v, n, mv->bases[i]);
+        if (*n == before) {
+            continue;
+        }
+        HASH_FIND_STR(snap->mvs, mv->bases[i], inner);
+        if (inner != NULL) {
+            closure(snap, inner, v, n, depth + 1);
+        }
+    }
+}
+
+static void
+index_add(struct cat_snapshot *snap, const char *key, struct cat_mv *mv)
+{
+    struct cat_table_index *ix = NULL;
+    size_t i;
+    HASH_FIND_STR(snap->by_table, key, ix);
+    if (ix == NULL) {
+        ix = cat_xcalloc(1, sizeof(*ix));
+        ix->key = cat_xstrdup(key);
+        HASH_ADD_KEYPTR(hh, snap->by_table, ix->key, strlen(ix->key), ix);
+    }
+    for (i = 0; i < ix->n; i++) {
+        if (ix->mvs[i] == mv) {
+            return;
+        }
+    }
+    ix->mvs = realloc(ix->mvs, (ix->n + 1) * sizeof(*ix->mvs));
+    if (ix->mvs == NULL) {
+        abort();
+    }
+    ix->mvs[ix->n++] = mv;
+}
+
+/* Depth of MV in the view-over-view graph (0 = reads only tables). */
+static int
+layer(const struct cat_snapshot *snap, const struct cat_mv *mv, int depth)
+{
+    size_t i;
+    int best = 0;
+    if (depth > 32) {
+        return depth;
+    }
+    for (i = 0; i < mv->n_bases; i++) {
+        struct cat_mv *inner = NULL;
+        HASH_FIND_STR(snap->mvs, mv->bases[i], inner);
+        if (inner != NULL && inner != mv) {
+            int d = layer(snap, inner, depth + 1) + 1;
+            if (d > best) {
+                best = d;
+            }
+        }
+    }
+    return best;
+}
+
+/*
+ * Build models (inner views first) and the by_table index of SNAP, whose
+ * mvs and tables are filled. Exposed for the unit tests through
+ * cat_snapshot_index().
+ */
+static void
+build_models_and_index(struct cat_snapshot *snap, bool build_models)
+{
+    struct cat_mv *mv, *tmp;
+    int max_layer = 0, l;
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        int d = layer(snap, mv, 0);
+        if (d > max_layer) {
+            max_layer = d;
+        }
+    }
+    for (l = 0; l <= max_layer && build_models; l++) {
+        HASH_ITER(hh, snap->mvs, mv, tmp) {
+            char *err = NULL;
+            if (layer(snap, mv, 0) != l) {
+                continue;
+            }
+            rw_mv_model_free(mv->model);
+            free(mv->model_error);
+            mv->model_error = NULL;
+            mv->model = rw_mv_model_build(snap, mv->db, mv->name, mv->query_sql, &err);
+            if (mv->model == NULL) {
+                mv->model_error = cat_xstrdup(err ? err : "view matching model not available");
+                cat_log(CAT_LOG_INFO, "view %s is stored but not used for rewrite: %s", mv->key,
+                        mv->model_error);
+            }
+            free(err);
+        }
+    }
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        char **keys = NULL;
+        size_t n = 0, i;
+        closure(snap, mv, &keys, &n, 0);
+        if (mv->model != NULL) {
+            const char *const *mk = NULL;
+            size_t nm = rw_mv_model_tables(mv->model, &mk);
+            for (i = 0; i < nm; i++) {
+                set_add(&keys, &n, mk[i]);
+            }
+        }
+        for (i = 0; i < n; i++) {
+            index_add(snap, keys[i], mv);
+        }
+        cat_strv_free(keys, n);
+    }
+}
+
+void
+cat_snapshot_index(struct cat_snapshot *snap)
+{
+    build_models_and_index(snap, false);
+}
+
+int
+cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
+{
+    struct cat_snapshot *snap = cat_xcalloc(1, sizeof(*snap));
+    struct cat_mv *mv, *tmp;
+    char **keys = NULL;
+    size_t n = 0, i;
+    snap->mvs = mvs;
+    HASH_ITER(hh, mvs, mv, tmp) {
+        set_add(&keys, &n, mv->key);
+        for (i = 0; i < mv->n_bases; i++) {
+            set_add(&keys, &n, mv->bases[i]);
+        }
+    }
+    if (fetch_tables(c, snap, keys, n, err, errlen) < 0) {
+        cat_strv_free(keys, n);
+        cat_snapshot_free(snap);
+        return -1;
+    }
+    cat_strv_free(keys, n);
+    build_models_and_index(snap, true);
+    {
+        uint64_t v = atomic_fetch_add(&g_next_version, 1);
+        if (v <= cat_version()) {
+            v = cat_version() + 1;
+            atomic_store(&g_next_version, v + 1);
+        }
+        snap->version = v;
+    }
+    cat_snapshot_publish(snap);
+    return 0;
+}
+
+/* ---- start / stop ---- */
+
+/* Drop build leftovers of MV (crash between build and swap) when no refresh runs. */
+static void
+clean_leftovers(MYSQL *c, const struct cat_mv *mv)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    bool locked = false;
+    cat_buf_puts(&q, "SELECT GET_LOCK(");
+    {
+        struct cat_buf lk = {0};
+        cat_buf_printf(&lk, "mvproxy.refresh.%s", mv->key);
+        cat_buf_lit(&q, lk.p);
+        cat_buf_free(&lk);
+    }
+    cat_buf_puts(&q, ", 0)");
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        row = mysql_fetch_row(res);
+        locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    if (!locked) {
+        return;
+    }
+    {
+        char *nn = cat_xmalloc(strlen(mv->name) + 16), *on = cat_xmalloc(strlen(mv->name) + 16);
+        sprintf(nn, "%s__mvp_new", mv->name);
+        sprintf(on, "%s__mvp_old", mv->name);
+        cat_buf_puts(&q, "DROP TABLE IF EXISTS ");
+        cat_buf_qname(&q, mv->db, nn);
+        cat_buf_puts(&q, ", ");
+        cat_buf_qname(&q, mv->db, on);
+        if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+            cat_log(CAT_LOG_WARN, "cleaning refresh leftovers of %s: %s", mv->key, err);
+        }
+        free(nn);
+        free(on);
+    }
+    cat_buf_free(&q);
+    cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+}
+
+int
+cat_init(const struct cat_config *cfg, char *err, size_t errlen)
+{
+    MYSQL *c;
+    struct cat_mv *mvs = NULL, *mv, *tmp;
+    size_t n = 0;
+    if (g_started) {
+        snprintf(err, errlen, "catalog already started");
+        return -1;
+    }
+    mysql_library_init(0, NULL, NULL);
+    g_cfg.host = cat_xstrdup(cfg->backend_host ? cfg->backend_host : "127.0.0.1");
+    g_cfg.port = cfg->backend_port ? cfg->backend_port : 3306;
+    g_cfg.user = cat_xstrdup(cfg->service_user ? cfg->service_user : "mvproxy");
+    g_cfg.password = cat_xstrdup(cfg->service_password ? cfg->service_password : "");
+    g_cfg.meta = cat_xstrdup(cfg->meta_schema && *cfg->meta_schema ? cfg->meta_schema
+                                                                    : "mvproxy_meta");
+    c = cat_connect(err, errlen);
+    if (c == NULL) {
+        goto fail;
+    }
+    if (cat_store_init_schema(c, err, errlen) < 0 || cat_store_load(c, &mvs, err, errlen) < 0) {
+        mysql_close(c);
+        goto fail;
+    }
+    cat_store_task_recover(c);
+    HASH_ITER(hh, mvs, mv, tmp) {
+        clean_leftovers(c, mv);
+        n++;
+    }
+    cat_writer_lock();
+    if (cat_publish_mvs(c, mvs, err, errlen) < 0) {
+        cat_writer_unlock();
+        mysql_close(c);
+        goto fail;
+    }
+    cat_writer_unlock();
+    mysql_close(c);
+    if (cat_fresh_start(err, errlen) < 0) {
+        cat_snapshot_unpublish();
+        goto fail;
+    }
+    g_started = true;
+    cat_log(CAT_LOG_INFO, "loaded %zu materialized view(s) from %s", n, g_cfg.meta);
+    return 0;
+fail:
+    free(g_cfg.host);
+    free(g_cfg.user);
+    free(g_cfg.password);
+    free(g_cfg.meta);
+    memset(&g_cfg, 0, sizeof(g_cfg));
+    return -1;
+}
+
+void
+cat_shutdown(void)
+{
+    if (!g_started) {
+        return;
+    }
+    cat_fresh_stop();
+    cat_snapshot_unpublish();
+    free(g_cfg.host);
+    free(g_cfg.user);
+    free(g_cfg.password);
+    free(g_cfg.meta);
+    memset(&g_cfg, 0, sizeof(g_cfg));
+    g_started = false;
+}
+
+void
+cat_free_mvs(struct cat_mv *mvs)
+{
+    free_mvs(mvs);
+}

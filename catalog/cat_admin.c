@@ -1,0 +1,989 @@
+/*
+ * cat_admin.c - Doris-style admin SQL (SPEC §3, §8, §9): recognising the
+ * statements on the worker thread (cheap, no backend I/O) and executing
+ * them on an admin thread.
+ *
+ *   cat_admin_recognise ── first keywords ── cat_parse ──> job | ERR 1064
+ *   cat_admin_run(job)
+ *     CREATE   check AS select ─ CREATE TABLE ... AS SELECT ... WHERE 0 (client's connection,
+ *              client's privileges) ─ row in mvs ─ publish ─ BUILD IMMEDIATE: refresh
+ *     REFRESH  cat_refresh_view (service account, atomic swap)
+ *     DROP     DROP TABLE (client's connection) ─ delete row ─ publish
+ *     SHOW / mv_infos() / tasks() / SHOW CREATE / SHOW PARTITIONS: local result sets;
+ *              a filtered SELECT over mv_infos()/tasks() runs on the client's connection
+ *              with the function replaced by a derived table of its rows
+ *     EXPLAIN REWRITE  rw_rewrite(explain) → one row per candidate + a summary row
+ *     ALTER RENAME / SET / REFRESH, PAUSE / RESUME: catalog updates
+ *
+ * Not supported yet (ERR 1235/42000 after a full parse): PARTITION BY,
+ * REFRESH ... ON COMMIT / ON SCHEDULE / FAST / EVERY, REFRESH ... PARTITIONS,
+ * CANCEL MATERIALIZED VIEW TASK.
+ */
+#include "cat_admin.h"
+#include "cat_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rw.h"
+#include "rw_lex.h"
+
+struct cat_admin_job {
+    struct cat_stmt st;             /* the parsed statement */
+    bool rewrite_enabled;           /* session enable_materialized_view_rewrite */
+};
+
+void
+cat_admin_job_free(struct cat_admin_job *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    cat_stmt_free(&job->st);
+    free(job);
+}
+
+void
+cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled)
+{
+    if (job != NULL) {
+        job->rewrite_enabled = enabled;
+    }
+}
+
+/* First keyword(s) that may start an admin statement (cheap pre-check). */
+static bool
+maybe_admin(const char *sql, size_t len)
+{
+    struct rw_lexer lx;
+    struct rw_tok a, b;
+    rw_lex_init(&lx, sql, len);
+    do {
+        a = rw_lex_next(&lx);
+    } while (a.kind == RW_TOK_HINT);
+    if (a.kind != RW_TOK_IDENT) {
+        return false;
+    }
+    if (rw_tok_is(&lx, a, "SELECT")) {
+        return true; /* cat_parse looks for mv_infos / tasks with a substring search first */
+    }
+    do {
+        b = rw_lex_next(&lx);
+    } while (b.kind == RW_TOK_HINT);
+    if (rw_tok_is(&lx, a, "SHOW")) {
+        return rw_tok_is(&lx, b, "MATERIALIZED") || rw_tok_is(&lx, b, "CREATE") ||
+               rw_tok_is(&lx, b, "PARTITIONS");
+    }
+    if (rw_tok_is(&lx, a, "EXPLAIN")) {
+        return rw_tok_is(&lx, b, "REWRITE");
+    }
+    return (rw_tok_is(&lx, a, "CREATE") || rw_tok_is(&lx, a, "REFRESH") ||
+            rw_tok_is(&lx, a, "ALTER") || rw_tok_is(&lx, a, "DROP") ||
+            rw_tok_is(&lx, a, "PAUSE") || rw_tok_is(&lx, a, "RESUME") ||
+            rw_tok_is(&lx, a, "CANCEL")) &&
+           rw_tok_is(&lx, b, "MATERIALIZED");
+}
+
+bool
+cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admin_job **job,
+                    struct mvp_reply *err)
+{
+    struct cat_stmt st;
+    int rc;
+    (void)db;
+    *job = NULL;
+    if (sql == NULL || len == 0 || !maybe_admin(sql, len)) {
+        return false;
+    }
+    memset(&st, 0, sizeof(st));
+    rc = cat_parse(sql, len, &st, err);
+    if (rc == 0) {
+        cat_stmt_free(&st);
+        return false;
+    }
+    if (rc < 0) {
+        cat_stmt_free(&st);
+        return true;
+    }
+    *job = cat_xcalloc(1, sizeof(**job));
+    (*job)->st = st;
+    (*job)->rewrite_enabled = true;
+    return true;
+}
+
+/* ---- helpers ---- */
+
+static void
+not_supported(struct mvp_reply *reply, const char *what)
+{
+    mvp_reply_err(reply, 1235, "42000", "%s is not supported yet", what);
+}
+
+/* The view's database: the qualifier or the session's; NULL with ERR 1046. */
+static const char *
+view_db(const struct cat_stmt *st, const char *db, struct mvp_reply *reply)
+{
+    if (st->db != NULL) {
+        return st->db;
+    }
+    if (db == NULL || *db == '\0') {
+        mvp_reply_err(reply, 1046, "3D000", "No database selected");
+        return NULL;
+    }
+    return db;
+}
+
+/* Run SQL as the client; 0 when the backend answered OK/rows, else REPLY holds its ERR. */
+static int
+exec_client(cat_exec_fn exec, void *ctx, const char *sql, struct mvp_reply *reply)
+{
+    struct mvp_reply r;
+    mvp_reply_init(&r);
+    if (exec(ctx, sql, &r) < 0 || r.kind == MVP_REPLY_ERR) {
+        if (r.kind != MVP_REPLY_ERR) {
+            mvp_reply_err(&r, 2013, "HY000", "Lost connection to the backend");
+        }
+        mvp_reply_clear(reply);
+        *reply = r;
+        return -1;
+    }
+    mvp_reply_clear(&r);
+    return 0;
+}
+
+/* Check a refresh clause is one this version runs; else ERR 1235. */
+static int
+refresh_supported(const struct cat_refresh_clause *rc, struct mvp_reply *reply)
+{
+    if (rc->method == CAT_RM_FAST) {
+        not_supported(reply, "REFRESH FAST (incremental refresh)");
+        return -1;
+    }
+    if (rc->trigger == CAT_RT_COMMIT) {
+        not_supported(reply, "REFRESH ... ON COMMIT");
+        return -1;
+    }
+    if (rc->trigger == CAT_RT_SCHEDULE || rc->trigger == CAT_RT_EVERY) {
+        not_supported(reply, "REFRESH ... ON SCHEDULE / EVERY (scheduled refresh)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Lookup words for nondeterministic functions (SPEC §3 enable_nondeterministic_function). */
+static const char *
+nondeterministic_call(const char *sql, size_t len)
+{
+    static const char *const fns[] = {"NOW", "RAND", "UUID", "UUID_SHORT", "SYSDATE", "CURDATE",
+                                      "CURTIME", "UNIX_TIMESTAMP", "CURRENT_TIMESTAMP",
+                                      "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME",
+                                      "LOCALTIMESTAMP", "UTC_TIMESTAMP", "UTC_DATE",
+                                      "CONNECTION_ID", "CURRENT_USER", "USER"};
+    struct rw_lexer lx;
+    struct rw_tok t, prev = {RW_TOK_EOF, 0, 0};
+    size_t i;
+    rw_lex_init(&lx, sql, len);
+    while ((t = rw_lex_next(&lx)).kind != RW_TOK_EOF) {
+        if (t.kind == RW_TOK_IDENT && !rw_tok_is_op(&lx, prev, ".")) {
+            struct rw_lexer save = lx;
+            struct rw_tok next = rw_lex_next(&lx);
+            bool call = rw_tok_is_op(&lx, next, "(");
+            lx = save;
+            for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+                bool bare_ok = i >= 8 && i <= 14; /* CURRENT_TIMESTAMP etc. need no () */
+                if (rw_tok_is(&lx, t, fns[i]) && (call || bare_ok)) {
+                    return fns[i];
+                }
+            }
+        }
+        prev = t;
+    }
+    return NULL;
+}
+
+/* Delete view ID's row and publish the catalog without KEY (writer lock taken here). */
+static void
+forget_view(MYSQL *c, uint64_t id, const char *key)
+{
+    char err[512];
+    struct cat_mv *mvs, *mv = NULL;
+    cat_writer_lock();
+    if (cat_store_delete(c, id, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "removing %s from the catalog: %s", key, err);
+    }
+    mvs = cat_current_mvs();
+    HASH_FIND_STR(mvs, key, mv);
+    if (mv != NULL) {
+        HASH_DEL(mvs, mv);
+        cat_mv_free(mv);
+    }
+    if (cat_publish_mvs(c, mvs, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "publishing the catalog: %s", err);
+    }
+    cat_writer_unlock();
+}
+
+/* Append the storage-table DDL of a view (empty, typed like the definition). */
+static void
+storage_ddl(struct cat_buf *q, const char *db, const char *name, const struct cat_stmt *st)
+{
+    size_t i;
+    cat_buf_puts(q, "CREATE TABLE ");
+    cat_buf_qname(q, db, name);
+    if (st->comment != NULL) {
+        cat_buf_puts(q, " COMMENT ");
+        cat_buf_lit(q, st->comment);
+    }
+    if (st->n_cols > 0) {
+        cat_buf_puts(q, " AS WITH mvp_def (");
+        for (i = 0; i < st->n_cols; i++) {
+            cat_buf_puts(q, i > 0 ? ", " : "");
+            cat_buf_ident(q, st->col_names[i]);
+        }
+        cat_buf_puts(q, ") AS (");
+        cat_buf_add(q, st->sql + st->query_off, st->query_len);
+        cat_buf_puts(q, "\n) SELECT * FROM mvp_def WHERE 0");
+    } else {
+        cat_buf_puts(q, " AS SELECT * FROM (");
+        cat_buf_add(q, st->sql + st->query_off, st->query_len);
+        cat_buf_puts(q, "\n) AS mvp_def WHERE 0");
+    }
+}
+
+/* ---- CREATE ---- */
+
+static void
+run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
+           struct mvp_reply *reply)
+{
+    const char *db = view_db(st, sdb, reply);
+    struct cat_snapshot *snap;
+    struct cat_mv *mv, *mvs;
+    char *cerr = NULL, **tables = NULL, key[512], err[512];
+    size_t epos = 0, n_tables = 0, i;
+    struct cat_buf q = {0};
+    const char *nd;
+    MYSQL *c;
+    bool exists;
+    struct cat_prop *props;
+    size_t n_props;
+
+    if (db == NULL) {
+        return;
+    }
+    if (st->partition_by != NULL) {
+        not_supported(reply, "PARTITION BY (partitioned materialized views)");
+        return;
+    }
+    if (st->has_refresh && refresh_supported(&st->refresh, reply) < 0) {
+        return;
+    }
+    if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0) {
+        size_t pos = st->query_off + epos;
+        size_t near = st->len - (pos < st->len ? pos : st->len);
+        mvp_reply_err(reply, 1064, "42000",
+                      "You have an error in your SQL syntax near '%.*s' at position %zu%s%s",
+                      (int)(near > 40 ? 40 : near), st->sql + (pos < st->len ? pos : st->len),
+                      pos + 1, cerr ? ": " : "", cerr ? cerr : "");
+        free(cerr);
+        return;
+    }
+    free(cerr);
+    cerr = NULL;
+    cat_make_key(key, sizeof(key), db, st->name);
+    snap = cat_snapshot_acquire();
+    exists = cat_snapshot_find(snap, db, st->name) != NULL;
+    cat_snapshot_release(snap);
+    if (exists) {
+        if (st->if_not_exists) {
+            char info[600];
+            snprintf(info, sizeof(info), "materialized view %s.%s already exists", db, st->name);
+            mvp_reply_ok(reply, 0, info);
+        } else {
+            mvp_reply_err(reply, 1050, "42S01", "Materialized view '%s.%s' already exists", db,
+                          st->name);
+        }
+        return;
+    }
+    if (rw_tables_read(st->sql + st->query_off, st->query_len, db, &tables, &n_tables, &cerr) <
+        0) {
+        mvp_reply_err(reply, 1064, "42000", "You have an error in your SQL syntax: %s",
+                      cerr ? cerr : "the AS clause is not a SELECT");
+        free(cerr);
+        return;
+    }
+    for (i = 0; i < n_tables; i++) {
+        if (strcmp(tables[i], key) == 0) {
+            mvp_reply_err(reply, 1462, "HY000", "Materialized view '%s.%s' cannot read itself",
+                          db, st->name);
+            cat_strv_free(tables, n_tables);
+            return;
+        }
+    }
+
+    mv = cat_xcalloc(1, sizeof(*mv));
+    mv->key = cat_xstrdup(key);
+    mv->db = cat_xstrdup(db);
+    mv->name = cat_xstrdup(st->name);
+    mv->query_sql = cat_xstrndup(st->sql + st->query_off, st->query_len);
+    mv->create_sql = cat_xstrndup(st->sql, st->len);
+    {
+        struct cat_refresh_clause def = {0};
+        mv->refresh_info = cat_refresh_text(st->has_refresh ? &st->refresh : &def);
+    }
+    mv->build_mode = cat_xstrdup(st->build == 2 ? "DEFERRED" : "IMMEDIATE");
+    mv->comment = cat_xstrdup(st->comment);
+    mv->n_bases = n_tables;
+    mv->bases = tables;
+    mv->state = cat_mv_state_new();
+    mv->created_ms = cat_now_ms();
+    mv->n_cols = st->n_cols;
+    if (st->n_cols > 0) {
+        mv->col_names = cat_xcalloc(st->n_cols, sizeof(char *));
+        mv->col_comments = cat_xcalloc(st->n_cols, sizeof(char *));
+        for (i = 0; i < st->n_cols; i++) {
+            mv->col_names[i] = cat_xstrdup(st->col_names[i]);
+            mv->col_comments[i] = cat_xstrdup(st->col_comments[i]);
+        }
+    }
+    /* ENABLE / DISABLE QUERY REWRITE is kept as Doris's use_for_rewrite property. */
+    n_props = st->n_props;
+    props = cat_xcalloc(n_props + 1, sizeof(*props));
+    memcpy(props, st->props, n_props * sizeof(*props));
+    if (st->rewrite >= 0) {
+        bool given = false;
+        for (i = 0; i < n_props; i++) {
+            given = given || strcmp(props[i].key, "use_for_rewrite") == 0;
+        }
+        if (!given) {
+            props[n_props].key = "use_for_rewrite";
+            props[n_props].value = st->rewrite ? "true" : "false";
+            n_props++;
+        }
+    }
+    if (cat_mv_set_props(mv, n_props, props, reply) < 0) {
+        free(props);
+        cat_mv_free(mv);
+        return;
+    }
+    free(props);
+    nd = nondeterministic_call(mv->query_sql, strlen(mv->query_sql));
+    if (nd != NULL && !mv->nondeterministic_ok) {
+        mvp_reply_err(reply, 1235, "42000",
+                      "The definition of %s.%s calls the nondeterministic function %s; set "
+                      "PROPERTIES (\"enable_nondeterministic_function\" = \"true\") to allow it",
+                      db, st->name, nd);
+        cat_mv_free(mv);
+        return;
+    }
+
+    /* The storage table, with the client's own privileges (SPEC §3). */
+    storage_ddl(&q, db, st->name, st);
+    if (exec_client(exec, ctx, q.p, reply) < 0) {
+        cat_buf_free(&q);
+        cat_mv_free(mv);
+        return;
+    }
+    cat_buf_free(&q);
+
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "recording %s.%s in the catalog: %s", db, st->name,
+                      err);
+        goto undo_table;
+    }
+    cat_writer_lock();
+    if (cat_store_insert(c, mv, err, sizeof(err)) < 0) {
+        cat_writer_unlock();
+        mvp_reply_err(reply, 1105, "HY000", "recording %s.%s in the catalog: %s", db, st->name,
+                      err);
+        mysql_close(c);
+        c = NULL;
+        goto undo_table;
+    }
+    {
+        uint64_t id = mv->id;
+        mvs = cat_current_mvs();
+        HASH_ADD_KEYPTR(hh, mvs, mv->key, strlen(mv->key), mv);
+        mv = NULL;
+        if (cat_publish_mvs(c, mvs, err, sizeof(err)) < 0) {
+            cat_writer_unlock();
+            mvp_reply_err(reply, 1105, "HY000", "publishing the catalog: %s", err);
+            cat_store_delete(c, id, err, sizeof(err));
+            mysql_close(c);
+            c = NULL;
+            goto undo_table;
+        }
+        cat_writer_unlock();
+
+        if (st->build == 2) {
+            char info[600];
+            snprintf(info, sizeof(info),
+                     "created %s.%s (BUILD DEFERRED: not used until REFRESH MATERIALIZED VIEW)",
+                     db, st->name);
+            mvp_reply_ok(reply, 0, info);
+            mysql_close(c);
+            return;
+        }
+        if (cat_refresh_view(db, st->name, "COMPLETE", reply) < 0) {
+            /* BUILD IMMEDIATE failed: the statement changes nothing. */
+            struct mvp_reply keep = *reply;
+            mvp_reply_init(reply);
+            forget_view(c, id, key);
+            mysql_close(c);
+            c = NULL;
+            q = (struct cat_buf){0};
+            cat_buf_puts(&q, "DROP TABLE IF EXISTS ");
+            cat_buf_qname(&q, db, st->name);
+            if (exec_client(exec, ctx, q.p, reply) < 0) {
+                MYSQL *s = cat_connect(err, sizeof(err));
+                if (s != NULL) {
+                    cat_q(s, q.p, err, sizeof(err), NULL);
+                    mysql_close(s);
+                }
+            }
+            cat_buf_free(&q);
+            mvp_reply_clear(reply);
+            *reply = keep;
+            return;
+        }
+        {
+            char info[700];
+            snprintf(info, sizeof(info), "created %s.%s; %s", db, st->name,
+                     reply->info ? reply->info : "refreshed");
+            mvp_reply_ok(reply, reply->affected_rows, info);
+        }
+        mysql_close(c);
+        return;
+    }
+
+undo_table: {
+    struct mvp_reply tmp;
+    mvp_reply_init(&tmp);
+    q = (struct cat_buf){0};
+    cat_buf_puts(&q, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&q, db, st->name);
+    exec(ctx, q.p, &tmp);
+    mvp_reply_clear(&tmp);
+    cat_buf_free(&q);
+    cat_mv_free(mv);
+    if (c != NULL) {
+        mysql_close(c);
+    }
+}
+}
+
+/* ---- lookups shared by the statements on one view ---- */
+
+/* Find the view named by ST in the current snapshot (SNAP held by caller). */
+static struct cat_mv *
+find_view(struct cat_snapshot *snap, const struct cat_stmt *st, const char *db,
+          struct mvp_reply *reply)
+{
+    struct cat_mv *mv = cat_snapshot_find(snap, db, st->name);
+    if (mv == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist", db,
+                      st->name);
+    }
+    return mv;
+}
+
+/* The client may read the view's storage table (privilege probe for statements
+ * that change the view without DDL of their own: REFRESH, ALTER, PAUSE). */
+static int
+probe_access(cat_exec_fn exec, void *ctx, const struct cat_mv *mv, struct mvp_reply *reply)
+{
+    struct cat_buf q = {0};
+    int rc;
+    cat_buf_puts(&q, "SELECT 1 FROM ");
+    cat_buf_qname(&q, mv->db, mv->name);
+    cat_buf_puts(&q, " WHERE 0");
+    rc = exec_client(exec, ctx, q.p, reply);
+    cat_buf_free(&q);
+    return rc;
+}
+
+/* Take the refresh lock of MV on C (0 timeout); false when a refresh runs. */
+static bool
+refresh_lock(MYSQL *c, const struct cat_mv *mv, bool take)
+{
+    struct cat_buf q = {0};
+    char name[600];
+    bool ok = false;
+    snprintf(name, sizeof(name), "mvproxy.refresh.%s", mv->key);
+    cat_buf_puts(&q, take ? "SELECT GET_LOCK(" : "SELECT RELEASE_LOCK(");
+    cat_buf_lit(&q, name);
+    cat_buf_puts(&q, take ? ", 0)" : ")");
+    if (mysql_real_query(c, q.p, q.len) == 0) {
+        MYSQL_RES *res = mysql_store_result(c);
+        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+        ok = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    }
+    cat_buf_free(&q);
+    return ok;
+}
+
+/* ---- REFRESH ---- */
+
+static void
+run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
+            struct mvp_reply *reply)
+{
+    const char *db = view_db(st, sdb, reply);
+    struct cat_snapshot *snap;
+    struct cat_mv *mv;
+    char name[256];
+    if (db == NULL) {
+        return;
+    }
+    if (st->refresh_mode == CAT_RM_PARTITIONS) {
+        not_supported(reply, "REFRESH MATERIALIZED VIEW ... PARTITIONS (partition refresh)");
+        return;
+    }
+    snap = cat_snapshot_acquire();
+    mv = find_view(snap, st, db, reply);
+    if (mv == NULL || probe_access(exec, ctx, mv, reply) < 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    snprintf(name, sizeof(name), "%s", mv->name);
+    cat_snapshot_release(snap);
+    cat_refresh_view(db, name, st->refresh_mode == CAT_RM_AUTO ? "AUTO" : "COMPLETE", reply);
+}
+
+/* ---- DROP ---- */
+
+static void
+run_drop(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
+         struct mvp_reply *reply)
+{
+    const char *db = view_db(st, sdb, reply);
+    struct cat_snapshot *snap;
+    struct cat_mv *mv, *dep[4];
+    size_t n_dep;
+    MYSQL *c;
+    char err[512], key[512];
+    uint64_t id;
+    struct cat_buf q = {0};
+    if (db == NULL) {
+        return;
+    }
+    snap = cat_snapshot_acquire();
+    mv = cat_snapshot_find(snap, db, st->name);
+    if (mv == NULL) {
+        if (st->if_exists) {
+            char info[600];
+            snprintf(info, sizeof(info), "materialized view %s.%s does not exist", db, st->name);
+            mvp_reply_ok(reply, 0, info);
+        } else {
+            mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist", db,
+                          st->name);
+        }
+        cat_snapshot_release(snap);
+        return;
+    }
+    n_dep = cat_dependents(snap, mv, dep, 4);
+    if (n_dep > 0) {
+        mvp_reply_err(reply, 3730, "HY000",
+                      "Cannot drop materialized view '%s.%s': view '%s.%s' reads it (drop it "
+                      "first)",
+                      mv->db, mv->name, dep[0]->db, dep[0]->name);
+        cat_snapshot_release(snap);
+        return;
+    }
+    id = mv->id;
+    snprintf(key, sizeof(key), "%s", mv->key);
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "dropping %s.%s: %s", mv->db, mv->name, err);
+        cat_snapshot_release(snap);
+        return;
+    }
+    if (!refresh_lock(c, mv, true)) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is running; retry when it ends",
+                      mv->db, mv->name);
+        mysql_close(c);
+        cat_snapshot_release(snap);
+        return;
+    }
+    cat_buf_puts(&q, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&q, mv->db, mv->name);
+    cat_snapshot_release(snap);
+    if (exec_client(exec, ctx, q.p, reply) < 0) {
+        cat_buf_free(&q);
+        cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+        mysql_close(c);
+        return;
+    }
+    cat_buf_free(&q);
+    forget_view(c, id, key);
+    cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+    mysql_close(c);
+    mvp_reply_ok(reply, 0, NULL);
+}
+
+/* ---- ALTER / PAUSE / RESUME ---- */
+
+/* ALTER (RENAME / REFRESH / SET), PAUSE, RESUME of the view ST names in DB:
+ * edit a copy of the catalog, persist the row, publish. */
+static void
+change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
+            struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *cur = find_view(snap, st, db, reply), *mvs, *mv = NULL;
+    char key[512], err[512];
+    MYSQL *c;
+    if (cur == NULL || probe_access(exec, ctx, cur, reply) < 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s", cur->key);
+    if (st->kind == CAT_ST_ALTER_REFRESH && refresh_supported(&st->refresh, reply) < 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    if (st->kind == CAT_ST_ALTER_RENAME) {
+        struct cat_mv *dep[2];
+        if (st->new_db != NULL && !cat_streq_ci(st->new_db, cur->db)) {
+            not_supported(reply, "Moving a materialized view to another database");
+            cat_snapshot_release(snap);
+            return;
+        }
+        if (cat_snapshot_find(snap, cur->db, st->new_name) != NULL) {
+            mvp_reply_err(reply, 1050, "42S01", "Materialized view '%s.%s' already exists",
+                          cur->db, st->new_name);
+            cat_snapshot_release(snap);
+            return;
+        }
+        if (cat_dependents(snap, cur, dep, 2) > 0) {
+            mvp_reply_err(reply, 3730, "HY000",
+                          "Cannot rename materialized view '%s.%s': view '%s.%s' reads it",
+                          cur->db, cur->name, dep[0]->db, dep[0]->name);
+            cat_snapshot_release(snap);
+            return;
+        }
+    }
+    cat_snapshot_release(snap);
+
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "changing %s: %s", key, err);
+        return;
+    }
+    cat_writer_lock();
+    mvs = cat_current_mvs();
+    HASH_FIND_STR(mvs, key, mv);
+    if (mv == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s' doesn't exist", key);
+        goto out;
+    }
+    switch (st->kind) {
+    case CAT_ST_PAUSE:
+    case CAT_ST_RESUME:
+        mv->paused = st->kind == CAT_ST_PAUSE;
+        break;
+    case CAT_ST_ALTER_REFRESH:
+        free(mv->refresh_info);
+        mv->refresh_info = cat_refresh_text(&st->refresh);
+        break;
+    case CAT_ST_ALTER_SET: {
+        char **pk = NULL, **pv = NULL;
+        int np = cat_json_parse_object(mv->properties_json, &pk, &pv), i;
+        size_t n = 0, j;
+        struct cat_prop *merged;
+        if (np < 0) {
+            np = 0;
+        }
+        merged = cat_xcalloc((size_t)np + st->n_props + 2, sizeof(*merged));
+        for (i = 0; i < np; i++) {
+            merged[n].key = pk[i];
+            merged[n].value = pv[i] ? pv[i] : "";
+            n++;
+        }
+        for (j = 0; j < st->n_props; j++) {
+            size_t k;
+            for (k = 0; k < n && strcmp(merged[k].key, st->props[j].key) != 0; k++) {
+            }
+            merged[k].key = st->props[j].key;
+            merged[k].value = st->props[j].value;
+            if (k == n) {
+                n++;
+            }
+        }
+        if (st->rewrite >= 0) {
+            size_t k;
+            for (k = 0; k < n && strcmp(merged[k].key, "use_for_rewrite") != 0; k++) {
+            }
+            merged[k].key = "use_for_rewrite";
+            merged[k].value = st->rewrite ? "true" : "false";
+            if (k == n) {
+                n++;
+            }
+        }
+        i = cat_mv_set_props(mv, n, merged, reply);
+        free(merged);
+        if (np > 0) {
+            cat_strv_free(pk, (size_t)np);
+            cat_strv_free(pv, (size_t)np);
+        } else {
+            free(pk);
+            free(pv);
+        }
+        if (i < 0) {
+            goto out;
+        }
+        break;
+    }
+    case CAT_ST_ALTER_RENAME: {
+        struct cat_buf q = {0};
+        char nkey[512];
+        if (!refresh_lock(c, mv, true)) {
+            mvp_reply_err(reply, 1205, "HY000", "a refresh of %s is running; retry when it ends",
+                          key);
+            goto out;
+        }
+        cat_buf_puts(&q, "RENAME TABLE ");
+        cat_buf_qname(&q, mv->db, mv->name);
+        cat_buf_puts(&q, " TO ");
+        cat_buf_qname(&q, mv->db, st->new_name);
+        if (exec_client(exec, ctx, q.p, reply) < 0) {
+            cat_buf_free(&q);
+            cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+            goto out;
+        }
+        cat_buf_free(&q);
+        cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+        HASH_DEL(mvs, mv);
+        free(mv->name);
+        mv->name = cat_xstrdup(st->new_name);
+        free(mv->key);
+        mv->key = cat_xstrdup(cat_make_key(nkey, sizeof(nkey), mv->db, mv->name));
+        HASH_ADD_KEYPTR(hh, mvs, mv->key, strlen(mv->key), mv);
+        break;
+    }
+    default:
+        break;
+    }
+    free(mv->create_sql);
+    mv->create_sql = cat_show_create_text(mv);
+    if (cat_store_update_def(c, mv, err, sizeof(err)) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "updating the catalog: %s", err);
+        goto out;
+    }
+    if (cat_publish_mvs(c, mvs, err, sizeof(err)) < 0) {
+        mvs = NULL;
+        mvp_reply_err(reply, 1105, "HY000", "publishing the catalog: %s", err);
+        goto out;
+    }
+    mvs = NULL;
+    mvp_reply_ok(reply, 0, NULL);
+out:
+    cat_free_mvs(mvs);
+    cat_writer_unlock();
+    mysql_close(c);
+}
+
+/* ---- SELECT ... FROM mv_infos() / tasks() ---- */
+
+static void
+run_select_tf(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
+              struct mvp_reply *reply)
+{
+    struct mvp_reply rows;
+    const char *db = st->tf_database;
+    mvp_reply_init(&rows);
+    if (st->tf == CAT_TF_MV_INFOS) {
+        struct cat_snapshot *snap = cat_snapshot_acquire();
+        cat_show_mvs(snap, db, NULL, &rows);
+        cat_snapshot_release(snap);
+    } else if (cat_show_tasks(&rows) < 0) {
+        mvp_reply_clear(reply);
+        *reply = rows;
+        return;
+    }
+    (void)sdb;
+    if (st->tf_star_only) {
+        mvp_reply_clear(reply);
+        *reply = rows;
+        return;
+    }
+    {
+        /* Filtered / projected: splice a derived table of the rows in place of
+         * the function and let the backend evaluate the rest as the client. */
+        struct cat_buf q = {0};
+        char *derived = cat_rows_as_derived(&rows, st->tf_alias ? NULL
+                                                   : st->tf == CAT_TF_MV_INFOS ? "mv_infos"
+                                                                               : "tasks");
+        cat_buf_add(&q, st->sql, st->tf_off);
+        cat_buf_puts(&q, derived);
+        cat_buf_add(&q, st->sql + st->tf_end, st->len - st->tf_end);
+        free(derived);
+        mvp_reply_clear(&rows);
+        mvp_reply_clear(reply);
+        if (exec(ctx, q.p, reply) < 0 && reply->kind != MVP_REPLY_ERR) {
+            mvp_reply_err(reply, 2013, "HY000", "Lost connection to the backend");
+        }
+        cat_buf_free(&q);
+    }
+}
+
+/* SHOW MATERIALIZED VIEWS ... WHERE cond: filter the rows on the client's connection. */
+static void
+run_show_where(struct cat_stmt *st, const struct mvp_reply *rows, cat_exec_fn exec, void *ctx,
+               struct mvp_reply *reply)
+{
+    struct cat_buf q = {0};
+    char *derived = cat_rows_as_derived(rows, "mv_infos");
+    cat_buf_puts(&q, "SELECT * FROM ");
+    cat_buf_puts(&q, derived);
+    cat_buf_puts(&q, " WHERE ");
+    cat_buf_add(&q, st->sql + st->query_off, st->query_len);
+    free(derived);
+    mvp_reply_clear(reply);
+    if (exec(ctx, q.p, reply) < 0 && reply->kind != MVP_REPLY_ERR) {
+        mvp_reply_err(reply, 2013, "HY000", "Lost connection to the backend");
+    }
+    cat_buf_free(&q);
+}
+
+/* ---- EXPLAIN REWRITE (SPEC §8) ---- */
+
+static void
+run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
+{
+    static const char *const cols[] = {"mv_name", "status", "reason", "stale_partitions",
+                                       "est_rows", "sql"};
+    static const enum mvp_col_type types[] = {MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
+                                              MVP_COL_STRING, MVP_COL_INT, MVP_COL_STRING};
+    static const char *const status[] = {"CHOSEN", "MATCHED_NOT_CHOSEN", "REJECTED"};
+    struct cat_stmt *st = &job->st;
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct rw_options opt = {.enabled = job->rewrite_enabled, .explain = true,
+                             .now_ms = cat_now_ms()};
+    struct rw_outcome out;
+    size_t i;
+    char *query = cat_xstrndup(st->sql + st->query_off, st->query_len);
+    memset(&out, 0, sizeof(out));
+    if (rw_rewrite(query, st->query_len, db, snap, &opt, &out) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "EXPLAIN REWRITE: out of memory");
+        rw_outcome_free(&out);
+        cat_snapshot_release(snap);
+        free(query);
+        return;
+    }
+    mvp_reply_rows(reply, 6, cols, types);
+    for (i = 0; i < out.n_cand; i++) {
+        const struct rw_candidate *cd = &out.cand[i];
+        char est[24];
+        const char *v[6];
+        int s = (int)cd->status;
+        snprintf(est, sizeof(est), "%lld", (long long)cd->est_rows);
+        v[0] = cd->mv_name;
+        v[1] = status[s >= 0 && s <= 2 ? s : 2];
+        v[2] = cd->reason ? cd->reason : "";
+        v[3] = cd->stale_partitions ? cd->stale_partitions : "";
+        v[4] = cd->est_rows >= 0 ? est : NULL;
+        v[5] = cd->sql;
+        mvp_reply_add_row(reply, v);
+    }
+    {
+        const char *v[6];
+        v[0] = NULL;
+        v[1] = out.rewritten ? "REWRITTEN" : "NOT_REWRITTEN";
+        v[2] = out.reason ? out.reason : "";
+        v[3] = "";
+        v[4] = NULL;
+        v[5] = out.rewritten && out.sql ? out.sql : query;
+        mvp_reply_add_row(reply, v);
+    }
+    rw_outcome_free(&out);
+    cat_snapshot_release(snap);
+    free(query);
+}
+
+/* ---- dispatch ---- */
+
+void
+cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_exec_fn exec,
+              void *exec_ctx, struct mvp_reply *reply)
+{
+    struct cat_stmt *st = &job->st;
+    (void)user;
+    mvp_reply_clear(reply);
+    switch (st->kind) {
+    case CAT_ST_CREATE:
+        run_create(st, db, exec, exec_ctx, reply);
+        break;
+    case CAT_ST_REFRESH:
+        run_refresh(st, db, exec, exec_ctx, reply);
+        break;
+    case CAT_ST_DROP:
+        run_drop(st, db, exec, exec_ctx, reply);
+        break;
+    case CAT_ST_ALTER_RENAME:
+    case CAT_ST_ALTER_REFRESH:
+    case CAT_ST_ALTER_SET:
+    case CAT_ST_PAUSE:
+    case CAT_ST_RESUME: {
+        const char *vdb = view_db(st, db, reply);
+        if (vdb != NULL) {
+            change_view(st, vdb, exec, exec_ctx, reply);
+        }
+        break;
+    }
+    case CAT_ST_CANCEL:
+        not_supported(reply, "CANCEL MATERIALIZED VIEW TASK (refresh tasks run synchronously)");
+        break;
+    case CAT_ST_SHOW_MVS: {
+        struct cat_snapshot *snap = cat_snapshot_acquire();
+        const char *sdb = st->show_db ? st->show_db : db;
+        if (st->query_len > 0) {
+            struct mvp_reply rows;
+            mvp_reply_init(&rows);
+            cat_show_mvs(snap, sdb, NULL, &rows);
+            run_show_where(st, &rows, exec, exec_ctx, reply);
+            mvp_reply_clear(&rows);
+        } else {
+            cat_show_mvs(snap, sdb, st->like, reply);
+        }
+        cat_snapshot_release(snap);
+        break;
+    }
+    case CAT_ST_SHOW_CREATE:
+    case CAT_ST_SHOW_PARTITIONS: {
+        const char *vdb = view_db(st, db, reply);
+        struct cat_snapshot *snap;
+        struct cat_mv *mv;
+        if (vdb == NULL) {
+            break;
+        }
+        snap = cat_snapshot_acquire();
+        mv = find_view(snap, st, vdb, reply);
+        if (mv != NULL && st->kind == CAT_ST_SHOW_CREATE) {
+            static const char *const cols[] = {"Materialized View", "Create Materialized View"};
+            char *text = cat_show_create_text(mv);
+            const char *v[2] = {mv->name, text};
+            mvp_reply_rows(reply, 2, cols, NULL);
+            mvp_reply_add_row(reply, v);
+            free(text);
+        } else if (mv != NULL) {
+            cat_show_partitions(mv, reply);
+        }
+        cat_snapshot_release(snap);
+        break;
+    }
+    case CAT_ST_SELECT_TF:
+        run_select_tf(st, db, exec, exec_ctx, reply);
+        break;
+    case CAT_ST_EXPLAIN_REWRITE:
+        run_explain(job, db, reply);
+        break;
+    }
+    cat_admin_job_free(job);
+}

@@ -1,0 +1,267 @@
+/*
+ * cat_refresh.c - complete refresh of a view with an atomic swap (SPEC §6),
+ * run with the service account on its own connection:
+ *
+ *   GET_LOCK('mvproxy.refresh.db.mv', 0)        one refresh of a view at a time,
+ *   task row RUNNING                            also across proxies
+ *   seq0 = change_seq, t0 = now
+ *   DROP TABLE IF EXISTS mv__mvp_new, mv__mvp_old        (leftovers of a crash)
+ *   CREATE TABLE mv__mvp_new LIKE mv
+ *   INSERT INTO mv__mvp_new SELECT * FROM (<definition>) AS mvp_def
+ *   RENAME TABLE mv TO mv__mvp_old, mv__mvp_new TO mv    atomic: readers see old or new
+ *   DROP TABLE mv__mvp_old
+ *   state: rows, last_refresh = now, stale_since = 0 when no write was seen
+ *          since t0 (else t0), never fresher than the views it reads
+ *   task row SUCCESS / FAILED, RELEASE_LOCK
+ *
+ * A failed refresh leaves the view as it was.
+ */
+#include "cat_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Run Q (text of B) on C; on failure fill REPLY with the backend's error. */
+static int
+step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
+     struct mvp_reply *reply)
+{
+    if (mysql_real_query(c, b->p, b->len) != 0) {
+        const char *state = mysql_sqlstate(c);
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), state && *state ? state : "HY000",
+                      "refresh of %s.%s failed (%s): %s", mv->db, mv->name, what,
+                      mysql_error(c));
+        cat_buf_free(b);
+        return -1;
+    }
+    {
+        MYSQL_RES *res = mysql_store_result(c);
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    }
+    cat_buf_free(b);
+    return 0;
+}
+
+/* The INSERT ... SELECT that fills TABLE (in MV's db) from MV's definition. */
+static void
+fill_sql(struct cat_buf *b, const struct cat_mv *mv, const char *table)
+{
+    size_t i;
+    cat_buf_puts(b, "INSERT INTO ");
+    cat_buf_qname(b, mv->db, table);
+    if (mv->n_cols > 0) {
+        cat_buf_puts(b, " WITH mvp_def (");
+        for (i = 0; i < mv->n_cols; i++) {
+            if (i > 0) {
+                cat_buf_puts(b, ", ");
+            }
+            cat_buf_ident(b, mv->col_names[i]);
+        }
+        cat_buf_puts(b, ") AS (");
+        cat_buf_puts(b, mv->query_sql);
+        cat_buf_puts(b, "\n) SELECT * FROM mvp_def");
+    } else {
+        cat_buf_puts(b, " SELECT * FROM (");
+        cat_buf_puts(b, mv->query_sql);
+        cat_buf_puts(b, "\n) AS mvp_def");
+    }
+}
+
+/* Earliest unreflected change of the views MV reads (0 when all are fresh). */
+static int64_t
+inputs_stale_since(const struct cat_snapshot *snap, const struct cat_mv *mv)
+{
+    int64_t best = 0;
+    size_t i;
+    for (i = 0; i < mv->n_bases; i++) {
+        struct cat_mv *inner = NULL;
+        int64_t s;
+        HASH_FIND_STR(snap->mvs, mv->bases[i], inner);
+        if (inner == NULL || inner == mv) {
+            continue;
+        }
+        s = atomic_load(&inner->state->stale_since_ms);
+        if (s == 0 && atomic_load(&inner->state->last_refresh_ms) == 0) {
+            /* never built: it reflects nothing of its bases since they existed */
+            s = inner->created_ms > 0 ? inner->created_ms : 1;
+        }
+        if (s != 0 && (best == 0 || s < best)) {
+            best = s;
+        }
+    }
+    return best;
+}
+
+/* Set MV's stale_since after a refresh that started at T0 with change_seq SEQ0. */
+static void
+settle_freshness(struct cat_mv *mv, uint64_t seq0, int64_t t0, int64_t inputs_stale)
+{
+    struct cat_mv_state *st = mv->state;
+    for (;;) {
+        int64_t cur = atomic_load(&st->stale_since_ms), target;
+        uint64_t seq1 = atomic_load(&st->change_seq);
+        /* A write seen after t0 may or may not be in what we read; its commit
+         * is after t0, so t0 is a safe "first unreflected change". */
+        target = seq1 == seq0 ? 0 : t0;
+        if (inputs_stale != 0 && (target == 0 || inputs_stale < target)) {
+            target = inputs_stale;
+        }
+        if (!atomic_compare_exchange_strong(&st->stale_since_ms, &cur, target)) {
+            continue;
+        }
+        if (target == 0 && atomic_load(&st->change_seq) != seq1) {
+            int64_t zero = 0;
+            atomic_compare_exchange_strong(&st->stale_since_ms, &zero, t0);
+        }
+        return;
+    }
+}
+
+int
+cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
+    MYSQL *c = NULL;
+    struct cat_buf b = {0};
+    char err[512], *nn = NULL, *on = NULL, lockname[600];
+    uint64_t task = 0, seq0;
+    int64_t t0, t1, rows = 0, inputs_stale;
+    int prev_state;
+    bool locked = false;
+    int rc = -1;
+
+    if (mv == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist",
+                      db ? db : "", name);
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
+    cat_buf_puts(&b, "SELECT GET_LOCK(");
+    cat_buf_lit(&b, lockname);
+    cat_buf_puts(&b, ", 0)");
+    if (mysql_real_query(c, b.p, b.len) == 0) {
+        MYSQL_RES *res = mysql_store_result(c);
+        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+        locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    }
+    cat_buf_free(&b);
+    if (!locked) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
+                      mv->name);
+        goto out;
+    }
+    if (mysql_select_db(c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), mysql_sqlstate(c),
+                      "refresh of %s.%s: %s", mv->db, mv->name, mysql_error(c));
+        goto out;
+    }
+    task = cat_store_task_start(c, mv, mode);
+    prev_state = atomic_exchange(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
+    (void)prev_state;
+    seq0 = atomic_load(&mv->state->change_seq);
+    t0 = cat_now_ms();
+    inputs_stale = inputs_stale_since(snap, mv);
+
+    nn = cat_xmalloc(strlen(mv->name) + 16);
+    on = cat_xmalloc(strlen(mv->name) + 16);
+    sprintf(nn, "%s__mvp_new", mv->name);
+    sprintf(on, "%s__mvp_old", mv->name);
+
+    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_buf_puts(&b, ", ");
+    cat_buf_qname(&b, mv->db, on);
+    if (step(c, &b, "cleaning leftovers", mv, reply) < 0) {
+        goto failed;
+    }
+    cat_buf_puts(&b, "CREATE TABLE ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_buf_puts(&b, " LIKE ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    if (step(c, &b, "creating the new table", mv, reply) < 0) {
+        goto failed;
+    }
+    fill_sql(&b, mv, nn);
+    if (step(c, &b, "filling the new table", mv, reply) < 0) {
+        goto failed_drop;
+    }
+    rows = (int64_t)mysql_affected_rows(c);
+    cat_buf_puts(&b, "RENAME TABLE ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    cat_buf_puts(&b, " TO ");
+    cat_buf_qname(&b, mv->db, on);
+    cat_buf_puts(&b, ", ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_buf_puts(&b, " TO ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    if (step(c, &b, "swapping in the new table", mv, reply) < 0) {
+        goto failed_drop;
+    }
+    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&b, mv->db, on);
+    if (cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: dropping the old table: %s", mv->key, err);
+    }
+    cat_buf_free(&b);
+
+    t1 = cat_now_ms();
+    atomic_store(&mv->state->rows, rows);
+    atomic_store(&mv->state->last_refresh_ms, t1);
+    settle_freshness(mv, seq0, t0, inputs_stale);
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
+    atomic_store(&mv->state->dirty, 0);
+    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+    }
+    cat_store_task_finish(c, task, "SUCCESS", rows, NULL);
+    {
+        char info[600];
+        snprintf(info, sizeof(info), "refreshed %s.%s: %lld rows in %.2f s", mv->db, mv->name,
+                 (long long)rows, (double)(t1 - t0) / 1000.0);
+        mvp_reply_ok(reply, (uint64_t)rows, info);
+    }
+    cat_log(CAT_LOG_INFO, "refreshed %s: %lld rows in %lld ms", mv->key, (long long)rows,
+            (long long)(t1 - t0));
+    rc = 0;
+    goto out;
+
+failed_drop:
+    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_q(c, b.p, err, sizeof(err), NULL);
+    cat_buf_free(&b);
+failed:
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
+    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+    }
+    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
+    cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
+out:
+    if (locked) {
+        cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
+        cat_buf_lit(&b, lockname);
+        cat_buf_puts(&b, ")");
+        cat_q(c, b.p, err, sizeof(err), NULL);
+        cat_buf_free(&b);
+    }
+    free(nn);
+    free(on);
+    mysql_close(c);
+    cat_snapshot_release(snap);
+    return rc;
+}

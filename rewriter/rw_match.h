@@ -1,0 +1,22 @@
+/*
+ * rw_match.h - Goldstein & Larson view matching of one query block against
+ * one view model, producing the replacement block text over the view's
+ * storage table (view-matching.md §2-§4).
+ */
+#ifndef RW_MATCH_H
+#define RW_MATCH_H
+
+#include "rw_model.h"
+
+/*
+ * Match query block Q against view model V (outputs carry storage column
+ * names in ->vcol) whose storage table is VDB.VNAME. On a match returns 0
+ * with the replacement SELECT block in *BLOCK (MariaDB text, caller frees)
+ * and the number of compensating predicates in *N_COMP. Returns 1 with a
+ * reason for a DBA in *REASON (caller frees) when V cannot answer Q; -1 on
+ * OOM. Tries every mapping of Q's table instances onto V's (self-joins).
+ */
+int rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb,
+             const char *vname, char **block, int *n_comp, char **reason);
+
+#endif /* RW_MATCH_H */

@@ -1,0 +1,1606 @@
+/*
+ * rw_model.c - builds the SPJG model of a SELECT block from the libpg_query
+ * tree (view-matching.md §1) and analyses its predicates into equivalence
+ * classes, typed ranges and residuals (Goldstein & Larson §3.1).
+ *
+ *   SelectStmt ──conv()──> canonical rw_expr trees ──analyze()──> rw_pred
+ *   FROM: RangeVar -> rw_tab (schema copied from the snapshot)
+ *         JoinExpr INNER/CROSS -> ON/USING conjuncts
+ *   outputs named as MariaDB names them (alias, else the item's text)
+ */
+#include "rw_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cat.h"
+#include "rw_util.h"
+
+/* Builder state for one block. */
+struct build {
+    const struct rw_parse *p;           /* parse (original text, tokens) */
+    const char *db;                     /* current database or NULL */
+    const struct cat_snapshot *snap;    /* schemas */
+    struct rw_model *m;                 /* model being built */
+    char *err;                          /* first failure (owned) */
+    bool allow_agg;                     /* aggregates allowed in this clause */
+    bool alias_fallback;                /* unknown bare names may be output aliases */
+};
+
+enum rw_rtype
+rw_rtype_of(const char *t)
+{
+    static const char *const num[] = {"tinyint", "smallint", "mediumint", "int", "integer",
+                                      "bigint", "decimal", "numeric", NULL};
+    static const char *const dt[] = {"date", "datetime", "timestamp", NULL};
+    static const char *const str[] = {"char", "varchar", "text", "tinytext", "mediumtext",
+                                      "longtext", "enum", NULL};
+    size_t i;
+    if (t == NULL) {
+        return RW_R_NONE;
+    }
+    for (i = 0; num[i]; i++) {
+        if (strcmp(t, num[i]) == 0) {
+            return RW_R_NUM;
+        }
+    }
+    for (i = 0; dt[i]; i++) {
+        if (strcmp(t, dt[i]) == 0) {
+            return RW_R_DT;
+        }
+    }
+    for (i = 0; str[i]; i++) {
+        if (strcmp(t, str[i]) == 0) {
+            return RW_R_STR;
+        }
+    }
+    return RW_R_NONE;
+}
+
+/* Record the first failure reason. */
+static void
+fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+fail(struct build *b, const char *fmt, ...)
+{
+    va_list ap;
+    if (b->err != NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    b->err = rw_vsprintf(fmt, ap);
+    va_end(ap);
+    if (b->err == NULL) {
+        b->err = rw_strdup("out of memory");
+    }
+}
+
+/* Grow an array of pointers by one slot holding X; -1 on OOM. */
+static int
+push(void ***arr, size_t *n, void *x)
+{
+    void **a = realloc(*arr, (*n + 1) * sizeof(*a));
+    if (a == NULL) {
+        return -1;
+    }
+    a[(*n)++] = x;
+    *arr = a;
+    return 0;
+}
+
+const struct rw_mcol *
+rw_model_col(const struct rw_model *m, int tab, const char *col)
+{
+    size_t i;
+    if (tab < 0 || (size_t)tab >= m->n_tabs) {
+        return NULL;
+    }
+    for (i = 0; i < m->tabs[tab].n_cols; i++) {
+        if (strcmp(m->tabs[tab].cols[i].name, col) == 0) {
+            return &m->tabs[tab].cols[i];
+        }
+    }
+    return NULL;
+}
+
+/* Text of a String node, or NULL. */
+static const char *
+sval(const PgQuery__Node *n)
+{
+    return (n != NULL && n->node_case == PG_QUERY__NODE__NODE_STRING) ? n->string->sval : NULL;
+}
+
+/* ------------------------------------------------------------------ FROM */
+
+/* Add table instance for RV; returns its index or -1. */
+static int
+add_table(struct build *b, const PgQuery__RangeVar *rv)
+{
+    const char *db = (rv->schemaname != NULL && rv->schemaname[0] != '\0') ? rv->schemaname : b->db;
+    const struct cat_table *t;
+    struct rw_tab *tabs, *nt;
+    size_t i;
+    if (rv->catalogname != NULL && rv->catalogname[0] != '\0') {
+        fail(b, "three-part table name %s.%s.%s is not supported", rv->catalogname,
+             rv->schemaname, rv->relname);
+        return -1;
+    }
+    if (db == NULL) {
+        fail(b, "no database selected for table %s", rv->relname);
+        return -1;
+    }
+    t = cat_snapshot_table(b->snap, db, rv->relname);
+    if (t == NULL) {
+        fail(b, "table %s.%s is not known to the catalog", db, rv->relname);
+        return -1;
+    }
+    tabs = realloc(b->m->tabs, (b->m->n_tabs + 1) * sizeof(*tabs));
+    if (tabs == NULL) {
+        fail(b, "out of memory");
+        return -1;
+    }
+    b->m->tabs = tabs;
+    nt = &tabs[b->m->n_tabs++];
+    memset(nt, 0, sizeof(*nt));
+    nt->key = rw_lower(t->key);
+    nt->db = rw_strdup(t->db);
+    nt->name = rw_strdup(t->name);
+    nt->alias = rw_lower(rv->alias != NULL ? rv->alias->aliasname : rv->relname);
+    nt->cols = calloc(t->n_cols ? t->n_cols : 1, sizeof(*nt->cols));
+    if (nt->key == NULL || nt->db == NULL || nt->name == NULL || nt->alias == NULL ||
+        nt->cols == NULL) {
+        fail(b, "out of memory");
+        return -1;
+    }
+    nt->n_cols = t->n_cols;
+    for (i = 0; i < t->n_cols; i++) {
+        nt->cols[i].name = rw_lower(t->cols[i].name);
+        nt->cols[i].decl = rw_strdup(t->cols[i].name);
+        nt->cols[i].data_type = rw_lower(t->cols[i].data_type ? t->cols[i].data_type : "");
+        nt->cols[i].nullable = t->cols[i].nullable;
+        if (!nt->cols[i].name || !nt->cols[i].decl || !nt->cols[i].data_type) {
+            fail(b, "out of memory");
+            return -1;
+        }
+    }
+    return (int)(b->m->n_tabs - 1);
+}
+
+static struct rw_expr *conv(struct build *b, const PgQuery__Node *n);
+
+/* Add every top-level conjunct of E (consumed) to the model. */
+static void
+add_conjuncts(struct build *b, struct rw_expr *e)
+{
+    size_t i;
+    if (e == NULL) {
+        return;
+    }
+    if (e->kind == RW_E_AND) {
+        for (i = 0; i < e->n; i++) {
+            add_conjuncts(b, e->args[i]);
+        }
+        e->n = 0;
+        rw_expr_free(e);
+        return;
+    }
+    if (push((void ***)&b->m->conj, &b->m->n_conj, e) != 0) {
+        rw_expr_free(e);
+        fail(b, "out of memory");
+    }
+}
+
+/* The unique instance in [LO, HI) with column COL; -1 none, -2 ambiguous. */
+static int
+instance_with(const struct build *b, size_t lo, size_t hi, const char *col)
+{
+    int found = -1;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        if (rw_model_col(b->m, (int)i, col) != NULL) {
+            if (found >= 0) {
+                return -2;
+            }
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+/* Column reference node of instance TAB, column COL. */
+static struct rw_expr *
+col_expr(int tab, const char *col)
+{
+    struct rw_expr *e = rw_expr_new(RW_E_COL, col);
+    if (e != NULL) {
+        e->tab = tab;
+    }
+    return e;
+}
+
+/* Walk one FROM item. */
+static void
+from_item(struct build *b, const PgQuery__Node *n)
+{
+    if (b->err != NULL) {
+        return;
+    }
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR:
+        add_table(b, n->range_var);
+        return;
+    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+        const PgQuery__JoinExpr *j = n->join_expr;
+        size_t left_lo = b->m->n_tabs, mid, i;
+        if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER) {
+            fail(b, "outer joins are not supported yet");
+            return;
+        }
+        if (j->is_natural) {
+            fail(b, "NATURAL JOIN is not supported");
+            return;
+        }
+        if (j->alias != NULL) {
+            fail(b, "aliased join is not supported");
+            return;
+        }
+        from_item(b, j->larg);
+        mid = b->m->n_tabs;
+        from_item(b, j->rarg);
+        if (b->err != NULL) {
+            return;
+        }
+        for (i = 0; i < j->n_using_clause; i++) {
+            const char *name = sval(j->using_clause[i]);
+            char *low = name ? rw_lower(name) : NULL;
+            int l, r;
+            struct rw_expr *eq;
+            if (low == NULL) {
+                fail(b, "bad USING clause");
+                return;
+            }
+            l = instance_with(b, left_lo, mid, low);
+            r = instance_with(b, mid, b->m->n_tabs, low);
+            if (l < 0 || r < 0) {
+                fail(b, "USING column %s is not unique on both sides", low);
+                free(low);
+                return;
+            }
+            eq = rw_expr_new(RW_E_OP, "=");
+            if (eq == NULL || rw_expr_add(eq, col_expr(l, low)) != 0 ||
+                rw_expr_add(eq, col_expr(r, low)) != 0) {
+                rw_expr_free(eq);
+                free(low);
+                fail(b, "out of memory");
+                return;
+            }
+            free(low);
+            add_conjuncts(b, rw_expr_canon(eq));
+        }
+        if (j->quals != NULL) {
+            bool aa = b->allow_agg;
+            struct rw_expr *q;
+            b->allow_agg = false;
+            q = conv(b, j->quals);
+            b->allow_agg = aa;
+            add_conjuncts(b, q);
+        }
+        return;
+    }
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+        fail(b, "derived tables (subqueries in FROM) are not supported yet");
+        return;
+    default:
+        fail(b, "unsupported FROM item %s", rw_node_name(n));
+        return;
+    }
+}
+
+/* ----------------------------------------------------------- expressions */
+
+/* Output index whose name is NAME (case-insensitive), -1 none. */
+static int
+out_named(const struct rw_model *m, const char *name)
+{
+    size_t i;
+    int found = -1;
+    for (i = 0; i < m->n_out; i++) {
+        if (m->out[i].name != NULL && strcasecmp(m->out[i].name, name) == 0) {
+            if (found >= 0) {
+                return -2;
+            }
+            found = (int)i;
+        }
+    }
+    return found;
+}
+
+/* Resolve a ColumnRef. */
+static struct rw_expr *
+conv_colref(struct build *b, const PgQuery__ColumnRef *c)
+{
+    const char *parts[3] = {NULL, NULL, NULL};
+    size_t i, np = c->n_fields;
+    char *col;
+    int tab = -1;
+    if (np == 0 || np > 3) {
+        fail(b, "bad column reference");
+        return NULL;
+    }
+    for (i = 0; i < np; i++) {
+        parts[i] = sval(c->fields[i]);
+        if (parts[i] == NULL) {
+            fail(b, "'*' is only supported as a whole select item");
+            return NULL;
+        }
+    }
+    col = rw_lower(parts[np - 1]);
+    if (col == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    if (np == 1) {
+        tab = instance_with(b, 0, b->m->n_tabs, col);
+        if (tab == -1 && b->alias_fallback) {
+            int o = out_named(b->m, col);
+            if (o >= 0 && b->m->out[o].e != NULL) {
+                free(col);
+                return rw_expr_copy(b->m->out[o].e);
+            }
+        }
+        if (tab == -2) {
+            fail(b, "column %s is ambiguous", col);
+        } else if (tab == -1) {
+            fail(b, "unknown column %s", col);
+        }
+    } else {
+        const char *tname = parts[np - 2];
+        const char *dbname = np == 3 ? parts[0] : NULL;
+        for (i = 0; i < b->m->n_tabs; i++) {
+            const struct rw_tab *t = &b->m->tabs[i];
+            bool aliased = strcasecmp(t->alias, t->name) != 0;
+            if (dbname != NULL) {
+                if (!aliased && strcasecmp(t->db, dbname) == 0 && strcasecmp(t->name, tname) == 0) {
+                    tab = tab == -1 ? (int)i : -2;
+                }
+            } else if (strcasecmp(t->alias, tname) == 0) {
+                tab = tab == -1 ? (int)i : -2;
+            }
+        }
+        if (tab >= 0 && rw_model_col(b->m, tab, col) == NULL) {
+            fail(b, "unknown column %s.%s", tname, col);
+        } else if (tab == -2) {
+            fail(b, "table reference %s is ambiguous", tname);
+        } else if (tab == -1) {
+            fail(b, "unknown table %s", tname);
+        }
+    }
+    if (b->err != NULL) {
+        free(col);
+        return NULL;
+    }
+    {
+        struct rw_expr *e = col_expr(tab, col);
+        free(col);
+        if (e == NULL) {
+            fail(b, "out of memory");
+        }
+        return e;
+    }
+}
+
+/* Literal from an A_Const. */
+static struct rw_expr *
+conv_const(struct build *b, const PgQuery__AConst *k)
+{
+    struct rw_expr *e = rw_expr_new(RW_E_CONST, NULL);
+    if (e == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    e->text = rw_parse_literal(b->p, k->location);
+    if (e->text == NULL) {
+        fail(b, "cannot read the literal at offset %zu", rw_parse_orig(b->p, k->location));
+        rw_expr_free(e);
+        return NULL;
+    }
+    if (k->isnull) {
+        e->ctype = RW_C_NULL;
+        e->val = rw_strdup("NULL");
+    } else {
+        switch (k->val_case) {
+        case PG_QUERY__A__CONST__VAL_IVAL:
+            e->ctype = RW_C_INT;
+            e->val = rw_sprintf("%d", (int)(k->ival ? k->ival->ival : 0));
+            break;
+        case PG_QUERY__A__CONST__VAL_FVAL:
+            e->val = rw_strdup(k->fval->fval);
+            e->ctype = strpbrk(k->fval->fval, "eE") ? RW_C_FLOAT
+                       : strchr(k->fval->fval, '.') ? RW_C_DEC
+                                                   : RW_C_INT;
+            if (strncmp(e->text, "0x", 2) == 0 || strncmp(e->text, "0X", 2) == 0) {
+                e->ctype = RW_C_FLOAT; /* hex: identity only */
+            }
+            break;
+        case PG_QUERY__A__CONST__VAL_SVAL:
+            e->ctype = RW_C_STR;
+            e->val = rw_strdup(k->sval->sval);
+            break;
+        case PG_QUERY__A__CONST__VAL_BOOLVAL:
+            e->ctype = RW_C_BOOL;
+            e->val = rw_strdup(k->boolval->boolval ? "1" : "0");
+            break;
+        default:
+            e->ctype = RW_C_FLOAT;
+            e->val = rw_strdup(e->text);
+            break;
+        }
+    }
+    if (e->val == NULL) {
+        rw_expr_free(e);
+        fail(b, "out of memory");
+        return NULL;
+    }
+    if (e->ctype == RW_C_INT && e->text[0] != '-' && (e->text[0] < '0' || e->text[0] > '9')) {
+        e->ctype = RW_C_FLOAT; /* b'..', X'..' and friends: identity only */
+    }
+    return e;
+}
+
+/* Convert every node of LIST into args of E; false on failure. */
+static bool
+conv_args(struct build *b, struct rw_expr *e, PgQuery__Node *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        struct rw_expr *a = conv(b, list[i]);
+        if (a == NULL || rw_expr_add(e, a) != 0) {
+            fail(b, "out of memory");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Convert a FuncCall. */
+static struct rw_expr *
+conv_func(struct build *b, const PgQuery__FuncCall *f)
+{
+    static const char *const aggs[] = {"sum", "count", "min", "max", "avg", "group_concat",
+                                       "std", "stddev", "stddev_pop", "stddev_samp",
+                                       "variance", "var_pop", "var_samp", "bit_and", "bit_or",
+                                       "bit_xor", "json_arrayagg", "json_objectagg", NULL};
+    const char *raw;
+    char *low;
+    const char *name;
+    bool is_agg = false;
+    size_t i;
+    struct rw_expr *e;
+    if (f->n_funcname == 2 && sval(f->funcname[0]) != NULL &&
+        strcmp(sval(f->funcname[0]), "pg_catalog") == 0) {
+        fail(b, "function syntax %s(...) is not supported", sval(f->funcname[1]));
+        return NULL;
+    }
+    if (f->n_funcname != 1 || (raw = sval(f->funcname[0])) == NULL) {
+        fail(b, "qualified function names are not supported");
+        return NULL;
+    }
+    if (f->over != NULL) {
+        fail(b, "window function %s() is outside the model", raw);
+        return NULL;
+    }
+    if (f->agg_filter != NULL || f->n_agg_order > 0 || f->agg_within_group || f->func_variadic) {
+        fail(b, "aggregate modifiers on %s() are not supported", raw);
+        return NULL;
+    }
+    low = rw_lower(raw);
+    if (low == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    for (i = 0; aggs[i] != NULL; i++) {
+        if (strcmp(low, aggs[i]) == 0) {
+            is_agg = true;
+        }
+    }
+    name = is_agg ? low : rw_func_canon_name(low, f->n_args);
+    e = rw_expr_new(is_agg ? RW_E_AGG : RW_E_FUNC, name);
+    free(low);
+    if (e == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    if (is_agg) {
+        bool aa = b->allow_agg;
+        if (!aa) {
+            fail(b, "aggregate %s() is not allowed here", e->name);
+            rw_expr_free(e);
+            return NULL;
+        }
+        e->distinct = f->agg_distinct;
+        if (f->agg_star) {
+            if (strcmp(e->name, "count") != 0) {
+                fail(b, "%s(*) is not supported", e->name);
+                rw_expr_free(e);
+                return NULL;
+            }
+            return e;
+        }
+        b->allow_agg = false; /* no nested aggregates */
+        if (!conv_args(b, e, f->args, f->n_args)) {
+            b->allow_agg = aa;
+            rw_expr_free(e);
+            return NULL;
+        }
+        b->allow_agg = aa;
+        if (e->n != 1 && strcmp(e->name, "group_concat") != 0) {
+            fail(b, "%s() with %zu arguments is not supported", e->name, e->n);
+            rw_expr_free(e);
+            return NULL;
+        }
+        return e;
+    }
+    if (f->agg_star || f->agg_distinct) {
+        fail(b, "%s() is not a known aggregate", e->name);
+        rw_expr_free(e);
+        return NULL;
+    }
+    if (!conv_args(b, e, f->args, f->n_args)) {
+        rw_expr_free(e);
+        return NULL;
+    }
+    if (rw_func_nondeterministic(e->name)) {
+        b->m->nondet = true;
+    }
+    return e;
+}
+
+/* Map a PG operator name to ours; NULL when unsupported. */
+static const char *
+op_name(const char *pg)
+{
+    static const char *const ops[][2] = {
+        {"=", "="},   {"<>", "<>"}, {"!=", "<>"}, {"<", "<"},  {"<=", "<="}, {">", ">"},
+        {">=", ">="}, {"+", "+"},   {"-", "-"},   {"*", "*"},  {"/", "/"},   {"%", "%"},
+        {NULL, NULL}};
+    size_t i;
+    for (i = 0; ops[i][0] != NULL; i++) {
+        if (strcmp(ops[i][0], pg) == 0) {
+            return ops[i][1];
+        }
+    }
+    return NULL;
+}
+
+/* Convert an A_Expr. */
+static struct rw_expr *
+conv_aexpr(struct build *b, const PgQuery__AExpr *a)
+{
+    const char *nm = a->n_name > 0 ? sval(a->name[a->n_name - 1]) : NULL;
+    struct rw_expr *e = NULL;
+    const PgQuery__List *l;
+    switch (a->kind) {
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        const char *op = nm ? op_name(nm) : NULL;
+        if (op == NULL || a->n_name != 1) {
+            fail(b, "operator %s is not supported", nm ? nm : "?");
+            return NULL;
+        }
+        e = rw_expr_new(RW_E_OP, op);
+        if (e == NULL) {
+            break;
+        }
+        if (a->lexpr != NULL && rw_expr_add(e, conv(b, a->lexpr)) != 0) {
+            break;
+        }
+        if (a->rexpr == NULL || rw_expr_add(e, conv(b, a->rexpr)) != 0) {
+            break;
+        }
+        if (e->n == 1 && strcmp(op, "-") != 0 && strcmp(op, "+") != 0) {
+            fail(b, "prefix operator %s is not supported", op);
+            break;
+        }
+        return e;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+        e = rw_expr_new(RW_E_OP, "<=>");
+        if (e == NULL || rw_expr_add(e, conv(b, a->lexpr)) != 0 ||
+            rw_expr_add(e, conv(b, a->rexpr)) != 0) {
+            break;
+        }
+        return e;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
+        e = rw_expr_new(RW_E_FUNC, "nullif");
+        if (e == NULL || rw_expr_add(e, conv(b, a->lexpr)) != 0 ||
+            rw_expr_add(e, conv(b, a->rexpr)) != 0) {
+            break;
+        }
+        return e;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
+        if (a->rexpr == NULL || a->rexpr->node_case != PG_QUERY__NODE__NODE_LIST) {
+            fail(b, "IN (subquery) is not supported");
+            return NULL;
+        }
+        l = a->rexpr->list;
+        e = rw_expr_new(RW_E_IN, NULL);
+        if (e == NULL) {
+            break;
+        }
+        e->neg = nm != NULL && strcmp(nm, "<>") == 0;
+        if (rw_expr_add(e, conv(b, a->lexpr)) != 0 || !conv_args(b, e, l->items, l->n_items)) {
+            break;
+        }
+        return e;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+        e = rw_expr_new(RW_E_LIKE, NULL);
+        if (e == NULL) {
+            break;
+        }
+        e->neg = nm != NULL && strcmp(nm, "!~~") == 0;
+        if (rw_expr_add(e, conv(b, a->lexpr)) != 0 || rw_expr_add(e, conv(b, a->rexpr)) != 0) {
+            break;
+        }
+        return e;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
+        if (a->rexpr == NULL || a->rexpr->node_case != PG_QUERY__NODE__NODE_LIST ||
+            a->rexpr->list->n_items != 2) {
+            fail(b, "bad BETWEEN");
+            return NULL;
+        }
+        e = rw_expr_new(RW_E_BETWEEN, NULL);
+        if (e == NULL) {
+            break;
+        }
+        e->neg = a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN;
+        if (rw_expr_add(e, conv(b, a->lexpr)) != 0 ||
+            !conv_args(b, e, a->rexpr->list->items, 2)) {
+            break;
+        }
+        return e;
+    default:
+        fail(b, "expression kind %d is not supported", (int)a->kind);
+        return NULL;
+    }
+    rw_expr_free(e);
+    fail(b, "out of memory");
+    return NULL;
+}
+
+/* Convert a TypeCast: only typed literals DATE '..' / TIMESTAMP '..'. */
+static struct rw_expr *
+conv_cast(struct build *b, const PgQuery__TypeCast *tc)
+{
+    const char *tn = tc->type_name && tc->type_name->n_names > 0
+                         ? sval(tc->type_name->names[tc->type_name->n_names - 1])
+                         : NULL;
+    char norm[20];
+    struct rw_expr *e;
+    if (tn != NULL && (strcmp(tn, "date") == 0 || strcmp(tn, "timestamp") == 0) &&
+        tc->arg != NULL && tc->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+        tc->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+        rw_norm_datetime(tc->arg->a_const->sval->sval, norm)) {
+        e = rw_expr_new(RW_E_CONST, NULL);
+        if (e == NULL) {
+            fail(b, "out of memory");
+            return NULL;
+        }
+        e->ctype = RW_C_DATE;
+        e->val = rw_strdup(norm);
+        e->text = rw_parse_literal(b->p, tc->location);
+        if (e->val == NULL || e->text == NULL) {
+            rw_expr_free(e);
+            fail(b, "cannot read the typed literal at offset %zu",
+                 rw_parse_orig(b->p, tc->location));
+            return NULL;
+        }
+        return e;
+    }
+    fail(b, "CAST / type conversion is not supported yet");
+    return NULL;
+}
+
+/* Convert node N into a canonical expression; NULL with b->err on failure. */
+static struct rw_expr *
+conv_raw(struct build *b, const PgQuery__Node *n)
+{
+    struct rw_expr *e = NULL;
+    size_t i;
+    if (n == NULL) {
+        fail(b, "missing expression");
+        return NULL;
+    }
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+        return conv_colref(b, n->column_ref);
+    case PG_QUERY__NODE__NODE_A_CONST:
+        return conv_const(b, n->a_const);
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+        return conv_cast(b, n->type_cast);
+    case PG_QUERY__NODE__NODE_A_EXPR:
+        return conv_aexpr(b, n->a_expr);
+    case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return conv_func(b, n->func_call);
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const PgQuery__BoolExpr *be = n->bool_expr;
+        e = rw_expr_new(be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? RW_E_AND
+                        : be->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? RW_E_OR
+                                                                          : RW_E_NOT,
+                        NULL);
+        if (e == NULL || !conv_args(b, e, be->args, be->n_args)) {
+            break;
+        }
+        return e;
+    }
+    case PG_QUERY__NODE__NODE_NULL_TEST:
+        e = rw_expr_new(RW_E_ISNULL, NULL);
+        if (e == NULL || rw_expr_add(e, conv(b, n->null_test->arg)) != 0) {
+            break;
+        }
+        e->neg = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+        return e;
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+        e = rw_expr_new(RW_E_FUNC, "coalesce");
+        if (e == NULL || !conv_args(b, e, n->coalesce_expr->args, n->coalesce_expr->n_args)) {
+            break;
+        }
+        return e;
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+        e = rw_expr_new(RW_E_FUNC, n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST
+                                       ? "greatest"
+                                       : "least");
+        if (e == NULL || !conv_args(b, e, n->min_max_expr->args, n->min_max_expr->n_args)) {
+            break;
+        }
+        return e;
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: {
+        const char *nm;
+        switch (n->sqlvalue_function->op) {
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+            nm = "current_date";
+            break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+            nm = "now";
+            break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIME:
+            nm = "current_time";
+            break;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+            nm = "current_user";
+            break;
+        default:
+            fail(b, "SQL value function %d is not supported", (int)n->sqlvalue_function->op);
+            return NULL;
+        }
+        b->m->nondet = true;
+        e = rw_expr_new(RW_E_FUNC, nm);
+        if (e == NULL) {
+            break;
+        }
+        return e;
+    }
+    case PG_QUERY__NODE__NODE_CASE_EXPR: {
+        const PgQuery__CaseExpr *c = n->case_expr;
+        e = rw_expr_new(RW_E_CASE, NULL);
+        if (e == NULL) {
+            break;
+        }
+        if (c->arg != NULL) {
+            e->case_arg = true;
+            if (rw_expr_add(e, conv(b, c->arg)) != 0) {
+                break;
+            }
+        }
+        for (i = 0; i < c->n_args; i++) {
+            const PgQuery__CaseWhen *w = c->args[i]->case_when;
+            if (c->args[i]->node_case != PG_QUERY__NODE__NODE_CASE_WHEN ||
+                rw_expr_add(e, conv(b, w->expr)) != 0 || rw_expr_add(e, conv(b, w->result)) != 0) {
+                goto bad;
+            }
+        }
+        if (c->defresult != NULL) {
+            e->has_else = true;
+            if (rw_expr_add(e, conv(b, c->defresult)) != 0) {
+                break;
+            }
+        }
+        return e;
+    }
+    case PG_QUERY__NODE__NODE_SUB_LINK:
+        fail(b, "subqueries in expressions are not supported yet");
+        return NULL;
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+        fail(b, "placeholders are not supported");
+        return NULL;
+    default:
+        fail(b, "unsupported expression %s", rw_node_name(n));
+        return NULL;
+    }
+bad:
+    rw_expr_free(e);
+    fail(b, "out of memory");
+    return NULL;
+}
+
+static struct rw_expr *
+conv(struct build *b, const PgQuery__Node *n)
+{
+    struct rw_expr *e;
+    if (b->err != NULL) {
+        return NULL;
+    }
+    e = conv_raw(b, n);
+    if (e == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    return rw_expr_canon(e);
+}
+
+/* ------------------------------------------------------------ select list */
+
+/* The unquoted text of the identifier token at original offset OFF's token I. */
+static char *
+tok_value(const struct rw_parse *p, size_t i)
+{
+    struct rw_lexer lx;
+    rw_lex_init(&lx, p->src, p->src_len);
+    return rw_tok_text(&lx, p->toks[i]);
+}
+
+/* MariaDB's name for select item R (alias, column name, or the item text). */
+static char *
+item_name(struct build *b, const PgQuery__ResTarget *r)
+{
+    const struct rw_parse *p = b->p;
+    size_t start = rw_parse_orig(p, r->location);
+    size_t end = rw_parse_expr_end(p, start);
+    size_t i = rw_parse_tok_at(p, end), last;
+    if (r->name != NULL && r->name[0] != '\0') {
+        /* alias: the token after the expression (after AS when present) */
+        struct rw_lexer lx;
+        rw_lex_init(&lx, p->src, p->src_len);
+        if (i < p->n_toks && rw_tok_is(&lx, p->toks[i], "AS")) {
+            i++;
+        }
+        if (i < p->n_toks && (p->toks[i].kind == RW_TOK_IDENT || p->toks[i].kind == RW_TOK_QIDENT ||
+                              p->toks[i].kind == RW_TOK_STRING)) {
+            return tok_value(p, i);
+        }
+        return rw_strdup(r->name);
+    }
+    if (r->val != NULL && r->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+        last = rw_parse_tok_at(p, end);
+        if (last > 0) {
+            return tok_value(p, last - 1);
+        }
+    }
+    if (r->val != NULL && r->val->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+        r->val->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+        return rw_strdup(r->val->a_const->sval->sval);
+    }
+    return rw_strndup(p->src + start, end - start);
+}
+
+/* Add an output. */
+static void
+add_out(struct build *b, char *name, struct rw_expr *e)
+{
+    struct rw_out *o = realloc(b->m->out, (b->m->n_out + 1) * sizeof(*o));
+    if (o == NULL || name == NULL || e == NULL) {
+        free(o == NULL ? NULL : NULL);
+        if (o != NULL) {
+            b->m->out = o;
+        }
+        free(name);
+        rw_expr_free(e);
+        fail(b, "out of memory");
+        return;
+    }
+    b->m->out = o;
+    o[b->m->n_out].name = name;
+    o[b->m->n_out].e = e;
+    o[b->m->n_out].vcol = NULL;
+    b->m->n_out++;
+}
+
+/* Expand t.* (TAB >= 0) or * (TAB < 0). */
+static void
+expand_star(struct build *b, int tab)
+{
+    size_t t, i;
+    for (t = 0; t < b->m->n_tabs; t++) {
+        if (tab >= 0 && (size_t)tab != t) {
+            continue;
+        }
+        for (i = 0; i < b->m->tabs[t].n_cols; i++) {
+            add_out(b, rw_strdup(b->m->tabs[t].cols[i].decl),
+                    col_expr((int)t, b->m->tabs[t].cols[i].name));
+        }
+    }
+}
+
+/* One select-list item. */
+static void
+select_item(struct build *b, const PgQuery__Node *n)
+{
+    const PgQuery__ResTarget *r;
+    if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET) {
+        fail(b, "bad select item");
+        return;
+    }
+    r = n->res_target;
+    if (r->val != NULL && r->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+        const PgQuery__ColumnRef *c = r->val->column_ref;
+        if (c->n_fields > 0 &&
+            c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+            if (c->n_fields == 1) {
+                expand_star(b, -1);
+            } else if (c->n_fields == 2 && sval(c->fields[0]) != NULL) {
+                size_t i;
+                int tab = -1;
+                for (i = 0; i < b->m->n_tabs; i++) {
+                    if (strcasecmp(b->m->tabs[i].alias, sval(c->fields[0])) == 0) {
+                        tab = (int)i;
+                    }
+                }
+                if (tab < 0) {
+                    fail(b, "unknown table %s in %s.*", sval(c->fields[0]), sval(c->fields[0]));
+                    return;
+                }
+                expand_star(b, tab);
+            } else {
+                fail(b, "db.table.* is not supported");
+            }
+            return;
+        }
+    }
+    {
+        struct rw_expr *e = conv(b, r->val);
+        if (e == NULL) {
+            return;
+        }
+        add_out(b, item_name(b, r), e);
+    }
+}
+
+/* Integer value of an A_Const integer node, or -1. */
+static long
+ordinal(const PgQuery__Node *n)
+{
+    if (n != NULL && n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+        n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL && n->a_const->ival != NULL) {
+        return n->a_const->ival->ival;
+    }
+    return -1;
+}
+
+/* Original text of a LIMIT/OFFSET value (integer literal only). */
+static char *
+limit_text(struct build *b, const PgQuery__Node *n)
+{
+    char *t;
+    if (n->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+        n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL) {
+        fail(b, "LIMIT/OFFSET must be an integer literal");
+        return NULL;
+    }
+    t = rw_parse_literal(b->p, n->a_const->location);
+    if (t == NULL) {
+        t = rw_sprintf("%d", (int)(n->a_const->ival ? n->a_const->ival->ival : 0));
+    }
+    return t;
+}
+
+struct rw_model *
+rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const char *db,
+               const struct cat_snapshot *snap, char **err)
+{
+    struct build b;
+    size_t i;
+    memset(&b, 0, sizeof(b));
+    b.p = p;
+    b.db = db;
+    b.snap = snap;
+    b.m = calloc(1, sizeof(*b.m));
+    if (b.m == NULL) {
+        *err = rw_strdup("out of memory");
+        return NULL;
+    }
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+        fail(&b, "UNION/INTERSECT/EXCEPT blocks are not supported yet");
+    } else if (s->with_clause != NULL) {
+        fail(&b, "WITH (common table expressions) is not supported yet");
+    } else if (s->into_clause != NULL) {
+        fail(&b, "SELECT ... INTO is not rewritten");
+    } else if (s->n_window_clause > 0) {
+        fail(&b, "WINDOW clause is outside the model");
+    } else if (s->n_locking_clause > 0) {
+        fail(&b, "locking reads (FOR UPDATE / LOCK IN SHARE MODE) are not rewritten");
+    } else if (s->n_values_lists > 0) {
+        fail(&b, "VALUES is not a table block");
+    } else if (s->n_from_clause == 0) {
+        fail(&b, "SELECT without FROM");
+    } else if (s->group_distinct) {
+        fail(&b, "GROUP BY DISTINCT is not supported");
+    }
+    for (i = 0; i < s->n_from_clause && b.err == NULL; i++) {
+        from_item(&b, s->from_clause[i]);
+    }
+    if (b.err == NULL && s->where_clause != NULL) {
+        add_conjuncts(&b, conv(&b, s->where_clause));
+    }
+    b.allow_agg = true;
+    for (i = 0; i < s->n_target_list && b.err == NULL; i++) {
+        select_item(&b, s->target_list[i]);
+    }
+    if (b.err == NULL && s->n_distinct_clause > 0) {
+        if (s->n_distinct_clause != 1 ||
+            (s->distinct_clause[0] != NULL &&
+             s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)) {
+            fail(&b, "DISTINCT ON is not supported");
+        }
+        b.m->distinct = true;
+    }
+    /* GROUP BY: columns first, then select aliases (MariaDB's order), ordinals */
+    b.allow_agg = false;
+    b.alias_fallback = true;
+    for (i = 0; i < s->n_group_clause && b.err == NULL; i++) {
+        const PgQuery__Node *g = s->group_clause[i];
+        long k = ordinal(g);
+        struct rw_expr *e;
+        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+            fail(&b, "ROLLUP / GROUPING SETS are not supported");
+            break;
+        }
+        if (k >= 1 && (size_t)k <= b.m->n_out) {
+            e = rw_expr_copy(b.m->out[k - 1].e);
+            if (e != NULL && rw_expr_has_agg(e)) {
+                fail(&b, "GROUP BY %ld refers to an aggregate", k);
+                rw_expr_free(e);
+                break;
+            }
+        } else if (k >= 0) {
+            fail(&b, "GROUP BY position %ld is out of range", k);
+            break;
+        } else {
+            e = conv(&b, g);
+        }
+        if (e == NULL || push((void ***)&b.m->group, &b.m->n_group, e) != 0) {
+            rw_expr_free(e);
+            fail(&b, "out of memory");
+        }
+    }
+    b.allow_agg = true;
+    if (b.err == NULL && s->having_clause != NULL) {
+        b.m->having = conv(&b, s->having_clause);
+    }
+    /* ORDER BY: select aliases first, then columns; ordinals refer to outputs */
+    for (i = 0; i < s->n_sort_clause && b.err == NULL; i++) {
+        const PgQuery__SortBy *sb;
+        struct rw_sort *srt;
+        long k;
+        if (s->sort_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
+            fail(&b, "bad ORDER BY item");
+            break;
+        }
+        sb = s->sort_clause[i]->sort_by;
+        srt = realloc(b.m->sort, (b.m->n_sort + 1) * sizeof(*srt));
+        if (srt == NULL) {
+            fail(&b, "out of memory");
+            break;
+        }
+        b.m->sort = srt;
+        srt = &srt[b.m->n_sort++];
+        memset(srt, 0, sizeof(*srt));
+        srt->out_ref = -1;
+        srt->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        if (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT &&
+            sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORT_BY_NULLS_UNDEFINED) {
+            fail(&b, "NULLS FIRST/LAST is not MariaDB syntax");
+            break;
+        }
+        k = ordinal(sb->node);
+        if (k >= 1 && (size_t)k <= b.m->n_out) {
+            srt->out_ref = (int)k - 1;
+            continue;
+        }
+        if (sb->node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+            sb->node->column_ref->n_fields == 1 && sval(sb->node->column_ref->fields[0])) {
+            int o = out_named(b.m, sval(sb->node->column_ref->fields[0]));
+            if (o >= 0) {
+                srt->out_ref = o;
+                continue;
+            }
+        }
+        srt->e = conv(&b, sb->node);
+    }
+    if (b.err == NULL && s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES) {
+        fail(&b, "FETCH ... WITH TIES is not supported");
+    }
+    if (b.err == NULL && s->limit_count != NULL) {
+        b.m->limit_text = limit_text(&b, s->limit_count);
+    }
+    if (b.err == NULL && s->limit_offset != NULL) {
+        b.m->offset_text = limit_text(&b, s->limit_offset);
+    }
+    if (b.err == NULL) {
+        b.m->is_agg = b.m->n_group > 0 || (b.m->having != NULL);
+        for (i = 0; i < b.m->n_out && !b.m->is_agg; i++) {
+            b.m->is_agg = rw_expr_has_agg(b.m->out[i].e);
+        }
+        for (i = 0; i < b.m->n_conj; i++) {
+            if (rw_expr_nondeterministic(b.m->conj[i])) {
+                b.m->nondet = true;
+            }
+        }
+        if (rw_model_analyze(b.m) != 0) {
+            fail(&b, "out of memory");
+        }
+    }
+    if (b.err != NULL) {
+        rw_model_free(b.m);
+        *err = b.err;
+        return NULL;
+    }
+    return b.m;
+}
+
+/* Free the analysis of M. */
+static void
+pred_free(struct rw_pred *pr)
+{
+    size_t i, j;
+    if (pr->ranges != NULL) {
+        for (i = 0; i < pr->n_cols; i++) {
+            struct rw_range *r = &pr->ranges[i];
+            free(r->lo);
+            free(r->hi);
+            for (j = 0; j < r->n_pts; j++) {
+                free(r->pts[j]);
+            }
+            free(r->pts);
+            free(r->src);
+        }
+    }
+    free(pr->ranges);
+    free(pr->cols);
+    free(pr->resid);
+    memset(pr, 0, sizeof(*pr));
+}
+
+void
+rw_model_free(struct rw_model *m)
+{
+    size_t i, j;
+    if (m == NULL) {
+        return;
+    }
+    pred_free(&m->pred);
+    for (i = 0; i < m->n_tabs; i++) {
+        struct rw_tab *t = &m->tabs[i];
+        free(t->key);
+        free(t->db);
+        free(t->name);
+        free(t->alias);
+        for (j = 0; j < t->n_cols && t->cols != NULL; j++) {
+            free(t->cols[j].name);
+            free(t->cols[j].decl);
+            free(t->cols[j].data_type);
+        }
+        free(t->cols);
+    }
+    free(m->tabs);
+    for (i = 0; i < m->n_conj; i++) {
+        rw_expr_free(m->conj[i]);
+    }
+    free(m->conj);
+    for (i = 0; i < m->n_group; i++) {
+        rw_expr_free(m->group[i]);
+    }
+    free(m->group);
+    for (i = 0; i < m->n_out; i++) {
+        free(m->out[i].name);
+        free(m->out[i].vcol);
+        rw_expr_free(m->out[i].e);
+    }
+    free(m->out);
+    rw_expr_free(m->having);
+    for (i = 0; i < m->n_sort; i++) {
+        rw_expr_free(m->sort[i].e);
+    }
+    free(m->sort);
+    free(m->limit_text);
+    free(m->offset_text);
+    free(m);
+}
+
+/* ------------------------------------------------------------- analysis */
+
+int
+rw_pred_find(const struct rw_pred *pr, int tab, const char *col)
+{
+    size_t i;
+    for (i = 0; i < pr->n_cols; i++) {
+        if (pr->cols[i].tab == tab && strcmp(pr->cols[i].col, col) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int
+rw_pred_root(const struct rw_pred *pr, int i)
+{
+    while (pr->cols[i].parent != i) {
+        i = pr->cols[i].parent;
+    }
+    return i;
+}
+
+/* Node of column E (a COL) in M's analysis, added when missing; -1 on OOM. */
+static int
+pcol(struct rw_model *m, const struct rw_expr *e)
+{
+    struct rw_pred *pr = &m->pred;
+    struct rw_pcol *c;
+    int i = rw_pred_find(pr, e->tab, e->name);
+    if (i >= 0) {
+        return i;
+    }
+    c = realloc(pr->cols, (pr->n_cols + 1) * sizeof(*c));
+    if (c == NULL) {
+        return -1;
+    }
+    pr->cols = c;
+    c = &c[pr->n_cols];
+    c->tab = e->tab;
+    c->col = e->name;
+    c->parent = (int)pr->n_cols;
+    c->mc = rw_model_col(m, e->tab, e->name);
+    c->rtype = c->mc ? rw_rtype_of(c->mc->data_type) : RW_R_NONE;
+    return (int)pr->n_cols++;
+}
+
+/* True for integer-family DATA_TYPEs. */
+static bool
+is_int_type(const char *t)
+{
+    return strstr(t, "int") != NULL;
+}
+
+/* May columns A and B (schema) share an equivalence class (values interchangeable)? */
+static bool
+eq_compatible(const struct rw_mcol *a, const struct rw_mcol *b)
+{
+    enum rw_rtype ta, tb;
+    if (a == NULL || b == NULL) {
+        return false;
+    }
+    ta = rw_rtype_of(a->data_type);
+    tb = rw_rtype_of(b->data_type);
+    if (ta != tb || ta == RW_R_STR || ta == RW_R_NONE) {
+        return false; /* strings: collation may equate different values */
+    }
+    if (ta == RW_R_NUM) {
+        return (is_int_type(a->data_type) && is_int_type(b->data_type)) ||
+               strcmp(a->data_type, b->data_type) == 0;
+    }
+    return strcmp(a->data_type, b->data_type) == 0;
+}
+
+/* Comparable value of literal K for a column of domain T into *OUT (owned); false if none. */
+static bool
+typed_value(enum rw_rtype t, const struct rw_expr *k, char **out)
+{
+    char norm[20];
+    if (k->kind != RW_E_CONST) {
+        return false;
+    }
+    switch (t) {
+    case RW_R_NUM:
+        if (k->ctype != RW_C_INT && k->ctype != RW_C_DEC) {
+            return false;
+        }
+        *out = rw_strdup(k->val);
+        return *out != NULL;
+    case RW_R_DT:
+        if (k->ctype == RW_C_DATE) {
+            *out = rw_strdup(k->val);
+            return *out != NULL;
+        }
+        if (k->ctype != RW_C_STR || !rw_norm_datetime(k->val, norm)) {
+            return false;
+        }
+        *out = rw_strdup(norm);
+        return *out != NULL;
+    case RW_R_STR:
+        if (k->ctype != RW_C_STR) {
+            return false;
+        }
+        *out = rw_strdup(k->val);
+        return *out != NULL;
+    default:
+        return false;
+    }
+}
+
+/* Compare comparable values of domain T. */
+static int
+rcmp(enum rw_rtype t, const char *a, const char *b)
+{
+    return t == RW_R_NUM ? rw_dec_cmp(a, b) : strcmp(a, b);
+}
+
+/* A single range atom: column op constant(s). */
+struct atom {
+    const struct rw_expr *col;  /* the column */
+    const char *op;             /* "=", "<", "<=", ">", ">=", "between", "in" */
+    const struct rw_expr *k1;   /* constant (lower for BETWEEN) */
+    const struct rw_expr *k2;   /* BETWEEN upper */
+    const struct rw_expr *in;   /* IN node (args[1..] constants) */
+};
+
+/* Recognise E as a range atom. */
+static bool
+as_atom(const struct rw_expr *e, struct atom *a)
+{
+    static const char *const flip[][2] = {{"=", "="}, {"<", ">"}, {"<=", ">="}, {">", "<"},
+                                          {">=", "<="}, {NULL, NULL}};
+    size_t i;
+    memset(a, 0, sizeof(*a));
+    if (e->kind == RW_E_OP && e->n == 2) {
+        for (i = 0; flip[i][0] != NULL; i++) {
+            if (strcmp(e->name, flip[i][0]) == 0) {
+                break;
+            }
+        }
+        if (flip[i][0] == NULL) {
+            return false;
+        }
+        if (e->args[0]->kind == RW_E_COL && e->args[1]->kind == RW_E_CONST) {
+            a->col = e->args[0];
+            a->k1 = e->args[1];
+            a->op = flip[i][0];
+        } else if (e->args[1]->kind == RW_E_COL && e->args[0]->kind == RW_E_CONST) {
+            a->col = e->args[1];
+            a->k1 = e->args[0];
+            a->op = flip[i][1];
+        } else {
+            return false;
+        }
+        return a->k1->ctype != RW_C_NULL;
+    }
+    if (e->kind == RW_E_BETWEEN && !e->neg && e->args[0]->kind == RW_E_COL &&
+        e->args[1]->kind == RW_E_CONST && e->args[2]->kind == RW_E_CONST) {
+        a->col = e->args[0];
+        a->k1 = e->args[1];
+        a->k2 = e->args[2];
+        a->op = "between";
+        return true;
+    }
+    if (e->kind == RW_E_IN && !e->neg && e->args[0]->kind == RW_E_COL) {
+        for (i = 1; i < e->n; i++) {
+            if (e->args[i]->kind != RW_E_CONST) {
+                return false;
+            }
+        }
+        a->col = e->args[0];
+        a->in = e;
+        a->op = "in";
+        return true;
+    }
+    return false;
+}
+
+/* Set bound (*HAS, *V, *INCL) to the tighter of itself and (NV, NINCL); LOWER selects max. */
+static void
+tighten(enum rw_rtype t, bool lower, bool *has, char **v, bool *incl, char *nv, bool nincl)
+{
+    int c;
+    if (!*has) {
+        *has = true;
+        *v = nv;
+        *incl = nincl;
+        return;
+    }
+    c = rcmp(t, nv, *v);
+    if ((lower && c > 0) || (!lower && c < 0) || (c == 0 && !nincl)) {
+        free(*v);
+        *v = nv;
+        *incl = c == 0 ? (*incl && nincl) : nincl;
+        return;
+    }
+    free(nv);
+}
+
+/* Merge atom A into range R of domain T; false when A cannot be represented. */
+static bool
+merge_atom(struct rw_range *r, enum rw_rtype t, const struct atom *a, const struct rw_expr *src)
+{
+    char *v1 = NULL, *v2 = NULL;
+    size_t i, j;
+    bool eq = strcmp(a->op, "=") == 0, in = strcmp(a->op, "in") == 0;
+    struct rw_expr **ns;
+    if (r->type != RW_R_NONE && r->type != t) {
+        return false;
+    }
+    if (t == RW_R_STR && !eq && !in) {
+        return false; /* ordering of strings depends on the collation */
+    }
+    if (in || eq) {
+        char **pts = NULL;
+        size_t n = 0, cnt = in ? a->in->n - 1 : 1;
+        pts = calloc(cnt, sizeof(*pts));
+        if (pts == NULL) {
+            return false;
+        }
+        for (i = 0; i < cnt; i++) {
+            const struct rw_expr *k = in ? a->in->args[i + 1] : a->k1;
+            char *v;
+            if (!typed_value(t, k, &v)) {
+                for (j = 0; j < n; j++) {
+                    free(pts[j]);
+                }
+                free(pts);
+                return false;
+            }
+            pts[n++] = v;
+        }
+        if (r->has_pts) {
+            /* intersect with the existing point set */
+            size_t keep = 0;
+            for (i = 0; i < r->n_pts; i++) {
+                bool found = false;
+                for (j = 0; j < n; j++) {
+                    found = found || rcmp(t, r->pts[i], pts[j]) == 0;
+                }
+                if (found) {
+                    r->pts[keep++] = r->pts[i];
+                } else {
+                    free(r->pts[i]);
+                }
+            }
+            r->n_pts = keep;
+            for (j = 0; j < n; j++) {
+                free(pts[j]);
+            }
+            free(pts);
+        } else {
+            r->has_pts = true;
+            r->pts = pts;
+            r->n_pts = n;
+        }
+    } else {
+        if (!typed_value(t, a->k1, &v1) || (a->k2 != NULL && !typed_value(t, a->k2, &v2))) {
+            free(v1);
+            return false;
+        }
+        if (strcmp(a->op, "between") == 0) {
+            tighten(t, true, &r->has_lo, &r->lo, &r->lo_incl, v1, true);
+            tighten(t, false, &r->has_hi, &r->hi, &r->hi_incl, v2, true);
+        } else if (a->op[0] == '>') {
+            tighten(t, true, &r->has_lo, &r->lo, &r->lo_incl, v1, a->op[1] == '=');
+        } else {
+            tighten(t, false, &r->has_hi, &r->hi, &r->hi_incl, v1, a->op[1] == '=');
+        }
+    }
+    r->type = t;
+    ns = realloc(r->src, (r->n_src + 1) * sizeof(*ns));
+    if (ns == NULL) {
+        return false;
+    }
+    r->src = ns;
+    r->src[r->n_src++] = (struct rw_expr *)src;
+    return true;
+}
+
+/* Recompute emptiness and drop points outside the bounds. */
+static void
+normalize_range(struct rw_range *r)
+{
+    size_t i, keep = 0;
+    if (r->has_pts) {
+        for (i = 0; i < r->n_pts; i++) {
+            int cl = r->has_lo ? rcmp(r->type, r->pts[i], r->lo) : 1;
+            int ch = r->has_hi ? rcmp(r->type, r->pts[i], r->hi) : -1;
+            if ((cl > 0 || (cl == 0 && r->lo_incl)) && (ch < 0 || (ch == 0 && r->hi_incl))) {
+                r->pts[keep++] = r->pts[i];
+            } else {
+                free(r->pts[i]);
+            }
+        }
+        r->n_pts = keep;
+        r->empty = keep == 0;
+    } else if (r->has_lo && r->has_hi) {
+        int c = rcmp(r->type, r->lo, r->hi);
+        r->empty = c > 0 || (c == 0 && !(r->lo_incl && r->hi_incl));
+    }
+}
+
+int
+rw_model_analyze(struct rw_model *m)
+{
+    struct rw_pred *pr = &m->pred;
+    bool *used;
+    size_t i;
+    pred_free(pr);
+    used = calloc(m->n_conj ? m->n_conj : 1, sizeof(*used));
+    if (used == NULL) {
+        return -1;
+    }
+    /* pass 1: column = column of interchangeable types -> equivalence classes */
+    for (i = 0; i < m->n_conj; i++) {
+        const struct rw_expr *e = m->conj[i];
+        int a, c;
+        if (e->kind != RW_E_OP || strcmp(e->name, "=") != 0 || e->n != 2 ||
+            e->args[0]->kind != RW_E_COL || e->args[1]->kind != RW_E_COL) {
+            continue;
+        }
+        if (!eq_compatible(rw_model_col(m, e->args[0]->tab, e->args[0]->name),
+                           rw_model_col(m, e->args[1]->tab, e->args[1]->name))) {
+            continue;
+        }
+        a = pcol(m, e->args[0]);
+        c = pcol(m, e->args[1]);
+        if (a < 0 || c < 0) {
+            free(used);
+            return -1;
+        }
+        a = rw_pred_root(pr, a);
+        c = rw_pred_root(pr, c);
+        if (a != c) {
+            /* the smaller index stays root: deterministic representatives */
+            if (a < c) {
+                pr->cols[c].parent = a;
+            } else {
+                pr->cols[a].parent = c;
+            }
+        }
+        used[i] = true;
+    }
+    /* make sure every range column has a node before ranges[] is sized */
+    for (i = 0; i < m->n_conj; i++) {
+        struct atom a;
+        if (!used[i] && as_atom(m->conj[i], &a) && pcol(m, a.col) < 0) {
+            free(used);
+            return -1;
+        }
+    }
+    pr->ranges = calloc(pr->n_cols ? pr->n_cols : 1, sizeof(*pr->ranges));
+    if (pr->ranges == NULL) {
+        free(used);
+        return -1;
+    }
+    /* pass 2: ranges per class; everything else is residual */
+    for (i = 0; i < m->n_conj; i++) {
+        struct atom a;
+        if (used[i]) {
+            continue;
+        }
+        if (as_atom(m->conj[i], &a)) {
+            int c = rw_pred_find(pr, a.col->tab, a.col->name);
+            int root = rw_pred_root(pr, c);
+            if (pr->cols[c].rtype != RW_R_NONE &&
+                merge_atom(&pr->ranges[root], pr->cols[c].rtype, &a, m->conj[i])) {
+                continue;
+            }
+        }
+        if (push((void ***)&pr->resid, &pr->n_resid, m->conj[i]) != 0) {
+            free(used);
+            return -1;
+        }
+    }
+    for (i = 0; i < pr->n_cols; i++) {
+        if (pr->ranges[i].type != RW_R_NONE) {
+            normalize_range(&pr->ranges[i]);
+        }
+    }
+    free(used);
+    return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * rw_model.h - the SPJG model of one SELECT block (view-matching.md §1):
+ * table instances, WHERE/ON conjuncts (canonical), GROUP BY, outputs,
+ * HAVING, ORDER BY, LIMIT, DISTINCT; and its predicate analysis:
+ * equivalence classes (union-find over column = column), typed ranges per
+ * class, residual conjuncts.
+ */
+#ifndef RW_MODEL_H
+#define RW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rw_expr.h"
+#include "rw_parse.h"
+
+struct cat_snapshot;
+
+/* A column of a table instance (copied from the catalog schema). */
+struct rw_mcol {
+    char *name;             /* lower case */
+    char *decl;             /* as declared (output names of SELECT *) */
+    char *data_type;        /* lower case DATA_TYPE */
+    bool nullable;          /* IS_NULLABLE */
+};
+
+/* One table instance in FROM. */
+struct rw_tab {
+    char *key;              /* "db.table" lower case */
+    char *db;               /* database (as the catalog spells it) */
+    char *name;             /* table name */
+    char *alias;            /* alias, lower case (the table name when none) */
+    size_t n_cols;          /* columns */
+    struct rw_mcol *cols;   /* in ordinal order */
+};
+
+/* One output of the select list. */
+struct rw_out {
+    char *name;             /* column name MariaDB reports (alias or item text) */
+    struct rw_expr *e;      /* canonical expression, NULL when opaque */
+    char *vcol;             /* views: storage column name; NULL for queries */
+};
+
+/* One ORDER BY item. */
+struct rw_sort {
+    struct rw_expr *e;      /* expression, NULL when out_ref >= 0 */
+    int out_ref;            /* output index (alias or ordinal reference), -1 when none */
+    bool desc;              /* DESC */
+};
+
+enum rw_rtype {
+    RW_R_NONE = 0,          /* no range semantics: residual only */
+    RW_R_NUM,               /* exact numbers (int family, decimal) */
+    RW_R_DT,                /* date / datetime / timestamp */
+    RW_R_STR,               /* strings: equality / IN only, byte-compared */
+};
+
+/* Range constraint of one equivalence class (intersection of its atoms). */
+struct rw_range {
+    enum rw_rtype type;     /* value domain; RW_R_NONE = unconstrained */
+    bool has_lo, lo_incl;   /* lower bound */
+    char *lo;               /* comparable value (owned) */
+    bool has_hi, hi_incl;   /* upper bound */
+    char *hi;               /* comparable value (owned) */
+    bool has_pts;           /* point set (=, IN) */
+    size_t n_pts;           /* points */
+    char **pts;             /* comparable values (owned) */
+    bool empty;             /* contradiction */
+    size_t n_src;           /* conjuncts that formed it */
+    struct rw_expr **src;   /* borrowed from the model's conj[] */
+};
+
+/* A column that appears in a conjunct (union-find node). */
+struct rw_pcol {
+    int tab;                /* table instance */
+    const char *col;        /* lower case column (borrowed from the model) */
+    int parent;             /* union-find parent index */
+    enum rw_rtype rtype;    /* domain from the schema */
+    const struct rw_mcol *mc; /* schema column (borrowed) */
+};
+
+/* Predicate analysis of a model. */
+struct rw_pred {
+    size_t n_cols;          /* columns seen in conjuncts */
+    struct rw_pcol *cols;   /* union-find nodes */
+    struct rw_range *ranges; /* n_cols entries; meaningful at roots */
+    size_t n_resid;         /* residual conjuncts */
+    struct rw_expr **resid; /* borrowed from conj[] */
+};
+
+struct rw_model {
+    size_t n_tabs;          /* table instances */
+    struct rw_tab *tabs;    /* in FROM order */
+    size_t n_conj;          /* WHERE + inner-join ON conjuncts */
+    struct rw_expr **conj;  /* canonical (owned) */
+    size_t n_group;         /* GROUP BY expressions */
+    struct rw_expr **group; /* canonical (owned) */
+    size_t n_out;           /* outputs */
+    struct rw_out *out;     /* select list */
+    struct rw_expr *having; /* HAVING or NULL */
+    size_t n_sort;          /* ORDER BY items */
+    struct rw_sort *sort;   /* ORDER BY */
+    char *limit_text;       /* LIMIT count, original text, or NULL */
+    char *offset_text;      /* OFFSET, original text, or NULL */
+    bool distinct;          /* SELECT DISTINCT */
+    bool is_agg;            /* GROUP BY or aggregates present */
+    bool nondet;            /* uses a non-deterministic function */
+    struct rw_pred pred;    /* analysis of conj[] */
+};
+
+/* The model of a view: direct (over what it names) and unfolded (base tables). */
+struct rw_mv_model {
+    struct rw_model *direct;    /* over the tables/views the definition names */
+    struct rw_model *unfolded;  /* over base tables when it reads views, else NULL */
+    size_t n_tables;            /* rw_mv_model_tables() keys */
+    char **tables;              /* "db.table" lower case (owned) */
+};
+
+/*
+ * Build the model of the SELECT block S of parse P, resolving tables
+ * against DB and schemas in SNAP. Returns the model (free with
+ * rw_model_free) or NULL with a reason in *ERR (caller frees).
+ */
+struct rw_model *rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s,
+                                const char *db, const struct cat_snapshot *snap, char **err);
+
+/* Free M (NULL ignored). */
+void rw_model_free(struct rw_model *m);
+
+/* (Re)compute M->pred from M->conj. Returns 0 or -1 on OOM. */
+int rw_model_analyze(struct rw_model *m);
+
+/* Find the union-find node of (TAB, COL) in PRED; -1 when absent. */
+int rw_pred_find(const struct rw_pred *pred, int tab, const char *col);
+
+/* Root of node I. */
+int rw_pred_root(const struct rw_pred *pred, int i);
+
+/* Domain of a MariaDB DATA_TYPE (lower case). */
+enum rw_rtype rw_rtype_of(const char *data_type);
+
+/* Schema column COL of table instance TAB of M, or NULL. */
+const struct rw_mcol *rw_model_col(const struct rw_model *m, int tab, const char *col);
+
+#endif /* RW_MODEL_H */

@@ -1,0 +1,416 @@
+/*
+ * rw_mvmodel.c - view models (rw.h: rw_mv_model_build/free/tables): the
+ * direct model of a view definition, its storage-column mapping, and the
+ * unfolding of a view over another view into a model over base tables
+ * (view-matching.md §1: sums of sums fold to sums, sums of counts to
+ * counts, MIN of MIN, MAX of MAX; a coarser grouping replaces a finer one;
+ * anything else makes that output opaque).
+ */
+#include "rw.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cat.h"
+#include "rw_model.h"
+#include "rw_util.h"
+
+/* Substitute columns of E (over the outer view's single instance) by the inner
+ * view's output expressions; NULL when a column maps to an opaque output. */
+static struct rw_expr *
+subst(const struct rw_model *inner, const struct rw_expr *e)
+{
+    struct rw_expr *r;
+    size_t i;
+    if (e->kind == RW_E_COL) {
+        for (i = 0; i < inner->n_out; i++) {
+            if (inner->out[i].vcol != NULL && strcasecmp(inner->out[i].vcol, e->name) == 0) {
+                return inner->out[i].e != NULL ? rw_expr_copy(inner->out[i].e) : NULL;
+            }
+        }
+        return NULL;
+    }
+    r = rw_expr_copy(e);
+    if (r == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < r->n; i++) {
+        rw_expr_free(r->args[i]);
+        r->args[i] = subst(inner, e->args[i]);
+        if (r->args[i] == NULL) {
+            rw_expr_free(r);
+            return NULL;
+        }
+    }
+    return rw_expr_canon(r);
+}
+
+/* Fold outer aggregate E over an aggregated inner view; NULL = opaque. */
+static struct rw_expr *
+fold_agg(const struct rw_model *inner, const struct rw_expr *e)
+{
+    struct rw_expr *r, *ie;
+    size_t i;
+    if (!rw_expr_has_agg(e)) {
+        r = subst(inner, e);
+        if (r != NULL && rw_expr_has_agg(r)) {
+            rw_expr_free(r);
+            return NULL;
+        }
+        return r;
+    }
+    if (e->kind != RW_E_AGG) {
+        r = rw_expr_copy(e);
+        if (r == NULL) {
+            return NULL;
+        }
+        for (i = 0; i < r->n; i++) {
+            rw_expr_free(r->args[i]);
+            r->args[i] = fold_agg(inner, e->args[i]);
+            if (r->args[i] == NULL) {
+                rw_expr_free(r);
+                return NULL;
+            }
+        }
+        return rw_expr_canon(r);
+    }
+    if (e->n != 1 || e->args[0]->kind != RW_E_COL) {
+        return NULL;
+    }
+    ie = subst(inner, e->args[0]);
+    if (ie == NULL) {
+        return NULL;
+    }
+    if (ie->kind == RW_E_AGG && !ie->distinct && !e->distinct &&
+        ((strcmp(e->name, "sum") == 0 &&
+          (strcmp(ie->name, "sum") == 0 || strcmp(ie->name, "count") == 0)) ||
+         (strcmp(e->name, "min") == 0 && strcmp(ie->name, "min") == 0) ||
+         (strcmp(e->name, "max") == 0 && strcmp(ie->name, "max") == 0))) {
+        return ie;
+    }
+    if (!rw_expr_has_agg(ie) &&
+        (strcmp(e->name, "min") == 0 || strcmp(e->name, "max") == 0 ||
+         (e->distinct && strcmp(e->name, "count") == 0))) {
+        r = rw_expr_new(RW_E_AGG, e->name);
+        if (r == NULL || rw_expr_add(r, ie) != 0) {
+            rw_expr_free(r);
+            return NULL;
+        }
+        r->distinct = e->distinct;
+        return r;
+    }
+    rw_expr_free(ie);
+    return NULL;
+}
+
+/* Deep copy of table instances. */
+static int
+copy_tabs(struct rw_model *dst, const struct rw_model *src)
+{
+    size_t i, j;
+    dst->tabs = calloc(src->n_tabs ? src->n_tabs : 1, sizeof(*dst->tabs));
+    if (dst->tabs == NULL) {
+        return -1;
+    }
+    dst->n_tabs = src->n_tabs;
+    for (i = 0; i < src->n_tabs; i++) {
+        const struct rw_tab *s = &src->tabs[i];
+        struct rw_tab *d = &dst->tabs[i];
+        d->key = rw_strdup(s->key);
+        d->db = rw_strdup(s->db);
+        d->name = rw_strdup(s->name);
+        d->alias = rw_strdup(s->alias);
+        d->cols = calloc(s->n_cols ? s->n_cols : 1, sizeof(*d->cols));
+        if (!d->key || !d->db || !d->name || !d->alias || !d->cols) {
+            return -1;
+        }
+        d->n_cols = s->n_cols;
+        for (j = 0; j < s->n_cols; j++) {
+            d->cols[j].name = rw_strdup(s->cols[j].name);
+            d->cols[j].decl = rw_strdup(s->cols[j].decl);
+            d->cols[j].data_type = rw_strdup(s->cols[j].data_type);
+            d->cols[j].nullable = s->cols[j].nullable;
+            if (!d->cols[j].name || !d->cols[j].decl || !d->cols[j].data_type) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Append E (consumed) to an expression array. */
+static int
+push_expr(struct rw_expr ***arr, size_t *n, struct rw_expr *e)
+{
+    struct rw_expr **a;
+    if (e == NULL) {
+        return -1;
+    }
+    a = realloc(*arr, (*n + 1) * sizeof(*a));
+    if (a == NULL) {
+        rw_expr_free(e);
+        return -1;
+    }
+    a[(*n)++] = e;
+    *arr = a;
+    return 0;
+}
+
+/*
+ * Unfold OUTER (reading the single view whose base-level model is INNER)
+ * into a model over INNER's tables. Returns NULL (with *WHY) when the
+ * combination is not foldable as a whole.
+ */
+static struct rw_model *
+unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
+{
+    struct rw_model *u = calloc(1, sizeof(*u));
+    size_t i;
+    if (u == NULL) {
+        return NULL;
+    }
+    if (inner->having != NULL || inner->limit_text != NULL || inner->distinct) {
+        *why = rw_strdup("inner view has HAVING/LIMIT/DISTINCT");
+        goto bad;
+    }
+    if (copy_tabs(u, inner) != 0) {
+        goto oom;
+    }
+    for (i = 0; i < inner->n_conj; i++) {
+        if (push_expr(&u->conj, &u->n_conj, rw_expr_copy(inner->conj[i])) != 0) {
+            goto oom;
+        }
+    }
+    for (i = 0; i < outer->n_conj; i++) {
+        struct rw_expr *e = subst(inner, outer->conj[i]);
+        if (e == NULL || rw_expr_has_agg(e)) {
+            rw_expr_free(e);
+            *why = rw_strdup("outer filter on an aggregated or opaque column of the inner view");
+            goto bad;
+        }
+        if (push_expr(&u->conj, &u->n_conj, e) != 0) {
+            goto oom;
+        }
+    }
+    u->out = calloc(outer->n_out ? outer->n_out : 1, sizeof(*u->out));
+    if (u->out == NULL) {
+        goto oom;
+    }
+    u->n_out = outer->n_out;
+    for (i = 0; i < outer->n_out; i++) {
+        u->out[i].name = rw_strdup(outer->out[i].name);
+        u->out[i].vcol = rw_strdup(outer->out[i].vcol);
+        if (u->out[i].name == NULL || u->out[i].vcol == NULL) {
+            goto oom;
+        }
+    }
+    if (inner->is_agg && outer->is_agg) {
+        for (i = 0; i < outer->n_group; i++) {
+            struct rw_expr *g = subst(inner, outer->group[i]);
+            if (g == NULL || rw_expr_has_agg(g)) {
+                rw_expr_free(g);
+                *why = rw_strdup("outer grouping on an aggregated column of the inner view");
+                goto bad;
+            }
+            if (push_expr(&u->group, &u->n_group, g) != 0) {
+                goto oom;
+            }
+        }
+        for (i = 0; i < outer->n_out; i++) {
+            u->out[i].e = outer->out[i].e ? fold_agg(inner, outer->out[i].e) : NULL;
+        }
+        u->is_agg = true;
+    } else if (inner->is_agg) {
+        for (i = 0; i < inner->n_group; i++) {
+            if (push_expr(&u->group, &u->n_group, rw_expr_copy(inner->group[i])) != 0) {
+                goto oom;
+            }
+        }
+        for (i = 0; i < outer->n_out; i++) {
+            u->out[i].e = outer->out[i].e ? subst(inner, outer->out[i].e) : NULL;
+        }
+        u->is_agg = true;
+    } else {
+        for (i = 0; i < outer->n_group; i++) {
+            if (push_expr(&u->group, &u->n_group, subst(inner, outer->group[i])) != 0) {
+                *why = rw_strdup("outer grouping on an opaque column of the inner view");
+                goto bad;
+            }
+        }
+        for (i = 0; i < outer->n_out; i++) {
+            u->out[i].e = outer->out[i].e ? subst(inner, outer->out[i].e) : NULL;
+        }
+        u->is_agg = outer->is_agg;
+    }
+    if (rw_model_analyze(u) != 0) {
+        goto oom;
+    }
+    return u;
+oom:
+    free(*why);
+    *why = rw_strdup("out of memory");
+bad:
+    rw_model_free(u);
+    return NULL;
+}
+
+void
+rw_mv_model_free(struct rw_mv_model *mm)
+{
+    size_t i;
+    if (mm == NULL) {
+        return;
+    }
+    rw_model_free(mm->direct);
+    rw_model_free(mm->unfolded);
+    for (i = 0; i < mm->n_tables; i++) {
+        free(mm->tables[i]);
+    }
+    free(mm->tables);
+    free(mm);
+}
+
+size_t
+rw_mv_model_tables(const struct rw_mv_model *mm, const char *const **keys)
+{
+    *keys = (const char *const *)mm->tables;
+    return mm->n_tables;
+}
+
+/* Add KEY to MM->tables unless present; -1 on OOM. */
+static int
+add_key(struct rw_mv_model *mm, const char *key)
+{
+    size_t i;
+    char *k;
+    for (i = 0; i < mm->n_tables; i++) {
+        if (strcmp(mm->tables[i], key) == 0) {
+            return 0;
+        }
+    }
+    k = rw_strdup(key);
+    if (k == NULL) {
+        return -1;
+    }
+    if (push_expr((struct rw_expr ***)&mm->tables, &mm->n_tables, (struct rw_expr *)k) != 0) {
+        free(k);
+        return -1;
+    }
+    return 0;
+}
+
+/* Turn SELECT DISTINCT outputs into GROUP BY outputs (same rows). */
+static int
+distinct_to_group(struct rw_model *m)
+{
+    size_t i;
+    if (!m->distinct || m->is_agg) {
+        return 0;
+    }
+    for (i = 0; i < m->n_out; i++) {
+        if (push_expr(&m->group, &m->n_group, rw_expr_copy(m->out[i].e)) != 0) {
+            return -1;
+        }
+    }
+    m->distinct = false;
+    m->is_agg = true;
+    return 0;
+}
+
+struct rw_mv_model *
+rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *name,
+                  const char *select_sql, char **err)
+{
+    struct rw_parse p;
+    struct rw_mv_model *mm = NULL;
+    struct rw_model *m = NULL;
+    const struct cat_table *st;
+    size_t i;
+    *err = NULL;
+    if (rw_parse_sql(select_sql, strlen(select_sql), &p, err, NULL) != 0) {
+        rw_parse_free(&p);
+        return NULL;
+    }
+    if (p.tree->n_stmts != 1 || p.tree->stmts[0]->stmt == NULL ||
+        p.tree->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+        *err = rw_strdup("view definition is not a single SELECT");
+        goto out;
+    }
+    m = rw_model_build(&p, p.tree->stmts[0]->stmt->select_stmt, db, snap, err);
+    if (m == NULL) {
+        goto out;
+    }
+    if (m->nondet) {
+        *err = rw_strdup("view uses a non-deterministic function; it is never used for rewrite");
+    } else if (m->limit_text != NULL || m->offset_text != NULL) {
+        *err = rw_strdup("view has LIMIT; its rows depend on the order and it is never used "
+                         "for rewrite");
+    } else if (m->having != NULL) {
+        *err = rw_strdup("view has HAVING, which matching does not support yet");
+    }
+    if (*err != NULL) {
+        goto out;
+    }
+    if (distinct_to_group(m) != 0) {
+        *err = rw_strdup("out of memory");
+        goto out;
+    }
+    st = cat_snapshot_table(snap, db, name);
+    if (st != NULL && st->n_cols != m->n_out) {
+        *err = rw_sprintf("storage table %s.%s has %zu columns, the definition %zu outputs", db,
+                          name, st->n_cols, m->n_out);
+        goto out;
+    }
+    for (i = 0; i < m->n_out; i++) {
+        m->out[i].vcol = rw_strdup(st != NULL ? st->cols[i].name : m->out[i].name);
+        if (m->out[i].vcol == NULL) {
+            *err = rw_strdup("out of memory");
+            goto out;
+        }
+    }
+    mm = calloc(1, sizeof(*mm));
+    if (mm == NULL) {
+        *err = rw_strdup("out of memory");
+        goto out;
+    }
+    mm->direct = m;
+    m = NULL;
+    if (mm->direct->n_tabs == 1) {
+        const struct rw_tab *t = &mm->direct->tabs[0];
+        const struct cat_mv *inner = cat_snapshot_find(snap, t->db, t->name);
+        if (inner != NULL && inner->model != NULL) {
+            const struct rw_model *im =
+                inner->model->unfolded ? inner->model->unfolded : inner->model->direct;
+            char *why = NULL;
+            mm->unfolded = unfold(mm->direct, im, &why);
+            free(why); /* not foldable: the direct model is still usable */
+        }
+    }
+    {
+        const struct rw_model *base = mm->unfolded ? mm->unfolded : mm->direct;
+        for (i = 0; i < base->n_tabs; i++) {
+            if (add_key(mm, base->tabs[i].key) != 0) {
+                goto oom;
+            }
+        }
+        for (i = 0; mm->unfolded && i < mm->direct->n_tabs; i++) {
+            if (add_key(mm, mm->direct->tabs[i].key) != 0) {
+                goto oom;
+            }
+        }
+    }
+    goto out;
+oom:
+    rw_mv_model_free(mm);
+    mm = NULL;
+    *err = rw_strdup("out of memory");
+out:
+    rw_model_free(m);
+    rw_parse_free(&p);
+    if (mm != NULL && *err != NULL) {
+        rw_mv_model_free(mm);
+        mm = NULL;
+    }
+    return mm;
+}

@@ -1,0 +1,162 @@
+/*
+ * rw_test_snap.h - a fake catalog snapshot for the rewriter's unit tests
+ * (tables with columns, views with models, the by_table index built from
+ * rw_mv_model_tables as the catalog does). Header-only, test use only.
+ */
+#ifndef RW_TEST_SNAP_H
+#define RW_TEST_SNAP_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cat.h"
+#include "rw.h"
+
+static char *
+ts_lower(const char *s)
+{
+    char *p = strdup(s);
+    for (size_t i = 0; p[i]; i++) {
+        p[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    }
+    return p;
+}
+
+/* SPEC: "name type[,name type...]"; a type ending in '!' is NOT NULL. */
+static void
+ts_table(struct cat_snapshot *s, const char *db, const char *name, const char *spec)
+{
+    struct cat_table *t = calloc(1, sizeof(*t));
+    char key[256], *dup = strdup(spec), *save = NULL, *item;
+    snprintf(key, sizeof(key), "%s.%s", db, name);
+    t->key = ts_lower(key);
+    t->db = strdup(db);
+    t->name = strdup(name);
+    t->cols = calloc(32, sizeof(*t->cols));
+    for (int depth = 0, i = 0; dup[i]; i++) {
+        depth += dup[i] == '(' ? 1 : dup[i] == ')' ? -1 : 0;
+        if (depth > 0 && dup[i] == ',') {
+            dup[i] = ';'; /* decimal(12,2): keep the comma out of the split */
+        }
+    }
+    for (item = strtok_r(dup, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char cname[64], ctype[64];
+        struct cat_column *c = &t->cols[t->n_cols++];
+        sscanf(item, "%63s %63s", cname, ctype);
+        c->nullable = ctype[strlen(ctype) - 1] != '!';
+        if (!c->nullable) {
+            ctype[strlen(ctype) - 1] = '\0';
+        }
+        c->name = strdup(cname);
+        for (char *q = ctype; *q; q++) {
+            *q = *q == ';' ? ',' : *q;
+        }
+        c->column_type = strdup(ctype);
+        if (strchr(ctype, 0x28) != NULL) {
+            *strchr(ctype, 0x28) = 0;
+        }
+        c->data_type = strdup(ctype);
+    }
+    free(dup);
+    HASH_ADD_KEYPTR(hh, s->tables, t->key, strlen(t->key), t);
+}
+
+/* Add view DB.NAME AS SQL with storage columns SPEC; returns it (model may be NULL). */
+static struct cat_mv *
+ts_view(struct cat_snapshot *s, const char *db, const char *name, const char *sql,
+        const char *spec, long long rows)
+{
+    struct cat_mv *mv = calloc(1, sizeof(*mv));
+    char key[256];
+    const char *const *keys;
+    size_t n, i;
+    ts_table(s, db, name, spec);
+    snprintf(key, sizeof(key), "%s.%s", db, name);
+    mv->key = ts_lower(key);
+    mv->db = strdup(db);
+    mv->name = strdup(name);
+    mv->query_sql = strdup(sql);
+    mv->rewrite_enabled = true;
+    mv->grace_period_s = 0;
+    mv->state = calloc(1, sizeof(*mv->state));
+    atomic_store(&mv->state->last_refresh_ms, 1000);
+    atomic_store(&mv->state->rows, rows);
+    mv->model = rw_mv_model_build(s, db, name, sql, &mv->model_error);
+    HASH_ADD_KEYPTR(hh, s->mvs, mv->key, strlen(mv->key), mv);
+    if (mv->model == NULL) {
+        return mv;
+    }
+    n = rw_mv_model_tables(mv->model, &keys);
+    for (i = 0; i < n; i++) {
+        struct cat_table_index *ix = NULL;
+        HASH_FIND_STR(s->by_table, keys[i], ix);
+        if (ix == NULL) {
+            ix = calloc(1, sizeof(*ix));
+            ix->key = strdup(keys[i]);
+            HASH_ADD_KEYPTR(hh, s->by_table, ix->key, strlen(ix->key), ix);
+        }
+        ix->mvs = realloc(ix->mvs, (ix->n + 1) * sizeof(*ix->mvs));
+        ix->mvs[ix->n++] = mv;
+    }
+    return mv;
+}
+
+static void
+ts_free(struct cat_snapshot *s)
+{
+    struct cat_table *t, *tt;
+    struct cat_mv *m, *mt;
+    struct cat_table_index *x, *xt;
+    HASH_ITER(hh, s->tables, t, tt) {
+        HASH_DEL(s->tables, t);
+        for (size_t i = 0; i < t->n_cols; i++) {
+            free(t->cols[i].name);
+            free(t->cols[i].data_type);
+            free(t->cols[i].column_type);
+        }
+        free(t->cols);
+        free(t->key);
+        free(t->db);
+        free(t->name);
+        free(t);
+    }
+    HASH_ITER(hh, s->mvs, m, mt) {
+        HASH_DEL(s->mvs, m);
+        rw_mv_model_free(m->model);
+        free(m->model_error);
+        free(m->key);
+        free(m->db);
+        free(m->name);
+        free(m->query_sql);
+        free(m->state);
+        free(m);
+    }
+    HASH_ITER(hh, s->by_table, x, xt) {
+        HASH_DEL(s->by_table, x);
+        free(x->mvs);
+        free(x->key);
+        free(x);
+    }
+    free(s);
+}
+
+#define RAW_SALES "sale_date datetime,region_id int,category_id int,product_id int," \
+                  "customer_id int,status varchar(20),sale_amount decimal(12,2),"     \
+                  "cost_amount decimal(12,2)"
+
+static struct cat_snapshot *
+ts_base(void)
+{
+    struct cat_snapshot *s = calloc(1, sizeof(*s));
+    s->version = 1;
+    ts_table(s, "test", "raw_sales", RAW_SALES);
+    ts_table(s, "test", "orders",
+             "o_orderkey int!,o_custkey int,o_orderdate date,o_orderstatus char(1),"
+             "o_totalprice decimal(15,2)");
+    ts_table(s, "test", "lineitem",
+             "l_orderkey int!,l_linenumber int!,l_partkey int,l_quantity decimal(15,2),"
+             "l_extendedprice decimal(15,2),l_discount decimal(15,2),l_shipdate date");
+    return s;
+}
+
+#endif /* RW_TEST_SNAP_H */

@@ -1,0 +1,470 @@
+/*
+ * test_rw_match.c - view matching through rw_rewrite(): exact match,
+ * compensations, roll-ups, time roll-up, joins, self-joins, residuals,
+ * nested views, choice among views, hints, freshness, and the exact text
+ * emitted (see ../../rewriter/rw_match.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "rw_test_snap.h"
+
+static struct rw_options opt = {true, true, 5000};
+
+/* Rewrite SQL; returns the outcome (caller frees). */
+static struct rw_outcome
+rw(struct cat_snapshot *s, const char *sql)
+{
+    struct rw_outcome o;
+    assert_int_equal(rw_rewrite(sql, strlen(sql), "test", s, &opt, &o), 0);
+    return o;
+}
+
+/* Candidate row for view NAME ("test.x"). */
+static const struct rw_candidate *
+cand(const struct rw_outcome *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_cand; i++) {
+        if (strcmp(o->cand[i].mv_name, name) == 0) {
+            return &o->cand[i];
+        }
+    }
+    fail_msg("no candidate %s", name);
+    return NULL;
+}
+
+/* Expect a rewrite equal to WANT. */
+static void
+expect_sql(struct cat_snapshot *s, const char *sql, const char *want)
+{
+    struct rw_outcome o = rw(s, sql);
+    if (!o.rewritten) {
+        for (size_t i = 0; i < o.n_cand; i++) {
+            print_message("cand %s: %s\n", o.cand[i].mv_name, o.cand[i].reason);
+        }
+        fail_msg("not rewritten: %s", o.reason);
+    }
+    assert_string_equal(o.sql, want);
+    rw_outcome_free(&o);
+}
+
+/* Expect no rewrite, with view NAME rejected for a reason containing WHY. */
+static void
+expect_reject(struct cat_snapshot *s, const char *sql, const char *name, const char *why)
+{
+    struct rw_outcome o = rw(s, sql);
+    const struct rw_candidate *c;
+    if (o.rewritten) {
+        fail_msg("unexpected rewrite: %s", o.sql);
+    }
+    c = cand(&o, name);
+    assert_int_equal(c->status, RW_CAND_REJECTED);
+    if (strstr(c->reason, why) == NULL) {
+        fail_msg("reason '%s' lacks '%s'", c->reason, why);
+    }
+    rw_outcome_free(&o);
+}
+
+#define V "`test`.`mv_rc`."
+
+static struct cat_snapshot *
+snap_rc(void)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *mv = ts_view(
+        s, "test", "mv_rc",
+        "SELECT region_id, category_id, customer_id, COUNT(*) AS cnt, SUM(sale_amount) AS amt, "
+        "COUNT(sale_amount) AS amt_cnt, MIN(sale_amount) AS lo, MAX(sale_amount) AS hi "
+        "FROM raw_sales WHERE status = 'completed' GROUP BY region_id, category_id, customer_id",
+        "region_id int,category_id int,customer_id int,cnt bigint,amt decimal(34,2),"
+        "amt_cnt bigint,lo decimal(12,2),hi decimal(12,2)",
+        400);
+    assert_non_null(mv->model);
+    return s;
+}
+
+static void
+test_exact_match(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    expect_sql(s,
+               "SELECT region_id, category_id, customer_id, COUNT(*), SUM(sale_amount) AS total "
+               "FROM raw_sales WHERE status = 'completed' "
+               "GROUP BY region_id, category_id, customer_id",
+               "SELECT " V "`region_id` AS `region_id`, " V "`category_id` AS `category_id`, " V
+               "`customer_id` AS `customer_id`, " V "`cnt` AS `COUNT(*)`, " V
+               "`amt` AS `total` FROM `test`.`mv_rc`");
+    ts_free(s);
+}
+
+static void
+test_rollup_and_range(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    expect_sql(s,
+               "/* dash */ SELECT r.region_id, SUM(r.sale_amount) AS total, MAX(sale_amount) hi "
+               "FROM raw_sales r WHERE r.status = 'completed' AND region_id IN (1, 2) "
+               "GROUP BY r.region_id ORDER BY total DESC LIMIT 5; -- end",
+               "/* dash */ SELECT " V "`region_id` AS `region_id`, SUM(" V "`amt`) AS `total`, "
+               "MAX(" V "`hi`) AS `hi` FROM `test`.`mv_rc` WHERE (" V
+               "`region_id` IN (1, 2)) GROUP BY " V
+               "`region_id` ORDER BY `total` DESC LIMIT 5; -- end");
+    ts_free(s);
+}
+
+static void
+test_count_star_no_group(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    expect_sql(s, "SELECT COUNT(*) AS n FROM raw_sales WHERE status = 'completed'",
+               "SELECT COALESCE(SUM(" V "`cnt`), 0) AS `n` FROM `test`.`mv_rc`");
+    ts_free(s);
+}
+
+static void
+test_avg(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    expect_sql(s,
+               "SELECT category_id, AVG(sale_amount) FROM raw_sales WHERE status = 'completed' "
+               "GROUP BY category_id",
+               "SELECT " V "`category_id` AS `category_id`, (SUM(" V "`amt`) / NULLIF(SUM(" V
+               "`amt_cnt`), 0)) AS `AVG(sale_amount)` FROM `test`.`mv_rc` GROUP BY " V
+               "`category_id`");
+    ts_free(s);
+}
+
+static void
+test_count_distinct(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    expect_sql(s,
+               "SELECT region_id, COUNT(DISTINCT customer_id) AS buyers FROM raw_sales "
+               "WHERE status = 'completed' GROUP BY region_id",
+               "SELECT " V "`region_id` AS `region_id`, COUNT(DISTINCT " V
+               "`customer_id`) AS `buyers` FROM `test`.`mv_rc` GROUP BY " V "`region_id`");
+    expect_reject(s,
+                  "SELECT region_id, COUNT(DISTINCT product_id) FROM raw_sales "
+                  "WHERE status = 'completed' GROUP BY region_id",
+                  "test.mv_rc", "product_id");
+    ts_free(s);
+}
+
+static void
+test_rejections(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    (void)st;
+    /* view filter stronger than the query */
+    expect_reject(s, "SELECT region_id, SUM(sale_amount) FROM raw_sales GROUP BY region_id",
+                  "test.mv_rc", "status");
+    /* grouping not derivable */
+    expect_reject(s,
+                  "SELECT product_id, SUM(sale_amount) FROM raw_sales "
+                  "WHERE status = 'completed' GROUP BY product_id",
+                  "test.mv_rc", "product_id");
+    /* detail query over an aggregate view */
+    expect_reject(s, "SELECT region_id FROM raw_sales WHERE status = 'completed'", "test.mv_rc",
+                  "every row");
+    /* filter on a column the view does not keep */
+    expect_reject(s,
+                  "SELECT region_id, SUM(sale_amount) FROM raw_sales "
+                  "WHERE status = 'completed' AND product_id = 3 GROUP BY region_id",
+                  "test.mv_rc", "product_id");
+    ts_free(s);
+}
+
+static void
+test_time_rollup(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_day",
+            "SELECT DATE(sale_date) AS sale_day, region_id, SUM(sale_amount) AS amt "
+            "FROM raw_sales WHERE sale_date >= '2024-01-01' GROUP BY DATE(sale_date), region_id",
+            "sale_day date,region_id int,amt decimal(34,2)", 100);
+    expect_sql(s,
+               "SELECT MONTH(sale_date) AS m, SUM(sale_amount) AS amt FROM raw_sales "
+               "WHERE sale_date >= '2024-03-01' AND sale_date < '2024-04-01' "
+               "GROUP BY MONTH(sale_date)",
+               "SELECT MONTH(`test`.`mv_day`.`sale_day`) AS `m`, SUM(`test`.`mv_day`.`amt`) AS "
+               "`amt` FROM `test`.`mv_day` WHERE (`test`.`mv_day`.`sale_day` < '2024-04-01') "
+               "AND (`test`.`mv_day`.`sale_day` >= '2024-03-01') GROUP BY "
+               "MONTH(`test`.`mv_day`.`sale_day`)");
+    expect_sql(s,
+               "SELECT DATE_FORMAT(sale_date, '%Y-%m') ym, YEAR(sale_date), SUM(sale_amount) "
+               "FROM raw_sales WHERE sale_date >= '2024-01-01' "
+               "GROUP BY DATE_FORMAT(sale_date, '%Y-%m'), YEAR(sale_date)",
+               "SELECT DATE_FORMAT(`test`.`mv_day`.`sale_day`, '%Y-%m') AS `ym`, "
+               "YEAR(`test`.`mv_day`.`sale_day`) AS `YEAR(sale_date)`, "
+               "SUM(`test`.`mv_day`.`amt`) AS `SUM(sale_amount)` FROM `test`.`mv_day` "
+               "GROUP BY DATE_FORMAT(`test`.`mv_day`.`sale_day`, '%Y-%m'), "
+               "YEAR(`test`.`mv_day`.`sale_day`)");
+    expect_reject(s,
+                  "SELECT SUM(sale_amount) FROM raw_sales "
+                  "WHERE sale_date >= '2024-03-01 12:00:00'",
+                  "test.mv_day", "sale_date");
+    expect_reject(s, "SELECT SUM(sale_amount) FROM raw_sales WHERE sale_date >= '2023-12-01'",
+                  "test.mv_day", "not implied");
+    expect_reject(s,
+                  "SELECT DATE_FORMAT(sale_date, '%H'), SUM(sale_amount) FROM raw_sales "
+                  "WHERE sale_date >= '2024-01-01' GROUP BY DATE_FORMAT(sale_date, '%H')",
+                  "test.mv_day", "sale_date");
+    ts_free(s);
+}
+
+static void
+test_join_view(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    const char *want =
+        "SELECT `test`.`mv_ol`.`o_orderdate` AS `o_orderdate`, SUM(`test`.`mv_ol`.`rev`) AS "
+        "`revenue` FROM `test`.`mv_ol` WHERE (`test`.`mv_ol`.`o_orderstatus` = 'F') GROUP BY "
+        "`test`.`mv_ol`.`o_orderdate`";
+    (void)st;
+    ts_view(s, "test", "mv_ol",
+            "SELECT o.o_orderdate, o.o_orderstatus, SUM(l.l_extendedprice * (1 - l.l_discount)) "
+            "AS rev FROM orders o JOIN lineitem l ON o.o_orderkey = l.l_orderkey "
+            "GROUP BY o.o_orderdate, o.o_orderstatus",
+            "o_orderdate date,o_orderstatus char(1),rev decimal(40,4)", 50);
+    expect_sql(s,
+               "SELECT o_orderdate, SUM(l_extendedprice*(1-l_discount)) AS revenue "
+               "FROM lineitem, orders WHERE l_orderkey = o_orderkey AND o_orderstatus = 'F' "
+               "GROUP BY o_orderdate",
+               want);
+    expect_sql(s,
+               "SELECT a.o_orderdate, SUM((1 - b.l_discount) * b.l_extendedprice) AS revenue "
+               "FROM orders AS a INNER JOIN lineitem AS b ON b.l_orderkey = a.o_orderkey "
+               "WHERE a.o_orderstatus = 'F' GROUP BY a.o_orderdate",
+               want);
+    /* join missing in the query */
+    expect_reject(s, "SELECT o_orderdate, SUM(l_quantity) FROM orders, lineitem GROUP BY 1",
+                  "test.mv_ol", "join predicate");
+    ts_free(s);
+}
+
+static void
+test_self_join(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_self",
+            "SELECT a.o_orderkey AS k1, b.o_orderkey AS k2, b.o_totalprice AS p2 "
+            "FROM orders a JOIN orders b ON a.o_custkey = b.o_custkey "
+            "WHERE a.o_orderstatus = 'F'",
+            "k1 int,k2 int,p2 decimal(15,2)", 10);
+    /* the query names the instances the other way round */
+    expect_sql(s,
+               "SELECT y.o_orderkey, x.o_totalprice FROM orders x, orders y "
+               "WHERE y.o_custkey = x.o_custkey AND y.o_orderstatus = 'F' AND x.o_totalprice > 10",
+               "SELECT `test`.`mv_self`.`k1` AS `o_orderkey`, `test`.`mv_self`.`p2` AS "
+               "`o_totalprice` FROM `test`.`mv_self` WHERE (`test`.`mv_self`.`p2` > 10)");
+    ts_free(s);
+}
+
+static void
+test_residuals(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_res",
+            "SELECT region_id, product_id, sale_amount, cost_amount FROM raw_sales "
+            "WHERE sale_amount > cost_amount OR status = 'gift'",
+            "region_id int,product_id int,sale_amount decimal(12,2),cost_amount decimal(12,2)",
+            10);
+    expect_sql(s,
+               "SELECT product_id, sale_amount - cost_amount AS profit FROM raw_sales "
+               "WHERE (status = 'gift' OR cost_amount < sale_amount) AND region_id = 4 "
+               "AND product_id + 1 <> 3",
+               "SELECT `test`.`mv_res`.`product_id` AS `product_id`, (`test`.`mv_res`.`sale_amount` "
+               "- `test`.`mv_res`.`cost_amount`) AS `profit` FROM `test`.`mv_res` WHERE "
+               "(`test`.`mv_res`.`region_id` = 4) AND (3 <> (`test`.`mv_res`.`product_id` + 1))");
+    expect_reject(s, "SELECT product_id FROM raw_sales WHERE sale_amount > cost_amount",
+                  "test.mv_res", "not implied");
+    ts_free(s);
+}
+
+static void
+test_model_failures(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *a, *b, *c;
+    (void)st;
+    a = ts_view(s, "test", "mv_now", "SELECT region_id FROM raw_sales WHERE sale_date < NOW()",
+                "region_id int", 1);
+    b = ts_view(s, "test", "mv_lim", "SELECT region_id FROM raw_sales LIMIT 10", "region_id int",
+                1);
+    c = ts_view(s, "test", "mv_win",
+                "SELECT region_id, ROW_NUMBER() OVER (ORDER BY region_id) AS rn FROM raw_sales",
+                "region_id int,rn bigint", 1);
+    assert_null(a->model);
+    assert_non_null(strstr(a->model_error, "non-deterministic"));
+    assert_null(b->model);
+    assert_non_null(strstr(b->model_error, "LIMIT"));
+    assert_null(c->model);
+    assert_non_null(strstr(c->model_error, "window"));
+    ts_free(s);
+}
+
+static void
+test_nested_views(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *dws, *ads;
+    (void)st;
+    ts_view(s, "test", "mv_dwd_sales",
+            "SELECT DATE(sale_date) AS sale_date, region_id, category_id, product_id, customer_id,"
+            " COUNT(*) AS order_count, SUM(sale_amount) AS total_amount, SUM(cost_amount) AS "
+            "total_cost, COUNT(DISTINCT customer_id) AS customer_count FROM raw_sales "
+            "WHERE status = 'completed' AND sale_date >= '2024-01-01' "
+            "GROUP BY DATE(sale_date), region_id, category_id, product_id, customer_id",
+            "sale_date date,region_id int,category_id int,product_id int,customer_id int,"
+            "order_count bigint,total_amount decimal(34,2),total_cost decimal(34,2),"
+            "customer_count bigint",
+            100000);
+    dws = ts_view(s, "test", "mv_dws_sales",
+                  "SELECT sale_date, region_id, category_id, SUM(order_count) AS order_count, "
+                  "SUM(total_amount) AS total_amount, SUM(total_cost) AS total_cost, "
+                  "SUM(customer_count) AS customer_count FROM mv_dwd_sales "
+                  "GROUP BY sale_date, region_id, category_id",
+                  "sale_date date,region_id int,category_id int,order_count decimal(42,0),"
+                  "total_amount decimal(42,2),total_cost decimal(42,2),customer_count "
+                  "decimal(42,0)",
+                  4000);
+    ads = ts_view(s, "test", "mv_ads_daily_summary",
+                  "SELECT sale_date, SUM(order_count) AS total_orders, SUM(total_amount) AS "
+                  "total_sales, SUM(total_cost) AS total_cost, SUM(customer_count) AS "
+                  "total_customers, SUM(total_amount - total_cost) AS total_profit "
+                  "FROM mv_dws_sales GROUP BY sale_date",
+                  "sale_date date,total_orders decimal(50,0),total_sales decimal(50,2),"
+                  "total_cost decimal(50,2),total_customers decimal(50,0),total_profit "
+                  "decimal(50,2)",
+                  120);
+    assert_non_null(dws->model);
+    assert_non_null(ads->model);
+    {
+        struct rw_outcome o = rw(s, "SELECT DATE(sale_date) AS d, COUNT(*) AS orders, "
+                                    "SUM(sale_amount) AS sales FROM raw_sales "
+                                    "WHERE status = 'completed' AND sale_date >= '2024-02-01' "
+                                    "GROUP BY DATE(sale_date)");
+        assert_true(o.rewritten);
+        assert_string_equal(
+            o.sql, "SELECT `test`.`mv_ads_daily_summary`.`sale_date` AS `d`, "
+                   "`test`.`mv_ads_daily_summary`.`total_orders` AS `orders`, "
+                   "`test`.`mv_ads_daily_summary`.`total_sales` AS `sales` FROM "
+                   "`test`.`mv_ads_daily_summary` WHERE "
+                   "(`test`.`mv_ads_daily_summary`.`sale_date` >= '2024-02-01')");
+        assert_int_equal(cand(&o, "test.mv_ads_daily_summary")->status, RW_CAND_CHOSEN);
+        assert_int_equal(cand(&o, "test.mv_dws_sales")->status, RW_CAND_MATCHED_NOT_CHOSEN);
+        assert_string_equal(cand(&o, "test.mv_dws_sales")->reason,
+                            "view test.mv_ads_daily_summary holds fewer rows (120 < 4000)");
+        rw_outcome_free(&o);
+    }
+    /* SUM(customer_count) of DWS is not COUNT(DISTINCT customer_id) */
+    {
+        struct rw_outcome o = rw(s, "SELECT DATE(sale_date), COUNT(DISTINCT customer_id) FROM "
+                                    "raw_sales WHERE status = 'completed' AND sale_date >= "
+                                    "'2024-01-01' GROUP BY DATE(sale_date)");
+        assert_int_equal(cand(&o, "test.mv_dws_sales")->status, RW_CAND_REJECTED);
+        assert_int_equal(cand(&o, "test.mv_ads_daily_summary")->status, RW_CAND_REJECTED);
+        /* DWD groups by customer_id: it answers */
+        assert_int_equal(cand(&o, "test.mv_dwd_sales")->status, RW_CAND_CHOSEN);
+        rw_outcome_free(&o);
+    }
+    /* a query over the DWD view's table is answered by DWS (its direct model) */
+    expect_sql(s,
+               "SELECT sale_date, SUM(total_amount) FROM mv_dwd_sales GROUP BY sale_date",
+               "SELECT `test`.`mv_dws_sales`.`sale_date` AS `sale_date`, "
+               "SUM(`test`.`mv_dws_sales`.`total_amount`) AS `SUM(total_amount)` FROM "
+               "`test`.`mv_dws_sales` GROUP BY `test`.`mv_dws_sales`.`sale_date`");
+    ts_free(s);
+}
+
+static void
+test_hints_disabled_stale(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    struct cat_mv *other;
+    struct rw_outcome o;
+    const char *q = "SELECT region_id, SUM(sale_amount) FROM raw_sales "
+                    "WHERE status = 'completed' GROUP BY region_id";
+    char buf[512];
+    (void)st;
+    other = ts_view(s, "test", "mv_r",
+                    "SELECT region_id, SUM(sale_amount) AS amt FROM raw_sales "
+                    "WHERE status = 'completed' GROUP BY region_id",
+                    "region_id int,amt decimal(34,2)", 10);
+    o = rw(s, q);
+    assert_int_equal(cand(&o, "test.mv_r")->status, RW_CAND_CHOSEN);
+    assert_string_equal(cand(&o, "test.mv_rc")->reason,
+                        "view test.mv_r holds fewer rows (10 < 400)");
+    rw_outcome_free(&o);
+    snprintf(buf, sizeof(buf), "SELECT /*+ USE_MV(test.mv_rc) */ %s", q + 7);
+    o = rw(s, buf);
+    assert_int_equal(cand(&o, "test.mv_rc")->status, RW_CAND_CHOSEN);
+    assert_string_equal(cand(&o, "test.mv_r")->reason, "not named in the USE_MV hint");
+    rw_outcome_free(&o);
+    snprintf(buf, sizeof(buf), "SELECT /*+ NO_USE_MV(mv_r) */ %s", q + 7);
+    o = rw(s, buf);
+    assert_int_equal(cand(&o, "test.mv_rc")->status, RW_CAND_CHOSEN);
+    rw_outcome_free(&o);
+    snprintf(buf, sizeof(buf), "SELECT /*+ NO_USE_MV */ %s", q + 7);
+    o = rw(s, buf);
+    assert_false(o.rewritten);
+    rw_outcome_free(&o);
+    opt.enabled = false;
+    o = rw(s, q);
+    assert_false(o.rewritten);
+    assert_string_equal(o.reason, "enable_materialized_view_rewrite is OFF");
+    rw_outcome_free(&o);
+    opt.enabled = true;
+    atomic_store(&other->state->stale_since_ms, 1000);
+    other->grace_period_s = 1;
+    o = rw(s, q);
+    assert_int_equal(cand(&o, "test.mv_r")->status, RW_CAND_REJECTED);
+    assert_non_null(strstr(cand(&o, "test.mv_r")->reason, "stale"));
+    assert_int_equal(cand(&o, "test.mv_rc")->status, RW_CAND_CHOSEN);
+    rw_outcome_free(&o);
+    ts_free(s);
+}
+
+static void
+test_not_select(void **st)
+{
+    struct cat_snapshot *s = snap_rc();
+    struct rw_outcome o;
+    (void)st;
+    o = rw(s, "UPDATE raw_sales SET status = 'x'");
+    assert_false(o.rewritten);
+    assert_null(o.sql);
+    rw_outcome_free(&o);
+    o = rw(s, "SELEC broken");
+    assert_false(o.rewritten);
+    rw_outcome_free(&o);
+    ts_free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_match),     cmocka_unit_test(test_rollup_and_range),
+        cmocka_unit_test(test_count_star_no_group), cmocka_unit_test(test_avg),
+        cmocka_unit_test(test_count_distinct),  cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_time_rollup),     cmocka_unit_test(test_join_view),
+        cmocka_unit_test(test_self_join),       cmocka_unit_test(test_residuals),
+        cmocka_unit_test(test_model_failures),  cmocka_unit_test(test_nested_views),
+        cmocka_unit_test(test_hints_disabled_stale), cmocka_unit_test(test_not_select),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
