@@ -22,6 +22,7 @@
 
 #include <mysql.h>
 
+#include "cat_binlog.h"
 #include "rw.h"
 
 /* Service connection settings, copied at cat_init. */
@@ -58,6 +59,12 @@ cat_writer_unlock(void)
 MYSQL *
 cat_connect(char *err, size_t errlen)
 {
+    return cat_connect_timeout(0, err, errlen);
+}
+
+MYSQL *
+cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
+{
     MYSQL *c = mysql_init(NULL);
     unsigned timeout = 10;
     if (c == NULL) {
@@ -65,6 +72,10 @@ cat_connect(char *err, size_t errlen)
         return NULL;
     }
     mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (timeout_s > 0) {
+        mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
+        mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
+    }
     mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     if (mysql_real_connect(c, g_cfg.host, g_cfg.user, g_cfg.password, NULL, g_cfg.port, NULL,
                            CLIENT_MULTI_RESULTS) == NULL) {
@@ -655,6 +666,9 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
         cat_snapshot_unpublish();
         goto fail;
     }
+    /* Binlog follower (SPEC §5): never fatal; without it freshness falls
+     * back to proxy DML only, and SHOW MATERIALIZED VIEWS says why. */
+    (void)cat_binlog_start();
     g_started = true;
     cat_log(CAT_LOG_INFO, "loaded %zu materialized view(s) from %s", n, g_cfg.meta);
     return 0;
@@ -673,6 +687,7 @@ cat_shutdown(void)
     if (!g_started) {
         return;
     }
+    cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
     cat_fresh_stop();
     cat_snapshot_unpublish();
     free(g_cfg.host);

@@ -351,7 +351,9 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     /* ENABLE / DISABLE QUERY REWRITE is kept as Doris's use_for_rewrite property. */
     n_props = st->n_props;
     props = cat_xcalloc(n_props + 1, sizeof(*props));
-    memcpy(props, st->props, n_props * sizeof(*props));
+    if (n_props > 0) {
+        memcpy(props, st->props, n_props * sizeof(*props));
+    }
     if (st->rewrite >= 0) {
         bool given = false;
         for (i = 0; i < n_props; i++) {

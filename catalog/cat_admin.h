@@ -7,6 +7,17 @@
  *   cat_admin_recognise(sql) ──job──>     cat_admin_run(job, exec-as-client)
  *      │ not admin: relay                   ├ DDL on the client's own connection
  *      └ syntax error: ERR reply            └ catalog + refresh with the service account
+ *
+ * Conventions (documented choices where SPEC is silent):
+ * - syntax errors: 1064/42000 "... near '<40 bytes>' at position N", N the
+ *   1-based byte offset of the offending token in the statement text;
+ * - SHOW MATERIALIZED VIEWS / mv_infos(): the SPEC §9 columns in order, plus
+ *   a last column RewriteModel ("ok", or why the view cannot be used for
+ *   rewrite although it is stored and refreshed);
+ * - SELECT * FROM mv_infos(...) / tasks(...) is answered locally; any other
+ *   SELECT over them (WHERE, projection, joins) runs on the client's own
+ *   connection with the function replaced by a derived table of its rows;
+ *   SHOW MATERIALIZED VIEWS ... WHERE likewise.
  */
 #ifndef CAT_ADMIN_H
 #define CAT_ADMIN_H

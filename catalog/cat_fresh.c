@@ -37,17 +37,22 @@ static pthread_t g_thread;
 static bool g_thread_running;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t g_flush_mu = PTHREAD_MUTEX_INITIALIZER; /* one flush at a time */
 
-/* Views already marked by the current statement (distinct count). */
-struct marked {
-    struct cat_mv **v;              /* marked views */
-    size_t n;                       /* count */
-};
-
+/*
+ * THE marking path (SPEC §5), shared by the proxy-DML scanner
+ * (cat_note_write / cat_mark_writes) and the binlog follower (cat_binlog.c):
+ * a change dated WHEN_MS to a table makes every view over it stale from the
+ * EARLIEST unreflected change: stale_since moves from 0 to WHEN_MS, or down
+ * to WHEN_MS when a later change had already marked it (a binlog event can
+ * arrive after a through-proxy mark of a later write). change_seq moves
+ * once per view per change, which is what a running refresh checks
+ * (cat_refresh.c settle_freshness).
+ */
 static void
-mark(struct marked *m, struct cat_mv *mv, int64_t now_ms)
+mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
 {
-    int64_t zero = 0;
+    int64_t cur;
     size_t i;
     for (i = 0; i < m->n; i++) {
         if (m->v[i] == mv) {
@@ -59,7 +64,15 @@ mark(struct marked *m, struct cat_mv *mv, int64_t now_ms)
         abort();
     }
     m->v[m->n++] = mv;
-    atomic_compare_exchange_strong(&mv->state->stale_since_ms, &zero, now_ms);
+    if (when_ms <= 0) {
+        when_ms = 1;
+    }
+    cur = atomic_load(&mv->state->stale_since_ms);
+    while (cur == 0 || when_ms < cur) {
+        if (atomic_compare_exchange_weak(&mv->state->stale_since_ms, &cur, when_ms)) {
+            break;
+        }
+    }
     atomic_fetch_add(&mv->state->change_seq, 1);
     atomic_store(&mv->state->dirty, 1);
     atomic_store(&g_dirty, 1);
@@ -77,18 +90,21 @@ excluded(const struct cat_mv *mv, const char *key)
     return false;
 }
 
-/* Mark the views over table KEY ("db.table", lower case). */
-static void
-mark_table(const struct cat_snapshot *snap, const char *key, struct marked *m, int64_t now_ms)
+void
+cat_mark_table(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
+               int64_t when_ms)
 {
     struct cat_table_index *ix = NULL;
     struct cat_mv *self = NULL;
     size_t i;
+    if (snap == NULL) {
+        return;
+    }
     HASH_FIND_STR(snap->by_table, key, ix);
     if (ix != NULL) {
         for (i = 0; i < ix->n; i++) {
             if (!excluded(ix->mvs[i], key)) {
-                mark(m, ix->mvs[i], now_ms);
+                mark(m, ix->mvs[i], when_ms);
             }
         }
     }
@@ -96,13 +112,14 @@ mark_table(const struct cat_snapshot *snap, const char *key, struct marked *m, i
      * match its definition either. */
     HASH_FIND_STR(snap->mvs, key, self);
     if (self != NULL) {
-        mark(m, self, now_ms);
+        mark(m, self, when_ms);
     }
 }
 
 /* Mark for unqualified NAME when the session has no database: any db. */
 static void
-mark_any_db(const struct cat_snapshot *snap, const char *name, struct marked *m, int64_t now_ms)
+mark_any_db(const struct cat_snapshot *snap, const char *name, struct cat_marked *m,
+            int64_t when_ms)
 {
     struct cat_table_index *ix, *tmp;
     struct cat_mv *mv, *mtmp;
@@ -110,14 +127,55 @@ mark_any_db(const struct cat_snapshot *snap, const char *name, struct marked *m,
     HASH_ITER(hh, snap->by_table, ix, tmp) {
         size_t kl = strlen(ix->key);
         if (kl > nl && ix->key[kl - nl - 1] == '.' && strcmp(ix->key + kl - nl, name) == 0) {
-            mark_table(snap, ix->key, m, now_ms);
+            cat_mark_table(snap, ix->key, m, when_ms);
         }
     }
     HASH_ITER(hh, snap->mvs, mv, mtmp) {
         if (cat_streq_ci(mv->name, name)) {
-            mark(m, mv, now_ms);
+            mark(m, mv, when_ms);
         }
     }
+}
+
+void
+cat_mark_name(const struct cat_snapshot *snap, const char *db, const char *name,
+              struct cat_marked *m, int64_t when_ms)
+{
+    char key[512];
+    if (snap == NULL || name == NULL) {
+        return;
+    }
+    if (db != NULL && *db != '\0') {
+        cat_mark_table(snap, cat_make_key(key, sizeof(key), db, name), m, when_ms);
+    } else {
+        char *low = cat_xstrdup(name);
+        size_t i;
+        for (i = 0; low[i] != '\0'; i++) {
+            low[i] = (char)tolower((unsigned char)low[i]);
+        }
+        mark_any_db(snap, low, m, when_ms);
+        free(low);
+    }
+}
+
+void
+cat_mark_all(const struct cat_snapshot *snap, struct cat_marked *m, int64_t when_ms)
+{
+    struct cat_mv *mv, *tmp;
+    if (snap == NULL) {
+        return;
+    }
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        mark(m, mv, when_ms);
+    }
+}
+
+void
+cat_marked_free(struct cat_marked *m)
+{
+    free(m->v);
+    m->v = NULL;
+    m->n = 0;
 }
 
 static bool
@@ -150,19 +208,29 @@ name_text(const struct rw_lexer *lx, struct rw_tok t)
     return s;
 }
 
-int
-cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
-                int64_t now_ms)
+bool
+cat_sql_is_write(const char *sql, size_t len)
 {
     struct rw_lexer lx;
     struct rw_tok t;
-    struct marked m = {0};
+    rw_lex_init(&lx, sql, len);
+    do {
+        t = rw_lex_next(&lx);
+    } while (t.kind == RW_TOK_HINT);
+    return t.kind != RW_TOK_EOF && (is_write_word(&lx, t) || memchr(sql, ';', len) != NULL);
+}
+
+int
+cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn fn, void *arg)
+{
+    struct rw_lexer lx;
+    struct rw_tok t;
     bool in_write = false, at_start = true;
-    size_t n;
+    int n = 0;
     struct rw_tok prev = {RW_TOK_EOF, 0, 0};
 
-    if (snap == NULL || snap->mvs == NULL) {
-        return 0;
+    if (db != NULL && *db == '\0') {
+        db = NULL;
     }
     rw_lex_init(&lx, sql, len);
     for (;;) {
@@ -194,7 +262,6 @@ cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, co
             /* IDENT [ . IDENT ] ; the part after a '.' was consumed with its qualifier. */
             struct rw_lexer save = lx;
             struct rw_tok dot = rw_lex_next(&lx);
-            char key[512];
             if (rw_tok_is_op(&lx, prev, ".")) {
                 lx = save;
                 prev = t;
@@ -204,49 +271,63 @@ cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, co
                 struct rw_tok second = rw_lex_next(&lx);
                 if (is_name(second)) {
                     char *a = name_text(&lx, t), *b = name_text(&lx, second);
-                    cat_make_key(key, sizeof(key), a, b);
-                    mark_table(snap, key, &m, now_ms);
+                    fn(a, b, arg);
+                    n++;
                     free(a);
                     free(b);
                     prev = second;
                     continue;
                 }
-                lx = save;
-            } else {
-                lx = save;
             }
+            lx = save;
             {
                 char *a = name_text(&lx, t);
-                if (db != NULL && *db != '\0') {
-                    cat_make_key(key, sizeof(key), db, a);
-                    mark_table(snap, key, &m, now_ms);
-                } else {
-                    mark_any_db(snap, a, &m, now_ms);
-                }
+                fn(db, a, arg);
+                n++;
                 free(a);
             }
             prev = t;
         }
     }
-    n = m.n;
-    free(m.v);
+    return n;
+}
+
+/* cat_scan_writes callback of cat_mark_writes. */
+struct mark_ctx {
+    const struct cat_snapshot *snap;    /* views to mark */
+    struct cat_marked m;                /* marked so far */
+    int64_t when_ms;                    /* change time */
+};
+
+static void
+mark_name_cb(const char *db, const char *name, void *arg)
+{
+    struct mark_ctx *ctx = arg;
+    cat_mark_name(ctx->snap, db, name, &ctx->m, ctx->when_ms);
+}
+
+int
+cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
+                int64_t now_ms)
+{
+    struct mark_ctx ctx = {snap, {NULL, 0}, now_ms};
+    size_t n;
+    if (snap == NULL || snap->mvs == NULL) {
+        return 0;
+    }
+    cat_scan_writes(sql, len, db, mark_name_cb, &ctx);
+    n = ctx.m.n;
+    cat_marked_free(&ctx.m);
     return (int)n;
 }
 
 int
 cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms)
 {
-    struct rw_lexer lx;
-    struct rw_tok t;
     struct cat_snapshot *snap;
     int n;
     /* Cheap exit for the common case: a single read statement. */
-    rw_lex_init(&lx, sql, len);
-    do {
-        t = rw_lex_next(&lx);
-    } while (t.kind == RW_TOK_HINT);
-    if (t.kind == RW_TOK_EOF ||
-        (!is_write_word(&lx, t) && memchr(sql, ';', len) == NULL)) {
+    if (!cat_sql_is_write(sql, len)) {
         return 0;
     }
     snap = cat_snapshot_acquire();
@@ -264,43 +345,77 @@ cat_fresh_kick(void)
     atomic_store(&g_dirty, 1);
 }
 
-/* Persist the dirty states of the current snapshot over *C (connects lazily). */
-static void
-flush(MYSQL **c)
+/*
+ * Persist the dirty states of the current snapshot over C. Serialised by
+ * g_flush_mu so that cat_fresh_flush_sync() returning means every mark made
+ * before the call is in the metadata schema (the binlog follower relies on
+ * it before it records its position). Returns 0, or -1 with ERR (the
+ * failed view stays dirty).
+ */
+static int
+flush_states(MYSQL *c, char *err, size_t errlen)
 {
     struct cat_snapshot *snap;
     struct cat_mv *mv, *tmp;
-    char err[512];
-    if (!atomic_exchange(&g_dirty, 0)) {
-        return;
-    }
-    if (*c == NULL) {
-        *c = cat_connect(err, sizeof(err));
-        if (*c == NULL) {
-            cat_log(CAT_LOG_WARN, "persisting freshness: %s (will retry)", err);
-            atomic_store(&g_dirty, 1);
-            return;
-        }
-    }
+    int rc = 0;
     snap = cat_snapshot_acquire();
     if (snap == NULL) {
-        return;
+        return 0;
     }
     HASH_ITER(hh, snap->mvs, mv, tmp) {
         if (!atomic_exchange(&mv->state->dirty, 0)) {
             continue;
         }
-        if (cat_store_save_stale(*c, mv->id, atomic_load(&mv->state->stale_since_ms), err,
-                                 sizeof(err)) < 0) {
-            cat_log(CAT_LOG_WARN, "persisting freshness of %s: %s (will retry)", mv->key, err);
+        if (cat_store_save_stale(c, mv->id, atomic_load(&mv->state->stale_since_ms), err,
+                                 errlen) < 0) {
+            char tmpbuf[600];
+            snprintf(tmpbuf, sizeof(tmpbuf), "persisting freshness of %s: %s", mv->key, err);
+            snprintf(err, errlen, "%s", tmpbuf);
             atomic_store(&mv->state->dirty, 1);
             atomic_store(&g_dirty, 1);
-            mysql_close(*c);
-            *c = NULL;
+            rc = -1;
             break;
         }
     }
     cat_snapshot_release(snap);
+    return rc;
+}
+
+int
+cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen)
+{
+    int rc;
+    pthread_mutex_lock(&g_flush_mu);
+    atomic_store(&g_dirty, 0);
+    rc = flush_states(c, err, errlen);
+    pthread_mutex_unlock(&g_flush_mu);
+    return rc;
+}
+
+/* Persist the dirty states over *C (connects lazily; reconnects after an error). */
+static void
+flush(MYSQL **c)
+{
+    char err[700];
+    if (!atomic_exchange(&g_dirty, 0)) {
+        return;
+    }
+    pthread_mutex_lock(&g_flush_mu);
+    if (*c == NULL) {
+        *c = cat_connect(err, sizeof(err));
+        if (*c == NULL) {
+            pthread_mutex_unlock(&g_flush_mu);
+            cat_log(CAT_LOG_WARN, "persisting freshness: %s (will retry)", err);
+            atomic_store(&g_dirty, 1);
+            return;
+        }
+    }
+    if (flush_states(*c, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "%s (will retry)", err);
+        mysql_close(*c);
+        *c = NULL;
+    }
+    pthread_mutex_unlock(&g_flush_mu);
 }
 
 static void *

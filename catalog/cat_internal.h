@@ -220,6 +220,8 @@ char *cat_refresh_text(const struct cat_refresh_clause *rc);
 /* Open a new service-account connection (caller closes with mysql_close).
  * Returns NULL with a one-line reason in ERR. */
 MYSQL *cat_connect(char *err, size_t errlen);
+/* Same with a read/write timeout of TIMEOUT_S seconds (0 = library default). */
+MYSQL *cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen);
 
 /* Run SQL on C discarding any result; returns 0 or -1 with ERR (message
  * with the MySQL code) and, when CODE is not NULL, the error number. */
@@ -308,6 +310,56 @@ void cat_fresh_kick(void);
  */
 int cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
                     int64_t now_ms);
+
+/*
+ * The one marking path, used by the proxy-DML scanner above and by the
+ * binlog follower (cat_binlog.c). A struct cat_marked collects the views
+ * one change marked, so each view is marked once per change; zero it
+ * before use, free with cat_marked_free().
+ */
+struct cat_marked {
+    struct cat_mv **v;              /* views marked by this change (borrowed from the snapshot) */
+    size_t n;                       /* count */
+};
+/*
+ * Mark every view of SNAP over table KEY ("db.table", lower case; not in
+ * its excluded_trigger_tables) and the view whose storage table KEY is:
+ * stale_since goes from 0 to WHEN_MS, or down to WHEN_MS when it was
+ * later (the earliest unreflected change wins); change_seq++; the state is
+ * queued for persistence. Lock-free (atomics); SNAP may be NULL.
+ */
+void cat_mark_table(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
+                    int64_t when_ms);
+/* Same for table NAME in database DB; DB NULL or "" means "any database"
+ * (an unqualified name with no current database). */
+void cat_mark_name(const struct cat_snapshot *snap, const char *db, const char *name,
+                   struct cat_marked *m, int64_t when_ms);
+/* Mark every view of SNAP (a change the follower cannot attribute). */
+void cat_mark_all(const struct cat_snapshot *snap, struct cat_marked *m, int64_t when_ms);
+void cat_marked_free(struct cat_marked *m);
+
+/* Called by cat_scan_writes for each table name a write statement may
+ * write: DB is the qualifier or the default database (NULL when neither),
+ * NAME the lower-cased name (both valid during the call only). */
+typedef void (*cat_write_name_fn)(const char *db, const char *name, void *arg);
+/*
+ * The write scanner: for every statement of SQL (LEN bytes, ';'-separated)
+ * whose first keyword changes data or definitions (INSERT, REPLACE,
+ * UPDATE, DELETE, TRUNCATE, LOAD, ALTER, DROP, RENAME), call FN for each
+ * IDENT / IDENT.IDENT in it (conservative: columns too). Returns the number
+ * of calls.
+ */
+int cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn fn,
+                    void *arg);
+/* Cheap test: may SQL write (first keyword a write word, or several statements)? */
+bool cat_sql_is_write(const char *sql, size_t len);
+/*
+ * Persist every dirty view state over C now (waits for a flush in progress
+ * on the freshness thread). Returns 0 when every mark made before the call
+ * is stored, -1 with ERR otherwise. Used by the binlog follower before it
+ * records its position.
+ */
+int cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen);
 
 /* ---- refresh (cat_refresh.c) ------------------------------------------------------------ */
 

@@ -408,6 +408,33 @@ query_tail(struct parser *p, struct cat_stmt *st)
     return 0;
 }
 
+/*
+ * EXPLAIN REWRITE: the query is the original text right after REWRITE up to
+ * the end (less a trailing ';' and white space), comments and hints
+ * included, so the summary row shows the statement exactly as it would be
+ * sent (SPEC §8).
+ */
+static int
+explain_tail(struct parser *p, struct cat_stmt *st)
+{
+    size_t start, end;
+    if (at_end(p)) {
+        return syntax_error(p);
+    }
+    start = p->t[p->i - 1].off + p->t[p->i - 1].len;
+    while (start < p->len && isspace((unsigned char)p->src[start])) {
+        start++;
+    }
+    end = p->len;
+    while (end > start && (isspace((unsigned char)p->src[end - 1]) || p->src[end - 1] == ';')) {
+        end--;
+    }
+    st->query_off = start;
+    st->query_len = end - start;
+    p->i = p->n;
+    return 0;
+}
+
 static int
 parse_create(struct parser *p, struct cat_stmt *st)
 {
@@ -870,7 +897,7 @@ cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *er
     } else if (accept(&p, "EXPLAIN")) {
         if (accept(&p, "REWRITE")) {
             st->kind = CAT_ST_EXPLAIN_REWRITE;
-            rc = query_tail(&p, st);
+            rc = explain_tail(&p, st);
         }
     } else if (is_word(&p, "SELECT")) {
         if (contains_ci(sql, len, "mv_infos") || contains_ci(sql, len, "tasks")) {

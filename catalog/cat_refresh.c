@@ -17,6 +17,7 @@
  * A failed refresh leaves the view as it was.
  */
 #include "cat_internal.h"
+#include "cat_binlog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,9 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
         cat_snapshot_release(snap);
         return -1;
     }
+    /* The binlog follower skips this connection's statements (its writes
+     * are the refresh's own, not base changes). */
+    cat_binlog_own_conn(mysql_thread_id(c), true);
     snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
     cat_buf_puts(&b, "SELECT GET_LOCK(");
     cat_buf_lit(&b, lockname);
@@ -261,6 +265,7 @@ out:
     }
     free(nn);
     free(on);
+    cat_binlog_own_conn(mysql_thread_id(c), false);
     mysql_close(c);
     cat_snapshot_release(snap);
     return rc;

@@ -6,6 +6,7 @@
  * client's own connection.
  */
 #include "cat_internal.h"
+#include "cat_binlog.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -18,14 +19,14 @@ static const char *const g_mv_cols[] = {
     "RefreshState", "RefreshInfo",   "QuerySql",        "MvProperties",    "MvPartitionInfo",
     "SyncWithBaseTables", "Database", "GracePeriod",    "PartitionsValid", "PartitionsTotal",
     "LastRefreshTime", "Staleness",  "Rows",            "RewriteHits",     "LastHitTime",
-    "RewriteModel"};
+    "RewriteModel", "FreshnessSource"};
 #define N_MV_COLS (sizeof(g_mv_cols) / sizeof(g_mv_cols[0]))
 static const enum mvp_col_type g_mv_types[N_MV_COLS] = {
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,
     MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,    MVP_COL_STRING,
-    MVP_COL_STRING};
+    MVP_COL_STRING, MVP_COL_STRING};
 
 bool
 cat_like(const char *s, const char *pat)
@@ -73,6 +74,8 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
     struct cat_mv *mv, *tmp, **list;
     size_t n = 0, i;
     int64_t now = cat_now_ms();
+    char source[512];
+    cat_binlog_source(source, sizeof(source)); /* one value for every row (SPEC §5) */
     mvp_reply_rows(reply, N_MV_COLS, g_mv_cols, g_mv_types);
     if (snap == NULL) {
         return;
@@ -140,6 +143,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[18] = hits;
         v[19] = lh > 0 ? last_hit : NULL;
         v[20] = mv->model != NULL ? "ok" : (mv->model_error ? mv->model_error : "not built");
+        v[21] = source;
         mvp_reply_add_row(reply, v);
         free(refresh_info);
     }

@@ -145,10 +145,13 @@ cat_mv_usable(const struct cat_mv *mv, int64_t now_ms, char *why, size_t whylen)
     if (stale == 0 || mv->consistency == CAT_CONSISTENCY_LOOSE) {
         return true;
     }
-    if (now_ms - stale <= mv->grace_period_s * 1000) {
+    /* Strict: with grace_period 0 a stale view is never used, even by a
+     * query that arrives in the same millisecond as the write. */
+    if (now_ms - stale < mv->grace_period_s * 1000) {
         return true;
     }
-    snprintf(why, whylen, "view is stale for %lld s, beyond grace_period %lld s",
-             (long long)((now_ms - stale) / 1000), (long long)mv->grace_period_s);
+    snprintf(why, whylen, "view is stale for %.3f s (since an observed base-table change), "
+             "beyond grace_period %lld s", (double)(now_ms - stale) / 1000.0,
+             (long long)mv->grace_period_s);
     return false;
 }

@@ -13,6 +13,7 @@
  *   dashboard [--direct HOST:PORT] [--proxy HOST:PORT] [--user U] [--password P]
  *             [--db DB] [--file dashboard.sql] [--runs K] [--verbose]
  *
+ * --runs 0 compares the rows without timing anything.
  * Without --proxy (and without $MVP_PROXY_PORT) only the direct half runs.
  * Exit status: 0 when every query returned identical rows on both
  * connections, 1 when some rows differ or a query failed, 2 on a usage or
@@ -521,6 +522,38 @@ explain_rewrite(MYSQL *px, const char *sql, char *view, size_t viewlen, char **s
     rs_free(&r);
 }
 
+/* MS as text into BUF (size >= 32), or "-" when nothing was timed (RUNS 0). */
+static const char *
+ms_text(double ms, int runs, char *buf)
+{
+    if (runs == 0) {
+        return "-";
+    }
+    snprintf(buf, 32, "%.2f", ms);
+    return buf;
+}
+
+/* Collapse every run of white space in S to one blank, in place; returns S. */
+static char *
+squeeze(char *s)
+{
+    char *w = s;
+    bool blank = false;
+    for (const char *r = s; *r != '\0'; r++) {
+        if (isspace((unsigned char)*r)) {
+            blank = w != s;
+            continue;
+        }
+        if (blank) {
+            *w++ = ' ';
+            blank = false;
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+    return s;
+}
+
 /* First cell of the first row of SQL on M as a number; NAN when absent. */
 static double
 scalar(MYSQL *m, const char *sql)
@@ -638,8 +671,8 @@ parse_args(int argc, char **argv, struct opts *o)
             o->file = v;
         } else if (strcmp(a, "--runs") == 0) {
             o->runs = atoi(v);
-            if (o->runs < 1 || o->runs > MAX_RUNS) {
-                die(2, "--runs wants 1..101, got %s", v);
+            if (o->runs < 0 || o->runs > MAX_RUNS) {
+                die(2, "--runs wants 0..101 (0: compare rows only), got %s", v);
             }
         } else {
             usage();
@@ -678,32 +711,38 @@ main(int argc, char **argv)
         die(2, "no queries in %s", o.file);
     }
 
-    printf("Dashboard over %s.raw_sales (~%s rows), today = %s; median of %d runs after a "
-           "warm-up\n", o.db, d[5] != NULL ? d[5] : "?", d[0], o.runs);
-    printf("%-46s %10s %10s %8s  %-30s %s\n", "query", "direct ms", "proxy ms", "speedup",
+    printf("Dashboard over %s.raw_sales (~%s rows), today = %s; ", o.db,
+           d[5] != NULL ? d[5] : "?", d[0]);
+    if (o.runs > 0) {
+        printf("times: median of %d runs after a warm-up\n", o.runs);
+    } else {
+        printf("rows only, not timed\n");
+    }
+    printf("%-46s %10s %10s %8s  %-32s %s\n", "query", "direct ms", "proxy ms", "speedup",
            "view (EXPLAIN REWRITE)", "rows identical");
 
     for (int i = 0; i < nq; i++) {
         if (q[i].id[0] == 'x') {
             continue;
         }
-        char label[64];
+        char label[64], tds[32], tps[32];
         snprintf(label, sizeof(label), "%.8s %.54s", q[i].id, q[i].title);
-        double td = time_median(direct, q[i].sql, o.runs, err, sizeof(err));
+        double td = o.runs > 0 ? time_median(direct, q[i].sql, o.runs, err, sizeof(err)) : 0;
         if (td < 0) {
             printf("%-46.46s direct query failed: %s\n", label, err);
             failures++;
             continue;
         }
         if (proxy == NULL) {
-            printf("%-46.46s %10.2f %10s %8s  %-30s %s\n", label, td, "-", "-", "-", "-");
+            printf("%-46.46s %10s %10s %8s  %-32s %s\n", label, ms_text(td, o.runs, tds), "-", "-",
+                   "-", "-");
             continue;
         }
         char *sent = NULL;
         explain_rewrite(proxy, q[i].sql, view, sizeof(view), &sent);
-        double tp = time_median(proxy, q[i].sql, o.runs, err, sizeof(err));
+        double tp = o.runs > 0 ? time_median(proxy, q[i].sql, o.runs, err, sizeof(err)) : 0;
         if (tp < 0) {
-            printf("%-46.46s %10.2f proxy query failed: %s\n", label, td, err);
+            printf("%-46.46s %10s proxy query failed: %s\n", label, ms_text(td, o.runs, tds), err);
             failures++;
             free(sent);
             continue;
@@ -722,8 +761,10 @@ main(int argc, char **argv)
                 }
                 char yes[64];
                 snprintf(yes, sizeof(yes), "yes (%zu row%s)", ra.nrows, ra.nrows == 1 ? "" : "s");
-                printf("%-46.46s %10.2f %10.2f %7.1fx  %-30s %s\n", label, td, tp,
-                       tp > 0 ? td / tp : 0.0, view, ok ? yes : "NO");
+                char sp[32];
+                snprintf(sp, sizeof(sp), "%.1fx", tp > 0 ? td / tp : 0.0);
+                printf("%-46.46s %10s %10s %8s  %-32s %s\n", label, ms_text(td, o.runs, tds),
+                       ms_text(tp, o.runs, tps), o.runs > 0 ? sp : "-", view, ok ? yes : "NO");
                 if (!ok) {
                     printf("  difference: %s\n", why);
                 }
@@ -738,8 +779,8 @@ main(int argc, char **argv)
         if (!ok) {
             failures++;
         }
-        if (o.verbose && sent != NULL) {
-            printf("  sent to MariaDB: %s\n", sent);
+        if (o.verbose && sent != NULL && strncmp(view, "none", 4) != 0) {
+            printf("  sent to MariaDB: %s\n", squeeze(sent));
         }
         free(sent);
     }

@@ -44,7 +44,7 @@ WHERE status = 'completed'
 GROUP BY DATE(sale_date)
 ORDER BY day;
 
--- query: d Top regions this month (reads the DWS view directly)
+-- query: d Top regions this month (reads mv_dws_sales)
 SELECT region_id, SUM(total_amount) AS sales, SUM(order_count) AS orders
 FROM mv_dws_sales
 WHERE sale_date >= '{this_month_start}' AND sale_date < '{tomorrow}'

@@ -50,6 +50,25 @@ if [ "$APPEND" = 1 ]; then
 fi
 last=$(( start + ROWS - 1 ))
 t0=$(date +%s%N)
+# Into an empty table, load without the secondary indexes and build them at
+# the end (sorted index builds: about 2x faster at 10M+ rows than keeping
+# random-order date indexes up to date row by row).
+ADD_KEYS=""
+if [ "$("${MY[@]}" -e "SELECT COUNT(*) FROM (SELECT 1 FROM raw_sales LIMIT 1) t")" = 0 ]; then
+    drops=""
+    while IFS=$'\t' read -r name nonuniq cols; do
+        [ -n "$name" ] || continue
+        drops+="${drops:+, }DROP INDEX \`$name\`"
+        uniq=""; [ "$nonuniq" = 0 ] && uniq="UNIQUE "
+        ADD_KEYS+="${ADD_KEYS:+, }ADD ${uniq}KEY \`$name\` ($cols)"
+    done < <("${MY[@]}" -e "
+        SELECT INDEX_NAME, NON_UNIQUE,
+               GROUP_CONCAT(CONCAT('\`', COLUMN_NAME, '\`') ORDER BY SEQ_IN_INDEX SEPARATOR ', ')
+        FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'raw_sales' AND INDEX_NAME <> 'PRIMARY'
+        GROUP BY INDEX_NAME, NON_UNIQUE")
+    [ -n "$drops" ] && "${MY[@]}" -e "ALTER TABLE raw_sales $drops"
+fi
 # A fresh load before any view exists need not go to the binary log (half
 # the write volume); an --append is a change the views must see.
 LOGBIN=0; [ "$APPEND" = 1 ] && LOGBIN=1
@@ -79,6 +98,7 @@ FROM (SELECT seq, CRC32(seq) AS h1, CRC32(CONCAT('p', seq)) AS h2,
 SQL
     lo=$(( hi + 1 ))
 done
+[ -n "$ADD_KEYS" ] && "${MY[@]}" -e "ALTER TABLE raw_sales $ADD_KEYS"
 "${MY[@]}" -e "ANALYZE TABLE raw_sales" >/dev/null
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 printf 'gen_sales: %d rows (sale_id %d..%d) in %d.%03d s\n' "$ROWS" "$start" "$last" $((ms / 1000)) $((ms % 1000))

@@ -188,6 +188,29 @@ classify(const char *sql, size_t len, size_t *body_off)
     return STMT_OTHER;
 }
 
+/* INSERT/REPLACE ... SELECT: the SELECT body is a rewrite candidate (SPEC §7). */
+static bool
+is_insert_select(const char *sql, size_t len)
+{
+    struct rw_lexer lx;
+    struct rw_tok t;
+    rw_lex_init(&lx, sql, len);
+    t = rw_lex_next(&lx);
+    if (!rw_tok_is(&lx, t, "INSERT") && !rw_tok_is(&lx, t, "REPLACE")) {
+        return false;
+    }
+    for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
+        if (rw_tok_is(&lx, t, "SELECT")) {
+            return true;
+        }
+        if (rw_tok_is(&lx, t, "VALUES") || rw_tok_is(&lx, t, "VALUE") ||
+            rw_tok_is(&lx, t, "SET")) {
+            return false;
+        }
+    }
+    return false;
+}
+
 /* Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS). */
 static void
 count_hits(const struct rw_outcome *o, int64_t now)
@@ -253,6 +276,7 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
     mvp_reply_init(&out->reply);
     if (cat_admin_recognise(sql, len, si->db, &job, &out->reply)) {
         if (job != NULL) {
+            cat_admin_job_set_rewrite(job, si->rewrite_enabled);
             out->kind = PX_DISPATCH_ADMIN;
             out->admin = job;
         } else {
@@ -269,7 +293,12 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
         try_rewrite(si, sql, len, body_off, out);
         break;
     case STMT_WRITE:
+        /* Mark first: an INSERT ... SELECT that reads a table it also writes
+         * must not be answered from a view it just made stale. */
         (void)cat_note_write(sql, len, si->db, cat_now_ms());
+        if (is_insert_select(sql, len)) {
+            try_rewrite(si, sql, len, 0, out);
+        }
         break;
     case STMT_OTHER:
         break;

@@ -24,6 +24,14 @@
  * connection and parses the response into a struct mvp_reply (collect mode).
  * When the job ends, admin_ev posts its reply back to the loop. The session
  * is not freed while a job runs, even when the client has gone.
+ *
+ * Known limits: commands the proxy does not know are relayed and their
+ * response is taken to be exactly one packet (replication commands such as
+ * COM_BINLOG_DUMP stream and are not supported). A COM_STMT_EXECUTE that
+ * opens a cursor is recognised by SERVER_STATUS_CURSOR_EXISTS in the EOF
+ * after its column definitions, i.e. only without CLIENT_DEPRECATE_EOF.
+ * The session-state-tracking schema change in OK packets is not parsed: the
+ * current database follows COM_INIT_DB, `USE db` and COM_CHANGE_USER only.
  */
 #include "px_session.h"
 

@@ -54,16 +54,51 @@ struct rw_options {
  * Try to rewrite LEN bytes of SQL (MariaDB dialect, one statement) issued
  * with current database DB (may be NULL) against snapshot SNAP. Fills OUT
  * (caller zeroes it; free with rw_outcome_free). Honours /\*+ USE_MV(..) *\/
- * and /\*+ NO_USE_MV[(..)] *\/ hints. Only SELECT statements are rewritten;
- * anything that does not parse or is outside the model is left unchanged
- * with a reason. Returns 0; -1 only on out-of-memory. Thread-safe: SNAP is
- * read-only.
+ * and /\*+ NO_USE_MV[(..)] *\/ hints. SELECT statements (WITH and
+ * parenthesised forms included) and INSERT ... SELECT (only the SELECT part)
+ * are rewritten; every SELECT block is matched on its own (SPEC §7: top
+ * level, FROM subqueries, CTE bodies, UNION branches, uncorrelated scalar /
+ * IN subqueries) and each chosen replacement is spliced over its block's
+ * original text, the rest staying byte-identical. With several blocks, the
+ * candidates' reasons start with "block N: " (N in reading order).
+ * Anything that does not parse or is outside the model is left unchanged
+ * with a reason. Without opt->explain the decision may come from the
+ * calling thread's decision cache (rw_cache_* below); its outcome then lists
+ * only the CHOSEN candidates. Returns 0; -1 only on out-of-memory.
+ * Thread-safe: SNAP is read-only, the cache is per thread.
  */
 int rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
                const struct rw_options *opt, struct rw_outcome *out);
 
 /* Free what OUT owns and zero it. */
 void rw_outcome_free(struct rw_outcome *out);
+
+/*
+ * Decision cache (rw_cache.c). rw_rewrite() without opt->explain answers a
+ * repeated statement from a per-thread LRU keyed on (exact text, current
+ * database, snapshot and catalog version, enabled flag); on every hit it
+ * re-checks cat_mv_usable() for the chosen views and for the views it
+ * rejected as stale, and runs full matching when either changed. A hit's
+ * outcome lists only the CHOSEN candidates. Thread-local: no locks.
+ */
+struct rw_cache_stats {
+    uint64_t hits;              /* lookups answered from the cache */
+    uint64_t misses;            /* lookups that ran full matching (stale ones included) */
+    uint64_t stale;             /* entries dropped because freshness changed */
+    uint64_t evictions;         /* LRU evictions */
+    size_t entries;             /* entries held now */
+};
+
+/* Drop every entry of the calling thread's cache (counters are kept). */
+void rw_cache_flush(void);
+
+/* The calling thread's counters and size into *ST. */
+void rw_cache_get_stats(struct rw_cache_stats *st);
+
+/* Entries per thread (default 4096; 0 disables caching): applies to the
+ * calling thread now (evicting as needed) and to threads that start caching
+ * later. */
+void rw_cache_set_capacity(size_t n);
 
 /*
  * Build the matching model of the view DB.NAME whose definition is the

@@ -130,6 +130,13 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
         rw_emit_expr(b, e->args[1], db, table);
         rw_buf_puts(b, ")");
         return;
+    case RW_E_CAST:
+        rw_buf_puts(b, "CAST(");
+        rw_emit_expr(b, e->args[0], db, table);
+        rw_buf_puts(b, " AS ");
+        rw_buf_puts(b, e->name);
+        rw_buf_puts(b, ")");
+        return;
     case RW_E_CASE: {
         size_t k = 0, end = e->has_else ? e->n - 1 : e->n;
         rw_buf_puts(b, "CASE");

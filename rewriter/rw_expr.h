@@ -31,6 +31,8 @@ enum rw_ek {
     RW_E_LIKE,      /* args[0] LIKE args[1] (neg: NOT LIKE) */
     RW_E_CASE,      /* CASE [args[0] if case_arg] WHEN a THEN b ... [ELSE last if has_else] END */
     RW_E_VCOL,      /* column NAME of the view storage table (emission only) */
+    RW_E_CAST,      /* CAST(args[0] AS NAME): NAME is the canonical upper-case MariaDB
+                       type ("SIGNED", "DECIMAL(34,2)", "DATE", "CHAR(10)") */
 };
 
 enum rw_ctype {

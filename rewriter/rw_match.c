@@ -11,8 +11,10 @@
  */
 #include "rw_match.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rw_emit.h"
 #include "rw_util.h"
@@ -310,7 +312,7 @@ find_count(struct mctx *c, const struct rw_expr *arg)
 
 /* Roll-up (or 1:1 mapping) of aggregate call E of the query (Goldstein & Larson §4.2). */
 static struct rw_expr *
-xlate_agg(struct mctx *c, const struct rw_expr *e)
+xlate_agg_raw(struct mctx *c, const struct rw_expr *e)
 {
     int k;
     const char *nm = e->name;
@@ -390,6 +392,152 @@ xlate_agg(struct mctx *c, const struct rw_expr *e)
     }
     free(s);
     return NULL;
+}
+
+/*
+ * Decimal precision and scale MariaDB uses for an exact numeric column of
+ * MC (Item::decimal_precision(): integer types by their digit count,
+ * DECIMAL(p,s) as declared). Returns false for other types (floating
+ * point, strings, temporal, YEAR, BIT): their SUM/AVG keep the same type
+ * whatever the grouping, so no cast is needed.
+ */
+static bool
+exact_prec(const struct rw_mcol *mc, int *prec, int *scale)
+{
+    static const struct {
+        const char *dt;
+        int digits;
+    } ints[] = {{"tinyint", 3}, {"smallint", 5}, {"mediumint", 8}, {"int", 10},
+                {"integer", 10}, {"bigint", 19}, {NULL, 0}};
+    const char *ct = mc->column_type != NULL ? mc->column_type : "";
+    size_t i;
+    *scale = 0;
+    for (i = 0; ints[i].dt != NULL; i++) {
+        if (strcmp(mc->data_type, ints[i].dt) == 0) {
+            *prec = ints[i].digits;
+            if (ints[i].digits == 19 && strstr(ct, "unsigned") != NULL) {
+                *prec = 20;
+            }
+            return true;
+        }
+    }
+    if (strcmp(mc->data_type, "decimal") == 0 || strcmp(mc->data_type, "numeric") == 0) {
+        const char *p = strchr(ct, '(');
+        int pp = 10, ss = 0;
+        if (p != NULL && sscanf(p, "(%d,%d)", &pp, &ss) < 1) {
+            return false;
+        }
+        *prec = pp;
+        *scale = ss;
+        return pp > 0 && pp <= 65 && ss >= 0 && ss <= 38;
+    }
+    return false;
+}
+
+/*
+ * The CAST target that gives a rolled-up aggregate the result type the
+ * ORIGINAL aggregate E (query space) has on MariaDB, into OUT: COUNT ->
+ * "SIGNED" (BIGINT; a SUM of counts is DECIMAL); SUM(exact col) ->
+ * DECIMAL(p+22, s) capped at 65 (Item_sum_sum); AVG(exact col) ->
+ * DECIMAL(p+4, s+4) (Item_sum_avg, div_precision_increment 4). Returns
+ * false when no cast is needed or the type is unknown (floating point SUM
+ * and AVG stay DOUBLE; MIN/MAX keep the column type).
+ */
+static bool
+agg_result_type(const struct mctx *c, const struct rw_expr *e, char *out, size_t outlen)
+{
+    const struct rw_mcol *mc;
+    int p, s;
+    if (e->kind != RW_E_AGG || e->distinct) {
+        return false;
+    }
+    if (strcmp(e->name, "count") == 0) {
+        snprintf(out, outlen, "SIGNED");
+        return true;
+    }
+    if (e->n != 1 || e->args[0]->kind != RW_E_COL ||
+        (strcmp(e->name, "sum") != 0 && strcmp(e->name, "avg") != 0)) {
+        return false;
+    }
+    mc = rw_model_col(c->q, e->args[0]->tab, e->args[0]->name);
+    if (mc == NULL || !exact_prec(mc, &p, &s)) {
+        return false;
+    }
+    if (strcmp(e->name, "sum") == 0) {
+        snprintf(out, outlen, "DECIMAL(%d,%d)", p + 22 > 65 ? 65 : p + 22, s);
+    } else {
+        snprintf(out, outlen, "DECIMAL(%d,%d)", p + 4 > 65 ? 65 : p + 4, s + 4 > 38 ? 38 : s + 4);
+    }
+    return true;
+}
+
+/* Does view column VCOL's storage type already equal CAST target TARGET? */
+static bool
+vcol_has_type(const struct mctx *c, const char *vcol_name, const char *target)
+{
+    size_t i;
+    for (i = 0; i < c->v->n_out; i++) {
+        const char *t = c->v->out[i].vtype;
+        if (c->v->out[i].vcol == NULL || strcmp(c->v->out[i].vcol, vcol_name) != 0 || t == NULL) {
+            continue;
+        }
+        if (strcmp(target, "SIGNED") == 0) {
+            return strncmp(t, "bigint", 6) == 0 && strstr(t, "unsigned") == NULL;
+        }
+        return strcasecmp(t, target) == 0;
+    }
+    return false;
+}
+
+/* CAST(A AS TARGET), A consumed. */
+static struct rw_expr *
+mkcast(struct rw_expr *a, const char *target)
+{
+    struct rw_expr *r = rw_expr_new(RW_E_CAST, target);
+    if (r == NULL || a == NULL || rw_expr_add(r, a) != 0) {
+        rw_expr_free(r);
+        rw_expr_free(a);
+        return NULL;
+    }
+    return r;
+}
+
+/*
+ * Aggregate E of the query over the view, with the result type of the
+ * original (result-set metadata fidelity: BI tools read column types).
+ * Roll-ups change the type (SUM of a BIGINT count column is DECIMAL; a SUM
+ * of a DECIMAL(34,2) sum column is DECIMAL(56,2); SUM/NULLIF(SUM) is wider
+ * than AVG), so the derived expression is wrapped in CAST(.. AS <type the
+ * original aggregate has>) unless it is a plain read of a view column that
+ * already has it. COUNT becomes CAST(COALESCE(x, 0) AS SIGNED): BIGINT,
+ * NOT NULL and display length 21, as COUNT reports. The values are
+ * unchanged: the target is exactly the original's type, which holds them.
+ */
+static struct rw_expr *
+xlate_agg(struct mctx *c, const struct rw_expr *e)
+{
+    char target[40];
+    struct rw_expr *r = xlate_agg_raw(c, e);
+    if (r == NULL || !c->v->is_agg || !agg_result_type(c, e, target, sizeof(target))) {
+        return r;
+    }
+    if (r->kind == RW_E_VCOL && vcol_has_type(c, r->name, target)) {
+        return r;
+    }
+    if (r->kind == RW_E_AGG && r->distinct) {
+        return r; /* aggregate over view grouping columns: already the original type */
+    }
+    if (strcmp(target, "SIGNED") == 0 &&
+        !(r->kind == RW_E_FUNC && strcmp(r->name, "coalesce") == 0)) {
+        /* COUNT is never NULL: COALESCE(.., 0) inside the CAST gives BIGINT NOT NULL with
+         * COUNT's display length (21), and changes no value (a count column is NULL only
+         * when summed over no rows, where COUNT is 0) */
+        r = mkfunc2("coalesce", RW_E_FUNC, r, zero());
+        if (r == NULL) {
+            return NULL;
+        }
+    }
+    return mkcast(r, target);
 }
 
 /* Is range QR (query) contained in VR (view)? Both of domain VR->type. */

@@ -159,8 +159,10 @@ add_table(struct build *b, const PgQuery__RangeVar *rv)
         nt->cols[i].name = rw_lower(t->cols[i].name);
         nt->cols[i].decl = rw_strdup(t->cols[i].name);
         nt->cols[i].data_type = rw_lower(t->cols[i].data_type ? t->cols[i].data_type : "");
+        nt->cols[i].column_type = rw_lower(t->cols[i].column_type ? t->cols[i].column_type : "");
         nt->cols[i].nullable = t->cols[i].nullable;
-        if (!nt->cols[i].name || !nt->cols[i].decl || !nt->cols[i].data_type) {
+        if (!nt->cols[i].name || !nt->cols[i].decl || !nt->cols[i].data_type ||
+            !nt->cols[i].column_type) {
             fail(b, "out of memory");
             return -1;
         }
@@ -669,7 +671,112 @@ conv_aexpr(struct build *b, const PgQuery__AExpr *a)
     return NULL;
 }
 
-/* Convert a TypeCast: only typed literals DATE '..' / TIMESTAMP '..'. */
+/*
+ * Canonical MariaDB text of the CAST / CONVERT target type whose first
+ * token is at original offset OFF, up to the closing ')' of the call:
+ * keywords upper case, one space between words, none around '(' ',' ')';
+ * INT / INTEGER / SIGNED INT[EGER] -> SIGNED, UNSIGNED INT[EGER] ->
+ * UNSIGNED (MariaDB treats them alike). Returns a new string or NULL when
+ * the type cannot be read (unbalanced, empty, or a character set / collation
+ * clause, which the matcher does not model).
+ */
+static char *
+cast_type_text(const struct rw_parse *p, size_t off)
+{
+    struct rw_lexer lx;
+    struct rw_buf t = {0};
+    size_t i = rw_parse_tok_at(p, off);
+    int depth = 0;
+    bool prev_word = false;
+    char *r;
+    rw_lex_init(&lx, p->src, p->src_len);
+    for (; i < p->n_toks; i++) {
+        struct rw_tok k = p->toks[i];
+        if (rw_tok_is_op(&lx, k, "(")) {
+            depth++;
+        } else if (rw_tok_is_op(&lx, k, ")")) {
+            if (depth == 0) {
+                break;
+            }
+            depth--;
+        }
+        if (k.kind == RW_TOK_IDENT) {
+            if (rw_tok_is(&lx, k, "CHARACTER") || rw_tok_is(&lx, k, "CHARSET") ||
+                rw_tok_is(&lx, k, "COLLATE") || rw_tok_is(&lx, k, "ASCII") ||
+                rw_tok_is(&lx, k, "UNICODE")) {
+                rw_buf_free(&t);
+                return NULL;
+            }
+            if (prev_word) {
+                rw_buf_puts(&t, " ");
+            }
+            for (size_t c = 0; c < k.len; c++) {
+                char ch = p->src[k.off + c];
+                ch = (char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+                rw_buf_add(&t, &ch, 1);
+            }
+            prev_word = true;
+        } else if (k.kind == RW_TOK_NUMBER || k.kind == RW_TOK_OP) {
+            rw_buf_add(&t, p->src + k.off, k.len);
+            prev_word = false;
+        } else {
+            rw_buf_free(&t);
+            return NULL;
+        }
+    }
+    if (i >= p->n_toks || t.len == 0 || t.oom) {
+        rw_buf_free(&t);
+        return NULL;
+    }
+    r = rw_buf_take(&t);
+    if (r == NULL) {
+        return NULL;
+    }
+    if (strcmp(r, "INT") == 0 || strcmp(r, "INTEGER") == 0 || strcmp(r, "SIGNED INT") == 0 ||
+        strcmp(r, "SIGNED INTEGER") == 0) {
+        free(r);
+        return rw_strdup("SIGNED");
+    }
+    if (strcmp(r, "UNSIGNED INT") == 0 || strcmp(r, "UNSIGNED INTEGER") == 0) {
+        free(r);
+        return rw_strdup("UNSIGNED");
+    }
+    return r;
+}
+
+/*
+ * CAST(x AS type) / CONVERT(x, type) over an expression: RW_E_CAST named by
+ * the canonical target type (cast_type_text), so that two casts match when
+ * their operands match and their types are written alike (issue 3,
+ * "Expressions: ... casts"). The type text comes from the ORIGINAL MariaDB
+ * text, never from the PostgreSQL type name the parser saw.
+ */
+static struct rw_expr *
+conv_cast_expr(struct build *b, const PgQuery__TypeCast *tc)
+{
+    char *ty;
+    struct rw_expr *e;
+    if (tc->type_name == NULL || tc->arg == NULL || tc->type_name->n_array_bounds > 0) {
+        fail(b, "CAST / type conversion is not supported here");
+        return NULL;
+    }
+    ty = cast_type_text(b->p, rw_parse_orig(b->p, tc->type_name->location));
+    if (ty == NULL) {
+        fail(b, "CAST target type at offset %zu is not supported",
+             rw_parse_orig(b->p, tc->type_name->location));
+        return NULL;
+    }
+    e = rw_expr_new(RW_E_CAST, ty);
+    free(ty);
+    if (e == NULL || rw_expr_add(e, conv(b, tc->arg)) != 0) {
+        rw_expr_free(e);
+        fail(b, "out of memory");
+        return NULL;
+    }
+    return e;
+}
+
+/* Convert a TypeCast: typed literals DATE '..' / TIMESTAMP '..', else a cast. */
 static struct rw_expr *
 conv_cast(struct build *b, const PgQuery__TypeCast *tc)
 {
@@ -690,6 +797,11 @@ conv_cast(struct build *b, const PgQuery__TypeCast *tc)
         e->ctype = RW_C_DATE;
         e->val = rw_strdup(norm);
         e->text = rw_parse_literal(b->p, tc->location);
+        if (e->val != NULL && e->text == NULL) {
+            /* CAST('2024-01-01' AS DATE): not a typed literal, an ordinary cast */
+            rw_expr_free(e);
+            return conv_cast_expr(b, tc);
+        }
         if (e->val == NULL || e->text == NULL) {
             rw_expr_free(e);
             fail(b, "cannot read the typed literal at offset %zu",
@@ -698,8 +810,7 @@ conv_cast(struct build *b, const PgQuery__TypeCast *tc)
         }
         return e;
     }
-    fail(b, "CAST / type conversion is not supported yet");
-    return NULL;
+    return conv_cast_expr(b, tc);
 }
 
 /* Convert node N into a canonical expression; NULL with b->err on failure. */
@@ -906,6 +1017,7 @@ add_out(struct build *b, char *name, struct rw_expr *e)
     o[b->m->n_out].name = name;
     o[b->m->n_out].e = e;
     o[b->m->n_out].vcol = NULL;
+    o[b->m->n_out].vtype = NULL;
     b->m->n_out++;
 }
 
@@ -1192,6 +1304,7 @@ rw_model_free(struct rw_model *m)
             free(t->cols[j].name);
             free(t->cols[j].decl);
             free(t->cols[j].data_type);
+            free(t->cols[j].column_type);
         }
         free(t->cols);
     }
@@ -1207,6 +1320,7 @@ rw_model_free(struct rw_model *m)
     for (i = 0; i < m->n_out; i++) {
         free(m->out[i].name);
         free(m->out[i].vcol);
+        free(m->out[i].vtype);
         rw_expr_free(m->out[i].e);
     }
     free(m->out);

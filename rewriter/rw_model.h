@@ -21,6 +21,7 @@ struct rw_mcol {
     char *name;             /* lower case */
     char *decl;             /* as declared (output names of SELECT *) */
     char *data_type;        /* lower case DATA_TYPE */
+    char *column_type;      /* lower case COLUMN_TYPE ("decimal(12,2)", "int(10) unsigned"), may be "" */
     bool nullable;          /* IS_NULLABLE */
 };
 
@@ -39,6 +40,7 @@ struct rw_out {
     char *name;             /* column name MariaDB reports (alias or item text) */
     struct rw_expr *e;      /* canonical expression, NULL when opaque */
     char *vcol;             /* views: storage column name; NULL for queries */
+    char *vtype;            /* views: storage COLUMN_TYPE, lower case ("bigint(21)"); NULL unknown */
 };
 
 /* One ORDER BY item. */

@@ -130,8 +130,10 @@ copy_tabs(struct rw_model *dst, const struct rw_model *src)
             d->cols[j].name = rw_strdup(s->cols[j].name);
             d->cols[j].decl = rw_strdup(s->cols[j].decl);
             d->cols[j].data_type = rw_strdup(s->cols[j].data_type);
+            d->cols[j].column_type = rw_strdup(s->cols[j].column_type ? s->cols[j].column_type : "");
             d->cols[j].nullable = s->cols[j].nullable;
-            if (!d->cols[j].name || !d->cols[j].decl || !d->cols[j].data_type) {
+            if (!d->cols[j].name || !d->cols[j].decl || !d->cols[j].data_type ||
+                !d->cols[j].column_type) {
                 return -1;
             }
         }
@@ -201,7 +203,9 @@ unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
     for (i = 0; i < outer->n_out; i++) {
         u->out[i].name = rw_strdup(outer->out[i].name);
         u->out[i].vcol = rw_strdup(outer->out[i].vcol);
-        if (u->out[i].name == NULL || u->out[i].vcol == NULL) {
+        u->out[i].vtype = rw_strdup(outer->out[i].vtype);
+        if (u->out[i].name == NULL || u->out[i].vcol == NULL ||
+            (outer->out[i].vtype != NULL && u->out[i].vtype == NULL)) {
             goto oom;
         }
     }
@@ -364,6 +368,14 @@ rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *n
     }
     for (i = 0; i < m->n_out; i++) {
         m->out[i].vcol = rw_strdup(st != NULL ? st->cols[i].name : m->out[i].name);
+        if (st != NULL && (st->cols[i].column_type != NULL || st->cols[i].data_type != NULL)) {
+            m->out[i].vtype = rw_lower(st->cols[i].column_type != NULL ? st->cols[i].column_type
+                                                                       : st->cols[i].data_type);
+            if (m->out[i].vtype == NULL) {
+                *err = rw_strdup("out of memory");
+                goto out;
+            }
+        }
         if (m->out[i].vcol == NULL) {
             *err = rw_strdup("out of memory");
             goto out;

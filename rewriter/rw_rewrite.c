@@ -1,20 +1,28 @@
 /*
  * rw_rewrite.c - rw_rewrite(): the query path of the rewriter.
  *
- *   MariaDB text ─rw_dialect─> PG text ─pg_query─> tree
- *        │                                          │ top-level SELECT block
- *        │ hints (/\*+ USE_MV / NO_USE_MV *\/)       v
- *        │                                  rw_model_build (query block)
- *        │      snap->by_table[key] ──> candidate views (deduplicated)
- *        │                       for each: hint filter, model, freshness,
- *        │                       rw_match (unfolded model, then direct)
- *        v                                          │
- *   splice the chosen block text over the block's original span
- *   (fewest rows, then fewest compensations, then name)
+ *   text ──rw_cache_lookup──> hit (freshness re-checked) ─────────────> outcome
+ *     │ miss
+ *     v
+ *   rw_dialect ─> pg_query ─> tree ─walk─> SELECT blocks (SPEC §7: top level,
+ *     │                                   FROM subqueries, CTE bodies, UNION
+ *     │ hints (USE_MV / NO_USE_MV)        branches, scalar/IN subqueries,
+ *     │                                   INSERT ... SELECT body) with their
+ *     │                                   original text spans (rw_lex)
+ *     v            for each block:
+ *   rw_model_build ─> snap->by_table[key] ─> candidate views (deduplicated)
+ *                     hint filter, model, freshness (cat_mv_usable),
+ *                     rw_match (unfolded model, then direct);
+ *                     choice: fewest rows, fewest compensations, name
+ *     v
+ *   splice every chosen replacement over its block's span; the rest of the
+ *   text stays byte-identical ──rw_cache_store──> outcome
  *
- * A decision cache keyed on (text, db, catalog version) can sit in front of
- * the parse later; everything here is a pure function of those and the
- * views' freshness.
+ * A block is a candidate only when each FROM item is a base table (not a
+ * CTE name, not a derived table) and it does not reference an outer block
+ * (correlated subqueries are skipped with a reason). Blocks of WITH
+ * RECURSIVE are never touched. Blocks are numbered in reading order; with
+ * more than one block, EXPLAIN reasons start with "block N: ".
  */
 #include "rw.h"
 
@@ -25,6 +33,7 @@
 #include <strings.h>
 
 #include "cat.h"
+#include "rw_cache.h"
 #include "rw_emit.h"
 #include "rw_match.h"
 #include "rw_model.h"
@@ -203,36 +212,6 @@ add_cand(struct rw_outcome *out, struct cat_mv *mv, enum rw_cand_status st, char
     return (c->mv_name && c->stale_partitions) ? 0 : -1;
 }
 
-/* The original span [*START, *END) of the top-level SELECT block. */
-static bool
-block_span(const struct rw_parse *p, size_t *start, size_t *end)
-{
-    const PgQuery__RawStmt *rs = p->tree->stmts[0];
-    size_t s0 = rw_parse_orig(p, rs->stmt_location);
-    size_t e0 = rs->stmt_len > 0 ? rw_parse_orig(p, rs->stmt_location + rs->stmt_len)
-                                 : p->src_len;
-    size_t i = rw_parse_tok_at(p, s0), last = SIZE_MAX;
-    struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
-    while (i < p->n_toks && p->toks[i].kind == RW_TOK_HINT) {
-        i++;
-    }
-    if (i >= p->n_toks || !rw_tok_is(&lx, p->toks[i], "SELECT")) {
-        return false;
-    }
-    *start = p->toks[i].off;
-    for (; i < p->n_toks && p->toks[i].off < e0; i++) {
-        if (!rw_tok_is_op(&lx, p->toks[i], ";")) {
-            last = i;
-        }
-    }
-    if (last == SIZE_MAX) {
-        return false;
-    }
-    *end = p->toks[last].off + p->toks[last].len;
-    return true;
-}
-
 /* Gather the candidate views of the query's tables through snap->by_table. */
 static int
 candidates(const struct cat_snapshot *snap, const struct rw_model *q, struct cat_mv ***mvs,
@@ -274,59 +253,387 @@ rows_of(const struct rw_candidate *c)
     return c->est_rows < 0 ? INT64_MAX : c->est_rows;
 }
 
-int
-rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
-           const struct rw_options *opt, struct rw_outcome *out)
+
+/* ------------------------------------------------------------ SELECT blocks */
+
+/* One SELECT block of the statement (SPEC §7: every block is a candidate). */
+struct block {
+    const PgQuery__SelectStmt *s;   /* the block (borrowed from the parse tree) */
+    size_t start, end;              /* original text span [start, end) */
+    bool sublink;                   /* scalar / IN / EXISTS subquery in an expression */
+    bool located;                   /* start/end are valid */
+    const char *skip;               /* why it is not a candidate (static), or NULL */
+    char *chosen;                   /* replacement text of the chosen view (owned) */
+};
+
+/* Block finder state. */
+struct walk {
+    const struct rw_parse *p;       /* parse */
+    struct block *b;                /* blocks in discovery order */
+    size_t n;                       /* count */
+    const char **cte;               /* CTE names in scope (borrowed from the tree) */
+    size_t n_cte;                   /* count */
+    bool oom;                       /* allocation failed */
+};
+
+static void walk_select(struct walk *w, const PgQuery__SelectStmt *s, bool branch, bool sublink,
+                        const char *skip);
+
+/* True when token I of P is the keyword WORD. */
+static bool
+tok_word(const struct rw_parse *p, size_t i, const char *word)
 {
-    struct rw_parse p;
-    struct hints h;
+    struct rw_lexer lx;
+    rw_lex_init(&lx, p->src, p->src_len);
+    return i < p->n_toks && rw_tok_is(&lx, p->toks[i], word);
+}
+
+/* True when token I of P is the operator OP. */
+static bool
+tok_op(const struct rw_parse *p, size_t i, const char *op)
+{
+    struct rw_lexer lx;
+    rw_lex_init(&lx, p->src, p->src_len);
+    return i < p->n_toks && rw_tok_is_op(&lx, p->toks[i], op);
+}
+
+/*
+ * The original text span of block S: from its SELECT keyword (the last
+ * SELECT token before its first select item; only modifiers and hints sit
+ * between them) to the last token before, at parenthesis depth 0: the ')'
+ * that closes a subquery / CTE body / parenthesised branch, ';', the end,
+ * UNION/EXCEPT/INTERSECT, "ON DUPLICATE KEY" of INSERT ... SELECT, and, for
+ * an unparenthesised union branch (BRANCH, with no ORDER BY/LIMIT of its
+ * own), ORDER BY / LIMIT, which then belong to the union. False when the
+ * span cannot be located.
+ */
+static bool
+block_span(const struct rw_parse *p, const PgQuery__SelectStmt *s, bool branch, size_t *start,
+           size_t *end)
+{
+    size_t first, i, last = SIZE_MAX;
+    int depth = 0;
+    bool stop_order = branch && s->n_sort_clause == 0 && s->limit_count == NULL &&
+                      s->limit_offset == NULL;
+    if (s->n_target_list == 0 || s->target_list[0]->node_case != PG_QUERY__NODE__NODE_RES_TARGET) {
+        return false;
+    }
+    first = rw_parse_tok_at(p, rw_parse_orig(p, s->target_list[0]->res_target->location));
+    for (i = first; i > 0; i--) {
+        if (tok_word(p, i - 1, "SELECT")) {
+            break;
+        }
+    }
+    if (i == 0) {
+        return false;
+    }
+    i--;
+    *start = p->toks[i].off;
+    for (; i < p->n_toks; i++) {
+        if (tok_op(p, i, "(")) {
+            depth++;
+        } else if (tok_op(p, i, ")")) {
+            if (depth == 0) {
+                break;
+            }
+            depth--;
+        } else if (depth == 0) {
+            if (tok_op(p, i, ";") || tok_word(p, i, "UNION") || tok_word(p, i, "EXCEPT") ||
+                tok_word(p, i, "INTERSECT") ||
+                (tok_word(p, i, "ON") && tok_word(p, i + 1, "DUPLICATE")) ||
+                (stop_order && (tok_word(p, i, "ORDER") || tok_word(p, i, "LIMIT")))) {
+                break;
+            }
+        }
+        last = i;
+    }
+    if (last == SIZE_MAX) {
+        return false;
+    }
+    *end = p->toks[last].off + p->toks[last].len;
+    return *end > *start;
+}
+
+/* Is the unqualified name REL a CTE in scope? */
+static bool
+is_cte(const struct walk *w, const PgQuery__RangeVar *rv)
+{
+    size_t i;
+    if (rv->schemaname != NULL && rv->schemaname[0] != '\0') {
+        return false;
+    }
+    for (i = 0; i < w->n_cte; i++) {
+        if (strcasecmp(w->cte[i], rv->relname) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Why FROM item N is not a base table (static text), or NULL. */
+static const char *
+from_not_base(const struct walk *w, const PgQuery__Node *n)
+{
+    const char *r;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR:
+        return is_cte(w, n->range_var) ? "reads a common table expression, not a base table"
+                                       : NULL;
+    case PG_QUERY__NODE__NODE_JOIN_EXPR:
+        r = from_not_base(w, n->join_expr->larg);
+        return r != NULL ? r : from_not_base(w, n->join_expr->rarg);
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+        return "reads a derived table (subquery in FROM), not a base table";
+    default:
+        return NULL; /* the model builder gives the reason */
+    }
+}
+
+/*
+ * Visit every message below MSG (protobuf-c reflection, STYLE §1): a
+ * SubLink's subselect and a RangeSubselect's subquery are blocks; anything
+ * else is walked through. SKIP is passed down (recursive CTE bodies).
+ */
+static void
+walk_any(struct walk *w, const ProtobufCMessage *msg, const char *skip)
+{
+    const ProtobufCMessageDescriptor *d;
+    unsigned i;
+    if (msg == NULL || w->oom) {
+        return;
+    }
+    d = msg->descriptor;
+    if (d == &pg_query__select_stmt__descriptor) {
+        walk_select(w, (const PgQuery__SelectStmt *)msg, false, false, skip);
+        return;
+    }
+    if (d == &pg_query__sub_link__descriptor) {
+        const PgQuery__SubLink *sl = (const PgQuery__SubLink *)msg;
+        walk_any(w, (const ProtobufCMessage *)sl->testexpr, skip);
+        if (sl->subselect != NULL && sl->subselect->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+            walk_select(w, sl->subselect->select_stmt, false, true, skip);
+        }
+        return;
+    }
+    for (i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)msg;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) {
+            continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset), k;
+            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (k = 0; k < n; k++) {
+                walk_any(w, arr[k], skip);
+            }
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id) {
+            continue;
+        }
+        walk_any(w, *(ProtobufCMessage *const *)(base + f->offset), skip);
+    }
+}
+
+/* Push a CTE name into scope. */
+static void
+cte_push(struct walk *w, const char *name)
+{
+    const char **a = realloc(w->cte, (w->n_cte + 1) * sizeof(*a));
+    if (a == NULL) {
+        w->oom = true;
+        return;
+    }
+    a[w->n_cte++] = name;
+    w->cte = a;
+}
+
+/*
+ * Collect the blocks of S: its WITH bodies (not those of WITH RECURSIVE),
+ * then S itself (a plain block) or its set-operation branches, then the
+ * blocks nested in its clauses (derived tables, subqueries).
+ */
+static void
+walk_select(struct walk *w, const PgQuery__SelectStmt *s, bool branch, bool sublink,
+            const char *skip)
+{
+    size_t scope = w->n_cte, i;
+    struct block *nb;
+    if (s == NULL || w->oom) {
+        return;
+    }
+    if (s->with_clause != NULL) {
+        const PgQuery__WithClause *wc = s->with_clause;
+        for (i = 0; i < wc->n_ctes; i++) {
+            const PgQuery__CommonTableExpr *cte;
+            if (wc->ctes[i]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR) {
+                continue;
+            }
+            cte = wc->ctes[i]->common_table_expr;
+            if (wc->recursive) {
+                cte_push(w, cte->ctename);
+            }
+        }
+        for (i = 0; i < wc->n_ctes; i++) {
+            const PgQuery__CommonTableExpr *cte;
+            if (wc->ctes[i]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR) {
+                continue;
+            }
+            cte = wc->ctes[i]->common_table_expr;
+            if (cte->ctequery != NULL &&
+                cte->ctequery->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+                walk_select(w, cte->ctequery->select_stmt, false, false,
+                            wc->recursive ? "body of a recursive common table expression" : skip);
+            }
+            if (!wc->recursive) {
+                cte_push(w, cte->ctename);
+            }
+        }
+    }
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+        walk_select(w, s->larg, true, false, skip);
+        walk_select(w, s->rarg, true, false, skip);
+        for (i = 0; i < s->n_sort_clause; i++) {
+            walk_any(w, (const ProtobufCMessage *)s->sort_clause[i], skip);
+        }
+        w->n_cte = scope;
+        return;
+    }
+    if (s->n_values_lists == 0) {
+        nb = realloc(w->b, (w->n + 1) * sizeof(*nb));
+        if (nb == NULL) {
+            w->oom = true;
+            return;
+        }
+        w->b = nb;
+        nb = &nb[w->n++];
+        memset(nb, 0, sizeof(*nb));
+        nb->s = s;
+        nb->sublink = sublink;
+        nb->skip = skip;
+        nb->located = block_span(w->p, s, branch, &nb->start, &nb->end);
+        for (i = 0; i < s->n_from_clause && nb->skip == NULL; i++) {
+            nb->skip = from_not_base(w, s->from_clause[i]);
+        }
+        if (nb->skip == NULL && !nb->located) {
+            nb->skip = "cannot locate the SELECT block in the text";
+        }
+    }
+    for (i = 0; i < s->n_from_clause; i++) {
+        walk_any(w, (const ProtobufCMessage *)s->from_clause[i], skip);
+    }
+    for (i = 0; i < s->n_target_list; i++) {
+        walk_any(w, (const ProtobufCMessage *)s->target_list[i], skip);
+    }
+    walk_any(w, (const ProtobufCMessage *)s->where_clause, skip);
+    walk_any(w, (const ProtobufCMessage *)s->having_clause, skip);
+    for (i = 0; i < s->n_group_clause; i++) {
+        walk_any(w, (const ProtobufCMessage *)s->group_clause[i], skip);
+    }
+    for (i = 0; i < s->n_sort_clause; i++) {
+        walk_any(w, (const ProtobufCMessage *)s->sort_clause[i], skip);
+    }
+    w->n_cte = scope;
+}
+
+/* Order blocks by text position (EXPLAIN numbers them in reading order). */
+static int
+block_cmp(const void *a, const void *b)
+{
+    const struct block *x = a, *y = b;
+    if (!x->located || !y->located) {
+        /* unlocated blocks go after located ones */
+        return (!x->located) - (!y->located);
+    }
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* ------------------------------------------------------------ one block */
+
+/* What rw_rewrite needs across blocks. */
+struct rctx {
+    const char *sql;                /* original text */
+    size_t len;                     /* its length */
+    const char *db;                 /* current database */
+    const struct cat_snapshot *snap; /* catalog */
+    const struct rw_options *opt;   /* options */
+    const struct hints *h;          /* hints of the statement */
+    struct rw_outcome *out;         /* candidates accumulate here */
+    int *ncomp;                     /* compensations per candidate (parallel to out->cand) */
+    size_t ncomp_cap;               /* slots in ncomp */
+    struct cat_mv **unusable;       /* views rejected for freshness (decision cache) */
+    size_t n_unusable;              /* count */
+    bool multi;                     /* more than one block: prefix reasons */
+};
+
+/* Record compensations NC for the candidate just added; -1 on OOM. */
+static int
+note_ncomp(struct rctx *x, int nc)
+{
+    if (x->out->n_cand > x->ncomp_cap) {
+        size_t cap = x->out->n_cand * 2;
+        int *a = realloc(x->ncomp, cap * sizeof(*a));
+        if (a == NULL) {
+            return -1;
+        }
+        x->ncomp = a;
+        x->ncomp_cap = cap;
+    }
+    x->ncomp[x->out->n_cand - 1] = nc;
+    return 0;
+}
+
+/* REASON (consumed) prefixed with "block K: " when the statement has several blocks. */
+static char *
+block_reason(const struct rctx *x, size_t k, char *reason)
+{
+    char *r;
+    if (!x->multi || reason == NULL) {
+        return reason;
+    }
+    r = rw_sprintf("block %zu: %s", k, reason);
+    free(reason);
+    return r;
+}
+
+/*
+ * Match block B (ordinal K, 1-based) against every candidate view and
+ * choose one (fewest rows, then fewest compensations, then name; SPEC §7).
+ * Adds candidate rows to X->out; on a choice sets B->chosen. *WHY gets the
+ * block's reason when nothing was chosen (caller frees). Returns 0 or -1 on
+ * OOM.
+ */
+static int
+match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k, char **why_out)
+{
     struct rw_model *q = NULL;
     struct cat_mv **mvs = NULL;
-    size_t n_mvs = 0, i, bstart = 0, bend = 0;
-    int *ncomp = NULL;
+    size_t n_mvs = 0, i, first = x->out->n_cand;
     char *err = NULL;
-    int rc = 0;
     ssize_t best = -1;
+    int rc = 0;
 
-    memset(&h, 0, sizeof(h));
-    memset(&p, 0, sizeof(p));
-    memset(out, 0, sizeof(*out));
-    if (!opt->enabled) {
-        out->reason = rw_strdup("enable_materialized_view_rewrite is OFF");
-        return out->reason ? 0 : -1;
+    *why_out = NULL;
+    if (b->skip != NULL) {
+        *why_out = block_reason(x, k, rw_sprintf("not a candidate: %s", b->skip));
+        return *why_out ? 0 : -1;
     }
-    if (rw_parse_sql(sql, len, &p, &err, NULL) != 0) {
-        out->reason = rw_sprintf("not rewritten: %s", err ? err : "parse failed");
-        goto done;
-    }
-    if (p.tree->n_stmts != 1 || p.tree->stmts[0]->stmt == NULL ||
-        p.tree->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
-        out->reason = rw_strdup("not a single SELECT statement");
-        goto done;
-    }
-    if (collect_hints(&p, &h) != 0) {
-        rc = -1;
-        goto done;
-    }
-    if (h.no_mv) {
-        out->reason = rw_strdup("NO_USE_MV hint");
-        goto done;
-    }
-    if (!block_span(&p, &bstart, &bend)) {
-        out->reason = rw_strdup("cannot locate the SELECT block in the text");
-        goto done;
-    }
-    q = rw_model_build(&p, p.tree->stmts[0]->stmt->select_stmt, db, snap, &err);
+    q = rw_model_build(p, b->s, x->db, x->snap, &err);
     if (q == NULL) {
-        out->reason = rw_sprintf("query block is outside the model: %s", err ? err : "");
-        goto done;
+        if (b->sublink && err != NULL &&
+            (strncmp(err, "unknown column", 14) == 0 || strncmp(err, "unknown table", 13) == 0)) {
+            *why_out = rw_sprintf("correlated subquery (references a column of an outer block: "
+                                  "%s) is not a candidate", err);
+        } else {
+            *why_out = rw_sprintf("query block is outside the model: %s", err ? err : "");
+        }
+        free(err);
+        *why_out = block_reason(x, k, *why_out);
+        return *why_out ? 0 : -1;
     }
-    if (candidates(snap, q, &mvs, &n_mvs) != 0) {
-        rc = -1;
-        goto done;
-    }
-    ncomp = calloc(n_mvs ? n_mvs : 1, sizeof(*ncomp));
-    if (ncomp == NULL) {
+    if (candidates(x->snap, q, &mvs, &n_mvs) != 0) {
         rc = -1;
         goto done;
     }
@@ -335,24 +642,31 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
         char why[256];
         char *block = NULL, *reason = NULL, *full = NULL;
         int nc = 0, m = 1;
-        if (in_list(h.no, h.n_no, mv)) {
+        if (in_list(x->h->no, x->h->n_no, mv)) {
             reason = rw_strdup("excluded by the NO_USE_MV hint");
-        } else if (h.n_use > 0 && !in_list(h.use, h.n_use, mv)) {
+        } else if (x->h->n_use > 0 && !in_list(x->h->use, x->h->n_use, mv)) {
             reason = rw_strdup("not named in the USE_MV hint");
         } else if (mv->model == NULL) {
             reason = rw_sprintf("view is not usable for rewrite: %s",
                                 mv->model_error ? mv->model_error : "no model");
-        } else if (!cat_mv_usable(mv, opt->now_ms, why, sizeof(why))) {
+        } else if (!cat_mv_usable(mv, x->opt->now_ms, why, sizeof(why))) {
+            struct cat_mv **a = realloc(x->unusable, (x->n_unusable + 1) * sizeof(*a));
+            if (a == NULL) {
+                rc = -1;
+                goto done;
+            }
+            x->unusable = a;
+            a[x->n_unusable++] = mv;
             reason = rw_strdup(why);
         } else {
             const struct rw_model *vm[2] = {mv->model->unfolded, mv->model->direct};
-            size_t k;
-            for (k = 0; k < 2 && m != 0; k++) {
+            size_t j;
+            for (j = 0; j < 2 && m != 0; j++) {
                 char *r2 = NULL;
-                if (vm[k] == NULL) {
+                if (vm[j] == NULL) {
                     continue;
                 }
-                m = rw_match(q, vm[k], mv->db, mv->name, &block, &nc, &r2);
+                m = rw_match(q, vm[j], mv->db, mv->name, &block, &nc, &r2);
                 if (m < 0) {
                     rc = -1;
                     free(reason);
@@ -368,21 +682,23 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
         if (m == 0) {
             size_t flen;
             free(reason);
-            full = rw_emit_splice(sql, len, bstart, bend, block, &flen);
+            full = rw_emit_splice(x->sql, x->len, b->start, b->end, block, &flen);
             free(block);
-            if (full == NULL || add_cand(out, mv, RW_CAND_MATCHED_NOT_CHOSEN, rw_strdup(""),
-                                         full) != 0) {
+            if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, rw_strdup(""),
+                                         full) != 0 ||
+                note_ncomp(x, nc) != 0) {
                 rc = -1;
                 goto done;
             }
-            ncomp[out->n_cand - 1] = nc;
-        } else if (add_cand(out, mv, RW_CAND_REJECTED, reason, NULL) != 0) {
+        } else if (add_cand(x->out, mv, RW_CAND_REJECTED, block_reason(x, k, reason), NULL) !=
+                       0 ||
+                   note_ncomp(x, 0) != 0) {
             rc = -1;
             goto done;
         }
     }
-    for (i = 0; i < out->n_cand; i++) {
-        const struct rw_candidate *c = &out->cand[i], *bc;
+    for (i = first; i < x->out->n_cand; i++) {
+        const struct rw_candidate *c = &x->out->cand[i], *bc;
         if (c->status != RW_CAND_MATCHED_NOT_CHOSEN) {
             continue;
         }
@@ -390,66 +706,231 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
             best = (ssize_t)i;
             continue;
         }
-        bc = &out->cand[best];
+        bc = &x->out->cand[best];
         if (rows_of(c) < rows_of(bc) ||
             (rows_of(c) == rows_of(bc) &&
-             (ncomp[i] < ncomp[best] ||
-              (ncomp[i] == ncomp[best] && strcmp(c->mv_name, bc->mv_name) < 0)))) {
+             (x->ncomp[i] < x->ncomp[best] ||
+              (x->ncomp[i] == x->ncomp[best] && strcmp(c->mv_name, bc->mv_name) < 0)))) {
             best = (ssize_t)i;
         }
     }
     if (best < 0) {
-        out->reason = rw_strdup(out->n_cand == 0 ? "no materialized view reads these tables"
-                                                 : "no materialized view matches");
+        *why_out = block_reason(x, k,
+                                rw_strdup(x->out->n_cand == first
+                                              ? "no materialized view reads these tables"
+                                              : "no materialized view matches"));
+        rc = *why_out ? 0 : -1;
         goto done;
     }
-    for (i = 0; i < out->n_cand; i++) {
-        struct rw_candidate *c = &out->cand[i], *bc = &out->cand[best];
+    for (i = first; i < x->out->n_cand; i++) {
+        struct rw_candidate *c = &x->out->cand[i], *bc = &x->out->cand[best];
+        char *r;
         if (c->status != RW_CAND_MATCHED_NOT_CHOSEN || (ssize_t)i == best) {
             continue;
         }
-        free(c->reason);
         if (rows_of(bc) < rows_of(c)) {
             if (c->est_rows < 0) {
-                c->reason = rw_sprintf("view %s holds fewer rows (%lld < unknown)", bc->mv_name,
-                                       (long long)bc->est_rows);
+                r = rw_sprintf("view %s holds fewer rows (%lld < unknown)", bc->mv_name,
+                               (long long)bc->est_rows);
             } else {
-                c->reason = rw_sprintf("view %s holds fewer rows (%lld < %lld)", bc->mv_name,
-                                       (long long)bc->est_rows, (long long)c->est_rows);
+                r = rw_sprintf("view %s holds fewer rows (%lld < %lld)", bc->mv_name,
+                               (long long)bc->est_rows, (long long)c->est_rows);
             }
-        } else if (ncomp[best] < ncomp[i]) {
-            c->reason = rw_sprintf("view %s needs fewer compensating predicates (%d < %d)",
-                                   bc->mv_name, ncomp[best], ncomp[i]);
+        } else if (x->ncomp[best] < x->ncomp[i]) {
+            r = rw_sprintf("view %s needs fewer compensating predicates (%d < %d)", bc->mv_name,
+                           x->ncomp[best], x->ncomp[i]);
         } else {
-            c->reason = rw_sprintf("view %s is equally good and sorts first by name",
-                                   bc->mv_name);
+            r = rw_sprintf("view %s is equally good and sorts first by name", bc->mv_name);
         }
+        free(c->reason);
+        c->reason = block_reason(x, k, r);
         if (c->reason == NULL) {
             rc = -1;
             goto done;
         }
     }
-    out->cand[best].status = RW_CAND_CHOSEN;
-    out->sql = rw_strdup(out->cand[best].sql);
-    if (out->sql == NULL) {
+    x->out->cand[best].status = RW_CAND_CHOSEN;
+    /* the replacement text: the candidate's statement minus what surrounds the block */
+    {
+        const struct rw_candidate *c = &x->out->cand[best];
+        size_t clen = strlen(c->sql), rlen = clen - (x->len - (b->end - b->start));
+        b->chosen = rw_strndup(c->sql + b->start, rlen);
+        rc = b->chosen ? 0 : -1;
+    }
+done:
+    free(mvs);
+    rw_model_free(q);
+    return rc;
+}
+
+/* ------------------------------------------------------------ rw_rewrite */
+
+/* Is the top-level statement something whose SELECT blocks may be rewritten? */
+static const char *
+stmt_blocks(const struct rw_parse *p, struct walk *w)
+{
+    const PgQuery__Node *st;
+    if (p->tree->n_stmts != 1 || p->tree->stmts[0]->stmt == NULL) {
+        return "not a single statement";
+    }
+    st = p->tree->stmts[0]->stmt;
+    if (st->node_case == PG_QUERY__NODE__NODE_SELECT_STMT) {
+        walk_select(w, st->select_stmt, false, false, NULL);
+        return NULL;
+    }
+    if (st->node_case == PG_QUERY__NODE__NODE_INSERT_STMT && st->insert_stmt->select_stmt != NULL &&
+        st->insert_stmt->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+        st->insert_stmt->with_clause == NULL) {
+        /* INSERT ... SELECT: only the SELECT part is rewritten */
+        walk_select(w, st->insert_stmt->select_stmt->select_stmt, false, false, NULL);
+        return NULL;
+    }
+    return "not a single SELECT or INSERT ... SELECT statement";
+}
+
+/*
+ * The decision itself (no cache): parse, find the blocks, match each, and
+ * splice every chosen replacement into the original text. UNUSABLE/N_UN
+ * receive the views rejected for freshness (caller frees the array).
+ */
+static int
+decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
+       const struct rw_options *opt, struct rw_outcome *out, struct cat_mv ***unusable,
+       size_t *n_un)
+{
+    struct rw_parse p;
+    struct hints h;
+    struct walk w;
+    struct rctx x;
+    struct rw_buf sb = {0}, reasons = {0};
+    size_t i, pos = 0, n_chosen = 0;
+    const char *why;
+    char *err = NULL;
+    int rc = 0;
+
+    memset(&h, 0, sizeof(h));
+    memset(&w, 0, sizeof(w));
+    memset(&x, 0, sizeof(x));
+    *unusable = NULL;
+    *n_un = 0;
+    if (rw_parse_sql(sql, len, &p, &err, NULL) != 0) {
+        out->reason = rw_sprintf("not rewritten: %s", err ? err : "parse failed");
+        goto done;
+    }
+    w.p = &p;
+    why = stmt_blocks(&p, &w);
+    if (w.oom) {
         rc = -1;
         goto done;
     }
-    out->sql_len = strlen(out->sql);
-    out->rewritten = true;
+    if (why != NULL) {
+        out->reason = rw_strdup(why);
+        goto done;
+    }
+    if (collect_hints(&p, &h) != 0) {
+        rc = -1;
+        goto done;
+    }
+    if (h.no_mv) {
+        out->reason = rw_strdup("NO_USE_MV hint");
+        goto done;
+    }
+    if (w.n == 0) {
+        out->reason = rw_strdup("no SELECT block to rewrite");
+        goto done;
+    }
+    qsort(w.b, w.n, sizeof(*w.b), block_cmp);
+    x.sql = sql;
+    x.len = len;
+    x.db = db;
+    x.snap = snap;
+    x.opt = opt;
+    x.h = &h;
+    x.out = out;
+    x.multi = w.n > 1;
+    for (i = 0; i < w.n; i++) {
+        char *bw = NULL;
+        if (match_block(&x, &p, &w.b[i], i + 1, &bw) != 0) {
+            free(bw);
+            rc = -1;
+            goto done;
+        }
+        if (bw != NULL) {
+            if (reasons.len > 0) {
+                rw_buf_puts(&reasons, "; ");
+            }
+            rw_buf_puts(&reasons, bw);
+            free(bw);
+        }
+    }
+    /* splice every chosen block, in text order, skipping any that overlaps an earlier one */
+    for (i = 0; i < w.n; i++) {
+        struct block *b = &w.b[i];
+        if (b->chosen == NULL || b->skip != NULL || b->start < pos) {
+            continue;
+        }
+        rw_buf_add(&sb, sql + pos, b->start - pos);
+        rw_buf_puts(&sb, b->chosen);
+        pos = b->end;
+        n_chosen++;
+    }
+    if (n_chosen == 0) {
+        out->reason = reasons.len > 0 ? rw_buf_take(&reasons) : rw_strdup("no block rewritten");
+        goto done;
+    }
+    rw_buf_add(&sb, sql + pos, len - pos);
+    out->sql_len = sb.len;
+    out->sql = rw_buf_take(&sb);
+    out->rewritten = out->sql != NULL;
     out->reason = rw_strdup("");
+    if (out->sql == NULL) {
+        rc = -1;
+    }
 done:
     if (rc == 0 && out->reason == NULL) {
         rc = -1;
     }
+    for (i = 0; i < w.n; i++) {
+        free(w.b[i].chosen);
+    }
+    free(w.b);
+    free(w.cte);
     free(err);
-    free(ncomp);
-    free(mvs);
-    rw_model_free(q);
+    free(x.ncomp);
+    rw_buf_free(&sb);
+    rw_buf_free(&reasons);
     hints_free(&h);
     rw_parse_free(&p);
-    if (rc != 0) {
+    if (rc == 0) {
+        *unusable = x.unusable;
+        *n_un = x.n_unusable;
+    } else {
+        free(x.unusable);
         rw_outcome_free(out);
     }
+    return rc;
+}
+
+int
+rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
+           const struct rw_options *opt, struct rw_outcome *out)
+{
+    struct cat_mv **unusable = NULL;
+    size_t n_un = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!opt->enabled) {
+        out->reason = rw_strdup("enable_materialized_view_rewrite is OFF");
+        return out->reason ? 0 : -1;
+    }
+    if (!opt->explain && rw_cache_lookup(sql, len, db, snap, opt, out)) {
+        return 0;
+    }
+    rc = decide(sql, len, db, snap, opt, out, &unusable, &n_un);
+    if (rc == 0 && !opt->explain) {
+        rw_cache_store(sql, len, db, snap, opt, out, unusable, n_un);
+    }
+    free(unusable);
     return rc;
 }

@@ -24,6 +24,7 @@
 #     --runs K   timed runs per query and connection (median; default 3)
 #     --keep     leave MariaDB and the proxy running at the end (prints how
 #                to connect and how to stop them)
+#     --no-build use the binaries already in the build directory
 # Exit status 0 only when every step worked and every query through the
 # proxy returned the same rows as MariaDB.
 set -euo pipefail
@@ -33,12 +34,14 @@ cd "$ROOT"
 ROWS="${MVP_DEMO_ROWS:-2000000}"
 RUNS=3
 KEEP=0
+BUILD_IT=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS="$2"; shift 2 ;;
         --rows=*) ROWS="${1#--rows=}"; shift ;;
         --runs) RUNS="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --no-build) BUILD_IT=0; shift ;;
         -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "demo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -63,13 +66,16 @@ step "packages"
 bash scripts/deps.sh
 
 step "build ($BUILD: mvproxy, dashboard)"
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+if [ "$BUILD_IT" = 0 ]; then
+    echo "  --no-build: using $BUILD/mvproxy and $BUILD/dashboard as they are"
+elif [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target mvproxy dashboard >"$ROOT/.run-demo-build.log" 2>&1 || {
-    tail -40 "$ROOT/.run-demo-build.log" >&2; rm -f "$ROOT/.run-demo-build.log"
-    echo "demo.sh: build failed" >&2; exit 1; }
-rm -f "$ROOT/.run-demo-build.log"
+if [ "$BUILD_IT" = 1 ]; then
+    cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target mvproxy dashboard >"$BUILD/demo-build.log" 2>&1 || {
+        tail -40 "$BUILD/demo-build.log" >&2
+        echo "demo.sh: build failed (log $BUILD/demo-build.log)" >&2; exit 1; }
+fi
 
 PROXY_PID=""
 cleanup() {
@@ -99,7 +105,8 @@ step "private MariaDB ($RUN_DIR)"
 export MVP_RUN_DIR="$RUN_DIR"
 bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
 rm -rf "$RUN_DIR/data"
-bash scripts/mariadb.sh start
+# A free port every time (an MVP_DB_PORT left in the environment would pin it).
+env -u MVP_DB_PORT bash scripts/mariadb.sh start
 set -a
 # shellcheck disable=SC1091
 . "$RUN_DIR/env"
@@ -140,32 +147,54 @@ if [ "$up" = 0 ]; then
     exit 1
 fi
 printf 'PROXY_PORT=%s\nPROXY_PID=%s\n' "$PROXY_PORT" "$PROXY_PID" >"$RUN_DIR/proxy.env"
-echo "  mvproxy $("$BUILD/mvproxy" --version 2>&1 | head -1) listening on 127.0.0.1:$PROXY_PORT (pid $PROXY_PID)," \
+echo "  $("$BUILD/mvproxy" --version 2>&1 | head -1) listening on 127.0.0.1:$PROXY_PORT (pid $PROXY_PID)," \
      "backend 127.0.0.1:$MVP_DB_PORT; log $RUN_DIR/mvproxy.log"
 
 step "the three layers, created through the proxy (examples/views.sql)"
-# One statement per CREATE, so each layer's build time shows.
+# One statement at a time, so each layer's build time shows. A statement
+# after a "-- direct:" line goes straight to MariaDB, the rest to the proxy.
 create_views() {
-    local stmt="" line name
+    local stmt="" line name direct=0
     while IFS= read -r line || [ -n "$line" ]; do
-        case "$line" in --*|'') [ -z "$stmt" ] && continue ;; esac
+        if [ -z "$stmt" ]; then
+            case "$line" in
+                "-- direct:"*) direct=1; continue ;;
+                --*|'') continue ;;
+            esac
+        fi
         stmt+="$line"$'\n'
         if [[ "$line" =~ \;[[:space:]]*$ ]]; then
-            name=$(sed -nE 's/^CREATE MATERIALIZED VIEW ([A-Za-z0-9_.]+).*/\1/p' <<<"$stmt" | head -1)
-            timed "CREATE MATERIALIZED VIEW ${name:-?} (BUILD IMMEDIATE)" "${PROXY[@]}" sales_demo -e "$stmt"
-            stmt=""
+            name=$(head -1 <<<"$stmt" | sed -E 's/;[[:space:]]*$//')
+            case "$name" in *"MATERIALIZED VIEW"*) name+=" (BUILD IMMEDIATE)" ;; esac
+            if [ "$direct" = 1 ]; then
+                timed "$name (directly to MariaDB)" "${DIRECT[@]}" sales_demo -e "$stmt"
+            else
+                timed "$name" "${PROXY[@]}" sales_demo -e "$stmt"
+            fi
+            stmt=""; direct=0
         fi
     done < examples/views.sql
 }
 create_views
 
+# Print a tab-separated result (header first) as aligned columns, keeping
+# only the columns named in $1 (all when empty).
+columns() {
+    awk -F'\t' -v want="$1" '
+        NR == 1 { n = split(want, w, " ")
+                  for (i = 1; i <= NF; i++) col[$i] = i
+                  if (n == 0) for (i = 1; i <= NF; i++) show[++m] = i
+                  for (k = 1; k <= n; k++) if (w[k] in col) show[++m] = col[w[k]] }
+        { for (k = 1; k <= m; k++) { cell[NR, k] = $show[k]
+                                     if (length($show[k]) > width[k]) width[k] = length($show[k]) } }
+        END { for (r = 1; r <= NR; r++) { line = " "
+                  for (k = 1; k <= m; k++) line = line " " sprintf("%-*s", width[k], cell[r, k])
+                  print line } }'
+}
 # Selected columns of SHOW MATERIALIZED VIEWS (the full row is wide).
 show_views() {
-    "${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS" | awk -F'\t' '
-        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-                  n = split("Name State RefreshState SyncWithBaseTables GracePeriod Rows Staleness LastRefreshTime RewriteHits", want, " ")
-                  for (k = 1; k <= n; k++) if (want[k] in col) show[++m] = col[want[k]] }
-        { line = "  "; for (k = 1; k <= m; k++) line = line sprintf("%-*s", k == 1 ? 22 : 20, $show[k]); print line }'
+    "${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS" |
+        columns "Name State RefreshState SyncWithBaseTables GracePeriod Rows Staleness LastRefreshTime RewriteHits"
 }
 echo
 echo "SHOW MATERIALIZED VIEWS (some columns):"
@@ -224,7 +253,7 @@ show_views
 
 step "the dashboard again, after the refresh (rows only)"
 "$BUILD/dashboard" --direct "127.0.0.1:$MVP_DB_PORT" --proxy "127.0.0.1:$PROXY_PORT" \
-    --file examples/dashboard.sql --runs 1 || DASH_RC=$?
+    --file examples/dashboard.sql --runs 0 || DASH_RC=$?
 
 step "done"
 if [ "$DASH_RC" != 0 ]; then

@@ -21,7 +21,8 @@
 #
 # Environment: MVP_SHARED_DIR (default ../shared next to the repository:
 # SPEC.md, conformance corpus), MVP_JOBS (build parallelism, default 2),
-# MVP_TEST_TIMEOUT (seconds per ctest, default 900).
+# MVP_TEST_TIMEOUT (seconds per ctest, default 900), MVP_TEST_BUILD and
+# MVP_TEST_RUN_DIR (build and MariaDB directories, for running two at once).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -40,15 +41,16 @@ while [ $# -gt 0 ]; do
 done
 
 JOBS="${MVP_JOBS:-2}"
-BUILD="build"
+BUILD="${MVP_TEST_BUILD:-build}"
 CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [ "$ASAN" = 1 ]; then
-    BUILD="build-asan"
+    BUILD="${MVP_TEST_BUILD:-build-asan}"
     CMAKE_ARGS+=(-DMVP_ASAN=ON)
     # Leaks and undefined behaviour fail the test that caused them.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 fi
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 T0=$(date +%s)
 step() { printf '\n=== %s (%ds)\n' "$*" $(( $(date +%s) - T0 )); }
 
@@ -56,22 +58,23 @@ step "dependencies"
 bash scripts/deps.sh
 
 step "configure + build ($BUILD, -j$JOBS)"
-cmake -S . -B "$BUILD" "${CMAKE_ARGS[@]}" >"$ROOT/$BUILD.configure.log" 2>&1 || {
-    cat "$ROOT/$BUILD.configure.log" >&2; rm -f "$ROOT/$BUILD.configure.log"
+mkdir -p "$BUILD"
+cmake -S . -B "$BUILD" "${CMAKE_ARGS[@]}" >"$BUILD/configure.log" 2>&1 || {
+    cat "$BUILD/configure.log" >&2
     echo "test.sh: cmake configure failed" >&2; echo "0 passed, 1 failed"; exit 1; }
-rm -f "$ROOT/$BUILD.configure.log"
 if ! cmake --build "$BUILD" -j"$JOBS"; then
     echo "test.sh: build failed" >&2
     echo "0 passed, 1 failed"
     exit 1
 fi
 
-step "private MariaDB (.run/test-mariadb)"
-export MVP_RUN_DIR="$ROOT/.run/test-mariadb"
+RUN_DIR="${MVP_TEST_RUN_DIR:-$ROOT/.run/test-mariadb}"
+step "private MariaDB ($RUN_DIR)"
+export MVP_RUN_DIR="$RUN_DIR"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    MVP_RUN_DIR="$ROOT/.run/test-mariadb" bash "$ROOT/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
+    MVP_RUN_DIR="$RUN_DIR" bash "$ROOT/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
     exit "$rc"
 }
 trap cleanup EXIT
@@ -81,13 +84,14 @@ trap 'exit 143' TERM
 # from an empty data directory so no test sees another run's tables.
 bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
 rm -rf "$MVP_RUN_DIR/data"
-bash scripts/mariadb.sh start
+# A free port every time (an MVP_DB_PORT left in the environment would pin it).
+env -u MVP_DB_PORT bash scripts/mariadb.sh start
 set -a
 # shellcheck disable=SC1091
 . "$MVP_RUN_DIR/env"
 set +a
-export MVP_PROXY_BIN="$ROOT/$BUILD/mvproxy"
-export MVP_BUILD_DIR="$ROOT/$BUILD"
+export MVP_PROXY_BIN="$BUILD/mvproxy"
+export MVP_BUILD_DIR="$BUILD"
 export MVP_SHARED_DIR="${MVP_SHARED_DIR:-$ROOT/../shared}"
 [ -d "$MVP_SHARED_DIR" ] && MVP_SHARED_DIR="$(cd "$MVP_SHARED_DIR" && pwd)"
 export MVP_SOURCE_DIR="$ROOT"
@@ -99,7 +103,7 @@ FAILED_NAMES=()
 step "ctest: unit + integration"
 CT_ARGS=(--output-on-failure --timeout "${MVP_TEST_TIMEOUT:-900}" -j"$JOBS")
 [ -n "$FILTER" ] && CT_ARGS+=(-R "$FILTER")
-CT_LOG="$ROOT/$BUILD/ctest-summary.log"
+CT_LOG="$BUILD/ctest-summary.log"
 set +e
 (cd "$BUILD" && ctest "${CT_ARGS[@]}") < /dev/null 2>&1 | tee "$CT_LOG"
 set -e
@@ -126,8 +130,8 @@ if [ "$QUICK" = 0 ] && [ "$ASAN" = 0 ]; then
         [ -e "$src" ] || continue
         name="$(basename "$src" .c)"
         if [ -n "$FILTER" ] && ! grep -qE "$FILTER" <<<"unit_$name"; then continue; fi
-        exe="$ROOT/$BUILD/$name"
-        log="$ROOT/$BUILD/memcheck/$name.log"
+        exe="$BUILD/$name"
+        log="$BUILD/memcheck/$name.log"
         if [ ! -x "$exe" ]; then
             echo "memcheck_$name: FAILED (no executable $exe)"
             FAILED=$(( FAILED + 1 )); FAILED_NAMES+=("memcheck_$name"); continue

@@ -467,11 +467,14 @@ run_case(const struct tcase *c, int idx, char *msg, json_t *jr)
             qt[--n] = '\0';
         }
     }
+    /* the query first: a write just before it must already be visible
+     * (read-your-writes); EXPLAIN and the direct run come after */
+    struct tc_res want, got;
+    tc_query(px, qt, &got);
     if (tc_explain(px, qt, &ex) != 0) {
         size_t l = strlen(notes);
         snprintf(notes + l, sizeof(notes) - l, "[EXPLAIN REWRITE failed: %.300s] ", ex.err);
     }
-    struct tc_res want, got;
     const char *ref = c->reference != NULL ? c->reference : qt;
     char *rq = strdup(ref);
     char *rt = trim(rq);
@@ -482,7 +485,6 @@ run_case(const struct tcase *c, int idx, char *msg, json_t *jr)
         }
     }
     tc_query(dm, rt, &want);
-    tc_query(px, qt, &got);
     char diff[2048];
     int cmp = tc_res_compare(&want, &got, true, diff, sizeof(diff));
     if (want.err != 0 && c->reference != NULL) {

@@ -635,16 +635,40 @@ test_backend_killed(void **state)
     mysql_close(p);
 }
 
+/* Resident set size of the proxy process in KiB (0 when unknown). */
+static long
+proxy_rss_kb(void)
+{
+    char path[64], line[256];
+    long kb = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)proxy.pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = atol(line + 6);
+        }
+    }
+    fclose(f);
+    fprintf(stderr, "proxy RSS %ld KiB\n", kb);
+    return kb;
+}
+
 static void
 test_client_gone_mid_result(void **state)
 {
     MYSQL *d = it_connect_direct(&env, NULL, 0), *p;
     MYSQL_RES *res;
-    long before, after = -1;
+    long before, after = -1, rss0;
     int i;
 
     (void)state;
     before = backend_sessions(d, env.db_user);
+    rss0 = proxy_rss_kb();
     p = px_conn(DB, 0);
     assert_int_equal(mysql_query(p, "SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000000"), 0);
     res = mysql_use_result(p);
@@ -652,6 +676,9 @@ test_client_gone_mid_result(void **state)
     for (i = 0; i < 100; i++) {
         assert_non_null(mysql_fetch_row(res));
     }
+    /* A slow client (2 GB result pending): back-pressure keeps the proxy small. */
+    sleep_ms(1500);
+    assert_true(proxy_rss_kb() - rss0 < 64 * 1024);
     /* Vanish without COM_QUIT. */
     shutdown(mysql_get_socket(p), SHUT_RDWR);
     mysql_free_result(res);
@@ -686,6 +713,51 @@ test_mariadb_cli(void **state)
     free(out);
 }
 
+/*
+ * The dispatch seam with the real catalog: a statement answered locally
+ * (REPLY: the backend would reject the variable), an admin statement run on
+ * an admin thread (ADMIN), and one whose DDL runs on the client's own
+ * backend connection (exec-as-client: user app may not create tables).
+ */
+static void
+test_dispatch_paths(void **state)
+{
+    MYSQL *p = px_conn(DB, 0), *app;
+    MYSQL_RES *res;
+    MYSQL_FIELD *f;
+    unsigned i;
+    bool has_name = false;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(mysql_query(p, "SET enable_materialized_view_rewrite = OFF"), 0);
+    assert_int_equal(mysql_field_count(p), 0);
+    assert_int_equal(mysql_query(p, "SELECT 1"), 0);
+    mysql_free_result(mysql_store_result(p));
+    assert_int_equal(mysql_query(p, "SET enable_materialized_view_rewrite = ON"), 0);
+    assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS"), 0);
+    res = mysql_store_result(p);
+    assert_non_null(res);
+    for (i = 0; i < mysql_num_fields(res); i++) {
+        f = mysql_fetch_field_direct(res, i);
+        has_name = has_name || strcmp(f->name, "Name") == 0;
+    }
+    assert_true(has_name);
+    mysql_free_result(res);
+    /* The session is IDLE again after the admin job. */
+    assert_int_equal(mysql_query(p, "SELECT 2"), 0);
+    mysql_free_result(mysql_store_result(p));
+    mysql_close(p);
+    app = it_connect("127.0.0.1", proxy.port, "app", "app_pw", NULL, 0, err, NULL);
+    assert_non_null(app);
+    assert_int_not_equal(mysql_query(app, "CREATE MATERIALIZED VIEW " DB ".mv_denied AS "
+                                          "SELECT id FROM " DB ".t"), 0);
+    assert_int_equal(mysql_errno(app), 1142);
+    assert_int_equal(mysql_query(app, "SELECT 3"), 0);
+    mysql_free_result(mysql_store_result(app));
+    mysql_close(app);
+}
+
 static void
 test_zz_clean_shutdown(void **state)
 {
@@ -718,6 +790,7 @@ main(void)
         cmocka_unit_test(test_backend_killed),
         cmocka_unit_test(test_client_gone_mid_result),
         cmocka_unit_test(test_mariadb_cli),
+        cmocka_unit_test(test_dispatch_paths),
         cmocka_unit_test(test_zz_clean_shutdown),
     };
 

@@ -112,7 +112,8 @@ test_rollup_and_range(void **st)
                "/* dash */ SELECT r.region_id, SUM(r.sale_amount) AS total, MAX(sale_amount) hi "
                "FROM raw_sales r WHERE r.status = 'completed' AND region_id IN (1, 2) "
                "GROUP BY r.region_id ORDER BY total DESC LIMIT 5; -- end",
-               "/* dash */ SELECT " V "`region_id` AS `region_id`, SUM(" V "`amt`) AS `total`, "
+               "/* dash */ SELECT " V "`region_id` AS `region_id`, CAST(SUM(" V "`amt`) AS DECIMAL(34,2)) "
+               "AS `total`, "
                "MAX(" V "`hi`) AS `hi` FROM `test`.`mv_rc` WHERE (" V
                "`region_id` IN (1, 2)) GROUP BY " V
                "`region_id` ORDER BY `total` DESC LIMIT 5; -- end");
@@ -125,7 +126,7 @@ test_count_star_no_group(void **st)
     struct cat_snapshot *s = snap_rc();
     (void)st;
     expect_sql(s, "SELECT COUNT(*) AS n FROM raw_sales WHERE status = 'completed'",
-               "SELECT COALESCE(SUM(" V "`cnt`), 0) AS `n` FROM `test`.`mv_rc`");
+               "SELECT CAST(COALESCE(SUM(" V "`cnt`), 0) AS SIGNED) AS `n` FROM `test`.`mv_rc`");
     ts_free(s);
 }
 
@@ -137,8 +138,8 @@ test_avg(void **st)
     expect_sql(s,
                "SELECT category_id, AVG(sale_amount) FROM raw_sales WHERE status = 'completed' "
                "GROUP BY category_id",
-               "SELECT " V "`category_id` AS `category_id`, (SUM(" V "`amt`) / NULLIF(SUM(" V
-               "`amt_cnt`), 0)) AS `AVG(sale_amount)` FROM `test`.`mv_rc` GROUP BY " V
+               "SELECT " V "`category_id` AS `category_id`, CAST((SUM(" V "`amt`) / NULLIF(SUM(" V
+               "`amt_cnt`), 0)) AS DECIMAL(16,6)) AS `AVG(sale_amount)` FROM `test`.`mv_rc` GROUP BY " V
                "`category_id`");
     ts_free(s);
 }
@@ -197,8 +198,8 @@ test_time_rollup(void **st)
                "SELECT MONTH(sale_date) AS m, SUM(sale_amount) AS amt FROM raw_sales "
                "WHERE sale_date >= '2024-03-01' AND sale_date < '2024-04-01' "
                "GROUP BY MONTH(sale_date)",
-               "SELECT MONTH(`test`.`mv_day`.`sale_day`) AS `m`, SUM(`test`.`mv_day`.`amt`) AS "
-               "`amt` FROM `test`.`mv_day` WHERE (`test`.`mv_day`.`sale_day` < '2024-04-01') "
+               "SELECT MONTH(`test`.`mv_day`.`sale_day`) AS `m`, "
+               "CAST(SUM(`test`.`mv_day`.`amt`) AS DECIMAL(34,2)) AS `amt` FROM `test`.`mv_day` WHERE (`test`.`mv_day`.`sale_day` < '2024-04-01') "
                "AND (`test`.`mv_day`.`sale_day` >= '2024-03-01') GROUP BY "
                "MONTH(`test`.`mv_day`.`sale_day`)");
     expect_sql(s,
@@ -207,7 +208,8 @@ test_time_rollup(void **st)
                "GROUP BY DATE_FORMAT(sale_date, '%Y-%m'), YEAR(sale_date)",
                "SELECT DATE_FORMAT(`test`.`mv_day`.`sale_day`, '%Y-%m') AS `ym`, "
                "YEAR(`test`.`mv_day`.`sale_day`) AS `YEAR(sale_date)`, "
-               "SUM(`test`.`mv_day`.`amt`) AS `SUM(sale_amount)` FROM `test`.`mv_day` "
+               "CAST(SUM(`test`.`mv_day`.`amt`) AS DECIMAL(34,2)) AS `SUM(sale_amount)` "
+               "FROM `test`.`mv_day` "
                "GROUP BY DATE_FORMAT(`test`.`mv_day`.`sale_day`, '%Y-%m'), "
                "YEAR(`test`.`mv_day`.`sale_day`)");
     expect_reject(s,
@@ -360,8 +362,10 @@ test_nested_views(void **st)
         assert_true(o.rewritten);
         assert_string_equal(
             o.sql, "SELECT `test`.`mv_ads_daily_summary`.`sale_date` AS `d`, "
-                   "`test`.`mv_ads_daily_summary`.`total_orders` AS `orders`, "
-                   "`test`.`mv_ads_daily_summary`.`total_sales` AS `sales` FROM "
+                   "CAST(COALESCE(`test`.`mv_ads_daily_summary`.`total_orders`, 0) AS SIGNED) "
+                   "AS `orders`, "
+                   "CAST(`test`.`mv_ads_daily_summary`.`total_sales` AS DECIMAL(34,2)) "
+                   "AS `sales` FROM "
                    "`test`.`mv_ads_daily_summary` WHERE "
                    "(`test`.`mv_ads_daily_summary`.`sale_date` >= '2024-02-01')");
         assert_int_equal(cand(&o, "test.mv_ads_daily_summary")->status, RW_CAND_CHOSEN);
@@ -385,7 +389,7 @@ test_nested_views(void **st)
     expect_sql(s,
                "SELECT sale_date, SUM(total_amount) FROM mv_dwd_sales GROUP BY sale_date",
                "SELECT `test`.`mv_dws_sales`.`sale_date` AS `sale_date`, "
-               "SUM(`test`.`mv_dws_sales`.`total_amount`) AS `SUM(total_amount)` FROM "
+               "CAST(SUM(`test`.`mv_dws_sales`.`total_amount`) AS DECIMAL(56,2)) AS `SUM(total_amount)` FROM "
                "`test`.`mv_dws_sales` GROUP BY `test`.`mv_dws_sales`.`sale_date`");
     ts_free(s);
 }
