@@ -286,6 +286,7 @@ main(int argc, char **argv)
     char err[256];
     long max_id = 0;
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through a pipe too */
     parse_args(argc, argv, &o);
     if (mysql_library_init(0, NULL, NULL) != 0) {
         fprintf(stderr, "relay_bench: mysql_library_init failed\n");

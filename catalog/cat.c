@@ -13,6 +13,7 @@
  * freshness mark made on any snapshot is seen by all.
  */
 #include "cat_internal.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -125,6 +126,7 @@ static void
 state_release(struct cat_mv_state *s)
 {
     if (s != NULL && atomic_fetch_sub(&s->refcnt, 1) == 1) {
+        cat_pstate_free(s->parts);
         free(s);
     }
 }
@@ -181,6 +183,7 @@ cat_mv_dup(const struct cat_mv *mv)
         }
     }
     d->created_ms = mv->created_ms;
+    d->part = mv->part != NULL ? cat_part_spec_dup(mv->part) : NULL;
     return d;
 }
 
@@ -204,6 +207,7 @@ cat_mv_free(struct cat_mv *mv)
     rw_mv_model_free(mv->model);
     free(mv->model_error);
     state_release(mv->state);
+    cat_part_spec_free(mv->part);
     cat_strv_free(mv->col_names, mv->n_cols);
     cat_strv_free(mv->col_comments, mv->n_cols);
     free(mv);
@@ -219,6 +223,7 @@ table_free(struct cat_table *t)
         free(t->cols[i].column_type);
     }
     free(t->cols);
+    cat_table_keys_free(t);
     free(t->key);
     free(t->db);
     free(t->name);
@@ -565,6 +570,7 @@ cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
         return -1;
     }
     cat_strv_free(keys, n);
+    (void)cat_keys_load(c, snap); /* optional: without keys there is no join elimination */
     build_models_and_index(snap, true);
     {
         uint64_t v = atomic_fetch_add(&g_next_version, 1);
@@ -624,6 +630,44 @@ clean_leftovers(MYSQL *c, const struct cat_mv *mv)
     cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
 }
 
+/*
+ * Partitioned views (cat_part.h): the PARTITION BY clause is re-read from
+ * the stored CREATE statement, its derivation re-resolved against the
+ * backend, and the per-partition state loaded from mv_partitions. A view
+ * whose partitioning cannot be resolved any more (the column was dropped)
+ * keeps no partition state: it is refreshed completely and never used for
+ * rewrite until re-created (logged).
+ */
+static void
+load_partitioning(MYSQL *c, struct cat_mv *mv)
+{
+    struct cat_stmt st;
+    struct mvp_reply r;
+    char err[600];
+    memset(&st, 0, sizeof(st));
+    mvp_reply_init(&r);
+    if (mv->create_sql != NULL &&
+        cat_parse(mv->create_sql, strlen(mv->create_sql), &st, &r) == 1 &&
+        st.partition_by != NULL) {
+        mv->part = cat_part_spec_parse(st.partition_by, err, sizeof(err));
+        if (mv->part != NULL && cat_part_resolve(c, mv, err, sizeof(err)) < 0) {
+            cat_part_spec_free(mv->part);
+            mv->part = NULL;
+        }
+        if (mv->part == NULL) {
+            cat_log(CAT_LOG_WARN, "materialized view %s: partitioning ignored: %s", mv->key, err);
+            mv->rewrite_enabled = false;
+        } else {
+            mv->state->parts = cat_pstate_new();
+            if (cat_part_store_load(c, mv, err, sizeof(err)) < 0) {
+                cat_log(CAT_LOG_WARN, "%s", err);
+            }
+        }
+    }
+    cat_stmt_free(&st);
+    mvp_reply_clear(&r);
+}
+
 int
 cat_init(const struct cat_config *cfg, char *err, size_t errlen)
 {
@@ -652,6 +696,7 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     cat_store_task_recover(c);
     HASH_ITER(hh, mvs, mv, tmp) {
         clean_leftovers(c, mv);
+        load_partitioning(c, mv);
         n++;
     }
     cat_writer_lock();
@@ -669,6 +714,11 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     /* Binlog follower (SPEC §5): never fatal; without it freshness falls
      * back to proxy DML only, and SHOW MATERIALIZED VIEWS says why. */
     (void)cat_binlog_start();
+    /* Partition probe (SPEC §5): narrows binlog row events to partitions
+     * and sees writes that bypass the proxy when there is no binlog. */
+    if (cat_part_probe_start(err, errlen) < 0) {
+        cat_log(CAT_LOG_WARN, "%s", err);
+    }
     g_started = true;
     cat_log(CAT_LOG_INFO, "loaded %zu materialized view(s) from %s", n, g_cfg.meta);
     return 0;
@@ -688,6 +738,7 @@ cat_shutdown(void)
         return;
     }
     cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
+    cat_part_probe_stop();
     cat_fresh_stop();
     cat_snapshot_unpublish();
     free(g_cfg.host);

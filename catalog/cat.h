@@ -27,6 +27,8 @@
 #include "cat_reply.h"
 
 struct rw_mv_model;
+struct cat_pstate;
+struct cat_part_spec;
 
 /* Settings the proxy hands to the catalog at start (from flags/config). */
 struct cat_config {
@@ -45,6 +47,20 @@ struct cat_column {
     bool nullable;                  /* IS_NULLABLE = YES */
 };
 
+/*
+ * A declared key of a base table (information_schema.TABLE_CONSTRAINTS /
+ * KEY_COLUMN_USAGE, loaded by cat_keys_load()): a PRIMARY KEY or UNIQUE
+ * constraint, or the referencing side of a FOREIGN KEY. The rewriter uses
+ * them for join elimination (a view's extra table joined on a foreign key to
+ * a unique key neither loses nor duplicates rows).
+ */
+struct cat_key {
+    size_t n_cols;                  /* columns in the key (>= 1) */
+    char **cols;                    /* column names, lower case, in key order */
+    char *ref_key;                  /* FOREIGN KEY: referenced "db.table", lower case; else NULL */
+    char **ref_cols;                /* FOREIGN KEY: referenced columns, lower case, same order */
+};
+
 /* A base (or view storage) table the catalog knows the columns of. */
 struct cat_table {
     char *key;                      /* "db.table", lower case: hash key */
@@ -52,8 +68,28 @@ struct cat_table {
     char *name;                     /* table name */
     size_t n_cols;                  /* number of columns */
     struct cat_column *cols;        /* in ordinal order */
+    size_t n_ukeys;                 /* PRIMARY KEY / UNIQUE constraints */
+    struct cat_key *ukeys;          /* their columns (ref_key NULL) */
+    size_t n_fkeys;                 /* FOREIGN KEY constraints */
+    struct cat_key *fkeys;          /* referencing columns and the referenced key */
     UT_hash_handle hh;              /* cat_snapshot.tables */
 };
+
+struct st_mysql;
+struct cat_snapshot;
+
+/*
+ * Read the PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of every table in
+ * SNAP->tables from the backend's information_schema over connection C (the
+ * service connection) and attach them to the tables (ukeys / fkeys). Call
+ * while building a snapshot, after its tables' columns are loaded. On
+ * failure the tables keep no keys (join elimination is simply not done).
+ * Returns 0 or -1 (query failed).
+ */
+int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
+
+/* Free the keys of T (n_ukeys/n_fkeys zeroed); part of freeing a table. */
+void cat_table_keys_free(struct cat_table *t);
 
 /* Freshness and usage of one view; shared across snapshots (refcounted). */
 struct cat_mv_state {
@@ -66,6 +102,7 @@ struct cat_mv_state {
     _Atomic int refcnt;                 /* snapshots referencing this state */
     _Atomic int refresh_state;          /* enum cat_refresh_state of the last/current refresh */
     _Atomic int dirty;                  /* freshness changed on the query path, not yet persisted */
+    struct cat_pstate *parts;           /* partitioned views: per-partition state (cat_part.h), else NULL */
 };
 
 /* Outcome of a view's latest refresh task (SHOW ... RefreshState). */
@@ -110,6 +147,7 @@ struct cat_mv {
     char **col_names;               /* n_cols names */
     char **col_comments;            /* n_cols comments, entries may be NULL */
     int64_t created_ms;             /* creation time (unix ms) */
+    struct cat_part_spec *part;     /* PARTITION BY (cat_part.h), NULL when unpartitioned */
     UT_hash_handle hh;              /* cat_snapshot.mvs */
 };
 

@@ -21,6 +21,7 @@
  */
 #include "cat_admin.h"
 #include "cat_internal.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -274,8 +275,13 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         return;
     }
     if (st->partition_by != NULL) {
-        not_supported(reply, "PARTITION BY (partitioned materialized views)");
-        return;
+        /* syntax first; the column is checked once the storage table exists */
+        struct cat_part_spec *ps = cat_part_spec_parse(st->partition_by, err, sizeof(err));
+        if (ps == NULL) {
+            mvp_reply_err(reply, 1064, "42000", "%s", err);
+            return;
+        }
+        cat_part_spec_free(ps);
     }
     if (st->has_refresh && refresh_supported(&st->refresh, reply) < 0) {
         return;
@@ -395,6 +401,16 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         mvp_reply_err(reply, 2003, "HY000", "recording %s.%s in the catalog: %s", db, st->name,
                       err);
         goto undo_table;
+    }
+    if (st->partition_by != NULL) {
+        /* PARTITION BY: the column must be a DATE/DATETIME output; its
+         * derivation from a base table's column is worked out (SPEC §4) */
+        mv->part = cat_part_spec_parse(st->partition_by, err, sizeof(err));
+        if (mv->part == NULL || cat_part_resolve(c, mv, err, sizeof(err)) < 0) {
+            mvp_reply_err(reply, 1235, "HY000", "%s", err);
+            goto undo_table;
+        }
+        mv->state->parts = cat_pstate_new();
     }
     cat_writer_lock();
     if (cat_store_insert(c, mv, err, sizeof(err)) < 0) {
@@ -543,10 +559,6 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (db == NULL) {
         return;
     }
-    if (st->refresh_mode == CAT_RM_PARTITIONS) {
-        not_supported(reply, "REFRESH MATERIALIZED VIEW ... PARTITIONS (partition refresh)");
-        return;
-    }
     snap = cat_snapshot_acquire();
     mv = find_view(snap, st, db, reply);
     if (mv == NULL || probe_access(exec, ctx, mv, reply) < 0) {
@@ -554,6 +566,18 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         return;
     }
     snprintf(name, sizeof(name), "%s", mv->name);
+    if (st->refresh_mode == CAT_RM_PARTITIONS) {
+        bool partitioned = mv->part != NULL && mv->state->parts != NULL;
+        cat_snapshot_release(snap);
+        if (!partitioned) {
+            mvp_reply_err(reply, 1505, "HY000",
+                          "REFRESH ... PARTITIONS: materialized view %s.%s is not partitioned",
+                          db, name);
+            return;
+        }
+        cat_part_refresh(db, name, "PARTITIONS", st->parts, st->n_parts, reply);
+        return;
+    }
     cat_snapshot_release(snap);
     cat_refresh_view(db, name, st->refresh_mode == CAT_RM_AUTO ? "AUTO" : "COMPLETE", reply);
 }
@@ -729,6 +753,9 @@ change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
             }
         }
         i = cat_mv_set_props(mv, n, merged, reply);
+        if (i == 0 && mv->part != NULL) {
+            cat_part_apply_props(mv->part, mv->properties_json); /* partition_sync_limit ... */
+        }
         free(merged);
         if (np > 0) {
             cat_strv_free(pk, (size_t)np);
@@ -975,7 +1002,11 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
             mvp_reply_add_row(reply, v);
             free(text);
         } else if (mv != NULL) {
-            cat_show_partitions(mv, reply);
+            if (mv->part != NULL && mv->state->parts != NULL) {
+                cat_part_show(mv, reply);
+            } else {
+                cat_show_partitions(mv, reply);
+            }
         }
         cat_snapshot_release(snap);
         break;

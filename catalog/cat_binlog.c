@@ -87,6 +87,7 @@
  *     position: the follower starts at the end of the binlog.
  */
 #include "cat_internal.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -545,6 +546,9 @@ on_rows(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
         return;
     }
     st->group_user = true;
+    /* partitioned views over this table: the probe narrows the change to
+     * partitions (cat_part_track.c); the rest are marked whole */
+    cat_part_defer(snap_for_marking(st), t->key, &m, event_time(ev));
     cat_mark_table(snap_for_marking(st), t->key, &m, event_time(ev));
     if (m.n > 0) {
         cat_log(CAT_LOG_DEBUG, "binlog: change to %s marked %zu view(s) stale", t->key, m.n);
@@ -643,8 +647,8 @@ on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
         snprintf(db, sizeof(db), "%.*s", (int)(dbs ? dbs->length : 0), dbs ? dbs->str : "");
         cat_scan_writes(sql, len, db[0] ? db : NULL, query_name_cb, &qc);
         if (qc.m.n > 0) {
-            cat_log(CAT_LOG_DEBUG, "binlog: statement '%.60s' marked %zu view(s) stale", sql,
-                    qc.m.n);
+            cat_log(CAT_LOG_DEBUG, "binlog: statement '%.*s' marked %zu view(s) stale",
+                    (int)(len < 60 ? len : 60), sql, qc.m.n);
         }
         cat_marked_free(&qc.m);
     }
@@ -847,7 +851,6 @@ follower_main(void *arg)
     char err[700];
     while (!atomic_load(&g_bl.stop)) {
         unsigned code = 0;
-        MARIADB_RPL_EVENT *ev = NULL;
         MARIADB_RPL *rpl = dump_open(st, err, sizeof(err), &code);
         if (rpl == NULL) {
             goto retry;
@@ -856,8 +859,10 @@ follower_main(void *arg)
         cat_log(CAT_LOG_INFO, "binlog: following %s:%llu as replica server id %u",
                 st->safe.file, (unsigned long long)st->safe.pos, st->server_id);
         while (!atomic_load(&g_bl.stop)) {
-            MARIADB_RPL_EVENT *next = mariadb_rpl_fetch(rpl, ev);
-            if (next == NULL) {
+            /* A fresh event each time: on a failed fetch Connector/C 3.3
+             * may already have released the one passed in for reuse. */
+            MARIADB_RPL_EVENT *ev = mariadb_rpl_fetch(rpl, NULL);
+            if (ev == NULL) {
                 code = mysql_errno(rpl->mysql) ? mysql_errno(rpl->mysql)
                                                : mariadb_rpl_errno(rpl);
                 snprintf(err, sizeof(err), "reading the binlog at %s:%llu: %s (error %u)",
@@ -867,13 +872,10 @@ follower_main(void *arg)
                          code);
                 break;
             }
-            ev = next;
             on_event(st, ev);
+            mariadb_free_rpl_event(ev);
             checkpoint(st, false);
             backoff = 500;
-        }
-        if (ev != NULL) {
-            mariadb_free_rpl_event(ev);
         }
         dump_close(rpl);
     retry:

@@ -10,6 +10,12 @@
  *       snap->by_table[key] → views
  *       CAS stale_since 0 → now, change_seq++, dirty = 1, g_dirty = 1
  *
+ * The marking itself (cat_mark_table: stale_since to the EARLIEST change,
+ * change_seq++, dirty) is the one path for both freshness sources: the
+ * proxy-DML scanner here and the binlog follower (cat_binlog.c), which
+ * feeds it "db.table" keys from row events and the same scanner's names
+ * from Query events, dated by the event.
+ *
  * Conservative by design: every identifier of a write statement is looked
  * up as a table, so a column that shares a table's name over-marks (safe);
  * under-marking would be a bug. Views over views are in by_table under the
@@ -17,6 +23,7 @@
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
 #include "cat_internal.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -312,8 +319,14 @@ cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, co
 {
     struct mark_ctx ctx = {snap, {NULL, 0}, now_ms};
     size_t n;
+    int np = 0;
     if (snap == NULL || snap->mvs == NULL) {
         return 0;
+    }
+    /* one single-table DML statement: partitioned views are marked by
+     * partition (cat_part_track.c), the others whole, as below */
+    if (cat_part_note_write(snap, sql, len, db, now_ms, &np)) {
+        return np;
     }
     cat_scan_writes(sql, len, db, mark_name_cb, &ctx);
     n = ctx.m.n;
@@ -365,6 +378,17 @@ flush_states(MYSQL *c, char *err, size_t errlen)
     HASH_ITER(hh, snap->mvs, mv, tmp) {
         if (!atomic_exchange(&mv->state->dirty, 0)) {
             continue;
+        }
+        if (mv->state->parts != NULL) {
+            /* partitioned: the per-partition marks too (cat_part.c) */
+            mv->state->parts->dirty = 0;
+            if (cat_part_store_save(c, mv, err, errlen) < 0) {
+                mv->state->parts->dirty = 1;
+                atomic_store(&mv->state->dirty, 1);
+                atomic_store(&g_dirty, 1);
+                rc = -1;
+                break;
+            }
         }
         if (cat_store_save_stale(c, mv->id, atomic_load(&mv->state->stale_since_ms), err,
                                  errlen) < 0) {

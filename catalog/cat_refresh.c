@@ -18,6 +18,7 @@
  */
 #include "cat_internal.h"
 #include "cat_binlog.h"
+#include "cat_part.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,14 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
                       db ? db : "", name);
         cat_snapshot_release(snap);
         return -1;
+    }
+    if (mv->part != NULL && mv->state->parts != NULL) {
+        /* partitioned: partition by partition (cat_part_refresh.c) */
+        char vdb[256], vname[256];
+        snprintf(vdb, sizeof(vdb), "%s", mv->db);
+        snprintf(vname, sizeof(vname), "%s", mv->name);
+        cat_snapshot_release(snap);
+        return cat_part_refresh(vdb, vname, mode, NULL, 0, reply);
     }
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {

@@ -6,6 +6,7 @@
  * client's own connection.
  */
 #include "cat_internal.h"
+#include "cat_part.h"
 #include "cat_binlog.h"
 
 #include <ctype.h>
@@ -97,9 +98,10 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
             last_hit[32];
         const char *v[N_MV_COLS];
         char *refresh_info;
-        int64_t stale, lr, r, lh;
+        int64_t stale, lr, r, lh, pvalid = 0, ptotal = -1;
         int rs;
         bool sync;
+        char *pinfo = NULL, pv_s[24], pt_s[24];
         mv = list[i];
         stale = atomic_load(&mv->state->stale_since_ms);
         lr = atomic_load(&mv->state->last_refresh_ms);
@@ -107,6 +109,16 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         lh = atomic_load(&mv->state->last_hit_ms);
         rs = atomic_load(&mv->state->refresh_state);
         sync = lr > 0 && stale == 0;
+        if (mv->part != NULL && mv->state->parts != NULL) {
+            /* partitioned: counts and staleness over partitions (SPEC §9) */
+            int64_t pst;
+            cat_part_counts(mv, &pvalid, &ptotal, &pst);
+            if (pst != 0 && (stale == 0 || pst < stale)) {
+                stale = pst;
+            }
+            sync = lr > 0 && stale == 0;
+            pinfo = cat_part_info(mv);
+        }
         snprintf(id, sizeof(id), "%llu", (unsigned long long)mv->id);
         snprintf(job, sizeof(job), "mv_job_%llu", (unsigned long long)mv->id);
         snprintf(grace, sizeof(grace), "%lld", (long long)mv->grace_period_s);
@@ -131,12 +143,14 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[6] = refresh_info;
         v[7] = mv->query_sql;
         v[8] = mv->properties_json;
-        v[9] = "MTMVPartitionInfo{partitionType=SELF_MANAGE}";
+        v[9] = pinfo != NULL ? pinfo : "MTMVPartitionInfo{partitionType=SELF_MANAGE}";
         v[10] = sync ? "1" : "0";
         v[11] = mv->db;
         v[12] = grace;
-        v[13] = sync ? "1" : "0";
-        v[14] = "1";
+        snprintf(pv_s, sizeof(pv_s), "%lld", (long long)(ptotal >= 0 ? pvalid : (sync ? 1 : 0)));
+        snprintf(pt_s, sizeof(pt_s), "%lld", (long long)(ptotal >= 0 ? ptotal : 1));
+        v[13] = pv_s;
+        v[14] = pt_s;
         v[15] = lr > 0 ? last_refresh : NULL;
         v[16] = lr > 0 ? staleness : NULL;
         v[17] = r >= 0 ? rows : NULL;
@@ -146,6 +160,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[21] = source;
         mvp_reply_add_row(reply, v);
         free(refresh_info);
+        free(pinfo);
     }
     free(list);
 }
@@ -219,6 +234,18 @@ cat_show_create_text(const struct cat_mv *mv)
         cat_buf_puts(&b, ")");
     }
     cat_buf_printf(&b, "\nBUILD %s %s", mv->build_mode, mv->refresh_info);
+    if (mv->part != NULL) {
+        /* PARTITION BY (cat_part.h): re-read from this text at load */
+        cat_buf_puts(&b, "\nPARTITION BY (");
+        if (mv->part->unit != CAT_PU_DAY) {
+            cat_buf_puts(&b, "date_trunc(");
+            cat_buf_ident(&b, mv->part->col);
+            cat_buf_printf(&b, ", '%s')", cat_unit_name(mv->part->unit));
+        } else {
+            cat_buf_ident(&b, mv->part->col);
+        }
+        cat_buf_puts(&b, ")");
+    }
     if (mv->comment != NULL) {
         cat_buf_puts(&b, "\nCOMMENT ");
         cat_buf_lit(&b, mv->comment);

@@ -5,6 +5,7 @@
  * `meta` (schema version). All access is with the service account.
  */
 #include "cat_internal.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -82,6 +83,10 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
     meta_table(&q, "meta");
     cat_buf_puts(&q, " (k, v) VALUES ('schema_version', '1')");
     if (cat_q(c, q.p, err, errlen, NULL) < 0) {
+        goto out;
+    }
+    /* per-partition state of partitioned views (cat_part.c) */
+    if (cat_part_store_init(c, err, errlen) < 0) {
         goto out;
     }
     rc = 0;
@@ -380,6 +385,9 @@ cat_store_delete(MYSQL *c, uint64_t id, char *err, size_t errlen)
     cat_buf_printf(&q, " WHERE id = %llu", (unsigned long long)id);
     rc = cat_q(c, q.p, err, errlen, NULL);
     cat_buf_free(&q);
+    if (rc == 0) {
+        rc = cat_part_store_delete(c, id, err, errlen);
+    }
     return rc;
 }
 

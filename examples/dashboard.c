@@ -689,6 +689,7 @@ main(int argc, char **argv)
     struct rs dates;
     int failures = 0;
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through a pipe too */
     parse_args(argc, argv, &o);
     MYSQL *direct = connect_to(&o.direct, &o, "directly");
     MYSQL *proxy = o.proxy.port != 0 ? connect_to(&o.proxy, &o, "through the proxy") : NULL;

@@ -6,8 +6,11 @@
  * space: view columns are mapped onto query table instances and every
  * column is replaced by its query equivalence-class representative.
  *
- *   for each table mapping m (view instance -> query instance):
- *     equijoin  ->  range  ->  residual  ->  outputs/grouping  ->  text
+ *   for each table mapping m (view instance -> query instance, or none for
+ *   an extra view table that must be a lossless join):
+ *     join elimination -> outer joins (same LEFT JOIN + ON, or LEFT answering
+ *     INNER with `v.col IS NOT NULL`) -> equijoin -> range -> residual ->
+ *     outputs/grouping -> text
  */
 #include "rw_match.h"
 
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cat.h"
 #include "rw_emit.h"
 #include "rw_util.h"
 
@@ -299,7 +303,7 @@ find_count(struct mctx *c, const struct rw_expr *arg)
     rw_expr_free(cnt);
     if (k < 0 && arg->kind == RW_E_COL) {
         const struct rw_mcol *mc = rw_model_col(c->q, arg->tab, arg->name);
-        if (mc != NULL && !mc->nullable) {
+        if (mc != NULL && !mc->nullable && rw_model_oj_of(c->q, arg->tab) < 0) {
             struct rw_expr *star = rw_expr_new(RW_E_AGG, "count");
             if (star != NULL) {
                 k = find_out(c, star, true);
@@ -704,6 +708,27 @@ range_equal(const struct rw_range *a, const struct rw_range *b)
     return range_contains(a, b) && range_contains(b, a);
 }
 
+/*
+ * Is view residual VE (query space) `col IS NOT NULL` implied by the query:
+ * does some query conjunct reject NULL in col's equivalence class (a range,
+ * an equality with another column, a strict comparison)?
+ */
+static bool
+implied_not_null(struct mctx *c, const struct rw_expr *ve)
+{
+    size_t i;
+    bool yes = false;
+    if (ve->kind != RW_E_ISNULL || !ve->neg || ve->n != 1 || ve->args[0]->kind != RW_E_COL) {
+        return false;
+    }
+    for (i = 0; i < c->q->n_conj && !yes; i++) {
+        struct rw_expr *e = qspace(c->q, c->q->conj[i], NULL);
+        yes = e != NULL && rw_expr_rejects_null_col(e, ve->args[0]->tab, ve->args[0]->name);
+        rw_expr_free(e);
+    }
+    return yes;
+}
+
 /* The subsumption tests; fills CP with compensations. */
 static bool
 subsume(struct mctx *c, struct comp *cp)
@@ -713,6 +738,17 @@ subsume(struct mctx *c, struct comp *cp)
     /* 1. equijoin subsumption */
     for (i = 0; i < vp->n_cols; i++) {
         int r = rw_pred_root(vp, (int)i), a, b;
+        if (r == (int)i || c->map[vp->cols[i].tab] < 0) {
+            continue;
+        }
+        /* compare with the class's first member the query has (extra view
+         * tables, eliminated as lossless joins, are not in the query) */
+        for (j = 0; j < vp->n_cols; j++) {
+            if (rw_pred_root(vp, (int)j) == r && c->map[vp->cols[j].tab] >= 0) {
+                break;
+            }
+        }
+        r = (int)j;
         if (r == (int)i) {
             continue;
         }
@@ -780,7 +816,16 @@ subsume(struct mctx *c, struct comp *cp)
         if (vr->type == RW_R_NONE || rw_pred_root(vp, (int)i) != (int)i) {
             continue;
         }
-        qk = rw_pred_find(qp, c->map[vp->cols[i].tab], vp->cols[i].col);
+        for (j = 0; j < vp->n_cols; j++) {
+            if (rw_pred_root(vp, (int)j) == (int)i && c->map[vp->cols[j].tab] >= 0) {
+                break;
+            }
+        }
+        if (j == vp->n_cols) {
+            mfail(c, "view filter on a table the query does not read");
+            return false;
+        }
+        qk = rw_pred_find(qp, c->map[vp->cols[j].tab], vp->cols[j].col);
         if (qk >= 0) {
             qr = &qp->ranges[rw_pred_root(qp, qk)];
         }
@@ -831,6 +876,9 @@ subsume(struct mctx *c, struct comp *cp)
                     hit[j] = true;
                     found = true;
                 }
+            }
+            if (!found && ve != NULL) {
+                found = implied_not_null(c, ve);
             }
             rw_expr_free(ve);
             if (!found) {
@@ -1021,6 +1069,422 @@ bad:
     return NULL;
 }
 
+/* ------------------------------------------------------------ outer joins */
+
+/* Copy of view expression E with its instances mapped onto the query's by
+ * MAP (no equivalence classes: ON clauses hold before the WHERE), canonical. */
+static struct rw_expr *
+map_only(const struct rw_expr *e, const int *map)
+{
+    struct rw_expr *c = rw_expr_copy(e);
+    struct rw_expr *stack[64];
+    size_t top = 0, i;
+    if (c == NULL) {
+        return NULL;
+    }
+    stack[top++] = c;
+    while (top > 0) {
+        struct rw_expr *x = stack[--top];
+        if (x->kind == RW_E_COL) {
+            x->tab = map[x->tab];
+        }
+        for (i = 0; i < x->n; i++) {
+            if (top == sizeof(stack) / sizeof(stack[0])) {
+                rw_expr_free(c);
+                return NULL;
+            }
+            stack[top++] = x->args[i];
+        }
+    }
+    return rw_expr_canon(c);
+}
+
+/* Are the ON conjunct sets of query outer join QO and view outer join VO equal
+ * under MAP? */
+static bool
+on_equal(const struct rw_ojoin *qo, const struct rw_ojoin *vo, const int *map)
+{
+    size_t i, j;
+    bool *hit = calloc(qo->n_on ? qo->n_on : 1, sizeof(*hit));
+    bool ok = hit != NULL;
+    for (i = 0; ok && i < vo->n_on; i++) {
+        struct rw_expr *m = map_only(vo->on[i], map);
+        bool found = false;
+        for (j = 0; m != NULL && j < qo->n_on; j++) {
+            if (rw_expr_cmp(m, qo->on[j]) == 0) {
+                hit[j] = true;
+                found = true;
+            }
+        }
+        rw_expr_free(m);
+        ok = found;
+    }
+    for (j = 0; ok && j < qo->n_on; j++) {
+        ok = hit[j];
+    }
+    free(hit);
+    return ok;
+}
+
+/* Is view column (TAB, COL) non-NULL in every row where outer join OJ matched:
+ * declared NOT NULL, or a direct operand of a comparison in its ON? */
+static bool
+nonnull_when_matched(const struct rw_model *v, const struct rw_ojoin *oj, const char *col)
+{
+    static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">=", NULL};
+    const struct rw_mcol *mc = rw_model_col(v, oj->tab, col);
+    size_t i, k, a;
+    if (mc != NULL && !mc->nullable) {
+        return true;
+    }
+    for (i = 0; i < oj->n_on; i++) {
+        const struct rw_expr *e = oj->on[i];
+        if (e->kind != RW_E_OP || e->n != 2) {
+            continue;
+        }
+        for (k = 0; cmp[k] != NULL && strcmp(cmp[k], e->name) != 0; k++) {
+        }
+        if (cmp[k] == NULL) {
+            continue;
+        }
+        for (a = 0; a < 2; a++) {
+            if (e->args[a]->kind == RW_E_COL && e->args[a]->tab == oj->tab &&
+                strcmp(e->args[a]->name, col) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* A view built for one mapping: the shared model with some outer joins
+ * turned into inner joins (their ON moved to the conjuncts). */
+struct vadj {
+    struct rw_model m;          /* shallow copy; conj, oj and pred are its own */
+    bool used;                  /* m is in use (free it) */
+};
+
+/* Free what ADJ owns. */
+static void
+vadj_free(struct vadj *adj)
+{
+    if (adj->used) {
+        rw_pred_free(&adj->m.pred);
+        free(adj->m.conj);
+        free(adj->m.oj);
+    }
+    adj->used = false;
+}
+
+/*
+ * Outer-join compatibility of query Q and view V under MAP/INV
+ * (view-matching.md §5). Every left join of the query must be a left join of
+ * the view with the same ON. A left join of the view over a table the query
+ * inner-joins answers it through rows where the join matched: the view's
+ * ON becomes a conjunct the query must imply, and CP gets `v.col IS NOT
+ * NULL` on an output column of that table that is never NULL in a matched
+ * row. On success *VEFF is V, or ADJ's model when something was converted.
+ * Returns false with the reason in C.
+ */
+static bool
+outer_joins(struct mctx *c, const struct rw_model *v, struct vadj *adj, struct comp *cp,
+            const struct rw_model **veff)
+{
+    const struct rw_model *q = c->q;
+    size_t i, k, nconv = 0;
+    bool *conv;
+    *veff = v;
+    for (i = 0; i < q->n_oj; i++) {
+        int vi = c->inv[q->oj[i].tab];
+        int vo = rw_model_oj_of(v, vi);
+        if (vo < 0) {
+            mfail(c, "the query's LEFT JOIN of %s keeps rows without a match, the view "
+                     "inner-joins it",
+                  q->tabs[q->oj[i].tab].alias);
+            return false;
+        }
+        if (!on_equal(&q->oj[i], &v->oj[vo], c->map)) {
+            mfail(c, "the view's LEFT JOIN of %s has another ON clause than the query's",
+                  q->tabs[q->oj[i].tab].alias);
+            return false;
+        }
+    }
+    if (v->n_oj == 0) {
+        return true;
+    }
+    conv = calloc(v->n_oj, sizeof(*conv));
+    if (conv == NULL) {
+        return false;
+    }
+    for (i = 0; i < v->n_oj; i++) {
+        const struct rw_ojoin *oj = &v->oj[i];
+        int out = -1;
+        if (c->map[oj->tab] < 0 || rw_model_oj_of(q, c->map[oj->tab]) >= 0) {
+            continue; /* eliminated extra table, or the same left join */
+        }
+        for (k = 0; k < v->n_out && out < 0; k++) {
+            const struct rw_expr *e = v->out[k].e;
+            if (e != NULL && e->kind == RW_E_COL && e->tab == oj->tab && v->out[k].vcol != NULL &&
+                nonnull_when_matched(v, oj, e->name)) {
+                out = (int)k;
+            }
+        }
+        if (out < 0) {
+            mfail(c, "the view's LEFT JOIN of %s answers the query's inner join only when a "
+                     "column of %s that is never NULL in matched rows (a NOT NULL column or "
+                     "the join key) is a view output",
+                  v->tabs[oj->tab].alias, v->tabs[oj->tab].alias);
+            free(conv);
+            return false;
+        }
+        {
+            struct rw_expr *nn = rw_expr_new(RW_E_ISNULL, NULL);
+            if (nn == NULL || rw_expr_add(nn, vcol(c, (size_t)out)) != 0) {
+                rw_expr_free(nn);
+                free(conv);
+                return false;
+            }
+            nn->neg = true;
+            if (!comp_add(cp, nn)) {
+                free(conv);
+                return false;
+            }
+        }
+        conv[i] = true;
+        nconv++;
+    }
+    if (nconv == 0) {
+        free(conv);
+        return true;
+    }
+    memset(adj, 0, sizeof(*adj));
+    adj->m = *v;
+    adj->used = true;
+    adj->m.conj = NULL;
+    adj->m.n_conj = 0;
+    adj->m.oj = NULL;
+    adj->m.n_oj = 0;
+    memset(&adj->m.pred, 0, sizeof(adj->m.pred));
+    {
+        size_t nc = v->n_conj;
+        for (i = 0; i < v->n_oj; i++) {
+            nc += conv[i] ? v->oj[i].n_on : 0;
+        }
+        adj->m.conj = calloc(nc ? nc : 1, sizeof(*adj->m.conj));
+        adj->m.oj = calloc(v->n_oj, sizeof(*adj->m.oj));
+        if (adj->m.conj == NULL || adj->m.oj == NULL) {
+            free(conv);
+            return false;
+        }
+        for (i = 0; i < v->n_conj; i++) {
+            adj->m.conj[adj->m.n_conj++] = v->conj[i];
+        }
+        for (i = 0; i < v->n_oj; i++) {
+            if (!conv[i]) {
+                adj->m.oj[adj->m.n_oj++] = v->oj[i];
+                continue;
+            }
+            for (k = 0; k < v->oj[i].n_on; k++) {
+                adj->m.conj[adj->m.n_conj++] = v->oj[i].on[k];
+            }
+        }
+    }
+    free(conv);
+    if (rw_model_analyze(&adj->m) != 0) {
+        return false;
+    }
+    *veff = &adj->m;
+    return true;
+}
+
+/* ------------------------------------------------------- join elimination */
+
+/* Does E mention a column of instance TAB? */
+static bool
+mentions(const struct rw_expr *e, int tab)
+{
+    size_t i;
+    if (e->kind == RW_E_COL && e->tab == tab) {
+        return true;
+    }
+    for (i = 0; i < e->n; i++) {
+        if (mentions(e->args[i], tab)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Is every column of unique key K of instance E in the set COLS (N names)? */
+static bool
+key_covered(const struct cat_key *k, char *const *cols, size_t n)
+{
+    size_t i, j;
+    for (i = 0; i < k->n_cols; i++) {
+        bool f = false;
+        for (j = 0; j < n && !f; j++) {
+            f = strcmp(k->cols[i], cols[j]) == 0;
+        }
+        if (!f) {
+            return false;
+        }
+    }
+    return k->n_cols > 0;
+}
+
+/* Does some declared unique key of instance E lie within COLS? */
+static bool
+unique_within(const struct rw_model *v, int e, char *const *cols, size_t n)
+{
+    size_t k;
+    for (k = 0; k < v->tabs[e].n_ukeys; k++) {
+        if (key_covered(&v->tabs[e].ukeys[k], cols, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Are view columns (TA, CA) and (TB, CB) in one view equivalence class? */
+static bool
+same_class(const struct rw_model *v, int ta, const char *ca, int tb, const char *cb)
+{
+    int a = rw_pred_find(&v->pred, ta, ca), b = rw_pred_find(&v->pred, tb, cb);
+    return a >= 0 && b >= 0 && rw_pred_root(&v->pred, a) == rw_pred_root(&v->pred, b);
+}
+
+/*
+ * May the view's extra instance E (not in the query) be dropped without
+ * changing the view's rows over the other tables (GONE: instances already
+ * dropped)? A LEFT JOIN of E whose ON equates a unique key of E with
+ * expressions over other tables: at most one match, every row kept. An
+ * inner join of E whose only conjuncts are column equalities that pair a
+ * declared foreign key of another instance (all columns NOT NULL) with
+ * the unique key it references: exactly one match. Nothing else may
+ * mention E.
+ */
+static bool
+eliminable(const struct rw_model *v, int e, const bool *gone)
+{
+    size_t i, j, k;
+    int oj = rw_model_oj_of(v, e);
+    for (i = 0; i < v->n_oj; i++) {
+        if ((int)i == oj || gone[v->oj[i].tab]) {
+            continue;
+        }
+        for (j = 0; j < v->oj[i].n_on; j++) {
+            if (mentions(v->oj[i].on[j], e)) {
+                return false;
+            }
+        }
+    }
+    if (oj >= 0) {
+        const struct rw_ojoin *o = &v->oj[oj];
+        char **cols = calloc(o->n_on ? o->n_on : 1, sizeof(*cols));
+        size_t n = 0;
+        bool ok;
+        if (cols == NULL) {
+            return false;
+        }
+        for (i = 0; i < v->n_conj; i++) {
+            if (mentions(v->conj[i], e)) {
+                free(cols);
+                return false;
+            }
+        }
+        for (j = 0; j < o->n_on; j++) {
+            const struct rw_expr *x = o->on[j];
+            if (x->kind != RW_E_OP || strcmp(x->name, "=") != 0 || x->n != 2) {
+                continue;
+            }
+            for (k = 0; k < 2; k++) {
+                const struct rw_expr *a = x->args[k], *b = x->args[1 - k];
+                if (a->kind == RW_E_COL && a->tab == e && !mentions(b, e) &&
+                    !rw_expr_nondeterministic(b)) {
+                    cols[n++] = a->name;
+                    break;
+                }
+            }
+        }
+        ok = unique_within(v, e, cols, n);
+        free(cols);
+        return ok;
+    }
+    /* inner join: only column = column conjuncts may mention E */
+    for (i = 0; i < v->n_conj; i++) {
+        const struct rw_expr *x = v->conj[i];
+        if (!mentions(x, e)) {
+            continue;
+        }
+        if (x->kind != RW_E_OP || strcmp(x->name, "=") != 0 || x->n != 2 ||
+            x->args[0]->kind != RW_E_COL || x->args[1]->kind != RW_E_COL ||
+            x->args[0]->tab == x->args[1]->tab ||
+            rw_pred_find(&v->pred, x->args[0]->tab, x->args[0]->name) < 0) {
+            return false; /* a filter on E, or an equality outside the classes */
+        }
+    }
+    for (i = 0; i < v->pred.n_cols; i++) {
+        const struct rw_range *r = &v->pred.ranges[rw_pred_root(&v->pred, (int)i)];
+        if (v->pred.cols[i].tab == e && r->type != RW_R_NONE) {
+            return false; /* a range on E's class */
+        }
+    }
+    for (i = 0; i < v->n_tabs; i++) {
+        const struct rw_tab *t = &v->tabs[i];
+        if ((int)i == e || rw_model_oj_of(v, (int)i) >= 0) {
+            continue;
+        }
+        for (k = 0; k < t->n_fkeys; k++) {
+            const struct cat_key *fk = &t->fkeys[k];
+            bool ok = fk->ref_key != NULL && strcmp(fk->ref_key, v->tabs[e].key) == 0 &&
+                      unique_within(v, e, fk->ref_cols, fk->n_cols);
+            for (j = 0; ok && j < fk->n_cols; j++) {
+                const struct rw_mcol *mc = rw_model_col(v, (int)i, fk->cols[j]);
+                ok = mc != NULL && !mc->nullable &&
+                     same_class(v, (int)i, fk->cols[j], e, fk->ref_cols[j]);
+            }
+            if (ok) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Check that every view instance the mapping leaves out (MAP < 0) is a
+ * lossless join (eliminable, in some order); false with the reason in C. */
+static bool
+extras_lossless(struct mctx *c)
+{
+    const struct rw_model *v = c->v;
+    bool *gone = calloc(v->n_tabs ? v->n_tabs : 1, sizeof(*gone));
+    bool progress = true, ok = true;
+    size_t i;
+    if (gone == NULL) {
+        return false;
+    }
+    while (progress) {
+        progress = false;
+        for (i = 0; i < v->n_tabs; i++) {
+            if (c->map[i] < 0 && !gone[i] && eliminable(v, (int)i, gone)) {
+                gone[i] = true;
+                progress = true;
+            }
+        }
+    }
+    for (i = 0; i < v->n_tabs && ok; i++) {
+        if (c->map[i] < 0 && !gone[i]) {
+            mfail(c, "view joins table %s that the query does not, and that join may drop or "
+                     "duplicate rows (it needs a declared foreign key, NOT NULL, to a unique key, "
+                     "or a LEFT JOIN on a unique key, and no filter on %s)",
+                  v->tabs[i].key, v->tabs[i].alias);
+            ok = false;
+        }
+    }
+    free(gone);
+    return ok;
+}
+
 /* Match under one table mapping. */
 static int
 match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map, const int *inv,
@@ -1028,9 +1492,12 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
 {
     struct mctx c;
     struct comp cp = {0};
+    struct vadj adj;
+    const struct rw_model *veff = v;
     size_t i;
     int rc = 1;
     memset(&c, 0, sizeof(c));
+    memset(&adj, 0, sizeof(adj));
     c.q = q;
     c.v = v;
     c.map = map;
@@ -1047,6 +1514,13 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     if (!q->is_agg && v->is_agg && !q->distinct) {
         mfail(&c, "the query needs every row but the view is aggregated");
     }
+    if (c.why == NULL && v->n_tabs > q->n_tabs && !extras_lossless(&c) && c.why == NULL) {
+        mfail(&c, "out of memory");
+    }
+    if (c.why == NULL && !outer_joins(&c, v, &adj, &cp, &veff) && c.why == NULL) {
+        mfail(&c, "out of memory");
+    }
+    c.v = veff;
     if (c.why == NULL && subsume(&c, &cp)) {
         char *blk = NULL;
         if (q->is_agg && v->is_agg && groups_equal(&c)) {
@@ -1080,6 +1554,7 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
         rw_expr_free(c.vouts[i]);
     }
     free(c.vouts);
+    vadj_free(&adj);
     return rc;
 }
 
@@ -1093,6 +1568,7 @@ struct mapping_search {
     int n_comp;                     /* its compensations */
     char *reason;                   /* first failure (owned) */
     int tried;                      /* mappings tried */
+    size_t extra;                   /* view instances still allowed to stay unmapped */
     bool oom;                       /* OOM seen */
 };
 
@@ -1134,6 +1610,13 @@ search(struct mapping_search *s, size_t j)
         search(s, j + 1);
         s->used[i] = false;
     }
+    if (s->extra > 0) {
+        /* view instance J has no query counterpart: a join to eliminate */
+        s->extra--;
+        s->map[j] = -1;
+        search(s, j + 1);
+        s->extra++;
+    }
 }
 
 int
@@ -1145,17 +1628,19 @@ rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, co
     *block = NULL;
     *reason = NULL;
     *n_comp = 0;
-    /* the table multisets must be equal (extra view tables: a later issue) */
-    for (i = 0; i < v->n_tabs; i++) {
+    /* every query instance needs a view instance of its table; view instances
+     * beyond the query's must be lossless joins (checked per mapping) */
+    for (i = 0; i < q->n_tabs; i++) {
         size_t nv = 0, nq = 0;
         for (j = 0; j < v->n_tabs; j++) {
-            nv += strcmp(v->tabs[j].key, v->tabs[i].key) == 0;
+            nv += strcmp(v->tabs[j].key, q->tabs[i].key) == 0;
         }
         for (j = 0; j < q->n_tabs; j++) {
-            nq += strcmp(q->tabs[j].key, v->tabs[i].key) == 0;
+            nq += strcmp(q->tabs[j].key, q->tabs[i].key) == 0;
         }
-        if (nq < nv) {
-            *reason = rw_sprintf("view joins table %s that the query does not", v->tabs[i].key);
+        if (nv > 0 && nv < nq) {
+            *reason = rw_sprintf("query reads table %s %zu times, the view %zu", q->tabs[i].key,
+                                 nq, nv);
             return *reason ? 1 : -1;
         }
     }
@@ -1169,11 +1654,12 @@ rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, co
             return *reason ? 1 : -1;
         }
     }
-    if (q->n_tabs != v->n_tabs) {
+    if (q->n_tabs > v->n_tabs) {
         *reason = rw_sprintf("query reads %zu table instances, the view %zu", q->n_tabs, v->n_tabs);
         return *reason ? 1 : -1;
     }
     memset(&s, 0, sizeof(s));
+    s.extra = v->n_tabs - q->n_tabs;
     s.q = q;
     s.v = v;
     s.vdb = vdb;

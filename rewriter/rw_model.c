@@ -4,8 +4,11 @@
  * classes, typed ranges and residuals (Goldstein & Larson §3.1).
  *
  *   SelectStmt ──conv()──> canonical rw_expr trees ──analyze()──> rw_pred
- *   FROM: RangeVar -> rw_tab (schema copied from the snapshot)
+ *   FROM: RangeVar -> rw_tab (schema and declared keys copied from the snapshot)
  *         JoinExpr INNER/CROSS -> ON/USING conjuncts
+ *         JoinExpr LEFT/RIGHT  -> rw_ojoin (null-supplying instance + ON), RIGHT
+ *                                 normalised to LEFT; a WHERE that rejects the
+ *                                 padded rows turns it back into an inner join
  *   outputs named as MariaDB names them (alias, else the item's text)
  */
 #include "rw_model.h"
@@ -27,6 +30,8 @@ struct build {
     char *err;                          /* first failure (owned) */
     bool allow_agg;                     /* aggregates allowed in this clause */
     bool alias_fallback;                /* unknown bare names may be output aliases */
+    size_t scope_lo;                    /* first instance names may resolve to (ON scope) */
+    bool has_using;                     /* a JOIN ... USING was seen */
 };
 
 enum rw_rtype
@@ -105,6 +110,67 @@ rw_model_col(const struct rw_model *m, int tab, const char *col)
     return NULL;
 }
 
+struct cat_key *
+rw_keys_dup(const struct cat_key *src, size_t n, bool *ok)
+{
+    struct cat_key *d;
+    size_t i, j;
+    *ok = true;
+    if (n == 0 || src == NULL) {
+        return NULL;
+    }
+    d = calloc(n, sizeof(*d));
+    if (d == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        d[i].cols = calloc(src[i].n_cols ? src[i].n_cols : 1, sizeof(char *));
+        if (src[i].ref_key != NULL) {
+            d[i].ref_key = rw_strdup(src[i].ref_key);
+            d[i].ref_cols = calloc(src[i].n_cols ? src[i].n_cols : 1, sizeof(char *));
+            *ok = *ok && d[i].ref_key != NULL && d[i].ref_cols != NULL;
+        }
+        if (d[i].cols == NULL) {
+            *ok = false;
+            break;
+        }
+        d[i].n_cols = src[i].n_cols;
+        for (j = 0; j < src[i].n_cols; j++) {
+            d[i].cols[j] = rw_lower(src[i].cols[j]);
+            *ok = *ok && d[i].cols[j] != NULL;
+            if (d[i].ref_cols != NULL) {
+                d[i].ref_cols[j] = rw_lower(src[i].ref_cols[j]);
+                *ok = *ok && d[i].ref_cols[j] != NULL;
+            }
+        }
+    }
+    if (!*ok) {
+        rw_keys_free(d, n);
+        return NULL;
+    }
+    return d;
+}
+
+void
+rw_keys_free(struct cat_key *k, size_t n)
+{
+    size_t i, j;
+    if (k == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < k[i].n_cols; j++) {
+            free(k[i].cols != NULL ? k[i].cols[j] : NULL);
+            free(k[i].ref_cols != NULL ? k[i].ref_cols[j] : NULL);
+        }
+        free(k[i].cols);
+        free(k[i].ref_cols);
+        free(k[i].ref_key);
+    }
+    free(k);
+}
+
 /* Text of a String node, or NULL. */
 static const char *
 sval(const PgQuery__Node *n)
@@ -153,6 +219,17 @@ add_table(struct build *b, const PgQuery__RangeVar *rv)
         nt->cols == NULL) {
         fail(b, "out of memory");
         return -1;
+    }
+    {
+        bool ok1, ok2;
+        nt->ukeys = rw_keys_dup(t->ukeys, t->n_ukeys, &ok1);
+        nt->n_ukeys = nt->ukeys != NULL ? t->n_ukeys : 0;
+        nt->fkeys = rw_keys_dup(t->fkeys, t->n_fkeys, &ok2);
+        nt->n_fkeys = nt->fkeys != NULL ? t->n_fkeys : 0;
+        if (!ok1 || !ok2) {
+            fail(b, "out of memory");
+            return -1;
+        }
     }
     nt->n_cols = t->n_cols;
     for (i = 0; i < t->n_cols; i++) {
@@ -222,6 +299,31 @@ col_expr(int tab, const char *col)
     return e;
 }
 
+/* Append the top-level conjuncts of E (consumed) to *ARR; -1 on OOM. */
+static int
+split_conj(struct rw_expr *e, struct rw_expr ***arr, size_t *n)
+{
+    size_t i;
+    int rc = 0;
+    if (e->kind == RW_E_AND) {
+        for (i = 0; i < e->n; i++) {
+            if (rc == 0) {
+                rc = split_conj(e->args[i], arr, n);
+            } else {
+                rw_expr_free(e->args[i]);
+            }
+        }
+        e->n = 0;
+        rw_expr_free(e);
+        return rc;
+    }
+    if (push((void ***)arr, n, e) != 0) {
+        rw_expr_free(e);
+        return -1;
+    }
+    return 0;
+}
+
 /* Walk one FROM item. */
 static void
 from_item(struct build *b, const PgQuery__Node *n)
@@ -235,9 +337,28 @@ from_item(struct build *b, const PgQuery__Node *n)
         return;
     case PG_QUERY__NODE__NODE_JOIN_EXPR: {
         const PgQuery__JoinExpr *j = n->join_expr;
-        size_t left_lo = b->m->n_tabs, mid, i;
-        if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER) {
-            fail(b, "outer joins are not supported yet");
+        size_t left_lo = b->m->n_tabs, mid, i, saved_lo;
+        int null_tab = -1; /* null-supplying instance of an outer join */
+        struct rw_expr *on;
+        bool outer = false;
+        switch (j->jointype) {
+        case PG_QUERY__JOIN_TYPE__JOIN_INNER:
+            break;
+        case PG_QUERY__JOIN_TYPE__JOIN_LEFT:
+        case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: {
+            bool left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+            const PgQuery__Node *ns = left ? j->rarg : j->larg;
+            outer = true;
+            if (ns == NULL || ns->node_case != PG_QUERY__NODE__NODE_RANGE_VAR) {
+                fail(b, "the null-supplying side of a %s JOIN must be a single table "
+                        "(a nested join or derived table there is not supported)",
+                     left ? "LEFT" : "RIGHT");
+                return;
+            }
+            break;
+        }
+        default:
+            fail(b, "FULL OUTER / SEMI / ANTI joins are not supported");
             return;
         }
         if (j->is_natural) {
@@ -254,18 +375,31 @@ from_item(struct build *b, const PgQuery__Node *n)
         if (b->err != NULL) {
             return;
         }
+        if (outer) {
+            null_tab = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT ? (int)mid : (int)left_lo;
+        }
+        on = rw_expr_new(RW_E_AND, NULL);
+        if (on == NULL) {
+            fail(b, "out of memory");
+            return;
+        }
+        if (j->n_using_clause > 0) {
+            b->has_using = true;
+        }
         for (i = 0; i < j->n_using_clause; i++) {
             const char *name = sval(j->using_clause[i]);
             char *low = name ? rw_lower(name) : NULL;
             int l, r;
             struct rw_expr *eq;
             if (low == NULL) {
+                rw_expr_free(on);
                 fail(b, "bad USING clause");
                 return;
             }
             l = instance_with(b, left_lo, mid, low);
             r = instance_with(b, mid, b->m->n_tabs, low);
             if (l < 0 || r < 0) {
+                rw_expr_free(on);
                 fail(b, "USING column %s is not unique on both sides", low);
                 free(low);
                 return;
@@ -274,20 +408,58 @@ from_item(struct build *b, const PgQuery__Node *n)
             if (eq == NULL || rw_expr_add(eq, col_expr(l, low)) != 0 ||
                 rw_expr_add(eq, col_expr(r, low)) != 0) {
                 rw_expr_free(eq);
+                rw_expr_free(on);
                 free(low);
                 fail(b, "out of memory");
                 return;
             }
             free(low);
-            add_conjuncts(b, rw_expr_canon(eq));
+            if (rw_expr_add(on, rw_expr_canon(eq)) != 0) {
+                rw_expr_free(on);
+                fail(b, "out of memory");
+                return;
+            }
         }
         if (j->quals != NULL) {
             bool aa = b->allow_agg;
             struct rw_expr *q;
             b->allow_agg = false;
+            saved_lo = b->scope_lo;
+            b->scope_lo = left_lo; /* ON sees only the tables of this join */
             q = conv(b, j->quals);
+            b->scope_lo = saved_lo;
             b->allow_agg = aa;
-            add_conjuncts(b, q);
+            if (q == NULL || rw_expr_add(on, q) != 0) {
+                rw_expr_free(on);
+                fail(b, "out of memory");
+                return;
+            }
+        }
+        if (!outer) {
+            add_conjuncts(b, on);
+            return;
+        }
+        {
+            struct rw_ojoin *oj = realloc(b->m->oj, (b->m->n_oj + 1) * sizeof(*oj));
+            if (oj == NULL) {
+                rw_expr_free(on);
+                fail(b, "out of memory");
+                return;
+            }
+            b->m->oj = oj;
+            oj = &oj[b->m->n_oj++];
+            memset(oj, 0, sizeof(*oj));
+            oj->tab = null_tab;
+            if (on->n == 0) {
+                rw_expr_free(on);
+                b->m->n_oj--;
+                fail(b, "outer join without ON or USING");
+                return;
+            }
+            /* flatten the ON into its conjuncts (nested ANDs included) */
+            if (split_conj(on, &oj->on, &oj->n_on) != 0) {
+                fail(b, "out of memory");
+            }
         }
         return;
     }
@@ -344,7 +516,7 @@ conv_colref(struct build *b, const PgQuery__ColumnRef *c)
         return NULL;
     }
     if (np == 1) {
-        tab = instance_with(b, 0, b->m->n_tabs, col);
+        tab = instance_with(b, b->scope_lo, b->m->n_tabs, col);
         if (tab == -1 && b->alias_fallback) {
             int o = out_named(b->m, col);
             if (o >= 0 && b->m->out[o].e != NULL) {
@@ -360,7 +532,7 @@ conv_colref(struct build *b, const PgQuery__ColumnRef *c)
     } else {
         const char *tname = parts[np - 2];
         const char *dbname = np == 3 ? parts[0] : NULL;
-        for (i = 0; i < b->m->n_tabs; i++) {
+        for (i = b->scope_lo; i < b->m->n_tabs; i++) {
             const struct rw_tab *t = &b->m->tabs[i];
             bool aliased = strcasecmp(t->alias, t->name) != 0;
             if (dbname != NULL) {
@@ -1026,6 +1198,11 @@ static void
 expand_star(struct build *b, int tab)
 {
     size_t t, i;
+    if (tab < 0 && b->has_using) {
+        /* MariaDB lists a USING column once (coalesced for outer joins) */
+        fail(b, "SELECT * over JOIN ... USING is not supported");
+        return;
+    }
     for (t = 0; t < b->m->n_tabs; t++) {
         if (tab >= 0 && (size_t)tab != t) {
             continue;
@@ -1251,7 +1428,7 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
                 b.m->nondet = true;
             }
         }
-        if (rw_model_analyze(b.m) != 0) {
+        if (rw_model_simplify_oj(b.m) != 0 || rw_model_analyze(b.m) != 0) {
             fail(&b, "out of memory");
         }
     }
@@ -1263,9 +1440,8 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
     return b.m;
 }
 
-/* Free the analysis of M. */
-static void
-pred_free(struct rw_pred *pr)
+void
+rw_pred_free(struct rw_pred *pr)
 {
     size_t i, j;
     if (pr->ranges != NULL) {
@@ -1293,7 +1469,7 @@ rw_model_free(struct rw_model *m)
     if (m == NULL) {
         return;
     }
-    pred_free(&m->pred);
+    rw_pred_free(&m->pred);
     for (i = 0; i < m->n_tabs; i++) {
         struct rw_tab *t = &m->tabs[i];
         free(t->key);
@@ -1307,12 +1483,21 @@ rw_model_free(struct rw_model *m)
             free(t->cols[j].column_type);
         }
         free(t->cols);
+        rw_keys_free(t->ukeys, t->n_ukeys);
+        rw_keys_free(t->fkeys, t->n_fkeys);
     }
     free(m->tabs);
     for (i = 0; i < m->n_conj; i++) {
         rw_expr_free(m->conj[i]);
     }
     free(m->conj);
+    for (i = 0; i < m->n_oj; i++) {
+        for (j = 0; j < m->oj[i].n_on; j++) {
+            rw_expr_free(m->oj[i].on[j]);
+        }
+        free(m->oj[i].on);
+    }
+    free(m->oj);
     for (i = 0; i < m->n_group; i++) {
         rw_expr_free(m->group[i]);
     }
@@ -1643,7 +1828,7 @@ rw_model_analyze(struct rw_model *m)
     struct rw_pred *pr = &m->pred;
     bool *used;
     size_t i;
-    pred_free(pr);
+    rw_pred_free(pr);
     used = calloc(m->n_conj ? m->n_conj : 1, sizeof(*used));
     if (used == NULL) {
         return -1;
@@ -1716,5 +1901,133 @@ rw_model_analyze(struct rw_model *m)
         }
     }
     free(used);
+    return 0;
+}
+
+/* ---------------------------------------------------------- outer joins */
+
+int
+rw_model_oj_of(const struct rw_model *m, int tab)
+{
+    size_t i;
+    for (i = 0; i < m->n_oj; i++) {
+        if (m->oj[i].tab == tab) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* True when E is NULL whenever column (TAB, COL) is NULL (COL NULL: every
+ * column of TAB): that column, or an arithmetic operator / CAST with such an
+ * operand. */
+static bool
+strict_on(const struct rw_expr *e, int tab, const char *col)
+{
+    static const char *const arith[] = {"+", "-", "*", "/", "%", "div", NULL};
+    size_t i;
+    if (e->kind == RW_E_COL) {
+        return e->tab == tab && (col == NULL || strcmp(e->name, col) == 0);
+    }
+    if (e->kind == RW_E_CAST) {
+        return strict_on(e->args[0], tab, col);
+    }
+    if (e->kind != RW_E_OP) {
+        return false; /* functions may map NULL to a value (COALESCE, CONCAT_WS, IF ...) */
+    }
+    for (i = 0; arith[i] != NULL; i++) {
+        if (strcmp(e->name, arith[i]) == 0) {
+            break;
+        }
+    }
+    if (arith[i] == NULL) {
+        return false;
+    }
+    for (i = 0; i < e->n; i++) {
+        if (strict_on(e->args[i], tab, col)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+rw_expr_rejects_null_col(const struct rw_expr *e, int tab, const char *col)
+{
+    static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">=", NULL};
+    size_t i;
+    switch (e->kind) {
+    case RW_E_OP:
+        for (i = 0; cmp[i] != NULL; i++) {
+            if (strcmp(e->name, cmp[i]) == 0) {
+                break;
+            }
+        }
+        if (cmp[i] == NULL || e->n != 2) {
+            return false; /* <=> is true for NULL <=> NULL */
+        }
+        return strict_on(e->args[0], tab, col) || strict_on(e->args[1], tab, col);
+    case RW_E_IN:
+    case RW_E_BETWEEN:
+    case RW_E_LIKE:
+        /* NULL [NOT] IN / BETWEEN / LIKE ... is NULL */
+        return e->n > 0 && strict_on(e->args[0], tab, col);
+    case RW_E_ISNULL:
+        return e->neg && strict_on(e->args[0], tab, col);
+    case RW_E_AND:
+        for (i = 0; i < e->n; i++) {
+            if (rw_expr_rejects_null_col(e->args[i], tab, col)) {
+                return true;
+            }
+        }
+        return false;
+    case RW_E_OR:
+        for (i = 0; i < e->n; i++) {
+            if (!rw_expr_rejects_null_col(e->args[i], tab, col)) {
+                return false;
+            }
+        }
+        return e->n > 0;
+    default:
+        return false;
+    }
+}
+
+bool
+rw_expr_rejects_null(const struct rw_expr *e, int tab)
+{
+    return rw_expr_rejects_null_col(e, tab, NULL);
+}
+
+int
+rw_model_simplify_oj(struct rw_model *m)
+{
+    bool changed = true;
+    size_t i, j, k;
+    while (changed) {
+        changed = false;
+        for (i = 0; i < m->n_oj && !changed; i++) {
+            struct rw_ojoin *oj = &m->oj[i];
+            bool rejected = false;
+            for (j = 0; j < m->n_conj && !rejected; j++) {
+                rejected = rw_expr_rejects_null(m->conj[j], oj->tab);
+            }
+            if (!rejected) {
+                continue;
+            }
+            for (k = 0; k < oj->n_on; k++) {
+                if (push((void ***)&m->conj, &m->n_conj, oj->on[k]) != 0) {
+                    /* the rest stays in the ON: the model is half-moved, callers fail */
+                    memmove(oj->on, oj->on + k, (oj->n_on - k) * sizeof(*oj->on));
+                    oj->n_on -= k;
+                    return -1;
+                }
+            }
+            free(oj->on);
+            memmove(oj, oj + 1, (m->n_oj - i - 1) * sizeof(*oj));
+            m->n_oj--;
+            changed = true;
+        }
+    }
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "rw_parse.h"
 
 struct cat_snapshot;
+struct cat_key;
 
 /* A column of a table instance (copied from the catalog schema). */
 struct rw_mcol {
@@ -33,6 +34,10 @@ struct rw_tab {
     char *alias;            /* alias, lower case (the table name when none) */
     size_t n_cols;          /* columns */
     struct rw_mcol *cols;   /* in ordinal order */
+    size_t n_ukeys;         /* declared PRIMARY KEY / UNIQUE keys */
+    struct cat_key *ukeys;  /* owned copies (rw_keys_dup) */
+    size_t n_fkeys;         /* declared FOREIGN KEYs */
+    struct cat_key *fkeys;  /* owned copies (rw_keys_dup) */
 };
 
 /* One output of the select list. */
@@ -90,11 +95,32 @@ struct rw_pred {
     struct rw_expr **resid; /* borrowed from conj[] */
 };
 
+/*
+ * One outer join of the block, normalised to LEFT JOIN (RIGHT JOIN swaps
+ * its sides). Its identity is the null-supplying table instance plus the
+ * set of ON conjuncts (view-matching.md §5): the ON is never a WHERE
+ * conjunct. A block with outer joins is, in normal form,
+ *
+ *   σ[conj] ( (×  preserved instances)  ⟕[on_1] tab_1  ⟕[on_2] tab_2 ... )
+ *
+ * where each ON references only earlier tables (left joins of a single
+ * table commute unless one ON names the other's table, so the set of
+ * (tab, on) pairs determines the result). Inner-join ON conjuncts join
+ * conj[]: moved above the left joins they equal a WHERE filter.
+ */
+struct rw_ojoin {
+    int tab;                /* null-supplying table instance */
+    size_t n_on;            /* ON conjuncts */
+    struct rw_expr **on;    /* canonical (owned) */
+};
+
 struct rw_model {
     size_t n_tabs;          /* table instances */
     struct rw_tab *tabs;    /* in FROM order */
     size_t n_conj;          /* WHERE + inner-join ON conjuncts */
     struct rw_expr **conj;  /* canonical (owned) */
+    size_t n_oj;            /* outer joins (LEFT after normalisation) */
+    struct rw_ojoin *oj;    /* each with its null-supplying instance and ON */
     size_t n_group;         /* GROUP BY expressions */
     struct rw_expr **group; /* canonical (owned) */
     size_t n_out;           /* outputs */
@@ -132,6 +158,31 @@ void rw_model_free(struct rw_model *m);
 /* (Re)compute M->pred from M->conj. Returns 0 or -1 on OOM. */
 int rw_model_analyze(struct rw_model *m);
 
+/* Free the predicate analysis PRED (not the conjuncts it borrows) and zero it. */
+void rw_pred_free(struct rw_pred *pred);
+
+/*
+ * Turn every outer join of M whose null-supplying instance is null-rejected
+ * by a conjunct of M->conj (a strict comparison, IN, BETWEEN, LIKE or IS
+ * NOT NULL on one of its columns) into an inner join: its ON conjuncts move
+ * to conj[] (the padded rows are filtered out anyway, so the rows are the
+ * same). Repeats until nothing changes. Call before rw_model_analyze().
+ * Returns 0 or -1 on OOM.
+ */
+int rw_model_simplify_oj(struct rw_model *m);
+
+/* Index in M->oj of the outer join that null-supplies instance TAB; -1 when
+ * TAB is inner-joined (its rows are never padded with NULLs). */
+int rw_model_oj_of(const struct rw_model *m, int tab);
+
+/* True when conjunct E is false or NULL whenever every column of instance
+ * TAB is NULL (E rejects the NULL-padded rows of TAB). */
+bool rw_expr_rejects_null(const struct rw_expr *e, int tab);
+
+/* True when conjunct E is false or NULL whenever column COL of instance TAB
+ * is NULL (COL NULL: whenever every column of TAB is NULL). */
+bool rw_expr_rejects_null_col(const struct rw_expr *e, int tab, const char *col);
+
 /* Find the union-find node of (TAB, COL) in PRED; -1 when absent. */
 int rw_pred_find(const struct rw_pred *pred, int tab, const char *col);
 
@@ -140,6 +191,12 @@ int rw_pred_root(const struct rw_pred *pred, int i);
 
 /* Domain of a MariaDB DATA_TYPE (lower case). */
 enum rw_rtype rw_rtype_of(const char *data_type);
+
+/* Deep copy of the N keys at SRC (NULL when N is 0 or on OOM; *OK false on OOM). */
+struct cat_key *rw_keys_dup(const struct cat_key *src, size_t n, bool *ok);
+
+/* Free N keys at K (rw_keys_dup copies). */
+void rw_keys_free(struct cat_key *k, size_t n);
 
 /* Schema column COL of table instance TAB of M, or NULL. */
 const struct rw_mcol *rw_model_col(const struct rw_model *m, int tab, const char *col);

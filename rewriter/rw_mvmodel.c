@@ -125,6 +125,16 @@ copy_tabs(struct rw_model *dst, const struct rw_model *src)
         if (!d->key || !d->db || !d->name || !d->alias || !d->cols) {
             return -1;
         }
+        {
+            bool ok1, ok2;
+            d->ukeys = rw_keys_dup(s->ukeys, s->n_ukeys, &ok1);
+            d->n_ukeys = d->ukeys != NULL ? s->n_ukeys : 0;
+            d->fkeys = rw_keys_dup(s->fkeys, s->n_fkeys, &ok2);
+            d->n_fkeys = d->fkeys != NULL ? s->n_fkeys : 0;
+            if (!ok1 || !ok2) {
+                return -1;
+            }
+        }
         d->n_cols = s->n_cols;
         for (j = 0; j < s->n_cols; j++) {
             d->cols[j].name = rw_strdup(s->cols[j].name);
@@ -182,6 +192,23 @@ unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
     for (i = 0; i < inner->n_conj; i++) {
         if (push_expr(&u->conj, &u->n_conj, rw_expr_copy(inner->conj[i])) != 0) {
             goto oom;
+        }
+    }
+    if (inner->n_oj > 0) {
+        u->oj = calloc(inner->n_oj, sizeof(*u->oj));
+        if (u->oj == NULL) {
+            goto oom;
+        }
+        for (i = 0; i < inner->n_oj; i++) {
+            size_t k;
+            u->oj[u->n_oj].tab = inner->oj[i].tab;
+            u->n_oj++;
+            for (k = 0; k < inner->oj[i].n_on; k++) {
+                if (push_expr(&u->oj[i].on, &u->oj[i].n_on,
+                              rw_expr_copy(inner->oj[i].on[k])) != 0) {
+                    goto oom;
+                }
+            }
         }
     }
     for (i = 0; i < outer->n_conj; i++) {
@@ -247,7 +274,7 @@ unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
         }
         u->is_agg = outer->is_agg;
     }
-    if (rw_model_analyze(u) != 0) {
+    if (rw_model_simplify_oj(u) != 0 || rw_model_analyze(u) != 0) {
         goto oom;
     }
     return u;

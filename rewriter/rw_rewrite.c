@@ -38,6 +38,7 @@
 #include "rw_match.h"
 #include "rw_model.h"
 #include "rw_parse.h"
+#include "rw_partition.h"
 #include "rw_util.h"
 
 /* Hints found in the statement. */
@@ -679,6 +680,28 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 }
             }
         }
+        /* ---- partitioned views: rewrite by partition (rw_partition.c) ---- */
+        char *pstale = NULL;
+        if (m == 0 && mv->part != NULL) {
+            char *pwhy = NULL;
+            int pr = rw_part_apply(x->snap, mv, q, x->db, x->sql + b->start, b->end - b->start,
+                                   x->opt->now_ms, &block, &pstale, &pwhy);
+            if (pr < 0) {
+                free(reason);
+                free(block);
+                free(pstale);
+                rc = -1;
+                goto done;
+            }
+            if (pr == 1) {
+                free(block);
+                block = NULL;
+                free(reason);
+                reason = pwhy;
+                m = 1;
+            }
+        }
+        /* ---- end partitioned views ---- */
         if (m == 0) {
             size_t flen;
             free(reason);
@@ -687,14 +710,20 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
             if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, rw_strdup(""),
                                          full) != 0 ||
                 note_ncomp(x, nc) != 0) {
+                free(pstale);
                 rc = -1;
                 goto done;
             }
         } else if (add_cand(x->out, mv, RW_CAND_REJECTED, block_reason(x, k, reason), NULL) !=
                        0 ||
                    note_ncomp(x, 0) != 0) {
+            free(pstale);
             rc = -1;
             goto done;
+        }
+        if (pstale != NULL) { /* partitioned views: EXPLAIN's stale_partitions */
+            free(x->out->cand[x->out->n_cand - 1].stale_partitions);
+            x->out->cand[x->out->n_cand - 1].stale_partitions = pstale;
         }
     }
     for (i = first; i < x->out->n_cand; i++) {
@@ -911,6 +940,23 @@ done:
     return rc;
 }
 
+/*
+ * Partitioned views (rw_partition.c): their decision depends on
+ * per-partition freshness, which the decision cache does not re-check, so
+ * a decision that considered one is never cached.
+ */
+static bool
+part_candidate(const struct rw_outcome *out)
+{
+    size_t i;
+    for (i = 0; i < out->n_cand; i++) {
+        if (out->cand[i].mv != NULL && out->cand[i].mv->part != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int
 rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
            const struct rw_options *opt, struct rw_outcome *out)
@@ -928,7 +974,7 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
         return 0;
     }
     rc = decide(sql, len, db, snap, opt, out, &unusable, &n_un);
-    if (rc == 0 && !opt->explain) {
+    if (rc == 0 && !opt->explain && !part_candidate(out)) {
         rw_cache_store(sql, len, db, snap, opt, out, unusable, n_un);
     }
     free(unusable);

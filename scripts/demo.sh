@@ -15,7 +15,8 @@
 #      distinct-customer point,
 #   6. freshness: a new sale through the proxy makes the views stale
 #      (EXPLAIN REWRITE: the DWD, grace 0, is no longer used; the DWS/ADS,
-#      grace 60 s, still are), REFRESH the three layers in order, the views
+#      grace 60 s, still are); a sale written directly into MariaDB is seen
+#      through the binary log; REFRESH the three layers in order, the views
 #      answer again and the rows match.
 #
 #   scripts/demo.sh [--rows N] [--runs K] [--keep]
@@ -49,7 +50,7 @@ done
 case "$ROWS" in ''|*[!0-9]*) echo "demo.sh: --rows wants a number" >&2; exit 2 ;; esac
 
 BUILD="${MVP_BUILD_DIR:-$ROOT/build}"
-RUN_DIR="$ROOT/.run/demo-mariadb"
+RUN_DIR="${MVP_DEMO_RUN_DIR:-$ROOT/.run/demo-mariadb}"
 T0=$(date +%s%N)
 elapsed() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%01ds' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
 step() { printf '\n=== [%s] %s\n' "$(elapsed)" "$*"; }
@@ -92,6 +93,11 @@ cleanup() {
         kill -TERM "$PROXY_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
         kill -0 "$PROXY_PID" 2>/dev/null && kill -KILL "$PROXY_PID" 2>/dev/null
+        local prc=0
+        wait "$PROXY_PID" 2>/dev/null || prc=$?
+        if [ "$prc" != 0 ]; then
+            echo "demo.sh: warning: mvproxy exited with status $prc on SIGTERM (log $RUN_DIR/mvproxy.log)" >&2
+        fi
     fi
     MVP_RUN_DIR="$RUN_DIR" bash "$ROOT/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
     [ "$rc" != 0 ] && echo "demo.sh: FAILED (exit $rc) at $(elapsed); proxy log: $RUN_DIR/mvproxy.log" >&2
@@ -151,27 +157,21 @@ echo "  $("$BUILD/mvproxy" --version 2>&1 | head -1) listening on 127.0.0.1:$PRO
      "backend 127.0.0.1:$MVP_DB_PORT; log $RUN_DIR/mvproxy.log"
 
 step "the three layers, created through the proxy (examples/views.sql)"
-# One statement at a time, so each layer's build time shows. A statement
-# after a "-- direct:" line goes straight to MariaDB, the rest to the proxy.
+quiet() { "$@" >/dev/null; }
+# One statement at a time, so each step's time shows.
 create_views() {
-    local stmt="" line name direct=0
+    local stmt="" line name
     while IFS= read -r line || [ -n "$line" ]; do
-        if [ -z "$stmt" ]; then
-            case "$line" in
-                "-- direct:"*) direct=1; continue ;;
-                --*|'') continue ;;
-            esac
-        fi
+        case "$line" in --*|'') [ -z "$stmt" ] && continue ;; esac
         stmt+="$line"$'\n'
         if [[ "$line" =~ \;[[:space:]]*$ ]]; then
             name=$(head -1 <<<"$stmt" | sed -E 's/;[[:space:]]*$//')
-            case "$name" in *"MATERIALIZED VIEW"*) name+=" (BUILD IMMEDIATE)" ;; esac
-            if [ "$direct" = 1 ]; then
-                timed "$name (directly to MariaDB)" "${DIRECT[@]}" sales_demo -e "$stmt"
-            else
-                timed "$name" "${PROXY[@]}" sales_demo -e "$stmt"
-            fi
-            stmt=""; direct=0
+            case "$stmt" in
+                *"BUILD DEFERRED"*) name+=" (BUILD DEFERRED)" ;;
+                *"BUILD IMMEDIATE"*) name+=" (BUILD IMMEDIATE)" ;;
+            esac
+            timed "$name" quiet "${PROXY[@]}" sales_demo -e "$stmt"
+            stmt=""
         fi
     done < examples/views.sql
 }
@@ -237,6 +237,35 @@ printf '    (c) through the proxy: %s orders today;  directly: %s\n' \
 echo
 echo "SHOW MATERIALIZED VIEWS after the insert:"
 show_views
+
+step "freshness: a sale written directly into MariaDB, bypassing the proxy"
+SOURCE=$("${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS" |
+    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "FreshnessSource") c = i; next }
+                 NR == 2 && c { print $c }')
+echo "  the proxy's source of changes (FreshnessSource): ${SOURCE:-unknown}"
+# Refresh the DWD first, so that the direct write is what makes it stale.
+timed "REFRESH MATERIALIZED VIEW mv_dwd_sales COMPLETE" \
+    "${PROXY[@]}" sales_demo -e "REFRESH MATERIALIZED VIEW mv_dwd_sales COMPLETE"
+NEW_ID=$(( NEW_ID + 1 ))
+timed "INSERT INTO raw_sales ... (sale $NEW_ID, today) directly into MariaDB" \
+    "${DIRECT[@]}" sales_demo -e "INSERT INTO raw_sales VALUES ($NEW_ID, NOW(), 2, 2, 2, 424243, 'completed', 500.00, 300.00)"
+seen=""
+t_seen=$(date +%s%N)
+for _ in $(seq 1 50); do
+    sync=$("${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS LIKE 'mv_dwd_sales'" |
+        awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "SyncWithBaseTables") c = i; next } { print $c }')
+    if [ "$sync" = 0 ]; then seen=1; break; fi
+    sleep 0.1
+done
+if [ -n "$seen" ]; then
+    echo "  the proxy saw it after $(( ($(date +%s%N) - t_seen) / 1000000 )) ms: mv_dwd_sales is stale again"
+else
+    echo "  the proxy did not see it within 5 s: a write that bypasses the proxy is"
+    echo "  only seen through the binary log (see README, \"How freshness works\");"
+    echo "  refresh the views after direct loads"
+fi
+echo "  EXPLAIN REWRITE (a) today's overview:"
+explain "$Q_A"
 
 step "refresh the three layers, bottom up"
 for mv in mv_dwd_sales mv_dws_sales mv_ads_daily_summary; do

@@ -725,10 +725,16 @@ main(int argc, char **argv)
         }
     }
     qsort(files, (size_t)nfiles, sizeof(char *), cmp_str);
+    int parse_rc = 0;
+    for (int i = 0; i < nfiles && parse_rc == 0; i++) {
+        parse_rc = parse_file(files[i]);
+    }
     for (int i = 0; i < nfiles; i++) {
-        if (parse_file(files[i]) != 0) {
-            return 2;
-        }
+        free(files[i]);
+    }
+    free(files);
+    if (parse_rc != 0) {
+        return 2;
     }
     if (ncases == 0) {
         fprintf(stderr, "cases: no cases found\n");

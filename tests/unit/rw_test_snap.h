@@ -61,6 +61,53 @@ ts_table(struct cat_snapshot *s, const char *db, const char *name, const char *s
     HASH_ADD_KEYPTR(hh, s->tables, t->key, strlen(t->key), t);
 }
 
+/* Split "a,b" into a new array of lower-case strings; *N gets the count. */
+static char **
+ts_split(const char *list, size_t *n)
+{
+    char *dup = strdup(list), *save = NULL, *item;
+    char **v = calloc(16, sizeof(*v));
+    *n = 0;
+    for (item = strtok_r(dup, ",", &save); item && *n < 16; item = strtok_r(NULL, ",", &save)) {
+        v[(*n)++] = ts_lower(item);
+    }
+    free(dup);
+    return v;
+}
+
+/* Declare unique key COLS ("a,b") on DB.NAME (added with ts_table before). */
+static void __attribute__((unused))
+ts_ukey(struct cat_snapshot *s, const char *db, const char *name, const char *cols)
+{
+    struct cat_table *t = NULL;
+    char key[256];
+    snprintf(key, sizeof(key), "%s.%s", db, name);
+    HASH_FIND_STR(s->tables, key, t);
+    t->ukeys = realloc(t->ukeys, (t->n_ukeys + 1) * sizeof(*t->ukeys));
+    memset(&t->ukeys[t->n_ukeys], 0, sizeof(*t->ukeys));
+    t->ukeys[t->n_ukeys].cols = ts_split(cols, &t->ukeys[t->n_ukeys].n_cols);
+    t->n_ukeys++;
+}
+
+/* Declare foreign key COLS of DB.NAME referencing REF ("db.table") REF_COLS. */
+static void __attribute__((unused))
+ts_fkey(struct cat_snapshot *s, const char *db, const char *name, const char *cols,
+        const char *ref, const char *ref_cols)
+{
+    struct cat_table *t = NULL;
+    struct cat_key *k;
+    char key[256];
+    size_t n;
+    snprintf(key, sizeof(key), "%s.%s", db, name);
+    HASH_FIND_STR(s->tables, key, t);
+    t->fkeys = realloc(t->fkeys, (t->n_fkeys + 1) * sizeof(*t->fkeys));
+    k = &t->fkeys[t->n_fkeys++];
+    memset(k, 0, sizeof(*k));
+    k->cols = ts_split(cols, &k->n_cols);
+    k->ref_key = ts_lower(ref);
+    k->ref_cols = ts_split(ref_cols, &n);
+}
+
 /* Add view DB.NAME AS SQL with storage columns SPEC; returns it (model may be NULL). */
 static struct cat_mv *
 ts_view(struct cat_snapshot *s, const char *db, const char *name, const char *sql,
@@ -115,6 +162,7 @@ ts_free(struct cat_snapshot *s)
             free(t->cols[i].column_type);
         }
         free(t->cols);
+        cat_table_keys_free(t);
         free(t->key);
         free(t->db);
         free(t->name);

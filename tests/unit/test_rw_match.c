@@ -458,11 +458,220 @@ test_not_select(void **st)
     ts_free(s);
 }
 
+/* Outer joins (view-matching.md §5): same LEFT JOIN, RIGHT JOIN spelled the
+ * other way, INNER JOIN from a LEFT JOIN view with a NOT NULL compensation,
+ * WHERE null-rejection, and the refusals. */
+#define VOJ "`test`.`mv_oj`."
+static void
+test_outer_join(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_oj",
+            "SELECT o.o_orderkey, o.o_custkey, l.l_linenumber, l.l_quantity "
+            "FROM orders o LEFT JOIN lineitem l ON o.o_orderkey = l.l_orderkey",
+            "o_orderkey int,o_custkey int,l_linenumber int,l_quantity decimal(15,2)", 10);
+    /* the same left join, other aliases */
+    expect_sql(s,
+               "SELECT a.o_custkey, b.l_quantity FROM orders a LEFT JOIN lineitem b "
+               "ON b.l_orderkey = a.o_orderkey",
+               "SELECT " VOJ "`o_custkey` AS `o_custkey`, " VOJ "`l_quantity` AS `l_quantity` "
+               "FROM `test`.`mv_oj`");
+    /* RIGHT JOIN with the sides swapped is the same join */
+    expect_sql(s,
+               "SELECT a.o_custkey, b.l_quantity FROM lineitem b RIGHT JOIN orders a "
+               "ON b.l_orderkey = a.o_orderkey WHERE a.o_custkey = 7",
+               "SELECT " VOJ "`o_custkey` AS `o_custkey`, " VOJ "`l_quantity` AS `l_quantity` "
+               "FROM `test`.`mv_oj` WHERE (" VOJ "`o_custkey` = 7)");
+    /* a filter on the null-supplying side that keeps NULLs is a residual */
+    expect_sql(s,
+               "SELECT o.o_orderkey FROM orders o LEFT JOIN lineitem l "
+               "ON o.o_orderkey = l.l_orderkey WHERE l.l_quantity IS NULL",
+               "SELECT " VOJ "`o_orderkey` AS `o_orderkey` FROM `test`.`mv_oj` "
+               "WHERE (" VOJ "`l_quantity` IS NULL)");
+    /* inner join: the matched rows, found through a NOT NULL column of lineitem */
+    expect_sql(s,
+               "SELECT o.o_custkey, l.l_quantity FROM orders o JOIN lineitem l "
+               "ON o.o_orderkey = l.l_orderkey",
+               "SELECT " VOJ "`o_custkey` AS `o_custkey`, " VOJ "`l_quantity` AS `l_quantity` "
+               "FROM `test`.`mv_oj` WHERE (" VOJ "`l_linenumber` IS NOT NULL)");
+    /* a null-rejecting WHERE makes the query's left join an inner join */
+    expect_sql(s,
+               "SELECT o.o_custkey FROM orders o LEFT JOIN lineitem l "
+               "ON o.o_orderkey = l.l_orderkey WHERE l.l_quantity > 5",
+               "SELECT " VOJ "`o_custkey` AS `o_custkey` FROM `test`.`mv_oj` WHERE ("
+               VOJ "`l_linenumber` IS NOT NULL) AND (" VOJ "`l_quantity` > 5)");
+    /* another ON clause */
+    expect_reject(s,
+                  "SELECT o.o_custkey FROM orders o LEFT JOIN lineitem l "
+                  "ON o.o_orderkey = l.l_orderkey AND l.l_quantity > 5",
+                  "test.mv_oj", "another ON clause");
+    /* the inner join with an extra ON filter is the view's rows, filtered */
+    expect_sql(s,
+               "SELECT o.o_custkey FROM orders o JOIN lineitem l "
+               "ON o.o_orderkey = l.l_orderkey AND l.l_quantity > 5",
+               "SELECT " VOJ "`o_custkey` AS `o_custkey` FROM `test`.`mv_oj` WHERE ("
+               VOJ "`l_linenumber` IS NOT NULL) AND (" VOJ "`l_quantity` > 5)");
+    /* orders null-supplied: not the view's join */
+    expect_reject(s,
+                  "SELECT o.o_custkey FROM orders o RIGHT JOIN lineitem l "
+                  "ON o.o_orderkey = l.l_orderkey",
+                  "test.mv_oj", "inner-joins it");
+    /* COUNT(l.col) is not COUNT(*) over padded rows */
+    ts_view(s, "test", "mv_ojc",
+            "SELECT o.o_custkey, COUNT(*) AS n FROM orders o LEFT JOIN lineitem l "
+            "ON o.o_orderkey = l.l_orderkey GROUP BY o.o_custkey",
+            "o_custkey int,n bigint(21)", 5);
+    expect_reject(s,
+                  "SELECT /*+ USE_MV(mv_ojc) */ o.o_custkey, COUNT(l.l_linenumber) "
+                  "FROM orders o LEFT JOIN lineitem l "
+                  "ON o.o_orderkey = l.l_orderkey GROUP BY o.o_custkey",
+                  "test.mv_ojc", "cannot be derived");
+    ts_free(s);
+}
+
+/* An inner-join view never answers a left join; a view whose WHERE rejects
+ * the padded rows is an inner-join view; nested null-supplying sides are
+ * outside the model. */
+static void
+test_outer_join_refusals(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *mv;
+    (void)st;
+    ts_view(s, "test", "mv_ij",
+            "SELECT o.o_orderkey, o.o_custkey, l.l_quantity FROM orders o LEFT JOIN lineitem l "
+            "ON o.o_orderkey = l.l_orderkey WHERE l.l_quantity > 1",
+            "o_orderkey int,o_custkey int,l_quantity decimal(15,2)", 10);
+    expect_reject(s,
+                  "SELECT o.o_custkey FROM orders o LEFT JOIN lineitem l "
+                  "ON o.o_orderkey = l.l_orderkey",
+                  "test.mv_ij", "inner-joins it");
+    expect_sql(s,
+               "SELECT o.o_custkey FROM orders o JOIN lineitem l "
+               "ON o.o_orderkey = l.l_orderkey WHERE l.l_quantity > 2",
+               "SELECT `test`.`mv_ij`.`o_custkey` AS `o_custkey` FROM `test`.`mv_ij` "
+               "WHERE (`test`.`mv_ij`.`l_quantity` > 2)");
+    /* no column of lineitem that is never NULL in matched rows */
+    ts_view(s, "test", "mv_ojn",
+            "SELECT o.o_custkey, l.l_quantity FROM orders o LEFT JOIN lineitem l "
+            "ON o.o_orderkey = l.l_orderkey",
+            "o_custkey int,l_quantity decimal(15,2)", 10);
+    expect_reject(s,
+                  "SELECT o.o_custkey FROM orders o JOIN lineitem l "
+                  "ON o.o_orderkey = l.l_orderkey",
+                  "test.mv_ojn", "never NULL in matched rows");
+    mv = ts_view(s, "test", "mv_nest",
+                 "SELECT o.o_custkey FROM orders o LEFT JOIN (lineitem l JOIN raw_sales r "
+                 "ON r.product_id = l.l_partkey) ON o.o_orderkey = l.l_orderkey",
+                 "o_custkey int", 10);
+    assert_null(mv->model);
+    assert_non_null(strstr(mv->model_error, "single table"));
+    mv = ts_view(s, "test", "mv_full",
+                 "SELECT o.o_custkey FROM orders o FULL JOIN lineitem l "
+                 "ON o.o_orderkey = l.l_orderkey",
+                 "o_custkey int", 10);
+    assert_null(mv->model);
+    ts_free(s);
+}
+
+/* Join elimination (view-matching.md §2): an extra view table joined on a
+ * declared NOT NULL foreign key to a unique key, or LEFT JOINed on a unique
+ * key, neither drops nor duplicates rows; anything else is refused. */
+static void
+test_join_elimination(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_table(s, "test", "prods", "pid int!,pname varchar(20)");
+    ts_table(s, "test", "lines", "lid int!,pid int!,qty int,opt_pid int");
+    ts_ukey(s, "test", "prods", "pid");
+    ts_ukey(s, "test", "lines", "lid");
+    ts_fkey(s, "test", "lines", "pid", "test.prods", "pid");
+    ts_fkey(s, "test", "lines", "opt_pid", "test.prods", "pid");
+    ts_view(s, "test", "mv_lp",
+            "SELECT l.lid, l.pid, l.qty, p.pname FROM lines l JOIN prods p ON l.pid = p.pid",
+            "lid int,pid int,qty int,pname varchar(20)", 10);
+    expect_sql(s, "SELECT lid, qty FROM lines WHERE qty > 5",
+               "SELECT `test`.`mv_lp`.`lid` AS `lid`, `test`.`mv_lp`.`qty` AS `qty` "
+               "FROM `test`.`mv_lp` WHERE (`test`.`mv_lp`.`qty` > 5)");
+    /* aggregate query over the eliminated join */
+    expect_sql(s, "SELECT pid, SUM(qty) FROM lines GROUP BY pid",
+               "SELECT `test`.`mv_lp`.`pid` AS `pid`, SUM(`test`.`mv_lp`.`qty`) AS `SUM(qty)` "
+               "FROM `test`.`mv_lp` GROUP BY `test`.`mv_lp`.`pid`");
+    /* a filter on the extra table drops rows */
+    ts_view(s, "test", "mv_lpf",
+            "SELECT l.lid, l.qty FROM lines l JOIN prods p ON l.pid = p.pid "
+            "WHERE p.pname = 'a'",
+            "lid int,qty int", 10);
+    expect_reject(s, "SELECT /*+ USE_MV(mv_lpf) */ lid, qty FROM lines", "test.mv_lpf",
+                  "may drop or duplicate rows");
+    /* a nullable foreign key drops the rows where it is NULL */
+    ts_view(s, "test", "mv_lpo",
+            "SELECT l.lid, l.qty FROM lines l JOIN prods p ON l.opt_pid = p.pid",
+            "lid int,qty int", 10);
+    expect_reject(s, "SELECT /*+ USE_MV(mv_lpo) */ lid, qty FROM lines", "test.mv_lpo",
+                  "may drop or duplicate rows");
+    /* LEFT JOIN on the unique key: lossless even on the nullable column */
+    ts_view(s, "test", "mv_llp",
+            "SELECT l.lid, l.qty, p.pname FROM lines l LEFT JOIN prods p ON l.opt_pid = p.pid",
+            "lid int,qty int,pname varchar(20)", 10);
+    expect_sql(s, "SELECT /*+ USE_MV(mv_llp) */ lid FROM lines WHERE qty = 1",
+               "SELECT `test`.`mv_llp`.`lid` AS `lid` FROM "
+               "`test`.`mv_llp` WHERE (`test`.`mv_llp`.`qty` = 1)");
+    /* LEFT JOIN on a non-unique column may duplicate rows */
+    ts_view(s, "test", "mv_lln",
+            "SELECT l.lid, l.qty FROM lines l LEFT JOIN prods p ON l.qty = p.pid "
+            "AND p.pname = l.lid",
+            "lid int,qty int", 10);
+    expect_sql(s, "SELECT /*+ USE_MV(mv_lln) */ lid FROM lines l LEFT JOIN prods p "
+                  "ON l.qty = p.pid AND p.pname = l.lid",
+               "SELECT `test`.`mv_lln`.`lid` AS `lid` FROM `test`.`mv_lln`");
+    ts_view(s, "test", "mv_lld",
+            "SELECT l.lid, l.qty FROM lines l LEFT JOIN prods p ON l.qty = p.pname",
+            "lid int,qty int", 10);
+    expect_reject(s, "SELECT /*+ USE_MV(mv_lld) */ lid FROM lines", "test.mv_lld",
+                  "may drop or duplicate rows");
+    /* no declared key at all */
+    ts_view(s, "test", "mv_ol2",
+            "SELECT o.o_orderkey, o.o_custkey FROM orders o JOIN lineitem l "
+            "ON o.o_orderkey = l.l_orderkey",
+            "o_orderkey int,o_custkey int", 10);
+    expect_reject(s, "SELECT /*+ USE_MV(mv_ol2) */ o_custkey FROM orders", "test.mv_ol2",
+                  "may drop or duplicate rows");
+    ts_free(s);
+}
+
+/* A view filter `c IS NOT NULL` is implied by any query conjunct that is
+ * NULL for a NULL c (a range, an equality with another column). */
+static void
+test_is_not_null_implied(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_nn",
+            "SELECT o_orderkey, o_custkey FROM orders WHERE o_custkey IS NOT NULL",
+            "o_orderkey int,o_custkey int", 10);
+    expect_sql(s, "SELECT o_orderkey FROM orders WHERE o_custkey = 5",
+               "SELECT `test`.`mv_nn`.`o_orderkey` AS `o_orderkey` FROM `test`.`mv_nn` "
+               "WHERE (`test`.`mv_nn`.`o_custkey` = 5)");
+    expect_sql(s, "SELECT o_orderkey FROM orders WHERE o_custkey + 1 > 5",
+               "SELECT `test`.`mv_nn`.`o_orderkey` AS `o_orderkey` FROM `test`.`mv_nn` "
+               "WHERE ((`test`.`mv_nn`.`o_custkey` + 1) > 5)");
+    expect_reject(s, "SELECT o_orderkey FROM orders WHERE o_custkey <=> 5", "test.mv_nn",
+                  "not implied");
+    expect_reject(s, "SELECT o_orderkey FROM orders WHERE COALESCE(o_custkey, 5) = 5",
+                  "test.mv_nn", "not implied");
+    ts_free(s);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_match),     cmocka_unit_test(test_rollup_and_range),
+        cmocka_unit_test(test_exact_match), cmocka_unit_test(test_outer_join),
+        cmocka_unit_test(test_outer_join_refusals),
+        cmocka_unit_test(test_join_elimination), cmocka_unit_test(test_is_not_null_implied),     cmocka_unit_test(test_rollup_and_range),
         cmocka_unit_test(test_count_star_no_group), cmocka_unit_test(test_avg),
         cmocka_unit_test(test_count_distinct),  cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_time_rollup),     cmocka_unit_test(test_join_view),

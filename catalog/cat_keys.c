@@ -1,0 +1,160 @@
+/*
+ * cat_keys.c - declared keys of the catalog's base tables: PRIMARY KEY,
+ * UNIQUE and FOREIGN KEY constraints from information_schema, attached to
+ * struct cat_table for the rewriter's join elimination (view-matching.md §2:
+ * a view's extra table must join on a declared foreign key to a unique key).
+ *
+ *   TABLE_CONSTRAINTS ⋈ KEY_COLUMN_USAGE  (one row per key column, in order)
+ *     -> cat_table.ukeys (PRIMARY KEY, UNIQUE) / cat_table.fkeys (FOREIGN KEY)
+ */
+#include "cat_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+/* Lower-case copy of S ("" for NULL). */
+static char *
+lower_dup(const char *s)
+{
+    char *r = cat_xstrdup(s != NULL ? s : "");
+    size_t i;
+    for (i = 0; r[i] != '\0'; i++) {
+        r[i] = (char)tolower((unsigned char)r[i]);
+    }
+    return r;
+}
+
+/* Append an empty key to *KEYS (*N entries); returns it. */
+static struct cat_key *
+key_new(struct cat_key **keys, size_t *n)
+{
+    struct cat_key *k = realloc(*keys, (*n + 1) * sizeof(*k));
+    if (k == NULL) {
+        abort();
+    }
+    *keys = k;
+    k = &k[(*n)++];
+    memset(k, 0, sizeof(*k));
+    return k;
+}
+
+/* Append column COL (and, for a foreign key, REF_COL) to key K. */
+static void
+key_add_col(struct cat_key *k, const char *col, const char *ref_col)
+{
+    char **c = realloc(k->cols, (k->n_cols + 1) * sizeof(*c));
+    if (c == NULL) {
+        abort();
+    }
+    k->cols = c;
+    if (k->ref_key != NULL) {
+        char **r = realloc(k->ref_cols, (k->n_cols + 1) * sizeof(*r));
+        if (r == NULL) {
+            abort();
+        }
+        k->ref_cols = r;
+        r[k->n_cols] = lower_dup(ref_col);
+    }
+    c[k->n_cols++] = lower_dup(col);
+}
+
+/* Free the keys array KEYS of N entries. */
+static void
+keys_free(struct cat_key *keys, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        cat_strv_free(keys[i].cols, keys[i].n_cols);
+        if (keys[i].ref_cols != NULL) {
+            cat_strv_free(keys[i].ref_cols, keys[i].n_cols);
+        }
+        free(keys[i].ref_key);
+    }
+    free(keys);
+}
+
+void
+cat_table_keys_free(struct cat_table *t)
+{
+    keys_free(t->ukeys, t->n_ukeys);
+    keys_free(t->fkeys, t->n_fkeys);
+    t->ukeys = NULL;
+    t->fkeys = NULL;
+    t->n_ukeys = 0;
+    t->n_fkeys = 0;
+}
+
+int
+cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
+{
+    struct cat_buf q = {0};
+    struct cat_table *t, *tmp;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char prev[1024] = "";
+    struct cat_key *cur = NULL;
+    size_t n_db = 0;
+    if (snap->tables == NULL) {
+        return 0;
+    }
+    cat_buf_puts(&q, "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE, "
+                     "k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, "
+                     "k.REFERENCED_COLUMN_NAME "
+                     "FROM information_schema.TABLE_CONSTRAINTS tc "
+                     "JOIN information_schema.KEY_COLUMN_USAGE k "
+                     "ON k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA "
+                     "AND k.TABLE_SCHEMA = tc.TABLE_SCHEMA AND k.TABLE_NAME = tc.TABLE_NAME "
+                     "AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME "
+                     "WHERE tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') "
+                     "AND tc.TABLE_SCHEMA IN (");
+    HASH_ITER(hh, snap->tables, t, tmp) {
+        cat_table_keys_free(t);
+        if (n_db++ > 0) {
+            cat_buf_puts(&q, ",");
+        }
+        cat_buf_lit(&q, t->db);
+    }
+    cat_buf_puts(&q, ") ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, "
+                     "k.ORDINAL_POSITION");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        char key[512], ident[1024];
+        bool fk;
+        t = NULL;
+        if (row[0] == NULL || row[1] == NULL || row[2] == NULL || row[3] == NULL ||
+            row[4] == NULL) {
+            continue;
+        }
+        cat_make_key(key, sizeof(key), row[0], row[1]);
+        HASH_FIND_STR(snap->tables, key, t);
+        if (t == NULL) {
+            cur = NULL;
+            prev[0] = '\0';
+            continue;
+        }
+        fk = strcmp(row[3], "FOREIGN KEY") == 0;
+        if (fk && (row[5] == NULL || row[6] == NULL || row[7] == NULL)) {
+            continue;
+        }
+        snprintf(ident, sizeof(ident), "%s\n%s", key, row[2]);
+        if (cur == NULL || strcmp(ident, prev) != 0) {
+            cur = fk ? key_new(&t->fkeys, &t->n_fkeys) : key_new(&t->ukeys, &t->n_ukeys);
+            if (fk) {
+                char rk[512];
+                cur->ref_key = cat_xstrdup(cat_make_key(rk, sizeof(rk), row[5], row[6]));
+            }
+            snprintf(prev, sizeof(prev), "%s", ident);
+        }
+        key_add_col(cur, row[4], fk ? row[7] : NULL);
+    }
+    mysql_free_result(res);
+    return 0;
+}

@@ -1,0 +1,980 @@
+/*
+ * cat_part_track.c - change tracking per partition (SPEC §5):
+ *
+ *   proxy DML ── cat_part_note_write ──> ranges of the partition column
+ *      INSERT/REPLACE ... VALUES: each row's value (NULL -> p_null);
+ *      UPDATE t SET ... WHERE / DELETE FROM t WHERE: the AND-ed range
+ *      predicates on the column (anything else: all partitions);
+ *      other statements: the generic scanner (whole view).
+ *   binlog row event on the mapped base table of a partitioned view
+ *      ── cat_part_defer ──> probe thread woken at once
+ *   probe thread (every MVPROXY_PROBE_INTERVAL_MS, default 2000 ms, or when
+ *   woken): for each partitioned view with a mapped base table
+ *      cheap signal: information_schema.TABLES UPDATE_TIME, TABLE_ROWS,
+ *      DATA_LENGTH of the base (skipped when the binlog asked);
+ *      exact signal when it moved: per view partition key
+ *        SELECT key, COUNT(*), BIT_XOR(CRC32(CONCAT_WS(...all columns)))
+ *        FROM base GROUP BY key
+ *      compared with the fingerprints taken at the view's last refresh
+ *      start: a changed / new / vanished key marks that partition, dated
+ *      at the previous probe (the last time it was seen unchanged) or the
+ *      binlog event time, whichever is earlier.
+ *
+ * What the probe cannot see: a write that leaves COUNT and the CRC32
+ * XOR unchanged (a collision, or an UPDATE that writes identical values,
+ * which does not change the view either); the cheap signal's UPDATE_TIME
+ * is per second and NULL after a restart, TABLE_ROWS is an estimate, so
+ * without the binlog a write is seen when DATA_LENGTH/TABLE_ROWS/UPDATE_TIME
+ * move (a same-second UPDATE that keeps the size can be missed until the
+ * next write moves them). Writes through the proxy never depend on it.
+ */
+#include "cat_part.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cat_internal.h"
+#include "rw_lex.h"
+
+/* ------------------------------------------------------------ DML analysis */
+
+struct stmt {
+    struct rw_lexer lx;             /* lexer over the statement */
+    struct rw_tok *t;               /* tokens (hints dropped) */
+    size_t n;                       /* count */
+};
+
+static bool
+ident(struct rw_tok t)
+{
+    return t.kind == RW_TOK_IDENT || t.kind == RW_TOK_QIDENT;
+}
+
+static char *
+low_text(const struct stmt *s, size_t i)
+{
+    char *v = rw_tok_text(&s->lx, s->t[i]);
+    size_t j;
+    if (v == NULL) {
+        abort();
+    }
+    for (j = 0; v[j] != '\0'; j++) {
+        v[j] = (char)tolower((unsigned char)v[j]);
+    }
+    return v;
+}
+
+static bool
+is_w(const struct stmt *s, size_t i, const char *w)
+{
+    return i < s->n && rw_tok_is(&s->lx, s->t[i], w);
+}
+
+static bool
+is_op(const struct stmt *s, size_t i, const char *op)
+{
+    return i < s->n && rw_tok_is_op(&s->lx, s->t[i], op);
+}
+
+/* Read a table name at *I ([db.]name); fills DB/NAME (caller frees). */
+static bool
+table_at(const struct stmt *s, size_t *i, const char *cur_db, char **db, char **name)
+{
+    if (*i >= s->n || !ident(s->t[*i])) {
+        return false;
+    }
+    if (is_op(s, *i + 1, ".") && *i + 2 < s->n && ident(s->t[*i + 2])) {
+        *db = low_text(s, *i);
+        *name = low_text(s, *i + 2);
+        *i += 3;
+    } else {
+        if (cur_db == NULL || *cur_db == '\0') {
+            return false;
+        }
+        *db = cat_xstrdup(cur_db);
+        *name = low_text(s, *i);
+        *i += 1;
+    }
+    return true;
+}
+
+/* A literal date at token I (optionally DATE/TIMESTAMP 'x'); advances *I. */
+static bool
+lit_day(const struct stmt *s, size_t *i, int64_t *day)
+{
+    char *v;
+    bool ok;
+    if (is_w(s, *i, "DATE") || is_w(s, *i, "TIMESTAMP")) {
+        if (*i + 1 < s->n && s->t[*i + 1].kind == RW_TOK_STRING) {
+            (*i)++;
+        }
+    }
+    if (*i >= s->n || s->t[*i].kind != RW_TOK_STRING) {
+        return false;
+    }
+    v = rw_tok_text(&s->lx, s->t[*i]);
+    ok = v != NULL && cat_day_parse(v, day);
+    free(v);
+    (*i)++;
+    return ok;
+}
+
+/* Is token I (possibly qualified) the column COL? Advances *I past it. */
+static bool
+col_at(const struct stmt *s, size_t *i, const char *col)
+{
+    size_t j = *i;
+    char *v;
+    bool ok;
+    if (j >= s->n || !ident(s->t[j])) {
+        return false;
+    }
+    if (is_op(s, j + 1, ".") && j + 2 < s->n && ident(s->t[j + 2])) {
+        j += 2;
+    }
+    v = low_text(s, j);
+    ok = strcmp(v, col) == 0;
+    free(v);
+    if (ok) {
+        *i = j + 1;
+    }
+    return ok;
+}
+
+/*
+ * Ranges of COL in the WHERE clause starting at token W (AND-ed
+ * conjuncts; a conjunct on another column leaves the range alone; OR at
+ * depth 0 gives up). Conservative: the result contains every value a
+ * matching row may have. Sets [*LO, *HI).
+ */
+static void
+where_range(const struct stmt *s, size_t w, const char *col, int64_t *lo, int64_t *hi)
+{
+    size_t i = w;
+    int depth = 0;
+    int64_t l = CAT_DAY_MIN, h = CAT_DAY_MAX;
+    for (i = w; i < s->n; i++) {
+        if (is_op(s, i, "(")) {
+            depth++;
+        } else if (is_op(s, i, ")")) {
+            depth--;
+        } else if (depth == 0 && (is_w(s, i, "OR") || is_w(s, i, "XOR") || is_op(s, i, "||"))) {
+            *lo = CAT_DAY_MIN;
+            *hi = CAT_DAY_MAX;
+            return;
+        } else if (depth == 0 && (is_w(s, i, "ORDER") || is_w(s, i, "LIMIT") ||
+                                  is_w(s, i, "RETURNING"))) {
+            break;
+        }
+    }
+    for (i = w; i < s->n; i++) {
+        size_t j = i;
+        int64_t d1, d2;
+        if (i > w && !(is_w(s, i - 1, "WHERE") || is_w(s, i - 1, "AND") || is_op(s, i - 1, "&&"))) {
+            continue;
+        }
+        if (!col_at(s, &j, col)) {
+            continue;
+        }
+        if (is_op(s, j, ">=") || is_op(s, j, ">")) {
+            j++;
+            if (lit_day(s, &j, &d1) && d1 > l) {
+                l = d1;
+            }
+        } else if (is_op(s, j, "<") || is_op(s, j, "<=")) {
+            j++;
+            if (lit_day(s, &j, &d1) && d1 + 1 < h) {
+                h = d1 + 1;
+            }
+        } else if (is_op(s, j, "=")) {
+            j++;
+            if (lit_day(s, &j, &d1)) {
+                if (d1 > l) {
+                    l = d1;
+                }
+                if (d1 + 1 < h) {
+                    h = d1 + 1;
+                }
+            }
+        } else if (is_w(s, j, "BETWEEN")) {
+            j++;
+            if (lit_day(s, &j, &d1) && is_w(s, j, "AND")) {
+                j++;
+                if (lit_day(s, &j, &d2)) {
+                    if (d1 > l) {
+                        l = d1;
+                    }
+                    if (d2 + 1 < h) {
+                        h = d2 + 1;
+                    }
+                }
+            }
+        }
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* One INSERT row value: a day, NULL, or unknown. */
+enum val_kind { VAL_DAY, VAL_NULL, VAL_UNKNOWN };
+
+/* Column index of COL in table KEY's schema (SNAP), or -1. */
+static ssize_t
+schema_index(const struct cat_snapshot *snap, const char *key, const char *col)
+{
+    struct cat_table *t = NULL;
+    size_t i;
+    HASH_FIND_STR(snap->tables, key, t);
+    for (i = 0; t != NULL && i < t->n_cols; i++) {
+        if (cat_streq_ci(t->cols[i].name, col)) {
+            return (ssize_t)i;
+        }
+    }
+    return -1;
+}
+
+/* Mark MV for an INSERT/REPLACE ... VALUES statement (tokens from V, the VALUES keyword). */
+static void
+mark_values(struct cat_mv *mv, const struct stmt *s, size_t v, ssize_t idx, int64_t when)
+{
+    size_t i = v + 1;
+    bool nullable = true;
+    if (idx < 0) {
+        cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when);
+        return;
+    }
+    while (i < s->n && is_op(s, i, "(")) {
+        size_t item = 0;
+        int depth = 0;
+        size_t start = i + 1;
+        enum val_kind kind = VAL_UNKNOWN;
+        int64_t day = 0;
+        for (i = i + 1; i < s->n; i++) {
+            bool end_item;
+            if (is_op(s, i, "(")) {
+                depth++;
+                continue;
+            }
+            if (is_op(s, i, ")") && depth > 0) {
+                depth--;
+                continue;
+            }
+            end_item = depth == 0 && (is_op(s, i, ",") || is_op(s, i, ")"));
+            if (!end_item) {
+                continue;
+            }
+            if ((ssize_t)item == idx) {
+                size_t j = start;
+                if (i - start == 1 && is_w(s, start, "NULL")) {
+                    kind = VAL_NULL;
+                } else if (lit_day(s, &j, &day) && j == i) {
+                    kind = VAL_DAY;
+                }
+            }
+            item++;
+            start = i + 1;
+            if (is_op(s, i, ")")) {
+                break;
+            }
+        }
+        if (kind == VAL_DAY) {
+            cat_part_mark_range(mv, day, day + 1, false, true, when);
+        } else if (kind == VAL_NULL) {
+            cat_part_mark_range(mv, 0, 0, true, false, when);
+        } else {
+            cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when);
+            return;
+        }
+        i++;
+        if (!is_op(s, i, ",")) {
+            break;
+        }
+        i++;
+    }
+    (void)nullable;
+}
+
+/* Add MV to M without marking it (it was marked precisely). */
+static void
+claim(struct cat_marked *m, struct cat_mv *mv)
+{
+    m->v = realloc(m->v, (m->n + 1) * sizeof(*m->v));
+    if (m->v == NULL) {
+        abort();
+    }
+    m->v[m->n++] = mv;
+}
+
+bool
+cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len,
+                    const char *cur_db, int64_t when_ms, int *n_marked)
+{
+    struct stmt s;
+    size_t i = 0, j, values = 0, where = 0, ncols_list = 0, col_list = 0;
+    char *db = NULL, *name = NULL, key[512];
+    enum { K_INSERT, K_UPDATE, K_DELETE } kind;
+    struct cat_table_index *ix = NULL;
+    struct cat_marked m = {NULL, 0};
+    bool handled = false, sets_col_any = false, on_dup = false;
+
+    *n_marked = 0;
+    if (snap == NULL || snap->by_table == NULL) {
+        return false;
+    }
+    rw_lex_init(&s.lx, sql, len);
+    s.t = rw_lex_all(sql, len, &s.n);
+    if (s.t == NULL) {
+        return false;
+    }
+    for (i = 0, j = 0; i < s.n; i++) {
+        if (s.t[i].kind != RW_TOK_HINT) {
+            s.t[j++] = s.t[i];
+        }
+    }
+    s.n = j;
+    while (s.n > 0 && is_op(&s, s.n - 1, ";")) {
+        s.n--;
+    }
+    for (i = 0; i < s.n; i++) {
+        if (is_op(&s, i, ";")) {
+            goto out; /* several statements: the generic scanner */
+        }
+    }
+    i = 0;
+    if (is_w(&s, 0, "INSERT") || is_w(&s, 0, "REPLACE")) {
+        kind = K_INSERT;
+        on_dup = is_w(&s, 0, "REPLACE");
+        i = 1;
+        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "DELAYED") ||
+               is_w(&s, i, "HIGH_PRIORITY") || is_w(&s, i, "IGNORE") || is_w(&s, i, "INTO")) {
+            i++;
+        }
+    } else if (is_w(&s, 0, "UPDATE")) {
+        kind = K_UPDATE;
+        i = 1;
+        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "IGNORE")) {
+            i++;
+        }
+    } else if (is_w(&s, 0, "DELETE")) {
+        kind = K_DELETE;
+        i = 1;
+        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "QUICK") || is_w(&s, i, "IGNORE")) {
+            i++;
+        }
+        if (!is_w(&s, i, "FROM")) {
+            goto out;
+        }
+        i++;
+    } else {
+        goto out;
+    }
+    if (!table_at(&s, &i, cur_db, &db, &name)) {
+        goto out;
+    }
+    if (kind == K_INSERT) {
+        if (is_w(&s, i, "PARTITION")) {
+            goto out;
+        }
+        if (is_op(&s, i, "(")) {
+            col_list = i + 1;
+            for (i = i + 1; i < s.n && !is_op(&s, i, ")"); i++) {
+                if (ident(s.t[i])) {
+                    ncols_list++;
+                } else if (!is_op(&s, i, ",")) {
+                    goto out;
+                }
+            }
+            i++;
+        }
+        if (!is_w(&s, i, "VALUES") && !is_w(&s, i, "VALUE")) {
+            goto out; /* INSERT ... SELECT / SET: the generic scanner */
+        }
+        values = i;
+        for (j = i; j < s.n; j++) {
+            if (is_w(&s, j, "SELECT")) {
+                goto out;
+            }
+            if (is_w(&s, j, "DUPLICATE")) {
+                on_dup = true;
+            }
+        }
+    } else {
+        /* single-table UPDATE / DELETE: [AS] alias, then SET / WHERE */
+        if (is_w(&s, i, "AS")) {
+            i++;
+        }
+        if (i < s.n && ident(s.t[i]) && !is_w(&s, i, "SET") && !is_w(&s, i, "WHERE")) {
+            i++;
+        }
+        if (kind == K_UPDATE) {
+            if (!is_w(&s, i, "SET")) {
+                goto out;
+            }
+        } else if (i < s.n && !is_w(&s, i, "WHERE") && !is_w(&s, i, "ORDER") &&
+                   !is_w(&s, i, "LIMIT")) {
+            goto out;
+        }
+        for (j = i; j < s.n; j++) {
+            if (is_w(&s, j, "SELECT")) {
+                goto out; /* subqueries: the generic scanner */
+            }
+            if (is_w(&s, j, "WHERE") && where == 0) {
+                where = j + 1;
+            }
+        }
+    }
+    cat_make_key(key, sizeof(key), db, name);
+    handled = true;
+    HASH_FIND_STR(snap->by_table, key, ix);
+    for (j = 0; ix != NULL && j < ix->n; j++) {
+        struct cat_mv *mv = ix->mvs[j];
+        const struct cat_part_spec *ps = mv->part;
+        size_t e;
+        bool excl = false;
+        for (e = 0; e < mv->n_excluded; e++) {
+            excl = excl || strcmp(mv->excluded[e], key) == 0;
+        }
+        if (excl || ps == NULL || ps->base_key == NULL || strcmp(ps->base_key, key) != 0 ||
+            mv->state->parts == NULL) {
+            continue; /* whole-view marking below */
+        }
+        if (kind == K_INSERT) {
+            ssize_t idx = -1;
+            if (on_dup && !ps->base_partitioned) {
+                /* REPLACE / ON DUPLICATE KEY may change rows of any partition
+                 * unless the table's unique keys include the partition column */
+                continue;
+            }
+            if (col_list > 0) {
+                size_t c, k = 0;
+                for (c = col_list; k < ncols_list; c++) {
+                    if (ident(s.t[c])) {
+                        size_t cc = c;
+                        if (col_at(&s, &cc, ps->base_col)) {
+                            idx = (ssize_t)k;
+                        }
+                        k++;
+                    }
+                }
+                if (idx < 0) {
+                    /* column not given: its default (NULL or a constant) */
+                    cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when_ms);
+                    claim(&m, mv);
+                    continue;
+                }
+            } else {
+                idx = schema_index(snap, key, ps->base_col);
+            }
+            mark_values(mv, &s, values, idx, when_ms);
+        } else {
+            int64_t lo = CAT_DAY_MIN, hi = CAT_DAY_MAX;
+            if (kind == K_UPDATE) {
+                /* SET col = ... moves rows between partitions: all */
+                size_t a;
+                sets_col_any = false;
+                for (a = 0; a < s.n && (where == 0 || a < where); a++) {
+                    size_t aa = a;
+                    if (a > 0 && (is_w(&s, a - 1, "SET") || is_op(&s, a - 1, ",")) &&
+                        col_at(&s, &aa, ps->base_col) && is_op(&s, aa, "=")) {
+                        sets_col_any = true;
+                    }
+                }
+            }
+            if (where > 0 && !sets_col_any) {
+                where_range(&s, where, ps->base_col, &lo, &hi);
+            }
+            if (lo == CAT_DAY_MIN && hi == CAT_DAY_MAX) {
+                cat_part_mark_range(mv, lo, hi, true, false, when_ms);
+            } else {
+                /* an UPDATE/DELETE can make rows appear in a range with no
+                 * partition yet (HAVING, anti-joins): create them */
+                cat_part_mark_range(mv, lo, hi, true, true, when_ms);
+            }
+        }
+        claim(&m, mv);
+    }
+    *n_marked = (int)m.n;
+    /* every other view over the table (and the table's own view, if any): whole */
+    {
+        size_t before = m.n;
+        cat_mark_table(snap, key, &m, when_ms);
+        *n_marked += (int)(m.n - before);
+    }
+out:
+    cat_marked_free(&m);
+    free(db);
+    free(name);
+    free(s.t);
+    return handled;
+}
+
+/* ------------------------------------------------------------ probe */
+
+static _Atomic int g_probe_stop;
+static _Atomic int g_probe_wake;
+static pthread_t g_probe_thread;
+static bool g_probe_running;
+static pthread_mutex_t g_probe_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_probe_cv = PTHREAD_COND_INITIALIZER;
+
+void
+cat_part_key_sql(struct cat_buf *b, const char *col, enum cat_punit floor, enum cat_punit u)
+{
+    struct cat_buf inner = {0}, c = {0};
+    cat_buf_ident(&c, col);
+    /* derivation floor first, then the partition unit */
+    if (floor == CAT_PU_MONTH) {
+        cat_buf_printf(&inner, "DATE_FORMAT(%s, '%%Y-%%m-01')", c.p);
+    } else if (floor == CAT_PU_YEAR) {
+        cat_buf_printf(&inner, "DATE_FORMAT(%s, '%%Y-01-01')", c.p);
+    } else if (floor == CAT_PU_QUARTER) {
+        cat_buf_printf(&inner, "(MAKEDATE(YEAR(%s), 1) + INTERVAL (QUARTER(%s) - 1) QUARTER)",
+                       c.p, c.p);
+    } else if (floor == CAT_PU_WEEK) {
+        cat_buf_printf(&inner, "(DATE(%s) - INTERVAL WEEKDAY(%s) DAY)", c.p, c.p);
+    } else {
+        cat_buf_printf(&inner, "DATE(%s)", c.p);
+    }
+    switch (u) {
+    case CAT_PU_WEEK:
+        cat_buf_printf(b, "(DATE(%s) - INTERVAL WEEKDAY(%s) DAY)", inner.p, inner.p);
+        break;
+    case CAT_PU_MONTH:
+        cat_buf_printf(b, "DATE_FORMAT(%s, '%%Y-%%m-01')", inner.p);
+        break;
+    case CAT_PU_QUARTER:
+        cat_buf_printf(b, "(MAKEDATE(YEAR(%s), 1) + INTERVAL (QUARTER(%s) - 1) QUARTER)",
+                       inner.p, inner.p);
+        break;
+    case CAT_PU_YEAR:
+        cat_buf_printf(b, "DATE_FORMAT(%s, '%%Y-01-01')", inner.p);
+        break;
+    default:
+        cat_buf_puts(b, inner.p);
+        break;
+    }
+    cat_buf_free(&inner);
+    cat_buf_free(&c);
+}
+
+static void
+key_sql(struct cat_buf *b, const struct cat_part_spec *s)
+{
+    cat_part_key_sql(b, s->base_col, s->base_floor, s->unit);
+}
+
+/* Per-key fingerprints of MV's base table: parallel arrays; -1 on error. */
+struct fp {
+    size_t n;                       /* keys */
+    int64_t *key;                   /* partition key (day), CAT_DAY_MIN for NULL */
+    char **sig;                     /* "count:xor" */
+};
+
+static void
+fp_free(struct fp *f)
+{
+    size_t i;
+    for (i = 0; i < f->n; i++) {
+        free(f->sig[i]);
+    }
+    free(f->key);
+    free(f->sig);
+    memset(f, 0, sizeof(*f));
+}
+
+static int
+fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, struct fp *out)
+{
+    const struct cat_part_spec *s = mv->part;
+    struct cat_table *t = NULL;
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    size_t i;
+    const char *dot = strchr(s->base_key, '.');
+    char *dbn;
+
+    memset(out, 0, sizeof(*out));
+    HASH_FIND_STR(snap->tables, s->base_key, t);
+    if (t == NULL || t->n_cols == 0 || dot == NULL) {
+        return -1;
+    }
+    cat_buf_puts(&q, "SELECT ");
+    key_sql(&q, s);
+    cat_buf_puts(&q, ", CONCAT(COUNT(*), ':', BIT_XOR(CRC32(CONCAT_WS(0x1f");
+    for (i = 0; i < t->n_cols; i++) {
+        cat_buf_puts(&q, ", ");
+        cat_buf_ident(&q, t->cols[i].name);
+        cat_buf_puts(&q, ", ISNULL(");
+        cat_buf_ident(&q, t->cols[i].name);
+        cat_buf_puts(&q, ")");
+    }
+    cat_buf_puts(&q, ")))) FROM ");
+    dbn = cat_xstrndup(s->base_key, (size_t)(dot - s->base_key));
+    cat_buf_qname(&q, dbn, dot + 1);
+    free(dbn);
+    cat_buf_puts(&q, " GROUP BY 1");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_log(CAT_LOG_WARN, "partition probe of %s: %s", mv->key, mysql_error(c));
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    out->key = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(*out->key));
+    out->sig = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(*out->sig));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        int64_t d = CAT_DAY_MIN;
+        if (row[0] != NULL && !cat_day_parse(row[0], &d)) {
+            continue;
+        }
+        out->key[out->n] = d;
+        out->sig[out->n] = cat_xstrdup(row[1] ? row[1] : "");
+        out->n++;
+    }
+    mysql_free_result(res);
+    return 0;
+}
+
+/* Per-view probe memory (probe thread and refresh; under g_fp_mu). */
+struct fp_entry {
+    char *key;                      /* view key */
+    uint64_t id;                    /* view id (detects drop + re-create) */
+    struct fp base;                 /* fingerprints at the baseline */
+    char *table_sig;                /* cheap signal at the baseline */
+    int64_t seen_ms;                /* time of the baseline / last probe */
+    int64_t pending_ms;             /* binlog asked at this event time (0 = no) */
+    UT_hash_handle hh;
+};
+static struct fp_entry *g_fp;
+static pthread_mutex_t g_fp_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct fp_entry *
+fp_get(const struct cat_mv *mv)
+{
+    struct fp_entry *e = NULL;
+    HASH_FIND_STR(g_fp, mv->key, e);
+    if (e != NULL && e->id != mv->id) {
+        HASH_DEL(g_fp, e);
+        fp_free(&e->base);
+        free(e->table_sig);
+        free(e->key);
+        free(e);
+        e = NULL;
+    }
+    if (e == NULL) {
+        e = cat_xcalloc(1, sizeof(*e));
+        e->key = cat_xstrdup(mv->key);
+        e->id = mv->id;
+        HASH_ADD_KEYPTR(hh, g_fp, e->key, strlen(e->key), e);
+    }
+    return e;
+}
+
+/* Cheap signal of MV's base table (caller frees) or NULL. */
+static char *
+table_sig(MYSQL *c, const struct cat_mv *mv)
+{
+    const char *key = mv->part->base_key, *dot = strchr(key, '.');
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char *dbn, *v = NULL;
+    cat_buf_puts(&q, "SELECT CONCAT_WS('/', IFNULL(UPDATE_TIME, '-'), TABLE_ROWS, DATA_LENGTH) "
+                     "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
+    dbn = cat_xstrndup(key, (size_t)(dot - key));
+    cat_buf_lit(&q, dbn);
+    free(dbn);
+    cat_buf_puts(&q, " AND TABLE_NAME = ");
+    cat_buf_lit(&q, dot + 1);
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        row = mysql_fetch_row(res);
+        if (row != NULL && row[0] != NULL) {
+            v = cat_xstrdup(row[0]);
+        }
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    return v;
+}
+
+void
+cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv)
+{
+    struct cat_snapshot *snap;
+    struct fp f;
+    char *sig;
+    struct fp_entry *e;
+    if (mv->part == NULL || mv->part->base_key == NULL) {
+        return;
+    }
+    snap = cat_snapshot_acquire();
+    sig = table_sig(c, mv);
+    if (fingerprint(c, snap, mv, &f) != 0) {
+        free(sig);
+        cat_snapshot_release(snap);
+        return;
+    }
+    cat_snapshot_release(snap);
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_get(mv);
+    fp_free(&e->base);
+    e->base = f;
+    free(e->table_sig);
+    e->table_sig = sig;
+    e->seen_ms = cat_now_ms();
+    e->pending_ms = 0;
+    pthread_mutex_unlock(&g_fp_mu);
+}
+
+/* Find KEY in F; index or -1. */
+static ssize_t
+fp_find(const struct fp *f, int64_t key)
+{
+    size_t i;
+    for (i = 0; i < f->n; i++) {
+        if (f->key[i] == key) {
+            return (ssize_t)i;
+        }
+    }
+    return -1;
+}
+
+static void
+mark_key(struct cat_mv *mv, int64_t key, int64_t when)
+{
+    if (key == CAT_DAY_MIN) {
+        cat_part_mark_range(mv, 0, 0, true, false, when);
+    } else {
+        cat_part_mark_range(mv, key, cat_unit_next(key, mv->part->unit), false, true, when);
+    }
+}
+
+/* Probe one view (mapped, partitioned); FORCE skips the cheap signal. */
+static void
+probe_view(MYSQL *c, const struct cat_snapshot *snap, struct cat_mv *mv, int64_t now)
+{
+    struct fp_entry *e;
+    struct fp cur;
+    char *sig;
+    int64_t when, pending;
+    size_t i;
+    bool have_base;
+
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_get(mv);
+    have_base = e->base.key != NULL || e->table_sig != NULL;
+    pending = e->pending_ms;
+    when = e->seen_ms > 0 ? e->seen_ms : now;
+    if (pending > 0 && pending < when) {
+        when = pending;
+    }
+    pthread_mutex_unlock(&g_fp_mu);
+    if (!have_base || atomic_load(&mv->state->last_refresh_ms) == 0) {
+        return; /* no baseline yet: the next refresh takes one */
+    }
+    sig = table_sig(c, mv);
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_get(mv);
+    if (pending == 0 && sig != NULL && e->table_sig != NULL && strcmp(sig, e->table_sig) == 0) {
+        e->seen_ms = now;
+        pthread_mutex_unlock(&g_fp_mu);
+        free(sig);
+        return;
+    }
+    pthread_mutex_unlock(&g_fp_mu);
+    if (fingerprint(c, snap, mv, &cur) != 0) {
+        free(sig);
+        return;
+    }
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_get(mv);
+    for (i = 0; i < cur.n; i++) {
+        ssize_t j = fp_find(&e->base, cur.key[i]);
+        if (j < 0 || strcmp(e->base.sig[j], cur.sig[i]) != 0) {
+            mark_key(mv, cur.key[i], when);
+        }
+    }
+    for (i = 0; i < e->base.n; i++) {
+        if (fp_find(&cur, e->base.key[i]) < 0) {
+            mark_key(mv, e->base.key[i], when);
+        }
+    }
+    /* the new figures are the baseline: a change is reported once (the
+     * partition stays stale until a refresh takes a new baseline) */
+    fp_free(&e->base);
+    e->base = cur;
+    free(e->table_sig);
+    e->table_sig = sig;
+    e->seen_ms = now;
+    if (e->pending_ms == pending) {
+        e->pending_ms = 0;
+    }
+    pthread_mutex_unlock(&g_fp_mu);
+}
+
+void
+cat_part_probe_once(MYSQL *c, int64_t now_ms)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv, *tmp;
+    if (snap == NULL) {
+        return;
+    }
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        if (mv->part != NULL && mv->part->base_key != NULL && mv->state->parts != NULL) {
+            probe_view(c, snap, mv, now_ms);
+        }
+    }
+    cat_snapshot_release(snap);
+}
+
+/*
+ * A binlog row event on table KEY at WHEN_MS: for the partitioned views
+ * whose mapped base table it is, ask the probe to narrow it to partitions
+ * (woken at once) and claim them in M so the caller does not mark them
+ * whole. Returns the number of views deferred.
+ */
+size_t
+cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
+               int64_t when_ms)
+{
+    struct cat_table_index *ix = NULL;
+    size_t j, n = 0;
+    if (snap == NULL) {
+        return 0;
+    }
+    {
+        /* row events of a partition refresh on the view's own storage table
+         * (it DELETEs and INSERTs in place; row events carry no thread id) */
+        struct cat_mv *self = NULL;
+        HASH_FIND_STR(snap->mvs, key, self);
+        if (self != NULL && self->state->parts != NULL &&
+            cat_now_ms() < atomic_load(&self->state->parts->own_until_ms)) {
+            claim(m, self);
+        }
+    }
+    if (!g_probe_running) {
+        return 0;
+    }
+    HASH_FIND_STR(snap->by_table, key, ix);
+    for (j = 0; ix != NULL && j < ix->n; j++) {
+        struct cat_mv *mv = ix->mvs[j];
+        struct fp_entry *e;
+        size_t k;
+        bool dup = false;
+        if (mv->part == NULL || mv->part->base_key == NULL ||
+            strcmp(mv->part->base_key, key) != 0) {
+            continue;
+        }
+        for (k = 0; k < m->n; k++) {
+            dup = dup || m->v[k] == mv;
+        }
+        if (dup) {
+            continue;
+        }
+        pthread_mutex_lock(&g_fp_mu);
+        e = fp_get(mv);
+        if (e->pending_ms == 0 || when_ms < e->pending_ms) {
+            e->pending_ms = when_ms > 0 ? when_ms : 1;
+        }
+        pthread_mutex_unlock(&g_fp_mu);
+        claim(m, mv);
+        n++;
+    }
+    if (n > 0) {
+        pthread_mutex_lock(&g_probe_mu);
+        atomic_store(&g_probe_wake, 1);
+        pthread_cond_signal(&g_probe_cv);
+        pthread_mutex_unlock(&g_probe_mu);
+    }
+    return n;
+}
+
+static void *
+probe_main(void *arg)
+{
+    MYSQL *c = NULL;
+    const char *env = getenv("MVPROXY_PROBE_INTERVAL_MS");
+    long interval = env != NULL ? strtol(env, NULL, 10) : 2000;
+    (void)arg;
+    if (interval < 50) {
+        interval = 50;
+    }
+    pthread_mutex_lock(&g_probe_mu);
+    while (!atomic_load(&g_probe_stop)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += interval / 1000;
+        ts.tv_nsec += (interval % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (!atomic_exchange(&g_probe_wake, 0)) {
+            pthread_cond_timedwait(&g_probe_cv, &g_probe_mu, &ts);
+        }
+        atomic_store(&g_probe_wake, 0);
+        if (atomic_load(&g_probe_stop)) {
+            break;
+        }
+        pthread_mutex_unlock(&g_probe_mu);
+        if (c == NULL) {
+            char err[512];
+            c = cat_connect_timeout(30, err, sizeof(err));
+            if (c == NULL) {
+                cat_log(CAT_LOG_WARN, "partition probe: %s (will retry)", err);
+            }
+        }
+        if (c != NULL) {
+            cat_part_probe_once(c, cat_now_ms());
+            if (mysql_errno(c) == 2006 || mysql_errno(c) == 2013) {
+                mysql_close(c);
+                c = NULL;
+            }
+        }
+        pthread_mutex_lock(&g_probe_mu);
+    }
+    pthread_mutex_unlock(&g_probe_mu);
+    if (c != NULL) {
+        mysql_close(c);
+    }
+    return NULL;
+}
+
+int
+cat_part_probe_start(char *err, size_t errlen)
+{
+    atomic_store(&g_probe_stop, 0);
+    if (pthread_create(&g_probe_thread, NULL, probe_main, NULL) != 0) {
+        snprintf(err, errlen, "cannot start the partition probe thread");
+        return -1;
+    }
+    g_probe_running = true;
+    return 0;
+}
+
+void
+cat_part_probe_stop(void)
+{
+    struct fp_entry *e, *tmp;
+    if (g_probe_running) {
+        pthread_mutex_lock(&g_probe_mu);
+        atomic_store(&g_probe_stop, 1);
+        pthread_cond_signal(&g_probe_cv);
+        pthread_mutex_unlock(&g_probe_mu);
+        pthread_join(g_probe_thread, NULL);
+        g_probe_running = false;
+    }
+    pthread_mutex_lock(&g_fp_mu);
+    HASH_ITER(hh, g_fp, e, tmp) {
+        HASH_DEL(g_fp, e);
+        fp_free(&e->base);
+        free(e->table_sig);
+        free(e->key);
+        free(e);
+    }
+    pthread_mutex_unlock(&g_fp_mu);
+}
