@@ -3,10 +3,13 @@
  * the same workload directly against MariaDB and through mvproxy, in the
  * same run, reported as ratios (proxy / direct; 1.00 = no overhead).
  *
- *   1. point queries: N primary-key SELECTs, one client, one at a time
- *      (latency: a round trip plus the proxy's parse and match);
- *   2. the same with T client threads (throughput);
- *   3. a large result: SELECT * ... LIMIT M streamed with mysql_use_result
+ *   1. SELECT 1, one client, one at a time: the relay's own latency (the
+ *      decision for a text seen before comes from the proxy's cache);
+ *   2. point queries: N primary-key SELECTs with a different key each time,
+ *      one client (a round trip plus the proxy's parse and match of a new
+ *      text over a table that views read);
+ *   3. the same with T client threads (throughput);
+ *   4. a large result: SELECT * ... LIMIT M streamed with mysql_use_result
  *      (relay bandwidth).
  *
  *   relay_bench --direct HOST:PORT --proxy HOST:PORT [--user U] [--password P]
@@ -52,6 +55,7 @@ struct worker {
     long n;                     /* queries to run */
     long seed;                  /* first key */
     long max_id;                /* keys are 1..max_id */
+    const char *fixed;          /* run this text every time (NULL: point SELECTs by key) */
     int rc;                     /* 0 ok, -1 failed */
     char err[256];              /* first error */
 };
@@ -124,9 +128,13 @@ point_queries(void *arg)
     }
     for (long i = 0; i < w->n; i++) {
         long id = 1 + (w->seed + i * 7919) % w->max_id;
-        snprintf(sql, sizeof(sql),
-                 "SELECT sale_id, sale_date, sale_amount FROM %s WHERE sale_id = %ld", w->o->table,
-                 id);
+        if (w->fixed != NULL) {
+            snprintf(sql, sizeof(sql), "%s", w->fixed);
+        } else {
+            snprintf(sql, sizeof(sql),
+                     "SELECT sale_id, sale_date, sale_amount FROM %s WHERE sale_id = %ld",
+                     w->o->table, id);
+        }
         if (mysql_real_query(m, sql, strlen(sql)) != 0) {
             snprintf(w->err, sizeof(w->err), "%s", mysql_error(m));
             mysql_close(m);
@@ -145,9 +153,13 @@ point_queries(void *arg)
     return NULL;
 }
 
-/* N point queries over T threads against EP; seconds, or -1 (message printed). */
+/*
+ * N queries over T threads against EP: FIXED every time, or (FIXED NULL)
+ * point SELECTs by key. Seconds, or -1 (message printed).
+ */
 static double
-run_points(const struct opts *o, const struct endpoint *ep, long n, int t, long max_id)
+run_points(const struct opts *o, const struct endpoint *ep, long n, int t, long max_id,
+           const char *fixed)
 {
     pthread_t tid[64];
     struct worker w[64];
@@ -155,7 +167,8 @@ run_points(const struct opts *o, const struct endpoint *ep, long n, int t, long 
 
     for (int i = 0; i < t; i++) {
         w[i] = (struct worker){
-            .o = o, .ep = ep, .n = n / t, .seed = 17 + i * 100003L, .max_id = max_id};
+            .o = o, .ep = ep, .n = n / t, .seed = 17 + i * 100003L, .max_id = max_id,
+            .fixed = fixed};
         if (pthread_create(&tid[i], NULL, point_queries, &w[i]) != 0) {
             fprintf(stderr, "relay_bench: pthread_create failed\n");
             return -1;
@@ -325,16 +338,20 @@ main(int argc, char **argv)
     int fails = 0;
     struct {
         const char *name;
+        const char *ratio;
         int threads;
-    } pts[] = {{"point SELECT by key, 1 client", 1}, {"point SELECT by key, N clients", o.threads}};
+        const char *fixed;
+    } pts[] = {{"SELECT 1, 1 client", "select1_1thr", 1, "SELECT 1"},
+               {"point SELECT by key, 1 client", "points_1thr", 1, NULL},
+               {"point SELECT by key, N clients", "points_nthr", o.threads, NULL}};
     for (size_t k = 0; k < sizeof(pts) / sizeof(pts[0]); k++) {
         double d = -1, p = -1;
         /* warm both paths (buffer pool, proxy decision cache) before timing */
-        run_points(&o, &o.direct, o.small / 10 + 1, pts[k].threads, max_id);
-        run_points(&o, &o.proxy, o.small / 10 + 1, pts[k].threads, max_id);
+        run_points(&o, &o.direct, o.small / 10 + 1, pts[k].threads, max_id, pts[k].fixed);
+        run_points(&o, &o.proxy, o.small / 10 + 1, pts[k].threads, max_id, pts[k].fixed);
         for (int r = 0; r < o.repeat; r++) {
-            d = best(d, run_points(&o, &o.direct, o.small, pts[k].threads, max_id));
-            p = best(p, run_points(&o, &o.proxy, o.small, pts[k].threads, max_id));
+            d = best(d, run_points(&o, &o.direct, o.small, pts[k].threads, max_id, pts[k].fixed));
+            p = best(p, run_points(&o, &o.proxy, o.small, pts[k].threads, max_id, pts[k].fixed));
         }
         if (d <= 0 || p <= 0) {
             fails++;
@@ -345,7 +362,7 @@ main(int argc, char **argv)
         snprintf(ds, sizeof(ds), "%.0f q/s", o.small / d);
         snprintf(ps, sizeof(ps), "%.0f q/s", o.small / p);
         printf("%-44s %14s %14s %8.2fx\n", name, ds, ps, p / d);
-        printf("RATIO points_%dthr %.3f\n", pts[k].threads, p / d);
+        printf("RATIO %s %.3f\n", pts[k].ratio, p / d);
     }
     if (o.large_rows > 0) {
         double d = -1, p = -1, bytes = 0;

@@ -24,6 +24,9 @@
 #include <mysql.h>
 
 #include "cat_binlog.h"
+#include "cat_sched.h"
+#include "cat_sync.h"
+#include "cat_task.h"
 #include "rw.h"
 
 /* Service connection settings, copied at cat_init. */
@@ -581,6 +584,7 @@ cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
         snap->version = v;
     }
     cat_snapshot_publish(snap);
+    (void)cat_sync_bump(c); /* other proxies on this schema reload (cat_sync.c) */
     return 0;
 }
 
@@ -638,8 +642,8 @@ clean_leftovers(MYSQL *c, const struct cat_mv *mv)
  * keeps no partition state: it is refreshed completely and never used for
  * rewrite until re-created (logged).
  */
-static void
-load_partitioning(MYSQL *c, struct cat_mv *mv)
+void
+cat_load_partitioning(MYSQL *c, struct cat_mv *mv)
 {
     struct cat_stmt st;
     struct mvp_reply r;
@@ -693,10 +697,12 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
         mysql_close(c);
         goto fail;
     }
+    cat_task_init(1);
+    cat_sync_init(c);
     cat_store_task_recover(c);
     HASH_ITER(hh, mvs, mv, tmp) {
         clean_leftovers(c, mv);
-        load_partitioning(c, mv);
+        cat_load_partitioning(c, mv);
         n++;
     }
     cat_writer_lock();
@@ -719,6 +725,10 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     if (cat_part_probe_start(err, errlen) < 0) {
         cat_log(CAT_LOG_WARN, "%s", err);
     }
+    /* Refresh scheduler (SPEC §6): schedules, ON COMMIT, other proxies. */
+    if (cat_sched_start(err, errlen) < 0) {
+        cat_log(CAT_LOG_WARN, "%s", err);
+    }
     g_started = true;
     cat_log(CAT_LOG_INFO, "loaded %zu materialized view(s) from %s", n, g_cfg.meta);
     return 0;
@@ -737,9 +747,11 @@ cat_shutdown(void)
     if (!g_started) {
         return;
     }
+    cat_sched_stop();   /* first: running refreshes end, no new ones start */
     cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
     cat_part_probe_stop();
     cat_fresh_stop();
+    cat_task_shutdown();
     cat_snapshot_unpublish();
     free(g_cfg.host);
     free(g_cfg.user);

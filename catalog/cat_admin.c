@@ -7,7 +7,7 @@
  *   cat_admin_run(job)
  *     CREATE   check AS select ─ CREATE TABLE ... AS SELECT ... WHERE 0 (client's connection,
  *              client's privileges) ─ row in mvs ─ publish ─ BUILD IMMEDIATE: refresh
- *     REFRESH  cat_refresh_view (service account, atomic swap)
+ *     REFRESH  cat_task_run -> cat_refresh_view / cat_part_refresh / cat_incr_refresh
  *     DROP     DROP TABLE (client's connection) ─ delete row ─ publish
  *     SHOW / mv_infos() / tasks() / SHOW CREATE / SHOW PARTITIONS: local result sets;
  *              a filtered SELECT over mv_infos()/tasks() runs on the client's connection
@@ -15,13 +15,15 @@
  *     EXPLAIN REWRITE  rw_rewrite(explain) → one row per candidate + a summary row
  *     ALTER RENAME / SET / REFRESH, PAUSE / RESUME: catalog updates
  *
- * Not supported yet (ERR 1235/42000 after a full parse): PARTITION BY,
- * REFRESH ... ON COMMIT / ON SCHEDULE / FAST / EVERY, REFRESH ... PARTITIONS,
- * CANCEL MATERIALIZED VIEW TASK.
+ * Refresh clauses (ON COMMIT / ON SCHEDULE / EVERY / FAST) are run by the
+ * scheduler (cat_sched.c); REFRESH, BUILD IMMEDIATE and CANCEL go through
+ * the task layer (cat_task.c).
  */
 #include "cat_admin.h"
 #include "cat_internal.h"
 #include "cat_part.h"
+#include "cat_sched.h"
+#include "cat_task.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -154,23 +156,11 @@ exec_client(cat_exec_fn exec, void *ctx, const char *sql, struct mvp_reply *repl
     return 0;
 }
 
-/* Check a refresh clause is one this version runs; else ERR 1235. */
+/* Check a refresh clause is one the scheduler runs (cat_sched.c); else ERR 1235. */
 static int
 refresh_supported(const struct cat_refresh_clause *rc, struct mvp_reply *reply)
 {
-    if (rc->method == CAT_RM_FAST) {
-        not_supported(reply, "REFRESH FAST (incremental refresh)");
-        return -1;
-    }
-    if (rc->trigger == CAT_RT_COMMIT) {
-        not_supported(reply, "REFRESH ... ON COMMIT");
-        return -1;
-    }
-    if (rc->trigger == CAT_RT_SCHEDULE || rc->trigger == CAT_RT_EVERY) {
-        not_supported(reply, "REFRESH ... ON SCHEDULE / EVERY (scheduled refresh)");
-        return -1;
-    }
-    return 0;
+    return cat_sched_validate(rc, reply);
 }
 
 /* Lookup words for nondeterministic functions (SPEC §3 enable_nondeterministic_function). */
@@ -328,6 +318,21 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             return;
         }
     }
+    {
+        /* layers: refuse a definition that would close a cycle of views */
+        char who[512];
+        bool cycle;
+        snap = cat_snapshot_acquire();
+        cycle = cat_sched_would_cycle(snap, key, tables, n_tables, who, sizeof(who));
+        cat_snapshot_release(snap);
+        if (cycle) {
+            mvp_reply_err(reply, 1462, "HY000",
+                          "Materialized view '%s.%s' would form a cycle of views through %s",
+                          db, st->name, who);
+            cat_strv_free(tables, n_tables);
+            return;
+        }
+    }
 
     mv = cat_xcalloc(1, sizeof(*mv));
     mv->key = cat_xstrdup(key);
@@ -445,7 +450,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             mysql_close(c);
             return;
         }
-        if (cat_refresh_view(db, st->name, "COMPLETE", reply) < 0) {
+        if (cat_task_run(db, st->name, "COMPLETE", NULL, 0, CAT_TASK_BUILD, reply, NULL) < 0) {
             /* BUILD IMMEDIATE failed: the statement changes nothing. */
             struct mvp_reply keep = *reply;
             mvp_reply_init(reply);
@@ -575,11 +580,16 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                           db, name);
             return;
         }
-        cat_part_refresh(db, name, "PARTITIONS", st->parts, st->n_parts, reply);
+        cat_task_run(db, name, "PARTITIONS", st->parts, st->n_parts, CAT_TASK_MANUAL, reply, NULL);
         return;
     }
     cat_snapshot_release(snap);
-    cat_refresh_view(db, name, st->refresh_mode == CAT_RM_AUTO ? "AUTO" : "COMPLETE", reply);
+    /* every refresh is a task (cat_task.c): row, slot, cancel, layers */
+    cat_task_run(db, name,
+                 st->refresh_mode == CAT_RM_AUTO   ? "AUTO"
+                 : st->refresh_mode == CAT_RM_FAST ? "FAST"
+                                                   : "COMPLETE",
+                 NULL, 0, CAT_TASK_MANUAL, reply, NULL);
 }
 
 /* ---- DROP ---- */
@@ -812,6 +822,7 @@ change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     }
     mvs = NULL;
     mvp_reply_ok(reply, 0, NULL);
+    cat_sched_kick(); /* PAUSE / RESUME / new refresh clause take effect now */
 out:
     cat_free_mvs(mvs);
     cat_writer_unlock();
@@ -967,8 +978,13 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         break;
     }
     case CAT_ST_CANCEL:
-        not_supported(reply, "CANCEL MATERIALIZED VIEW TASK (refresh tasks run synchronously)");
+    {
+        const char *vdb = view_db(st, db, reply);
+        if (vdb != NULL) {
+            cat_task_cancel(vdb, st->name, st->task_id, reply);
+        }
         break;
+    }
     case CAT_ST_SHOW_MVS: {
         struct cat_snapshot *snap = cat_snapshot_acquire();
         const char *sdb = st->show_db ? st->show_db : db;

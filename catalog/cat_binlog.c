@@ -104,6 +104,7 @@
 #include <mariadb_rpl.h>
 
 #include "cat_binlog.h"
+#include "cat_incr.h"
 
 /* Seconds between heartbeats the server sends when the binlog is idle. */
 #define BL_HEARTBEAT_S 1
@@ -236,7 +237,7 @@ static void
 set_reason(const char *reason)
 {
     pthread_mutex_lock(&g_bl.mu);
-    snprintf(g_bl.reason, sizeof(g_bl.reason), "%s", reason);
+    snprintf(g_bl.reason, sizeof(g_bl.reason), "%.*s", (int)(sizeof(g_bl.reason) - 1), reason);
     g_bl.following = reason[0] == '\0';
     pthread_mutex_unlock(&g_bl.mu);
 }
@@ -546,6 +547,12 @@ on_rows(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
         return;
     }
     st->group_user = true;
+    if (ev->event_type != WRITE_ROWS_EVENT_V1 && ev->event_type != WRITE_ROWS_EVENT &&
+        ev->event_type != WRITE_ROWS_COMPRESSED_EVENT_V1 &&
+        ev->event_type != WRITE_ROWS_COMPRESSED_EVENT) {
+        /* UPDATE / DELETE rows: incremental refresh must fall back (cat_incr.c) */
+        cat_incr_note_nonappend(t->key);
+    }
     /* partitioned views over this table: the probe narrows the change to
      * partitions (cat_part_track.c); the rest are marked whole */
     cat_part_defer(snap_for_marking(st), t->key, &m, event_time(ev));
@@ -644,8 +651,17 @@ on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
                 thread_id);
     } else if (cat_sql_is_write(sql, len)) {
         struct query_ctx qc = {st, {NULL, 0}, event_time(ev)};
+        int np = 0;
         snprintf(db, sizeof(db), "%.*s", (int)(dbs ? dbs->length : 0), dbs ? dbs->str : "");
-        cat_scan_writes(sql, len, db[0] ? db : NULL, query_name_cb, &qc);
+        /* partition DDL and single-table DML: partitioned views by partition
+         * (cat_part_track.c), the rest whole; anything else: the scanner */
+        cat_incr_note_sql(sql, len, db[0] ? db : NULL); /* every write statement */
+        if (cat_part_note_write(snap_for_marking(st), sql, len, db[0] ? db : NULL, qc.when_ms,
+                                &np)) {
+            st->group_user = true;
+        } else {
+            cat_scan_writes(sql, len, db[0] ? db : NULL, query_name_cb, &qc);
+        }
         if (qc.m.n > 0) {
             cat_log(CAT_LOG_DEBUG, "binlog: statement '%.*s' marked %zu view(s) stale",
                     (int)(len < 60 ? len : 60), sql, qc.m.n);
@@ -745,6 +761,9 @@ checkpoint(struct bl_state *st, bool force)
         cat_log(CAT_LOG_WARN, "binlog: storing the position: %s (will retry)", err);
         return;
     }
+    /* changes handed to the probe are resolved (or marked whole) first:
+     * the stored position must never pass an unrecorded change */
+    (void)cat_part_probe_settle(st->side);
     if (cat_fresh_flush_sync(st->side, err, sizeof(err)) < 0 ||
         save_position(st->side, st->master_id, &st->safe, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "binlog: storing the position: %s (will retry)", err);

@@ -22,6 +22,7 @@
  * base tables they read transitively, and under the inner views' storage
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
+#include "cat_incr.h"
 #include "cat_internal.h"
 #include "cat_part.h"
 
@@ -343,6 +344,7 @@ cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms)
     if (!cat_sql_is_write(sql, len)) {
         return 0;
     }
+    cat_incr_note_sql(sql, len, db); /* UPDATE/DELETE/...: incremental refresh falls back */
     snap = cat_snapshot_acquire();
     n = cat_mark_writes(snap, sql, len, db, now_ms);
     cat_snapshot_release(snap);

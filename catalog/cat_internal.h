@@ -249,6 +249,14 @@ struct cat_mv_state *cat_mv_state_new(void);
  */
 int cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen);
 
+/*
+ * Re-read MV's PARTITION BY from its stored CREATE text, resolve it over C
+ * and load its partition state (at start and when another proxy's view
+ * is loaded, cat_sync.c). A view whose partitioning cannot be resolved is
+ * kept unpartitioned and not used for rewrite (logged).
+ */
+void cat_load_partitioning(MYSQL *c, struct cat_mv *mv);
+
 /* Free a hash of views (a writer abandoning its change). */
 void cat_free_mvs(struct cat_mv *mvs);
 

@@ -567,6 +567,8 @@ parse_refresh(struct parser *p, struct cat_stmt *st)
         st->refresh_mode = CAT_RM_COMPLETE;
     } else if (accept(p, "AUTO")) {
         st->refresh_mode = CAT_RM_AUTO;
+    } else if (accept(p, "FAST")) {
+        st->refresh_mode = CAT_RM_FAST; /* incremental where safe (cat_incr.c) */
     } else if (accept(p, "PARTITIONS") || accept(p, "PARTITION")) {
         st->refresh_mode = CAT_RM_PARTITIONS;
         if (expect_op(p, "(") < 0) {
@@ -1041,6 +1043,14 @@ cat_props_validate(size_t n, const struct cat_prop *props, struct cat_props *out
         } else if (strcmp(k, "partition_sync_limit") == 0 ||
                    strcmp(k, "refresh_partition_num") == 0) {
             ok = parse_uint(v, &num) && num > 0;
+        } else if (strcmp(k, "incremental_column") == 0) {
+            /* an identifier; checked against the base table at refresh (cat_incr.c) */
+            size_t c;
+            ok = v[0] != '\0' && strlen(v) <= 64;
+            for (c = 0; ok && v[c] != '\0'; c++) {
+                ok = (v[c] >= 'a' && v[c] <= 'z') || (v[c] >= 'A' && v[c] <= 'Z') ||
+                     (v[c] >= '0' && v[c] <= '9') || v[c] == '_' || v[c] == '$';
+            }
         } else if (strcmp(k, "partition_sync_time_unit") == 0) {
             ok = cat_streq_ci(v, "DAY") || cat_streq_ci(v, "MONTH") || cat_streq_ci(v, "YEAR");
         } else if (strcmp(k, "query_rewrite_consistency") == 0) {
@@ -1072,7 +1082,7 @@ cat_props_validate(size_t n, const struct cat_prop *props, struct cat_props *out
                           "Unknown materialized view property '%s' (known: grace_period, "
                           "excluded_trigger_tables, partition_sync_limit, "
                           "partition_sync_time_unit, query_rewrite_consistency, "
-                          "enable_nondeterministic_function, refresh_partition_num)",
+                          "enable_nondeterministic_function, refresh_partition_num, incremental_column)",
                           k);
             cat_props_free(out);
             return -1;

@@ -283,7 +283,8 @@ cat_part_apply_props(struct cat_part_spec *s, const char *json)
             s->sync_unit = u == CAT_PU_NONE ? CAT_PU_DAY : u;
         }
     }
-    if (n > 0) {
+    if (n >= 0) {
+        /* an empty object still allocates the arrays */
         cat_strv_free(k, (size_t)n);
         cat_strv_free(v, (size_t)n);
     }

@@ -89,6 +89,9 @@ struct cat_bpart {
     char *update_time;              /* information_schema UPDATE_TIME text or NULL */
     int64_t table_rows;             /* TABLE_ROWS */
     int64_t data_length;            /* DATA_LENGTH */
+    int64_t gone_ms;                /* no longer in the table since (unix ms), 0 = current;
+                                     * kept a minute so that DDL seen late in the binlog
+                                     * (DROP / REORGANIZE) still finds its bounds */
 };
 
 /* Mutable partition state of one view, shared by all snapshots. */
@@ -98,9 +101,9 @@ struct cat_pstate {
     struct cat_ppart *p;            /* sorted: p_null first, then by lo */
     int64_t gaps_stale_ms;          /* a change to a range that has no partition yet, 0 = none */
     int64_t window_lo;              /* partition_sync_limit: the view holds only day >= this */
-    size_t n_base;                  /* base partitions as last probed */
-    struct cat_bpart *base;         /* ... */
-    bool probed;                    /* base[] / table figures were read at least once */
+    size_t n_base;                  /* base partitions as last read (cat_part_bounds_refresh) */
+    struct cat_bpart *base;         /* ... in bound order, then retired ones (gone_ms != 0) */
+    bool probed;                    /* base[] was read at least once */
     char *table_sig;                /* unpartitioned base: UPDATE_TIME/TABLE_ROWS/DATA_LENGTH text */
     int64_t last_probe_ms;          /* time of the previous probe (unix ms) */
     int dirty;                      /* changed since last persisted */
@@ -236,13 +239,35 @@ size_t cat_part_defer(const struct cat_snapshot *snap, const char *key, struct c
  * derivation) then unit U, as a DATE. */
 void cat_part_key_sql(struct cat_buf *b, const char *col, enum cat_punit floor, enum cat_punit u);
 
+/*
+ * Re-read the RANGE partition bounds of MV's base table over C into the
+ * view's state (information_schema.PARTITIONS; partitions that vanished
+ * are kept as retired for a minute). The partition DDL narrowing of
+ * cat_part_note_write() uses them: the probe thread calls this every
+ * round, a refresh at its start. No-op for a base that is not RANGE
+ * partitioned on the column.
+ */
+void cat_part_bounds_refresh(MYSQL *c, struct cat_mv *mv);
+
+/*
+ * Resolve every change the binlog handed to the probe (cat_part_defer)
+ * over C now: probe those views, and mark a view whole from its pending
+ * time when that fails. The binlog follower calls it before it persists
+ * the marks and records its position, so a deferred change is never lost
+ * behind a stored position (a stop or a crash before the probe ran).
+ * Returns the number of views that had to be marked whole.
+ */
+int cat_part_probe_settle(MYSQL *c);
+
 /* Start / stop the probe thread (SPEC §5 fallback for writes that bypass
  * the proxy): every MVPROXY_PROBE_INTERVAL_MS (default 2000) ms. */
 int cat_part_probe_start(char *err, size_t errlen);
 void cat_part_probe_stop(void);
 /* Run one probe round now over C (tests; the probe thread). */
 void cat_part_probe_once(MYSQL *c, int64_t now_ms);
-/* Record the current base figures of MV as the probe's baseline (refresh start). */
+/* Take the probe's baseline of MV (refresh start): a change since the
+ * previous baseline (a deferred binlog change included) is marked first,
+ * then the current figures become the baseline. */
 void cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv);
 
 /* ---- refresh (cat_part_refresh.c) ---- */

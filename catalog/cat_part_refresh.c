@@ -11,10 +11,15 @@
  *     (col) (one partition per key, pmax); per key:
  *       INSERT INTO new SELECT * FROM (<def>) d WHERE col >= lo AND col < hi
  *     then the rest (NULL, rows outside every key); RENAME swap; drop old.
- *   AUTO: each stale (or new) partition in its own transaction:
- *       START TRANSACTION; DELETE FROM mv WHERE <range>;
+ *   AUTO: the stale (or new) partitions, refresh_partition_num (default 1)
+ *   per batch, each batch one transaction:
+ *       START TRANSACTION; per partition: DELETE FROM mv WHERE <range>;
  *       INSERT INTO mv SELECT * FROM (<def>) d WHERE <range>; COMMIT
+ *     a range without its own storage partition (after the last bound: in
+ *     pmax) first gets one: REORGANIZE PARTITION of the storage partition
+ *     holding it, so the layout stays 1:1 / n:1 (split_storage).
  *   PARTITIONS (p1, ...): the same for the listed partitions.
+ *   The task records its partitions (NeedRefreshPartitions).
  *   partition_sync_limit N unit: ranges older than the last N units are
  *   neither built nor kept (their rows are deleted, their partitions
  *   dropped from the state); queries over them are compensated from the
@@ -33,12 +38,20 @@
 
 #include "cat_binlog.h"
 #include "cat_internal.h"
+#include "cat_task.h"
 
 /* Run B's text on C; on failure fill REPLY. B is freed. */
 static int
 run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
     struct mvp_reply *reply, int64_t *affected)
 {
+    if (cat_task_cancel_requested()) {
+        /* CANCEL MATERIALIZED VIEW TASK: no further step (cat_task.c) */
+        mvp_reply_err(reply, 1317, "70100", "refresh of %s.%s canceled (%s)", mv->db, mv->name,
+                      what);
+        cat_buf_free(b);
+        return -1;
+    }
     if (mysql_real_query(c, b->p, b->len) != 0) {
         const char *st = mysql_sqlstate(c);
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), st && *st ? st : "HY000",
@@ -282,6 +295,186 @@ partition_ddl(struct cat_buf *b, const struct cat_mv *mv, const char *table, str
     cat_buf_printf(b, "%sPARTITION pmax VALUES LESS THAN (MAXVALUE))", np > 0 ? ", " : "");
 }
 
+/* refresh_partition_num of MV (PROPERTIES; default 1): partitions per batch. */
+static size_t
+batch_size(const struct cat_mv *mv)
+{
+    char **k = NULL, **v = NULL;
+    int n = mv->properties_json != NULL ? cat_json_parse_object(mv->properties_json, &k, &v)
+                                        : -1;
+    int i;
+    long long bs = 1;
+    for (i = 0; i < n; i++) {
+        if (strcmp(k[i], "refresh_partition_num") == 0) {
+            bs = strtoll(v[i], NULL, 10);
+        }
+    }
+    if (n >= 0) {
+        cat_strv_free(k, (size_t)n);
+        cat_strv_free(v, (size_t)n);
+    }
+    return bs >= 1 ? (size_t)bs : 1;
+}
+
+/* One partition of the storage table. */
+struct spart {
+    char *name;                     /* backend partition name */
+    int64_t hi;                     /* VALUES LESS THAN, day number (CAT_DAY_MAX: MAXVALUE) */
+};
+
+static void
+sparts_free(struct spart *sp, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(sp[i].name);
+    }
+    free(sp);
+}
+
+/* The storage table's partitions in bound order into *OUT / *N (caller
+ * frees with sparts_free); -1 when they cannot be read. */
+static int
+storage_parts(MYSQL *c, const struct cat_mv *mv, struct spart **out, size_t *n)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    *out = NULL;
+    *n = 0;
+    cat_buf_puts(&q, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema."
+                     "PARTITIONS WHERE TABLE_SCHEMA = ");
+    cat_buf_lit(&q, mv->db);
+    cat_buf_puts(&q, " AND TABLE_NAME = ");
+    cat_buf_lit(&q, mv->name);
+    cat_buf_puts(&q, " AND PARTITION_NAME IS NOT NULL ORDER BY PARTITION_ORDINAL_POSITION");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    *out = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(**out));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        int64_t hi = CAT_DAY_MAX;
+        const char *d = row[1] != NULL ? row[1] : "MAXVALUE";
+        if (row[0] == NULL) {
+            continue;
+        }
+        if (!cat_streq_ci(d, "MAXVALUE")) {
+            char lit[40];
+            snprintf(lit, sizeof(lit), "%s", d + (*d == '\'' ? 1 : 0));
+            lit[strcspn(lit, "'")] = '\0';
+            if (!cat_day_parse(lit, &hi)) {
+                continue;
+            }
+        }
+        (*out)[*n].name = cat_xstrdup(row[0]);
+        (*out)[*n].hi = hi;
+        (*n)++;
+    }
+    mysql_free_result(res);
+    return 0;
+}
+
+/*
+ * Keep the storage layout 1:1 (SPEC §4): a partition range refreshed in
+ * place that has no storage partition of its own yet (a day after the last
+ * complete refresh lands in pmax, a day that was empty then lands in the
+ * next partition up) gets one: the storage partition S that holds it is
+ * split with ALTER TABLE ... REORGANIZE PARTITION S INTO (PARTITION p_new
+ * VALUES LESS THAN (hi), PARTITION S VALUES LESS THAN (S's bound)), which
+ * moves only S's rows. Runs before the batches' transactions (DDL commits
+ * implicitly). Returns 0, -1 with REPLY filled.
+ */
+static int
+split_storage(MYSQL *c, const struct cat_mv *mv, const struct job *jobs, size_t n,
+              struct mvp_reply *reply)
+{
+    struct spart *sp = NULL;
+    size_t nsp = 0, i, k;
+    int rc = 0;
+    if (storage_parts(c, mv, &sp, &nsp) < 0 || nsp == 0) {
+        sparts_free(sp, nsp);
+        return 0; /* not partitioned (very many ranges): nothing to keep */
+    }
+    for (i = 0; i < n && rc == 0; i++) {
+        char name[64], bound[16];
+        struct cat_buf b = {0};
+        int y, m, d;
+        bool have = false;
+        if (jobs[i].p.is_null) {
+            continue;
+        }
+        cat_ppart_name(&jobs[i].p, name, sizeof(name));
+        for (k = 0; k < nsp && !have; k++) {
+            have = cat_streq_ci(sp[k].name, name);
+        }
+        for (k = 0; !have && k < nsp && sp[k].hi <= jobs[i].p.lo; k++) {
+        }
+        if (have || k == nsp || sp[k].hi <= jobs[i].p.hi) {
+            continue; /* its own already, or it would straddle a bound */
+        }
+        cat_day_to_ymd(jobs[i].p.hi, &y, &m, &d);
+        snprintf(bound, sizeof(bound), "%04d-%02d-%02d", y, m, d);
+        cat_buf_puts(&b, "ALTER TABLE ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " REORGANIZE PARTITION ");
+        cat_buf_ident(&b, sp[k].name);
+        cat_buf_puts(&b, " INTO (PARTITION ");
+        cat_buf_ident(&b, name);
+        cat_buf_printf(&b, " VALUES LESS THAN ('%s'), PARTITION ", bound);
+        cat_buf_ident(&b, sp[k].name);
+        if (sp[k].hi == CAT_DAY_MAX) {
+            cat_buf_puts(&b, " VALUES LESS THAN (MAXVALUE))");
+        } else {
+            cat_day_to_ymd(sp[k].hi, &y, &m, &d);
+            cat_buf_printf(&b, " VALUES LESS THAN ('%04d-%02d-%02d'))", y, m, d);
+        }
+        rc = run(c, &b, mv, "adding a storage partition", reply, NULL);
+        if (rc == 0) {
+            /* the list as it is now: the new partition just below S */
+            sp = realloc(sp, (nsp + 1) * sizeof(*sp));
+            if (sp == NULL) {
+                abort();
+            }
+            memmove(&sp[k + 1], &sp[k], (nsp - k) * sizeof(*sp));
+            sp[k].name = cat_xstrdup(name);
+            sp[k].hi = jobs[i].p.hi;
+            nsp++;
+        }
+    }
+    sparts_free(sp, nsp);
+    return rc;
+}
+
+/* Record the partitions of task TASK (NeedRefreshPartitions, SPEC §9). */
+static void
+task_partitions(MYSQL *c, uint64_t task, const struct job *jobs, size_t n)
+{
+    struct cat_buf q = {0}, l = {0};
+    char pn[64], err[256];
+    size_t i;
+    if (task == 0) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        cat_buf_puts(&l, i > 0 ? "," : "");
+        cat_buf_puts(&l, cat_ppart_name(&jobs[i].p, pn, sizeof(pn)));
+    }
+    cat_buf_puts(&q, "UPDATE ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " SET need_refresh_partitions = ");
+    cat_buf_lit(&q, l.p != NULL ? l.p : "");
+    cat_buf_printf(&q, ", progress = '0.00%% (0/%zu)' WHERE task_id = %llu", n,
+                   (unsigned long long)task);
+    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "recording the partitions of task %llu: %s",
+                (unsigned long long)task, err);
+    }
+    cat_buf_free(&q);
+    cat_buf_free(&l);
+}
+
 int
 cat_part_refresh(const char *db, const char *name, const char *mode, char **parts,
                  size_t n_parts, struct mvp_reply *reply)
@@ -293,7 +486,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     char err[512], lockname[600], *nn = NULL, *on = NULL;
     uint64_t task = 0;
     int64_t t0, t1, total = 0, wlo, *keys = NULL, gaps0;
-    size_t n_keys = 0, n_jobs = 0, i, k;
+    size_t n_keys = 0, n_jobs = 0, i, k, bs = batch_size(mv), n_batches = 0;
     struct job *jobs = NULL;
     struct cat_part_view v = {0};
     bool locked = false, complete;
@@ -342,6 +535,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
                (strcmp(mode, "AUTO") == 0 && atomic_load(&mv->state->stale_since_ms) != 0);
     /* baseline for the probe, then the marks as they are now */
     cat_part_probe_baseline(c, mv);
+    cat_part_bounds_refresh(c, mv);
     cat_part_explode_whole(mv);
     if (cat_part_view_get(mv, &v) != 0) {
         mvp_reply_err(reply, 1037, "HY001", "out of memory");
@@ -427,6 +621,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         n_jobs = j;
     }
     task = cat_store_task_start(c, mv, complete ? "COMPLETE" : "PARTIAL");
+    task_partitions(c, task, jobs, n_jobs);
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
 
     if (complete) {
@@ -454,17 +649,33 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
                 goto failed_drop;
             }
         }
-        for (i = 0; i < n_jobs; i++) {
-            cat_buf_puts(&b, "INSERT INTO ");
-            cat_buf_qname(&b, mv->db, nn);
-            cat_buf_puts(&b, " SELECT * FROM (");
-            def_source(&b, mv);
-            cat_buf_puts(&b, ") AS mvp_part WHERE ");
-            range_pred(&b, mv->part->col, &jobs[i].p);
-            if (run(c, &b, mv, "filling a partition", reply, &jobs[i].rows) < 0) {
+        /* refresh_partition_num partitions per batch, one transaction each */
+        for (i = 0; i < n_jobs; i += bs) {
+            size_t end = i + bs < n_jobs ? i + bs : n_jobs;
+            if (bs > 1 && cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                              err);
                 goto failed_drop;
             }
-            total += jobs[i].rows;
+            for (k = i; k < end; k++) {
+                cat_buf_puts(&b, "INSERT INTO ");
+                cat_buf_qname(&b, mv->db, nn);
+                cat_buf_puts(&b, " SELECT * FROM (");
+                def_source(&b, mv);
+                cat_buf_puts(&b, ") AS mvp_part WHERE ");
+                range_pred(&b, mv->part->col, &jobs[k].p);
+                if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
+                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                    goto failed_drop;
+                }
+                total += jobs[k].rows;
+            }
+            if (bs > 1 && cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                              err);
+                goto failed_drop;
+            }
+            n_batches++;
         }
         cat_buf_puts(&b, "RENAME TABLE ");
         cat_buf_qname(&b, mv->db, mv->name);
@@ -486,37 +697,48 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         /* the binlog follower ignores row events on the storage table
          * until a minute after this refresh (cat_part_defer) */
         atomic_store(&mv->state->parts->own_until_ms, INT64_MAX);
-        for (i = 0; i < n_jobs; i++) {
-            int64_t del = 0;
+        if (split_storage(c, mv, jobs, n_jobs, reply) < 0) {
+            goto failed;
+        }
+        /* refresh_partition_num partitions per batch, one transaction each:
+         * DELETE the range + INSERT ... SELECT restricted to it */
+        for (i = 0; i < n_jobs; i += bs) {
+            size_t end = i + bs < n_jobs ? i + bs : n_jobs;
             if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
                 mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
                               err);
                 goto failed;
             }
-            cat_buf_puts(&b, "DELETE FROM ");
-            cat_buf_qname(&b, mv->db, mv->name);
-            cat_buf_puts(&b, " WHERE ");
-            range_pred(&b, mv->part->col, &jobs[i].p);
-            if (run(c, &b, mv, "clearing a partition", reply, &del) < 0) {
-                cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-                goto failed;
-            }
-            cat_buf_puts(&b, "INSERT INTO ");
-            cat_buf_qname(&b, mv->db, mv->name);
-            cat_buf_puts(&b, " SELECT * FROM (");
-            def_source(&b, mv);
-            cat_buf_puts(&b, ") AS mvp_part WHERE ");
-            range_pred(&b, mv->part->col, &jobs[i].p);
-            if (run(c, &b, mv, "filling a partition", reply, &jobs[i].rows) < 0) {
-                cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-                goto failed;
+            for (k = i; k < end; k++) {
+                int64_t del = 0;
+                cat_buf_puts(&b, "DELETE FROM ");
+                cat_buf_qname(&b, mv->db, mv->name);
+                cat_buf_puts(&b, " WHERE ");
+                range_pred(&b, mv->part->col, &jobs[k].p);
+                if (run(c, &b, mv, "clearing a partition", reply, &del) < 0) {
+                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                    goto failed;
+                }
+                cat_buf_puts(&b, "INSERT INTO ");
+                cat_buf_qname(&b, mv->db, mv->name);
+                cat_buf_puts(&b, " SELECT * FROM (");
+                def_source(&b, mv);
+                cat_buf_puts(&b, ") AS mvp_part WHERE ");
+                range_pred(&b, mv->part->col, &jobs[k].p);
+                if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
+                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                    goto failed;
+                }
             }
             if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
                 mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
                               err);
                 goto failed;
             }
-            total += jobs[i].rows;
+            for (k = i; k < end; k++) {
+                total += jobs[k].rows;
+            }
+            n_batches++;
         }
         if (wlo != CAT_DAY_MIN) {
             /* partition_sync_limit: drop the rows that fell out of the window */
@@ -558,9 +780,10 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
             cat_buf_printf(&pl, ",... (%zu)", n_jobs);
         }
         cat_store_task_finish(c, task, "SUCCESS", total, NULL);
-        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %zu partition(s) [%s], %lld rows in "
-                 "%.2f s", mv->db, mv->name, complete ? "COMPLETE" : "PARTIAL", n_jobs,
-                 pl.p ? pl.p : "", (long long)total, (double)(t1 - t0) / 1000.0);
+        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %zu partition(s) [%s] in %zu "
+                 "batch(es), %lld rows in %.2f s", mv->db, mv->name,
+                 complete ? "COMPLETE" : "PARTIAL", n_jobs, pl.p ? pl.p : "", n_batches,
+                 (long long)total, (double)(t1 - t0) / 1000.0);
         mvp_reply_ok(reply, (uint64_t)total, info);
         cat_log(CAT_LOG_INFO, "%s", info);
         cat_buf_free(&pl);

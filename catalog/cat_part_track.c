@@ -5,6 +5,11 @@
  *      INSERT/REPLACE ... VALUES: each row's value (NULL -> p_null);
  *      UPDATE t SET ... WHERE / DELETE FROM t WHERE: the AND-ed range
  *      predicates on the column (anything else: all partitions);
+ *      ALTER TABLE t {TRUNCATE|DROP|REORGANIZE} PARTITION p, ...: the
+ *      ranges of p (bounds cached from information_schema.PARTITIONS by
+ *      the probe thread and each refresh, vanished ones kept a minute;
+ *      unknown name: all); ADD PARTITION: none (a new range is empty);
+ *      the binlog follower feeds Query events through the same path;
  *      other statements: the generic scanner (whole view).
  *   binlog row event on the mapped base table of a partitioned view
  *      ── cat_part_defer ──> probe thread woken at once
@@ -19,6 +24,13 @@
  *      start: a changed / new / vanished key marks that partition, dated
  *      at the previous probe (the last time it was seen unchanged) or the
  *      binlog event time, whichever is earlier.
+ *   Baselines: a refresh compares, then takes a strong one; after a
+ *   restart the probe takes a weak one (writes made while the proxy was
+ *   down are not in any baseline), and a binlog row event for a view with
+ *   no strong baseline is not deferred: the view is marked whole.
+ *   Deferred changes survive a stop: before the binlog follower stores
+ *   its position it calls cat_part_probe_settle(), which probes every view
+ *   with a pending change, or marks it whole when that fails.
  *
  * What the probe cannot see: a write that leaves COUNT and the CRC32
  * XOR unchanged (a collision, or an UPDATE that writes identical values,
@@ -308,6 +320,284 @@ claim(struct cat_marked *m, struct cat_mv *mv)
     m->v[m->n++] = mv;
 }
 
+/* ------------------------------------------------------------ partition DDL */
+
+/*
+ * Upper bound (exclusive, day number) of an information_schema
+ * PARTITION_DESCRIPTION: "MAXVALUE", a RANGE COLUMNS literal ('2024-03-02'
+ * or '2024-03-02 06:00:00': a bound after midnight keeps that day), or a
+ * RANGE (TO_DAYS(col)) number. False when it cannot be read.
+ */
+static bool
+bound_day(const char *desc, bool to_days, int64_t *hi)
+{
+    char lit[40];
+    const char *p = lit, *sp;
+    if (desc == NULL) {
+        return false;
+    }
+    if (cat_streq_ci(desc, "MAXVALUE")) {
+        *hi = CAT_DAY_MAX;
+        return true;
+    }
+    if (to_days) {
+        char *e;
+        long long v = strtoll(desc, &e, 10);
+        if (e == desc) {
+            return false;
+        }
+        *hi = (int64_t)v - 719528; /* TO_DAYS('1970-01-01') */
+        return true;
+    }
+    snprintf(lit, sizeof(lit), "%s", desc + (*desc == '\'' ? 1 : 0));
+    lit[strcspn(lit, "'")] = '\0';
+    if (!cat_day_parse(p, hi)) {
+        return false;
+    }
+    sp = strchr(p, ' ');
+    if (sp != NULL) {
+        const char *t = sp + 1;
+        while (*t == '0' || *t == ':' || *t == '.') {
+            t++;
+        }
+        if (*t != '\0') {
+            (*hi)++; /* a time after midnight */
+        }
+    }
+    return true;
+}
+
+void
+cat_part_bounds_refresh(MYSQL *c, struct cat_mv *mv)
+{
+    const struct cat_part_spec *s = mv->part;
+    struct cat_pstate *ps = mv->state->parts;
+    struct cat_buf q = {0};
+    struct cat_bpart *nb = NULL;
+    size_t n = 0, cap, i, j;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int64_t lo = CAT_DAY_MIN, now = cat_now_ms();
+    const char *dot;
+    char *dbn;
+
+    if (s == NULL || ps == NULL || s->base_key == NULL || !s->base_partitioned ||
+        (dot = strchr(s->base_key, '.')) == NULL) {
+        return;
+    }
+    cat_buf_puts(&q, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema."
+                     "PARTITIONS WHERE TABLE_SCHEMA = ");
+    dbn = cat_xstrndup(s->base_key, (size_t)(dot - s->base_key));
+    cat_buf_lit(&q, dbn);
+    free(dbn);
+    cat_buf_puts(&q, " AND TABLE_NAME = ");
+    cat_buf_lit(&q, dot + 1);
+    cat_buf_puts(&q, " AND PARTITION_NAME IS NOT NULL"
+                     " ORDER BY PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_log(CAT_LOG_DEBUG, "partition bounds of %s: %s", s->base_key, mysql_error(c));
+        cat_buf_free(&q);
+        return;
+    }
+    cat_buf_free(&q);
+    cap = (size_t)mysql_num_rows(res) + 1;
+    nb = cat_xcalloc(cap, sizeof(*nb));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        int64_t hi;
+        if (row[0] == NULL || (n > 0 && strcmp(nb[n - 1].name, row[0]) == 0)) {
+            continue; /* subpartitions repeat their partition */
+        }
+        if (!bound_day(row[1], s->base_to_days, &hi) || hi < lo) {
+            hi = CAT_DAY_MAX; /* unreadable: everything above LO (conservative) */
+        }
+        nb[n].name = cat_xstrdup(row[0]);
+        nb[n].lo = lo;
+        nb[n].hi = hi;
+        nb[n].table_rows = -1;
+        nb[n].data_length = -1;
+        n++;
+        lo = hi;
+    }
+    mysql_free_result(res);
+    pthread_mutex_lock(&ps->mu);
+    /* partitions that vanished (DROP, REORGANIZE) stay a minute as retired */
+    for (i = 0; i < ps->n_base; i++) {
+        struct cat_bpart *o = &ps->base[i];
+        bool still = false;
+        for (j = 0; j < n && !still; j++) {
+            still = cat_streq_ci(nb[j].name, o->name) && nb[j].lo == o->lo && nb[j].hi == o->hi;
+        }
+        if (still || (o->gone_ms != 0 && now - o->gone_ms > 60000)) {
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            nb = realloc(nb, cap * sizeof(*nb));
+            if (nb == NULL) {
+                abort();
+            }
+        }
+        nb[n] = *o;
+        nb[n].name = cat_xstrdup(o->name);
+        nb[n].update_time = NULL;
+        nb[n].gone_ms = o->gone_ms != 0 ? o->gone_ms : now;
+        n++;
+    }
+    for (i = 0; i < ps->n_base; i++) {
+        free(ps->base[i].name);
+        free(ps->base[i].update_time);
+    }
+    free(ps->base);
+    ps->base = nb;
+    ps->n_base = n;
+    ps->probed = true;
+    pthread_mutex_unlock(&ps->mu);
+}
+
+/* Ranges of MV's base partition NAME (current and retired) into R (up to
+ * MAX); returns how many, 0 when unknown. */
+static size_t
+bpart_ranges(struct cat_mv *mv, const char *name, int64_t (*r)[2], size_t max)
+{
+    struct cat_pstate *ps = mv->state->parts;
+    size_t i, n = 0;
+    pthread_mutex_lock(&ps->mu);
+    for (i = 0; i < ps->n_base && n < max; i++) {
+        if (cat_streq_ci(ps->base[i].name, name)) {
+            r[n][0] = ps->base[i].lo;
+            r[n][1] = ps->base[i].hi;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&ps->mu);
+    return n;
+}
+
+/* The partition operations narrowed to partitions. */
+enum pddl { PDDL_TRUNCATE, PDDL_DROP, PDDL_REORGANIZE, PDDL_ADD };
+
+/*
+ * ALTER [ONLINE] [IGNORE] TABLE t {TRUNCATE PARTITION {ALL | p, ...} |
+ * DROP PARTITION [IF EXISTS] p, ... | REORGANIZE PARTITION p, ... INTO (...)
+ * | ADD PARTITION (...)}: the views whose partition column maps to a RANGE
+ * partition of t get only the view partitions over the named partitions'
+ * ranges marked (bounds from cat_part_bounds_refresh(), read before the DDL
+ * ran; an unknown name marks every partition); ADD moves no row and marks
+ * none. Every other view over t is marked whole. Returns false (the
+ * generic scanner marks whole) for any other ALTER.
+ */
+static bool
+note_ddl(const struct cat_snapshot *snap, const struct stmt *s, const char *cur_db,
+         int64_t when_ms, struct cat_marked *m)
+{
+    size_t i = 1, j, n_names = 0, names_at = 0;
+    char *db = NULL, *name = NULL, key[512];
+    enum pddl op;
+    bool all = false, ok = false;
+    struct cat_table_index *ix = NULL;
+
+    while (is_w(s, i, "ONLINE") || is_w(s, i, "IGNORE")) {
+        i++;
+    }
+    if (!is_w(s, i, "TABLE")) {
+        return false;
+    }
+    i++;
+    if (!table_at(s, &i, cur_db, &db, &name)) {
+        return false;
+    }
+    if (is_w(s, i, "TRUNCATE")) {
+        op = PDDL_TRUNCATE;
+    } else if (is_w(s, i, "DROP")) {
+        op = PDDL_DROP;
+    } else if (is_w(s, i, "REORGANIZE")) {
+        op = PDDL_REORGANIZE;
+    } else if (is_w(s, i, "ADD")) {
+        op = PDDL_ADD;
+    } else {
+        goto out;
+    }
+    if (!is_w(s, i + 1, "PARTITION")) {
+        goto out;
+    }
+    i += 2;
+    if (op == PDDL_ADD) {
+        if (!is_op(s, i, "(") && !is_w(s, i, "IF")) {
+            goto out;
+        }
+    } else {
+        if (op == PDDL_DROP && is_w(s, i, "IF") && is_w(s, i + 1, "EXISTS")) {
+            i += 2;
+        }
+        if (op == PDDL_TRUNCATE && is_w(s, i, "ALL") && i + 1 == s->n) {
+            all = true;
+        } else {
+            names_at = i;
+            while (i < s->n && ident(s->t[i])) {
+                n_names++;
+                i++;
+                if (!is_op(s, i, ",")) {
+                    break;
+                }
+                i++;
+            }
+            if (n_names == 0 || (op == PDDL_REORGANIZE ? !is_w(s, i, "INTO") : i != s->n)) {
+                goto out;
+            }
+        }
+    }
+    ok = true;
+    cat_make_key(key, sizeof(key), db, name);
+    HASH_FIND_STR(snap->by_table, key, ix);
+    for (j = 0; ix != NULL && j < ix->n; j++) {
+        struct cat_mv *mv = ix->mvs[j];
+        const struct cat_part_spec *ps = mv->part;
+        size_t e, k;
+        bool excl = false, whole = all;
+        for (e = 0; e < mv->n_excluded; e++) {
+            excl = excl || strcmp(mv->excluded[e], key) == 0;
+        }
+        if (excl || ps == NULL || ps->base_key == NULL || strcmp(ps->base_key, key) != 0 ||
+            mv->state->parts == NULL) {
+            continue; /* whole-view marking below */
+        }
+        if (op == PDDL_ADD) {
+            /* a new RANGE partition is empty: no view row changes */
+            cat_log(CAT_LOG_DEBUG, "ADD PARTITION on %s: no partition of %s changes", key,
+                    mv->key);
+            claim(m, mv);
+            continue;
+        }
+        if (!ps->base_partitioned) {
+            whole = true;
+        }
+        for (k = 0, i = names_at; !whole && k < n_names; k++, i += 2) {
+            int64_t r[8][2];
+            char *pn = rw_tok_text(&s->lx, s->t[i]);
+            size_t nr = pn != NULL ? bpart_ranges(mv, pn, r, 8) : 0, x;
+            free(pn);
+            if (nr == 0) {
+                whole = true; /* bounds not known (yet): every partition */
+                break;
+            }
+            for (x = 0; x < nr; x++) {
+                /* NULLs live in the first RANGE partition */
+                cat_part_mark_range(mv, r[x][0], r[x][1], r[x][0] == CAT_DAY_MIN, false,
+                                    when_ms);
+            }
+        }
+        if (whole) {
+            cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when_ms);
+        }
+        claim(m, mv);
+    }
+    cat_mark_table(snap, key, m, when_ms);
+out:
+    free(db);
+    free(name);
+    return ok;
+}
+
 bool
 cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len,
                     const char *cur_db, int64_t when_ms, int *n_marked)
@@ -344,6 +634,11 @@ cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len
         }
     }
     i = 0;
+    if (is_w(&s, 0, "ALTER")) {
+        handled = note_ddl(snap, &s, cur_db, when_ms, &m);
+        *n_marked = (int)m.n;
+        goto out;
+    }
     if (is_w(&s, 0, "INSERT") || is_w(&s, 0, "REPLACE")) {
         kind = K_INSERT;
         on_dup = is_w(&s, 0, "REPLACE");
@@ -638,32 +933,53 @@ fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, 
     return 0;
 }
 
-/* Per-view probe memory (probe thread and refresh; under g_fp_mu). */
+/* Per-view probe memory (probe thread, refresh, binlog checkpoint; under g_fp_mu). */
 struct fp_entry {
     char *key;                      /* view key */
     uint64_t id;                    /* view id (detects drop + re-create) */
     struct fp base;                 /* fingerprints at the baseline */
+    bool has_base;                  /* base / table_sig were taken */
+    bool weak;                      /* base taken at start-up, not at a refresh: the binlog
+                                     * backlog may predate it, so cat_part_defer does not
+                                     * rely on it (the view is marked whole instead) */
     char *table_sig;                /* cheap signal at the baseline */
     int64_t seen_ms;                /* time of the baseline / last probe */
     int64_t pending_ms;             /* binlog asked at this event time (0 = no) */
+    uint64_t pending_gen;           /* bumped by every cat_part_defer */
     UT_hash_handle hh;
 };
 static struct fp_entry *g_fp;
 static pthread_mutex_t g_fp_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static void
+fp_entry_free(struct fp_entry *e)
+{
+    fp_free(&e->base);
+    free(e->table_sig);
+    free(e->key);
+    free(e);
+}
+
+/* The entry of MV, or NULL (a stale entry of a dropped namesake is
+ * removed); caller holds g_fp_mu. */
 static struct fp_entry *
-fp_get(const struct cat_mv *mv)
+fp_lookup(const struct cat_mv *mv)
 {
     struct fp_entry *e = NULL;
     HASH_FIND_STR(g_fp, mv->key, e);
     if (e != NULL && e->id != mv->id) {
         HASH_DEL(g_fp, e);
-        fp_free(&e->base);
-        free(e->table_sig);
-        free(e->key);
-        free(e);
+        fp_entry_free(e);
         e = NULL;
     }
+    return e;
+}
+
+/* The entry of MV, created empty when missing; caller holds g_fp_mu. */
+static struct fp_entry *
+fp_get(const struct cat_mv *mv)
+{
+    struct fp_entry *e = fp_lookup(mv);
     if (e == NULL) {
         e = cat_xcalloc(1, sizeof(*e));
         e->key = cat_xstrdup(mv->key);
@@ -700,35 +1016,6 @@ table_sig(MYSQL *c, const struct cat_mv *mv)
     return v;
 }
 
-void
-cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv)
-{
-    struct cat_snapshot *snap;
-    struct fp f;
-    char *sig;
-    struct fp_entry *e;
-    if (mv->part == NULL || mv->part->base_key == NULL) {
-        return;
-    }
-    snap = cat_snapshot_acquire();
-    sig = table_sig(c, mv);
-    if (fingerprint(c, snap, mv, &f) != 0) {
-        free(sig);
-        cat_snapshot_release(snap);
-        return;
-    }
-    cat_snapshot_release(snap);
-    pthread_mutex_lock(&g_fp_mu);
-    e = fp_get(mv);
-    fp_free(&e->base);
-    e->base = f;
-    free(e->table_sig);
-    e->table_sig = sig;
-    e->seen_ms = cat_now_ms();
-    e->pending_ms = 0;
-    pthread_mutex_unlock(&g_fp_mu);
-}
-
 /* Find KEY in F; index or -1. */
 static ssize_t
 fp_find(const struct fp *f, int64_t key)
@@ -752,67 +1039,115 @@ mark_key(struct cat_mv *mv, int64_t key, int64_t when)
     }
 }
 
-/* Probe one view (mapped, partitioned); FORCE skips the cheap signal. */
-static void
-probe_view(MYSQL *c, const struct cat_snapshot *snap, struct cat_mv *mv, int64_t now)
+/* How probe_view() treats the baseline. */
+enum probe_mode {
+    PROBE_ROUND,                    /* periodic / woken: needs a baseline, may use the cheap signal */
+    PROBE_REFRESH,                  /* refresh start: compare when there is a baseline, then
+                                     * take a strong one */
+    PROBE_STARTUP,                  /* no baseline yet: take a weak one, mark nothing */
+};
+
+/*
+ * Probe MV (mapped, partitioned) over C: compare the per-key fingerprints
+ * with the baseline and mark the keys that changed, dated at the previous
+ * probe or the deferred binlog event, whichever is earlier; the current
+ * figures become the baseline. Returns false when the backend could not be
+ * read (a deferred change then stays pending).
+ */
+static bool
+probe_view(MYSQL *c, const struct cat_snapshot *snap, struct cat_mv *mv, int64_t now,
+           enum probe_mode mode)
 {
     struct fp_entry *e;
     struct fp cur;
     char *sig;
     int64_t when, pending;
+    uint64_t gen;
     size_t i;
     bool have_base;
 
     pthread_mutex_lock(&g_fp_mu);
     e = fp_get(mv);
-    have_base = e->base.key != NULL || e->table_sig != NULL;
+    have_base = e->has_base;
     pending = e->pending_ms;
+    gen = e->pending_gen;
     when = e->seen_ms > 0 ? e->seen_ms : now;
     if (pending > 0 && pending < when) {
         when = pending;
     }
     pthread_mutex_unlock(&g_fp_mu);
-    if (!have_base || atomic_load(&mv->state->last_refresh_ms) == 0) {
-        return; /* no baseline yet: the next refresh takes one */
+    if (mode == PROBE_ROUND && !have_base) {
+        return true; /* no baseline yet: the next refresh (or start-up round) takes one */
+    }
+    if (mode == PROBE_STARTUP && have_base) {
+        return true;
     }
     sig = table_sig(c, mv);
-    pthread_mutex_lock(&g_fp_mu);
-    e = fp_get(mv);
-    if (pending == 0 && sig != NULL && e->table_sig != NULL && strcmp(sig, e->table_sig) == 0) {
-        e->seen_ms = now;
+    if (mode == PROBE_ROUND) {
+        pthread_mutex_lock(&g_fp_mu);
+        e = fp_get(mv);
+        if (pending == 0 && sig != NULL && e->table_sig != NULL &&
+            strcmp(sig, e->table_sig) == 0) {
+            e->seen_ms = now;
+            pthread_mutex_unlock(&g_fp_mu);
+            free(sig);
+            return true;
+        }
         pthread_mutex_unlock(&g_fp_mu);
-        free(sig);
-        return;
     }
-    pthread_mutex_unlock(&g_fp_mu);
     if (fingerprint(c, snap, mv, &cur) != 0) {
         free(sig);
-        return;
+        return false;
     }
     pthread_mutex_lock(&g_fp_mu);
     e = fp_get(mv);
-    for (i = 0; i < cur.n; i++) {
-        ssize_t j = fp_find(&e->base, cur.key[i]);
-        if (j < 0 || strcmp(e->base.sig[j], cur.sig[i]) != 0) {
-            mark_key(mv, cur.key[i], when);
+    if (e->has_base && mode != PROBE_STARTUP) {
+        for (i = 0; i < cur.n; i++) {
+            ssize_t j = fp_find(&e->base, cur.key[i]);
+            if (j < 0 || strcmp(e->base.sig[j], cur.sig[i]) != 0) {
+                mark_key(mv, cur.key[i], when);
+            }
         }
-    }
-    for (i = 0; i < e->base.n; i++) {
-        if (fp_find(&cur, e->base.key[i]) < 0) {
-            mark_key(mv, e->base.key[i], when);
+        for (i = 0; i < e->base.n; i++) {
+            if (fp_find(&cur, e->base.key[i]) < 0) {
+                mark_key(mv, e->base.key[i], when);
+            }
         }
     }
     /* the new figures are the baseline: a change is reported once (the
      * partition stays stale until a refresh takes a new baseline) */
     fp_free(&e->base);
     e->base = cur;
+    e->has_base = true;
+    if (mode == PROBE_STARTUP) {
+        e->weak = true;
+    } else if (mode == PROBE_REFRESH) {
+        e->weak = false;
+    }
     free(e->table_sig);
     e->table_sig = sig;
     e->seen_ms = now;
-    if (e->pending_ms == pending) {
-        e->pending_ms = 0;
+    if (e->pending_gen == gen) {
+        e->pending_ms = 0; /* else a later event asked meanwhile: probe again */
     }
     pthread_mutex_unlock(&g_fp_mu);
+    return true;
+}
+
+void
+cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv)
+{
+    struct cat_snapshot *snap;
+    if (mv->part == NULL || mv->part->base_key == NULL || mv->state->parts == NULL) {
+        return;
+    }
+    snap = cat_snapshot_acquire();
+    if (!probe_view(c, snap, mv, cat_now_ms(), PROBE_REFRESH)) {
+        /* no new baseline: a pending change stays pending (settled by the
+         * next probe or checkpoint) */
+        cat_log(CAT_LOG_WARN, "partition probe baseline of %s failed", mv->key);
+    }
+    cat_snapshot_release(snap);
 }
 
 void
@@ -825,17 +1160,72 @@ cat_part_probe_once(MYSQL *c, int64_t now_ms)
     }
     HASH_ITER(hh, snap->mvs, mv, tmp) {
         if (mv->part != NULL && mv->part->base_key != NULL && mv->state->parts != NULL) {
-            probe_view(c, snap, mv, now_ms);
+            cat_part_bounds_refresh(c, mv);
+            if (atomic_load(&mv->state->last_refresh_ms) != 0) {
+                /* after a restart: a weak baseline for the writes to come */
+                (void)probe_view(c, snap, mv, now_ms, PROBE_STARTUP);
+            }
+            (void)probe_view(c, snap, mv, now_ms, PROBE_ROUND);
         }
     }
     cat_snapshot_release(snap);
 }
 
+int
+cat_part_probe_settle(MYSQL *c)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv, *tmp;
+    int n = 0;
+    if (snap == NULL) {
+        return 0;
+    }
+    HASH_ITER(hh, snap->mvs, mv, tmp) {
+        struct fp_entry *e;
+        int64_t pending = 0;
+        int tries;
+        if (mv->part == NULL || mv->part->base_key == NULL || mv->state->parts == NULL) {
+            continue;
+        }
+        for (tries = 0; tries < 3; tries++) {
+            pthread_mutex_lock(&g_fp_mu);
+            e = fp_lookup(mv);
+            pending = e != NULL ? e->pending_ms : 0;
+            pthread_mutex_unlock(&g_fp_mu);
+            if (pending == 0 || !probe_view(c, snap, mv, cat_now_ms(), PROBE_ROUND)) {
+                break;
+            }
+        }
+        if (pending == 0) {
+            continue;
+        }
+        pthread_mutex_lock(&g_fp_mu);
+        e = fp_lookup(mv);
+        if (e != NULL && e->pending_ms != 0) {
+            pending = e->pending_ms;
+            e->pending_ms = 0;
+        } else {
+            pending = 0;
+        }
+        pthread_mutex_unlock(&g_fp_mu);
+        if (pending != 0) {
+            /* could not narrow it: every partition, conservatively */
+            cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, pending);
+            cat_log(CAT_LOG_INFO, "partition probe of %s could not run: every partition "
+                    "marked stale", mv->key);
+            n++;
+        }
+    }
+    cat_snapshot_release(snap);
+    return n;
+}
+
 /*
  * A binlog row event on table KEY at WHEN_MS: for the partitioned views
- * whose mapped base table it is, ask the probe to narrow it to partitions
- * (woken at once) and claim them in M so the caller does not mark them
- * whole. Returns the number of views deferred.
+ * whose mapped base table it is and that have a baseline taken at a
+ * refresh, ask the probe to narrow it to partitions (woken at once) and
+ * claim them in M so the caller does not mark them whole. Returns the
+ * number of views deferred.
  */
 size_t
 cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
@@ -864,9 +1254,9 @@ cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_mark
         struct cat_mv *mv = ix->mvs[j];
         struct fp_entry *e;
         size_t k;
-        bool dup = false;
+        bool dup = false, deferred = false;
         if (mv->part == NULL || mv->part->base_key == NULL ||
-            strcmp(mv->part->base_key, key) != 0) {
+            strcmp(mv->part->base_key, key) != 0 || mv->state->parts == NULL) {
             continue;
         }
         for (k = 0; k < m->n; k++) {
@@ -876,13 +1266,20 @@ cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_mark
             continue;
         }
         pthread_mutex_lock(&g_fp_mu);
-        e = fp_get(mv);
-        if (e->pending_ms == 0 || when_ms < e->pending_ms) {
-            e->pending_ms = when_ms > 0 ? when_ms : 1;
+        e = fp_lookup(mv);
+        if (e != NULL && e->has_base && !e->weak) {
+            if (e->pending_ms == 0 || when_ms < e->pending_ms) {
+                e->pending_ms = when_ms > 0 ? when_ms : 1;
+            }
+            e->pending_gen++;
+            deferred = true;
         }
         pthread_mutex_unlock(&g_fp_mu);
-        claim(m, mv);
-        n++;
+        if (deferred) {
+            /* else no baseline to compare with: the caller marks it whole */
+            claim(m, mv);
+            n++;
+        }
     }
     if (n > 0) {
         pthread_mutex_lock(&g_probe_mu);
@@ -971,10 +1368,7 @@ cat_part_probe_stop(void)
     pthread_mutex_lock(&g_fp_mu);
     HASH_ITER(hh, g_fp, e, tmp) {
         HASH_DEL(g_fp, e);
-        fp_free(&e->base);
-        free(e->table_sig);
-        free(e->key);
-        free(e);
+        fp_entry_free(e);
     }
     pthread_mutex_unlock(&g_fp_mu);
 }

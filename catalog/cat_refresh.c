@@ -19,6 +19,8 @@
 #include "cat_internal.h"
 #include "cat_binlog.h"
 #include "cat_part.h"
+#include "cat_incr.h"
+#include "cat_task.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,13 @@ static int
 step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
      struct mvp_reply *reply)
 {
+    if (cat_task_cancel_requested()) {
+        /* CANCEL MATERIALIZED VIEW TASK: no further step (cat_task.c) */
+        mvp_reply_err(reply, 1317, "70100", "refresh of %s.%s canceled (%s)", mv->db, mv->name,
+                      what);
+        cat_buf_free(b);
+        return -1;
+    }
     if (mysql_real_query(c, b->p, b->len) != 0) {
         const char *state = mysql_sqlstate(c);
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), state && *state ? state : "HY000",
@@ -183,6 +192,8 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
         goto out;
     }
     task = cat_store_task_start(c, mv, mode);
+    /* a rebuild outside the incremental path invalidates its watermark (cat_incr.c) */
+    cat_incr_forget(c, mv->id);
     prev_state = atomic_exchange(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
     (void)prev_state;
     seq0 = atomic_load(&mv->state->change_seq);

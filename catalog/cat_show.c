@@ -75,8 +75,16 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
     struct cat_mv *mv, *tmp, **list;
     size_t n = 0, i;
     int64_t now = cat_now_ms();
-    char source[512];
+    char source[512], psource[560];
     cat_binlog_source(source, sizeof(source)); /* one value for every row (SPEC §5) */
+    /* a partitioned view over a mapped base table is also kept by the
+     * partition probe (cat_part_track.c): "binlog+probe", or "probe (...)"
+     * when the binlog is not followed */
+    if (strcmp(source, "binlog") == 0) {
+        snprintf(psource, sizeof(psource), "binlog+probe");
+    } else {
+        snprintf(psource, sizeof(psource), "probe; %s", source);
+    }
     mvp_reply_rows(reply, N_MV_COLS, g_mv_cols, g_mv_types);
     if (snap == NULL) {
         return;
@@ -157,7 +165,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[18] = hits;
         v[19] = lh > 0 ? last_hit : NULL;
         v[20] = mv->model != NULL ? "ok" : (mv->model_error ? mv->model_error : "not built");
-        v[21] = source;
+        v[21] = mv->part != NULL && mv->part->base_key != NULL ? psource : source;
         mvp_reply_add_row(reply, v);
         free(refresh_info);
         free(pinfo);
@@ -189,7 +197,9 @@ cat_show_tasks(struct mvp_reply *reply)
                      " DATE_FORMAT(create_time, '%Y-%m-%d %H:%i:%s'),"
                      " DATE_FORMAT(start_time, '%Y-%m-%d %H:%i:%s'),"
                      " DATE_FORMAT(finish_time, '%Y-%m-%d %H:%i:%s'), duration_ms,"
-                     " IF(status = 'SUCCESS' OR status = 'RUNNING', 'COMPLETE', 'NOT_REFRESH'),"
+                     " CASE WHEN status IN ('FAILED', 'CANCELED') THEN 'NOT_REFRESH'"
+                     " WHEN refresh_mode IN ('PARTIAL', 'FAST', 'INCREMENTAL') THEN 'PARTIAL'"
+                     " WHEN refresh_mode = 'NOT_REFRESH' THEN 'NOT_REFRESH' ELSE 'COMPLETE' END,"
                      " need_refresh_partitions, completed_partitions, progress, row_count FROM ");
     cat_buf_qname(&q, cat_meta_schema(), "tasks");
     cat_buf_puts(&q, " ORDER BY task_id");

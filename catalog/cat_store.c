@@ -5,7 +5,9 @@
  * `meta` (schema version). All access is with the service account.
  */
 #include "cat_internal.h"
+#include "cat_incr.h"
 #include "cat_part.h"
+#include "cat_task.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -87,6 +89,10 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
     }
     /* per-partition state of partitioned views (cat_part.c) */
     if (cat_part_store_init(c, err, errlen) < 0) {
+        goto out;
+    }
+    /* task owners (crash recovery, cat_task.c), incremental watermarks */
+    if (cat_task_store_init(c, err, errlen) < 0 || cat_incr_store_init(c, err, errlen) < 0) {
         goto out;
     }
     rc = 0;
@@ -396,7 +402,10 @@ cat_store_task_start(MYSQL *c, const struct cat_mv *mv, const char *mode)
 {
     struct cat_buf q = {0};
     char err[256];
-    uint64_t id = 0;
+    uint64_t id = cat_task_started(c, mode);
+    if (id != 0) {
+        return id; /* the task's PENDING row (cat_task.c) is now RUNNING */
+    }
     cat_buf_puts(&q, "INSERT INTO ");
     meta_table(&q, "tasks");
     cat_buf_puts(&q, " (job_name, mv_id, mv_name, mv_db, status, create_time, start_time,"
@@ -462,12 +471,6 @@ cat_store_task_finish(MYSQL *c, uint64_t task_id, const char *status, int64_t ro
 void
 cat_store_task_recover(MYSQL *c)
 {
-    struct cat_buf q = {0};
-    char err[256];
-    cat_buf_puts(&q, "UPDATE ");
-    meta_table(&q, "tasks");
-    cat_buf_puts(&q, " SET status = 'FAILED', error_msg = 'the proxy stopped during the task',"
-                     " finish_time = NOW(3) WHERE status IN ('PENDING', 'RUNNING')");
-    cat_q(c, q.p, err, sizeof(err), NULL);
-    cat_buf_free(&q);
+    /* only tasks of proxies that are gone (their owner lock is free) */
+    (void)cat_task_recover(c);
 }

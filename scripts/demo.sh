@@ -138,7 +138,7 @@ done
 [ -n "$PROXY_PORT" ] || { echo "demo.sh: no free port" >&2; exit 1; }
 "$BUILD/mvproxy" --listen "127.0.0.1:$PROXY_PORT" --backend "127.0.0.1:$MVP_DB_PORT" \
     --service-user mvproxy --service-password mvproxy --meta-schema mvproxy_meta \
-    --threads 2 --log-level info 2>"$RUN_DIR/mvproxy.log" &
+    --threads 2 --log-level info >"$RUN_DIR/mvproxy.log" 2>&1 </dev/null &
 PROXY_PID=$!
 PROXY=(mariadb --no-defaults -h127.0.0.1 -P"$PROXY_PORT" -uroot)
 up=0

@@ -71,9 +71,11 @@ fi
 RUN_DIR="${MVP_TEST_RUN_DIR:-$ROOT/.run/test-mariadb}"
 step "private MariaDB ($RUN_DIR)"
 export MVP_RUN_DIR="$RUN_DIR"
+CT_PID=""
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    [ -n "$CT_PID" ] && kill "$CT_PID" 2>/dev/null
     MVP_RUN_DIR="$RUN_DIR" bash "$ROOT/scripts/mariadb.sh" stop >/dev/null 2>&1 || true
     exit "$rc"
 }
@@ -81,9 +83,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 # A left-over instance (a run killed with -9) is stopped; every run starts
-# from an empty data directory so no test sees another run's tables.
+# from an empty data directory and binary log, so no test sees another
+# run's tables or changes.
 bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
-rm -rf "$MVP_RUN_DIR/data"
+rm -rf "$MVP_RUN_DIR/data" "$MVP_RUN_DIR"/binlog.*
 # A free port every time (an MVP_DB_PORT left in the environment would pin it).
 env -u MVP_DB_PORT bash scripts/mariadb.sh start
 set -a
@@ -104,9 +107,13 @@ step "ctest: unit + integration"
 CT_ARGS=(--output-on-failure --timeout "${MVP_TEST_TIMEOUT:-900}" -j"$JOBS")
 [ -n "$FILTER" ] && CT_ARGS+=(-R "$FILTER")
 CT_LOG="$BUILD/ctest-summary.log"
-set +e
-(cd "$BUILD" && ctest "${CT_ARGS[@]}") < /dev/null 2>&1 | tee "$CT_LOG"
-set -e
+# ctest writes to the log and `tail` shows it live: a pipe into tee would hang
+# for as long as any process a test left behind keeps the pipe open.
+(cd "$BUILD" && exec ctest "${CT_ARGS[@]}") </dev/null >"$CT_LOG" 2>&1 &
+CT_PID=$!
+tail -n +1 -f --pid="$CT_PID" "$CT_LOG"
+wait "$CT_PID" || true
+CT_PID=""
 # "93% tests passed, 1 tests failed out of 14"  /  "No tests were found!!!"
 summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$CT_LOG" | tail -1 || true)
 if [ -n "$summary" ]; then

@@ -1,0 +1,815 @@
+/*
+ * cat_incr.c - incremental refresh of single-table aggregate views over
+ * append-only sources (see cat_incr.h for the contract):
+ *
+ *   analyse(definition) ── not provably safe ──> caller's normal refresh
+ *        │ one table, GROUP BY, SUM/COUNT/MIN/MAX only, key columns NOT NULL
+ *   GET_LOCK (the view's refresh lock) ─ task RUNNING
+ *   UNIQUE KEY mvp_incr_key on the grouping columns (once)
+ *   hi = MAX(col)
+ *   no watermark / non-append change seen / new process ──> baseline:
+ *        DELETE watermark; build mv__mvp_new from rows col <= hi; RENAME swap;
+ *        watermark = hi
+ *   else fold: START TRANSACTION; INSERT ... SELECT (wm < col <= hi)
+ *        ON DUPLICATE KEY UPDATE (NULL-safe SUM/COUNT/MIN/MAX merge);
+ *        watermark = hi; COMMIT
+ *   freshness as cat_refresh.c: change_seq read before the data
+ */
+#include "cat_incr.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cat_binlog.h"
+#include "cat_internal.h"
+#include "cat_task.h"
+#include "rw_lex.h"
+
+/* Non-append changes per base table, and what each view saw at its last step. */
+struct nonappend {
+    char *key;                      /* "db.table" or "view:<id>" */
+    uint64_t n;                     /* table: changes; view: table count at its last step */
+    UT_hash_handle hh;              /* g_na */
+};
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct nonappend *g_na;
+
+static uint64_t
+na_get(const char *key, bool *found)
+{
+    struct nonappend *e = NULL;
+    uint64_t n = 0;
+    pthread_mutex_lock(&g_mu);
+    HASH_FIND_STR(g_na, key, e);
+    if (e != NULL) {
+        n = e->n;
+    }
+    if (found != NULL) {
+        *found = e != NULL;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return n;
+}
+
+static void
+na_set(const char *key, uint64_t n, bool add)
+{
+    struct nonappend *e = NULL;
+    pthread_mutex_lock(&g_mu);
+    HASH_FIND_STR(g_na, key, e);
+    if (e == NULL) {
+        e = cat_xcalloc(1, sizeof(*e));
+        e->key = cat_xstrdup(key);
+        HASH_ADD_KEYPTR(hh, g_na, e->key, strlen(e->key), e);
+    }
+    e->n = add ? e->n + n : n;
+    pthread_mutex_unlock(&g_mu);
+}
+
+void
+cat_incr_note_nonappend(const char *key)
+{
+    na_set(key, 1, true);
+}
+
+/* cat_scan_writes callback: every name of a non-append statement. */
+static void
+note_cb(const char *db, const char *name, void *arg)
+{
+    char key[512];
+    (void)arg;
+    cat_make_key(key, sizeof(key), db ? db : "", name);
+    cat_incr_note_nonappend(key);
+}
+
+void
+cat_incr_note_sql(const char *sql, size_t len, const char *db)
+{
+    struct rw_lexer lx;
+    struct rw_tok t;
+    bool plain_insert = false;
+    rw_lex_init(&lx, sql, len);
+    do {
+        t = rw_lex_next(&lx);
+    } while (t.kind == RW_TOK_HINT);
+    if (t.kind == RW_TOK_EOF) {
+        return;
+    }
+    if (rw_tok_is(&lx, t, "INSERT") && memchr(sql, ';', len) == NULL) {
+        /* INSERT without ON DUPLICATE KEY UPDATE only appends */
+        plain_insert = true;
+        while ((t = rw_lex_next(&lx)).kind != RW_TOK_EOF) {
+            if (rw_tok_is(&lx, t, "DUPLICATE")) {
+                plain_insert = false;
+                break;
+            }
+        }
+    }
+    if (!plain_insert) {
+        cat_scan_writes(sql, len, db, note_cb, NULL);
+    }
+}
+
+void
+cat_incr_forget(struct st_mysql *c, unsigned long long mv_id)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    cat_buf_puts(&q, "DELETE FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+    cat_buf_printf(&q, " WHERE mv_id = %llu", mv_id);
+    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "forgetting the watermark of view %llu: %s", mv_id, err);
+    }
+    cat_buf_free(&q);
+}
+
+int
+cat_incr_store_init(struct st_mysql *c, char *err, size_t errlen)
+{
+    struct cat_buf q = {0};
+    int rc;
+    cat_buf_puts(&q, "CREATE TABLE IF NOT EXISTS ");
+    cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+    cat_buf_puts(&q, " (mv_id BIGINT UNSIGNED NOT NULL PRIMARY KEY, wm VARCHAR(255) NOT NULL,"
+                     " updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3))"
+                     " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+    rc = cat_q(c, q.p, err, errlen, NULL);
+    cat_buf_free(&q);
+    return rc;
+}
+
+/* The incremental_column property of MV (caller frees) or NULL. */
+static char *
+incr_column(const struct cat_mv *mv)
+{
+    char **k = NULL, **v = NULL, *out = NULL;
+    int n = cat_json_parse_object(mv->properties_json, &k, &v), i;
+    for (i = 0; i < n; i++) {
+        if (out == NULL && strcmp(k[i], "incremental_column") == 0 && v[i] != NULL) {
+            out = cat_xstrdup(v[i]);
+        }
+    }
+    if (n > 0) {
+        cat_strv_free(k, (size_t)n);
+        cat_strv_free(v, (size_t)n);
+    }
+    return out;
+}
+
+bool
+cat_incr_wanted(const struct cat_mv *mv, const char *mode)
+{
+    char *col;
+    if (mv->part != NULL || (strcmp(mode, "FAST") != 0 && strcmp(mode, "AUTO") != 0)) {
+        return false;
+    }
+    col = incr_column(mv);
+    free(col);
+    return col != NULL;
+}
+
+/* ---- definition analysis ---- */
+
+enum out_kind { OUT_KEY = 0, OUT_SUM, OUT_COUNT, OUT_MIN, OUT_MAX };
+
+/* What the definition looks like, when it qualifies. */
+struct plan {
+    char *base_db;                  /* base table database */
+    char *base_name;                /* base table name */
+    size_t ref_off, ref_end;        /* the table reference (name [AS alias]) in query_sql */
+    char *alias;                    /* what the query calls the table */
+    size_t n_out;                   /* select items */
+    enum out_kind *kinds;           /* ... their kinds */
+};
+
+static void
+plan_free(struct plan *p)
+{
+    free(p->base_db);
+    free(p->base_name);
+    free(p->alias);
+    free(p->kinds);
+    memset(p, 0, sizeof(*p));
+}
+
+static bool
+is_agg_word(const struct rw_lexer *lx, struct rw_tok t)
+{
+    static const char *const aggs[] = {"SUM", "COUNT", "MIN", "MAX", "AVG", "GROUP_CONCAT", "STD",
+                                       "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE",
+                                       "VAR_POP", "VAR_SAMP", "BIT_AND", "BIT_OR", "BIT_XOR",
+                                       "JSON_ARRAYAGG", "JSON_OBJECTAGG", "PERCENTILE_CONT",
+                                       "PERCENTILE_DISC", "MEDIAN"};
+    size_t i;
+    for (i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++) {
+        if (rw_tok_is(lx, t, aggs[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Unquoted text of identifier token T (caller frees). */
+static char *
+ident_text(const struct rw_lexer *lx, struct rw_tok t)
+{
+    if (t.kind == RW_TOK_QIDENT && t.len >= 2) {
+        return cat_xstrndup(lx->src + t.off + 1, t.len - 2);
+    }
+    return cat_xstrndup(lx->src + t.off, t.len);
+}
+
+/* Classify select item toks [A, B) of TK; -1 when not allowed. */
+static int
+item_kind(const struct rw_lexer *lx, const struct rw_tok *tk, size_t a, size_t b)
+{
+    size_t i, depth = 0, close = 0;
+    bool agg_first = b - a >= 3 && tk[a].kind == RW_TOK_IDENT && rw_tok_is_op(lx, tk[a + 1], "(");
+    for (i = a; i < b; i++) {
+        if (tk[i].kind == RW_TOK_IDENT && i + 1 < b && rw_tok_is_op(lx, tk[i + 1], "(") &&
+            is_agg_word(lx, tk[i]) && i != a) {
+            return -1; /* an aggregate inside an expression: not mergeable */
+        }
+        if (rw_tok_is(lx, tk[i], "OVER") || rw_tok_is(lx, tk[i], "DISTINCT")) {
+            return -1;
+        }
+    }
+    if (!agg_first || !is_agg_word(lx, tk[a])) {
+        return OUT_KEY;
+    }
+    for (i = a + 1; i < b; i++) {
+        if (rw_tok_is_op(lx, tk[i], "(")) {
+            depth++;
+        } else if (rw_tok_is_op(lx, tk[i], ")") && --depth == 0) {
+            close = i;
+            break;
+        }
+    }
+    if (close == 0) {
+        return -1;
+    }
+    /* only an alias may follow the call */
+    i = close + 1;
+    if (i < b && rw_tok_is(lx, tk[i], "AS")) {
+        i++;
+    }
+    if (i < b && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT ||
+                  tk[i].kind == RW_TOK_STRING)) {
+        i++;
+    }
+    if (i != b) {
+        return -1;
+    }
+    if (rw_tok_is(lx, tk[a], "SUM")) {
+        return OUT_SUM;
+    }
+    if (rw_tok_is(lx, tk[a], "COUNT")) {
+        return OUT_COUNT;
+    }
+    if (rw_tok_is(lx, tk[a], "MIN")) {
+        return OUT_MIN;
+    }
+    if (rw_tok_is(lx, tk[a], "MAX")) {
+        return OUT_MAX;
+    }
+    return -1;
+}
+
+/* Analyse SQL (view db DB); fills P or writes why not into WHY. */
+static bool
+analyse(const char *sql, const char *db, struct plan *p, char *why, size_t whylen)
+{
+    struct rw_lexer lx;
+    struct rw_tok *tk;
+    size_t n, i, from = 0, item0, depth = 0, n_select = 0;
+    bool group = false;
+    memset(p, 0, sizeof(*p));
+    tk = rw_lex_all(sql, strlen(sql), &n);
+    rw_lex_init(&lx, sql, strlen(sql));
+    if (tk == NULL || n < 4 || !rw_tok_is(&lx, tk[0], "SELECT")) {
+        snprintf(why, whylen, "the definition is not a plain SELECT");
+        free(tk);
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (rw_tok_is(&lx, tk[i], "SELECT")) {
+            n_select++;
+        }
+        if (rw_tok_is(&lx, tk[i], "HAVING") || rw_tok_is(&lx, tk[i], "LIMIT") ||
+            rw_tok_is(&lx, tk[i], "UNION") || rw_tok_is(&lx, tk[i], "JOIN") ||
+            rw_tok_is(&lx, tk[i], "ROLLUP") || rw_tok_is(&lx, tk[i], "WITH")) {
+            snprintf(why, whylen, "the definition uses %.*s", (int)tk[i].len, sql + tk[i].off);
+            free(tk);
+            return false;
+        }
+    }
+    if (n_select != 1) {
+        snprintf(why, whylen, "the definition has a subquery");
+        free(tk);
+        return false;
+    }
+    /* select items up to the top-level FROM */
+    item0 = 1;
+    for (i = 1; i < n && tk[i].kind != RW_TOK_EOF; i++) {
+        bool end = false;
+        if (rw_tok_is_op(&lx, tk[i], "(")) {
+            depth++;
+        } else if (rw_tok_is_op(&lx, tk[i], ")")) {
+            depth--;
+        } else if (depth == 0 && rw_tok_is(&lx, tk[i], "FROM")) {
+            end = true;
+            from = i;
+        }
+        if (depth == 0 && (end || rw_tok_is_op(&lx, tk[i], ","))) {
+            int k = item_kind(&lx, tk, item0, i);
+            if (k < 0 || i == item0) {
+                snprintf(why, whylen, "output %zu is not a grouping column or SUM/COUNT/MIN/MAX",
+                         p->n_out + 1);
+                free(tk);
+                plan_free(p);
+                return false;
+            }
+            p->kinds = realloc(p->kinds, (p->n_out + 1) * sizeof(*p->kinds));
+            if (p->kinds == NULL) {
+                abort();
+            }
+            p->kinds[p->n_out++] = (enum out_kind)k;
+            item0 = i + 1;
+        }
+        if (end) {
+            break;
+        }
+    }
+    if (from == 0 || from + 1 >= n) {
+        snprintf(why, whylen, "no FROM clause");
+        free(tk);
+        plan_free(p);
+        return false;
+    }
+    /* FROM name [AS alias] followed by WHERE / GROUP / end */
+    i = from + 1;
+    if (tk[i].kind != RW_TOK_IDENT && tk[i].kind != RW_TOK_QIDENT) {
+        snprintf(why, whylen, "FROM is not a single table");
+        free(tk);
+        plan_free(p);
+        return false;
+    }
+    p->ref_off = tk[i].off;
+    if (i + 2 < n && rw_tok_is_op(&lx, tk[i + 1], ".")) {
+        p->base_db = ident_text(&lx, tk[i]);
+        p->base_name = ident_text(&lx, tk[i + 2]);
+        i += 3;
+    } else {
+        p->base_db = cat_xstrdup(db);
+        p->base_name = ident_text(&lx, tk[i]);
+        i += 1;
+    }
+    p->alias = cat_xstrdup(p->base_name);
+    p->ref_end = tk[i - 1].off + tk[i - 1].len;
+    if (i < n && rw_tok_is(&lx, tk[i], "AS")) {
+        i++;
+    }
+    if (i < n && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT) &&
+        !rw_tok_is(&lx, tk[i], "WHERE") && !rw_tok_is(&lx, tk[i], "GROUP")) {
+        free(p->alias);
+        p->alias = ident_text(&lx, tk[i]);
+        p->ref_end = tk[i].off + tk[i].len;
+        i++;
+    }
+    if (i < n && tk[i].kind != RW_TOK_EOF && !rw_tok_is(&lx, tk[i], "WHERE") &&
+        !rw_tok_is(&lx, tk[i], "GROUP")) {
+        snprintf(why, whylen, "FROM is not a single table");
+        free(tk);
+        plan_free(p);
+        return false;
+    }
+    for (; i < n; i++) {
+        group = group || rw_tok_is(&lx, tk[i], "GROUP");
+    }
+    free(tk);
+    if (!group) {
+        snprintf(why, whylen, "the definition has no GROUP BY");
+        plan_free(p);
+        return false;
+    }
+    return true;
+}
+
+/* ---- refresh ---- */
+
+/* The definition with its table replaced by rows LO < col <= HI (LO NULL: no lower bound). */
+static void
+bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct plan *p, const char *col,
+            const char *lo, const char *hi)
+{
+    cat_buf_add(b, mv->query_sql, p->ref_off);
+    cat_buf_puts(b, "(SELECT * FROM ");
+    cat_buf_qname(b, p->base_db, p->base_name);
+    cat_buf_puts(b, " WHERE ");
+    if (lo != NULL) {
+        cat_buf_ident(b, col);
+        cat_buf_puts(b, " > ");
+        cat_buf_lit(b, lo);
+        cat_buf_puts(b, " AND ");
+    }
+    cat_buf_ident(b, col);
+    cat_buf_puts(b, " <= ");
+    cat_buf_lit(b, hi);
+    cat_buf_puts(b, ") AS ");
+    cat_buf_ident(b, p->alias);
+    cat_buf_puts(b, mv->query_sql + p->ref_end);
+}
+
+/* Run B on C; on failure fill REPLY (B freed). */
+static int
+run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
+    struct mvp_reply *reply, int64_t *affected)
+{
+    if (cat_task_cancel_requested()) {
+        mvp_reply_err(reply, 1317, "70100", "refresh of %s.%s canceled (%s)", mv->db, mv->name,
+                      what);
+        cat_buf_free(b);
+        return -1;
+    }
+    if (mysql_real_query(c, b->p, b->len) != 0) {
+        const char *st = mysql_sqlstate(c);
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), st && *st ? st : "HY000",
+                      "incremental refresh of %s.%s failed (%s): %s", mv->db, mv->name, what,
+                      mysql_error(c));
+        cat_buf_free(b);
+        return -1;
+    }
+    if (affected != NULL) {
+        *affected = (int64_t)mysql_affected_rows(c);
+    }
+    {
+        MYSQL_RES *res = mysql_store_result(c);
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    }
+    cat_buf_free(b);
+    return 0;
+}
+
+/* First value of a one-row query (caller frees; NULL for SQL NULL); *OK false on error. */
+static char *
+scalar(MYSQL *c, struct cat_buf *b, bool *ok)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char *v = NULL;
+    *ok = false;
+    if (mysql_real_query(c, b->p, b->len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        row = mysql_fetch_row(res);
+        if (row != NULL && row[0] != NULL) {
+            v = cat_xstrdup(row[0]);
+        }
+        *ok = true;
+        mysql_free_result(res);
+    }
+    cat_buf_free(b);
+    return v;
+}
+
+/* NULL-safe merge of storage column COL of MV by KIND into B (columns
+ * qualified: the SELECT's derived table has the same names). */
+static void
+merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out_kind kind)
+{
+    bool mm = kind == OUT_MIN || kind == OUT_MAX;
+    struct cat_buf q = {0};
+    cat_buf_qname(&q, mv->db, mv->name);
+    cat_buf_puts(&q, ".");
+    cat_buf_ident(&q, col);
+    cat_buf_puts(b, q.p);
+    cat_buf_puts(b, " = CASE WHEN VALUES(");
+    cat_buf_ident(b, col);
+    cat_buf_puts(b, ") IS NULL THEN ");
+    cat_buf_puts(b, q.p);
+    cat_buf_puts(b, " WHEN ");
+    cat_buf_puts(b, q.p);
+    cat_buf_puts(b, " IS NULL THEN VALUES(");
+    cat_buf_ident(b, col);
+    cat_buf_puts(b, ") ELSE ");
+    cat_buf_puts(b, kind == OUT_MIN ? "LEAST(" : kind == OUT_MAX ? "GREATEST(" : "");
+    cat_buf_puts(b, q.p);
+    cat_buf_puts(b, mm ? ", VALUES(" : " + VALUES(");
+    cat_buf_ident(b, col);
+    cat_buf_puts(b, mm ? ")) END" : ") END");
+    cat_buf_free(&q);
+}
+
+int
+cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
+    const struct cat_table *st;
+    struct plan p;
+    struct cat_buf b = {0};
+    char why[256], err[512], lockname[600], vkey[64], base_key[512];
+    char *col = NULL, *hi = NULL, *wm = NULL, *nn = NULL, *on = NULL;
+    MYSQL *c = NULL;
+    bool locked = false, ok, baseline, seen;
+    uint64_t task = 0, seq0, na0;
+    int64_t t0, t1, rows = 0, total = -1;
+    size_t i;
+    int rc = -1;
+
+    *handled = false;
+    memset(&p, 0, sizeof(p));
+    if (mv == NULL || mv->part != NULL || (col = incr_column(mv)) == NULL) {
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    st = cat_snapshot_table(snap, mv->db, mv->name);
+    if (!analyse(mv->query_sql, mv->db, &p, why, sizeof(why))) {
+        cat_log(CAT_LOG_INFO, "view %s: incremental refresh not possible (%s); full refresh",
+                mv->key, why);
+        goto out_unhandled;
+    }
+    if (st == NULL || st->n_cols != p.n_out) {
+        cat_log(CAT_LOG_INFO, "view %s: incremental refresh: storage columns unknown", mv->key);
+        goto out_unhandled;
+    }
+    for (i = 0; i < p.n_out; i++) {
+        if (p.kinds[i] == OUT_KEY && st->cols[i].nullable) {
+            cat_log(CAT_LOG_INFO,
+                    "view %s: incremental refresh needs NOT NULL grouping columns (%s is "
+                    "nullable); full refresh", mv->key, st->cols[i].name);
+            goto out_unhandled;
+        }
+    }
+    cat_make_key(base_key, sizeof(base_key), p.base_db, p.base_name);
+    snprintf(vkey, sizeof(vkey), "view:%llu", (unsigned long long)mv->id);
+    na0 = na_get(base_key, NULL);
+    baseline = na_get(vkey, &seen) != na0 || !seen;
+
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        *handled = true;
+        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
+        goto out;
+    }
+    cat_binlog_own_conn(mysql_thread_id(c), true);
+    snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
+    cat_buf_puts(&b, "SELECT GET_LOCK(");
+    cat_buf_lit(&b, lockname);
+    cat_buf_puts(&b, ", 0)");
+    hi = scalar(c, &b, &ok);
+    locked = hi != NULL && strcmp(hi, "1") == 0;
+    free(hi);
+    hi = NULL;
+    *handled = true;
+    if (!locked) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
+                      mv->name);
+        goto out;
+    }
+    /* the UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs */
+    cat_buf_puts(&b, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ");
+    cat_buf_lit(&b, mv->db);
+    cat_buf_puts(&b, " AND TABLE_NAME = ");
+    cat_buf_lit(&b, mv->name);
+    cat_buf_puts(&b, " AND INDEX_NAME = 'mvp_incr_key'");
+    hi = scalar(c, &b, &ok);
+    if (ok && hi != NULL && strcmp(hi, "0") == 0) {
+        size_t nk = 0;
+        cat_buf_puts(&b, "ALTER TABLE ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " ADD UNIQUE KEY mvp_incr_key (");
+        for (i = 0; i < p.n_out; i++) {
+            if (p.kinds[i] == OUT_KEY) {
+                cat_buf_puts(&b, nk++ > 0 ? ", " : "");
+                cat_buf_ident(&b, st->cols[i].name);
+            }
+        }
+        cat_buf_puts(&b, ")");
+        if (nk == 0 || cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
+            cat_log(CAT_LOG_INFO, "view %s: no unique key on its grouping columns (%s); full "
+                    "refresh", mv->key, nk == 0 ? "no grouping column" : err);
+            cat_buf_free(&b);
+            *handled = false;
+            goto out;
+        }
+        cat_buf_free(&b);
+        baseline = true;
+    }
+    free(hi);
+    hi = NULL;
+    task = cat_store_task_start(c, mv, baseline ? "COMPLETE" : "PARTIAL");
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
+    seq0 = atomic_load(&mv->state->change_seq);
+    t0 = cat_now_ms();
+
+    cat_buf_puts(&b, "SELECT MAX(");
+    cat_buf_ident(&b, col);
+    cat_buf_puts(&b, ") FROM ");
+    cat_buf_qname(&b, p.base_db, p.base_name);
+    hi = scalar(c, &b, &ok);
+    if (!ok) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
+                      "incremental refresh of %s.%s: reading MAX(%s): %s", mv->db, mv->name, col,
+                      mysql_error(c));
+        goto failed;
+    }
+    cat_buf_puts(&b, "SELECT wm FROM ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
+    wm = scalar(c, &b, &ok);
+    if (wm == NULL) {
+        baseline = true;
+    }
+    if (hi == NULL) {
+        /* empty base: the baseline makes an empty view */
+        hi = NULL;
+        baseline = true;
+    }
+    if (baseline) {
+        nn = cat_xmalloc(strlen(mv->name) + 16);
+        on = cat_xmalloc(strlen(mv->name) + 16);
+        sprintf(nn, "%s__mvp_new", mv->name);
+        sprintf(on, "%s__mvp_old", mv->name);
+        cat_buf_puts(&b, "DELETE FROM ");
+        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+        cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
+        if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
+            goto failed;
+        }
+        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+        cat_buf_qname(&b, mv->db, nn);
+        cat_buf_puts(&b, ", ");
+        cat_buf_qname(&b, mv->db, on);
+        if (run(c, &b, mv, "cleaning leftovers", reply, NULL) < 0) {
+            goto failed;
+        }
+        cat_buf_puts(&b, "CREATE TABLE ");
+        cat_buf_qname(&b, mv->db, nn);
+        cat_buf_puts(&b, " LIKE ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        if (run(c, &b, mv, "creating the new table", reply, NULL) < 0) {
+            goto failed;
+        }
+        cat_buf_puts(&b, "INSERT INTO ");
+        cat_buf_qname(&b, mv->db, nn);
+        cat_buf_puts(&b, " SELECT * FROM (");
+        if (hi != NULL) {
+            bounded_def(&b, mv, &p, col, NULL, hi);
+        } else {
+            cat_buf_puts(&b, mv->query_sql);
+        }
+        cat_buf_puts(&b, "\n) AS mvp_def");
+        if (run(c, &b, mv, "filling the new table", reply, &rows) < 0) {
+            goto failed_drop;
+        }
+        total = rows;
+        cat_buf_puts(&b, "RENAME TABLE ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " TO ");
+        cat_buf_qname(&b, mv->db, on);
+        cat_buf_puts(&b, ", ");
+        cat_buf_qname(&b, mv->db, nn);
+        cat_buf_puts(&b, " TO ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        if (run(c, &b, mv, "swapping in the new table", reply, NULL) < 0) {
+            goto failed_drop;
+        }
+        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+        cat_buf_qname(&b, mv->db, on);
+        cat_q(c, b.p, err, sizeof(err), NULL);
+        cat_buf_free(&b);
+        if (hi != NULL) {
+            cat_buf_puts(&b, "REPLACE INTO ");
+            cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+            cat_buf_printf(&b, " (mv_id, wm) VALUES (%llu, ", (unsigned long long)mv->id);
+            cat_buf_lit(&b, hi);
+            cat_buf_puts(&b, ")");
+            if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
+                goto failed;
+            }
+        }
+    } else {
+        if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                          mv->name, err);
+            goto failed;
+        }
+        cat_buf_puts(&b, "INSERT INTO ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " SELECT * FROM (");
+        bounded_def(&b, mv, &p, col, wm, hi);
+        cat_buf_puts(&b, "\n) AS mvp_def ON DUPLICATE KEY UPDATE ");
+        {
+            size_t nm = 0;
+            for (i = 0; i < p.n_out; i++) {
+                if (p.kinds[i] != OUT_KEY) {
+                    cat_buf_puts(&b, nm++ > 0 ? ", " : "");
+                    merge_expr(&b, mv, st->cols[i].name, p.kinds[i]);
+                }
+            }
+            if (nm == 0) {
+                cat_buf_ident(&b, st->cols[0].name);
+                cat_buf_puts(&b, " = ");
+                cat_buf_ident(&b, st->cols[0].name);
+            }
+        }
+        if (run(c, &b, mv, "folding new rows", reply, &rows) < 0) {
+            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+            goto failed;
+        }
+        cat_buf_puts(&b, "UPDATE ");
+        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+        cat_buf_puts(&b, " SET wm = ");
+        cat_buf_lit(&b, hi);
+        cat_buf_printf(&b, ", updated_at = NOW(3) WHERE mv_id = %llu",
+                       (unsigned long long)mv->id);
+        if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
+            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+            goto failed;
+        }
+        if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                          mv->name, err);
+            goto failed;
+        }
+        cat_buf_puts(&b, "SELECT COUNT(*) FROM ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        {
+            char *cnt = scalar(c, &b, &ok);
+            total = cnt != NULL ? strtoll(cnt, NULL, 10) : -1;
+            free(cnt);
+        }
+    }
+    t1 = cat_now_ms();
+    na_set(vkey, na0, false);
+    atomic_store(&mv->state->rows, total);
+    atomic_store(&mv->state->last_refresh_ms, t1);
+    {
+        /* a change seen meanwhile may be unreflected: stale since t0 */
+        int64_t cur = atomic_load(&mv->state->stale_since_ms);
+        if (atomic_load(&mv->state->change_seq) == seq0 && na_get(base_key, NULL) == na0) {
+            atomic_compare_exchange_strong(&mv->state->stale_since_ms, &cur, 0);
+            if (atomic_load(&mv->state->change_seq) != seq0) {
+                int64_t zero = 0;
+                atomic_compare_exchange_strong(&mv->state->stale_since_ms, &zero, t0);
+            }
+        } else {
+            atomic_store(&mv->state->stale_since_ms, t0);
+        }
+    }
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
+    atomic_store(&mv->state->dirty, 0);
+    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+    }
+    cat_store_task_finish(c, task, "SUCCESS", rows, NULL);
+    {
+        char info[700];
+        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %s %s, %lld rows written in %.2f s",
+                 mv->db, mv->name, baseline ? "incremental baseline" : "incremental",
+                 baseline ? "rows up to" : "rows above", baseline ? (hi ? hi : "-") : wm,
+                 (long long)rows, (double)(t1 - t0) / 1000.0);
+        mvp_reply_ok(reply, (uint64_t)rows, info);
+        cat_log(CAT_LOG_INFO, "%s", info);
+    }
+    rc = 0;
+    goto out;
+
+failed_drop:
+    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_q(c, b.p, err, sizeof(err), NULL);
+    cat_buf_free(&b);
+failed:
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
+    cat_store_save_state(c, mv, err, sizeof(err));
+    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
+    cat_log(CAT_LOG_WARN, "incremental refresh of %s failed: %s", mv->key, reply->err_msg);
+out:
+    if (c != NULL) {
+        if (locked) {
+            cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
+            cat_buf_lit(&b, lockname);
+            cat_buf_puts(&b, ")");
+            cat_q(c, b.p, err, sizeof(err), NULL);
+            cat_buf_free(&b);
+        }
+        cat_binlog_own_conn(mysql_thread_id(c), false);
+        mysql_close(c);
+    }
+out_unhandled:
+    free(col);
+    free(hi);
+    free(wm);
+    free(nn);
+    free(on);
+    plan_free(&p);
+    cat_snapshot_release(snap);
+    return rc;
+}

@@ -1,0 +1,71 @@
+/*
+ * cat_incr.h - incremental refresh of append-only sources (SPEC §6 note;
+ * the seed's "REFRESH FAST" and seed 004's watermark pattern).
+ *
+ * A view qualifies when it is unpartitioned, reads exactly one base table,
+ * groups by plain output columns, and every other output is SUM, COUNT,
+ * MIN or MAX of an expression (no DISTINCT, HAVING, LIMIT, window, join or
+ * subquery), and has the property incremental_column = a column of that
+ * table that only grows (AUTO_INCREMENT id, load batch id, event time under
+ * append-only loading). A refresh then, in one transaction:
+ *
+ *   hi = SELECT MAX(col) FROM base
+ *   INSERT INTO mv SELECT <definition over rows wm < col <= hi>
+ *     ON DUPLICATE KEY UPDATE s = s + VALUES(s), c = c + VALUES(c),
+ *       mn = LEAST(mn, VALUES(mn)), mx = GREATEST(mx, VALUES(mx))  (NULL-safe)
+ *   watermark := hi                          (metadata table mv_watermarks)
+ *   COMMIT
+ *
+ * The storage table gets a UNIQUE KEY on the grouping columns (created on
+ * the first incremental refresh; they must be NOT NULL). The first refresh
+ * (or any refresh after which the watermark is unknown) is a "baseline":
+ * a complete rebuild restricted to col <= hi, swapped in atomically, then
+ * the watermark is recorded. Anything it cannot prove safe falls back to
+ * the normal (complete / partition) refresh: an UPDATE, DELETE, REPLACE,
+ * TRUNCATE or DDL observed on the base table since the last incremental
+ * step (proxy DML or binlog row events), a restart (the observation window
+ * starts over), a view that does not qualify. MIN/MAX additionally assume
+ * rows are never updated or deleted, which the same observation enforces.
+ */
+#ifndef CAT_INCR_H
+#define CAT_INCR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cat_reply.h"
+
+struct cat_mv;
+struct cat_snapshot;
+
+/* Does a task of MODE on MV try the incremental path? (FAST or AUTO with
+ * incremental_column set on an unpartitioned view) Cheap; no backend I/O. */
+bool cat_incr_wanted(const struct cat_mv *mv, const char *mode);
+
+/*
+ * Incremental refresh of view DB.NAME (see above). *HANDLED false: it did
+ * nothing and the caller runs the normal refresh (REPLY untouched);
+ * true: REPLY has the outcome. Returns 0 on success, -1 otherwise.
+ */
+int cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled);
+
+/*
+ * A change to base table KEY ("db.table", lower case) that is not a pure
+ * append (UPDATE, DELETE, REPLACE, TRUNCATE, DDL, unknown): views over it
+ * fall back to a full refresh next time. Cheap, thread-safe.
+ */
+void cat_incr_note_nonappend(const char *key);
+
+/* Same for every write statement SQL (LEN bytes, current database DB) that is
+ * not a plain INSERT ... VALUES / INSERT ... SELECT. */
+void cat_incr_note_sql(const char *sql, size_t len, const char *db);
+
+/* Forget view MV_ID's watermark over C (a complete refresh rebuilt it from
+ * every row; the next incremental step starts with a baseline). */
+struct st_mysql;
+void cat_incr_forget(struct st_mysql *c, unsigned long long mv_id);
+
+/* Create the mv_watermarks metadata table (idempotent). */
+int cat_incr_store_init(struct st_mysql *c, char *err, size_t errlen);
+
+#endif /* CAT_INCR_H */

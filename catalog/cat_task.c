@@ -1,0 +1,737 @@
+/*
+ * cat_task.c - refresh tasks (SPEC §6, §9): the task row's life cycle, the
+ * process-wide limit on concurrent refreshes, CANCEL (KILL QUERY of the
+ * refresh connection), and recovery of tasks whose proxy died. See
+ * cat_task.h for the flow.
+ */
+#include "cat_task.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cat_incr.h"
+#include "cat_internal.h"
+#include "cat_part.h"
+#include "cat_sched.h"
+
+/* Rows kept in `tasks` (as cat_store.c). */
+#define TASK_HISTORY 1000
+
+/* One task of this process (PENDING or RUNNING). */
+struct task_ent {
+    char key[512];                  /* view "db.name" */
+    uint64_t task_id;               /* its row, 0 until inserted */
+    _Atomic unsigned long conn_id;  /* backend thread id of the refresh connection, 0 = none */
+    _Atomic bool cancel;            /* CANCEL or shutdown asked it to stop */
+    _Atomic bool started;           /* the row went RUNNING (the refresh lock is held) */
+    struct task_ent *next;          /* g_tasks list */
+};
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static struct task_ent *g_tasks;    /* PENDING and RUNNING tasks of this process */
+static int g_max = 1;               /* concurrent refreshes allowed */
+static int g_running;               /* refreshes holding a slot */
+static char g_owner[64];            /* this proxy's owner id */
+
+static _Thread_local struct task_ent *t_cur; /* the task the current thread runs */
+
+void
+cat_task_init(int max_running)
+{
+    const char *env = getenv("MVPROXY_REFRESH_TASKS");
+    char host[64] = "proxy";
+    struct timespec ts;
+    if (env != NULL && atoi(env) > 0) {
+        max_running = atoi(env);
+    }
+    g_max = max_running > 0 ? max_running : 1;
+    gethostname(host, sizeof(host) - 1);
+    host[20] = '\0';
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(g_owner, sizeof(g_owner), "%s:%ld:%08lx", host, (long)getpid(),
+             (unsigned long)((ts.tv_nsec ^ (ts.tv_sec << 12) ^ getpid()) & 0xffffffffUL));
+}
+
+void
+cat_task_shutdown(void)
+{
+    pthread_mutex_lock(&g_mu);
+    while (g_tasks != NULL) {
+        struct task_ent *t = g_tasks;
+        g_tasks = t->next;
+        free(t);
+    }
+    pthread_mutex_unlock(&g_mu);
+}
+
+const char *
+cat_task_owner(void)
+{
+    return g_owner;
+}
+
+int
+cat_task_max(void)
+{
+    return g_max;
+}
+
+bool
+cat_task_active(const char *key)
+{
+    struct task_ent *t;
+    bool found = false;
+    pthread_mutex_lock(&g_mu);
+    for (t = g_tasks; t != NULL && !found; t = t->next) {
+        found = strcmp(t->key, key) == 0;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return found;
+}
+
+bool
+cat_task_cancel_requested(void)
+{
+    return t_cur != NULL && atomic_load(&t_cur->cancel);
+}
+
+int
+cat_task_store_init(MYSQL *c, char *err, size_t errlen)
+{
+    struct cat_buf q = {0};
+    unsigned code = 0;
+    int rc = 0;
+    cat_buf_puts(&q, "ALTER TABLE ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " ADD COLUMN IF NOT EXISTS owner VARCHAR(64) NULL,"
+                     " ADD COLUMN IF NOT EXISTS conn_id BIGINT UNSIGNED NULL");
+    if (cat_q(c, q.p, err, errlen, &code) < 0) {
+        /* MySQL has no ADD COLUMN IF NOT EXISTS: add them one by one */
+        const char *cols[] = {"owner VARCHAR(64) NULL", "conn_id BIGINT UNSIGNED NULL"};
+        size_t i;
+        for (i = 0; i < 2; i++) {
+            cat_buf_free(&q);
+            cat_buf_puts(&q, "ALTER TABLE ");
+            cat_buf_qname(&q, cat_meta_schema(), "tasks");
+            cat_buf_printf(&q, " ADD COLUMN %s", cols[i]);
+            if (cat_q(c, q.p, err, errlen, &code) < 0 && code != 1060) {
+                rc = -1;
+            }
+        }
+    }
+    cat_buf_free(&q);
+    /* catalog version for proxies sharing the schema (cat_sync.c) */
+    cat_buf_puts(&q, "INSERT IGNORE INTO ");
+    cat_buf_qname(&q, cat_meta_schema(), "meta");
+    cat_buf_puts(&q, " (k, v) VALUES ('catalog_version', '0')");
+    if (cat_q(c, q.p, err, errlen, NULL) < 0) {
+        rc = -1;
+    }
+    cat_buf_free(&q);
+    return rc;
+}
+
+/* Insert a PENDING row for view ID DB.NAME; returns its id or 0. */
+static uint64_t
+row_pending(MYSQL *c, uint64_t id, const char *db, const char *name, const char *mode)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    uint64_t tid = 0;
+    cat_buf_puts(&q, "INSERT INTO ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " (job_name, mv_id, mv_name, mv_db, status, create_time, refresh_mode,"
+                     " need_refresh_partitions, progress, owner) VALUES (");
+    cat_buf_printf(&q, "'mv_job_%llu', %llu, ", (unsigned long long)id, (unsigned long long)id);
+    cat_buf_lit(&q, name);
+    cat_buf_puts(&q, ", ");
+    cat_buf_lit(&q, db);
+    cat_buf_puts(&q, ", 'PENDING', NOW(3), ");
+    cat_buf_lit(&q, mode);
+    cat_buf_puts(&q, ", ");
+    cat_buf_lit(&q, name);
+    cat_buf_puts(&q, ", '0.00% (0/1)', ");
+    cat_buf_lit(&q, g_owner);
+    cat_buf_puts(&q, ")");
+    if (cat_q(c, q.p, err, sizeof(err), NULL) == 0) {
+        tid = mysql_insert_id(c);
+    } else {
+        cat_log(CAT_LOG_WARN, "recording a refresh task of %s.%s: %s", db, name, err);
+    }
+    cat_buf_free(&q);
+    if (tid > TASK_HISTORY) {
+        cat_buf_puts(&q, "DELETE FROM ");
+        cat_buf_qname(&q, cat_meta_schema(), "tasks");
+        cat_buf_printf(&q, " WHERE task_id <= %llu AND status NOT IN ('PENDING', 'RUNNING')",
+                       (unsigned long long)(tid - TASK_HISTORY));
+        cat_q(c, q.p, err, sizeof(err), NULL);
+        cat_buf_free(&q);
+    }
+    return tid;
+}
+
+uint64_t
+cat_task_started(MYSQL *c, const char *mode)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    struct task_ent *t = t_cur;
+    if (t == NULL || t->task_id == 0) {
+        return 0;
+    }
+    atomic_store(&t->conn_id, mysql_thread_id(c));
+    atomic_store(&t->started, true);
+    cat_buf_puts(&q, "UPDATE ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " SET status = 'RUNNING', start_time = NOW(3), refresh_mode = ");
+    cat_buf_lit(&q, mode);
+    cat_buf_printf(&q, ", conn_id = %lu WHERE task_id = %llu", mysql_thread_id(c),
+                   (unsigned long long)t->task_id);
+    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "starting refresh task %llu: %s", (unsigned long long)t->task_id,
+                err);
+    }
+    cat_buf_free(&q);
+    return t->task_id;
+}
+
+/* Set the final STATUS of row TID (when the refresh code did not, or to
+ * override FAILED with CANCELED). */
+static void
+row_final(MYSQL *c, uint64_t tid, const char *status, const char *error)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    if (c == NULL || tid == 0) {
+        return;
+    }
+    cat_buf_puts(&q, "UPDATE ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " SET status = ");
+    cat_buf_lit(&q, status);
+    cat_buf_puts(&q, ", error_msg = ");
+    cat_buf_lit(&q, error);
+    cat_buf_puts(&q, ", start_time = COALESCE(start_time, NOW(3)), finish_time = NOW(3),"
+                     " duration_ms = TIMESTAMPDIFF(MICROSECOND, COALESCE(start_time, NOW(3)),"
+                     " NOW(3)) DIV 1000");
+    cat_buf_printf(&q, " WHERE task_id = %llu", (unsigned long long)tid);
+    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "finishing refresh task %llu: %s", (unsigned long long)tid, err);
+    }
+    cat_buf_free(&q);
+}
+
+static void
+row_delete(MYSQL *c, uint64_t tid)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    if (c == NULL || tid == 0) {
+        return;
+    }
+    cat_buf_puts(&q, "DELETE FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_printf(&q, " WHERE task_id = %llu", (unsigned long long)tid);
+    cat_q(c, q.p, err, sizeof(err), NULL);
+    cat_buf_free(&q);
+}
+
+void
+cat_task_record_noop(MYSQL *c, uint64_t mv_id, const char *db, const char *name)
+{
+    uint64_t tid = row_pending(c, mv_id, db, name, "NOT_REFRESH");
+    struct cat_buf q = {0};
+    char err[256];
+    if (tid == 0) {
+        return;
+    }
+    cat_buf_puts(&q, "UPDATE ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_printf(&q, " SET status = 'SUCCESS', start_time = NOW(3), finish_time = NOW(3),"
+                       " duration_ms = 0, need_refresh_partitions = '', completed_partitions = '',"
+                       " progress = '100.00%% (0/0)', row_count = 0 WHERE task_id = %llu",
+                   (unsigned long long)tid);
+    cat_q(c, q.p, err, sizeof(err), NULL);
+    cat_buf_free(&q);
+}
+
+/* Unlink and free T. */
+static void
+ent_remove(struct task_ent *t)
+{
+    struct task_ent **pp;
+    pthread_mutex_lock(&g_mu);
+    for (pp = &g_tasks; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    free(t);
+}
+
+int
+cat_task_run(const char *db, const char *name, const char *mode, char **parts,
+             size_t n_parts, enum cat_task_origin origin, struct mvp_reply *reply,
+             enum cat_task_result *result)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
+    struct task_ent *t, *o;
+    char vdb[256], vname[256], err[512];
+    uint64_t mv_id;
+    MYSQL *c;
+    enum cat_task_result res = CAT_TASK_FAILED;
+    int rc = -1;
+    bool incr;
+
+    if (result != NULL) {
+        *result = CAT_TASK_FAILED;
+    }
+    if (mv == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist",
+                      db ? db : "", name);
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    snprintf(vdb, sizeof(vdb), "%s", mv->db);
+    snprintf(vname, sizeof(vname), "%s", mv->name);
+    mv_id = mv->id;
+    incr = cat_incr_wanted(mv, mode);
+    t = cat_xcalloc(1, sizeof(*t));
+    snprintf(t->key, sizeof(t->key), "%s", mv->key);
+    cat_snapshot_release(snap);
+
+    pthread_mutex_lock(&g_mu);
+    for (o = g_tasks; o != NULL; o = o->next) {
+        if (strcmp(o->key, t->key) == 0) {
+            break;
+        }
+    }
+    if (o != NULL) {
+        uint64_t other = o->task_id;
+        pthread_mutex_unlock(&g_mu);
+        free(t);
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running (task %llu)",
+                      vdb, vname, (unsigned long long)other);
+        if (result != NULL) {
+            *result = CAT_TASK_BUSY;
+        }
+        return -1;
+    }
+    t->next = g_tasks;
+    g_tasks = t;
+    pthread_mutex_unlock(&g_mu);
+
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", vdb, vname, err);
+        goto done;
+    }
+    t->task_id = row_pending(c, mv_id, vdb, vname, mode);
+    if (t->task_id == 0) {
+        mvp_reply_err(reply, (uint16_t)(mysql_errno(c) ? mysql_errno(c) : 1105), "HY000",
+                      "refresh of %s.%s: cannot record its task: %s", vdb, vname,
+                      mysql_error(c));
+        goto done;
+    }
+    /* a slot in the process-wide limit; CANCEL may end the wait */
+    pthread_mutex_lock(&g_mu);
+    while (g_running >= g_max && !atomic_load(&t->cancel)) {
+        pthread_cond_wait(&g_cv, &g_mu);
+    }
+    if (atomic_load(&t->cancel)) {
+        pthread_mutex_unlock(&g_mu);
+        mvp_reply_err(reply, 1317, "70100", "refresh task %llu of %s.%s was canceled",
+                      (unsigned long long)t->task_id, vdb, vname);
+        res = CAT_TASK_CANCELED;
+        row_final(c, t->task_id, "CANCELED", "canceled before it started");
+        goto done;
+    }
+    g_running++;
+    pthread_mutex_unlock(&g_mu);
+
+    cat_log(CAT_LOG_INFO, "refresh task %llu of %s.%s (%s, %s) starts",
+            (unsigned long long)t->task_id, vdb, vname, mode,
+            origin == CAT_TASK_SCHEDULE ? "schedule"
+            : origin == CAT_TASK_COMMIT ? "on commit"
+            : origin == CAT_TASK_BUILD  ? "build"
+                                        : "manual");
+    t_cur = t;
+    if (incr) {
+        bool handled = false;
+        rc = cat_incr_refresh(vdb, vname, reply, &handled);
+        if (!handled) {
+            mvp_reply_clear(reply);
+            mvp_reply_init(reply);
+            incr = false;
+        }
+    }
+    if (!incr) {
+        if (strcmp(mode, "PARTITIONS") == 0) {
+            rc = cat_part_refresh(vdb, vname, "PARTITIONS", parts, n_parts, reply);
+        } else {
+            rc = cat_refresh_view(vdb, vname, strcmp(mode, "COMPLETE") == 0 ? "COMPLETE" : "AUTO",
+                                  reply);
+        }
+    }
+    t_cur = NULL;
+    pthread_mutex_lock(&g_mu);
+    g_running--;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+
+    if (rc == 0) {
+        res = CAT_TASK_OK;
+        if (!atomic_load(&t->started)) {
+            row_final(c, t->task_id, "SUCCESS", NULL);
+        }
+    } else if (!atomic_load(&t->started) && reply->kind == MVP_REPLY_ERR &&
+               reply->err_code == 1205) {
+        /* another proxy holds the view's refresh lock: not a task of ours */
+        res = CAT_TASK_BUSY;
+        row_delete(c, t->task_id);
+    } else if (atomic_load(&t->cancel) ||
+               (reply->kind == MVP_REPLY_ERR && reply->err_code == 1317)) {
+        res = CAT_TASK_CANCELED;
+        row_final(c, t->task_id, "CANCELED",
+                  "canceled by CANCEL MATERIALIZED VIEW TASK; the view is as it was");
+        mvp_reply_clear(reply);
+        mvp_reply_err(reply, 1317, "70100", "refresh task %llu of %s.%s was canceled",
+                      (unsigned long long)t->task_id, vdb, vname);
+    } else {
+        res = CAT_TASK_FAILED;
+        if (!atomic_load(&t->started)) {
+            row_final(c, t->task_id, "FAILED",
+                      reply->kind == MVP_REPLY_ERR ? reply->err_msg : "failed");
+        }
+    }
+done:
+    if (c != NULL && mysql_ping(c) != 0) {
+        /* the backend went away during the task: record the end on a new link */
+        mysql_close(c);
+        c = cat_connect(err, sizeof(err));
+        if (c != NULL && res == CAT_TASK_FAILED) {
+            row_final(c, t->task_id, "FAILED",
+                      reply->kind == MVP_REPLY_ERR ? reply->err_msg : "backend went away");
+        }
+    }
+    if (c != NULL) {
+        mysql_close(c);
+    }
+    {
+        char key[512];
+        snprintf(key, sizeof(key), "%s", t->key);
+        ent_remove(t);
+        if (result != NULL) {
+            *result = res;
+        }
+        cat_sched_task_done(key, res);
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+/* KILL QUERY backend thread CONN over a new service connection (best effort). */
+static void
+kill_query(unsigned long conn)
+{
+    char err[512], sql[64];
+    MYSQL *k;
+    if (conn == 0) {
+        return;
+    }
+    k = cat_connect(err, sizeof(err));
+    if (k == NULL) {
+        cat_log(CAT_LOG_WARN, "cancel: %s", err);
+        return;
+    }
+    snprintf(sql, sizeof(sql), "KILL QUERY %lu", conn);
+    if (cat_q(k, sql, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_DEBUG, "cancel: %s", err);
+    }
+    mysql_close(k);
+}
+
+/* Status of row TID and its conn_id/owner/view into the out params; -1 when absent. */
+static int
+row_get(MYSQL *c, uint64_t tid, char *status, size_t slen, unsigned long *conn, char *owner,
+        size_t olen, char *key, size_t klen)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int rc = -1;
+    cat_buf_puts(&q, "SELECT status, conn_id, owner, mv_db, mv_name FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_printf(&q, " WHERE task_id = %llu", (unsigned long long)tid);
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        if ((row = mysql_fetch_row(res)) != NULL) {
+            snprintf(status, slen, "%s", row[0] ? row[0] : "");
+            *conn = row[1] ? strtoul(row[1], NULL, 10) : 0;
+            snprintf(owner, olen, "%s", row[2] ? row[2] : "");
+            cat_make_key(key, klen, row[3] ? row[3] : "", row[4] ? row[4] : "");
+            rc = 0;
+        }
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    return rc;
+}
+
+int
+cat_task_cancel(const char *db, const char *name, uint64_t task_id, struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
+    struct task_ent *t;
+    char key[512], err[512], status[32], owner[64], rkey[512];
+    unsigned long conn = 0;
+    MYSQL *c;
+    int i;
+    if (mv == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist",
+                      db ? db : "", name);
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    snprintf(key, sizeof(key), "%s", mv->key);
+    cat_snapshot_release(snap);
+
+    pthread_mutex_lock(&g_mu);
+    for (t = g_tasks; t != NULL; t = t->next) {
+        if (t->task_id == task_id) {
+            break;
+        }
+    }
+    if (t != NULL && strcmp(t->key, key) != 0) {
+        pthread_mutex_unlock(&g_mu);
+        mvp_reply_err(reply, 1094, "HY000", "Task %llu is not a task of materialized view %s",
+                      (unsigned long long)task_id, key);
+        return -1;
+    }
+    if (t != NULL) {
+        atomic_store(&t->cancel, true);
+        pthread_cond_broadcast(&g_cv);
+        pthread_mutex_unlock(&g_mu);
+        for (i = 0; i < 300; i++) {
+            bool alive = false;
+            unsigned long cur = 0;
+            struct task_ent *o;
+            pthread_mutex_lock(&g_mu);
+            for (o = g_tasks; o != NULL; o = o->next) {
+                if (o->task_id == task_id) {
+                    alive = true;
+                    cur = atomic_load(&o->conn_id);
+                }
+            }
+            pthread_mutex_unlock(&g_mu);
+            if (!alive) {
+                break;
+            }
+            /* the flag stops the next step; KILL QUERY stops the current one */
+            if (i % 10 == 0 && cur != 0) {
+                kill_query(cur);
+            }
+            usleep(100000);
+        }
+        mvp_reply_ok(reply, 0, "task canceled; the view is as it was");
+        return 0;
+    }
+    pthread_mutex_unlock(&g_mu);
+
+    /* not a task of this proxy: its row says who runs it */
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "cancel: %s", err);
+        return -1;
+    }
+    if (row_get(c, task_id, status, sizeof(status), &conn, owner, sizeof(owner), rkey,
+                sizeof(rkey)) < 0) {
+        mvp_reply_err(reply, 1094, "HY000", "Unknown task %llu", (unsigned long long)task_id);
+        mysql_close(c);
+        return -1;
+    }
+    if (strcmp(rkey, key) != 0) {
+        mvp_reply_err(reply, 1094, "HY000", "Task %llu is not a task of materialized view %s",
+                      (unsigned long long)task_id, key);
+        mysql_close(c);
+        return -1;
+    }
+    if (strcmp(status, "RUNNING") != 0 && strcmp(status, "PENDING") != 0) {
+        mvp_reply_err(reply, 1105, "HY000", "Task %llu is not running (status %s)",
+                      (unsigned long long)task_id, status);
+        mysql_close(c);
+        return -1;
+    }
+    for (i = 0; i < 60; i++) {
+        if (conn != 0) {
+            kill_query(conn);
+        }
+        usleep(500000);
+        if (row_get(c, task_id, status, sizeof(status), &conn, owner, sizeof(owner), rkey,
+                    sizeof(rkey)) < 0 ||
+            (strcmp(status, "RUNNING") != 0 && strcmp(status, "PENDING") != 0)) {
+            break;
+        }
+    }
+    mysql_close(c);
+    mvp_reply_ok(reply, 0, "task canceled; the view is as it was");
+    return 0;
+}
+
+int
+cat_task_stop_all(void)
+{
+    struct task_ent *t;
+    unsigned long conns[64];
+    int n = 0, i;
+    pthread_mutex_lock(&g_mu);
+    for (t = g_tasks; t != NULL; t = t->next) {
+        atomic_store(&t->cancel, true);
+        if (n < 64) {
+            conns[n] = atomic_load(&t->conn_id);
+        }
+        n++;
+    }
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    for (i = 0; i < n && i < 64; i++) {
+        kill_query(conns[i]);
+    }
+    return n;
+}
+
+/* Drop the staging tables of view DB.NAME when no refresh of it runs (waits up to 5 s). */
+static void
+drop_leftovers(MYSQL *c, const char *db, const char *name)
+{
+    struct cat_buf q = {0}, lk = {0};
+    char err[256];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    bool locked = false;
+    char key[512];
+    cat_make_key(key, sizeof(key), db, name);
+    cat_buf_printf(&lk, "mvproxy.refresh.%s", key);
+    cat_buf_puts(&q, "SELECT GET_LOCK(");
+    cat_buf_lit(&q, lk.p);
+    cat_buf_puts(&q, ", 5)");
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        row = mysql_fetch_row(res);
+        locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    if (locked) {
+        struct cat_buf n1 = {0}, n2 = {0};
+        cat_buf_printf(&n1, "%s__mvp_new", name);
+        cat_buf_printf(&n2, "%s__mvp_old", name);
+        cat_buf_puts(&q, "DROP TABLE IF EXISTS ");
+        cat_buf_qname(&q, db, n1.p);
+        cat_buf_puts(&q, ", ");
+        cat_buf_qname(&q, db, n2.p);
+        if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+            cat_log(CAT_LOG_WARN, "cleaning refresh leftovers of %s: %s", key, err);
+        }
+        cat_buf_free(&q);
+        cat_buf_free(&n1);
+        cat_buf_free(&n2);
+        cat_buf_puts(&q, "SELECT RELEASE_LOCK(");
+        cat_buf_lit(&q, lk.p);
+        cat_buf_puts(&q, ")");
+        cat_q(c, q.p, err, sizeof(err), NULL);
+        cat_buf_free(&q);
+    }
+    cat_buf_free(&lk);
+}
+
+int
+cat_task_recover(MYSQL *c)
+{
+    struct cat_buf q = {0};
+    char err[256];
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int n = 0;
+    struct orphan {
+        uint64_t tid;               /* task row */
+        unsigned long conn;         /* its refresh connection, 0 = none */
+        uint64_t mv_id;             /* its view */
+        char db[65], name[65];      /* ... by name */
+    } *o = NULL;
+    size_t no = 0, i;
+    cat_buf_puts(&q, "SELECT task_id, conn_id, mv_id, mv_db, mv_name FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_puts(&q, " WHERE status IN ('PENDING', 'RUNNING') AND (owner IS NULL OR owner = ''"
+                     " OR IS_USED_LOCK(CONCAT('mvproxy.owner.', owner)) IS NULL)");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_log(CAT_LOG_WARN, "recovering refresh tasks: %s", mysql_error(c));
+        cat_buf_free(&q);
+        return 0;
+    }
+    cat_buf_free(&q);
+    o = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(*o));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        o[no].tid = strtoull(row[0], NULL, 10);
+        o[no].conn = row[1] ? strtoul(row[1], NULL, 10) : 0;
+        o[no].mv_id = strtoull(row[2], NULL, 10);
+        snprintf(o[no].db, sizeof(o[no].db), "%s", row[3] ? row[3] : "");
+        snprintf(o[no].name, sizeof(o[no].name), "%s", row[4] ? row[4] : "");
+        no++;
+    }
+    mysql_free_result(res);
+    for (i = 0; i < no; i++) {
+        if (o[i].conn != 0) {
+            /* the dead proxy's refresh query may still run on the backend:
+             * end its session (it rolls back; its GET_LOCK goes) */
+            cat_buf_puts(&q, "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ");
+            cat_buf_printf(&q, "%lu AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)",
+                           o[i].conn);
+            if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+                bool alive = mysql_num_rows(res) > 0;
+                mysql_free_result(res);
+                if (alive) {
+                    char sql[64];
+                    snprintf(sql, sizeof(sql), "KILL %lu", o[i].conn);
+                    cat_q(c, sql, err, sizeof(err), NULL);
+                    cat_log(CAT_LOG_WARN, "killed the orphaned refresh session %lu of task %llu",
+                            o[i].conn, (unsigned long long)o[i].tid);
+                }
+            }
+            cat_buf_free(&q);
+        }
+        cat_buf_puts(&q, "UPDATE ");
+        cat_buf_qname(&q, cat_meta_schema(), "tasks");
+        cat_buf_puts(&q, " SET status = 'FAILED', error_msg = 'the proxy running it stopped"
+                         " (task recovered at restart or by another proxy)', start_time ="
+                         " COALESCE(start_time, create_time), finish_time = NOW(3)");
+        cat_buf_printf(&q, " WHERE task_id = %llu AND status IN ('PENDING', 'RUNNING')",
+                       (unsigned long long)o[i].tid);
+        if (cat_q(c, q.p, err, sizeof(err), NULL) == 0 && mysql_affected_rows(c) > 0) {
+            n++;
+        }
+        cat_buf_free(&q);
+        cat_buf_puts(&q, "UPDATE ");
+        cat_buf_qname(&q, cat_meta_schema(), "mvs");
+        cat_buf_printf(&q, " SET refresh_state = 'FAILED' WHERE id = %llu AND refresh_state ="
+                           " 'RUNNING'", (unsigned long long)o[i].mv_id);
+        cat_q(c, q.p, err, sizeof(err), NULL);
+        cat_buf_free(&q);
+        if (o[i].db[0] != '\0' && o[i].name[0] != '\0') {
+            drop_leftovers(c, o[i].db, o[i].name);
+        }
+    }
+    if (n > 0) {
+        cat_log(CAT_LOG_WARN, "marked %d refresh task(s) of stopped proxies FAILED", n);
+    }
+    free(o);
+    return n;
+}
