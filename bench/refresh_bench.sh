@@ -23,11 +23,18 @@ direct() { mariadb --no-defaults -h"$HOST" -P"$PORT" -uroot -N -B "$@"; }
 viaproxy() { mariadb --no-defaults -h127.0.0.1 -P"$PPORT" -uroot -N -B "$DB" "$@"; }
 now() { date +%s.%N; }
 
+# the base table is RANGE partitioned by day, like the seed's sales table
+parts=""
+for i in $(seq 1 "$DAYS"); do
+    parts="$parts PARTITION p$i VALUES LESS THAN ('$(date -d "2024-01-01 + $i day" +%F)'),"
+done
+parts="$parts PARTITION pmax VALUES LESS THAN (MAXVALUE)"
 echo "generating $ROWS rows over $DAYS days ..."
 t0=$(now)
 direct -e "DROP DATABASE IF EXISTS $DB; DROP DATABASE IF EXISTS $META; CREATE DATABASE $DB;
-  CREATE TABLE $DB.sales (id INT NOT NULL PRIMARY KEY, d DATE NOT NULL, k INT NOT NULL,
-    v DECIMAL(12,2) NOT NULL) ENGINE=InnoDB;
+  CREATE TABLE $DB.sales (id INT NOT NULL, d DATE NOT NULL, k INT NOT NULL,
+    v DECIMAL(12,2) NOT NULL, PRIMARY KEY (id, d)) ENGINE=InnoDB
+    PARTITION BY RANGE COLUMNS (d) ($parts);
   SET SESSION unique_checks = 0;
   INSERT INTO $DB.sales SELECT seq, DATE '2024-01-01' + INTERVAL (seq % $DAYS) DAY,
     seq % 100, (seq % 997) / 10 FROM $DB.seq_1_to_$ROWS;"

@@ -154,10 +154,8 @@ incr_column(const struct cat_mv *mv)
             out = cat_xstrdup(v[i]);
         }
     }
-    if (n > 0) {
-        cat_strv_free(k, (size_t)n);
-        cat_strv_free(v, (size_t)n);
-    }
+    cat_strv_free(k, n > 0 ? (size_t)n : 0); /* the arrays exist even when empty */
+    cat_strv_free(v, n > 0 ? (size_t)n : 0);
     return out;
 }
 

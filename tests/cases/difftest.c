@@ -21,7 +21,7 @@
  *
  *   difftest [--seed S] [--queries N] [--time-budget SEC] [--views-min N]
  *            [--views-max N] [--per-round N] [--failures FILE] [--verbose]
- *            [--keep] [--print-setup]
+ *            [--keep] [--print-setup] [--self-test]
  *
  * Env: MVP_DB_HOST MVP_DB_PORT MVP_DB_USER MVP_DB_PASSWORD, and
  * MVP_PROXY_BIN (or $MVP_BUILD_DIR/mvproxy), or MVP_PROXY_PORT for a
@@ -408,7 +408,7 @@ fmt_day(long day, int secs, char *out, size_t n)
 
 /* A column of a template: "$i.name". */
 struct tcol {
-    char expr[64];
+    char expr[200];
     const struct coldef *cd;
     int ti;
 };
@@ -725,11 +725,12 @@ rnd_pred(struct pred *p, const char *col, const struct coldef *cd, bool wide)
         p->op = k < 40 ? P_GELT : k < 58 ? P_GE : k < 72 ? P_LT : k < 82 ? P_BETWEEN : k < 90 ? P_LE : P_GT;
         return;
     }
-    if (cd->t == CT_INT && chance(10)) {
-        /* a fractional bound on an integer column */
-        a += 0.5;
-        b -= 0.5;
-    }
+    /* a fractional bound on an integer column (only with >= and <, below:
+     * MariaDB 10.11's MIN/MAX-from-index optimisation is off by one for
+     * `c > 39.5` and `c <= 65.5` on an indexed INT column, e.g.
+     * SELECT MAX(c) FROM t WHERE c <= 65.5 answers 66: a backend bug that
+     * would show up here as a false mismatch) */
+    bool frac = cd->t == CT_INT && chance(10);
     if (cd->t == CT_INT && k >= 20 && k < 24) {
         p->op = P_NOTIN;
         snprintf(p->list, sizeof(p->list), "%d, %d", (int)a, (int)b);
@@ -743,6 +744,12 @@ rnd_pred(struct pred *p, const char *col, const struct coldef *cd, bool wide)
     if (cd->t == CT_INT && k < 28) {
         p->op = P_EQ;
         snprintf(p->list, sizeof(p->list), "%d", (int)a);
+        return;
+    }
+    if (frac) {
+        p->a = a + 0.5;
+        p->b = b - 0.5;
+        p->op = k < 60 ? P_GE : P_LT;
         return;
     }
     if (k < 30) {
@@ -1714,7 +1721,10 @@ gen_query(struct view *views, int nv, const char **kind)
         copy_preds(&q2, v, map);
         extra_preds(&q2, v, map);
         char *b2 = render_query(&q2, false, alias, qualify, false, false);
-        char *s = tc_fmt("%s UNION%s %s", a, chance(25) ? "" : " ALL", b2);
+        /* UNION (distinct) only without float outputs: sums of doubles in
+         * another order may differ in the last bits, and so de-duplicate
+         * differently (never claim bit-equality of float sums) */
+        char *s = tc_fmt("%s UNION%s %s", a, !q.float_out && chance(25) ? "" : " ALL", b2);
         free(a);
         free(b2);
         *kind = "union";
@@ -1936,6 +1946,66 @@ print_rows(const char *label, const struct tc_res *r, int max)
     }
 }
 
+/* ---- self-test of the comparison (no database) --------------------------- */
+
+static struct tc_res
+mkres(enum enum_field_types t1, enum enum_field_types t2, const char *const *cells, long nrows)
+{
+    struct tc_res r;
+    memset(&r, 0, sizeof(r));
+    r.ncols = 2;
+    r.names = calloc(3, sizeof(char *));
+    r.types = calloc(3, sizeof(*r.types));
+    r.names[0] = strdup("a");
+    r.names[1] = strdup("b");
+    r.types[0] = t1;
+    r.types[1] = t2;
+    r.rows = calloc((size_t)nrows + 1, sizeof(char **));
+    for (long i = 0; i < nrows; i++) {
+        r.rows[i] = calloc(3, sizeof(char *));
+        for (int c = 0; c < 2; c++) {
+            r.rows[i][c] = tc_strdup(cells[i * 2 + c]);
+        }
+    }
+    r.nrows = nrows;
+    return r;
+}
+
+static int
+self_test(void)
+{
+    int bad = 0;
+    char d[4096];
+    enum enum_field_types S = MYSQL_TYPE_VAR_STRING, N = MYSQL_TYPE_NEWDECIMAL, D = MYSQL_TYPE_DOUBLE;
+    const char *a[] = {"x", "1.50", "y", NULL, "x", "1.50"};
+    const char *b[] = {"y", NULL, "x", "1.50", "x", "1.50"};
+    const char *c[] = {"y", "NULL", "x", "1.50", "x", "1.50"};
+    const char *e[] = {"x", "1.5", "y", NULL, "x", "1.50"};
+    const char *f[] = {"X", "1.50", "y", NULL, "x", "1.50"};
+    const char *g[] = {"x", "0.30000000000000004", "y", "1e20"};
+    const char *h[] = {"y", "1.00000000000000002e20", "x", "0.3"};
+    const char *i2[] = {"y", "1e20", "x", "0.3000001"};
+    struct tc_res A = mkres(S, N, a, 3), B = mkres(S, N, b, 3), C = mkres(S, N, c, 3);
+    struct tc_res E = mkres(S, N, e, 3), F = mkres(S, N, f, 3), A2 = mkres(S, N, a, 2);
+    struct tc_res G = mkres(S, D, g, 2), H = mkres(S, D, h, 2), I = mkres(S, D, i2, 2);
+    bad += compare(&A, &B, d, sizeof(d)) != 0;     /* same multiset, other order */
+    bad += compare(&A, &C, d, sizeof(d)) != 1;     /* NULL is not 'NULL' */
+    bad += compare(&A, &E, d, sizeof(d)) != 1;     /* decimal scale is text */
+    bad += compare(&A, &F, d, sizeof(d)) != 3;     /* letter case only */
+    bad += compare(&A, &A2, d, sizeof(d)) != 1;    /* duplicates count */
+    bad += compare(&G, &H, d, sizeof(d)) != 0;     /* double within 1e-9 */
+    bad += compare(&G, &I, d, sizeof(d)) != 1;     /* double beyond 1e-9 */
+    free(B.names[1]);
+    B.names[1] = strdup("B");
+    bad += compare(&A, &B, d, sizeof(d)) != 2;     /* column names */
+    struct tc_res *all[] = {&A, &B, &C, &E, &F, &A2, &G, &H, &I};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+        tc_res_free(all[k]);
+    }
+    printf("self-test: %s\n", bad == 0 ? "ok" : "FAILED");
+    return bad;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static long seed = 1;
@@ -1991,7 +2061,8 @@ main(int argc, char **argv)
         {"views-max", required_argument, 0, 'b'},  {"per-round", required_argument, 0, 'r'},
         {"failures", required_argument, 0, 'f'},   {"verbose", no_argument, 0, 'v'},
         {"keep", no_argument, 0, 'k'},             {"print-setup", no_argument, 0, 'P'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},             {"self-test", no_argument, 0, 'S'},
+        {0, 0, 0, 0},
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "s:n:t:f:vkh", lo, NULL)) != -1) {
@@ -2006,11 +2077,12 @@ main(int argc, char **argv)
         case 'v': verbose = true; break;
         case 'k': keep = true; break;
         case 'P': print_setup = true; break;
+        case 'S': return self_test() == 0 ? 0 : 1;
         default:
             fprintf(stderr,
                     "usage: difftest [--seed S] [--queries N] [--time-budget SEC] [--views-min N]\n"
                     "                [--views-max N] [--per-round N] [--failures FILE] [--verbose]\n"
-                    "                [--keep] [--print-setup]\n"
+                    "                [--keep] [--print-setup] [--self-test]\n"
                     "env: MVP_DB_HOST MVP_DB_PORT MVP_DB_USER MVP_DB_PASSWORD, MVP_PROXY_BIN or\n"
                     "     MVP_BUILD_DIR (mvproxy started here), or MVP_PROXY_PORT (running proxy)\n");
             return ch == 'h' ? 0 : 2;
