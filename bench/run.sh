@@ -80,6 +80,7 @@ awk '/^query .*direct ms/ { table++ ; next }
         s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { s = i; break }
         if (!s) next
         label = $1; for (i = 2; i < s - 2; i++) label = label " " $i
+        view = $(s + 1); for (i = s + 2; i <= NF && $i != "yes" && $i != "NO"; i++) view = view " " $i
         printf "  dashboard %-46s direct %9.2f ms  proxy %8.2f ms  direct/proxy %8.1f  %s\n",
-               label, $(s - 2), $(s - 1), $(s - 2) / $(s - 1), $(s + 1) }' "$LOG"
+               label, $(s - 2), $(s - 1), $(s - 2) / $(s - 1), view }' "$LOG"
 grep '^RATIO' "$LOG" | awk '{ printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }'

@@ -24,6 +24,7 @@
 #include <mysql.h>
 
 #include "cat_binlog.h"
+#include "cat_incr.h"
 #include "cat_sched.h"
 #include "cat_sync.h"
 #include "cat_task.h"
@@ -697,7 +698,8 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
         mysql_close(c);
         goto fail;
     }
-    cat_task_init(1);
+    cat_task_init(cfg->refresh_tasks);
+    cat_incr_state_load(c); /* before the binlog follower moves the stored position */
     cat_sync_init(c);
     cat_store_task_recover(c);
     HASH_ITER(hh, mvs, mv, tmp) {
@@ -726,7 +728,7 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
         cat_log(CAT_LOG_WARN, "%s", err);
     }
     /* Refresh scheduler (SPEC §6): schedules, ON COMMIT, other proxies. */
-    if (cat_sched_start(err, errlen) < 0) {
+    if (cat_sched_start(cfg->commit_debounce_ms, cfg->catalog_poll_ms, err, errlen) < 0) {
         cat_log(CAT_LOG_WARN, "%s", err);
     }
     g_started = true;
@@ -744,11 +746,20 @@ fail:
 void
 cat_shutdown(void)
 {
+    char src[64], err[256];
+    bool followed;
+    MYSQL *c;
     if (!g_started) {
         return;
     }
     cat_sched_stop();   /* first: running refreshes end, no new ones start */
+    followed = strcmp(cat_binlog_source(src, sizeof(src)), "binlog") == 0;
     cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
+    /* then what incremental refresh may trust after the restart (cat_incr.h) */
+    if ((c = cat_connect(err, sizeof(err))) != NULL) {
+        cat_incr_state_save(c, followed);
+        mysql_close(c);
+    }
     cat_part_probe_stop();
     cat_fresh_stop();
     cat_task_shutdown();

@@ -37,6 +37,11 @@ struct cat_config {
     const char *service_user;       /* service account */
     const char *service_password;   /* its password ("" for none) */
     const char *meta_schema;        /* metadata schema, default "mvproxy_meta" */
+    /* Refresh engine tuning; 0 = not configured: the environment variable
+     * named, else the built-in default, is used (cat_task.h, cat_sched.h). */
+    int refresh_tasks;              /* concurrent refresh tasks (MVPROXY_REFRESH_TASKS, 1) */
+    int64_t commit_debounce_ms;     /* ON COMMIT debounce (MVPROXY_COMMIT_DEBOUNCE_MS, 1000) */
+    int64_t catalog_poll_ms;        /* catalog / other proxies poll (MVPROXY_CATALOG_POLL_MS, 1000) */
 };
 
 /* Column of a base table, from information_schema.COLUMNS. */

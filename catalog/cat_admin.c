@@ -571,6 +571,22 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         return;
     }
     snprintf(name, sizeof(name), "%s", mv->name);
+    {
+        /* REFRESH NEVER (Oracle / GaussDB semantics; Doris has no such
+         * method): the view keeps what it was built with and is never
+         * refreshed, by the scheduler or by hand (Oracle: ORA-23538). The
+         * build of BUILD IMMEDIATE is not a REFRESH statement and still runs. */
+        struct cat_trigger tr;
+        char terr[128];
+        if (cat_trigger_parse(mv->refresh_info, &tr, terr, sizeof(terr)) == 0 && tr.never) {
+            mvp_reply_err(reply, 1105, "HY000",
+                          "cannot refresh materialized view %s.%s: it is REFRESH NEVER (change "
+                          "that first: ALTER MATERIALIZED VIEW %s.%s REFRESH AUTO)",
+                          db, name, db, name);
+            cat_snapshot_release(snap);
+            return;
+        }
+    }
     if (st->refresh_mode == CAT_RM_PARTITIONS) {
         bool partitioned = mv->part != NULL && mv->state->parts != NULL;
         cat_snapshot_release(snap);

@@ -149,6 +149,10 @@ static struct {
     bool running;                   /* thread created, not joined */
     pthread_cond_t cv;              /* wakes the backoff sleep at stop */
     _Atomic int stop;               /* ask the follower to stop */
+    struct bl_pos start_end;        /* end of the binlog when the follower started */
+    bool resumed;                   /* it started at the stored position (the downtime is
+                                     * replayed), not at the end */
+    _Atomic int caught_up;          /* it has read up to start_end */
 } g_bl = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* The follower's own state (only its thread touches it after start). */
@@ -673,6 +677,34 @@ on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
     }
 }
 
+/* Is A at or after B? (binlog file names sort by their sequence number) */
+static bool
+pos_ge(const struct bl_pos *a, const struct bl_pos *b)
+{
+    int c = strcmp(a->file, b->file);
+    return c > 0 || (c == 0 && a->pos >= b->pos);
+}
+
+/* Record that the follower has read up to the end the binlog had at its
+ * start (cat_binlog_covers_downtime). */
+static void
+note_progress(const struct bl_state *st)
+{
+    if (!atomic_load(&g_bl.caught_up) && pos_ge(&st->cur, &g_bl.start_end)) {
+        atomic_store(&g_bl.caught_up, 1);
+    }
+}
+
+bool
+cat_binlog_covers_downtime(void)
+{
+    bool ok;
+    pthread_mutex_lock(&g_bl.mu);
+    ok = g_bl.following && g_bl.resumed;
+    pthread_mutex_unlock(&g_bl.mu);
+    return ok && atomic_load(&g_bl.caught_up) != 0;
+}
+
 /* Handle one event: position bookkeeping, then what it changed. */
 static void
 on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
@@ -680,6 +712,7 @@ on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
     if (ev->event_type != ROTATE_EVENT && ev->event_type != HEARTBEAT_LOG_EVENT &&
         ev->next_event_pos != 0) {
         st->cur.pos = ev->next_event_pos;
+        note_progress(st);
     }
     switch (ev->event_type) {
     case ROTATE_EVENT:
@@ -825,6 +858,7 @@ dump_open(struct bl_state *st, char *err, size_t errlen, unsigned *code)
         return NULL;
     }
     st->cur = st->safe;
+    note_progress(st);
     st->in_group = false;
     st->standalone = false;
     st->group_user = false;
@@ -1013,6 +1047,21 @@ cat_binlog_start(void)
                  "%u; changes made while no proxy followed it cannot be seen",
                  stored.file, (unsigned long long)stored.pos, stored_id, st->master_id);
         mark_everything(msg);
+    }
+    /* incremental refresh after a restart (cat_incr.c) trusts the replay
+     * of the downtime only once it is read */
+    {
+        struct bl_pos end = st->safe;
+        bool resumed = found == 1 && stored_id == st->master_id &&
+                       memcmp(&st->safe, &stored, sizeof(stored)) == 0;
+        if (resumed && master_end(c, &end, err, sizeof(err)) < 0) {
+            resumed = false;
+        }
+        pthread_mutex_lock(&g_bl.mu);
+        g_bl.start_end = end;
+        g_bl.resumed = resumed;
+        atomic_store(&g_bl.caught_up, 0);
+        pthread_mutex_unlock(&g_bl.mu);
     }
     st->saved = found == 1 ? stored : st->safe;
     st->pos_dirty = found != 1 || memcmp(&st->saved, &st->safe, sizeof(st->safe)) != 0;

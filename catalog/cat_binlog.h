@@ -67,5 +67,14 @@ const char *cat_binlog_source(char *buf, size_t buflen);
  * ended (its events may arrive late). Thread-safe; a full table only logs.
  */
 void cat_binlog_own_conn(unsigned long thread_id, bool add);
+/*
+ * True when every change made while no proxy followed the binlog has been
+ * seen: the follower runs, it started at the position stored by the last
+ * one (not at the end: nothing was skipped), and it has read up to the end
+ * the binlog had when it started. Incremental refresh (cat_incr.c) trusts
+ * a "no update/delete since the last step" persisted across a restart
+ * only then. Thread-safe.
+ */
+bool cat_binlog_covers_downtime(void);
 
 #endif /* CAT_BINLOG_H */

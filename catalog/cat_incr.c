@@ -32,6 +32,11 @@
 struct nonappend {
     char *key;                      /* "db.table" or "view:<id>" */
     uint64_t n;                     /* table: changes; view: table count at its last step */
+    char *base;                     /* view: its base table key, NULL for tables */
+    uint64_t mv_id;                 /* view: its id */
+    bool seeded;                    /* view: state restored from the metadata schema at
+                                     * start, not observed by this process: valid only once
+                                     * the binlog replayed the downtime */
     UT_hash_handle hh;              /* g_na */
 };
 
@@ -74,6 +79,148 @@ void
 cat_incr_note_nonappend(const char *key)
 {
     na_set(key, 1, true);
+}
+
+/* View entry VKEY: N (its base's count at this step), BASE, ID, SEEDED. */
+static void
+na_set_view(const char *vkey, uint64_t n, const char *base, uint64_t mv_id, bool seeded)
+{
+    struct nonappend *e;
+    na_set(vkey, n, false);
+    pthread_mutex_lock(&g_mu);
+    HASH_FIND_STR(g_na, vkey, e);
+    if (e != NULL) {
+        free(e->base);
+        e->base = cat_xstrdup(base);
+        e->mv_id = mv_id;
+        e->seeded = seeded;
+    }
+    pthread_mutex_unlock(&g_mu);
+}
+
+/* Was view entry VKEY restored at start rather than observed? */
+static bool
+na_seeded(const char *vkey)
+{
+    struct nonappend *e = NULL;
+    bool s;
+    pthread_mutex_lock(&g_mu);
+    HASH_FIND_STR(g_na, vkey, e);
+    s = e != NULL && e->seeded;
+    pthread_mutex_unlock(&g_mu);
+    return s;
+}
+
+/* The stored binlog position text (meta.binlog_position; caller frees) or NULL. */
+static char *
+stored_binlog_pos(MYSQL *c)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char *v = NULL;
+    cat_buf_puts(&q, "SELECT v FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "meta");
+    cat_buf_puts(&q, " WHERE k = 'binlog_position'");
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        row = mysql_fetch_row(res);
+        if (row != NULL && row[0] != NULL) {
+            v = cat_xstrdup(row[0]);
+        }
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    return v;
+}
+
+void
+cat_incr_state_load(MYSQL *c)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char err[256], *pos = stored_binlog_pos(c);
+    size_t n = 0;
+    if (pos != NULL) {
+        cat_buf_puts(&q, "SELECT mv_id, clean_base FROM ");
+        cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+        cat_buf_puts(&q, " WHERE clean_base IS NOT NULL AND clean_at = ");
+        cat_buf_lit(&q, pos);
+        if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+            while ((row = mysql_fetch_row(res)) != NULL) {
+                char vkey[64];
+                unsigned long long id = strtoull(row[0], NULL, 10);
+                snprintf(vkey, sizeof(vkey), "view:%llu", id);
+                /* the base's count starts at 0 in this process */
+                na_set_view(vkey, 0, row[1], id, true);
+                n++;
+            }
+            mysql_free_result(res);
+        }
+        cat_buf_free(&q);
+    }
+    /* used once: a crash of this process must not find them again */
+    cat_buf_puts(&q, "UPDATE ");
+    cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+    cat_buf_puts(&q, " SET clean_at = NULL, clean_base = NULL WHERE clean_at IS NOT NULL");
+    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "incremental refresh state: %s", err);
+    }
+    cat_buf_free(&q);
+    if (n > 0) {
+        cat_log(CAT_LOG_INFO, "incremental refresh: %zu view(s) append-only up to the last stop "
+                "(trusted once the binlog has replayed the downtime)", n);
+    }
+    free(pos);
+}
+
+void
+cat_incr_state_save(MYSQL *c, bool followed)
+{
+    struct nonappend *e, *tmp;
+    struct clean {
+        uint64_t id;
+        char *base;
+    } *cl = NULL;
+    size_t n = 0, i;
+    char err[256], *pos;
+    bool covered = cat_binlog_covers_downtime();
+    if (!followed || (pos = stored_binlog_pos(c)) == NULL) {
+        return; /* the downtime to come could not be replayed: nothing to claim */
+    }
+    pthread_mutex_lock(&g_mu);
+    cl = cat_xcalloc(HASH_COUNT(g_na) + 1, sizeof(*cl));
+    HASH_ITER(hh, g_na, e, tmp) {
+        struct nonappend *b = NULL;
+        if (e->base == NULL) {
+            continue;
+        }
+        HASH_FIND_STR(g_na, e->base, b);
+        if ((b != NULL ? b->n : 0) != e->n || (e->seeded && !covered)) {
+            continue; /* an update/delete since its last step, or not known */
+        }
+        cl[n].id = e->mv_id;
+        cl[n].base = cat_xstrdup(e->base);
+        n++;
+    }
+    pthread_mutex_unlock(&g_mu);
+    for (i = 0; i < n; i++) {
+        struct cat_buf q = {0};
+        cat_buf_puts(&q, "UPDATE ");
+        cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+        cat_buf_puts(&q, " SET clean_at = ");
+        cat_buf_lit(&q, pos);
+        cat_buf_puts(&q, ", clean_base = ");
+        cat_buf_lit(&q, cl[i].base);
+        cat_buf_printf(&q, " WHERE mv_id = %llu", (unsigned long long)cl[i].id);
+        if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+            cat_log(CAT_LOG_WARN, "incremental refresh state: %s", err);
+        }
+        cat_buf_free(&q);
+        free(cl[i].base);
+    }
+    free(cl);
+    free(pos);
 }
 
 /* cat_scan_writes callback: every name of a non-append statement. */
@@ -140,6 +287,15 @@ cat_incr_store_init(struct st_mysql *c, char *err, size_t errlen)
                      " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     rc = cat_q(c, q.p, err, errlen, NULL);
     cat_buf_free(&q);
+    if (rc == 0) {
+        /* "append-only up to the last stop" (cat_incr_state_save / _load) */
+        cat_buf_puts(&q, "ALTER TABLE ");
+        cat_buf_qname(&q, cat_meta_schema(), "mv_watermarks");
+        cat_buf_puts(&q, " ADD COLUMN IF NOT EXISTS clean_at VARCHAR(255) NULL,"
+                         " ADD COLUMN IF NOT EXISTS clean_base VARCHAR(600) NULL");
+        rc = cat_q(c, q.p, err, errlen, NULL);
+        cat_buf_free(&q);
+    }
     return rc;
 }
 
@@ -548,6 +704,11 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
     snprintf(vkey, sizeof(vkey), "view:%llu", (unsigned long long)mv->id);
     na0 = na_get(base_key, NULL);
     baseline = na_get(vkey, &seen) != na0 || !seen;
+    if (!baseline && na_seeded(vkey) && !cat_binlog_covers_downtime()) {
+        /* restored from the last stop: trusted only once the binlog has
+         * replayed what happened while no proxy was watching */
+        baseline = true;
+    }
 
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {
@@ -745,7 +906,7 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         }
     }
     t1 = cat_now_ms();
-    na_set(vkey, na0, false);
+    na_set_view(vkey, na0, base_key, mv->id, false);
     atomic_store(&mv->state->rows, total);
     atomic_store(&mv->state->last_refresh_ms, t1);
     {

@@ -23,8 +23,9 @@
  * the watermark is recorded. Anything it cannot prove safe falls back to
  * the normal (complete / partition) refresh: an UPDATE, DELETE, REPLACE,
  * TRUNCATE or DDL observed on the base table since the last incremental
- * step (proxy DML or binlog row events), a restart (the observation window
- * starts over), a view that does not qualify. MIN/MAX additionally assume
+ * step (proxy DML or binlog row events), a restart after which that cannot
+ * be proven (a crash, no binlog, a binlog not yet replayed up to the
+ * restart: see cat_incr_state_save below), a view that does not qualify. MIN/MAX additionally assume
  * rows are never updated or deleted, which the same observation enforces.
  */
 #ifndef CAT_INCR_H
@@ -67,5 +68,22 @@ void cat_incr_forget(struct st_mysql *c, unsigned long long mv_id);
 
 /* Create the mv_watermarks metadata table (idempotent). */
 int cat_incr_store_init(struct st_mysql *c, char *err, size_t errlen);
+
+/*
+ * "No update/delete since the last incremental step" across a restart.
+ * cat_incr_state_save (graceful stop, after the binlog follower stored its
+ * final position; FOLLOWED: it was running) records, per view still clean
+ * in this process, that position in mv_watermarks.clean_at. A crash
+ * records nothing, and without the binlog nothing is claimed (the downtime
+ * could not be replayed). cat_incr_state_load (start, before the follower
+ * starts) restores the views whose clean_at equals the stored position,
+ * then clears every clean_at (used once). A restored view refreshes
+ * incrementally only once cat_binlog_covers_downtime() holds (the follower
+ * resumed at that position and has read the downtime; any update/delete in
+ * it makes the step a baseline, as while running); until then, or when
+ * unknown, it takes a baseline (conservative).
+ */
+void cat_incr_state_save(struct st_mysql *c, bool followed);
+void cat_incr_state_load(struct st_mysql *c);
 
 #endif /* CAT_INCR_H */

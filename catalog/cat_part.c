@@ -492,12 +492,22 @@ find_output(const struct toks *k, const struct cat_mv *mv, const char *col, size
     return false;
 }
 
-/* Number of identifier tokens of K equal (case-insensitively) to NAME. */
+/*
+ * Number of identifier tokens of K equal (case-insensitively) to NAME that
+ * may name a table: an identifier followed by "." is a qualifier
+ * (tbl.col, or the db of db.tbl), not an appearance of the table, so
+ * "FROM lineitem ... ON lineitem.l_orderkey = ..." counts once. A column
+ * that happens to share the table's name still counts (over-counting only
+ * leaves the view unmapped: safe).
+ */
 static size_t
 count_ident(const struct toks *k, const char *name)
 {
     size_t i, n = 0;
     for (i = 0; i < k->n; i++) {
+        if (i + 1 < k->n && rw_tok_is_op(&k->lx, k->t[i + 1], ".")) {
+            continue;
+        }
         if (is_ident(k->t[i])) {
             char *s = tok_low(k, k->t[i]);
             n += strcmp(s, name) == 0;

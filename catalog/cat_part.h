@@ -269,6 +269,26 @@ void cat_part_probe_once(MYSQL *c, int64_t now_ms);
  * previous baseline (a deferred binlog change included) is marked first,
  * then the current figures become the baseline. */
 void cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv);
+/*
+ * Cheap refresh-start baseline for a partial refresh: true when MV has a
+ * strong baseline, no deferred binlog change and a base column the ranges
+ * can be put on directly (the column itself or DATE() of it), i.e. when
+ * cat_part_probe_baseline_parts() may replace cat_part_probe_baseline().
+ */
+bool cat_part_probe_partial_ok(const struct cat_mv *mv);
+/*
+ * Re-take the baseline of only the keys in PARTS (N ranges about to be
+ * refreshed) with one query restricted on the base column (partition
+ * pruning instead of a full scan); the rest of the baseline, the table
+ * signal and the probe time are kept, so changes elsewhere are still found
+ * by the next probe round. Compares nothing (those partitions are being
+ * refreshed). Call before reading the base. False when it was not done
+ * (cat_part_probe_partial_ok() false, or the query failed): the refreshed
+ * keys then keep their old baseline (the next round may re-mark them:
+ * conservative).
+ */
+bool cat_part_probe_baseline_parts(MYSQL *c, struct cat_mv *mv, const struct cat_ppart *parts,
+                                   size_t n);
 
 /* ---- refresh (cat_part_refresh.c) ---- */
 

@@ -489,7 +489,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     size_t n_keys = 0, n_jobs = 0, i, k, bs = batch_size(mv), n_batches = 0;
     struct job *jobs = NULL;
     struct cat_part_view v = {0};
-    bool locked = false, complete;
+    bool locked = false, complete, partial_probe;
     int rc = -1;
 
     if (mv == NULL || mv->part == NULL || mv->state->parts == NULL) {
@@ -533,8 +533,14 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     complete = strcmp(mode, "COMPLETE") == 0 ||
                atomic_load(&mv->state->last_refresh_ms) == 0 ||
                (strcmp(mode, "AUTO") == 0 && atomic_load(&mv->state->stale_since_ms) != 0);
-    /* baseline for the probe, then the marks as they are now */
-    cat_part_probe_baseline(c, mv);
+    /* baseline for the probe, then the marks as they are now: a complete
+     * refresh (or a view without a strong baseline) compares and re-takes
+     * all of it (one scan of the base); a partial one re-takes only the
+     * keys it refreshes, below, once it knows them (pruned on the base) */
+    partial_probe = !complete && cat_part_probe_partial_ok(mv);
+    if (!partial_probe) {
+        cat_part_probe_baseline(c, mv);
+    }
     cat_part_bounds_refresh(c, mv);
     cat_part_explode_whole(mv);
     if (cat_part_view_get(mv, &v) != 0) {
@@ -619,6 +625,16 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
             }
         }
         n_jobs = j;
+    }
+    if (partial_probe && n_jobs > 0) {
+        struct cat_ppart *rs = cat_xcalloc(n_jobs, sizeof(*rs));
+        for (i = 0; i < n_jobs; i++) {
+            rs[i] = jobs[i].p;
+        }
+        if (!cat_part_probe_baseline_parts(c, mv, rs, n_jobs)) {
+            cat_log(CAT_LOG_DEBUG, "refresh of %s: partial probe baseline not taken", mv->key);
+        }
+        free(rs);
     }
     task = cat_store_task_start(c, mv, complete ? "COMPLETE" : "PARTIAL");
     task_partitions(c, task, jobs, n_jobs);

@@ -309,6 +309,26 @@ mark_values(struct cat_mv *mv, const struct stmt *s, size_t v, ssize_t idx, int6
     (void)nullable;
 }
 
+/*
+ * Can MV's partition column be NULL (its storage column; true when the
+ * schema is unknown)? A NOT NULL view column means p_null is always empty,
+ * so a write narrowed to a range of non-NULL base values need not mark it
+ * (a view row can only get a NULL column from a NULL base value or from an
+ * outer join's null extension, and the latter makes the column nullable).
+ */
+static bool
+view_col_nullable(const struct cat_snapshot *snap, const struct cat_mv *mv)
+{
+    const struct cat_table *t = cat_snapshot_table(snap, mv->db, mv->name);
+    size_t i;
+    for (i = 0; t != NULL && i < t->n_cols; i++) {
+        if (cat_streq_ci(t->cols[i].name, mv->part->col)) {
+            return t->cols[i].nullable;
+        }
+    }
+    return true;
+}
+
 /* Add MV to M without marking it (it was marked precisely). */
 static void
 claim(struct cat_marked *m, struct cat_mv *mv)
@@ -785,8 +805,10 @@ cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len
                 cat_part_mark_range(mv, lo, hi, true, false, when_ms);
             } else {
                 /* an UPDATE/DELETE can make rows appear in a range with no
-                 * partition yet (HAVING, anti-joins): create them */
-                cat_part_mark_range(mv, lo, hi, true, true, when_ms);
+                 * partition yet (HAVING, anti-joins): create them; the
+                 * rows it touches have a non-NULL column (p_null only
+                 * when the view column is nullable: outer joins) */
+                cat_part_mark_range(mv, lo, hi, view_col_nullable(snap, mv), true, when_ms);
             }
         }
         claim(&m, mv);
@@ -880,8 +902,11 @@ fp_free(struct fp *f)
     memset(f, 0, sizeof(*f));
 }
 
+/* Per-key fingerprints of MV's base table into OUT; WHERE (NULL: none)
+ * restricts the rows read. */
 static int
-fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, struct fp *out)
+fingerprint_where(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv,
+                  const char *where, struct fp *out)
 {
     const struct cat_part_spec *s = mv->part;
     struct cat_table *t = NULL;
@@ -911,6 +936,10 @@ fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, 
     dbn = cat_xstrndup(s->base_key, (size_t)(dot - s->base_key));
     cat_buf_qname(&q, dbn, dot + 1);
     free(dbn);
+    if (where != NULL) {
+        cat_buf_puts(&q, " WHERE ");
+        cat_buf_puts(&q, where);
+    }
     cat_buf_puts(&q, " GROUP BY 1");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
         cat_log(CAT_LOG_WARN, "partition probe of %s: %s", mv->key, mysql_error(c));
@@ -931,6 +960,12 @@ fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, 
     }
     mysql_free_result(res);
     return 0;
+}
+
+static int
+fingerprint(MYSQL *c, const struct cat_snapshot *snap, const struct cat_mv *mv, struct fp *out)
+{
+    return fingerprint_where(c, snap, mv, NULL, out);
 }
 
 /* Per-view probe memory (probe thread, refresh, binlog checkpoint; under g_fp_mu). */
@@ -1148,6 +1183,108 @@ cat_part_probe_baseline(MYSQL *c, struct cat_mv *mv)
         cat_log(CAT_LOG_WARN, "partition probe baseline of %s failed", mv->key);
     }
     cat_snapshot_release(snap);
+}
+
+bool
+cat_part_probe_partial_ok(const struct cat_mv *mv)
+{
+    struct fp_entry *e;
+    bool ok;
+    if (mv->part == NULL || mv->part->base_key == NULL || mv->state->parts == NULL ||
+        (mv->part->base_floor != CAT_PU_NONE && mv->part->base_floor != CAT_PU_DAY)) {
+        return false;
+    }
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_lookup(mv);
+    ok = e != NULL && e->has_base && !e->weak && e->pending_ms == 0;
+    pthread_mutex_unlock(&g_fp_mu);
+    return ok;
+}
+
+bool
+cat_part_probe_baseline_parts(MYSQL *c, struct cat_mv *mv, const struct cat_ppart *parts,
+                              size_t n)
+{
+    struct cat_snapshot *snap;
+    struct cat_buf w = {0};
+    struct fp cur, merged = {0};
+    struct fp_entry *e;
+    size_t i, k;
+    int y, m, d;
+    bool ok;
+
+    if (!cat_part_probe_partial_ok(mv)) {
+        return false;
+    }
+    if (n == 0) {
+        return true;
+    }
+    /* base_floor NONE / DAY: key = unit_floor(DATE(col)), and the ranges
+     * are unit-aligned, so "key in [lo, hi)" is "col >= lo AND col < hi":
+     * a predicate on the base column itself, which prunes its partitions */
+    cat_buf_puts(&w, "(");
+    for (i = 0; i < n; i++) {
+        cat_buf_puts(&w, i > 0 ? " OR " : "");
+        cat_buf_ident(&w, mv->part->base_col);
+        if (parts[i].is_null) {
+            cat_buf_puts(&w, " IS NULL");
+            continue;
+        }
+        cat_day_to_ymd(parts[i].lo, &y, &m, &d);
+        cat_buf_printf(&w, " >= '%04d-%02d-%02d' AND ", y, m, d);
+        cat_buf_ident(&w, mv->part->base_col);
+        cat_day_to_ymd(parts[i].hi, &y, &m, &d);
+        cat_buf_printf(&w, " < '%04d-%02d-%02d'", y, m, d);
+    }
+    cat_buf_puts(&w, ")");
+    snap = cat_snapshot_acquire();
+    ok = fingerprint_where(c, snap, mv, w.p, &cur) == 0;
+    cat_snapshot_release(snap);
+    cat_buf_free(&w);
+    if (!ok) {
+        return false;
+    }
+    pthread_mutex_lock(&g_fp_mu);
+    e = fp_lookup(mv);
+    if (e == NULL || !e->has_base || e->weak) {
+        /* the baseline went away meanwhile: leave it to the next round */
+        pthread_mutex_unlock(&g_fp_mu);
+        fp_free(&cur);
+        return false;
+    }
+    /* the baseline's keys outside the ranges, then the fresh figures of the
+     * keys inside (a key gone from the base is simply no longer there);
+     * the table signal and the probe time stay those of the last full
+     * probe, so a change elsewhere since then is still found (and dated no
+     * later than it happened) by the next round */
+    merged.key = cat_xcalloc(e->base.n + cur.n + 1, sizeof(*merged.key));
+    merged.sig = cat_xcalloc(e->base.n + cur.n + 1, sizeof(*merged.sig));
+    for (i = 0; i < e->base.n; i++) {
+        int64_t key = e->base.key[i];
+        bool inside = false;
+        for (k = 0; k < n && !inside; k++) {
+            inside = parts[k].is_null ? key == CAT_DAY_MIN
+                                      : key != CAT_DAY_MIN && key >= parts[k].lo &&
+                                            key < parts[k].hi;
+        }
+        if (!inside) {
+            merged.key[merged.n] = key;
+            merged.sig[merged.n] = e->base.sig[i];
+            e->base.sig[i] = NULL;
+            merged.n++;
+        }
+    }
+    for (i = 0; i < cur.n; i++) {
+        merged.key[merged.n] = cur.key[i];
+        merged.sig[merged.n] = cur.sig[i];
+        cur.sig[i] = NULL;
+        merged.n++;
+    }
+    fp_free(&e->base);
+    e->base = merged;
+    pthread_mutex_unlock(&g_fp_mu);
+    fp_free(&cur);
+    return true;
 }
 
 void

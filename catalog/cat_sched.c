@@ -774,14 +774,18 @@ sched_main(void *arg)
 }
 
 int
-cat_sched_start(char *err, size_t errlen)
+cat_sched_start(int64_t debounce_ms, int64_t poll_ms, char *err, size_t errlen)
 {
     const char *e = getenv("MVPROXY_COMMIT_DEBOUNCE_MS");
-    if (e != NULL && atoll(e) > 0) {
-        g_debounce_ms = atoll(e);
+    if (debounce_ms > 0) {
+        g_debounce_ms = debounce_ms;
+    } else if (e != NULL && atoll(e) > 0) {
+        g_debounce_ms = atoll(e); /* fallback when not configured */
     }
     e = getenv("MVPROXY_CATALOG_POLL_MS");
-    if (e != NULL && atoll(e) > 0) {
+    if (poll_ms > 0) {
+        g_poll_ms = poll_ms;
+    } else if (e != NULL && atoll(e) > 0) {
         g_poll_ms = atoll(e);
     }
     g_stop = false;

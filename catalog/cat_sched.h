@@ -74,10 +74,13 @@ int cat_sched_validate(const struct cat_refresh_clause *rc, struct mvp_reply *re
 bool cat_sched_would_cycle(const struct cat_snapshot *snap, const char *key, char **bases,
                            size_t n, char *who, size_t wholen);
 
-/* Start / stop the scheduler thread. Start returns 0 or -1 with ERR. Stop
- * cancels running tasks (they end FAILED/CANCELED, views unchanged) and
- * waits for them (up to 30 s). */
-int cat_sched_start(char *err, size_t errlen);
+/* Start / stop the scheduler thread. DEBOUNCE_MS: ON COMMIT debounce,
+ * POLL_MS: catalog / other proxies poll interval (each 0 = not configured:
+ * MVPROXY_COMMIT_DEBOUNCE_MS / MVPROXY_CATALOG_POLL_MS from the
+ * environment, else 1000). Start returns 0 or -1 with ERR. Stop cancels
+ * running tasks (they end FAILED/CANCELED, views unchanged) and waits for
+ * them (up to 30 s). */
+int cat_sched_start(int64_t debounce_ms, int64_t poll_ms, char *err, size_t errlen);
 void cat_sched_stop(void);
 
 /* Wake the scheduler now (cheap). */

@@ -47,8 +47,8 @@ cat_task_init(int max_running)
     const char *env = getenv("MVPROXY_REFRESH_TASKS");
     char host[64] = "proxy";
     struct timespec ts;
-    if (env != NULL && atoi(env) > 0) {
-        max_running = atoi(env);
+    if (max_running <= 0 && env != NULL && atoi(env) > 0) {
+        max_running = atoi(env); /* fallback when not configured */
     }
     g_max = max_running > 0 ? max_running : 1;
     gethostname(host, sizeof(host) - 1);

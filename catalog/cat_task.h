@@ -47,7 +47,8 @@ enum cat_task_result {
 
 /*
  * Start the task subsystem: MAX_RUNNING concurrent refresh tasks per
- * process (>= 1; MVPROXY_REFRESH_TASKS overrides it), a fresh owner id.
+ * process (--refresh-tasks / refresh_tasks; 0 = not configured: the
+ * environment variable MVPROXY_REFRESH_TASKS, else 1), a fresh owner id.
  * Call once from cat_init before any refresh. Never fails.
  */
 void cat_task_init(int max_running);

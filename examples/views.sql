@@ -38,11 +38,10 @@
 -- would otherwise read the whole DWD instead of one day of it.
 -- (PARTITION BY (sale_date) - one partition per day - would prune too, and
 -- mvproxy accepts it, as it accepts the seed's PARTITION BY
--- date_trunc('month', ...) on the DWS. The demo keeps its views
--- unpartitioned: raw_sales is not partitioned and the binary-log follower
--- marks a whole table per change, so a new sale makes every partition stale
--- anyway, and a complete build runs partition by partition - about 6x
--- slower for these three views at 200k rows.)
+-- date_trunc('month', ...) on the DWS; see README "Partitioned views". The
+-- demo keeps its views unpartitioned, which keeps the build fast: a complete
+-- build of a partitioned view runs partition by partition, about 6x slower
+-- for these three views at 200k rows.)
 -- BUILD DEFERRED creates the view's (empty) table and returns at once; the
 -- view is unusable until its first refresh. The storage table is an
 -- ordinary table, and a refresh builds its replacement with CREATE TABLE

@@ -252,6 +252,9 @@ main(int argc, char **argv)
     cc.service_user = px.conf.service_user;
     cc.service_password = px.conf.service_password;
     cc.meta_schema = px.conf.meta_schema;
+    cc.refresh_tasks = px.conf.refresh_tasks;
+    cc.commit_debounce_ms = px.conf.commit_debounce_ms;
+    cc.catalog_poll_ms = px.conf.catalog_poll_ms;
     err[0] = '\0';
     if (cat_init(&cc, err, sizeof(err)) != 0) {
         evconnlistener_free(px.listener);

@@ -22,6 +22,9 @@ enum key_id {
     K_META_SCHEMA,
     K_THREADS,
     K_LOG_LEVEL,
+    K_REFRESH_TASKS,
+    K_COMMIT_DEBOUNCE_MS,
+    K_CATALOG_POLL_MS,
 };
 
 struct key_def {
@@ -32,9 +35,12 @@ struct key_def {
 
 static const struct key_def keys[] = {
     {"backend", "--backend", K_BACKEND},
+    {"catalog_poll_ms", "--catalog-poll-ms", K_CATALOG_POLL_MS},
+    {"commit_debounce_ms", "--commit-debounce-ms", K_COMMIT_DEBOUNCE_MS},
     {"listen", "--listen", K_LISTEN},
     {"log_level", "--log-level", K_LOG_LEVEL},
     {"meta_schema", "--meta-schema", K_META_SCHEMA},
+    {"refresh_tasks", "--refresh-tasks", K_REFRESH_TASKS},
     {"service_password", "--service-password", K_SERVICE_PASSWORD},
     {"service_user", "--service-user", K_SERVICE_USER},
     {"threads", "--threads", K_THREADS},
@@ -133,13 +139,29 @@ px_conf_parse_hostport(const char *s, char **host, unsigned *port, char *err, si
     return 0;
 }
 
+/* Parse VALUE as an integer in [LO, HI] into *OUT; -1 when it is not one. */
+static int
+int_in(const char *value, long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(value, &end, 10);
+    if (value[0] == '\0' || *end != '\0' || errno != 0 || n < lo || n > hi) {
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 /* Apply VALUE to key ID of CF; on error write a reason (without location) into ERR. */
 static int
 apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t errlen)
 {
-    char *host = NULL, *end;
+    char *host = NULL;
     unsigned port;
-    long n;
+    long long n;
 
     switch (id) {
     case K_LISTEN:
@@ -180,13 +202,33 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
         set_str(&cf->meta_schema, value);
         return 0;
     case K_THREADS:
-        errno = 0;
-        n = strtol(value, &end, 10);
-        if (value[0] == '\0' || *end != '\0' || errno != 0 || n < 1 || n > PX_CONF_MAX_THREADS) {
+        if (int_in(value, 1, PX_CONF_MAX_THREADS, &n) != 0) {
             snprintf(err, errlen, "bad threads '%s': must be 1..%d", value, PX_CONF_MAX_THREADS);
             return -1;
         }
         cf->threads = (int)n;
+        return 0;
+    case K_REFRESH_TASKS:
+        if (int_in(value, 1, PX_CONF_MAX_REFRESH_TASKS, &n) != 0) {
+            snprintf(err, errlen, "bad refresh tasks '%s': must be 1..%d", value,
+                     PX_CONF_MAX_REFRESH_TASKS);
+            return -1;
+        }
+        cf->refresh_tasks = (int)n;
+        return 0;
+    case K_COMMIT_DEBOUNCE_MS:
+    case K_CATALOG_POLL_MS:
+        if (int_in(value, 1, PX_CONF_MAX_INTERVAL_MS, &n) != 0) {
+            snprintf(err, errlen, "bad %s '%s': must be 1..%d milliseconds",
+                     id == K_CATALOG_POLL_MS ? "catalog poll interval" : "commit debounce",
+                     value, PX_CONF_MAX_INTERVAL_MS);
+            return -1;
+        }
+        if (id == K_CATALOG_POLL_MS) {
+            cf->catalog_poll_ms = n;
+        } else {
+            cf->commit_debounce_ms = n;
+        }
         return 0;
     case K_LOG_LEVEL:
         if (px_log_parse_level(value, &cf->log_level) != 0) {
@@ -275,7 +317,9 @@ px_conf_usage(FILE *out)
             "\n"
             "  --config FILE             INI file with a [mvproxy] section (keys: listen,\n"
             "                            backend, service_user, service_password,\n"
-            "                            meta_schema, threads, log_level); flags override it\n"
+            "                            meta_schema, threads, log_level, refresh_tasks,\n"
+            "                            commit_debounce_ms, catalog_poll_ms); flags\n"
+            "                            override it\n"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
@@ -283,10 +327,18 @@ px_conf_usage(FILE *out)
             "  --meta-schema NAME        metadata schema (default %s)\n"
             "  --threads N               worker threads (default %d)\n"
             "  --log-level LEVEL         error, warn, info or debug (default info)\n"
+            "  --refresh-tasks N         concurrent refresh tasks, 1..%d (default: env\n"
+            "                            MVPROXY_REFRESH_TASKS, else 1)\n"
+            "  --commit-debounce-ms MS   ON COMMIT views: refresh this long after the last\n"
+            "                            write (default: env MVPROXY_COMMIT_DEBOUNCE_MS,\n"
+            "                            else 1000)\n"
+            "  --catalog-poll-ms MS      how often the metadata schema is polled for catalog\n"
+            "                            changes made by other proxies (default: env\n"
+            "                            MVPROXY_CATALOG_POLL_MS, else 1000)\n"
             "  --version                 print the version and exit\n"
             "  --help                    print this help and exit\n",
             PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,
-            PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS);
+            PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS, PX_CONF_MAX_REFRESH_TASKS);
 }
 
 /*

@@ -2,7 +2,11 @@
  * px_conf.h - the proxy's settings: defaults, the INI file ([mvproxy]
  * section, keys mirror the flags) and command-line flags (SPEC §2).
  * Precedence, lowest first: defaults, --config file, the environment
- * (MVPROXY_SERVICE_PASSWORD), flags.
+ * (MVPROXY_SERVICE_PASSWORD), flags. The refresh engine settings
+ * (refresh_tasks, commit_debounce_ms, catalog_poll_ms) default to 0 = "not
+ * configured"; the catalog then falls back to the environment variables
+ * MVPROXY_REFRESH_TASKS / MVPROXY_COMMIT_DEBOUNCE_MS /
+ * MVPROXY_CATALOG_POLL_MS, else its built-in defaults.
  */
 #ifndef PX_CONF_H
 #define PX_CONF_H
@@ -18,6 +22,8 @@
 #define PX_CONF_DEFAULT_META        "mvproxy_meta"
 #define PX_CONF_DEFAULT_THREADS     2
 #define PX_CONF_MAX_THREADS         256
+#define PX_CONF_MAX_REFRESH_TASKS   64
+#define PX_CONF_MAX_INTERVAL_MS     86400000  /* one day */
 
 struct px_conf {
     char *config_file;          /* --config FILE or NULL (owned) */
@@ -30,6 +36,9 @@ struct px_conf {
     char *meta_schema;          /* metadata schema (owned) */
     int threads;                /* worker threads, 1..PX_CONF_MAX_THREADS */
     enum px_log_level log_level; /* most verbose level printed */
+    int refresh_tasks;          /* concurrent refresh tasks, 0 = not configured (env, else 1) */
+    long long commit_debounce_ms; /* ON COMMIT debounce, 0 = not configured (env, else 1000) */
+    long long catalog_poll_ms;  /* catalog poll interval, 0 = not configured (env, else 1000) */
 };
 
 enum px_conf_result {

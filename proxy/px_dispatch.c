@@ -9,6 +9,7 @@
  */
 #include "px_dispatch.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -225,6 +226,76 @@ count_hits(const struct rw_outcome *o, int64_t now)
     }
 }
 
+/* Is "DB.NAME" (NAME: LEN bytes, unquoted) a table some view reads? */
+static bool
+table_has_views(const struct cat_snapshot *snap, const char *db, size_t dblen, const char *name,
+                size_t len)
+{
+    char key[512];
+    size_t i, n;
+    struct cat_table_index *ix = NULL;
+    if (db == NULL || dblen + len + 2 > sizeof(key)) {
+        return false;
+    }
+    n = 0;
+    for (i = 0; i < dblen; i++) {
+        key[n++] = (char)tolower((unsigned char)db[i]);
+    }
+    key[n++] = '.';
+    for (i = 0; i < len; i++) {
+        key[n++] = (char)tolower((unsigned char)name[i]);
+    }
+    key[n] = '\0';
+    HASH_FIND_STR(snap->by_table, key, ix);
+    return ix != NULL;
+}
+
+/*
+ * Cheap pre-filter before parsing: does the statement name, as a bare or
+ * qualified identifier, any table that some view reads? A statement that
+ * names none cannot be answered from a view, so the parse (~10-200 us) is
+ * skipped. Over-approximate by design: any identifier counts (a column with
+ * a table's name only costs a parse); a miss would only lose a rewrite.
+ */
+static bool
+names_a_view_table(const struct cat_snapshot *snap, const char *db, const char *sql, size_t len)
+{
+    struct rw_lexer lx;
+    struct rw_tok t, prev = {RW_TOK_EOF, 0, 0}, prev2 = {RW_TOK_EOF, 0, 0};
+    rw_lex_init(&lx, sql, len);
+    for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
+        if (t.kind == RW_TOK_IDENT || t.kind == RW_TOK_QIDENT) {
+            const char *p = sql + t.off;
+            size_t n = t.len;
+            if (t.kind == RW_TOK_QIDENT) {
+                if (n < 2 || memchr(p + 1, '`', n - 2) != NULL) {
+                    return true; /* doubled backticks: let the parser decide */
+                }
+                p++;
+                n -= 2;
+            }
+            if (db != NULL && table_has_views(snap, db, strlen(db), p, n)) {
+                return true;
+            }
+            if (rw_tok_is_op(&lx, prev, ".") &&
+                (prev2.kind == RW_TOK_IDENT || prev2.kind == RW_TOK_QIDENT)) {
+                const char *q = sql + prev2.off;
+                size_t qn = prev2.len;
+                if (prev2.kind == RW_TOK_QIDENT && qn >= 2) {
+                    q++;
+                    qn -= 2;
+                }
+                if (table_has_views(snap, q, qn, p, n)) {
+                    return true;
+                }
+            }
+        }
+        prev2 = prev;
+        prev = t;
+    }
+    return false;
+}
+
 /*
  * Try to rewrite the SELECT that starts at BODY_OFF of SQL; on success the
  * text before BODY_OFF (EXPLAIN prefix, leading comments) is kept.
@@ -237,7 +308,8 @@ try_rewrite(const struct px_session_info *si, const char *sql, size_t len, size_
     struct rw_options opt;
     struct rw_outcome o;
 
-    if (!snapshot_has_views(snap) || !si->rewrite_enabled) {
+    if (!snapshot_has_views(snap) || !si->rewrite_enabled ||
+        !names_a_view_table(snap, si->db, sql + body_off, len - body_off)) {
         return;
     }
     memset(&opt, 0, sizeof(opt));

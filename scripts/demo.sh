@@ -57,7 +57,8 @@ step() { printf '\n=== [%s] %s\n' "$(elapsed)" "$*"; }
 # Time one command; prints "  <label>: N.NNN s".
 timed() {
     local label="$1"; shift
-    local t=$(date +%s%N)
+    local t
+    t=$(date +%s%N)
     "$@"
     local ms=$(( ($(date +%s%N) - t) / 1000000 ))
     printf '  %s: %d.%03d s\n' "$label" $((ms / 1000)) $((ms % 1000))
@@ -110,7 +111,7 @@ trap 'exit 143' TERM
 step "private MariaDB ($RUN_DIR)"
 export MVP_RUN_DIR="$RUN_DIR"
 bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
-rm -rf "$RUN_DIR/data"
+rm -rf "$RUN_DIR/data" "$RUN_DIR"/binlog.*   # refreshes leave GBs of binlog at 10M+ rows
 # A free port every time (an MVP_DB_PORT left in the environment would pin it).
 env -u MVP_DB_PORT bash scripts/mariadb.sh start
 set -a

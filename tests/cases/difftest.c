@@ -433,8 +433,8 @@ enum keyfn { KF_NONE, KF_DATE, KF_YEAR, KF_MONTH, KF_YM, KF_QUARTER, KF_LASTDAY,
 
 /* A grouping key or projected column. */
 struct key {
-    char expr[160];                 /* e.g. DATE($0.sale_ts) */
-    char base[64];                  /* the column, $i.name */
+    char expr[256];                 /* e.g. DATE($0.sale_ts) */
+    char base[200];                 /* the column, $i.name */
     const struct coldef *cd;
     enum keyfn fn;
     char name[64];                  /* output alias in the view */
@@ -454,7 +454,7 @@ enum pop { P_GE, P_GT, P_LT, P_LE, P_BETWEEN, P_EQ, P_NE, P_IN, P_ISNULL, P_NOTN
            P_GELT, P_NOTIN, P_SGE, P_SLT, P_SBETWEEN, P_OR };
 
 struct pred {
-    char col[160];                  /* expression filtered ($-placeholders) */
+    char col[256];                  /* expression filtered ($-placeholders) */
     const struct coldef *cd;
     enum pop op;
     double a, b;                    /* range bounds (numbers; days for dates) */
@@ -462,7 +462,7 @@ struct pred {
     int secs_b;                     /* time of day on the upper bound */
     char list[200];                 /* IN / LIKE / string literal */
     char list2[64];                 /* second string bound */
-    char col2[160];                 /* P_OR: (col = list OR col2 IS NULL) */
+    char col2[256];                 /* P_OR: (col = list OR col2 IS NULL) */
     bool as_two;                    /* BETWEEN written as >= AND <= */
 };
 
@@ -843,7 +843,7 @@ make_key(struct key *k, const struct tcol *tc, enum keyfn fn)
     case KF_LASTDAY: snprintf(k->expr, sizeof(k->expr), "LAST_DAY(%s)", tc->expr); pre = "ld_"; break;
     case KF_MOD: snprintf(k->expr, sizeof(k->expr), "%s %% 3", tc->expr); pre = "mod_"; break;
     }
-    snprintf(k->name, sizeof(k->name), "%s%s", pre, tc->cd->name);
+    snprintf(k->name, sizeof(k->name), "%s%.40s", pre, tc->cd->name);
 }
 
 static void
@@ -1089,7 +1089,7 @@ struct qspec {
     bool distinct;
     struct qitem items[16];
     int nitems;
-    char group[MAXK + 2][200];
+    char group[MAXK + 2][256];
     int ngroup;
     struct pred preds[MAXP + 4];
     int npreds;
@@ -1353,7 +1353,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
             }
             remap(v->keys[i].expr, map, r, sizeof(r));
             add_item(q, r, false, v->keys[i].cd->t == CT_DBL && v->keys[i].fn == KF_NONE, v->keys[i].cd);
-            snprintf(q->group[q->ngroup++], 200, "%s", r);
+            snprintf(q->group[q->ngroup++], 256, "%s", r);
         }
         for (int i = 0; i < v->naggs; i++) {
             if (uses_dropped(v->aggs[i].arg, map) || !chance(70)) {
@@ -1388,7 +1388,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
         } else {
             q->agg = true;
             for (int i = 0; i < q->nitems; i++) {
-                snprintf(q->group[q->ngroup++], 200, "%s", q->items[i].text);
+                snprintf(q->group[q->ngroup++], 256, "%s", q->items[i].text);
             }
         }
         return;
@@ -1408,7 +1408,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
         if (uses_dropped(k->expr, map)) {
             continue;
         }
-        char e[200];
+        char e[256];
         if ((k->fn == KF_DATE || (k->fn == KF_NONE && k->cd->t == CT_DATE)) && chance(60)) {
             struct key k2;
             struct tcol tc;
@@ -1419,7 +1419,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
             if (k2.fn == KF_YEAR && chance(50)) {
                 make_key(&k2, &tc, KF_MONTH);
                 add_item(q, e, false, false, k->cd);
-                snprintf(q->group[q->ngroup++], 200, "%s", e);
+                snprintf(q->group[q->ngroup++], 256, "%s", e);
                 snprintf(e, sizeof(e), "%s", k2.expr);
             }
         } else if (k->fn == KF_NONE && k->cd->t == CT_INT && chance(10)) {
@@ -1429,7 +1429,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
             remap(k->expr, map, e, sizeof(e));
         }
         add_item(q, e, false, k->cd->t == CT_DBL && k->fn == KF_NONE, k->cd);
-        snprintf(q->group[q->ngroup++], 200, "%s", e);
+        snprintf(q->group[q->ngroup++], 256, "%s", e);
     }
     if (chance(20) && q->nitems > 0) {
         /* a grouping key not in the select list */
@@ -1473,7 +1473,7 @@ gen_query_from_spj_view(struct qspec *q, const struct view *v, const int *map)
         if ((k->cd->role & R_DIM) == 0) {
             continue;
         }
-        char e[200];
+        char e[256];
         remap(k->expr, map, r, sizeof(r));
         if (k->fn == KF_NONE && (k->cd->t == CT_DT || k->cd->t == CT_DATE)) {
             struct key k2;
@@ -1493,7 +1493,7 @@ gen_query_from_spj_view(struct qspec *q, const struct view *v, const int *map)
             continue;
         }
         add_item(q, e, false, k->cd->t == CT_DBL, k->cd);
-        snprintf(q->group[q->ngroup++], 200, "%s", e);
+        snprintf(q->group[q->ngroup++], 256, "%s", e);
     }
     int na = rnd_range(1, 3);
     for (int i = 0; i < na; i++) {
@@ -2033,8 +2033,8 @@ write_reproducer(long qno, const char *query, const char *diff, struct view *vie
             }
             /* the views the emitted SQL names (pass 0), else all of them */
             if (pass == 0) {
-                char pat[64];
-                snprintf(pat, sizeof(pat), "`%s`", views[i].name);
+                char pat[128];
+                snprintf(pat, sizeof(pat), "`%.31s`", views[i].name);
                 if (emitted == NULL || strstr(emitted, pat) == NULL) {
                     continue;
                 }
@@ -2271,6 +2271,10 @@ main(int argc, char **argv)
             tc_res_free(&want);
             tc_explain_free(&ex);
             free(query);
+            if (nq % 1000 == 0) {
+                printf("progress: %ld queries, %ld rewritten, %ld mismatches, %.0f s\n", nq, nrw,
+                       nmis, tc_now() - t0);
+            }
         }
         for (int i = 0; i < nv; i++) {
             if (views[i].created && !proxy_died) {

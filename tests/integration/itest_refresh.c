@@ -205,6 +205,13 @@ test_clauses(void **state)
         assert_int_equal(tasks(d, "c6", NULL), 0);
         mysql_close(d);
     }
+    /* REFRESH NEVER: a manual refresh is refused (Oracle ORA-23538) until
+     * the method is changed */
+    assert_int_equal(it_exec(m, "REFRESH MATERIALIZED VIEW c6 COMPLETE"), 1105);
+    assert_non_null(strstr(mysql_error(m), "REFRESH NEVER"));
+    ok(m, "ALTER MATERIALIZED VIEW c6 REFRESH AUTO ON MANUAL");
+    ok(m, "REFRESH MATERIALIZED VIEW c6 COMPLETE");
+    assert_int_equal(num(m, "SELECT COUNT(*) FROM c6"), 5);
     mysql_close(m);
 }
 
@@ -521,7 +528,33 @@ test_incremental(void **state)
     assert_string_equal(text(d, "SELECT refresh_mode FROM " META ".tasks WHERE mv_name = 'inc'"
                                 " ORDER BY task_id DESC LIMIT 1", buf, sizeof(buf)), "COMPLETE");
     assert_int_equal(num(d, "SELECT COUNT(*) FROM " DB ".inc WHERE k = 42"), 0);
-    ok(m, "DELETE FROM sales WHERE v = 100000");
+    /* a graceful restart keeps "append-only since the last step" (the
+     * binlog replays the downtime): the next step is still incremental */
+    ok(m, "INSERT INTO sales (k, v, d) VALUES (7, 5, '2024-05-02')");
+    ok(m, "REFRESH MATERIALIZED VIEW inc FAST");
+    mysql_close(m);
+    assert_int_equal(it_proxy_stop(&proxy), 0);
+    assert_int_equal(it_proxy_start(&proxy, &env, META, NULL), 0);
+    m = px_on(&proxy);
+    sleep(1); /* the follower reads the (empty) downtime */
+    ok(m, "INSERT INTO sales (k, v, d) VALUES (7, 6, '2024-05-02')");
+    ok(m, "REFRESH MATERIALIZED VIEW inc FAST");
+    assert_string_equal(text(d, "SELECT refresh_mode FROM " META ".tasks WHERE mv_name = 'inc'"
+                                " ORDER BY task_id DESC LIMIT 1", buf, sizeof(buf)), "PARTIAL");
+    /* ... but not over an update made while no proxy ran */
+    mysql_close(m);
+    assert_int_equal(it_proxy_stop(&proxy), 0);
+    ok(d, "UPDATE " DB ".sales SET v = v + 1 WHERE k = 7");
+    assert_int_equal(it_proxy_start(&proxy, &env, META, NULL), 0);
+    m = px_on(&proxy);
+    sleep(1);
+    ok(m, "REFRESH MATERIALIZED VIEW inc FAST");
+    assert_string_equal(text(d, "SELECT refresh_mode FROM " META ".tasks WHERE mv_name = 'inc'"
+                                " ORDER BY task_id DESC LIMIT 1", buf, sizeof(buf)), "COMPLETE");
+    assert_int_equal(num(d, "SELECT COUNT(*) FROM (SELECT k, SUM(v) s, COUNT(*) c, MIN(v) mn,"
+                            " MAX(v) mx FROM " DB ".sales GROUP BY k) q LEFT JOIN " DB ".inc i"
+                            " USING (k, s, c, mn, mx) WHERE i.k IS NULL"), 0);
+    ok(m, "DELETE FROM sales WHERE v = 100000 OR k = 7");
     ok(m, "DROP MATERIALIZED VIEW inc");
     mysql_close(m);
     mysql_close(d);

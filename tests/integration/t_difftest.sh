@@ -5,7 +5,7 @@
 # mismatch or when the proxy dies. The long pass is bench/difftest_long.sh.
 #
 # Env (set by scripts/test.sh): MVP_DB_HOST MVP_DB_PORT MVP_PROXY_BIN MVP_BUILD_DIR.
-# MVP_DIFFTEST_QUERIES overrides the query count (default 8000, about two
+# MVP_DIFFTEST_QUERIES overrides the query count (default 6000, about two
 # minutes on 2 cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +22,7 @@ FAIL="$MVP_BUILD_DIR/difftest_failures.case"
 rm -f "$FAIL"
 "$BIN" --self-test
 rc=0
-"$BIN" --seed 1 --queries "${MVP_DIFFTEST_QUERIES:-8000}" --failures "$FAIL" || rc=$?
+"$BIN" --seed 1 --queries "${MVP_DIFFTEST_QUERIES:-6000}" --failures "$FAIL" || rc=$?
 if [ "$rc" -ne 0 ] && [ -f "$FAIL" ]; then
     echo "t_difftest: reproducers (case-table format) in $FAIL" >&2
 fi
