@@ -31,10 +31,7 @@
 
 #include <mysql.h>
 
-struct endpoint {
-    char host[256];             /* host name or address */
-    unsigned port;              /* TCP port */
-};
+#include "../examples/mvp_client.h"
 
 struct opts {
     struct endpoint direct;     /* MariaDB */
@@ -68,50 +65,11 @@ now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool
-parse_endpoint(const char *s, struct endpoint *ep)
-{
-    const char *colon = strrchr(s, ':');
-    const char *port = colon != NULL ? colon + 1 : s;
-    char *end;
-    long p;
-
-    errno = 0;
-    p = strtol(port, &end, 10);
-    if (errno != 0 || *end != '\0' || p <= 0 || p > 65535) {
-        return false;
-    }
-    if (colon != NULL) {
-        size_t n = (size_t)(colon - s);
-        if (n == 0 || n >= sizeof(ep->host)) {
-            return false;
-        }
-        memcpy(ep->host, s, n);
-        ep->host[n] = '\0';
-    } else {
-        snprintf(ep->host, sizeof(ep->host), "127.0.0.1");
-    }
-    ep->port = (unsigned)p;
-    return true;
-}
-
 /* Connect to EP; NULL with ERR filled on failure. Caller closes. */
 static MYSQL *
 connect_to(const struct opts *o, const struct endpoint *ep, char *err, size_t errlen)
 {
-    MYSQL *m = mysql_init(NULL);
-    unsigned timeout = 10;
-    if (m == NULL) {
-        snprintf(err, errlen, "mysql_init failed");
-        return NULL;
-    }
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    if (mysql_real_connect(m, ep->host, o->user, o->password, o->db, ep->port, NULL, 0) == NULL) {
-        snprintf(err, errlen, "%.100s:%u: %.140s", ep->host, ep->port, mysql_error(m));
-        mysql_close(m);
-        return NULL;
-    }
-    return m;
+    return mvp_connect(ep, o->user, o->password, o->db, err, errlen);
 }
 
 /* Run W->n point queries on one connection (thread entry). */

@@ -3,7 +3,9 @@
 # same run (never as timed assertions in tests):
 #
 #   1. the demo at --rows N (default 10000000): for each dashboard query the
-#      median time directly and through the proxy (answered from a view);
+#      median time directly and through the proxy (answered from a view),
+#      and the DWD's refresh tasks: REFRESH ... AUTO of the two changed days
+#      against the complete build at CREATE;
 #   2. bench/relay_bench against the same MariaDB and proxy: the proxy's
 #      overhead on queries it only relays (point queries, 1 and 4 clients;
 #      a 1M-row result).
@@ -12,7 +14,8 @@
 #
 # Prints a summary of the ratios at the end; the full output goes to
 # .run/bench-<date>.log. Needs what scripts/demo.sh needs (root on a fresh
-# machine: it installs packages) and, at 10M rows, ~3 GB of disk and 2-4 min.
+# machine: it installs packages) and, at 10M rows, ~3 GB of disk and 15-20
+# min (most of it the DWD's complete build, partition by partition).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -83,4 +86,10 @@ awk '/^query .*direct ms/ { table++ ; next }
         view = $(s + 1); for (i = s + 2; i <= NF && $i != "yes" && $i != "NO"; i++) view = view " " $i
         printf "  dashboard %-46s direct %9.2f ms  proxy %8.2f ms  direct/proxy %8.1f  %s\n",
                label, $(s - 2), $(s - 1), $(s - 2) / $(s - 1), view }' "$LOG"
+# The DWD's refresh tasks as the demo prints them (tasks('type'='mv')).
+awk '$2 == "mv_dwd_sales" && $3 == "SUCCESS" && ($4 == "COMPLETE" || $4 == "PARTIAL") && !seen[$4]++ {
+        ms[$4] = $5; rows[$4] = $6 }
+     END { if (ms["COMPLETE"] && ms["PARTIAL"])
+              printf "  refresh   mv_dwd_sales COMPLETE (build) %9.1f s  AUTO (2 changed days) %6.2f s  COMPLETE/AUTO %6.1f\n",
+                     ms["COMPLETE"] / 1000, ms["PARTIAL"] / 1000, ms["COMPLETE"] / ms["PARTIAL"] }' "$LOG"
 grep '^RATIO' "$LOG" | awk '{ printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }'

@@ -37,7 +37,9 @@ static struct {
     char *user;                     /* service account */
     char *password;                 /* its password */
     char *meta;                     /* metadata schema */
+    bool refresh_nolog;             /* refresh connections run with sql_log_bin = 0 */
 } g_cfg;
+static _Atomic int g_nolog_warned;          /* the sql_log_bin refusal was logged */
 
 static pthread_mutex_t g_writer = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t g_next_version = 1;
@@ -59,6 +61,57 @@ void
 cat_writer_unlock(void)
 {
     pthread_mutex_unlock(&g_writer);
+}
+
+/* Parse an on/off word; 1 on, -1 off, 0 unknown. */
+static int
+onoff(const char *v)
+{
+    if (v == NULL) {
+        return 0;
+    }
+    if (cat_streq_ci(v, "1") || cat_streq_ci(v, "on") || cat_streq_ci(v, "true") ||
+        cat_streq_ci(v, "yes")) {
+        return 1;
+    }
+    if (cat_streq_ci(v, "0") || cat_streq_ci(v, "off") || cat_streq_ci(v, "false") ||
+        cat_streq_ci(v, "no")) {
+        return -1;
+    }
+    return 0;
+}
+
+void
+cat_refresh_session(MYSQL *c)
+{
+    char err[512];
+    if (!g_cfg.refresh_nolog) {
+        return;
+    }
+    if (cat_q(c, "SET SESSION sql_log_bin = 0", err, sizeof(err), NULL) < 0 &&
+        !atomic_exchange(&g_nolog_warned, 1)) {
+        /* needs SUPER or BINLOG ADMIN: the refresh still runs, logged */
+        cat_log(CAT_LOG_WARN, "refresh_log_bin = off: %s; refresh writes stay in the binlog",
+                err);
+    }
+}
+
+void
+cat_refresh_analyze(MYSQL *c, const char *db, const char *table, const char *view_key)
+{
+    struct cat_buf b = {0};
+    char err[512];
+    int64_t t0 = cat_now_ms();
+    cat_buf_puts(&b, "ANALYZE TABLE ");
+    cat_buf_qname(&b, db, table);
+    if (cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: %s (statistics stay stale until InnoDB "
+                "recomputes them)", view_key, err);
+    } else {
+        cat_log(CAT_LOG_DEBUG, "refresh of %s: ANALYZE TABLE %s.%s in %lld ms", view_key, db,
+                table, (long long)(cat_now_ms() - t0));
+    }
+    cat_buf_free(&b);
 }
 
 MYSQL *
@@ -688,6 +741,18 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     g_cfg.port = cfg->backend_port ? cfg->backend_port : 3306;
     g_cfg.user = cat_xstrdup(cfg->service_user ? cfg->service_user : "mvproxy");
     g_cfg.password = cat_xstrdup(cfg->service_password ? cfg->service_password : "");
+    {
+        int lb = cfg->refresh_log_bin;
+        if (lb == 0) {
+            lb = onoff(getenv("MVPROXY_REFRESH_LOG_BIN"));
+        }
+        g_cfg.refresh_nolog = lb < 0;
+        atomic_store(&g_nolog_warned, 0);
+        if (g_cfg.refresh_nolog) {
+            cat_log(CAT_LOG_INFO, "refresh_log_bin = off: refresh writes are not written to "
+                    "the backend's binlog (replicas do not get the view tables)");
+        }
+    }
     g_cfg.meta = cat_xstrdup(cfg->meta_schema && *cfg->meta_schema ? cfg->meta_schema
                                                                     : "mvproxy_meta");
     c = cat_connect(err, errlen);

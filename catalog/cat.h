@@ -42,6 +42,10 @@ struct cat_config {
     int refresh_tasks;              /* concurrent refresh tasks (MVPROXY_REFRESH_TASKS, 1) */
     int64_t commit_debounce_ms;     /* ON COMMIT debounce (MVPROXY_COMMIT_DEBOUNCE_MS, 1000) */
     int64_t catalog_poll_ms;        /* catalog / other proxies poll (MVPROXY_CATALOG_POLL_MS, 1000) */
+    /* Refresh writes in the backend's binlog: 1 logged, -1 not (SET SESSION
+     * sql_log_bin = 0 on refresh connections), 0 = not configured: env
+     * MVPROXY_REFRESH_LOG_BIN (on/off), else logged. */
+    int refresh_log_bin;
 };
 
 /* Column of a base table, from information_schema.COLUMNS. */

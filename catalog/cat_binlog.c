@@ -105,6 +105,7 @@
 
 #include "cat_binlog.h"
 #include "cat_incr.h"
+#include "cat_rowimage.h"
 
 /* Seconds between heartbeats the server sends when the binlog is idle. */
 #define BL_HEARTBEAT_S 1
@@ -124,6 +125,9 @@ struct bl_table {
     uint64_t id;                    /* table id of TABLE_MAP / rows events */
     char key[2 * 64 * 4 + 2];       /* "db.table", lower case */
     bool skip;                      /* metadata schema or refresh staging table */
+    bool ri_ok;                     /* ri holds the column layout of the table map */
+    struct cat_ri_table ri;         /* column types and metadata (row image decoding) */
+    char ri_why[200];               /* why ri could not be parsed (when !ri_ok) */
     UT_hash_handle hh;              /* bl_state.tables */
 };
 
@@ -243,6 +247,8 @@ set_reason(const char *reason)
     pthread_mutex_lock(&g_bl.mu);
     snprintf(g_bl.reason, sizeof(g_bl.reason), "%.*s", (int)(sizeof(g_bl.reason) - 1), reason);
     g_bl.following = reason[0] == '\0';
+    /* while it follows, the partition probe only resolves what it is handed */
+    cat_part_probe_binlog_covers(g_bl.following);
     pthread_mutex_unlock(&g_bl.mu);
 }
 
@@ -478,6 +484,7 @@ tables_clear(struct bl_state *st)
     struct bl_table *t, *tmp;
     HASH_ITER(hh, st->tables, t, tmp) {
         HASH_DEL(st->tables, t);
+        cat_ri_table_free(&t->ri);
         free(t);
     }
 }
@@ -531,6 +538,93 @@ on_table_map(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
     snprintf(name, sizeof(name), "%.*s", (int)tm->table.length, tm->table.str);
     cat_make_key(t->key, sizeof(t->key), db, name);
     t->skip = cat_binlog_skip_table(db, name, cat_meta_schema());
+    /* the column layout, for decoding the partition column of row images
+     * (cat_part_rows_mark); a table map repeated in the group replaces it */
+    cat_ri_table_free(&t->ri);
+    t->ri_ok = false;
+    t->ri_why[0] = '\0';
+    if (!t->skip) {
+        t->ri_ok = cat_ri_table_parse(&t->ri, (const uint8_t *)tm->column_types.str,
+                                      tm->column_types.length,
+                                      (const uint8_t *)tm->metadata.str, tm->metadata.length,
+                                      t->ri_why, sizeof(t->ri_why)) == 0;
+        if (t->ri_ok && tm->column_count != tm->column_types.length) {
+            snprintf(t->ri_why, sizeof(t->ri_why), "table map declares %u columns, lists %zu "
+                     "types", tm->column_count, tm->column_types.length);
+            cat_ri_table_free(&t->ri);
+            t->ri_ok = false;
+        }
+    }
+}
+
+/* Big-endian unsigned of N bytes at P. */
+static uint64_t
+be_n(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+/*
+ * A MariaDB compressed rows event (WRITE/UPDATE/DELETE_ROWS_COMPRESSED,
+ * v1 or v2): Connector/C 3.3 inflates the row data when asked to
+ * (MARIADB_RPL_UNCOMPRESS) and flags it. Check that what it handed over
+ * is the inflated body: the raw event's compressed header (1 byte 0x8N,
+ * then N bytes of big-endian uncompressed length, after the post-header,
+ * the column count and the bitmaps) must announce exactly ROW_DATA_SIZE
+ * bytes. Returns NULL when it does, else the reason not to decode.
+ */
+static const char *
+compressed_rows_check(const MARIADB_RPL_EVENT *ev)
+{
+    const struct st_mariadb_rpl_rows_event *rw = &ev->event.rows;
+    const unsigned char *raw = ev->raw_data;
+    size_t len = ev->raw_data_size, off, bm = (rw->column_count + 7) / 8;
+    unsigned h;
+    bool v2 = ev->event_type == WRITE_ROWS_COMPRESSED_EVENT ||
+              ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT ||
+              ev->event_type == DELETE_ROWS_COMPRESSED_EVENT;
+    bool upd = ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT ||
+               ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT_V1;
+    if (raw == NULL || len < 1 + 19 + 8 || ev->is_semi_sync) {
+        return "compressed rows event without its raw bytes";
+    }
+    off = 1 + 19 + 6 + 2; /* OK byte, header, table id, flags */
+    if (v2) {
+        if (off + 2 > len) {
+            return "compressed rows event truncated";
+        }
+        off += raw[off] | (size_t)raw[off + 1] << 8; /* extra data length includes itself */
+    }
+    if (off >= len) {
+        return "compressed rows event truncated";
+    }
+    /* length-encoded column count */
+    if (raw[off] < 0xfb) {
+        off += 1;
+    } else if (raw[off] == 0xfc) {
+        off += 3;
+    } else if (raw[off] == 0xfd) {
+        off += 4;
+    } else {
+        return "compressed rows event with a bad column count";
+    }
+    off += bm * (upd ? 2 : 1);
+    if (off >= len) {
+        return "compressed rows event truncated";
+    }
+    h = raw[off];
+    if ((h & 0x80) == 0 || (h & 7) < 1 || (h & 7) > 4 || off + 1 + (h & 7) > len) {
+        return "compressed rows event with an unknown compression header";
+    }
+    if (be_n(raw + off + 1, h & 7) != rw->row_data_size) {
+        return "compressed rows event not inflated by the connector";
+    }
+    return NULL;
 }
 
 static void
@@ -557,8 +651,51 @@ on_rows(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
         /* UPDATE / DELETE rows: incremental refresh must fall back (cat_incr.c) */
         cat_incr_note_nonappend(t->key);
     }
-    /* partitioned views over this table: the probe narrows the change to
-     * partitions (cat_part_track.c); the rest are marked whole */
+    /* partitioned views over this table: the partition column of each row
+     * image marks exactly the partitions touched; when the images cannot
+     * be decoded, the probe narrows the change (cat_part_track.c); the rest
+     * are marked whole */
+    {
+        const struct st_mariadb_rpl_rows_event *rw = &ev->event.rows;
+        struct cat_ri_rows rows;
+        const char *why_not = NULL;
+        memset(&rows, 0, sizeof(rows));
+        switch (ev->event_type) {
+        case UPDATE_ROWS_EVENT_V1:
+        case UPDATE_ROWS_EVENT:
+        case UPDATE_ROWS_COMPRESSED_EVENT_V1:
+        case UPDATE_ROWS_COMPRESSED_EVENT:
+            rows.kind = CAT_RI_UPDATE;
+            break;
+        case DELETE_ROWS_EVENT_V1:
+        case DELETE_ROWS_EVENT:
+        case DELETE_ROWS_COMPRESSED_EVENT_V1:
+        case DELETE_ROWS_COMPRESSED_EVENT:
+            rows.kind = CAT_RI_DELETE;
+            break;
+        case PARTIAL_UPDATE_ROWS_EVENT:
+            why_not = "partial JSON update rows event";
+            break;
+        default:
+            rows.kind = CAT_RI_WRITE;
+            break;
+        }
+        if (why_not == NULL && ev->event_type >= WRITE_ROWS_COMPRESSED_EVENT_V1 &&
+            ev->event_type <= DELETE_ROWS_COMPRESSED_EVENT) {
+            why_not = compressed_rows_check(ev);
+        }
+        if (why_not == NULL && !t->ri_ok) {
+            why_not = t->ri_why[0] ? t->ri_why : "no table map layout";
+        }
+        rows.n_cols = rw->column_count;
+        rows.present = (const uint8_t *)rw->column_bitmap;
+        /* UPDATE: the after image's own bitmap (NULL makes the scan refuse) */
+        rows.present_after = (const uint8_t *)rw->column_update_bitmap;
+        rows.data = (const uint8_t *)rw->row_data;
+        rows.len = rw->row_data_size;
+        (void)cat_part_rows_mark(snap_for_marking(st), t->key, t->ri_ok ? &t->ri : NULL, &rows,
+                                 why_not, &m, event_time(ev));
+    }
     cat_part_defer(snap_for_marking(st), t->key, &m, event_time(ev));
     cat_mark_table(snap_for_marking(st), t->key, &m, event_time(ev));
     if (m.n > 0) {

@@ -717,6 +717,7 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         goto out;
     }
     cat_binlog_own_conn(mysql_thread_id(c), true);
+    cat_refresh_session(c);
     snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
     cat_buf_puts(&b, "SELECT GET_LOCK(");
     cat_buf_lit(&b, lockname);

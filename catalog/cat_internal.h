@@ -75,6 +75,26 @@ int cat_json_parse_array(const char *s, char ***items);
 /* Free an array of N strings and the array. */
 void cat_strv_free(char **v, size_t n);
 
+/*
+ * Prepare refresh connection C (cat_refresh.c, cat_part_refresh.c,
+ * cat_incr.c) right after it is opened: with refresh_log_bin off
+ * (cat_config.refresh_log_bin / MVPROXY_REFRESH_LOG_BIN) runs SET SESSION
+ * sql_log_bin = 0, so nothing the refresh writes (storage tables, their
+ * DDL, its task and state rows) reaches the backend's binlog. Needs SUPER
+ * or BINLOG ADMIN; a refusal is logged once and the refresh runs logged.
+ */
+void cat_refresh_session(MYSQL *c);
+
+/*
+ * ANALYZE TABLE DB.TABLE over C: fresh InnoDB statistics for a storage
+ * table built by a complete refresh, before it is swapped in (until InnoDB
+ * recomputes them on its own the optimizer sees a few dozen rows and
+ * full-scans). Persistent-statistics sampling, not a table scan (MariaDB
+ * 10.4+ collects engine-independent statistics only on request). A
+ * failure is logged as a warning naming VIEW_KEY; never fatal.
+ */
+void cat_refresh_analyze(MYSQL *c, const char *db, const char *table, const char *view_key);
+
 /* Logging through the proxy's px_log when linked in, else stderr. */
 void cat_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define CAT_LOG_ERROR 0

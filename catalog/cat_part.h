@@ -109,6 +109,11 @@ struct cat_pstate {
     int dirty;                      /* changed since last persisted */
     _Atomic int64_t own_until_ms;   /* a partition refresh writes the storage table in place:
                                      * binlog row events on it until then are its own */
+    _Atomic uint64_t rows_exact;    /* binlog row events on the mapped base table whose row
+                                     * images were decoded (partitions marked exactly) */
+    _Atomic uint64_t rows_probed;   /* ... handed to the probe (or marked whole) instead */
+    _Atomic uint64_t probe_scans;   /* fingerprint scans of the base table (probe rounds,
+                                     * deferred binlog changes, refresh baselines) */
 };
 
 /* ---- date arithmetic (proleptic Gregorian, day numbers since 1970-01-01) ---- */
@@ -234,6 +239,43 @@ bool cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_
 struct cat_marked;
 size_t cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
                       int64_t when_ms);
+
+/*
+ * A binlog rows event on table KEY dated WHEN_MS, with its row images
+ * (SPEC §5: "maps each row event to its table and partition"): for every
+ * partitioned view whose mapped base table KEY is, the partition column's
+ * value in each image (an UPDATE's before and after images) is decoded
+ * with the layout TM of the event's TABLE_MAP (cat_rowimage.h) and exactly
+ * the view partitions holding those values are marked stale (NULL:
+ * p_null; a zero or invalid date: every partition; TIMESTAMP: the UTC day
+ * and both neighbours, since the view floors it in a session time zone).
+ * Those views are added to M (claimed: the caller must neither defer nor
+ * mark them whole). A view is left unclaimed, for cat_part_defer() and
+ * the probe, when WHY_NOT is non-NULL (the caller found the event
+ * undecodable: its text is the reason logged), TM is NULL (the table map
+ * could not be parsed),
+ * the catalog's column list of KEY does not match the table map (count,
+ * or a type: the schema changed since), or the images cannot be decoded
+ * (cat_ri_scan's reasons: the column missing from an image under
+ * binlog_row_image=MINIMAL, an undecodable type, bad lengths). Each
+ * decision is logged at debug level ("binlog rows ... exact" / "...
+ * probe: <reason>") and counted in the view's rows_exact / rows_probed.
+ * Returns the number of views marked exactly. Borrows everything.
+ */
+struct cat_ri_table;
+struct cat_ri_rows;
+size_t cat_part_rows_mark(const struct cat_snapshot *snap, const char *key,
+                          const struct cat_ri_table *tm, const struct cat_ri_rows *rows,
+                          const char *why_not, struct cat_marked *m, int64_t when_ms);
+
+/*
+ * The probe's fallback role while the binlog is followed: when ON, a
+ * periodic probe round neither reads the cheap information_schema signal
+ * nor fingerprints a base table that no binlog event handed to it (every
+ * committed change reaches the follower, which marks it exactly or defers
+ * it). The follower sets it while it follows (cat_binlog.c). Thread-safe.
+ */
+void cat_part_probe_binlog_covers(bool on);
 
 /* SQL expression (into B) of the partition key of column COL: FLOOR (the
  * derivation) then unit U, as a DATE. */

@@ -10,7 +10,8 @@
  *     CREATE TABLE mv__mvp_new LIKE mv; ALTER ... PARTITION BY RANGE COLUMNS
  *     (col) (one partition per key, pmax); per key:
  *       INSERT INTO new SELECT * FROM (<def>) d WHERE col >= lo AND col < hi
- *     then the rest (NULL, rows outside every key); RENAME swap; drop old.
+ *     then the rest (NULL, rows outside every key); ANALYZE TABLE new;
+ *     RENAME swap; drop old.
  *   AUTO: the stale (or new) partitions, refresh_partition_num (default 1)
  *   per batch, each batch one transaction:
  *       START TRANSACTION; per partition: DELETE FROM mv WHERE <range>;
@@ -505,6 +506,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         return -1;
     }
     cat_binlog_own_conn(mysql_thread_id(c), true);
+    cat_refresh_session(c);
     snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
     cat_buf_puts(&b, "SELECT GET_LOCK(");
     cat_buf_lit(&b, lockname);
@@ -693,6 +695,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
             }
             n_batches++;
         }
+        cat_refresh_analyze(c, mv->db, nn, mv->key);
         cat_buf_puts(&b, "RENAME TABLE ");
         cat_buf_qname(&b, mv->db, mv->name);
         cat_buf_puts(&b, " TO ");

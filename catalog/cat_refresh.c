@@ -8,6 +8,7 @@
  *   DROP TABLE IF EXISTS mv__mvp_new, mv__mvp_old        (leftovers of a crash)
  *   CREATE TABLE mv__mvp_new LIKE mv
  *   INSERT INTO mv__mvp_new SELECT * FROM (<definition>) AS mvp_def
+ *   ANALYZE TABLE mv__mvp_new                   statistics before it is read
  *   RENAME TABLE mv TO mv__mvp_old, mv__mvp_new TO mv    atomic: readers see old or new
  *   DROP TABLE mv__mvp_old
  *   state: rows, last_refresh = now, stale_since = 0 when no write was seen
@@ -168,6 +169,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     /* The binlog follower skips this connection's statements (its writes
      * are the refresh's own, not base changes). */
     cat_binlog_own_conn(mysql_thread_id(c), true);
+    cat_refresh_session(c);
     snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
     cat_buf_puts(&b, "SELECT GET_LOCK(");
     cat_buf_lit(&b, lockname);
@@ -224,6 +226,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
         goto failed_drop;
     }
     rows = (int64_t)mysql_affected_rows(c);
+    cat_refresh_analyze(c, mv->db, nn, mv->key);
     cat_buf_puts(&b, "RENAME TABLE ");
     cat_buf_qname(&b, mv->db, mv->name);
     cat_buf_puts(&b, " TO ");

@@ -77,9 +77,10 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
     int64_t now = cat_now_ms();
     char source[512], psource[560];
     cat_binlog_source(source, sizeof(source)); /* one value for every row (SPEC §5) */
-    /* a partitioned view over a mapped base table is also kept by the
-     * partition probe (cat_part_track.c): "binlog+probe", or "probe (...)"
-     * when the binlog is not followed */
+    /* a partitioned view over a mapped base table: row events marked from
+     * their row images, the partition probe (cat_part_track.c) for those
+     * that cannot be decoded: "binlog+probe (row events: N exact, M
+     * probed; K scans)", or "probe; <why not the binlog>" */
     if (strcmp(source, "binlog") == 0) {
         snprintf(psource, sizeof(psource), "binlog+probe");
     } else {
@@ -109,7 +110,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         int64_t stale, lr, r, lh, pvalid = 0, ptotal = -1;
         int rs;
         bool sync;
-        char *pinfo = NULL, pv_s[24], pt_s[24];
+        char *pinfo = NULL, pv_s[24], pt_s[24], psrc[700];
         mv = list[i];
         stale = atomic_load(&mv->state->stale_since_ms);
         lr = atomic_load(&mv->state->last_refresh_ms);
@@ -165,7 +166,15 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[18] = hits;
         v[19] = lh > 0 ? last_hit : NULL;
         v[20] = mv->model != NULL ? "ok" : (mv->model_error ? mv->model_error : "not built");
-        v[21] = mv->part != NULL && mv->part->base_key != NULL ? psource : source;
+        v[21] = source;
+        if (mv->part != NULL && mv->part->base_key != NULL && mv->state->parts != NULL) {
+            const struct cat_pstate *ps = mv->state->parts;
+            snprintf(psrc, sizeof(psrc), "%s (row events: %llu exact, %llu probed; %llu scans)",
+                     psource, (unsigned long long)atomic_load(&ps->rows_exact),
+                     (unsigned long long)atomic_load(&ps->rows_probed),
+                     (unsigned long long)atomic_load(&ps->probe_scans));
+            v[21] = psrc;
+        }
         mvp_reply_add_row(reply, v);
         free(refresh_info);
         free(pinfo);

@@ -31,6 +31,8 @@
 
 #include <mysql.h>
 
+#include "mvp_client.h"
+
 #define MAX_QUERIES 32
 #define MAX_RUNS    101
 
@@ -47,11 +49,6 @@ struct rs {
     char **names;               /* ncols column names (owned) */
     bool *is_float;             /* ncols: FLOAT/DOUBLE column */
     char ***rows;               /* nrows rows of ncols cells; NULL cell = SQL NULL (owned) */
-};
-
-struct endpoint {
-    char host[256];             /* host name or address */
-    unsigned port;              /* TCP port; 0 = not configured */
 };
 
 struct opts {
@@ -101,49 +98,14 @@ xstrdup(const char *s)
     return p;
 }
 
-/* Parse "HOST:PORT" (or just "PORT") into EP. Returns false when malformed. */
-static bool
-parse_endpoint(const char *s, struct endpoint *ep)
-{
-    const char *colon = strrchr(s, ':');
-    const char *port = colon != NULL ? colon + 1 : s;
-    char *end;
-    long p;
-
-    errno = 0;
-    p = strtol(port, &end, 10);
-    if (errno != 0 || *end != '\0' || p <= 0 || p > 65535) {
-        return false;
-    }
-    if (colon != NULL) {
-        size_t n = (size_t)(colon - s);
-        if (n == 0 || n >= sizeof(ep->host)) {
-            return false;
-        }
-        memcpy(ep->host, s, n);
-        ep->host[n] = '\0';
-    } else {
-        snprintf(ep->host, sizeof(ep->host), "127.0.0.1");
-    }
-    ep->port = (unsigned)p;
-    return true;
-}
-
 /* Connect to EP or exit(2) with the client library's message. */
 static MYSQL *
 connect_to(const struct endpoint *ep, const struct opts *o, const char *what)
 {
-    MYSQL *m = mysql_init(NULL);
-    unsigned timeout = 10;
-    char msg[512];
-
+    char err[300], msg[512];
+    MYSQL *m = mvp_connect(ep, o->user, o->password, o->db, err, sizeof(err));
     if (m == NULL) {
-        die(2, "%s", "mysql_init failed");
-    }
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    if (mysql_real_connect(m, ep->host, o->user, o->password, o->db, ep->port, NULL, 0) == NULL) {
-        snprintf(msg, sizeof(msg), "cannot connect %s to %s:%u: %s", what, ep->host, ep->port,
-                 mysql_error(m));
+        snprintf(msg, sizeof(msg), "cannot connect %s to %s", what, err);
         die(2, "%s", msg);
     }
     return m;

@@ -78,7 +78,7 @@ while [ "$lo" -le "$last" ]; do
     # h1: day, region, category, status, cost ratio; h2: second, product;
     # h3: customer, amount. CRC32 of three different strings per row.
     "${MY[@]}" <<SQL
-SET SESSION sql_log_bin = $LOGBIN;
+SET SESSION sql_log_bin = $LOGBIN, unique_checks = 0, foreign_key_checks = 0;
 SET @secs_today = GREATEST(TIME_TO_SEC(CURTIME()), 1);
 INSERT INTO raw_sales
 SELECT seq,

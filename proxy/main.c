@@ -255,6 +255,7 @@ main(int argc, char **argv)
     cc.refresh_tasks = px.conf.refresh_tasks;
     cc.commit_debounce_ms = px.conf.commit_debounce_ms;
     cc.catalog_poll_ms = px.conf.catalog_poll_ms;
+    cc.refresh_log_bin = px.conf.refresh_log_bin;
     err[0] = '\0';
     if (cat_init(&cc, err, sizeof(err)) != 0) {
         evconnlistener_free(px.listener);

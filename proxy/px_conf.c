@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -25,6 +26,7 @@ enum key_id {
     K_REFRESH_TASKS,
     K_COMMIT_DEBOUNCE_MS,
     K_CATALOG_POLL_MS,
+    K_REFRESH_LOG_BIN,
 };
 
 struct key_def {
@@ -40,6 +42,7 @@ static const struct key_def keys[] = {
     {"listen", "--listen", K_LISTEN},
     {"log_level", "--log-level", K_LOG_LEVEL},
     {"meta_schema", "--meta-schema", K_META_SCHEMA},
+    {"refresh_log_bin", "--refresh-log-bin", K_REFRESH_LOG_BIN},
     {"refresh_tasks", "--refresh-tasks", K_REFRESH_TASKS},
     {"service_password", "--service-password", K_SERVICE_PASSWORD},
     {"service_user", "--service-user", K_SERVICE_USER},
@@ -230,6 +233,18 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
             cf->commit_debounce_ms = n;
         }
         return 0;
+    case K_REFRESH_LOG_BIN:
+        if (strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 ||
+            strcasecmp(value, "true") == 0) {
+            cf->refresh_log_bin = 1;
+        } else if (strcasecmp(value, "off") == 0 || strcmp(value, "0") == 0 ||
+                   strcasecmp(value, "false") == 0) {
+            cf->refresh_log_bin = -1;
+        } else {
+            snprintf(err, errlen, "bad refresh_log_bin '%s': use on or off", value);
+            return -1;
+        }
+        return 0;
     case K_LOG_LEVEL:
         if (px_log_parse_level(value, &cf->log_level) != 0) {
             snprintf(err, errlen, "bad log level '%s': use error, warn, info or debug", value);
@@ -318,8 +333,8 @@ px_conf_usage(FILE *out)
             "  --config FILE             INI file with a [mvproxy] section (keys: listen,\n"
             "                            backend, service_user, service_password,\n"
             "                            meta_schema, threads, log_level, refresh_tasks,\n"
-            "                            commit_debounce_ms, catalog_poll_ms); flags\n"
-            "                            override it\n"
+            "                            commit_debounce_ms, catalog_poll_ms,\n"
+            "                            refresh_log_bin); flags override it\n"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
@@ -335,6 +350,10 @@ px_conf_usage(FILE *out)
             "  --catalog-poll-ms MS      how often the metadata schema is polled for catalog\n"
             "                            changes made by other proxies (default: env\n"
             "                            MVPROXY_CATALOG_POLL_MS, else 1000)\n"
+            "  --refresh-log-bin on|off  write refresh statements to the backend's binlog\n"
+            "                            (default: env MVPROXY_REFRESH_LOG_BIN, else on;\n"
+            "                            off needs BINLOG ADMIN, replicas then lack the\n"
+            "                            view tables)\n"
             "  --version                 print the version and exit\n"
             "  --help                    print this help and exit\n",
             PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,

@@ -3,10 +3,11 @@
  * section, keys mirror the flags) and command-line flags (SPEC §2).
  * Precedence, lowest first: defaults, --config file, the environment
  * (MVPROXY_SERVICE_PASSWORD), flags. The refresh engine settings
- * (refresh_tasks, commit_debounce_ms, catalog_poll_ms) default to 0 = "not
- * configured"; the catalog then falls back to the environment variables
- * MVPROXY_REFRESH_TASKS / MVPROXY_COMMIT_DEBOUNCE_MS /
- * MVPROXY_CATALOG_POLL_MS, else its built-in defaults.
+ * (refresh_tasks, commit_debounce_ms, catalog_poll_ms, refresh_log_bin)
+ * default to 0 = "not configured"; the catalog then falls back to the
+ * environment variables MVPROXY_REFRESH_TASKS / MVPROXY_COMMIT_DEBOUNCE_MS /
+ * MVPROXY_CATALOG_POLL_MS / MVPROXY_REFRESH_LOG_BIN, else its built-in
+ * defaults.
  */
 #ifndef PX_CONF_H
 #define PX_CONF_H
@@ -39,6 +40,8 @@ struct px_conf {
     int refresh_tasks;          /* concurrent refresh tasks, 0 = not configured (env, else 1) */
     long long commit_debounce_ms; /* ON COMMIT debounce, 0 = not configured (env, else 1000) */
     long long catalog_poll_ms;  /* catalog poll interval, 0 = not configured (env, else 1000) */
+    int refresh_log_bin;        /* refresh writes binlogged: 1 on, -1 off (sql_log_bin = 0),
+                                 * 0 = not configured (env MVPROXY_REFRESH_LOG_BIN, else on) */
 };
 
 enum px_conf_result {

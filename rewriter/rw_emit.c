@@ -6,7 +6,10 @@
 #include "rw_emit.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "rw_model.h"
 
 /* Functions MariaDB writes without parentheses. */
 static bool
@@ -171,4 +174,109 @@ rw_emit_splice(const char *src, size_t len, size_t start, size_t end, const char
     rw_buf_add(&b, src + end, len - end);
     *out_len = b.len;
     return rw_buf_take(&b);
+}
+
+/* Column names read by guard collection: a set of borrowed strings. */
+struct colset {
+    const char **v;     /* names (borrowed from the model) */
+    size_t n;           /* count */
+    size_t cap;         /* slots */
+    bool oom;           /* allocation failed */
+};
+
+/* Add the columns of E that belong to an instance of table KEY of Q to CS. */
+static void
+guard_cols(const struct rw_model *q, const char *key, const struct rw_expr *e, struct colset *cs)
+{
+    size_t i;
+    if (e == NULL || cs->oom) {
+        return;
+    }
+    if (e->kind == RW_E_COL && e->tab >= 0 && (size_t)e->tab < q->n_tabs &&
+        strcmp(q->tabs[e->tab].key, key) == 0) {
+        for (i = 0; i < cs->n; i++) {
+            if (strcmp(cs->v[i], e->name) == 0) {
+                return;
+            }
+        }
+        if (cs->n == cs->cap) {
+            size_t cap = cs->cap ? cs->cap * 2 : 8;
+            const char **a = realloc(cs->v, cap * sizeof(*a));
+            if (a == NULL) {
+                cs->oom = true;
+                return;
+            }
+            cs->v = a;
+            cs->cap = cap;
+        }
+        cs->v[cs->n++] = e->name;
+    }
+    for (i = 0; i < e->n; i++) {
+        guard_cols(q, key, e->args[i], cs);
+    }
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+rw_emit_guard(struct rw_buf *b, const struct rw_model *q)
+{
+    size_t t, i, j, n_guard = 0;
+    for (t = 0; t < q->n_tabs; t++) {
+        struct colset cs = {0};
+        const char *key = q->tabs[t].key;
+        bool seen = false;
+        for (i = 0; i < t && !seen; i++) {
+            seen = strcmp(q->tabs[i].key, key) == 0;
+        }
+        if (seen) {
+            continue; /* one guard per table: its first instance covers the others */
+        }
+        for (i = 0; i < q->n_conj; i++) {
+            guard_cols(q, key, q->conj[i], &cs);
+        }
+        for (i = 0; i < q->n_oj; i++) {
+            for (j = 0; j < q->oj[i].n_on; j++) {
+                guard_cols(q, key, q->oj[i].on[j], &cs);
+            }
+        }
+        for (i = 0; i < q->n_group; i++) {
+            guard_cols(q, key, q->group[i], &cs);
+        }
+        for (i = 0; i < q->n_out; i++) {
+            guard_cols(q, key, q->out[i].e, &cs);
+        }
+        guard_cols(q, key, q->having, &cs);
+        for (i = 0; i < q->n_sort; i++) {
+            guard_cols(q, key, q->sort[i].e, &cs);
+        }
+        if (cs.oom) {
+            b->oom = true;
+            free(cs.v);
+            return;
+        }
+        if (cs.n > 1) {
+            qsort(cs.v, cs.n, sizeof(*cs.v), str_cmp);
+        }
+        rw_buf_puts(b, n_guard++ > 0 ? " AND NOT EXISTS (SELECT " : "NOT EXISTS (SELECT ");
+        for (i = 0; i < cs.n; i++) {
+            if (i > 0) {
+                rw_buf_puts(b, ", ");
+            }
+            rw_buf_ident(b, cs.v[i]);
+        }
+        if (cs.n == 0) {
+            rw_buf_puts(b, "1");
+        }
+        rw_buf_puts(b, " FROM ");
+        rw_buf_ident(b, q->tabs[t].db);
+        rw_buf_puts(b, ".");
+        rw_buf_ident(b, q->tabs[t].name);
+        rw_buf_puts(b, " WHERE 0)");
+        free(cs.v);
+    }
 }

@@ -16,6 +16,25 @@
  * `DB`.`TABLE`.`col`. Plain RW_E_COL must not occur (emission is over views). */
 void rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table);
 
+struct rw_model;
+
+/*
+ * Append to B the privilege guard of query block Q (SPEC §7: a user is
+ * rewritten onto a view only when that user may SELECT every base table the
+ * original block reads): for each distinct base table of Q, in FROM order,
+ *
+ *   NOT EXISTS (SELECT `c1`, `c2` FROM `db`.`t` WHERE 0)
+ *
+ * joined by " AND ", where c1, c2 ... are the columns Q reads from that table
+ * (every instance of it; sorted, once each) or `1` when it reads none. The
+ * guard is always true, costs no table read (the backend folds it:
+ * "Impossible WHERE"), and makes the backend check the original block's
+ * table and column SELECT privileges when it prepares the rewritten text:
+ * a user who may not read them gets ERR 1142/1143 and the proxy falls back
+ * to the original statement. Nothing is appended when Q has no table.
+ */
+void rw_emit_guard(struct rw_buf *b, const struct rw_model *q);
+
 /* New string: SRC with [START, END) replaced by REPL (caller frees); NULL on OOM. */
 char *rw_emit_splice(const char *src, size_t len, size_t start, size_t end, const char *repl,
                      size_t *out_len);

@@ -635,13 +635,125 @@ comp_add(struct comp *cp, struct rw_expr *e)
     return true;
 }
 
-/* Query range source E over a view DATE(col) output: ts >= midnight / ts < midnight only. */
+/* Truncation grains of a time column, finest first. */
+enum grain { G_SECOND = 0, G_MINUTE, G_HOUR, G_DAY, G_MONTH, G_YEAR, G_NONE };
+
+/* Grain of DATE_FORMAT format FMT when it prints a truncated datetime that
+ * MariaDB reads back as one ('%Y-%m-01' is the first of the month); G_NONE
+ * otherwise. */
+static enum grain
+format_grain(const char *fmt)
+{
+    static const struct {
+        const char *fmt;
+        enum grain g;
+    } f[] = {{"%Y-%m-%d %H:%i:%s", G_SECOND}, {"%Y-%m-%d %H:%i:%S", G_SECOND},
+             {"%Y-%m-%d %H:%i:00", G_MINUTE}, {"%Y-%m-%d %H:00:00", G_HOUR},
+             {"%Y-%m-%d", G_DAY},             {"%Y-%m-%d 00:00:00", G_DAY},
+             {"%Y-%m-01", G_MONTH},           {"%Y-%m-01 00:00:00", G_MONTH},
+             {"%Y-01-01", G_YEAR},            {"%Y-01-01 00:00:00", G_YEAR}};
+    size_t i;
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        if (strcmp(f[i].fmt, fmt) == 0) {
+            return f[i].g;
+        }
+    }
+    return G_NONE;
+}
+
+/*
+ * If view output expression E (query space) is a temporal truncation of a
+ * column -- DATE(x), MAKEDATE(YEAR(x), 1), or either of those or
+ * DATE_FORMAT(x, <truncating format>) under CAST(... AS DATE / DATETIME) --
+ * return its grain and set *X to the column; G_NONE otherwise. A bare
+ * DATE_FORMAT is a string and compares as one: not a truncation here.
+ */
+static enum grain
+trunc_of(const struct rw_expr *e, const struct rw_expr **x)
+{
+    enum grain g = G_NONE;
+    bool cast = false, to_date = false;
+    if (e->kind == RW_E_CAST && e->n == 1) {
+        if (strncmp(e->name, "DATETIME", 8) == 0) {
+            cast = true;
+        } else if (strcmp(e->name, "DATE") == 0) {
+            cast = to_date = true;
+        } else {
+            return G_NONE;
+        }
+        e = e->args[0];
+    }
+    if (e->kind != RW_E_FUNC) {
+        return G_NONE;
+    }
+    if (strcmp(e->name, "date") == 0 && e->n == 1) {
+        g = G_DAY;
+        e = e->args[0];
+    } else if (strcmp(e->name, "makedate") == 0 && e->n == 2 && e->args[1]->kind == RW_E_CONST &&
+               e->args[1]->ctype == RW_C_INT && strcmp(e->args[1]->val, "1") == 0 &&
+               e->args[0]->kind == RW_E_FUNC && strcmp(e->args[0]->name, "year") == 0 &&
+               e->args[0]->n == 1) {
+        g = G_YEAR;
+        e = e->args[0]->args[0];
+    } else if (cast && strcmp(e->name, "date_format") == 0 && e->n == 2 &&
+               e->args[1]->kind == RW_E_CONST && e->args[1]->ctype == RW_C_STR) {
+        g = format_grain(e->args[1]->val);
+        e = e->args[0];
+    }
+    if (g == G_NONE || e->kind != RW_E_COL) {
+        return G_NONE;
+    }
+    if (to_date && g < G_DAY) {
+        g = G_DAY;
+    }
+    *x = e;
+    return g;
+}
+
+/* Is the normalised datetime N ('YYYY-MM-DD HH:MM:SS') a boundary of grain G? */
+static bool
+aligned(const char *n, enum grain g)
+{
+    switch (g) {
+    case G_YEAR:
+        if (strncmp(n + 5, "01-01", 5) != 0) {
+            return false;
+        }
+        /* fall through */
+    case G_MONTH:
+        if (strncmp(n + 8, "01", 2) != 0) {
+            return false;
+        }
+        /* fall through */
+    case G_DAY:
+        return strcmp(n + 10, " 00:00:00") == 0;
+    case G_HOUR:
+        return strcmp(n + 13, ":00:00") == 0;
+    case G_MINUTE:
+        return strcmp(n + 16, ":00") == 0;
+    case G_SECOND:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Query range source E (`x >= M` or `x < M`, query space) over a view output
+ * f(x) that truncates x to a grain (trunc_of): since f(x) <= x < the next
+ * boundary after f(x), for M on a boundary of the grain x >= M <=> f(x) >= M
+ * and x < M <=> f(x) < M. Only for a DATE / DATETIME / TIMESTAMP column x
+ * (a string column compares as text, DATE(x) as a date) and a strict
+ * datetime literal M; a DATE column also needs M at midnight (the two sides
+ * then compare the same whichever type MariaDB compares them in).
+ */
 static struct rw_expr *
 range_over_date(struct mctx *c, const struct rw_expr *e)
 {
     const struct rw_expr *col, *k;
+    const struct rw_mcol *mc;
     const char *op;
-    int out;
+    size_t i;
     char norm[20];
     if (e->kind != RW_E_OP || e->n != 2) {
         return NULL;
@@ -660,19 +772,30 @@ range_over_date(struct mctx *c, const struct rw_expr *e)
     if (strcmp(op, ">=") != 0 && strcmp(op, "<") != 0) {
         return NULL;
     }
+    mc = rw_model_col(c->q, col->tab, col->name);
+    if (mc == NULL || rw_rtype_of(mc->data_type) != RW_R_DT) {
+        return NULL;
+    }
     if (k->ctype == RW_C_DATE) {
         strcpy(norm, k->val);
     } else if (k->ctype != RW_C_STR || !rw_norm_datetime(k->val, norm)) {
         return NULL;
     }
-    if (strcmp(norm + 10, " 00:00:00") != 0) {
-        return NULL; /* not a midnight: DATE(ts) cannot express it */
-    }
-    out = find_date_of(c, col);
-    if (out < 0) {
+    if (strcmp(mc->data_type, "date") == 0 && !aligned(norm, G_DAY)) {
         return NULL;
     }
-    return mkfunc2(op, RW_E_OP, vcol(c, (size_t)out), rw_expr_copy(k));
+    for (i = 0; i < c->v->n_out; i++) {
+        const struct rw_expr *x = NULL;
+        enum grain g;
+        if (c->vouts[i] == NULL || (c->v->is_agg && rw_expr_has_agg(c->vouts[i]))) {
+            continue;
+        }
+        g = trunc_of(c->vouts[i], &x);
+        if (g != G_NONE && rw_expr_cmp(x, col) == 0 && aligned(norm, g)) {
+            return mkfunc2(op, RW_E_OP, vcol(c, i), rw_expr_copy(k));
+        }
+    }
+    return NULL;
 }
 
 /* Translate query predicate E (query space) into a compensation. */
@@ -1002,6 +1125,11 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
         rw_buf_puts(&b, nwhere++ == 0 ? " WHERE " : " AND ");
         rw_emit_expr(&b, t, vdb, vname);
         rw_expr_free(t);
+    }
+    if (c->q->n_tabs > 0) {
+        /* privilege guard (SPEC §7): the backend checks the original block's reads */
+        rw_buf_puts(&b, nwhere++ == 0 ? " WHERE " : " AND ");
+        rw_emit_guard(&b, c->q);
     }
     if (group_by && c->q->n_group > 0) {
         bool saved = c->agg_mode;

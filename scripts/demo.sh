@@ -6,18 +6,24 @@
 #   1. packages (scripts/deps.sh) and a build (build/: mvproxy, dashboard),
 #   2. a private MariaDB in .run/demo-mariadb (fresh; stopped at the end,
 #      on failure and on Ctrl-C),
-#   3. raw_sales (examples/schema.sql) filled by examples/gen_sales.sh,
-#      directly,
+#   3. raw_sales (examples/schema.sql: RANGE partitioned by day; one
+#      partition per day for the last 90 days and 3 ahead) filled by
+#      examples/gen_sales.sh, directly,
 #   4. mvproxy on a free port; the DWD / DWS / ADS views (examples/views.sql)
 #      created THROUGH the proxy with its admin SQL; SHOW MATERIALIZED VIEWS,
 #   5. the dashboard (examples/dashboard): each query direct and through the
 #      proxy - times, the view chosen, rows identical - and the
 #      distinct-customer point,
-#   6. freshness: a new sale through the proxy makes the views stale
-#      (EXPLAIN REWRITE: the DWD, grace 0, is no longer used; the DWS/ADS,
-#      grace 60 s, still are); a sale written directly into MariaDB is seen
-#      through the binary log; REFRESH the three layers in order, the views
-#      answer again and the rows match.
+#   6. freshness, the seed's point (minute-level freshness at interactive
+#      speed): a burst of new sales for today through the proxy makes only
+#      today's DWD partition stale (SHOW PARTITIONS); today's overview is
+#      answered from the DWD's other days UNION ALL today's base partition
+#      (EXPLAIN REWRITE; rows identical to MariaDB, fast); a late sale for
+#      yesterday written directly into MariaDB is seen through the binary
+#      log (yesterday's partition only); REFRESH ... AUTO recomputes just
+#      those two days, and the DWS and ADS (ON COMMIT) follow; the refresh
+#      tasks (tasks('type'='mv')) against the complete build; the DWD's
+#      partitions; the dashboard again.
 #
 #   scripts/demo.sh [--rows N] [--runs K] [--keep]
 #     --rows N   rows of raw_sales (default $MVP_DEMO_ROWS or 2000000; 100M+
@@ -122,6 +128,16 @@ DIRECT=(mariadb --no-defaults -h127.0.0.1 -P"$MVP_DB_PORT" -uroot)
 
 step "raw_sales: schema and $ROWS generated rows (directly into MariaDB)"
 "${DIRECT[@]}" < examples/schema.sql
+# Partition maintenance: the generator's span (the 90 days up to today) and
+# a few days ahead; a real deployment adds tomorrow's every day (the event in
+# schema.sql, or cron running the same CALL).
+"${DIRECT[@]}" sales_demo -e "
+    CALL raw_sales_add_day_partitions(CURDATE() - INTERVAL 89 DAY, CURDATE() + INTERVAL 3 DAY)"
+"${DIRECT[@]}" -N sales_demo -e "
+    SELECT CONCAT('  raw_sales: ', COUNT(*), ' partitions, ', MIN(PARTITION_NAME), ' .. ',
+                  MAX(PARTITION_NAME), ' (and p_history, before 2024)')
+    FROM information_schema.PARTITIONS
+    WHERE TABLE_SCHEMA = 'sales_demo' AND TABLE_NAME = 'raw_sales' AND PARTITION_NAME LIKE 'p2%'"
 bash examples/gen_sales.sh --rows "$ROWS"
 "${DIRECT[@]}" --table sales_demo -e "
     SELECT COUNT(*) AS sales_rows, SUM(status = 'completed') AS completed,
@@ -195,7 +211,7 @@ columns() {
 # Selected columns of SHOW MATERIALIZED VIEWS (the full row is wide).
 show_views() {
     "${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS" |
-        columns "Name State RefreshState SyncWithBaseTables GracePeriod Rows Staleness LastRefreshTime RewriteHits"
+        columns "Name RefreshState SyncWithBaseTables PartitionsValid PartitionsTotal GracePeriod Rows Staleness LastRefreshTime RewriteHits"
 }
 echo
 echo "SHOW MATERIALIZED VIEWS (some columns):"
@@ -206,77 +222,127 @@ DASH_RC=0
 "$BUILD/dashboard" --direct "127.0.0.1:$MVP_DB_PORT" --proxy "127.0.0.1:$PROXY_PORT" \
     --file examples/dashboard.sql --runs "$RUNS" --verbose || DASH_RC=$?
 
-step "freshness: a new sale for today, written through the proxy"
+step "freshness: a burst of new sales for today, written through the proxy"
 TODAY=$("${DIRECT[@]}" -N -e "SELECT CURDATE()")
 TOMORROW=$("${DIRECT[@]}" -N -e "SELECT CURDATE() + INTERVAL 1 DAY")
 TREND_START=$("${DIRECT[@]}" -N -e "SELECT CURDATE() - INTERVAL 29 DAY")
+D_TODAY=${TODAY//-/}
+D_TOMORROW=${TOMORROW//-/}
+P_TODAY="p_${D_TODAY}_${D_TOMORROW}"
 Q_A="SELECT COUNT(*) AS orders, SUM(sale_amount) AS sales, COUNT(DISTINCT customer_id) AS customers FROM raw_sales WHERE status = 'completed' AND sale_date >= '$TODAY' AND sale_date < '$TOMORROW'"
+Q_E="SELECT COUNT(DISTINCT customer_id) AS customers FROM raw_sales WHERE status = 'completed' AND sale_date >= '$TREND_START' AND sale_date < '$TOMORROW'"
 Q_C="SELECT DATE(sale_date) AS day, COUNT(*) AS orders, SUM(sale_amount) AS sales FROM raw_sales WHERE status = 'completed' AND sale_date >= '$TREND_START' AND sale_date < '$TOMORROW' GROUP BY DATE(sale_date) ORDER BY day"
 explain() {
-    # mv_name, status, reason, stale_partitions of EXPLAIN REWRITE
+    # mv_name, status, stale_partitions, reason of EXPLAIN REWRITE
     "${PROXY[@]}" --batch sales_demo -e "EXPLAIN REWRITE $1" | awk -F'\t' '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-        { r = $col["reason"]; if (length(r) > 90) r = substr(r, 1, 87) "..."
-          printf "    %-34s %-19s %s\n", ($col["mv_name"] == "NULL" ? "(summary)" : $col["mv_name"]), $col["status"], r }'
+        { r = $col["reason"]; if (length(r) > 80) r = substr(r, 1, 77) "..."
+          sp = $col["stale_partitions"]; if (sp == "" || sp == "NULL") sp = "-"
+          printf "    %-34s %-19s stale: %-21s %s\n", ($col["mv_name"] == "NULL" ? "(summary)" : $col["mv_name"]), $col["status"], sp, r }'
 }
+# The DWD's partitions: the last few days, and how many are stale.
+show_parts() {
+    "${PROXY[@]}" --batch sales_demo -e "SHOW PARTITIONS FROM mv_dwd_sales" >"$RUN_DIR/parts.tsv"
+    awk -F'\t' 'NR > 1 && $3 != "true" { n++ } END { printf "  mv_dwd_sales: %d of %d partitions stale\n", n, NR - 1 }' "$RUN_DIR/parts.tsv"
+    { head -1 "$RUN_DIR/parts.tsv"; tail -"${1:-3}" "$RUN_DIR/parts.tsv"; } |
+        columns "PartitionName Range SyncWithBaseTables UnsyncTables VisibleVersionTime RowCount StaleSince"
+}
+# Refresh tasks after task $1: what ran, how, how long, which partitions.
+show_tasks() {
+    "${PROXY[@]}" --batch sales_demo -e "
+        SELECT TaskId, MvName, Status, RefreshMode, DurationMs, \`Rows\`,
+               IF(CHAR_LENGTH(NeedRefreshPartitions) > 60,
+                  CONCAT(LEFT(NeedRefreshPartitions, 40), '... (',
+                         CHAR_LENGTH(NeedRefreshPartitions) - CHAR_LENGTH(REPLACE(NeedRefreshPartitions, ',', '')) + 1,
+                         ' partitions)'),
+                  NeedRefreshPartitions) AS NeedRefreshPartitions,
+               LEFT(CreateTime, 19) AS CreateTime
+        FROM tasks('type' = 'mv') WHERE TaskId > $1 ORDER BY TaskId" | columns ""
+}
+last_task() { "${PROXY[@]}" -N sales_demo -e "SELECT COALESCE(MAX(TaskId), 0) FROM tasks('type' = 'mv')"; }
+
+TASK0=$(last_task)
+BURST=500
+NOW_TS=$("${DIRECT[@]}" -N -e "SELECT NOW()")
 NEW_ID=$(( $("${DIRECT[@]}" -N sales_demo -e "SELECT MAX(sale_id) FROM raw_sales") + 1 ))
-timed "INSERT INTO raw_sales ... (sale $NEW_ID, 1000.00, today) through the proxy" \
-    "${PROXY[@]}" sales_demo -e "INSERT INTO raw_sales VALUES ($NEW_ID, NOW(), 1, 1, 1, 424242, 'completed', 1000.00, 600.00)"
+# One multi-row INSERT ... VALUES, as an order service sends it; the proxy
+# reads the rows' sale_date and marks only the partitions they fall in.
+VALUES=$(awk -v n="$BURST" -v id="$NEW_ID" -v ts="$NOW_TS" 'BEGIN {
+    for (i = 0; i < n; i++)
+        printf "%s(%d, \x27%s\x27, %d, %d, %d, %d, \x27completed\x27, %d.%02d, %d.00)", (i ? ", " : ""),
+               id + i, ts, 1 + i % 20, 1 + i % 40, 1 + (i * 7) % 5000, 200001 + i, 20 + i % 500, i % 100, 10 + i % 300 }')
+timed "INSERT INTO raw_sales VALUES ... ($BURST sales at $NOW_TS, one statement) through the proxy" \
+    "${PROXY[@]}" sales_demo -e "INSERT INTO raw_sales VALUES $VALUES"
+NEW_ID=$(( NEW_ID + BURST ))
 echo
-echo "  EXPLAIN REWRITE (a) today's overview - needs mv_dwd_sales, whose grace_period is 0:"
+show_parts 3
+echo
+echo "  EXPLAIN REWRITE (e) distinct customers, 30 days - the DWD (grace_period 0): 29 valid days"
+echo "  from the view UNION ALL today's partition of raw_sales (compensation):"
+explain "$Q_E"
+ncomp=$("${PROXY[@]}" --batch -N sales_demo -e "EXPLAIN REWRITE $Q_E" | awk -F'\t' '$1 == "NULL" { print $6 }' | grep -o 'UNION ALL' | wc -l)
+echo "    (the statement sent to MariaDB has $ncomp UNION ALL: the view's valid days + raw_sales for the stale day)"
+echo "  EXPLAIN REWRITE (a) today's overview - needs only today, whose DWD partition is stale:"
+echo "  answered from raw_sales (one base partition: pruning):"
 explain "$Q_A"
-echo "  EXPLAIN REWRITE (c) daily trend - mv_ads_daily_summary has a grace_period of 60 s:"
+echo "  EXPLAIN REWRITE (c) daily trend - the ADS, within its grace_period of 120 s:"
 explain "$Q_C"
 echo
-echo "  today's orders through the proxy: (a) reads raw_sales, so it has the new sale;"
-echo "  the trend (c) answers from the ADS, which may lag up to 60 s - the grace period's contract:"
-printf '    (a) through the proxy: %s orders today\n' \
-    "$("${PROXY[@]}" -N sales_demo -e "$Q_A" | cut -f1)"
-printf '    (c) through the proxy: %s orders today;  directly: %s\n' \
-    "$("${PROXY[@]}" -N sales_demo -e "$Q_C" | awk -F'\t' -v d="$TODAY" '$1 == d { print $2 }')" \
-    "$("${DIRECT[@]}" -N sales_demo -e "$Q_C" | awk -F'\t' -v d="$TODAY" '$1 == d { print $2 }')"
-echo
-echo "SHOW MATERIALIZED VIEWS after the insert:"
-show_views
+echo "  the dashboard right after the burst (1 timed run each): same rows as MariaDB"
+"$BUILD/dashboard" --direct "127.0.0.1:$MVP_DB_PORT" --proxy "127.0.0.1:$PROXY_PORT" \
+    --file examples/dashboard.sql --runs 1 | awk '/^Distinct customers/ { skip = 1 } !skip { print }' || DASH_RC=$?
 
-step "freshness: a sale written directly into MariaDB, bypassing the proxy"
-SOURCE=$("${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS" |
+step "freshness: a late sale for yesterday, written directly into MariaDB (not through the proxy)"
+SOURCE=$("${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS LIKE 'mv_dwd_sales'" |
     awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "FreshnessSource") c = i; next }
                  NR == 2 && c { print $c }')
-echo "  the proxy's source of changes (FreshnessSource): ${SOURCE:-unknown}"
-# Refresh the DWD first, so that the direct write is what makes it stale.
-timed "REFRESH MATERIALIZED VIEW mv_dwd_sales COMPLETE" \
-    "${PROXY[@]}" sales_demo -e "REFRESH MATERIALIZED VIEW mv_dwd_sales COMPLETE"
-NEW_ID=$(( NEW_ID + 1 ))
-timed "INSERT INTO raw_sales ... (sale $NEW_ID, today) directly into MariaDB" \
-    "${DIRECT[@]}" sales_demo -e "INSERT INTO raw_sales VALUES ($NEW_ID, NOW(), 2, 2, 2, 424243, 'completed', 500.00, 300.00)"
+echo "  the proxy's source of changes for mv_dwd_sales (FreshnessSource): ${SOURCE:-unknown}"
+YESTERDAY=$("${DIRECT[@]}" -N -e "SELECT CURDATE() - INTERVAL 1 DAY")
+P_YESTERDAY="p_${YESTERDAY//-/}_${D_TODAY}"
+timed "INSERT INTO raw_sales ... (sale $NEW_ID, $YESTERDAY 18:30:00) directly into MariaDB" \
+    "${DIRECT[@]}" sales_demo -e "INSERT INTO raw_sales VALUES ($NEW_ID, '$YESTERDAY 18:30:00', 2, 2, 2, 424243, 'completed', 500.00, 300.00)"
 seen=""
 t_seen=$(date +%s%N)
-for _ in $(seq 1 50); do
-    sync=$("${PROXY[@]}" --batch sales_demo -e "SHOW MATERIALIZED VIEWS LIKE 'mv_dwd_sales'" |
-        awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "SyncWithBaseTables") c = i; next } { print $c }')
-    if [ "$sync" = 0 ]; then seen=1; break; fi
+for _ in $(seq 1 100); do
+    sync=$("${PROXY[@]}" --batch -N sales_demo -e "SHOW PARTITIONS FROM mv_dwd_sales" |
+        awk -F'\t' -v p="$P_YESTERDAY" '$1 == p { print $3 }')
+    if [ "$sync" = false ]; then seen=1; break; fi
     sleep 0.1
 done
 if [ -n "$seen" ]; then
-    echo "  the proxy saw it after $(( ($(date +%s%N) - t_seen) / 1000000 )) ms: mv_dwd_sales is stale again"
+    echo "  the proxy saw it after $(( ($(date +%s%N) - t_seen) / 1000000 )) ms (binary log, then a per-partition"
+    echo "  fingerprint of raw_sales): $P_YESTERDAY is stale, the other old days are not"
 else
-    echo "  the proxy did not see it within 5 s: a write that bypasses the proxy is"
-    echo "  only seen through the binary log (see README, \"How freshness works\");"
-    echo "  refresh the views after direct loads"
+    echo "  the proxy did not see it within 10 s: a write that bypasses the proxy is"
+    echo "  only seen through the binary log (see README, \"How freshness works\")"
 fi
-echo "  EXPLAIN REWRITE (a) today's overview:"
-explain "$Q_A"
+show_parts 3
 
-step "refresh the three layers, bottom up"
-for mv in mv_dwd_sales mv_dws_sales mv_ads_daily_summary; do
-    timed "REFRESH MATERIALIZED VIEW $mv COMPLETE" "${PROXY[@]}" sales_demo -e "REFRESH MATERIALIZED VIEW $mv COMPLETE"
+step "REFRESH MATERIALIZED VIEW mv_dwd_sales AUTO: only the stale days; the DWS and ADS follow (ON COMMIT)"
+echo "  (the DWD's own schedule, EVERY 1 MINUTE, does the same within a minute; the demo does not wait)"
+timed "REFRESH MATERIALIZED VIEW mv_dwd_sales AUTO" \
+    "${PROXY[@]}" sales_demo -e "REFRESH MATERIALIZED VIEW mv_dwd_sales AUTO"
+# Wait for the layers above: a successful ADS task after the DWD's refresh.
+T_DWD=$(last_task)
+followed=""
+for _ in $(seq 1 300); do
+    n=$("${PROXY[@]}" -N sales_demo -e "SELECT COUNT(*) FROM tasks('type' = 'mv') WHERE TaskId > $T_DWD AND MvName = 'mv_ads_daily_summary' AND Status = 'SUCCESS'")
+    busy=$("${PROXY[@]}" -N sales_demo -e "SELECT COUNT(*) FROM tasks('type' = 'mv') WHERE Status IN ('PENDING', 'RUNNING')")
+    if [ "$n" -gt 0 ] && [ "$busy" = 0 ]; then followed=1; break; fi
+    sleep 0.1
 done
+[ -n "$followed" ] || echo "  (the ADS had not followed within 30 s)"
+echo
+echo "  refresh tasks since the burst (SELECT ... FROM tasks('type'='mv')):"
+show_tasks "$TASK0"
+echo
+echo "  for comparison, the complete builds at CREATE (the same tasks table):"
+show_tasks 0 | awk 'NR == 1 || / COMPLETE / { print }' | head -4
+echo
+show_parts 3
 echo
 echo "  EXPLAIN REWRITE (a) after the refresh:"
 explain "$Q_A"
-echo "  EXPLAIN REWRITE (c) after the refresh:"
-explain "$Q_C"
 echo
 echo "SHOW MATERIALIZED VIEWS after the refresh:"
 show_views

@@ -49,7 +49,13 @@ expect_sql(struct cat_snapshot *s, const char *sql, const char *want)
         }
         fail_msg("not rewritten: %s", o.reason);
     }
-    assert_string_equal(o.sql, want);
+    {
+        int ng;
+        char *got = ts_strip_guards(o.sql, &ng);
+        assert_true(ng >= 1); /* every rewritten block carries its privilege guard */
+        assert_string_equal(got, want);
+        free(got);
+    }
     rw_outcome_free(&o);
 }
 
@@ -367,7 +373,9 @@ test_nested_views(void **st)
                    "CAST(`test`.`mv_ads_daily_summary`.`total_sales` AS DECIMAL(34,2)) "
                    "AS `sales` FROM "
                    "`test`.`mv_ads_daily_summary` WHERE "
-                   "(`test`.`mv_ads_daily_summary`.`sale_date` >= '2024-02-01')");
+                   "(`test`.`mv_ads_daily_summary`.`sale_date` >= '2024-02-01') AND "
+                   "NOT EXISTS (SELECT `sale_amount`, `sale_date`, `status` "
+                   "FROM `test`.`raw_sales` WHERE 0)");
         assert_int_equal(cand(&o, "test.mv_ads_daily_summary")->status, RW_CAND_CHOSEN);
         assert_int_equal(cand(&o, "test.mv_dws_sales")->status, RW_CAND_MATCHED_NOT_CHOSEN);
         assert_string_equal(cand(&o, "test.mv_dws_sales")->reason,
@@ -644,6 +652,158 @@ test_join_elimination(void **st)
 
 /* A view filter `c IS NOT NULL` is implied by any query conjunct that is
  * NULL for a NULL c (a range, an equality with another column). */
+/* The privilege guard (SPEC §7, rw_emit_guard): every rewritten block ends
+ * its WHERE with one always-false NOT EXISTS per base table the original
+ * block reads, naming exactly the columns it reads from that table, so the
+ * backend checks the original table and column privileges. */
+static void
+test_privilege_guard(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct rw_outcome o;
+    (void)st;
+    ts_view(s, "test", "mv_ol",
+            "SELECT o.o_orderdate, o.o_orderstatus, SUM(l.l_extendedprice * (1 - l.l_discount)) "
+            "AS rev FROM orders o JOIN lineitem l ON o.o_orderkey = l.l_orderkey "
+            "GROUP BY o.o_orderdate, o.o_orderstatus",
+            "o_orderdate date,o_orderstatus char(1),rev decimal(40,4)", 50);
+    ts_view(s, "test", "mv_cnt",
+            "SELECT region_id, COUNT(*) AS c FROM raw_sales GROUP BY region_id",
+            "region_id int,c bigint", 5);
+    ts_view(s, "test", "mv_oj",
+            "SELECT o.o_orderkey, o.o_custkey, l.l_linenumber, l.l_quantity "
+            "FROM orders o LEFT JOIN lineitem l ON o.o_orderkey = l.l_orderkey",
+            "o_orderkey int,o_custkey int,l_linenumber int,l_quantity decimal(15,2)", 10);
+    ts_view(s, "test", "mv_self",
+            "SELECT a.o_orderkey AS k1, b.o_orderkey AS k2, b.o_totalprice AS p2 "
+            "FROM orders a JOIN orders b ON a.o_custkey = b.o_custkey "
+            "WHERE a.o_orderstatus = 'F'",
+            "k1 int,k2 int,p2 decimal(15,2)", 10);
+    /* two tables, in FROM order; join, filter, output and aggregate columns */
+    o = rw(s, "SELECT o_orderdate, SUM(l_extendedprice*(1-l_discount)) AS revenue "
+              "FROM lineitem, orders WHERE l_orderkey = o_orderkey AND o_orderstatus = 'F' "
+              "GROUP BY o_orderdate");
+    assert_true(o.rewritten);
+    assert_string_equal(
+        o.sql, "SELECT `test`.`mv_ol`.`o_orderdate` AS `o_orderdate`, SUM(`test`.`mv_ol`.`rev`) "
+               "AS `revenue` FROM `test`.`mv_ol` WHERE (`test`.`mv_ol`.`o_orderstatus` = 'F') "
+               "AND NOT EXISTS (SELECT `l_discount`, `l_extendedprice`, `l_orderkey` FROM "
+               "`test`.`lineitem` WHERE 0) AND NOT EXISTS (SELECT `o_orderdate`, `o_orderkey`, "
+               "`o_orderstatus` FROM `test`.`orders` WHERE 0) GROUP BY "
+               "`test`.`mv_ol`.`o_orderdate`");
+    /* EXPLAIN REWRITE's candidate sql is what would be sent: guard included */
+    assert_non_null(strstr(cand(&o, "test.mv_ol")->sql, "NOT EXISTS (SELECT `l_discount`"));
+    rw_outcome_free(&o);
+    /* no column read: SELECT 1 still needs SELECT on the table */
+    o = rw(s, "SELECT COUNT(*) AS n FROM raw_sales");
+    assert_true(o.rewritten);
+    assert_non_null(strstr(o.sql, " FROM `test`.`mv_cnt` WHERE NOT EXISTS (SELECT 1 FROM "
+                                  "`test`.`raw_sales` WHERE 0)"));
+    rw_outcome_free(&o);
+    /* outer join: the ON columns are read too */
+    o = rw(s, "SELECT o.o_custkey FROM orders o LEFT JOIN lineitem l "
+              "ON o.o_orderkey = l.l_orderkey");
+    assert_true(o.rewritten);
+    assert_string_equal(o.sql, "SELECT `test`.`mv_oj`.`o_custkey` AS `o_custkey` FROM "
+                               "`test`.`mv_oj` WHERE NOT EXISTS (SELECT `o_custkey`, "
+                               "`o_orderkey` FROM `test`.`orders` WHERE 0) AND NOT EXISTS "
+                               "(SELECT `l_orderkey` FROM `test`.`lineitem` WHERE 0)");
+    rw_outcome_free(&o);
+    /* self-join: one guard for the table, the columns of both instances */
+    o = rw(s, "SELECT y.o_orderkey, x.o_totalprice FROM orders x, orders y "
+              "WHERE y.o_custkey = x.o_custkey AND y.o_orderstatus = 'F'");
+    assert_true(o.rewritten);
+    assert_non_null(strstr(o.sql, " FROM `test`.`mv_self` WHERE NOT EXISTS (SELECT `o_custkey`, "
+                                  "`o_orderkey`, `o_orderstatus`, `o_totalprice` FROM "
+                                  "`test`.`orders` WHERE 0)"));
+    assert_null(strstr(o.sql, "WHERE 0) AND NOT EXISTS"));
+    rw_outcome_free(&o);
+    /* SELECT *: every column */
+    o = rw(s, "SELECT * FROM orders o LEFT JOIN lineitem l ON o.o_orderkey = l.l_orderkey");
+    if (o.rewritten) {
+        assert_non_null(strstr(o.sql, "(SELECT `o_custkey`, `o_orderdate`, `o_orderkey`, "
+                                      "`o_orderstatus`, `o_totalprice` FROM `test`.`orders`"));
+    }
+    rw_outcome_free(&o);
+    ts_free(s);
+}
+
+/* Range on a time column the view outputs only truncated (CAST(DATE(x) AS
+ * DATETIME), DATE_FORMAT month/hour starts, MAKEDATE(YEAR(x), 1)): bounds on
+ * the grain's boundaries move to the truncated column; others do not. */
+static void
+test_time_grain_ranges(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_view(s, "test", "mv_dt",
+            "SELECT region_id, CAST(DATE(sale_date) AS DATETIME) AS d, COUNT(*) AS c "
+            "FROM raw_sales GROUP BY region_id, CAST(DATE(sale_date) AS DATETIME)",
+            "region_id int,d datetime,c bigint", 10);
+    ts_view(s, "test", "mv_mon",
+            "SELECT region_id, CAST(DATE_FORMAT(sale_date, '%Y-%m-01') AS DATETIME) AS m, "
+            "COUNT(*) AS c FROM raw_sales "
+            "GROUP BY region_id, CAST(DATE_FORMAT(sale_date, '%Y-%m-01') AS DATETIME)",
+            "region_id int,m datetime,c bigint", 20);
+    ts_view(s, "test", "mv_hr",
+            "SELECT o_custkey, CAST(DATE_FORMAT(o_orderdate, '%Y-%m-%d %H:00:00') AS DATETIME) AS h, "
+            "COUNT(*) AS c FROM orders "
+            "GROUP BY o_custkey, CAST(DATE_FORMAT(o_orderdate, '%Y-%m-%d %H:00:00') AS DATETIME)",
+            "o_custkey int,h datetime,c bigint", 20);
+    ts_view(s, "test", "mv_str",
+            "SELECT region_id, DATE_FORMAT(sale_date, '%Y-%m-%d %H:%i:%s') AS t, COUNT(*) AS c "
+            "FROM raw_sales GROUP BY region_id, DATE_FORMAT(sale_date, '%Y-%m-%d %H:%i:%s')",
+            "region_id int,t varchar(40),c bigint", 30);
+    /* day boundaries, both orientations */
+    expect_sql(s,
+               "SELECT region_id, COUNT(*) FROM raw_sales WHERE sale_date >= '2024-01-01' "
+               "AND '2024-02-01' > sale_date GROUP BY region_id",
+               "SELECT `test`.`mv_dt`.`region_id` AS `region_id`, CAST(COALESCE(SUM("
+               "`test`.`mv_dt`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM `test`.`mv_dt` WHERE "
+               "(`test`.`mv_dt`.`d` < '2024-02-01') AND (`test`.`mv_dt`.`d` >= '2024-01-01') "
+               "GROUP BY `test`.`mv_dt`.`region_id`");
+    /* month boundaries but not day ones: only the month view */
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_mon) */ region_id, COUNT(*) FROM raw_sales "
+               "WHERE sale_date >= '2024-02-01 00:00:00' AND sale_date < '2024-05-01' "
+               "GROUP BY region_id",
+               "SELECT `test`.`mv_mon`.`region_id` AS `region_id`, "
+               "CAST(COALESCE(SUM(`test`.`mv_mon`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM "
+               "`test`.`mv_mon` WHERE (`test`.`mv_mon`.`m` < '2024-05-01') AND "
+               "(`test`.`mv_mon`.`m` >= '2024-02-01 00:00:00') GROUP BY `test`.`mv_mon`.`region_id`");
+    expect_reject(s,
+                  "SELECT /*+ USE_MV(mv_mon) */ region_id, COUNT(*) FROM raw_sales "
+                  "WHERE sale_date >= '2024-02-15' GROUP BY region_id",
+                  "test.mv_mon", "sale_date");
+    /* not a boundary of the day grain */
+    expect_reject(s,
+                  "SELECT /*+ USE_MV(mv_dt) */ region_id, COUNT(*) FROM raw_sales "
+                  "WHERE sale_date >= '2024-01-01 06:00:00' GROUP BY region_id",
+                  "test.mv_dt", "sale_date");
+    /* > and <= are not grain-exact */
+    expect_reject(s,
+                  "SELECT /*+ USE_MV(mv_dt) */ region_id, COUNT(*) FROM raw_sales "
+                  "WHERE sale_date > '2024-01-01' GROUP BY region_id",
+                  "test.mv_dt", "sale_date");
+    /* a DATE column: only midnight literals, even at hour grain */
+    expect_reject(s,
+                  "SELECT o_custkey, COUNT(*) FROM orders "
+                  "WHERE o_orderdate >= '2024-01-01 05:00:00' GROUP BY o_custkey",
+                  "test.mv_hr", "o_orderdate");
+    expect_sql(s,
+               "SELECT o_custkey, COUNT(*) FROM orders WHERE o_orderdate >= '2024-01-01' "
+               "GROUP BY o_custkey",
+               "SELECT `test`.`mv_hr`.`o_custkey` AS `o_custkey`, CAST(COALESCE(SUM("
+               "`test`.`mv_hr`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM `test`.`mv_hr` WHERE "
+               "(`test`.`mv_hr`.`h` >= '2024-01-01') GROUP BY `test`.`mv_hr`.`o_custkey`");
+    /* a DATE_FORMAT string compares as text: never */
+    expect_reject(s,
+                  "SELECT /*+ USE_MV(mv_str) */ region_id, COUNT(*) FROM raw_sales "
+                  "WHERE sale_date >= '2024-01-01' GROUP BY region_id",
+                  "test.mv_str", "sale_date");
+    ts_free(s);
+}
+
 static void
 test_is_not_null_implied(void **st)
 {
@@ -676,6 +836,7 @@ main(void)
         cmocka_unit_test(test_count_distinct),  cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_time_rollup),     cmocka_unit_test(test_join_view),
         cmocka_unit_test(test_self_join),       cmocka_unit_test(test_residuals),
+        cmocka_unit_test(test_privilege_guard), cmocka_unit_test(test_time_grain_ranges),
         cmocka_unit_test(test_model_failures),  cmocka_unit_test(test_nested_views),
         cmocka_unit_test(test_hints_disabled_stale), cmocka_unit_test(test_not_select),
     };

@@ -97,7 +97,8 @@ test_names_and_splice(void **st)
         o.sql, "-- head\n/* c */ SELECT `test`.`v`.`region_id` AS `Region_ID`, "
                "`test`.`v`.`category_id` AS `category_id`, (`test`.`v`.`sale_amount` * 2) AS "
                "`sale_amount*2`, `test`.`v`.`sale_amount` AS `Amt` FROM `test`.`v` WHERE "
-               "(`test`.`v`.`region_id` = 1) ;  /* tail */");
+               "(`test`.`v`.`region_id` = 1) AND NOT EXISTS (SELECT `category_id`, `region_id`, "
+               "`sale_amount` FROM `test`.`raw_sales` WHERE 0) ;  /* tail */");
     rw_outcome_free(&o);
     ts_free(s);
 }
