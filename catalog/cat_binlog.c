@@ -19,10 +19,13 @@
  *     loop mariadb_rpl_fetch:
  *       ROTATE                      -> file, pos
  *       GTID                        -> group starts; table map cleared
- *       TABLE_MAP                   -> table id -> "db.table" (skip flag)
- *       WRITE/UPDATE/DELETE_ROWS    -> cat_mark_table(db.table, event time)
- *         (v1, v2 and MariaDB's compressed variants: only the post-header's
- *          table id is read)
+ *       TABLE_MAP                   -> table id -> "db.table" (skip flag) and
+ *                                      its column layout (cat_ri_table_parse)
+ *       WRITE/UPDATE/DELETE_ROWS    -> partitioned views over db.table: the
+ *         (v1, v2 and MariaDB's        partition column of each row image marks
+ *          compressed variants,        exactly its partitions (cat_part_rows_mark);
+ *          inflated by Connector/C)    undecodable: the probe (cat_part_defer);
+ *                                      other views: cat_mark_table(db.table, time)
  *       QUERY / QUERY_COMPRESSED,   -> BEGIN/COMMIT/ROLLBACK/XA/SAVEPOINT: group
  *       EXECUTE_LOAD_QUERY             bookkeeping; else the write scanner
  *                                      (cat_scan_writes) on the text with the
@@ -71,8 +74,11 @@
  *   - writes on another server (a different primary after failover): the
  *     stored position then belongs to another server_id, so at start every
  *     view is marked stale;
- *   - ROW-logged changes are exact per table, but not per partition: a row
- *     event marks the whole table (views are unpartitioned today);
+ *   - ROW-logged changes are exact per table, and per partition for
+ *     partitioned views whose partition column the row images carry in a
+ *     decodable form (cat_rowimage.h); otherwise the partition probe
+ *     narrows them (one fingerprint scan of the base table) or, without a
+ *     probe baseline, the view is marked whole;
  *   - Query events are scanned conservatively (every identifier of a write
  *     statement is taken as a table), so statement-based INSERT ... SELECT
  *     also marks views over its source tables, and an ALTER MATERIALIZED

@@ -12,7 +12,13 @@
  *      the binlog follower feeds Query events through the same path;
  *      other statements: the generic scanner (whole view).
  *   binlog row event on the mapped base table of a partitioned view
- *      ── cat_part_defer ──> probe thread woken at once
+ *      ── cat_part_rows_mark ──> the partition column of every row image
+ *         (UPDATE: before and after) marks exactly its partitions
+ *      ── cat_part_defer ──> when the images cannot be decoded (the column
+ *         not in the image, an undecodable type, the schema changed): the
+ *         probe thread, woken at once
+ *      while the follower runs, periodic probe rounds do nothing (it sees
+ *      every committed change); they run only without the binlog
  *   probe thread (every MVPROXY_PROBE_INTERVAL_MS, default 2000 ms, or when
  *   woken): for each partitioned view with a mapped base table
  *      cheap signal: information_schema.TABLES UPDATE_TIME, TABLE_ROWS,

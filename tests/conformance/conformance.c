@@ -1023,5 +1023,14 @@ main(int argc, char **argv)
     (void)stopped_clean;
     free(sorted);
     json_decref(results);
+    for (int k = 0; k < o.jobs; k++) {
+        free(wout[k]);
+    }
+    free(wout);
+    free(wp);
+    for (long i = 0; i < n; i++) {
+        json_decref(items[i].c);
+    }
+    free(items);
     return (wrong > 0 || crashes > 0 || missing > 0) ? 1 : 0;
 }
