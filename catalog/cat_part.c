@@ -1268,3 +1268,79 @@ cat_part_store_load(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     mysql_free_result(res);
     return 0;
 }
+
+/* ------------------------------------------------------------ layers */
+
+/* Earliest unreflected change of upstream view UP relevant to MV (0 = none):
+ * the whole of UP, or, when MV's partition column is mapped onto UP's
+ * partition column, only UP's partitions overlapping MV's range [LO, HI)
+ * (IS_NULL / ALL: every partition, conservative). */
+static int64_t
+upstream_one(const struct cat_mv *mv, const struct cat_mv *up, bool all, bool is_null,
+             int64_t lo, int64_t hi)
+{
+    int64_t best = 0, s = atomic_load(&up->state->stale_since_ms);
+    bool mapped;
+    struct cat_part_view v;
+    size_t i;
+    if (atomic_load(&up->state->last_refresh_ms) == 0) {
+        /* never built: it reflects nothing of its bases */
+        stale_min(&best, up->created_ms > 0 ? up->created_ms : 1);
+    }
+    if (s != 0) {
+        stale_min(&best, s);
+    }
+    if (up->part == NULL || up->state->parts == NULL || cat_part_view_get(up, &v) != 0) {
+        return best;
+    }
+    mapped = !all && !is_null && mv->part != NULL && mv->part->base_key != NULL &&
+             mv->part->base_col != NULL && strcmp(mv->part->base_key, up->key) == 0 &&
+             cat_streq_ci(mv->part->base_col, up->part->col);
+    if (v.gaps_stale_ms != 0) {
+        stale_min(&best, v.gaps_stale_ms);
+    }
+    if (v.whole_stale_ms != 0) {
+        stale_min(&best, v.whole_stale_ms);
+    }
+    for (i = 0; i < v.n; i++) {
+        const struct cat_ppart *p = &v.p[i];
+        int64_t ps = p->stale_since_ms;
+        if (ps == 0 && p->last_refresh_ms == 0) {
+            ps = up->created_ms > 0 ? up->created_ms : 1;
+        }
+        if (ps == 0) {
+            continue;
+        }
+        if (mapped && !p->is_null) {
+            /* the key is monotone in the base value: UP's [p->lo, p->hi)
+             * feeds MV's keys key(p->lo) .. key(p->hi - 1) */
+            if (cat_part_key(mv->part, p->lo) >= hi || cat_part_key(mv->part, p->hi - 1) < lo) {
+                continue;
+            }
+        }
+        stale_min(&best, ps);
+    }
+    cat_part_view_free(&v);
+    return best;
+}
+
+int64_t
+cat_upstream_stale(const struct cat_snapshot *snap, const struct cat_mv *mv, bool all,
+                   bool is_null, int64_t lo, int64_t hi)
+{
+    int64_t best = 0;
+    size_t i;
+    for (i = 0; snap != NULL && i < mv->n_bases; i++) {
+        struct cat_mv *up = NULL;
+        int64_t s;
+        HASH_FIND_STR(snap->mvs, mv->bases[i], up);
+        if (up == NULL || up == mv) {
+            continue;
+        }
+        s = upstream_one(mv, up, all, is_null, lo, hi);
+        if (s != 0) {
+            stale_min(&best, s);
+        }
+    }
+    return best;
+}

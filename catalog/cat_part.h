@@ -332,6 +332,20 @@ bool cat_part_probe_partial_ok(const struct cat_mv *mv);
 bool cat_part_probe_baseline_parts(MYSQL *c, struct cat_mv *mv, const struct cat_ppart *parts,
                                    size_t n);
 
+/* ---- layers (views over views, SPEC §6) ---- */
+
+/*
+ * Earliest unreflected change (unix ms, 0 = none) of the materialized views
+ * MV reads directly, as they are now (call before the refresh reads them):
+ * a never-built upstream, its view-level mark, its stale gaps, and its
+ * stale or never-built partitions. ALL: every upstream partition counts.
+ * Else MV's partition IS_NULL / [LO, HI) (day numbers): when MV's partition
+ * column is mapped onto an upstream view's partition column only the
+ * upstream partitions feeding that range count (p_null: all of them).
+ */
+int64_t cat_upstream_stale(const struct cat_snapshot *snap, const struct cat_mv *mv, bool all,
+                           bool is_null, int64_t lo, int64_t hi);
+
 /* ---- refresh (cat_part_refresh.c) ---- */
 
 /*

@@ -40,6 +40,7 @@
 #include "cat_binlog.h"
 #include "cat_internal.h"
 #include "cat_task.h"
+#include "rw_restrict.h"
 
 /* Run B's text on C; on failure fill REPLY. B is freed. */
 static int
@@ -75,7 +76,7 @@ run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
 
 /* "(SELECT * FROM (<def>) AS mvp_def" with the view's column names. */
 static void
-def_source(struct cat_buf *b, const struct cat_mv *mv)
+def_source_sql(struct cat_buf *b, const struct cat_mv *mv, const char *sql)
 {
     size_t i;
     if (mv->n_cols > 0) {
@@ -85,13 +86,35 @@ def_source(struct cat_buf *b, const struct cat_mv *mv)
             cat_buf_ident(b, mv->col_names[i]);
         }
         cat_buf_puts(b, ") AS (");
-        cat_buf_puts(b, mv->query_sql);
+        cat_buf_puts(b, sql);
         cat_buf_puts(b, "\n) SELECT * FROM mvp_def");
     } else {
         cat_buf_puts(b, "SELECT * FROM (");
-        cat_buf_puts(b, mv->query_sql);
+        cat_buf_puts(b, sql);
         cat_buf_puts(b, "\n) AS mvp_def");
     }
+}
+
+static void
+def_source(struct cat_buf *b, const struct cat_mv *mv)
+{
+    def_source_sql(b, mv, mv->query_sql);
+}
+
+/*
+ * The definition as a source for filling partition P: restricted on the
+ * mapped BASE column too (rw_part_restrict_def), so that MariaDB prunes the
+ * base table's partitions instead of scanning it whole for every view
+ * partition; the definition as it is when that cannot be done (p_null, an
+ * unmapped view, an unusual shape). The caller keeps its filter on the
+ * view column.
+ */
+static void
+def_source_part(struct cat_buf *b, const struct cat_mv *mv, const struct cat_ppart *p)
+{
+    char *r = p->is_null ? NULL : rw_part_restrict_def(mv, p->lo, p->hi);
+    def_source_sql(b, mv, r != NULL ? r : mv->query_sql);
+    free(r);
 }
 
 /* Range predicate of partition P on column COL into B. */
@@ -179,6 +202,7 @@ window_lo(const struct cat_part_spec *s, int64_t now_ms)
 struct job {
     struct cat_ppart p;             /* range (and its seq at the start) */
     int64_t rows;                   /* rows written */
+    int64_t up_stale;               /* upstream views stale since (at the start), 0 = fresh */
 };
 
 /* Settle the state after refreshing JOBS (N) at T0..T1; COMPLETE replaces the list. */
@@ -211,6 +235,11 @@ settle(struct cat_mv *mv, struct job *jobs, size_t n, bool complete, int64_t t0,
             cur->seq = jobs[i].p.seq; /* unchanged: fresh */
         }
         cur->stale_since_ms = cur->seq == jobs[i].p.seq ? 0 : t0;
+        if (jobs[i].up_stale != 0 &&
+            (cur->stale_since_ms == 0 || jobs[i].up_stale < cur->stale_since_ms)) {
+            /* read a stale upstream view: never fresher than it (SPEC §6) */
+            cur->stale_since_ms = jobs[i].up_stale;
+        }
         cur->last_refresh_ms = t1;
         cur->rows = jobs[i].rows;
     }
@@ -486,7 +515,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     struct cat_buf b = {0};
     char err[512], lockname[600], *nn = NULL, *on = NULL;
     uint64_t task = 0;
-    int64_t t0, t1, total = 0, wlo, *keys = NULL, gaps0;
+    int64_t t0, t1, total = 0, wlo, *keys = NULL, gaps0, up_all = 0;
     size_t n_keys = 0, n_jobs = 0, i, k, bs = batch_size(mv), n_batches = 0;
     struct job *jobs = NULL;
     struct cat_part_view v = {0};
@@ -638,6 +667,14 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         }
         free(rs);
     }
+    /* upstream views (layers) as they are before anything is read: a
+     * partition fed by a stale upstream partition stays stale since it */
+    up_all = cat_upstream_stale(snap, mv, true, false, 0, 0);
+    for (i = 0; i < n_jobs; i++) {
+        jobs[i].up_stale = up_all == 0 ? 0
+                                       : cat_upstream_stale(snap, mv, false, jobs[i].p.is_null,
+                                                            jobs[i].p.lo, jobs[i].p.hi);
+    }
     task = cat_store_task_start(c, mv, complete ? "COMPLETE" : "PARTIAL");
     task_partitions(c, task, jobs, n_jobs);
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
@@ -679,7 +716,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
                 cat_buf_puts(&b, "INSERT INTO ");
                 cat_buf_qname(&b, mv->db, nn);
                 cat_buf_puts(&b, " SELECT * FROM (");
-                def_source(&b, mv);
+                def_source_part(&b, mv, &jobs[k].p);
                 cat_buf_puts(&b, ") AS mvp_part WHERE ");
                 range_pred(&b, mv->part->col, &jobs[k].p);
                 if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
@@ -741,7 +778,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
                 cat_buf_puts(&b, "INSERT INTO ");
                 cat_buf_qname(&b, mv->db, mv->name);
                 cat_buf_puts(&b, " SELECT * FROM (");
-                def_source(&b, mv);
+                def_source_part(&b, mv, &jobs[k].p);
                 cat_buf_puts(&b, ") AS mvp_part WHERE ");
                 range_pred(&b, mv->part->col, &jobs[k].p);
                 if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
@@ -779,6 +816,16 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         atomic_store(&mv->state->parts->own_until_ms, t1 + 60000);
     }
     settle(mv, jobs, n_jobs, complete, t0, t1, wlo, gaps0);
+    if (up_all != 0) {
+        /* ranges without a partition may get rows once the upstream catches up */
+        struct cat_pstate *ups = mv->state->parts;
+        pthread_mutex_lock(&ups->mu);
+        if (ups->gaps_stale_ms == 0 || up_all < ups->gaps_stale_ms) {
+            ups->gaps_stale_ms = up_all;
+        }
+        ups->dirty = 1;
+        pthread_mutex_unlock(&ups->mu);
+    }
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
     if (atomic_load(&mv->state->stale_since_ms) != 0) {
         /* an unattributed change arrived while refreshing: may be unreflected */

@@ -82,29 +82,13 @@ fill_sql(struct cat_buf *b, const struct cat_mv *mv, const char *table)
     }
 }
 
-/* Earliest unreflected change of the views MV reads (0 when all are fresh). */
+/* Earliest unreflected change of the views MV reads (0 when all are fresh):
+ * their view-level marks and, for a partitioned upstream view, its stale
+ * partitions and gaps (cat_part.c cat_upstream_stale). */
 static int64_t
 inputs_stale_since(const struct cat_snapshot *snap, const struct cat_mv *mv)
 {
-    int64_t best = 0;
-    size_t i;
-    for (i = 0; i < mv->n_bases; i++) {
-        struct cat_mv *inner = NULL;
-        int64_t s;
-        HASH_FIND_STR(snap->mvs, mv->bases[i], inner);
-        if (inner == NULL || inner == mv) {
-            continue;
-        }
-        s = atomic_load(&inner->state->stale_since_ms);
-        if (s == 0 && atomic_load(&inner->state->last_refresh_ms) == 0) {
-            /* never built: it reflects nothing of its bases since they existed */
-            s = inner->created_ms > 0 ? inner->created_ms : 1;
-        }
-        if (s != 0 && (best == 0 || s < best)) {
-            best = s;
-        }
-    }
-    return best;
+    return cat_upstream_stale(snap, mv, true, false, 0, 0);
 }
 
 /* Set MV's stale_since after a refresh that started at T0 with change_seq SEQ0. */

@@ -9,6 +9,8 @@
  *        │               SCHEDULE: next_ms
  *        │               failed: retry_at (2 s * 2^k, cap 300 s)
  *        ├ due and not held by an upstream view and a slot free -> task thread
+ *        │   (held: an upstream view runs, is due, or is stale with a refresh
+ *        │    of its own pending -- ON COMMIT burst or ON SCHEDULE)
  *        ├ every poll interval: cat_sync_poll (shared catalog, other proxies)
  *        └ every 10 s: owner lock check, cat_task_recover
  */
@@ -436,6 +438,11 @@ held(const struct cat_snapshot *snap, const struct cat_mv *mv, int64_t now, int 
             }
             if (uj->tr.kind == CAT_TRIG_SCHEDULE && uj->next_ms != 0 && now >= uj->next_ms &&
                 now >= uj->retry_at_ms) {
+                return true;
+            }
+            if (uj->tr.kind == CAT_TRIG_SCHEDULE && uj->fails == 0 && needs_refresh(up)) {
+                /* stale, and its own schedule will refresh it: reading it now
+                 * would only leave us stale; its success triggers us (SPEC §6) */
                 return true;
             }
         }

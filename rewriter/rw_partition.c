@@ -34,6 +34,7 @@
 #include "cat_part.h"
 #include "rw_lex.h"
 #include "rw_model.h"
+#include "rw_restrict.h"
 #include "rw_util.h"
 
 /* Tokens of a text, hints dropped. */
@@ -343,7 +344,7 @@ swap_view(const char *repl, const struct cat_mv *mv, const char *derived)
 
 /* The definition as a SELECT list source (column list honoured). */
 static void
-def_source(struct rw_buf *b, const struct cat_mv *mv)
+def_source_sql(struct rw_buf *b, const struct cat_mv *mv, const char *sql)
 {
     size_t i;
     if (mv->n_cols > 0) {
@@ -353,11 +354,11 @@ def_source(struct rw_buf *b, const struct cat_mv *mv)
             rw_buf_ident(b, mv->col_names[i]);
         }
         rw_buf_puts(b, ") AS (");
-        rw_buf_puts(b, mv->query_sql);
+        rw_buf_puts(b, sql);
         rw_buf_puts(b, "\n) SELECT * FROM mvp_def");
     } else {
         rw_buf_puts(b, "SELECT * FROM (");
-        rw_buf_puts(b, mv->query_sql);
+        rw_buf_puts(b, sql);
         rw_buf_puts(b, "\n) AS mvp_def");
     }
 }
@@ -372,7 +373,9 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
     struct cat_part_view v;
     struct tk k;
     int64_t lo, hi, klo = CAT_DAY_MIN, khi = CAT_DAY_MAX;
+    int64_t bad_lo = CAT_DAY_MAX, bad_hi = CAT_DAY_MIN; /* hull of the unusable partitions */
     bool found, gaps_bad = false, *use = NULL, any_use = false, any_bad = false;
+    bool bad_null = false;
     struct rw_buf st = {0}, d = {0};
     const char *gap_why = NULL;
     size_t i;
@@ -422,6 +425,12 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
             any_use = true;
         } else {
             any_bad = true;
+            if (p->is_null) {
+                bad_null = true;
+            } else {
+                bad_lo = p->lo < bad_lo ? p->lo : bad_lo;
+                bad_hi = p->hi > bad_hi ? p->hi : bad_hi;
+            }
             rw_buf_puts(&st, st.len > 0 ? "," : "");
             rw_buf_puts(&st, cat_ppart_name(p, name, sizeof(name)));
         }
@@ -472,7 +481,24 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
     rw_buf_puts(&d, " WHERE ");
     usable_pred(&d, s->col, v.p, use, v.n);
     rw_buf_puts(&d, " UNION ALL SELECT * FROM (");
-    def_source(&d, mv);
+    {
+        /* the definition restricted on the BASE column to the range it must
+         * supply (the block's range; within it, when ranges without a
+         * partition are valid, the hull of the unusable partitions), so
+         * that MariaDB prunes the base table's partitions; as it is when
+         * p_null must be supplied or the restriction cannot be made */
+        int64_t rlo = klo, rhi = khi;
+        char *rdef = NULL;
+        if (!gaps_bad && bad_lo < bad_hi) {
+            rlo = bad_lo > rlo ? bad_lo : rlo;
+            rhi = bad_hi < rhi ? bad_hi : rhi;
+        }
+        if (!bad_null && rlo < rhi) {
+            rdef = rw_part_restrict_def(mv, rlo, rhi);
+        }
+        def_source_sql(&d, mv, rdef != NULL ? rdef : mv->query_sql);
+        free(rdef);
+    }
     rw_buf_puts(&d, ") AS mvp_comp WHERE NOT COALESCE(");
     usable_pred(&d, s->col, v.p, use, v.n);
     rw_buf_puts(&d, ", FALSE)");

@@ -301,6 +301,123 @@ test_layers(void **state)
     mysql_close(d);
 }
 
+/* SQL's whole result as one text (rows '|' separated; "" on error). */
+static void
+result_text(MYSQL *m, const char *sql, char *buf, size_t len)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (mysql_query(m, sql) != 0) {
+        fprintf(stderr, "%s: %s\n", sql, mysql_error(m));
+        return;
+    }
+    res = mysql_store_result(m);
+    while (res != NULL && (row = mysql_fetch_row(res)) != NULL) {
+        unsigned i;
+        for (i = 0; i < mysql_num_fields(res) && n + 1 < len; i++) {
+            n += (size_t)snprintf(buf + n, len - n, "%s,", row[i] ? row[i] : "NULL");
+        }
+        if (n + 1 < len) {
+            n += (size_t)snprintf(buf + n, len - n, "|");
+        }
+    }
+    if (res != NULL) {
+        mysql_free_result(res);
+    }
+}
+
+/* The same query through the proxy (rewritten or not) and on the backend. */
+static void
+same_answer(MYSQL *m, MYSQL *d, const char *q)
+{
+    char a[2048], b[2048], dq[600];
+    snprintf(dq, sizeof(dq), "/* direct */ %s", q);
+    result_text(m, q, a, sizeof(a));
+    if (mysql_select_db(d, DB) != 0) {
+        fail_msg("USE " DB ": %s", mysql_error(d));
+    }
+    result_text(d, dq, b, sizeof(b));
+    if (strcmp(a, b) != 0) {
+        char why[2048];
+        snprintf(dq, sizeof(dq), "EXPLAIN REWRITE %s", q);
+        result_text(m, dq, why, sizeof(why));
+        fail_msg("wrong rows for %s: proxy [%s] direct [%s]; %s", q, a, b, why);
+    }
+}
+
+/* DWD (partitioned, scheduled) -> DWS (month partitions, ON COMMIT) -> ADS
+ * (ON COMMIT): a base write must not leave the upper layers "fresh" over a
+ * DWD that has not caught up; once it has, they follow and end fresh. */
+static void
+test_layers_stale_upstream(void **state)
+{
+    MYSQL *m = px_on(&proxy), *d = direct();
+    static const char *const qs[] = {
+        "SELECT SUM(v) FROM sales",
+        "SELECT d, SUM(v) FROM sales GROUP BY d ORDER BY d",
+        "SELECT SUM(s) FROM ldws",
+        "SELECT d, SUM(s) FROM ldwd GROUP BY d ORDER BY d",
+    };
+    size_t i;
+    int t;
+    (void)state;
+    ok(m, "CREATE MATERIALIZED VIEW ldwd REFRESH AUTO ON SCHEDULE EVERY 1 MINUTE"
+          " PARTITION BY (d) PROPERTIES ('grace_period' = '0') AS"
+          " SELECT d, k, SUM(v) s FROM sales GROUP BY d, k");
+    ok(m, "CREATE MATERIALIZED VIEW ldws REFRESH AUTO ON COMMIT"
+          " PARTITION BY (date_trunc(d, 'month')) PROPERTIES ('grace_period' = '0') AS"
+          " SELECT d, SUM(s) s FROM ldwd GROUP BY d");
+    ok(m, "CREATE MATERIALIZED VIEW lads REFRESH AUTO ON COMMIT"
+          " PROPERTIES ('grace_period' = '0') AS SELECT SUM(s) total FROM ldws");
+    assert_int_equal(wait_num(m, "SELECT COUNT(*) FROM mv_infos('database'='" DB "')"
+                                 " WHERE Name IN ('ldwd', 'ldws', 'lads')"
+                                 " AND SyncWithBaseTables = 1", 3, 15), 3);
+    ok(m, "INSERT INTO sales (k, v, d) VALUES (9, 500, '2024-05-03'), (9, 7, '2024-06-10')");
+    /* the ON COMMIT window of DWS / ADS passes (debounce 700 ms); DWD waits
+     * for its minute */
+    for (t = 0; t < 30; t++) {
+        for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+            same_answer(m, d, qs[i]);
+        }
+        usleep(100000);
+    }
+    assert_int_equal(num(d, "SELECT COUNT(*) FROM " DB ".ldwd WHERE k = 9"), 0);
+    assert_int_equal(num(m, "SELECT COUNT(*) FROM mv_infos('database'='" DB "')"
+                            " WHERE Name IN ('ldws', 'lads') AND SyncWithBaseTables = 1"), 0);
+    /* the lower layer catches up: the upper ones follow */
+    ok(m, "REFRESH MATERIALIZED VIEW ldwd AUTO");
+    for (t = 0; t < 150; t++) {
+        for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+            same_answer(m, d, qs[i]);
+        }
+        if (num(m, "SELECT COUNT(*) FROM mv_infos('database'='" DB "') WHERE Name IN"
+                   " ('ldwd', 'ldws', 'lads') AND SyncWithBaseTables = 1") == 3 &&
+            num(d, "SELECT total - (SELECT SUM(v) FROM " DB ".sales) FROM " DB ".lads") == 0) {
+            break;
+        }
+        usleep(100000);
+    }
+    assert_int_equal(num(m, "SELECT COUNT(*) FROM mv_infos('database'='" DB "') WHERE Name IN"
+                            " ('ldwd', 'ldws', 'lads') AND SyncWithBaseTables = 1"), 3);
+    /* rows equal to their definitions over the base data */
+    assert_int_equal(num(d, "SELECT total - (SELECT SUM(v) FROM " DB ".sales) FROM " DB ".lads"),
+                     0);
+    assert_int_equal(num(d, "SELECT COUNT(*) FROM (SELECT d, SUM(v) s FROM " DB ".sales"
+                            " GROUP BY d) q LEFT JOIN " DB ".ldws w USING (d, s)"
+                            " WHERE w.d IS NULL"),
+                     0);
+    assert_int_equal(num(d, "SELECT COUNT(*) FROM " DB ".ldws"),
+                     num(d, "SELECT COUNT(DISTINCT d) FROM " DB ".sales"));
+    ok(m, "DROP MATERIALIZED VIEW lads");
+    ok(m, "DROP MATERIALIZED VIEW ldws");
+    ok(m, "DROP MATERIALIZED VIEW ldwd");
+    ok(m, "DELETE FROM sales WHERE k = 9");
+    mysql_close(m);
+    mysql_close(d);
+}
+
 /* AUTO touches only the changed partition: the rows written are that day's. */
 static void
 test_auto_partition(void **state)
@@ -566,6 +683,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clauses),      cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_commit_burst), cmocka_unit_test(test_layers),
+        cmocka_unit_test(test_layers_stale_upstream),
         cmocka_unit_test(test_auto_partition), cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_pause_resume), cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_two_proxies),  cmocka_unit_test(test_kill9),
