@@ -586,13 +586,17 @@ test_kill9(void **state)
     long long tid;
     char sql[256], buf[64];
     (void)state;
-    ok(m, "CREATE MATERIALIZED VIEW k9 REFRESH COMPLETE ON COMMIT" SLOW_DEF);
+    /* 3000 x 30000 rows at n = 30000: tens of seconds, so the kill below
+     * always lands inside the refresh, however fast the machine is. */
+    ok(m, "CREATE MATERIALIZED VIEW k9 REFRESH COMPLETE ON COMMIT AS SELECT a.seq % 7 AS k,"
+          " COUNT(*) AS c FROM seq_1_to_3000 a, seq_1_to_30000 b, knob WHERE b.seq <= knob.n"
+          " GROUP BY k");
     assert_int_equal(num(d, "SELECT SUM(c) FROM " DB ".k9"), 6000);
-    ok(m, "UPDATE knob SET n = 3000"); /* ON COMMIT: the slow refresh starts */
+    ok(m, "UPDATE knob SET n = 30000"); /* ON COMMIT: the slow refresh starts */
     tid = wait_num(d, "SELECT MAX(task_id) FROM " META ".tasks WHERE mv_name = 'k9'"
                       " AND status = 'RUNNING'", 1, 10);
     assert_true(tid > 0);
-    sleep(1);
+    usleep(300 * 1000);
     kill(proxy.pid, SIGKILL);
     waitpid(proxy.pid, NULL, 0);
     proxy.pid = 0;
