@@ -579,36 +579,12 @@ bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct plan *p, co
     cat_buf_puts(b, mv->query_sql + p->ref_end);
 }
 
-/* Run B on C; on failure fill REPLY (B freed). */
+/* Run B on C as a step of an incremental refresh (B freed). */
 static int
 run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
     struct mvp_reply *reply, int64_t *affected)
 {
-    if (cat_task_cancel_requested()) {
-        mvp_reply_err(reply, 1317, "70100", "refresh of %s.%s canceled (%s)", mv->db, mv->name,
-                      what);
-        cat_buf_free(b);
-        return -1;
-    }
-    if (mysql_real_query(c, b->p, b->len) != 0) {
-        const char *st = mysql_sqlstate(c);
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), st && *st ? st : "HY000",
-                      "incremental refresh of %s.%s failed (%s): %s", mv->db, mv->name, what,
-                      mysql_error(c));
-        cat_buf_free(b);
-        return -1;
-    }
-    if (affected != NULL) {
-        *affected = (int64_t)mysql_affected_rows(c);
-    }
-    {
-        MYSQL_RES *res = mysql_store_result(c);
-        if (res != NULL) {
-            mysql_free_result(res);
-        }
-    }
-    cat_buf_free(b);
-    return 0;
+    return cat_refresh_run(c, b, mv, "incremental refresh", what, reply, affected);
 }
 
 /* First value of a one-row query (caller frees; NULL for SQL NULL); *OK false on error. */
@@ -710,26 +686,9 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         baseline = true;
     }
 
-    c = cat_connect(err, sizeof(err));
-    if (c == NULL) {
-        *handled = true;
-        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
-        goto out;
-    }
-    cat_binlog_own_conn(mysql_thread_id(c), true);
-    cat_refresh_session(c);
-    snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
-    cat_buf_puts(&b, "SELECT GET_LOCK(");
-    cat_buf_lit(&b, lockname);
-    cat_buf_puts(&b, ", 0)");
-    hi = scalar(c, &b, &ok);
-    locked = hi != NULL && strcmp(hi, "1") == 0;
-    free(hi);
-    hi = NULL;
+    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
     *handled = true;
-    if (!locked) {
-        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
-                      mv->name);
+    if (c == NULL || !locked) {
         goto out;
     }
     /* the UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs */
@@ -952,17 +911,7 @@ failed:
     cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
     cat_log(CAT_LOG_WARN, "incremental refresh of %s failed: %s", mv->key, reply->err_msg);
 out:
-    if (c != NULL) {
-        if (locked) {
-            cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
-            cat_buf_lit(&b, lockname);
-            cat_buf_puts(&b, ")");
-            cat_q(c, b.p, err, sizeof(err), NULL);
-            cat_buf_free(&b);
-        }
-        cat_binlog_own_conn(mysql_thread_id(c), false);
-        mysql_close(c);
-    }
+    cat_refresh_close(c, lockname, locked);
 out_unhandled:
     free(col);
     free(hi);

@@ -86,6 +86,32 @@ void cat_strv_free(char **v, size_t n);
 void cat_refresh_session(MYSQL *c);
 
 /*
+ * Run the SQL in B (freed) on C as one step of a refresh of MV. WHAT names
+ * the step for messages, KIND the refresh ("refresh", "incremental
+ * refresh"). Honours CANCEL MATERIALIZED VIEW TASK before the step (ERR
+ * 1317). Stores affected rows in *AFFECTED when not NULL. Returns 0, or -1
+ * with REPLY filled with the backend's error.
+ */
+int cat_refresh_run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                    const char *what, struct mvp_reply *reply, int64_t *affected);
+
+/*
+ * Open a service connection for refreshing MV: registered with the binlog
+ * follower as the proxy's own (its writes are not base changes), set up by
+ * cat_refresh_session(), holding GET_LOCK("mvproxy.refresh.<db.mv>") so one
+ * refresh of a view runs at a time across proxies (SPEC §6). Writes the lock
+ * name into LOCKNAME (LOCKNAME_LEN bytes). Returns NULL with REPLY = ERR 2003
+ * when the backend cannot be reached; else the connection, with *LOCKED
+ * false and REPLY = ERR 1205 when another refresh holds the lock. Close with
+ * cat_refresh_close().
+ */
+MYSQL *cat_refresh_open(const struct cat_mv *mv, char *lockname, size_t lockname_len,
+                        bool *locked, struct mvp_reply *reply);
+
+/* Release LOCKNAME when LOCKED, unregister and close C (NULL is ignored). */
+void cat_refresh_close(MYSQL *c, const char *lockname, bool locked);
+
+/*
  * ANALYZE TABLE DB.TABLE over C: fresh InnoDB statistics for a storage
  * table built by a complete refresh, before it is swapped in (until InnoDB
  * recomputes them on its own the optimizer sees a few dozen rows and

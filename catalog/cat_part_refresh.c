@@ -42,36 +42,12 @@
 #include "cat_task.h"
 #include "rw_restrict.h"
 
-/* Run B's text on C; on failure fill REPLY. B is freed. */
+/* Run B's text on C as a step of a partition refresh (B freed). */
 static int
 run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
     struct mvp_reply *reply, int64_t *affected)
 {
-    if (cat_task_cancel_requested()) {
-        /* CANCEL MATERIALIZED VIEW TASK: no further step (cat_task.c) */
-        mvp_reply_err(reply, 1317, "70100", "refresh of %s.%s canceled (%s)", mv->db, mv->name,
-                      what);
-        cat_buf_free(b);
-        return -1;
-    }
-    if (mysql_real_query(c, b->p, b->len) != 0) {
-        const char *st = mysql_sqlstate(c);
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), st && *st ? st : "HY000",
-                      "refresh of %s.%s failed (%s): %s", mv->db, mv->name, what, mysql_error(c));
-        cat_buf_free(b);
-        return -1;
-    }
-    if (affected != NULL) {
-        *affected = (int64_t)mysql_affected_rows(c);
-    }
-    {
-        MYSQL_RES *res = mysql_store_result(c);
-        if (res != NULL) {
-            mysql_free_result(res);
-        }
-    }
-    cat_buf_free(b);
-    return 0;
+    return cat_refresh_run(c, b, mv, "refresh", what, reply, affected);
 }
 
 /* "(SELECT * FROM (<def>) AS mvp_def" with the view's column names. */
@@ -528,30 +504,12 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         cat_snapshot_release(snap);
         return -1;
     }
-    c = cat_connect(err, sizeof(err));
+    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
     if (c == NULL) {
-        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
         cat_snapshot_release(snap);
         return -1;
     }
-    cat_binlog_own_conn(mysql_thread_id(c), true);
-    cat_refresh_session(c);
-    snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
-    cat_buf_puts(&b, "SELECT GET_LOCK(");
-    cat_buf_lit(&b, lockname);
-    cat_buf_puts(&b, ", 0)");
-    if (mysql_real_query(c, b.p, b.len) == 0) {
-        MYSQL_RES *res = mysql_store_result(c);
-        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-        locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
-        if (res != NULL) {
-            mysql_free_result(res);
-        }
-    }
-    cat_buf_free(&b);
     if (!locked) {
-        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
-                      mv->name);
         goto out;
     }
     if (mysql_select_db(c, mv->db) != 0) {
@@ -872,20 +830,12 @@ failed:
     cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
     cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
 out:
-    if (locked) {
-        cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
-        cat_buf_lit(&b, lockname);
-        cat_buf_puts(&b, ")");
-        cat_q(c, b.p, err, sizeof(err), NULL);
-        cat_buf_free(&b);
-    }
     cat_part_view_free(&v);
     free(jobs);
     free(keys);
     free(nn);
     free(on);
-    cat_binlog_own_conn(mysql_thread_id(c), false);
-    mysql_close(c);
+    cat_refresh_close(c, lockname, locked);
     cat_snapshot_release(snap);
     return rc;
 }

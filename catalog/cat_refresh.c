@@ -27,10 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Run Q (text of B) on C; on failure fill REPLY with the backend's error. */
-static int
-step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
-     struct mvp_reply *reply)
+int
+cat_refresh_run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                const char *what, struct mvp_reply *reply, int64_t *affected)
 {
     if (cat_task_cancel_requested()) {
         /* CANCEL MATERIALIZED VIEW TASK: no further step (cat_task.c) */
@@ -42,10 +41,13 @@ step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
     if (mysql_real_query(c, b->p, b->len) != 0) {
         const char *state = mysql_sqlstate(c);
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), state && *state ? state : "HY000",
-                      "refresh of %s.%s failed (%s): %s", mv->db, mv->name, what,
+                      "%s of %s.%s failed (%s): %s", kind, mv->db, mv->name, what,
                       mysql_error(c));
         cat_buf_free(b);
         return -1;
+    }
+    if (affected != NULL) {
+        *affected = (int64_t)mysql_affected_rows(c);
     }
     {
         MYSQL_RES *res = mysql_store_result(c);
@@ -55,6 +57,71 @@ step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
     }
     cat_buf_free(b);
     return 0;
+}
+
+/* Run B's text on C as a step of a complete refresh (B freed). */
+static int
+step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
+     struct mvp_reply *reply)
+{
+    return cat_refresh_run(c, b, mv, "refresh", what, reply, NULL);
+}
+
+MYSQL *
+cat_refresh_open(const struct cat_mv *mv, char *lockname, size_t lockname_len, bool *locked,
+                 struct mvp_reply *reply)
+{
+    struct cat_buf b = {0};
+    char err[512];
+    MYSQL *c;
+
+    *locked = false;
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
+        return NULL;
+    }
+    /* The binlog follower skips this connection's statements (its writes
+     * are the refresh's own, not base changes). */
+    cat_binlog_own_conn(mysql_thread_id(c), true);
+    cat_refresh_session(c);
+    snprintf(lockname, lockname_len, "mvproxy.refresh.%s", mv->key);
+    cat_buf_puts(&b, "SELECT GET_LOCK(");
+    cat_buf_lit(&b, lockname);
+    cat_buf_puts(&b, ", 0)");
+    if (mysql_real_query(c, b.p, b.len) == 0) {
+        MYSQL_RES *res = mysql_store_result(c);
+        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+        *locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+        if (res != NULL) {
+            mysql_free_result(res);
+        }
+    }
+    cat_buf_free(&b);
+    if (!*locked) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
+                      mv->name);
+    }
+    return c;
+}
+
+void
+cat_refresh_close(MYSQL *c, const char *lockname, bool locked)
+{
+    struct cat_buf b = {0};
+    char err[512];
+    if (c == NULL) {
+        return;
+    }
+    if (locked) {
+        cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
+        cat_buf_lit(&b, lockname);
+        cat_buf_puts(&b, ")");
+        cat_q(c, b.p, err, sizeof(err), NULL);
+        cat_buf_free(&b);
+    }
+    cat_binlog_own_conn(mysql_thread_id(c), false);
+    mysql_close(c);
 }
 
 /* The INSERT ... SELECT that fills TABLE (in MV's db) from MV's definition. */
@@ -144,32 +211,12 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
         cat_snapshot_release(snap);
         return cat_part_refresh(vdb, vname, mode, NULL, 0, reply);
     }
-    c = cat_connect(err, sizeof(err));
+    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
     if (c == NULL) {
-        mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", mv->db, mv->name, err);
         cat_snapshot_release(snap);
         return -1;
     }
-    /* The binlog follower skips this connection's statements (its writes
-     * are the refresh's own, not base changes). */
-    cat_binlog_own_conn(mysql_thread_id(c), true);
-    cat_refresh_session(c);
-    snprintf(lockname, sizeof(lockname), "mvproxy.refresh.%s", mv->key);
-    cat_buf_puts(&b, "SELECT GET_LOCK(");
-    cat_buf_lit(&b, lockname);
-    cat_buf_puts(&b, ", 0)");
-    if (mysql_real_query(c, b.p, b.len) == 0) {
-        MYSQL_RES *res = mysql_store_result(c);
-        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-        locked = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
-        if (res != NULL) {
-            mysql_free_result(res);
-        }
-    }
-    cat_buf_free(&b);
     if (!locked) {
-        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running", mv->db,
-                      mv->name);
         goto out;
     }
     if (mysql_select_db(c, mv->db) != 0) {
@@ -263,17 +310,9 @@ failed:
     cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
     cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
 out:
-    if (locked) {
-        cat_buf_puts(&b, "SELECT RELEASE_LOCK(");
-        cat_buf_lit(&b, lockname);
-        cat_buf_puts(&b, ")");
-        cat_q(c, b.p, err, sizeof(err), NULL);
-        cat_buf_free(&b);
-    }
     free(nn);
     free(on);
-    cat_binlog_own_conn(mysql_thread_id(c), false);
-    mysql_close(c);
+    cat_refresh_close(c, lockname, locked);
     cat_snapshot_release(snap);
     return rc;
 }
