@@ -40,6 +40,7 @@
 #include "cat_binlog.h"
 #include "cat_internal.h"
 #include "cat_task.h"
+#include "rw_match.h"
 #include "rw_restrict.h"
 
 /* Run B's text on C as a step of a partition refresh (B freed). */
@@ -481,6 +482,29 @@ task_partitions(MYSQL *c, uint64_t task, const struct job *jobs, size_t n)
     cat_buf_free(&l);
 }
 
+/*
+ * Does MV (partitioned) compute window functions whose PARTITION BY does not
+ * determine its partition column (rw_win_part_aligned)? Then each window
+ * spans view partitions, and refreshing some partitions leaves the others'
+ * window values stale: such a view is only ever refreshed whole. False when
+ * MV has no model (never used for rewrite; its refresh reads the definition
+ * unrestricted, rw_restrict refuses windows).
+ */
+static bool
+windows_span_partitions(const struct cat_mv *mv)
+{
+    const struct rw_model *m;
+    char *why = NULL;
+    bool span;
+    if (mv->model == NULL || mv->part == NULL) {
+        return false;
+    }
+    m = mv->model->unfolded != NULL ? mv->model->unfolded : mv->model->direct;
+    span = !rw_win_part_aligned(m, mv->part->col, &why);
+    free(why);
+    return span;
+}
+
 int
 cat_part_refresh(const char *db, const char *name, const char *mode, char **parts,
                  size_t n_parts, struct mvp_reply *reply)
@@ -522,6 +546,16 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     complete = strcmp(mode, "COMPLETE") == 0 ||
                atomic_load(&mv->state->last_refresh_ms) == 0 ||
                (strcmp(mode, "AUTO") == 0 && atomic_load(&mv->state->stale_since_ms) != 0);
+    if (!complete && windows_span_partitions(mv)) {
+        /* a change in one partition changes window values in the others */
+        if (strcmp(mode, "AUTO") != 0) {
+            mvp_reply_err(reply, 1235, "42000",
+                          "%s.%s has window functions that are not partitioned by its partition "
+                          "column: refresh it whole (AUTO or COMPLETE)", mv->db, mv->name);
+            goto out;
+        }
+        complete = true;
+    }
     /* baseline for the probe, then the marks as they are now: a complete
      * refresh (or a view without a strong baseline) compares and re-takes
      * all of it (one scan of the base); a partial one re-takes only the

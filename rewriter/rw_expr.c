@@ -169,7 +169,7 @@ cmp_ptr(const void *a, const void *b)
 static bool
 is_commutative(const struct rw_expr *e)
 {
-    if (e->kind == RW_E_AND || e->kind == RW_E_OR) {
+    if (e->kind == RW_E_AND || e->kind == RW_E_OR || e->kind == RW_E_WPART) {
         return true;
     }
     return e->kind == RW_E_OP && e->name != NULL &&
@@ -331,7 +331,7 @@ rw_expr_canon(struct rw_expr *e)
             }
         }
     }
-    if (is_commutative(e)) {
+    if (is_commutative(e) && e->n > 1) { /* an empty PARTITION BY has no args array */
         qsort(e->args, e->n, sizeof(*e->args), cmp_ptr);
     }
     orient(e);
@@ -348,8 +348,29 @@ rw_expr_has_agg(const struct rw_expr *e)
     if (e->kind == RW_E_AGG) {
         return true;
     }
+    if (e->kind == RW_E_WIN) {
+        return false; /* SUM(x) OVER (...) is computed per row, after grouping */
+    }
     for (i = 0; i < e->n; i++) {
         if (rw_expr_has_agg(e->args[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+rw_expr_has_win(const struct rw_expr *e)
+{
+    size_t i;
+    if (e == NULL) {
+        return false;
+    }
+    if (e->kind == RW_E_WIN) {
+        return true;
+    }
+    for (i = 0; i < e->n; i++) {
+        if (rw_expr_has_win(e->args[i])) {
             return true;
         }
     }

@@ -33,6 +33,16 @@ enum rw_ek {
     RW_E_VCOL,      /* column NAME of the view storage table (emission only) */
     RW_E_CAST,      /* CAST(args[0] AS NAME): NAME is the canonical upper-case MariaDB
                        type ("SIGNED", "DECIMAL(34,2)", "DATE", "CHAR(10)") */
+    RW_E_WIN,       /* window function: args[0] the call (RW_E_FUNC, or RW_E_AGG for an
+                       aggregate), args[1] RW_E_WPART, args[2] RW_E_WORDER, args[3]
+                       RW_E_WFRAME; NAME is the call's name */
+    RW_E_WPART,     /* PARTITION BY list (args, sorted: the order does not matter) */
+    RW_E_WORDER,    /* window ORDER BY list: args are RW_E_WSORT, in order */
+    RW_E_WSORT,     /* one window ORDER BY item: args[0] (neg: DESC) */
+    RW_E_WFRAME,    /* frame: NAME "" (the default frame) or "<ROWS|RANGE> <start> <end>",
+                       each bound UP (unbounded preceding), P (offset preceding), CR
+                       (current row), F (offset following), UF (unbounded following);
+                       args: the offsets (start's, then end's), constants */
 };
 
 enum rw_ctype {
@@ -82,8 +92,12 @@ int rw_expr_cmp(const struct rw_expr *a, const struct rw_expr *b);
  */
 struct rw_expr *rw_expr_canon(struct rw_expr *e);
 
-/* True when E contains an aggregate call. */
+/* True when E contains an aggregate call (of its block: aggregates inside a
+ * window function, RW_E_WIN, are not counted). */
 bool rw_expr_has_agg(const struct rw_expr *e);
+
+/* True when E contains a window function (RW_E_WIN). */
+bool rw_expr_has_win(const struct rw_expr *e);
 
 /* True when E contains a column reference of any table. */
 bool rw_expr_has_col(const struct rw_expr *e);

@@ -32,6 +32,8 @@ struct mctx {
     struct rw_expr **vouts;     /* view outputs in query space (NULL = opaque) */
     bool agg_mode;              /* translating inside an aggregate query */
     bool equal_groups;          /* view groups == query groups: aggregates map 1:1 */
+    bool *wused;                /* per view output: a window value the rewrite reads */
+    bool no_win_reuse;          /* compute every window again over the view's rows */
     char *why;                  /* first failure (owned) */
 };
 
@@ -116,6 +118,9 @@ find_out(const struct mctx *c, const struct rw_expr *e, bool agg_ok)
         if (!agg_ok && c->v->is_agg && rw_expr_has_agg(c->vouts[i])) {
             continue;
         }
+        if (c->no_win_reuse && rw_expr_has_win(c->vouts[i])) {
+            continue;
+        }
         if (rw_expr_cmp(c->vouts[i], e) == 0) {
             return (int)i;
         }
@@ -177,6 +182,51 @@ find_date_of(const struct mctx *c, const struct rw_expr *x)
 }
 
 static struct rw_expr *xlate_agg(struct mctx *c, const struct rw_expr *e);
+static struct rw_expr *xlate(struct mctx *c, const struct rw_expr *e);
+
+/*
+ * Window function E (query space) that no view output holds: computed again
+ * over the view's rows. Exact only when the rows of the rewritten block
+ * (view rows that pass the compensations) are the query block's rows, one
+ * for one: the view must not be aggregated (grouped or DISTINCT).
+ */
+static struct rw_expr *
+xlate_win(struct mctx *c, const struct rw_expr *e)
+{
+    struct rw_expr *r, *call;
+    size_t i;
+    if (c->v->is_agg) {
+        mfail(c, "window function %s() is not an output of the view, and the view's rows are "
+                 "groups, not the query's rows, to compute it over",
+              e->name);
+        return NULL;
+    }
+    r = rw_expr_new(RW_E_WIN, e->name);
+    call = rw_expr_new(e->args[0]->kind, e->args[0]->name);
+    if (r == NULL || call == NULL) {
+        rw_expr_free(r);
+        rw_expr_free(call);
+        return NULL;
+    }
+    for (i = 0; i < e->args[0]->n; i++) {
+        if (rw_expr_add(call, xlate(c, e->args[0]->args[i])) != 0) {
+            rw_expr_free(call);
+            rw_expr_free(r);
+            return NULL;
+        }
+    }
+    if (rw_expr_add(r, call) != 0) {
+        rw_expr_free(r);
+        return NULL;
+    }
+    for (i = 1; i < e->n; i++) {
+        if (rw_expr_add(r, xlate(c, e->args[i])) != 0) {
+            rw_expr_free(r);
+            return NULL;
+        }
+    }
+    return r;
+}
 
 /*
  * Express non-aggregate E (query space) over view outputs: exact output
@@ -193,9 +243,14 @@ xlate(struct mctx *c, const struct rw_expr *e)
     }
     k = find_out(c, e, false);
     if (k >= 0) {
+        if (c->wused != NULL && rw_expr_has_win(c->vouts[k])) {
+            c->wused[k] = true;
+        }
         return vcol(c, (size_t)k);
     }
     switch (e->kind) {
+    case RW_E_WIN:
+        return xlate_win(c, e);
     case RW_E_COL:
         mfail(c, "column %s is not an output of the view%s", e->name,
               c->v->is_agg ? " (as a grouping column)" : "");
@@ -1613,6 +1668,173 @@ extras_lossless(struct mctx *c)
     return ok;
 }
 
+/* Is X (query space) a function of the PARTITION BY list PART alone (constant
+ * on each window partition)? */
+static bool
+part_determined(const struct rw_expr *x, const struct rw_expr *part)
+{
+    size_t i;
+    for (i = 0; i < part->n; i++) {
+        if (rw_expr_cmp(x, part->args[i]) == 0) {
+            return true;
+        }
+    }
+    if (x->kind == RW_E_CONST) {
+        return true;
+    }
+    if (x->kind == RW_E_COL || x->kind == RW_E_VCOL || x->kind == RW_E_AGG ||
+        x->kind == RW_E_WIN || x->n == 0 || rw_func_nondeterministic(x->name ? x->name : "")) {
+        return false;
+    }
+    for (i = 0; i < x->n; i++) {
+        if (!part_determined(x->args[i], part)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* First window function (RW_E_WIN) of E whose PARTITION BY does not determine X; NULL none. */
+static const struct rw_expr *
+win_not_on(const struct rw_expr *e, const struct rw_expr *x)
+{
+    size_t i;
+    const struct rw_expr *r;
+    if (e->kind == RW_E_WIN) {
+        return part_determined(x, e->args[1]) ? NULL : e;
+    }
+    for (i = 0; i < e->n; i++) {
+        if ((r = win_not_on(e->args[i], x)) != NULL) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Check compensation predicate P (over view columns) against the view's
+ * window outputs the rewrite reads (C->wused): each view column P reads
+ * must be a function of the PARTITION BY of every such window (a filter on
+ * the partition key keeps or drops whole partitions, so the window values
+ * of the rows kept are unchanged). False with the reason in C.
+ */
+static bool
+comp_on_partitions(struct mctx *c, const struct rw_expr *p)
+{
+    size_t i, k;
+    if (p->kind != RW_E_VCOL) {
+        for (i = 0; i < p->n; i++) {
+            if (!comp_on_partitions(c, p->args[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    for (k = 0; k < c->v->n_out; k++) {
+        if (c->v->out[k].vcol != NULL && strcmp(c->v->out[k].vcol, p->name) == 0) {
+            break;
+        }
+    }
+    for (i = 0; i < c->v->n_out; i++) {
+        const struct rw_expr *x, *w;
+        struct rw_buf b = {0};
+        char *pt, *col;
+        if (!c->wused[i]) {
+            continue;
+        }
+        /* an unknown column is determined by nothing: x = the window output itself */
+        x = k < c->v->n_out && c->vouts[k] != NULL ? c->vouts[k] : c->vouts[i];
+        w = win_not_on(c->vouts[i], x);
+        if (w == NULL) {
+            continue;
+        }
+        rw_emit_expr(&b, w->args[1], "", "");
+        pt = rw_buf_take(&b);
+        col = x != c->vouts[i] ? show(x) : NULL;
+        mfail(c, "query filter on %s is not on the PARTITION BY of the view's window %s() (%s): "
+                 "a window sees only the rows that pass the filter, so a filter that cuts "
+                 "through its partitions changes its values",
+              col != NULL ? col : p->name, w->name,
+              pt != NULL && pt[0] != '\0' ? pt : "no PARTITION BY");
+        free(pt);
+        free(col);
+        return false;
+    }
+    return true;
+}
+
+/* Is every column of X among the PARTITION BY list PART (or X itself in it)? */
+static bool
+cols_in_part(const struct rw_expr *x, const struct rw_expr *part)
+{
+    size_t i;
+    for (i = 0; i < part->n; i++) {
+        if (rw_expr_cmp(x, part->args[i]) == 0) {
+            return true;
+        }
+    }
+    if (x->kind == RW_E_COL || x->kind == RW_E_WIN || x->kind == RW_E_AGG) {
+        return false;
+    }
+    for (i = 0; i < x->n; i++) {
+        if (!cols_in_part(x->args[i], part)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* First RW_E_WIN of E whose PARTITION BY does not determine X (cols_in_part); NULL none. */
+static const struct rw_expr *
+win_unaligned(const struct rw_expr *e, const struct rw_expr *x)
+{
+    size_t i;
+    const struct rw_expr *r;
+    if (e->kind == RW_E_WIN) {
+        return cols_in_part(x, e->args[1]) ? NULL : e;
+    }
+    for (i = 0; i < e->n; i++) {
+        if ((r = win_unaligned(e->args[i], x)) != NULL) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+bool
+rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why)
+{
+    const struct rw_expr *pe = NULL, *w;
+    size_t i;
+    *why = NULL;
+    if (!v->has_win) {
+        return true;
+    }
+    for (i = 0; i < v->n_out; i++) {
+        if (v->out[i].vcol != NULL && strcasecmp(v->out[i].vcol, vcol) == 0) {
+            pe = v->out[i].e;
+        }
+    }
+    for (i = 0; i < v->n_out; i++) {
+        if (v->out[i].e == NULL) {
+            continue;
+        }
+        w = pe != NULL ? win_unaligned(v->out[i].e, pe) : NULL;
+        if (pe == NULL && rw_expr_has_win(v->out[i].e)) {
+            w = v->out[i].e;
+        }
+        if (w != NULL) {
+            *why = rw_sprintf("the view is partitioned by %s but its window %s() is not "
+                              "partitioned by it: a change in one view partition changes window "
+                              "values in others, which per-partition freshness and refresh do "
+                              "not track",
+                              vcol, w->kind == RW_E_WIN ? w->name : "function");
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Match under one table mapping. */
 static int
 match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map, const int *inv,
@@ -1631,7 +1853,10 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     c.map = map;
     c.inv = inv;
     c.vouts = calloc(v->n_out ? v->n_out : 1, sizeof(*c.vouts));
-    if (c.vouts == NULL) {
+    c.wused = calloc(v->n_out ? v->n_out : 1, sizeof(*c.wused));
+    if (c.vouts == NULL || c.wused == NULL) {
+        free(c.vouts);
+        free(c.wused);
         return -1;
     }
     for (i = 0; i < v->n_out; i++) {
@@ -1663,6 +1888,24 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
             c.equal_groups = false;
             blk = emit_block(&c, &cp, vdb, vname);
         }
+        /* windows of the view that the rewrite reads: every compensating filter must keep or
+         * drop whole window partitions (the view's filter is the query's, modulo those) */
+        for (i = 0; blk != NULL && i < cp.n; i++) {
+            if (!comp_on_partitions(&c, cp.v[i])) {
+                free(blk);
+                blk = NULL;
+            }
+        }
+        if (blk == NULL && q->has_win && !v->is_agg && c.why != NULL) {
+            /* the view's rows are the query's: compute the windows again over them */
+            char *first = c.why;
+            c.why = NULL;
+            c.no_win_reuse = true;
+            memset(c.wused, 0, (v->n_out ? v->n_out : 1) * sizeof(*c.wused));
+            blk = emit_block(&c, &cp, vdb, vname);
+            free(c.why);
+            c.why = first;
+        }
         if (blk != NULL) {
             *block = blk;
             *n_comp = (int)cp.n;
@@ -1682,6 +1925,7 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
         rw_expr_free(c.vouts[i]);
     }
     free(c.vouts);
+    free(c.wused);
     vadj_free(&adj);
     return rc;
 }

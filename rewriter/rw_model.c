@@ -29,6 +29,7 @@ struct build {
     struct rw_model *m;                 /* model being built */
     char *err;                          /* first failure (owned) */
     bool allow_agg;                     /* aggregates allowed in this clause */
+    bool allow_win;                     /* window functions allowed (select list, ORDER BY) */
     bool alias_fallback;                /* unknown bare names may be output aliases */
     size_t scope_lo;                    /* first instance names may resolve to (ON scope) */
     bool has_using;                     /* a JOIN ... USING was seen */
@@ -638,6 +639,251 @@ conv_args(struct build *b, struct rw_expr *e, PgQuery__Node *const *list, size_t
     return true;
 }
 
+/* PostgreSQL's FRAMEOPTION_* bits (parsenodes.h, PG 15) of WindowDef.frame_options. */
+enum {
+    FO_NONDEFAULT = 0x1, FO_RANGE = 0x2, FO_ROWS = 0x4, FO_GROUPS = 0x8, FO_BETWEEN = 0x10,
+    FO_S_UP = 0x20, FO_E_UP = 0x40, FO_S_UF = 0x80, FO_E_UF = 0x100, FO_S_CR = 0x200,
+    FO_E_CR = 0x400, FO_S_P = 0x800, FO_E_P = 0x1000, FO_S_F = 0x2000, FO_E_F = 0x4000,
+    FO_EXCLUDE = 0x8000 | 0x10000 | 0x20000,
+};
+
+/* Append to FR (RW_E_WFRAME) the offset node N of a bound; false on failure. */
+static bool
+frame_offset(struct build *b, struct rw_expr *fr, const PgQuery__Node *n)
+{
+    struct rw_expr *o = conv(b, n);
+    if (o == NULL) {
+        return false;
+    }
+    if (o->kind != RW_E_CONST || o->ctype != RW_C_INT || o->val[0] == '-') {
+        rw_expr_free(o);
+        fail(b, "window frame offsets other than non-negative integer literals are not "
+                "supported");
+        return false;
+    }
+    if (rw_expr_add(fr, o) != 0) {
+        fail(b, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The frame of window W as an RW_E_WFRAME (see rw_expr.h): the default
+ * frame, and an explicit frame equal to it, are "" (RANGE BETWEEN
+ * UNBOUNDED PRECEDING AND CURRENT ROW, which is also the whole partition
+ * when there is no ORDER BY). NULL with b->err for GROUPS, EXCLUDE and
+ * non-literal offsets.
+ */
+static struct rw_expr *
+conv_frame(struct build *b, const PgQuery__WindowDef *w)
+{
+    int fo = w->frame_options;
+    const char *st, *en;
+    char *nm;
+    struct rw_expr *fr;
+    if ((fo & (FO_GROUPS | FO_EXCLUDE)) != 0) {
+        fail(b, "window frames with GROUPS or EXCLUDE are not supported");
+        return NULL;
+    }
+    if (!(fo & FO_NONDEFAULT) ||
+        ((fo & FO_RANGE) && (fo & FO_S_UP) && (fo & FO_E_CR))) {
+        return rw_expr_new(RW_E_WFRAME, "");
+    }
+    st = (fo & FO_S_UP) ? "UP" : (fo & FO_S_CR) ? "CR" : (fo & FO_S_P) ? "P"
+         : (fo & FO_S_F) ? "F" : (fo & FO_S_UF) ? "UF" : NULL;
+    en = (fo & FO_E_UF) ? "UF" : (fo & FO_E_CR) ? "CR" : (fo & FO_E_P) ? "P"
+         : (fo & FO_E_F) ? "F" : (fo & FO_E_UP) ? "UP" : NULL;
+    if (!(fo & FO_BETWEEN) && en == NULL) {
+        en = "CR"; /* ROWS <start> means BETWEEN <start> AND CURRENT ROW */
+    }
+    if (st == NULL || en == NULL || !(fo & (FO_ROWS | FO_RANGE))) {
+        fail(b, "window frame %#x is not supported", (unsigned)fo);
+        return NULL;
+    }
+    if ((fo & FO_RANGE) && (st[0] == 'P' || st[0] == 'F' || en[0] == 'P' || en[0] == 'F')) {
+        /* RANGE offsets depend on the ORDER BY type (INTERVAL for dates) */
+        fail(b, "RANGE window frames with offsets are not supported");
+        return NULL;
+    }
+    nm = rw_sprintf("%s %s %s", (fo & FO_ROWS) ? "ROWS" : "RANGE", st, en);
+    fr = nm != NULL ? rw_expr_new(RW_E_WFRAME, nm) : NULL;
+    free(nm);
+    if (fr == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    if ((st[0] == 'P' || st[0] == 'F') && !frame_offset(b, fr, w->start_offset)) {
+        rw_expr_free(fr);
+        return NULL;
+    }
+    if ((en[0] == 'P' || en[0] == 'F') && !frame_offset(b, fr, w->end_offset)) {
+        rw_expr_free(fr);
+        return NULL;
+    }
+    return fr;
+}
+
+/*
+ * Convert the window function call F (F->over set; RAW its name) into
+ * RW_E_WIN (rw_expr.h): the call, PARTITION BY (sorted by canonicalisation),
+ * ORDER BY items with their direction, and the frame. Only in the select
+ * list and ORDER BY of a block; named windows, DISTINCT, FILTER and
+ * functions that are neither aggregates nor MariaDB window functions fail.
+ */
+static struct rw_expr *
+conv_window(struct build *b, const PgQuery__FuncCall *f, const char *raw)
+{
+    static const char *const aggs[] = {"sum", "count", "min", "max", "avg", "std", "stddev",
+                                       "stddev_pop", "stddev_samp", "variance", "var_pop",
+                                       "var_samp", "bit_and", "bit_or", "bit_xor", NULL};
+    static const char *const wins[] = {"row_number", "rank", "dense_rank", "percent_rank",
+                                       "cume_dist", "ntile", "lag", "lead", "first_value",
+                                       "last_value", "nth_value", NULL};
+    const PgQuery__WindowDef *w = f->over;
+    bool is_agg = false, is_win = false, aa = b->allow_agg, aw = b->allow_win;
+    struct rw_expr *e = NULL, *call = NULL, *part = NULL, *ord = NULL, *fr = NULL;
+    char *low;
+    size_t i;
+    if (!b->allow_win) {
+        fail(b, "window function %s() is not allowed here", raw);
+        return NULL;
+    }
+    if ((w->name != NULL && w->name[0] != '\0') || (w->refname != NULL && w->refname[0] != '\0')) {
+        fail(b, "named windows (OVER w, WINDOW w AS ...) are outside the model");
+        return NULL;
+    }
+    if (f->agg_distinct || f->agg_filter != NULL || f->n_agg_order > 0 || f->agg_within_group ||
+        f->func_variadic) {
+        fail(b, "modifiers on window function %s() are not supported", raw);
+        return NULL;
+    }
+    low = rw_lower(raw);
+    if (low == NULL) {
+        fail(b, "out of memory");
+        return NULL;
+    }
+    for (i = 0; aggs[i] != NULL; i++) {
+        is_agg = is_agg || strcmp(low, aggs[i]) == 0;
+    }
+    for (i = 0; wins[i] != NULL; i++) {
+        is_win = is_win || strcmp(low, wins[i]) == 0;
+    }
+    if (!is_agg && !is_win) {
+        fail(b, "%s() is not a window function the model knows", raw);
+        free(low);
+        return NULL;
+    }
+    call = rw_expr_new(is_agg ? RW_E_AGG : RW_E_FUNC, low);
+    e = rw_expr_new(RW_E_WIN, low);
+    part = rw_expr_new(RW_E_WPART, NULL);
+    ord = rw_expr_new(RW_E_WORDER, NULL);
+    free(low);
+    if (call == NULL || e == NULL || part == NULL || ord == NULL) {
+        fail(b, "out of memory");
+        goto bad;
+    }
+    b->allow_agg = true; /* refused below with a clearer reason than "not allowed here" */
+    b->allow_win = false;
+    if (f->agg_star) {
+        if (strcmp(call->name, "count") != 0) {
+            fail(b, "%s(*) is not supported", call->name);
+        }
+    } else {
+        (void)conv_args(b, call, f->args, f->n_args);
+    }
+    if (b->err == NULL && is_agg && call->n != (f->agg_star ? 0u : 1u)) {
+        fail(b, "%s() with %zu arguments is not supported", call->name, call->n);
+    }
+    for (i = 0; i < w->n_partition_clause && b->err == NULL; i++) {
+        struct rw_expr *pe = conv(b, w->partition_clause[i]);
+        if (pe != NULL && pe->kind == RW_E_CONST) {
+            rw_expr_free(pe);
+            fail(b, "a literal in a window PARTITION BY is not supported");
+            break;
+        }
+        if (pe == NULL || rw_expr_add(part, pe) != 0) {
+            fail(b, "out of memory");
+        }
+    }
+    for (i = 0; i < w->n_order_clause && b->err == NULL; i++) {
+        const PgQuery__SortBy *sb;
+        struct rw_expr *it, *oe;
+        if (w->order_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
+            fail(b, "bad window ORDER BY item");
+            break;
+        }
+        sb = w->order_clause[i]->sort_by;
+        if ((sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT &&
+             sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORT_BY_NULLS_UNDEFINED) ||
+            sb->n_use_op > 0) {
+            fail(b, "NULLS FIRST/LAST or USING in a window ORDER BY is not MariaDB syntax");
+            break;
+        }
+        oe = conv(b, sb->node);
+        if (oe != NULL && oe->kind == RW_E_CONST) {
+            rw_expr_free(oe);
+            fail(b, "a literal in a window ORDER BY is not supported");
+            break;
+        }
+        it = rw_expr_new(RW_E_WSORT, NULL);
+        if (oe == NULL || it == NULL || rw_expr_add(it, oe) != 0) {
+            rw_expr_free(it);
+            fail(b, "out of memory");
+            break;
+        }
+        it->neg = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        if (rw_expr_add(ord, it) != 0) {
+            fail(b, "out of memory");
+        }
+    }
+    b->allow_agg = aa;
+    b->allow_win = aw;
+    for (i = 0; b->err == NULL && i < call->n; i++) {
+        if (rw_expr_has_agg(call->args[i])) {
+            fail(b, "window functions over aggregates (windows together with GROUP BY or "
+                    "aggregates) are outside the model");
+        }
+    }
+    if (b->err == NULL && (rw_expr_has_agg(part) || rw_expr_has_agg(ord))) {
+        fail(b, "window functions over aggregates (windows together with GROUP BY or "
+                "aggregates) are outside the model");
+    }
+    if (b->err != NULL) {
+        goto bad;
+    }
+    fr = conv_frame(b, w);
+    if (fr == NULL) {
+        if (b->err == NULL) {
+            fail(b, "out of memory");
+        }
+        goto bad;
+    }
+    {
+        /* rw_expr_add consumes its argument, also on failure */
+        struct rw_expr **parts[4] = {&call, &part, &ord, &fr};
+        for (i = 0; i < 4; i++) {
+            struct rw_expr *x = *parts[i];
+            *parts[i] = NULL;
+            if (rw_expr_add(e, x) != 0) {
+                fail(b, "out of memory");
+                goto bad;
+            }
+        }
+    }
+    b->m->has_win = true;
+    return e;
+bad:
+    rw_expr_free(fr);
+    b->allow_agg = aa;
+    b->allow_win = aw;
+    rw_expr_free(call);
+    rw_expr_free(part);
+    rw_expr_free(ord);
+    rw_expr_free(e);
+    return NULL;
+}
+
 /* Convert a FuncCall. */
 static struct rw_expr *
 conv_func(struct build *b, const PgQuery__FuncCall *f)
@@ -662,8 +908,7 @@ conv_func(struct build *b, const PgQuery__FuncCall *f)
         return NULL;
     }
     if (f->over != NULL) {
-        fail(b, "window function %s() is outside the model", raw);
-        return NULL;
+        return conv_window(b, f, raw);
     }
     if (f->agg_filter != NULL || f->n_agg_order > 0 || f->agg_within_group || f->func_variadic) {
         fail(b, "aggregate modifiers on %s() are not supported", raw);
@@ -1286,6 +1531,145 @@ limit_text(struct build *b, const PgQuery__Node *n)
     return t;
 }
 
+/* First window function of E that is not deterministic in M (rw_win_deterministic), or NULL. */
+static const struct rw_expr *
+nondet_win(const struct rw_model *m, const struct rw_expr *e)
+{
+    size_t i;
+    const struct rw_expr *r;
+    if (e == NULL) {
+        return NULL;
+    }
+    if (e->kind == RW_E_WIN && !rw_win_deterministic(m, e)) {
+        return e;
+    }
+    for (i = 0; i < e->n; i++) {
+        if ((r = nondet_win(m, e->args[i])) != NULL) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Note in M->opaque_why why window W's value depends on how ties are broken. */
+static void
+note_opaque(struct build *b, const struct rw_expr *w)
+{
+    if (b->m->opaque_why != NULL) {
+        return;
+    }
+    b->m->opaque_why = rw_sprintf(
+        "%s() OVER (...) depends on the order of rows that tie on its PARTITION BY and ORDER "
+        "BY (they cover no unique key of NOT NULL columns), so the view's values may differ "
+        "from the query's",
+        w->name);
+    if (b->m->opaque_why == NULL) {
+        fail(b, "out of memory");
+    }
+}
+
+/*
+ * Outputs whose window functions are not deterministic (ties broken
+ * arbitrarily) become opaque: a view keeps its other outputs usable, a
+ * query block is refused by the caller through M->opaque_why.
+ */
+static void
+win_opaque(struct build *b)
+{
+    size_t i;
+    const struct rw_expr *w;
+    for (i = 0; i < b->m->n_out; i++) {
+        if ((w = nondet_win(b->m, b->m->out[i].e)) != NULL) {
+            note_opaque(b, w);
+            rw_expr_free(b->m->out[i].e);
+            b->m->out[i].e = NULL;
+        }
+    }
+    for (i = 0; i < b->m->n_sort; i++) {
+        if ((w = nondet_win(b->m, b->m->sort[i].e)) != NULL) {
+            note_opaque(b, w);
+        }
+    }
+}
+
+/* Is column (TAB, COL) of M among the window keys KEYS (N), directly, through
+ * its equivalence class, or fixed to a single value by a range? */
+static bool
+key_col_covered(const struct rw_model *m, int tab, const char *col,
+                const struct rw_expr *const *keys, size_t n)
+{
+    int k = rw_pred_find(&m->pred, tab, col), root = k >= 0 ? rw_pred_root(&m->pred, k) : -1;
+    size_t i;
+    if (root >= 0) {
+        const struct rw_range *r = &m->pred.ranges[root];
+        if (r->type != RW_R_NONE && r->has_pts && r->n_pts == 1) {
+            return true;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        const struct rw_expr *x = keys[i];
+        int kx;
+        if (x->kind != RW_E_COL) {
+            continue;
+        }
+        if (x->tab == tab && strcmp(x->name, col) == 0) {
+            return true;
+        }
+        kx = rw_pred_find(&m->pred, x->tab, x->name);
+        if (root >= 0 && kx >= 0 && rw_pred_root(&m->pred, kx) == root) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+rw_win_deterministic(const struct rw_model *m, const struct rw_expr *w)
+{
+    static const char *const peer_safe[] = {"rank", "dense_rank", "percent_rank", "cume_dist",
+                                            NULL};
+    const struct rw_expr *call = w->args[0], *part = w->args[1], *ord = w->args[2],
+                         *fr = w->args[3];
+    const struct rw_expr **keys;
+    size_t i, j, k, n = 0;
+    bool ok = true;
+    for (i = 0; peer_safe[i] != NULL; i++) {
+        if (strcmp(call->name, peer_safe[i]) == 0) {
+            return true;
+        }
+    }
+    if (call->kind == RW_E_AGG && (strncmp(fr->name, "RANGE", 5) == 0 || fr->name[0] == '\0' ||
+                                   strcmp(fr->name, "ROWS UP UF") == 0)) {
+        return true; /* the frame is made of whole peer groups */
+    }
+    keys = calloc(part->n + ord->n + 1, sizeof(*keys));
+    if (keys == NULL) {
+        return false;
+    }
+    for (i = 0; i < part->n; i++) {
+        keys[n++] = part->args[i];
+    }
+    for (i = 0; i < ord->n; i++) {
+        keys[n++] = ord->args[i]->args[0];
+    }
+    for (i = 0; i < m->n_tabs && ok; i++) {
+        const struct rw_tab *t = &m->tabs[i];
+        bool pinned = false;
+        for (k = 0; k < t->n_ukeys && !pinned; k++) {
+            const struct cat_key *uk = &t->ukeys[k];
+            pinned = uk->n_cols > 0;
+            for (j = 0; j < uk->n_cols && pinned; j++) {
+                const struct rw_mcol *mc = rw_model_col(m, (int)i, uk->cols[j]);
+                pinned = mc != NULL && !mc->nullable &&
+                         key_col_covered(m, (int)i, uk->cols[j], keys, n);
+            }
+        }
+        ok = pinned;
+    }
+    free(keys);
+    return ok;
+}
+
 struct rw_model *
 rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const char *db,
                const struct cat_snapshot *snap, char **err)
@@ -1325,9 +1709,11 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
         add_conjuncts(&b, conv(&b, s->where_clause));
     }
     b.allow_agg = true;
+    b.allow_win = true;
     for (i = 0; i < s->n_target_list && b.err == NULL; i++) {
         select_item(&b, s->target_list[i]);
     }
+    b.allow_win = false;
     if (b.err == NULL && s->n_distinct_clause > 0) {
         if (s->n_distinct_clause != 1 ||
             (s->distinct_clause[0] != NULL &&
@@ -1359,6 +1745,11 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
             break;
         } else {
             e = conv(&b, g);
+        }
+        if (e != NULL && rw_expr_has_win(e)) {
+            fail(&b, "GROUP BY on a window function");
+            rw_expr_free(e);
+            break;
         }
         if (e == NULL || push((void ***)&b.m->group, &b.m->n_group, e) != 0) {
             rw_expr_free(e);
@@ -1407,7 +1798,9 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
                 continue;
             }
         }
+        b.allow_win = true;
         srt->e = conv(&b, sb->node);
+        b.allow_win = false;
     }
     if (b.err == NULL && s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES) {
         fail(&b, "FETCH ... WITH TIES is not supported");
@@ -1428,9 +1821,18 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
                 b.m->nondet = true;
             }
         }
+        if (b.m->has_win && (b.m->is_agg || b.m->distinct)) {
+            fail(&b, "window functions together with %s are outside the model",
+                 b.m->distinct ? "DISTINCT" : "GROUP BY or aggregates");
+        }
+    }
+    if (b.err == NULL) {
         if (rw_model_simplify_oj(b.m) != 0 || rw_model_analyze(b.m) != 0) {
             fail(&b, "out of memory");
         }
+    }
+    if (b.err == NULL && b.m->has_win) {
+        win_opaque(&b);
     }
     if (b.err != NULL) {
         rw_model_free(b.m);
@@ -1516,6 +1918,7 @@ rw_model_free(struct rw_model *m)
     free(m->sort);
     free(m->limit_text);
     free(m->offset_text);
+    free(m->opaque_why);
     free(m);
 }
 

@@ -133,6 +133,9 @@ struct rw_model {
     bool distinct;          /* SELECT DISTINCT */
     bool is_agg;            /* GROUP BY or aggregates present */
     bool nondet;            /* uses a non-deterministic function */
+    bool has_win;           /* outputs (or ORDER BY) use window functions (RW_E_WIN) */
+    char *opaque_why;       /* why some window output was made opaque (e = NULL): its
+                               value depends on how ties are broken; NULL when none */
     struct rw_pred pred;    /* analysis of conj[] */
 };
 
@@ -197,6 +200,19 @@ struct cat_key *rw_keys_dup(const struct cat_key *src, size_t n, bool *ok);
 
 /* Free N keys at K (rw_keys_dup copies). */
 void rw_keys_free(struct cat_key *k, size_t n);
+
+/*
+ * Is window function W (RW_E_WIN, over M's instances) deterministic in M:
+ * its value does not depend on how the backend orders rows that tie on the
+ * window's PARTITION BY and ORDER BY? RANK, DENSE_RANK, PERCENT_RANK,
+ * CUME_DIST and aggregates over a RANGE frame (the default) or the whole
+ * partition always are; ROW_NUMBER, NTILE, LAG, LEAD, FIRST/LAST/NTH_VALUE
+ * and aggregates over a ROWS frame are when the PARTITION BY and ORDER BY
+ * columns (equivalence classes count; a column fixed to one value by a
+ * range too) cover a declared unique key of NOT NULL columns of every table
+ * instance, so that no two rows tie. M's predicate analysis must be built.
+ */
+bool rw_win_deterministic(const struct rw_model *m, const struct rw_expr *w);
 
 /* Schema column COL of table instance TAB of M, or NULL. */
 const struct rw_mcol *rw_model_col(const struct rw_model *m, int tab, const char *col);

@@ -186,6 +186,18 @@ unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
         *why = rw_strdup("inner view has HAVING/LIMIT/DISTINCT");
         goto bad;
     }
+    if (inner->has_win && (outer->n_conj > 0 || outer->n_oj > 0 || outer->is_agg ||
+                           outer->distinct || outer->has_win)) {
+        /* the outer block filters, groups or windows the inner window values after they
+         * were computed: one block over the base tables cannot say that */
+        *why = rw_strdup("outer view filters or aggregates the window values of the inner view");
+        goto bad;
+    }
+    if (outer->has_win && inner->is_agg) {
+        *why = rw_strdup("outer view computes windows over the groups of the inner view");
+        goto bad;
+    }
+    u->has_win = inner->has_win || outer->has_win;
     if (copy_tabs(u, inner) != 0) {
         goto oom;
     }

@@ -153,7 +153,8 @@ rw_parse_expr_end(const struct rw_parse *p, size_t off)
                 !tok_is(p, i, "THEN") && !tok_is(p, i, "ELSE") && !tok_is(p, i, "DIV") &&
                 !tok_is(p, i, "MOD") && !tok_is(p, i, "XOR") && !tok_is(p, i, "REGEXP") &&
                 !tok_is(p, i, "RLIKE") && !tok_is(p, i, "COLLATE") &&
-                !tok_is(p, i, "ESCAPE") && !tok_is(p, i, "SOUNDS")) {
+                !tok_is(p, i, "ESCAPE") && !tok_is(p, i, "SOUNDS") &&
+                !(tok_is(p, i, "OVER") && tok_op(p, i + 1, "("))) {
                 break;
             }
         }

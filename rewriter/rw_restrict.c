@@ -154,6 +154,13 @@ rw_restrict_base_range(const char *select_sql, const char *db, const char *base_
     if (start >= p.n_toks || !tok_is(&p, start, "SELECT")) {
         FAIL("the block does not start with SELECT");
     }
+    for (i = start + 1; i + 1 < p.n_toks; i++) {
+        if (tok_is(&p, i, "OVER") && tok_op(&p, i + 1, "(")) {
+            /* a window sees only the rows the restriction keeps: its values change unless
+             * it is partitioned by the partition column; never restrict such a block */
+            FAIL("window functions");
+        }
+    }
     for (i = start + 1; i < p.n_toks; i++) {
         if (tok_op(&p, i, "(")) {
             depth++;

@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "cat.h"
+#include "cat_part.h"
 #include "rw_cache.h"
 #include "rw_emit.h"
 #include "rw_match.h"
@@ -634,6 +635,12 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         *why_out = block_reason(x, k, *why_out);
         return *why_out ? 0 : -1;
     }
+    if (q->opaque_why != NULL) {
+        *why_out = block_reason(x, k, rw_sprintf("query block is outside the model: %s",
+                                                 q->opaque_why));
+        rc = *why_out ? 0 : -1;
+        goto done;
+    }
     if (candidates(x->snap, q, &mvs, &n_mvs) != 0) {
         rc = -1;
         goto done;
@@ -659,6 +666,14 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
             x->unusable = a;
             a[x->n_unusable++] = mv;
             reason = rw_strdup(why);
+        } else if (mv->part != NULL &&
+                   !rw_win_part_aligned(mv->model->unfolded ? mv->model->unfolded
+                                                            : mv->model->direct,
+                                        mv->part->col, &reason)) {
+            if (reason == NULL) {
+                rc = -1;
+                goto done;
+            }
         } else {
             const struct rw_model *vm[2] = {mv->model->unfolded, mv->model->direct};
             size_t j;

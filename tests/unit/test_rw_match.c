@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "rw_match.h"
 #include "rw_test_snap.h"
 
 static struct rw_options opt = {true, true, 5000};
@@ -313,8 +314,9 @@ test_model_failures(void **st)
     b = ts_view(s, "test", "mv_lim", "SELECT region_id FROM raw_sales LIMIT 10", "region_id int",
                 1);
     c = ts_view(s, "test", "mv_win",
-                "SELECT region_id, ROW_NUMBER() OVER (ORDER BY region_id) AS rn FROM raw_sales",
-                "region_id int,rn bigint", 1);
+                "SELECT region_id, RANK() OVER (ORDER BY COUNT(*)) AS rk FROM raw_sales "
+                "GROUP BY region_id",
+                "region_id int,rk bigint", 1);
     assert_null(a->model);
     assert_non_null(strstr(a->model_error, "non-deterministic"));
     assert_null(b->model);
@@ -825,11 +827,94 @@ test_is_not_null_implied(void **st)
     ts_free(s);
 }
 
+#define W "`test`.`mv_w`."
+
+/* Window functions in views: same window + filters on its PARTITION BY only
+ * (rw_match.c comp_on_partitions), ties (rw_win_deterministic), windows
+ * computed again over an SPJ view, partitioned views (rw_win_part_aligned). */
+static void
+test_windows(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *mv;
+    char *why = NULL;
+    struct rw_outcome o;
+    (void)st;
+    ts_ukey(s, "test", "orders", "o_orderkey");
+    mv = ts_view(s, "test", "mv_w",
+                 "SELECT o_orderkey, o_custkey, o_orderstatus, ROW_NUMBER() OVER (PARTITION BY "
+                 "o_custkey ORDER BY o_orderdate, o_orderkey) AS rn FROM orders",
+                 "o_orderkey int,o_custkey int,o_orderstatus char(1),rn bigint", 10);
+    assert_non_null(mv->model);
+    assert_true(mv->model->direct->has_win);
+    assert_null(mv->model->direct->opaque_why);
+    /* the same window, filtered on its partition key: read from the view */
+    expect_sql(s,
+               "SELECT o_orderkey, ROW_NUMBER() OVER (PARTITION BY o_custkey ORDER BY "
+               "o_orderdate, o_orderkey) AS rn FROM orders WHERE o_custkey = 7",
+               "SELECT " W "`o_orderkey` AS `o_orderkey`, " W "`rn` AS `rn` FROM `test`.`mv_w` "
+               "WHERE (" W "`o_custkey` = 7)");
+    /* a filter inside the partitions changes the numbering */
+    expect_reject(s,
+                  "SELECT o_orderkey, ROW_NUMBER() OVER (PARTITION BY o_custkey ORDER BY "
+                  "o_orderdate, o_orderkey) AS rn FROM orders WHERE o_orderstatus = 'F'",
+                  "test.mv_w", "is not on the PARTITION BY of the view's window row_number()");
+    /* another ordering is another window (and o_orderdate is not in the view) */
+    expect_reject(s,
+                  "SELECT o_orderkey, ROW_NUMBER() OVER (PARTITION BY o_custkey ORDER BY "
+                  "o_orderdate DESC, o_orderkey) AS rn FROM orders",
+                  "test.mv_w", "o_orderdate");
+    /* plain columns of a window view follow the usual rules, whatever the filter */
+    expect_sql(s, "SELECT o_orderkey FROM orders WHERE o_orderstatus = 'F'",
+               "SELECT " W "`o_orderkey` AS `o_orderkey` FROM `test`.`mv_w` WHERE (" W
+               "`o_orderstatus` = 'F')");
+    /* partition alignment */
+    assert_true(rw_win_part_aligned(mv->model->direct, "o_custkey", &why));
+    assert_null(why);
+    assert_false(rw_win_part_aligned(mv->model->direct, "o_orderstatus", &why));
+    assert_non_null(strstr(why, "row_number()"));
+    free(why);
+    /* recomputed over an SPJ view, frame and DESC emitted in MariaDB syntax */
+    ts_view(s, "test", "mv_spj", "SELECT o_orderkey, o_custkey, o_totalprice FROM orders",
+            "o_orderkey int,o_custkey int,o_totalprice decimal(15,2)", 5);
+    expect_sql(s,
+               "SELECT o_orderkey, SUM(o_totalprice) OVER (PARTITION BY o_custkey ORDER BY "
+               "o_orderkey DESC ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS m FROM orders",
+               "SELECT `test`.`mv_spj`.`o_orderkey` AS `o_orderkey`, SUM(`test`.`mv_spj`."
+               "`o_totalprice`) OVER (PARTITION BY `test`.`mv_spj`.`o_custkey` ORDER BY "
+               "`test`.`mv_spj`.`o_orderkey` DESC ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS "
+               "`m` FROM `test`.`mv_spj`");
+    /* ties: lineitem has no declared key, ROW_NUMBER's numbering of ties is arbitrary */
+    ts_view(s, "test", "mv_lt",
+            "SELECT l_orderkey, l_partkey, ROW_NUMBER() OVER (PARTITION BY l_orderkey ORDER BY "
+            "l_partkey) AS rn, RANK() OVER (PARTITION BY l_orderkey ORDER BY l_partkey) AS rk "
+            "FROM lineitem",
+            "l_orderkey int,l_partkey int,rn bigint,rk bigint", 3);
+    o = rw(s, "SELECT l_orderkey, ROW_NUMBER() OVER (PARTITION BY l_orderkey ORDER BY "
+              "l_partkey) AS rn FROM lineitem");
+    assert_false(o.rewritten);
+    assert_non_null(strstr(o.reason, "tie"));
+    rw_outcome_free(&o);
+    /* ... RANK is the same whatever the order of ties */
+    expect_sql(s,
+               "SELECT l_orderkey, RANK() OVER (PARTITION BY l_orderkey ORDER BY l_partkey) AS rk "
+               "FROM lineitem",
+               "SELECT `test`.`mv_lt`.`l_orderkey` AS `l_orderkey`, `test`.`mv_lt`.`rk` AS `rk` "
+               "FROM `test`.`mv_lt`");
+    /* windows with GROUP BY / DISTINCT are outside the model */
+    o = rw(s, "SELECT DISTINCT o_custkey, RANK() OVER (ORDER BY o_custkey) FROM orders");
+    assert_false(o.rewritten);
+    assert_non_null(strstr(o.reason, "DISTINCT"));
+    rw_outcome_free(&o);
+    ts_free(s);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_match), cmocka_unit_test(test_outer_join),
+        cmocka_unit_test(test_windows),
         cmocka_unit_test(test_outer_join_refusals),
         cmocka_unit_test(test_join_elimination), cmocka_unit_test(test_is_not_null_implied),     cmocka_unit_test(test_rollup_and_range),
         cmocka_unit_test(test_count_star_no_group), cmocka_unit_test(test_avg),
