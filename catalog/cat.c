@@ -322,6 +322,7 @@ cat_snapshot_free(struct cat_snapshot *snap)
         free(ix->mvs);
         free(ix);
     }
+    cat_icons_free(snap->icons, snap->n_icons);
     free(snap);
 }
 
@@ -627,6 +628,7 @@ cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
         return -1;
     }
     cat_strv_free(keys, n);
+    cat_icons_load(c, snap); /* informational constraints (cat_constraint.c) */
     (void)cat_keys_load(c, snap); /* optional: without keys there is no join elimination */
     build_models_and_index(snap, true);
     {

@@ -68,6 +68,28 @@ struct cat_key {
     char **cols;                    /* column names, lower case, in key order */
     char *ref_key;                  /* FOREIGN KEY: referenced "db.table", lower case; else NULL */
     char **ref_cols;                /* FOREIGN KEY: referenced columns, lower case, same order */
+    bool informational;             /* declared NOT ENFORCED through the proxy (trusted, not checked) */
+    char *name;                     /* informational: the constraint's name; else NULL */
+};
+
+/* Kind of an informational constraint (ALTER TABLE ... NOT ENFORCED). */
+enum cat_con_type {
+    CAT_CON_PRIMARY = 1,            /* PRIMARY KEY */
+    CAT_CON_UNIQUE,                 /* UNIQUE */
+    CAT_CON_FOREIGN,                /* FOREIGN KEY ... REFERENCES */
+};
+
+/*
+ * An informational constraint (Doris / StarRocks / SQL-standard NOT
+ * ENFORCED): declared with admin SQL on the proxy port, stored in the
+ * metadata schema (`constraints`), never checked against the data. Merged
+ * into the cat_table keys the rewriter sees (cat_key.informational).
+ */
+struct cat_icon {
+    char *table_key;                /* "db.table", lower case */
+    char *name;                     /* constraint name as declared */
+    enum cat_con_type type;         /* PRIMARY KEY / UNIQUE / FOREIGN KEY */
+    struct cat_key key;             /* columns; FOREIGN KEY: ref_key/ref_cols; informational */
 };
 
 /* A base (or view storage) table the catalog knows the columns of. */
@@ -99,6 +121,17 @@ int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
 
 /* Free the keys of T (n_ukeys/n_fkeys zeroed); part of freeing a table. */
 void cat_table_keys_free(struct cat_table *t);
+
+/*
+ * Append the informational constraints of SNAP->icons to the key lists of
+ * the tables of SNAP->tables they belong to (cat_key.informational set,
+ * name copied). A constraint naming a column the table no longer has is
+ * skipped. Called by cat_keys_load() after the backend's own keys.
+ */
+void cat_icons_merge(struct cat_snapshot *snap);
+
+/* Free N informational constraints at ICONS and the array (NULL ignored). */
+void cat_icons_free(struct cat_icon *icons, size_t n);
 
 /* Freshness and usage of one view; shared across snapshots (refcounted). */
 struct cat_mv_state {
@@ -173,6 +206,8 @@ struct cat_snapshot {
     struct cat_mv *mvs;             /* uthash by key */
     struct cat_table *tables;       /* uthash by key: schema of base and storage tables */
     struct cat_table_index *by_table; /* uthash by key: views per base table */
+    size_t n_icons;                 /* informational constraints (cat_constraint.c) */
+    struct cat_icon *icons;         /* all of them, any table (owned) */
     _Atomic int refcnt;             /* holders */
 };
 

@@ -14,6 +14,8 @@
  *              with the function replaced by a derived table of its rows
  *     EXPLAIN REWRITE  rw_rewrite(explain) → one row per candidate + a summary row
  *     ALTER RENAME / SET / REFRESH, PAUSE / RESUME: catalog updates
+ *     ALTER TABLE ... NOT ENFORCED / DROP CONSTRAINT / SET ("..._constraints"), SHOW
+ *              CONSTRAINTS: informational constraints (cat_constraint.c)
  *
  * Refresh clauses (ON COMMIT / ON SCHEDULE / EVERY / FAST) are run by the
  * scheduler (cat_sched.c); REFRESH, BUILD IMMEDIATE and CANCEL go through
@@ -77,7 +79,10 @@ maybe_admin(const char *sql, size_t len)
     } while (b.kind == RW_TOK_HINT);
     if (rw_tok_is(&lx, a, "SHOW")) {
         return rw_tok_is(&lx, b, "MATERIALIZED") || rw_tok_is(&lx, b, "CREATE") ||
-               rw_tok_is(&lx, b, "PARTITIONS");
+               rw_tok_is(&lx, b, "PARTITIONS") || rw_tok_is(&lx, b, "CONSTRAINTS");
+    }
+    if (rw_tok_is(&lx, a, "ALTER") && rw_tok_is(&lx, b, "TABLE")) {
+        return true; /* cat_parse claims only the informational-constraint shapes */
     }
     if (rw_tok_is(&lx, a, "EXPLAIN")) {
         return rw_tok_is(&lx, b, "REWRITE");
@@ -109,6 +114,18 @@ cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admi
     if (rc < 0) {
         cat_stmt_free(&st);
         return true;
+    }
+    if (st.kind == CAT_ST_DROP_CONSTRAINT) {
+        /* the proxy's only when it holds an informational constraint of that
+         * name on the table; a real constraint's DROP goes to the backend */
+        struct cat_snapshot *snap = cat_snapshot_acquire();
+        const char *tdb = st.db != NULL ? st.db : db;
+        bool ours = tdb != NULL && cat_icon_find(snap, tdb, st.name, st.con_name) != NULL;
+        cat_snapshot_release(snap);
+        if (!ours) {
+            cat_stmt_free(&st);
+            return false;
+        }
     }
     *job = cat_xcalloc(1, sizeof(**job));
     (*job)->st = st;
@@ -1048,6 +1065,12 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         break;
     case CAT_ST_EXPLAIN_REWRITE:
         run_explain(job, db, reply);
+        break;
+    case CAT_ST_ADD_CONSTRAINT:
+    case CAT_ST_DROP_CONSTRAINT:
+    case CAT_ST_SET_CONSTRAINTS:
+    case CAT_ST_SHOW_CONSTRAINTS:
+        cat_constraint_run(st, db, exec, exec_ctx, reply);
         break;
     }
     cat_admin_job_free(job);

@@ -12,6 +12,7 @@
 #include <mysql.h>
 
 #include "cat.h"
+#include "cat_admin.h"
 #include "cat_reply.h"
 
 /* Make SNAP (refcount reset to 1, held by the catalog) the current snapshot;
@@ -145,7 +146,40 @@ enum cat_stmt_kind {
     CAT_ST_SHOW_PARTITIONS,         /* SHOW PARTITIONS FROM mv */
     CAT_ST_SELECT_TF,               /* SELECT ... FROM mv_infos(...) / tasks(...) */
     CAT_ST_EXPLAIN_REWRITE,         /* EXPLAIN REWRITE <select> */
+    CAT_ST_ADD_CONSTRAINT,          /* ALTER TABLE t ADD CONSTRAINT c ... NOT ENFORCED */
+    CAT_ST_DROP_CONSTRAINT,         /* ALTER TABLE t DROP CONSTRAINT c (informational only) */
+    CAT_ST_SET_CONSTRAINTS,         /* ALTER TABLE t SET ("unique_constraints" = ...) (StarRocks) */
+    CAT_ST_SHOW_CONSTRAINTS,        /* SHOW CONSTRAINTS FROM t */
 };
+
+/* One informational constraint as written (ADD CONSTRAINT, or one entry of
+ * a StarRocks property); strings owned. */
+struct cat_con_spec {
+    enum cat_con_type type;         /* PRIMARY KEY / UNIQUE / FOREIGN KEY */
+    char *name;                     /* as written, or generated for StarRocks properties */
+    size_t n_cols;                  /* constrained columns */
+    char **cols;                    /* as written */
+    char *ref_db;                   /* FOREIGN KEY: referenced table's qualifier or NULL */
+    char *ref_name;                 /* FOREIGN KEY: referenced table, else NULL */
+    size_t n_ref_cols;              /* FOREIGN KEY: referenced columns */
+    char **ref_cols;                /* as written */
+};
+
+/* Free what SPEC owns and zero it. */
+void cat_con_spec_free(struct cat_con_spec *spec);
+
+/*
+ * Parse the StarRocks table properties "unique_constraints" (VALUE: keys
+ * separated by ';', columns of one key by ',': "c1;c2,c3") or
+ * "foreign_key_constraints" (FK true; "(c1, c2) REFERENCES [db.]t(c1, c2)
+ * [; ...]") into OUT / N (appended; caller frees each with
+ * cat_con_spec_free and the array). Generated names: "uk_<k>" / "fk_<k>",
+ * K counting from 1 in the order written. An empty VALUE gives no
+ * constraint. Returns 0, or -1 with ERR (1231/42000 naming the property and
+ * the bad text); OUT / N then hold what was parsed so far.
+ */
+int cat_con_parse_prop(const char *value, bool fk, struct cat_con_spec **out, size_t *n,
+                       struct mvp_reply *err);
 
 enum cat_refresh_method {
     CAT_RM_NONE = 0,                /* not given */
@@ -225,6 +259,11 @@ struct cat_stmt {
     char *tf_database;              /* mv_infos('database' = ...) or NULL */
     bool tf_star_only;              /* SELECT * FROM fn(...) [;] exactly */
     bool tf_alias;                  /* the function is followed by an alias */
+    size_t n_cons;                  /* ADD / SET CONSTRAINTS: the constraints */
+    struct cat_con_spec *cons;      /* n_cons entries (owned) */
+    char *con_name;                 /* DROP CONSTRAINT: the name */
+    bool set_unique;                /* SET: "unique_constraints" given (replaces PK/UNIQUE) */
+    bool set_foreign;               /* SET: "foreign_key_constraints" given (replaces FKs) */
 };
 
 /*
@@ -349,6 +388,32 @@ void cat_store_task_finish(MYSQL *c, uint64_t task_id, const char *status, int64
                            const char *error);
 /* Mark tasks left RUNNING/PENDING by a previous process FAILED. */
 void cat_store_task_recover(MYSQL *c);
+
+/* ---- informational constraints (cat_constraint.c) ---------------------------------------- */
+
+/* Create `constraints` in the metadata schema if missing. Returns 0 / -1 with ERR. */
+int cat_icons_store_init(MYSQL *c, char *err, size_t errlen);
+
+/* Read every informational constraint of the metadata schema over C into
+ * SNAP->icons (replacing what it held). On failure SNAP keeps none (logged). */
+void cat_icons_load(MYSQL *c, struct cat_snapshot *snap);
+
+/*
+ * The informational constraint NAME (case-insensitive) of table DB.TABLE in
+ * SNAP, or NULL. Borrowed from SNAP.
+ */
+const struct cat_icon *cat_icon_find(const struct cat_snapshot *snap, const char *db,
+                                     const char *table, const char *name);
+
+/*
+ * Run ADD CONSTRAINT / DROP CONSTRAINT / SET ("..._constraints") / SHOW
+ * CONSTRAINTS statement ST for a session whose current database is DB (may
+ * be NULL); EXEC/EXEC_CTX run SQL as the client (the existence and key
+ * checks read information_schema with the client's privileges). Fills REPLY
+ * with OK, a result set or an ERR; a failed statement changes nothing.
+ */
+void cat_constraint_run(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
+                        struct mvp_reply *reply);
 
 /* ---- freshness (cat_fresh.c) ------------------------------------------------------------ */
 

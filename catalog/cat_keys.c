@@ -6,6 +6,7 @@
  *
  *   TABLE_CONSTRAINTS ⋈ KEY_COLUMN_USAGE  (one row per key column, in order)
  *     -> cat_table.ukeys (PRIMARY KEY, UNIQUE) / cat_table.fkeys (FOREIGN KEY)
+ *   + the informational constraints of the snapshot (cat_icons_merge, cat_constraint.c)
  */
 #include "cat_internal.h"
 
@@ -73,6 +74,7 @@ keys_free(struct cat_key *keys, size_t n)
             cat_strv_free(keys[i].ref_cols, keys[i].n_cols);
         }
         free(keys[i].ref_key);
+        free(keys[i].name);
     }
     free(keys);
 }
@@ -156,5 +158,6 @@ cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
         key_add_col(cur, row[4], fk ? row[7] : NULL);
     }
     mysql_free_result(res);
+    cat_icons_merge(snap); /* informational constraints (NOT ENFORCED) after the real ones */
     return 0;
 }

@@ -636,6 +636,313 @@ parse_alter(struct parser *p, struct cat_stmt *st)
     return expect_end(p);
 }
 
+/* ---- informational constraints: ALTER TABLE ... NOT ENFORCED ---- */
+
+void
+cat_con_spec_free(struct cat_con_spec *spec)
+{
+    if (spec == NULL) {
+        return;
+    }
+    free(spec->name);
+    cat_strv_free(spec->cols, spec->n_cols);
+    free(spec->ref_db);
+    free(spec->ref_name);
+    cat_strv_free(spec->ref_cols, spec->n_ref_cols);
+    memset(spec, 0, sizeof(*spec));
+}
+
+/* ( ident {, ident} ) into *COLS / *N (owned). */
+static int
+ident_list(struct parser *p, char ***cols, size_t *n)
+{
+    if (expect_op(p, "(") < 0) {
+        return -1;
+    }
+    for (;;) {
+        char *c = NULL;
+        if (ident(p, &c) < 0) {
+            return -1;
+        }
+        *cols = realloc(*cols, (*n + 1) * sizeof(**cols));
+        if (*cols == NULL) {
+            abort();
+        }
+        (*cols)[(*n)++] = c;
+        if (accept_op(p, ",")) {
+            continue;
+        }
+        return expect_op(p, ")");
+    }
+}
+
+/*
+ * The constraint body after [CONSTRAINT name]:
+ *   PRIMARY KEY (cols) | UNIQUE [KEY|INDEX] (cols)
+ *   | FOREIGN KEY (cols) REFERENCES [db.]t (cols)
+ */
+static int
+constraint_body(struct parser *p, struct cat_con_spec *c)
+{
+    if (accept(p, "PRIMARY")) {
+        c->type = CAT_CON_PRIMARY;
+        if (expect(p, "KEY") < 0) {
+            return -1;
+        }
+    } else if (accept(p, "UNIQUE")) {
+        c->type = CAT_CON_UNIQUE;
+        if (!accept(p, "KEY")) {
+            (void)accept(p, "INDEX");
+        }
+    } else if (accept(p, "FOREIGN")) {
+        c->type = CAT_CON_FOREIGN;
+        if (expect(p, "KEY") < 0) {
+            return -1;
+        }
+    } else {
+        return syntax_error(p);
+    }
+    if (ident_list(p, &c->cols, &c->n_cols) < 0) {
+        return -1;
+    }
+    if (c->type == CAT_CON_FOREIGN) {
+        if (expect(p, "REFERENCES") < 0 || qname(p, &c->ref_db, &c->ref_name) < 0 ||
+            ident_list(p, &c->ref_cols, &c->n_ref_cols) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Do the statement's last tokens (before any ';') spell NOT ENFORCED? */
+static bool
+ends_not_enforced(const struct parser *p)
+{
+    size_t j = p->n;
+    while (j > 0 && rw_tok_is_op(&p->lx, p->t[j - 1], ";")) {
+        j--;
+    }
+    return j >= 2 && rw_tok_is(&p->lx, p->t[j - 2], "NOT") &&
+           rw_tok_is(&p->lx, p->t[j - 1], "ENFORCED");
+}
+
+/*
+ * After ALTER TABLE. Only three shapes are the proxy's; anything else
+ * (every real MariaDB ALTER TABLE) returns 0 and is relayed untouched:
+ *   [db.]t ADD [CONSTRAINT name] <body> NOT ENFORCED   (MariaDB has no NOT ENFORCED)
+ *   [db.]t DROP CONSTRAINT [IF EXISTS] name            (cat_admin.c relays it unless an
+ *                                                       informational constraint has that name)
+ *   [db.]t SET ("unique_constraints" = ..., ...)       (StarRocks; no MariaDB syntax)
+ */
+static int
+parse_alter_table(struct parser *p, struct cat_stmt *st)
+{
+    if (ends_not_enforced(p)) {
+        struct cat_con_spec c;
+        memset(&c, 0, sizeof(c));
+        st->kind = CAT_ST_ADD_CONSTRAINT;
+        if (qname(p, &st->db, &st->name) < 0 || expect(p, "ADD") < 0) {
+            return -1;
+        }
+        if (accept(p, "CONSTRAINT") && !is_word(p, "PRIMARY") && !is_word(p, "UNIQUE") &&
+            !is_word(p, "FOREIGN")) {
+            if (ident(p, &c.name) < 0) {
+                return -1;
+            }
+        }
+        if (constraint_body(p, &c) < 0) {
+            cat_con_spec_free(&c);
+            return -1;
+        }
+        st->cons = cat_xcalloc(1, sizeof(*st->cons));
+        st->cons[0] = c;
+        st->n_cons = 1;
+        if (expect(p, "NOT") < 0 || expect(p, "ENFORCED") < 0) {
+            return -1;
+        }
+        return expect_end(p);
+    }
+    /* the other two shapes: look without reporting errors; not ours = relay */
+    {
+        char *db = NULL, *name = NULL;
+        bool failed = p->failed;
+        struct mvp_reply *e = p->err, dummy;
+        mvp_reply_init(&dummy);
+        p->err = &dummy;
+        if (qname(p, &db, &name) < 0) {
+            p->failed = failed;
+            p->err = e;
+            mvp_reply_clear(&dummy);
+            return 0;
+        }
+        p->err = e;
+        mvp_reply_clear(&dummy);
+        if (is_word(p, "DROP") && peek_word(p, 1, "CONSTRAINT")) {
+            st->db = db;
+            st->name = name;
+            p->i += 2;
+            if (accept(p, "IF")) {
+                if (!accept(p, "EXISTS")) {
+                    goto relay;
+                }
+                st->if_exists = true;
+            }
+            if (cur(p).kind != RW_TOK_IDENT && cur(p).kind != RW_TOK_QIDENT) {
+                goto relay;
+            }
+            (void)ident(p, &st->con_name);
+            if (!at_end(p)) {
+                goto relay; /* DROP CONSTRAINT c, ADD ...: a real multi-clause ALTER */
+            }
+            st->kind = CAT_ST_DROP_CONSTRAINT;
+            p->i = p->n;
+            return 0;
+        }
+        if (is_word(p, "SET") && rw_tok_is_op(&p->lx, peek(p, 1), "(")) {
+            st->db = db;
+            st->name = name;
+            st->kind = CAT_ST_SET_CONSTRAINTS;
+            p->i++;
+            if (prop_list(p, st) < 0) {
+                return -1;
+            }
+            return expect_end(p);
+        }
+        free(db);
+        free(name);
+        return 0;
+    }
+relay:
+    free(st->db);
+    free(st->name);
+    free(st->con_name);
+    st->db = st->name = st->con_name = NULL;
+    st->if_exists = false;
+    return 0;
+}
+
+/* Fill ST->cons from the StarRocks properties of ALTER TABLE ... SET (...). */
+static int
+set_constraints(struct cat_stmt *st, struct mvp_reply *err)
+{
+    size_t i;
+    for (i = 0; i < st->n_props; i++) {
+        const char *k = st->props[i].key;
+        bool fk = strcmp(k, "foreign_key_constraints") == 0;
+        if (!fk && strcmp(k, "unique_constraints") != 0) {
+            mvp_reply_err(err, 1911, "HY000",
+                          "Unknown table property '%s' (ALTER TABLE ... SET takes "
+                          "unique_constraints and foreign_key_constraints)", k);
+            return -1;
+        }
+        if ((fk && st->set_foreign) || (!fk && st->set_unique)) {
+            mvp_reply_err(err, 1231, "42000", "Property '%s' given twice", k);
+            return -1;
+        }
+        if (fk) {
+            st->set_foreign = true;
+        } else {
+            st->set_unique = true;
+        }
+        if (cat_con_parse_prop(st->props[i].value, fk, &st->cons, &st->n_cons, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+cat_con_parse_prop(const char *value, bool fk, struct cat_con_spec **out, size_t *n,
+                   struct mvp_reply *err)
+{
+    const char *prop = fk ? "foreign_key_constraints" : "unique_constraints";
+    const char *s = value, *e;
+    int k = 0;
+    while (*s != '\0') {
+        struct cat_con_spec c;
+        struct parser p;
+        struct rw_tok *all;
+        size_t n_all, len;
+        int rc;
+        e = strchr(s, ';');
+        len = e != NULL ? (size_t)(e - s) : strlen(s);
+        all = rw_lex_all(s, len, &n_all);
+        if (all == NULL) {
+            abort();
+        }
+        if (n_all == 0) { /* empty entry ("" or "a;;b") */
+            free(all);
+            s += len + (e != NULL);
+            continue;
+        }
+        memset(&c, 0, sizeof(c));
+        memset(&p, 0, sizeof(p));
+        p.src = s;
+        p.len = len;
+        p.t = all;
+        p.n = n_all;
+        p.err = err;
+        rw_lex_init(&p.lx, s, len);
+        c.type = fk ? CAT_CON_FOREIGN : CAT_CON_UNIQUE;
+        if (fk) {
+            rc = ident_list(&p, &c.cols, &c.n_cols);
+            if (rc == 0 && (expect(&p, "REFERENCES") < 0 || qname(&p, &c.ref_db, &c.ref_name) < 0 ||
+                            ident_list(&p, &c.ref_cols, &c.n_ref_cols) < 0)) {
+                rc = -1;
+            }
+        } else {
+            /* [db.]table.col is StarRocks' long form: keep the last part */
+            rc = 0;
+            for (;;) {
+                char *col = NULL;
+                if (ident(&p, &col) < 0) {
+                    rc = -1;
+                    break;
+                }
+                while (accept_op(&p, ".")) {
+                    free(col);
+                    col = NULL;
+                    if (ident(&p, &col) < 0) {
+                        rc = -1;
+                        break;
+                    }
+                }
+                if (rc < 0) {
+                    break;
+                }
+                c.cols = realloc(c.cols, (c.n_cols + 1) * sizeof(*c.cols));
+                if (c.cols == NULL) {
+                    abort();
+                }
+                c.cols[c.n_cols++] = col;
+                if (!accept_op(&p, ",")) {
+                    break;
+                }
+            }
+        }
+        if (rc == 0 && p.i < p.n) {
+            rc = -1;
+        }
+        free(all);
+        if (rc < 0) {
+            cat_con_spec_free(&c);
+            mvp_reply_err(err, 1231, "42000", "Variable '%s' can't be set to the value of '%.*s'",
+                          prop, (int)len, s);
+            return -1;
+        }
+        k++;
+        c.name = cat_xmalloc(24);
+        snprintf(c.name, 24, "%s_%d", fk ? "fk" : "uk", k);
+        *out = realloc(*out, (*n + 1) * sizeof(**out));
+        if (*out == NULL) {
+            abort();
+        }
+        (*out)[(*n)++] = c;
+        s += len + (e != NULL);
+    }
+    return 0;
+}
+
 /* SELECT ... FROM mv_infos(...) / tasks(...): locate the table function. */
 static int
 parse_select_tf(struct parser *p, struct cat_stmt *st)
@@ -755,6 +1062,13 @@ parse_show(struct parser *p, struct cat_stmt *st)
         }
         return expect_end(p);
     }
+    if (accept(p, "CONSTRAINTS")) {
+        st->kind = CAT_ST_SHOW_CONSTRAINTS;
+        if ((!accept(p, "FROM") && expect(p, "IN") < 0) || qname(p, &st->db, &st->name) < 0) {
+            return -1;
+        }
+        return expect_end(p);
+    }
     if (accept(p, "PARTITIONS")) {
         st->kind = CAT_ST_SHOW_PARTITIONS;
         if (expect(p, "FROM") < 0 || qname(p, &st->db, &st->name) < 0) {
@@ -793,6 +1107,11 @@ cat_stmt_free(struct cat_stmt *st)
     free(st->show_db);
     free(st->like);
     free(st->tf_database);
+    for (i = 0; i < st->n_cons; i++) {
+        cat_con_spec_free(&st->cons[i]);
+    }
+    free(st->cons);
+    free(st->con_name);
     memset(st, 0, sizeof(*st));
 }
 
@@ -855,6 +1174,8 @@ cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *er
     } else if (accept(&p, "ALTER")) {
         if (accept(&p, "MATERIALIZED")) {
             rc = expect(&p, "VIEW") < 0 ? -1 : parse_alter(&p, st);
+        } else if (accept(&p, "TABLE")) {
+            rc = parse_alter_table(&p, st);
         }
     } else if (accept(&p, "DROP")) {
         if (accept(&p, "MATERIALIZED")) {
@@ -916,6 +1237,9 @@ cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *er
     }
     if (st->kind == 0) {
         return 0;
+    }
+    if (st->kind == CAT_ST_SET_CONSTRAINTS && set_constraints(st, err) < 0) {
+        return -1;
     }
     if (st->kind == CAT_ST_CREATE || st->kind == CAT_ST_ALTER_SET) {
         struct cat_props props;

@@ -92,7 +92,8 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
         goto out;
     }
     /* task owners (crash recovery, cat_task.c), incremental watermarks */
-    if (cat_task_store_init(c, err, errlen) < 0 || cat_incr_store_init(c, err, errlen) < 0) {
+    if (cat_task_store_init(c, err, errlen) < 0 || cat_incr_store_init(c, err, errlen) < 0 ||
+        cat_icons_store_init(c, err, errlen) < 0) {
         goto out;
     }
     rc = 0;

@@ -35,6 +35,7 @@ struct mctx {
     bool *wused;                /* per view output: a window value the rewrite reads */
     bool no_win_reuse;          /* compute every window again over the view's rows */
     char *why;                  /* first failure (owned) */
+    char *note;                 /* informational constraints a join elimination relied on (owned) */
 };
 
 /* Record the first failure. */
@@ -1515,18 +1516,37 @@ key_covered(const struct cat_key *k, char *const *cols, size_t n)
     return k->n_cols > 0;
 }
 
-/* Does some declared unique key of instance E lie within COLS? */
+/* Does some declared unique key of instance E lie within COLS? A real
+ * (enforced) key is preferred; *INFO gets the informational key relied on,
+ * NULL when a real one sufficed. */
 static bool
-unique_within(const struct rw_model *v, int e, char *const *cols, size_t n)
+unique_within(const struct rw_model *v, int e, char *const *cols, size_t n,
+              const struct cat_key **info)
 {
     size_t k;
+    bool found = false;
+    *info = NULL;
     for (k = 0; k < v->tabs[e].n_ukeys; k++) {
-        if (key_covered(&v->tabs[e].ukeys[k], cols, n)) {
-            return true;
+        const struct cat_key *u = &v->tabs[e].ukeys[k];
+        if (key_covered(u, cols, n)) {
+            if (!u->informational) {
+                *info = NULL;
+                return true;
+            }
+            if (!found) {
+                *info = u;
+            }
+            found = true;
         }
     }
-    return false;
+    return found;
 }
+
+/* What a join elimination trusted: informational keys (NULL = real or none). */
+struct elim_trust {
+    const struct cat_key *uk;   /* unique key of the eliminated instance */
+    const struct cat_key *fk;   /* foreign key that references it */
+};
 
 /* Are view columns (TA, CA) and (TB, CB) in one view equivalence class? */
 static bool
@@ -1547,10 +1567,12 @@ same_class(const struct rw_model *v, int ta, const char *ca, int tb, const char 
  * mention E.
  */
 static bool
-eliminable(const struct rw_model *v, int e, const bool *gone)
+eliminable(const struct rw_model *v, int e, const bool *gone, struct elim_trust *trust)
 {
     size_t i, j, k;
     int oj = rw_model_oj_of(v, e);
+    bool found = false;
+    memset(trust, 0, sizeof(*trust));
     for (i = 0; i < v->n_oj; i++) {
         if ((int)i == oj || gone[v->oj[i].tab]) {
             continue;
@@ -1589,7 +1611,7 @@ eliminable(const struct rw_model *v, int e, const bool *gone)
                 }
             }
         }
-        ok = unique_within(v, e, cols, n);
+        ok = unique_within(v, e, cols, n, &trust->uk);
         free(cols);
         return ok;
     }
@@ -1618,15 +1640,81 @@ eliminable(const struct rw_model *v, int e, const bool *gone)
             continue;
         }
         for (k = 0; k < t->n_fkeys; k++) {
-            const struct cat_key *fk = &t->fkeys[k];
+            const struct cat_key *fk = &t->fkeys[k], *uk = NULL;
             bool ok = fk->ref_key != NULL && strcmp(fk->ref_key, v->tabs[e].key) == 0 &&
-                      unique_within(v, e, fk->ref_cols, fk->n_cols);
+                      unique_within(v, e, fk->ref_cols, fk->n_cols, &uk);
             for (j = 0; ok && j < fk->n_cols; j++) {
                 const struct rw_mcol *mc = rw_model_col(v, (int)i, fk->cols[j]);
                 ok = mc != NULL && !mc->nullable &&
                      same_class(v, (int)i, fk->cols[j], e, fk->ref_cols[j]);
             }
-            if (ok) {
+            if (ok && !fk->informational && uk == NULL) {
+                memset(trust, 0, sizeof(*trust));
+                return true; /* enforced keys only: nothing to trust */
+            }
+            if (ok && !found) {
+                trust->fk = fk->informational ? fk : NULL;
+                trust->uk = uk;
+                found = true;
+            }
+        }
+    }
+    return found;
+}
+
+/* Add to C->note that dropping view instance E trusted the informational keys of T. */
+static void
+note_trust(struct mctx *c, int e, const struct elim_trust *t)
+{
+    char *n;
+    if (t->uk == NULL && t->fk == NULL) {
+        return;
+    }
+    n = rw_sprintf("%s%sjoin with %s eliminated on informational constraint%s %s%s%s "
+                   "(NOT ENFORCED: trusted, not checked)",
+                   c->note ? c->note : "", c->note ? "; " : "", c->v->tabs[e].key,
+                   t->uk && t->fk ? "s" : "", t->fk ? t->fk->name : "",
+                   t->uk && t->fk ? ", " : "", t->uk ? t->uk->name : "");
+    if (n != NULL) {
+        free(c->note);
+        c->note = n;
+    }
+}
+
+/* For the reason of a refused elimination: is there a foreign key of another
+ * inner-joined instance that references E's unique key along the view's join
+ * but has a nullable column? Sets its name (NULL for a real key), table
+ * and column (borrowed). */
+static bool
+nullable_fk_to(const struct rw_model *v, int e, const char **name, const char **tab,
+               const char **col)
+{
+    size_t i, j, k;
+    const struct cat_key *uk;
+    if (rw_model_oj_of(v, e) >= 0) {
+        return false;
+    }
+    for (i = 0; i < v->n_tabs; i++) {
+        const struct rw_tab *t = &v->tabs[i];
+        if ((int)i == e || rw_model_oj_of(v, (int)i) >= 0) {
+            continue;
+        }
+        for (k = 0; k < t->n_fkeys; k++) {
+            const struct cat_key *fk = &t->fkeys[k];
+            const char *nc = NULL;
+            bool ok = fk->ref_key != NULL && strcmp(fk->ref_key, v->tabs[e].key) == 0 &&
+                      unique_within(v, e, fk->ref_cols, fk->n_cols, &uk);
+            for (j = 0; ok && j < fk->n_cols; j++) {
+                const struct rw_mcol *mc = rw_model_col(v, (int)i, fk->cols[j]);
+                ok = mc != NULL && same_class(v, (int)i, fk->cols[j], e, fk->ref_cols[j]);
+                if (ok && mc->nullable && nc == NULL) {
+                    nc = fk->cols[j];
+                }
+            }
+            if (ok && nc != NULL) {
+                *name = fk->informational ? fk->name : NULL;
+                *tab = t->key;
+                *col = nc;
                 return true;
             }
         }
@@ -1649,14 +1737,24 @@ extras_lossless(struct mctx *c)
     while (progress) {
         progress = false;
         for (i = 0; i < v->n_tabs; i++) {
-            if (c->map[i] < 0 && !gone[i] && eliminable(v, (int)i, gone)) {
+            struct elim_trust tr;
+            if (c->map[i] < 0 && !gone[i] && eliminable(v, (int)i, gone, &tr)) {
                 gone[i] = true;
                 progress = true;
+                note_trust(c, (int)i, &tr);
             }
         }
     }
     for (i = 0; i < v->n_tabs && ok; i++) {
-        if (c->map[i] < 0 && !gone[i]) {
+        const char *fkname = NULL, *fkcol = NULL, *fktab = NULL;
+        if (c->map[i] < 0 && !gone[i] && nullable_fk_to(v, (int)i, &fkname, &fktab, &fkcol)) {
+            mfail(c, "view joins table %s that the query does not; the %sforeign key%s%s of %s "
+                     "referencing it has a nullable column %s (rows with a NULL there are not in "
+                     "the view's inner join): declare the column NOT NULL",
+                  v->tabs[i].key, fkname ? "informational " : "", fkname ? " " : "",
+                  fkname ? fkname : "", fktab, fkcol);
+            ok = false;
+        } else if (c->map[i] < 0 && !gone[i]) {
             mfail(c, "view joins table %s that the query does not, and that join may drop or "
                      "duplicate rows (it needs a declared foreign key, NOT NULL, to a unique key, "
                      "or a LEFT JOIN on a unique key, and no filter on %s)",
@@ -1910,6 +2008,8 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
             *block = blk;
             *n_comp = (int)cp.n;
             rc = 0;
+            *reason = c.note; /* a note on success: informational constraints trusted */
+            c.note = NULL;
         }
     }
     if (rc != 0) {
@@ -1917,6 +2017,7 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
         c.why = NULL;
     }
     free(c.why);
+    free(c.note);
     for (i = 0; i < cp.n; i++) {
         rw_expr_free(cp.v[i]);
     }
@@ -1939,6 +2040,7 @@ struct mapping_search {
     char *block;                    /* best block (owned) */
     int n_comp;                     /* its compensations */
     char *reason;                   /* first failure (owned) */
+    char *note;                     /* the best block's note (owned) or NULL */
     int tried;                      /* mappings tried */
     size_t extra;                   /* view instances still allowed to stay unmapped */
     bool oom;                       /* OOM seen */
@@ -1964,6 +2066,9 @@ search(struct mapping_search *s, size_t j)
             s->block = blk;
             s->n_comp = nc;
             blk = NULL;
+            free(s->note);
+            s->note = why; /* NULL or the informational-constraint note */
+            why = NULL;
         } else if (rc == 1 && s->reason == NULL) {
             s->reason = why;
             why = NULL;
@@ -2050,14 +2155,17 @@ rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, co
     if (s.oom) {
         free(s.block);
         free(s.reason);
+        free(s.note);
         return -1;
     }
     if (s.block != NULL) {
         free(s.reason);
         *block = s.block;
         *n_comp = s.n_comp;
+        *reason = s.note;
         return 0;
     }
+    free(s.note);
     *reason = s.reason != NULL ? s.reason : rw_strdup("no table mapping matches");
     return 1;
 }

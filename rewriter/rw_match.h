@@ -12,7 +12,9 @@
  * Match query block Q against view model V (outputs carry storage column
  * names in ->vcol) whose storage table is VDB.VNAME. On a match returns 0
  * with the replacement SELECT block in *BLOCK (MariaDB text, caller frees)
- * and the number of compensating predicates in *N_COMP. Returns 1 with a
+ * and the number of compensating predicates in *N_COMP, and in *REASON
+ * either NULL or a note for EXPLAIN REWRITE naming the informational (NOT
+ * ENFORCED) constraints a join elimination trusted (caller frees). Returns 1 with a
  * reason for a DBA in *REASON (caller frees) when V cannot answer Q; -1 on
  * OOM. Tries every mapping of Q's table instances onto V's (self-joins).
  */

@@ -137,6 +137,11 @@ rw_keys_dup(const struct cat_key *src, size_t n, bool *ok)
             break;
         }
         d[i].n_cols = src[i].n_cols;
+        d[i].informational = src[i].informational;
+        if (src[i].name != NULL) {
+            d[i].name = rw_strdup(src[i].name);
+            *ok = *ok && d[i].name != NULL;
+        }
         for (j = 0; j < src[i].n_cols; j++) {
             d[i].cols[j] = rw_lower(src[i].cols[j]);
             *ok = *ok && d[i].cols[j] != NULL;
@@ -168,6 +173,7 @@ rw_keys_free(struct cat_key *k, size_t n)
         free(k[i].cols);
         free(k[i].ref_cols);
         free(k[i].ref_key);
+        free(k[i].name);
     }
     free(k);
 }

@@ -648,7 +648,7 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
     for (i = 0; i < n_mvs; i++) {
         struct cat_mv *mv = mvs[i];
         char why[256];
-        char *block = NULL, *reason = NULL, *full = NULL;
+        char *block = NULL, *reason = NULL, *full = NULL, *note = NULL;
         int nc = 0, m = 1;
         if (in_list(x->h->no, x->h->n_no, mv)) {
             reason = rw_strdup("excluded by the NO_USE_MV hint");
@@ -690,6 +690,8 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 }
                 if (m == 1 && reason == NULL) {
                     reason = r2;
+                } else if (m == 0) {
+                    note = r2; /* informational constraints trusted, or NULL */
                 } else {
                     free(r2);
                 }
@@ -705,6 +707,7 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 free(reason);
                 free(block);
                 free(pstale);
+                free(note);
                 rc = -1;
                 goto done;
             }
@@ -717,13 +720,21 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
             }
         }
         /* ---- end partitioned views ---- */
+        if (m != 0) {
+            free(note);
+            note = NULL;
+        }
         if (m == 0) {
             size_t flen;
+            /* CHOSEN keeps this reason: "" or the informational constraints trusted */
+            char *r0 = note != NULL ? block_reason(x, k, note) : rw_strdup("");
             free(reason);
             full = rw_emit_splice(x->sql, x->len, b->start, b->end, block, &flen);
             free(block);
-            if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, rw_strdup(""),
-                                         full) != 0 ||
+            if (full == NULL) {
+                free(r0);
+            }
+            if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, r0, full) != 0 ||
                 note_ncomp(x, nc) != 0) {
                 free(pstale);
                 rc = -1;
