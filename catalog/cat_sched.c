@@ -739,7 +739,11 @@ sched_main(void *arg)
         struct cat_snapshot *snap;
         int64_t now = cat_now_ms();
         pthread_mutex_unlock(&g_mu);
-        if (now - last_recover >= 10000) {
+        /* every 10 s; every second while the backend is unreachable, so
+         * that once it is back our owner lock (other proxies' recovery
+         * takes our RUNNING tasks for orphans without it) and the task
+         * ends it missed (cat_task_recover) follow soon */
+        if (now - last_recover >= 10000 || (c == NULL && now - last_recover >= 1000)) {
             owner_lock(&c);
             if (c != NULL) {
                 cat_task_recover(c);

@@ -41,6 +41,26 @@ static char g_owner[64];            /* this proxy's owner id */
 
 static _Thread_local struct task_ent *t_cur; /* the task the current thread runs */
 
+/*
+ * The end of a task that could not be written because the backend was gone
+ * (its link died with the refresh and no new one could be opened). It is
+ * written when a link works again: before the next task of this process
+ * starts, and by cat_task_recover(), which also drops the staging tables
+ * the broken refresh left. Without this the row stayed RUNNING for good:
+ * recovery skips rows whose owner (this live proxy) holds its lock.
+ */
+struct deferred_end {
+    uint64_t tid;                   /* task row */
+    char status[16];                /* FAILED or CANCELED */
+    char *error;                    /* error_msg (owned) */
+    int64_t at_ms;                  /* wall-clock time of the end (ms since the epoch) */
+    char db[256], name[256];        /* the view (staging tables to drop) */
+    bool recorded;                  /* the row was written; leftovers still to drop */
+    struct deferred_end *next;      /* g_deferred list */
+};
+
+static struct deferred_end *g_deferred; /* under g_mu */
+
 void
 cat_task_init(int max_running)
 {
@@ -202,14 +222,22 @@ cat_task_started(MYSQL *c, const char *mode)
 }
 
 /* Set the final STATUS of row TID (when the refresh code did not, or to
- * override FAILED with CANCELED). */
-static void
-row_final(MYSQL *c, uint64_t tid, const char *status, const char *error)
+ * override FAILED with CANCELED), ended at AT_MS (wall clock, ms since the
+ * epoch; 0 = now). Returns 0, or -1 when the UPDATE failed (logged). */
+static int
+row_final_at(MYSQL *c, uint64_t tid, const char *status, const char *error, int64_t at_ms)
 {
     struct cat_buf q = {0};
-    char err[256];
+    char err[256], end[64];
+    int rc;
     if (c == NULL || tid == 0) {
-        return;
+        return -1;
+    }
+    if (at_ms > 0) {
+        snprintf(end, sizeof(end), "FROM_UNIXTIME(%lld.%03lld)", (long long)(at_ms / 1000),
+                 (long long)(at_ms % 1000));
+    } else {
+        snprintf(end, sizeof(end), "NOW(3)");
     }
     cat_buf_puts(&q, "UPDATE ");
     cat_buf_qname(&q, cat_meta_schema(), "tasks");
@@ -217,14 +245,90 @@ row_final(MYSQL *c, uint64_t tid, const char *status, const char *error)
     cat_buf_lit(&q, status);
     cat_buf_puts(&q, ", error_msg = ");
     cat_buf_lit(&q, error);
-    cat_buf_puts(&q, ", start_time = COALESCE(start_time, NOW(3)), finish_time = NOW(3),"
-                     " duration_ms = TIMESTAMPDIFF(MICROSECOND, COALESCE(start_time, NOW(3)),"
-                     " NOW(3)) DIV 1000");
+    cat_buf_printf(&q, ", start_time = COALESCE(start_time, %s), finish_time = %s,"
+                       " duration_ms = TIMESTAMPDIFF(MICROSECOND, COALESCE(start_time, %s),"
+                       " %s) DIV 1000", end, end, end, end);
     cat_buf_printf(&q, " WHERE task_id = %llu", (unsigned long long)tid);
-    if (cat_q(c, q.p, err, sizeof(err), NULL) < 0) {
+    rc = cat_q(c, q.p, err, sizeof(err), NULL);
+    if (rc < 0) {
         cat_log(CAT_LOG_WARN, "finishing refresh task %llu: %s", (unsigned long long)tid, err);
     }
     cat_buf_free(&q);
+    return rc < 0 ? -1 : 0;
+}
+
+static void
+row_final(MYSQL *c, uint64_t tid, const char *status, const char *error)
+{
+    (void)row_final_at(c, tid, status, error, 0);
+}
+
+/* Keep the end of task TID of view DB.NAME for later (see struct deferred_end). */
+static void
+defer_end(uint64_t tid, const char *status, const char *error, const char *db, const char *name)
+{
+    struct deferred_end *d;
+    if (tid == 0) {
+        return;
+    }
+    d = cat_xcalloc(1, sizeof(*d));
+    d->tid = tid;
+    snprintf(d->status, sizeof(d->status), "%s", status);
+    d->error = cat_xstrdup(error);
+    d->at_ms = cat_now_ms();
+    snprintf(d->db, sizeof(d->db), "%s", db);
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    pthread_mutex_lock(&g_mu);
+    d->next = g_deferred;
+    g_deferred = d;
+    pthread_mutex_unlock(&g_mu);
+    cat_log(CAT_LOG_WARN, "refresh task %llu of %s.%s: the backend is gone; its end (%s) is "
+            "recorded when it is back", (unsigned long long)tid, db, name, status);
+}
+
+static void drop_leftovers(MYSQL *c, const char *db, const char *name);
+
+/*
+ * Write the deferred task ends over C. With CLEAN, also drop the staging
+ * tables of their views (unless a refresh of the view runs here: it drops
+ * them itself) and forget them; without, keep them for a later CLEAN.
+ */
+static void
+flush_deferred(MYSQL *c, bool clean)
+{
+    struct deferred_end *list, *d, *next, *keep = NULL;
+    char key[512];
+    pthread_mutex_lock(&g_mu);
+    list = g_deferred;
+    g_deferred = NULL;
+    pthread_mutex_unlock(&g_mu);
+    for (d = list; d != NULL; d = next) {
+        next = d->next;
+        if (!d->recorded && row_final_at(c, d->tid, d->status, d->error, d->at_ms) == 0) {
+            d->recorded = true;
+            cat_log(CAT_LOG_INFO, "recorded refresh task %llu of %s.%s as %s (backend is back)",
+                    (unsigned long long)d->tid, d->db, d->name, d->status);
+        }
+        if (d->recorded && clean) {
+            cat_make_key(key, sizeof(key), d->db, d->name);
+            if (!cat_task_active(key)) {
+                drop_leftovers(c, d->db, d->name);
+            }
+            free(d->error);
+            free(d);
+            continue;
+        }
+        d->next = keep;
+        keep = d;
+    }
+    if (keep != NULL) {
+        pthread_mutex_lock(&g_mu);
+        for (d = keep; d->next != NULL; d = d->next) {
+        }
+        d->next = g_deferred;
+        g_deferred = keep;
+        pthread_mutex_unlock(&g_mu);
+    }
 }
 
 static void
@@ -336,6 +440,7 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
         mvp_reply_err(reply, 2003, "HY000", "refresh of %s.%s: %s", vdb, vname, err);
         goto done;
     }
+    flush_deferred(c, false);
     t->task_id = row_pending(c, mv_id, vdb, vname, mode);
     if (t->task_id == 0) {
         mvp_reply_err(reply, (uint16_t)(mysql_errno(c) ? mysql_errno(c) : 1105), "HY000",
@@ -416,12 +521,18 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
     }
 done:
     if (c != NULL && mysql_ping(c) != 0) {
-        /* the backend went away during the task: record the end on a new link */
+        /* the backend went away during the task: record the end on a new
+         * link, or once the backend is back (flush_deferred) */
+        const char *status = res == CAT_TASK_CANCELED ? "CANCELED" : "FAILED";
+        const char *why = reply->kind == MVP_REPLY_ERR && reply->err_msg != NULL
+                              ? reply->err_msg
+                              : "backend went away";
         mysql_close(c);
         c = cat_connect(err, sizeof(err));
-        if (c != NULL && res == CAT_TASK_FAILED) {
-            row_final(c, t->task_id, "FAILED",
-                      reply->kind == MVP_REPLY_ERR ? reply->err_msg : "backend went away");
+        if (res == CAT_TASK_FAILED || res == CAT_TASK_CANCELED) {
+            if (c == NULL || row_final_at(c, t->task_id, status, why, 0) < 0) {
+                defer_end(t->task_id, status, why, vdb, vname);
+            }
         }
     }
     if (c != NULL) {
@@ -668,6 +779,8 @@ cat_task_recover(MYSQL *c)
         char db[65], name[65];      /* ... by name */
     } *o = NULL;
     size_t no = 0, i;
+    /* ends of our own tasks the backend was not there to take */
+    flush_deferred(c, true);
     cat_buf_puts(&q, "SELECT task_id, conn_id, mv_id, mv_db, mv_name FROM ");
     cat_buf_qname(&q, cat_meta_schema(), "tasks");
     cat_buf_puts(&q, " WHERE status IN ('PENDING', 'RUNNING') AND (owner IS NULL OR owner = ''"

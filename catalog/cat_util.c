@@ -163,19 +163,26 @@ cat_buf_printf(struct cat_buf *b, const char *fmt, ...)
     }
 }
 
+/* S between two QUOTE characters, each QUOTE inside it doubled (SQL's
+ * quoting of identifiers with ` and of strings with '). */
+static void
+buf_quoted(struct cat_buf *b, const char *s, char quote)
+{
+    const char *p;
+    cat_buf_add(b, &quote, 1);
+    for (p = s; *p != '\0'; p++) {
+        if (*p == quote) {
+            cat_buf_add(b, &quote, 1);
+        }
+        cat_buf_add(b, p, 1);
+    }
+    cat_buf_add(b, &quote, 1);
+}
+
 void
 cat_buf_ident(struct cat_buf *b, const char *name)
 {
-    const char *p;
-    cat_buf_add(b, "`", 1);
-    for (p = name; *p != '\0'; p++) {
-        if (*p == '`') {
-            cat_buf_add(b, "``", 2);
-        } else {
-            cat_buf_add(b, p, 1);
-        }
-    }
-    cat_buf_add(b, "`", 1);
+    buf_quoted(b, name, '`');
 }
 
 void
@@ -202,15 +209,7 @@ cat_buf_lit(struct cat_buf *b, const char *s)
         }
     }
     if (plain) {
-        cat_buf_add(b, "'", 1);
-        for (p = (const unsigned char *)s; *p != '\0'; p++) {
-            if (*p == '\'') {
-                cat_buf_add(b, "''", 2);
-            } else {
-                cat_buf_add(b, (const char *)p, 1);
-            }
-        }
-        cat_buf_add(b, "'", 1);
+        buf_quoted(b, s, '\'');
         return;
     }
     /* A backslash means different things under NO_BACKSLASH_ESCAPES: hex is unambiguous. */
@@ -362,43 +361,59 @@ json_str(const char *p, char **out)
     return p + 1;
 }
 
-int
-cat_json_parse_object(const char *s, char ***keys, char ***values)
+/*
+ * A flat JSON object of strings (OBJECT: keys into *KEYS, values into
+ * *VALUES) or array of strings (values into *VALUES; KEYS unused), as the
+ * two public readers below document.
+ */
+static int
+json_parse_flat(const char *s, bool object, char ***keys, char ***values)
 {
     size_t n = 0, cap = 4;
-    char **k = cat_xcalloc(cap, sizeof(char *)), **v = cat_xcalloc(cap, sizeof(char *));
+    char **k = object ? cat_xcalloc(cap, sizeof(char *)) : NULL;
+    char **v = cat_xcalloc(cap, sizeof(char *));
     const char *p = json_ws(s ? s : "");
-    *keys = *values = NULL;
+    char close = object ? '}' : ']';
+    if (object) {
+        *keys = NULL;
+    }
+    *values = NULL;
     if (*p == '\0') {
         free(k);
         free(v);
         return 0;
     }
-    if (*p++ != '{') {
+    if (*p++ != (object ? '{' : '[')) {
         goto bad;
     }
     p = json_ws(p);
-    if (*p == '}') {
+    if (*p == close) {
         goto done;
     }
     for (;;) {
         if (n == cap) {
             cap *= 2;
-            k = realloc(k, cap * sizeof(char *));
             v = realloc(v, cap * sizeof(char *));
-            if (k == NULL || v == NULL) {
+            if (object) {
+                k = realloc(k, cap * sizeof(char *));
+            }
+            if (v == NULL || (object && k == NULL)) {
                 abort();
             }
-            memset(k + n, 0, (cap - n) * sizeof(char *));
             memset(v + n, 0, (cap - n) * sizeof(char *));
+            if (object) {
+                memset(k + n, 0, (cap - n) * sizeof(char *));
+            }
         }
-        p = json_str(json_ws(p), &k[n]);
-        if (p == NULL || k[n] == NULL) {
-            goto bad;
-        }
-        p = json_ws(p);
-        if (*p++ != ':') {
-            goto bad;
+        if (object) {
+            p = json_str(json_ws(p), &k[n]);
+            if (p == NULL || k[n] == NULL) {
+                goto bad;
+            }
+            p = json_ws(p);
+            if (*p++ != ':') {
+                goto bad;
+            }
         }
         p = json_str(json_ws(p), &v[n]);
         n++;
@@ -410,13 +425,15 @@ cat_json_parse_object(const char *s, char ***keys, char ***values)
             p++;
             continue;
         }
-        if (*p == '}') {
+        if (*p == close) {
             break;
         }
         goto bad;
     }
 done:
-    *keys = k;
+    if (object) {
+        *keys = k;
+    }
     *values = v;
     return (int)n;
 bad:
@@ -426,53 +443,15 @@ bad:
 }
 
 int
+cat_json_parse_object(const char *s, char ***keys, char ***values)
+{
+    return json_parse_flat(s, true, keys, values);
+}
+
+int
 cat_json_parse_array(const char *s, char ***items)
 {
-    size_t n = 0, cap = 4;
-    char **it = cat_xcalloc(cap, sizeof(char *));
-    const char *p = json_ws(s ? s : "");
-    *items = NULL;
-    if (*p == '\0') {
-        free(it);
-        return 0;
-    }
-    if (*p++ != '[') {
-        goto bad;
-    }
-    p = json_ws(p);
-    if (*p == ']') {
-        goto done;
-    }
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            it = realloc(it, cap * sizeof(char *));
-            if (it == NULL) {
-                abort();
-            }
-            memset(it + n, 0, (cap - n) * sizeof(char *));
-        }
-        p = json_str(json_ws(p), &it[n]);
-        n++;
-        if (p == NULL) {
-            goto bad;
-        }
-        p = json_ws(p);
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        if (*p == ']') {
-            break;
-        }
-        goto bad;
-    }
-done:
-    *items = it;
-    return (int)n;
-bad:
-    cat_strv_free(it, cap);
-    return -1;
+    return json_parse_flat(s, false, NULL, items);
 }
 
 /* ---- logging ---- */

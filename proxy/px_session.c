@@ -891,30 +891,51 @@ bk_greeting(struct px_session *s)
     return PX_OK;
 }
 
-/* One backend packet in AUTH state. */
+/*
+ * Peek at the next backend packet: its header and first min(LEN, PEEK_MAX)
+ * payload bytes are copied into HDR (PX_PKT_HDR_LEN + PEEK_MAX bytes), the
+ * payload length into *LEN and the peeked length into *PK. A continuation
+ * of a 0xFFFFFF chain is not a packet of its own: it is begun at once to
+ * CHAIN_SINK. Returns PX_OK (a new packet to look at), PEEK_CHAIN (a
+ * continuation, begun) or PX_AGAIN (not all there yet).
+ */
+#define PEEK_CHAIN 1
 static int
-bk_auth_packet(struct px_session *s)
+bk_peek_packet(struct px_session *s, uint8_t *hdr, uint32_t *len, size_t *pk,
+               enum bk_sink chain_sink)
 {
     struct evbuffer *in = bufferevent_get_input(s->bk);
-    uint8_t hdr[PX_PKT_HDR_LEN + PEEK_MAX];
-    uint32_t len;
     uint8_t seq;
-    size_t pk;
-    uint16_t st;
 
-    if (px_mysql_peek_header(in, &len, &seq) != PX_OK) {
+    if (px_mysql_peek_header(in, len, &seq) != PX_OK) {
         return PX_AGAIN;
     }
     hdr[3] = seq;
     if (s->bk_chain) {
-        bk_begin_packet(s, hdr, len, SINK_CLIENT);
-        return PX_OK;
+        bk_begin_packet(s, hdr, *len, chain_sink);
+        return PEEK_CHAIN;
     }
-    pk = len < PEEK_MAX ? len : PEEK_MAX;
-    if (evbuffer_get_length(in) < PX_PKT_HDR_LEN + pk) {
+    *pk = *len < PEEK_MAX ? *len : PEEK_MAX;
+    if (evbuffer_get_length(in) < PX_PKT_HDR_LEN + *pk) {
         return PX_AGAIN;
     }
-    evbuffer_copyout(in, hdr, PX_PKT_HDR_LEN + pk);
+    evbuffer_copyout(in, hdr, PX_PKT_HDR_LEN + *pk);
+    return PX_OK;
+}
+
+/* One backend packet in AUTH state. */
+static int
+bk_auth_packet(struct px_session *s)
+{
+    uint8_t hdr[PX_PKT_HDR_LEN + PEEK_MAX];
+    uint32_t len;
+    size_t pk;
+    uint16_t st;
+    int rc = bk_peek_packet(s, hdr, &len, &pk, SINK_CLIENT);
+
+    if (rc != PX_OK) {
+        return rc == PEEK_CHAIN ? PX_OK : rc;
+    }
     if (len > 0 && len < PX_PKT_MAX && hdr[4] == 0x00) {
         if (px_mysql_ok_eof_status(hdr + 4, pk, false, &st) == PX_OK) {
             s->status = st;
@@ -932,26 +953,15 @@ bk_auth_packet(struct px_session *s)
 static int
 bk_query_packet(struct px_session *s)
 {
-    struct evbuffer *in = bufferevent_get_input(s->bk);
     uint8_t hdr[PX_PKT_HDR_LEN + PEEK_MAX];
     uint32_t len;
-    uint8_t seq;
     size_t pk;
+    /* a continuation of a long packet goes where its start went */
+    int rc = bk_peek_packet(s, hdr, &len, &pk, s->bk_sink);
 
-    if (px_mysql_peek_header(in, &len, &seq) != PX_OK) {
-        return PX_AGAIN;
+    if (rc != PX_OK) {
+        return rc == PEEK_CHAIN ? PX_OK : rc;
     }
-    hdr[3] = seq;
-    if (s->bk_chain) {
-        /* Continuation of a long packet: not a packet of its own. */
-        bk_begin_packet(s, hdr, len, s->bk_sink);
-        return PX_OK;
-    }
-    pk = len < PEEK_MAX ? len : PEEK_MAX;
-    if (evbuffer_get_length(in) < PX_PKT_HDR_LEN + pk) {
-        return PX_AGAIN;
-    }
-    evbuffer_copyout(in, hdr, PX_PKT_HDR_LEN + pk);
     if (s->rewrite_check) {
         s->rewrite_check = false;
         if (len > 0 && len < PX_PKT_MAX && hdr[4] == 0xff) {

@@ -1116,7 +1116,7 @@ add_item(struct qspec *q, const char *text, bool isagg, bool isfloat, const stru
 static void
 agg_text(char *out, size_t n, const char *fn, bool distinct, const char *arg)
 {
-    snprintf(out, n, "%s(%s%s)", fn, distinct ? "DISTINCT " : "", arg[0] ? arg : "*");
+    tc_fmt_cut(out, n, "%s(%s%s)", fn, distinct ? "DISTINCT " : "", arg[0] ? arg : "*");
 }
 
 /* Query aggregates derivable from view V's aggregates (plus some that are not). */
@@ -1300,7 +1300,7 @@ extra_preds(struct qspec *q, const struct view *v, const int *map)
             p->op = P_OR;
             p->cd = c->cd;
             snprintf(p->col, sizeof(p->col), "%s", c->expr);
-            snprintf(p->col2, sizeof(p->col2), "%s", c2->expr);
+            tc_fmt_cut(p->col2, sizeof(p->col2), "%s", c2->expr);
             str_list(c->cd, p->list, sizeof(p->list), 2);
         }
     }
@@ -1388,7 +1388,7 @@ gen_query_from_agg_view(struct qspec *q, const struct view *v, const int *map)
         } else {
             q->agg = true;
             for (int i = 0; i < q->nitems; i++) {
-                snprintf(q->group[q->ngroup++], 256, "%s", q->items[i].text);
+                tc_fmt_cut(q->group[q->ngroup++], 256, "%s", q->items[i].text);
             }
         }
         return;
@@ -1543,9 +1543,9 @@ decorate(struct qspec *q, bool allow_limit)
                 continue;
             }
             if (strncmp(it->text, "COUNT", 5) == 0) {
-                snprintf(q->having, sizeof(q->having), "%s > %d", it->text, rnd_range(0, 30));
+                tc_fmt_cut(q->having, sizeof(q->having), "%s > %d", it->text, rnd_range(0, 30));
             } else if (it->cd != NULL && (it->cd->t == CT_INT || it->cd->t == CT_DEC)) {
-                snprintf(q->having, sizeof(q->having), "%s >= %.2f", it->text,
+                tc_fmt_cut(q->having, sizeof(q->having), "%s >= %.2f", it->text,
                          it->cd->lo + (it->cd->hi - it->cd->lo) * rnd(100) / 20.0);
             } else {
                 continue;
@@ -1759,18 +1759,6 @@ is_string_type(enum enum_field_types t)
            t == MYSQL_TYPE_LONG_BLOB;
 }
 
-/* sort key with string columns (FOLD[c]) lower-cased */
-static char *
-row_key_fold(char **row, int ncols, const bool *floatcol, const bool *fold)
-{
-    char *k = row_key(row, ncols, floatcol);
-    (void)fold;
-    for (char *p = k; *p; p++) {
-        *p = (char)tolower((unsigned char)*p);
-    }
-    return k;
-}
-
 /*
  * Are WANT and GOT equal once string values are compared case-insensitively?
  * Under the backend's _ci collation a GROUP BY / DISTINCT over 'Acme' and
@@ -1784,21 +1772,13 @@ equal_folded(const struct tc_res *want, const struct tc_res *got)
         return false;
     }
     int nc = want->ncols;
-    bool *fl = calloc((size_t)nc + 1, sizeof(bool)), *fo = calloc((size_t)nc + 1, sizeof(bool));
+    bool *fl = tc_float_cols(want), *fo = calloc((size_t)nc + 1, sizeof(bool));
     for (int c = 0; c < nc; c++) {
-        fl[c] = tc_is_float_type(want->types[c]);
         fo[c] = is_string_type(want->types[c]);
     }
-    struct keyed_row *a = calloc((size_t)want->nrows + 1, sizeof(*a));
-    struct keyed_row *b = calloc((size_t)got->nrows + 1, sizeof(*b));
-    for (long i = 0; i < want->nrows; i++) {
-        a[i].row = want->rows[i];
-        a[i].key = row_key_fold(want->rows[i], nc, fl, fo);
-        b[i].row = got->rows[i];
-        b[i].key = row_key_fold(got->rows[i], nc, fl, fo);
-    }
-    qsort(a, (size_t)want->nrows, sizeof(*a), keyed_cmp);
-    qsort(b, (size_t)got->nrows, sizeof(*b), keyed_cmp);
+    /* keys lower-cased whole: rows differing only in case sort together */
+    struct keyed_row *a = tc_keyed_sorted(want, fl, true);
+    struct keyed_row *b = tc_keyed_sorted(got, fl, true);
     bool eq = true;
     for (long i = 0; i < want->nrows && eq; i++) {
         for (int c = 0; c < nc && eq; c++) {
@@ -1814,12 +1794,8 @@ equal_folded(const struct tc_res *want, const struct tc_res *got)
             }
         }
     }
-    for (long i = 0; i < want->nrows; i++) {
-        free(a[i].key);
-        free(b[i].key);
-    }
-    free(a);
-    free(b);
+    tc_keyed_free(a, want->nrows);
+    tc_keyed_free(b, got->nrows);
     free(fl);
     free(fo);
     return eq;
@@ -1848,22 +1824,9 @@ compare(const struct tc_res *want, const struct tc_res *got, char *diff, size_t 
         return 1;
     }
     int nc = want->ncols;
-    bool *fl = calloc((size_t)nc + 1, sizeof(bool));
-    for (int c = 0; c < nc; c++) {
-        fl[c] = tc_is_float_type(want->types[c]);
-    }
-    struct keyed_row *a = calloc((size_t)want->nrows + 1, sizeof(*a));
-    struct keyed_row *b = calloc((size_t)got->nrows + 1, sizeof(*b));
-    for (long i = 0; i < want->nrows; i++) {
-        a[i].row = want->rows[i];
-        a[i].key = row_key(want->rows[i], nc, fl);
-    }
-    for (long i = 0; i < got->nrows; i++) {
-        b[i].row = got->rows[i];
-        b[i].key = row_key(got->rows[i], nc, fl);
-    }
-    qsort(a, (size_t)want->nrows, sizeof(*a), keyed_cmp);
-    qsort(b, (size_t)got->nrows, sizeof(*b), keyed_cmp);
+    bool *fl = tc_float_cols(want);
+    struct keyed_row *a = tc_keyed_sorted(want, fl, false);
+    struct keyed_row *b = tc_keyed_sorted(got, fl, false);
     int rc = 0;
     if (want->nrows != got->nrows) {
         snprintf(diff, difflen, "row count differs: direct %ld, proxy %ld; ", want->nrows, got->nrows);
@@ -1898,14 +1861,8 @@ compare(const struct tc_res *want, const struct tc_res *got, char *diff, size_t 
             append_row(diff, difflen, "proxy first", b[0].row, nc);
         }
     }
-    for (long i = 0; i < want->nrows; i++) {
-        free(a[i].key);
-    }
-    for (long i = 0; i < got->nrows; i++) {
-        free(b[i].key);
-    }
-    free(a);
-    free(b);
+    tc_keyed_free(a, want->nrows);
+    tc_keyed_free(b, got->nrows);
     free(fl);
     if (rc != 0 && equal_folded(want, got)) {
         return 3;

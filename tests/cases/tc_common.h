@@ -11,6 +11,7 @@
 #ifndef TC_COMMON_H
 #define TC_COMMON_H
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -70,6 +71,22 @@ tc_fmt(const char *fmt, ...)
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
+}
+
+/*
+ * snprintf into a fixed-size text field of a generator, where cutting an
+ * over-long fragment at SIZE - 1 bytes is accepted (a cut query fails alike
+ * directly and through the proxy). Returns true when the text was cut.
+ * Going through vsnprintf keeps -Wformat-truncation quiet on purpose.
+ */
+__attribute__((format(printf, 3, 4))) static inline bool
+tc_fmt_cut(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n >= size;
 }
 
 /*
@@ -240,6 +257,45 @@ keyed_cmp(const void *a, const void *b)
     return strcmp(((const struct keyed_row *)a)->key, ((const struct keyed_row *)b)->key);
 }
 
+/* Per-column "is FLOAT/DOUBLE" flags of R's columns (calloc'd, ncols + 1
+ * entries; the caller frees). */
+static inline bool *
+tc_float_cols(const struct tc_res *r)
+{
+    bool *fl = calloc((size_t)r->ncols + 1, sizeof(bool));
+    for (int c = 0; c < r->ncols; c++) {
+        fl[c] = tc_is_float_type(r->types[c]);
+    }
+    return fl;
+}
+
+/* R's rows with their row_key() sort keys (per FLOATCOL), sorted by key;
+ * LOWER lower-cases the keys (comparisons that ignore letter case). The
+ * rows are borrowed from R; free with tc_keyed_free(K, R->nrows). */
+static inline struct keyed_row *
+tc_keyed_sorted(const struct tc_res *r, const bool *floatcol, bool lower)
+{
+    struct keyed_row *k = calloc((size_t)r->nrows + 1, sizeof(*k));
+    for (long i = 0; i < r->nrows; i++) {
+        k[i].row = r->rows[i];
+        k[i].key = row_key(r->rows[i], r->ncols, floatcol);
+        for (char *p = k[i].key; lower && *p; p++) {
+            *p = (char)tolower((unsigned char)*p);
+        }
+    }
+    qsort(k, (size_t)r->nrows, sizeof(*k), keyed_cmp);
+    return k;
+}
+
+static inline void
+tc_keyed_free(struct keyed_row *k, long n)
+{
+    for (long i = 0; i < n; i++) {
+        free(k[i].key);
+    }
+    free(k);
+}
+
 static inline bool
 float_equal(const char *a, const char *b)
 {
@@ -297,22 +353,9 @@ tc_res_compare(const struct tc_res *want, const struct tc_res *got, bool check_n
         snprintf(diff, difflen, "row count differs: want %ld got %ld; ", want->nrows, got->nrows);
     }
     int nc = want->ncols;
-    bool *fl = calloc((size_t)nc + 1, sizeof(bool));
-    for (int c = 0; c < nc; c++) {
-        fl[c] = tc_is_float_type(want->types[c]);
-    }
-    struct keyed_row *a = calloc((size_t)want->nrows + 1, sizeof(*a));
-    struct keyed_row *b = calloc((size_t)got->nrows + 1, sizeof(*b));
-    for (long i = 0; i < want->nrows; i++) {
-        a[i].row = want->rows[i];
-        a[i].key = row_key(want->rows[i], nc, fl);
-    }
-    for (long i = 0; i < got->nrows; i++) {
-        b[i].row = got->rows[i];
-        b[i].key = row_key(got->rows[i], nc, fl);
-    }
-    qsort(a, (size_t)want->nrows, sizeof(*a), keyed_cmp);
-    qsort(b, (size_t)got->nrows, sizeof(*b), keyed_cmp);
+    bool *fl = tc_float_cols(want);
+    struct keyed_row *a = tc_keyed_sorted(want, fl, false);
+    struct keyed_row *b = tc_keyed_sorted(got, fl, false);
     int rc = want->nrows != got->nrows ? 1 : 0;
     long n = want->nrows < got->nrows ? want->nrows : got->nrows;
     for (long i = 0; i < n && rc == 0; i++) {
@@ -348,14 +391,8 @@ tc_res_compare(const struct tc_res *want, const struct tc_res *got, bool check_n
             append_row(diff, difflen, "first got-only", b[j].row, nc);
         }
     }
-    for (long i = 0; i < want->nrows; i++) {
-        free(a[i].key);
-    }
-    for (long i = 0; i < got->nrows; i++) {
-        free(b[i].key);
-    }
-    free(a);
-    free(b);
+    tc_keyed_free(a, want->nrows);
+    tc_keyed_free(b, got->nrows);
     free(fl);
     if (rc == 0 && check_names) {
         for (int c = 0; c < nc; c++) {

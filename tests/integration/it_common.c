@@ -5,6 +5,11 @@
  */
 #include "it_common.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +24,20 @@
 #include <time.h>
 #include <unistd.h>
 
-static void
-sleep_ms(long ms)
+void
+it_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+int64_t
+it_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -166,7 +180,7 @@ it_proxy_start(struct it_proxy *p, const struct it_env *env, const char *meta_sc
             if (port_accepts(p->port)) {
                 return 0;
             }
-            sleep_ms(50);
+            it_sleep_ms(50);
         }
         if (it_proxy_alive(p)) {
             fprintf(stderr, "it_proxy_start: proxy did not accept on port %u within 20 s\n",
@@ -180,6 +194,29 @@ it_proxy_start(struct it_proxy *p, const struct it_env *env, const char *meta_sc
         it_proxy_log_tail(p, 10);
     }
     return -1;
+}
+
+int
+it_proxy_start_exec(struct it_proxy *p, const struct it_env *env, const char *meta_schema,
+                    const char *const *extra_args, const char *db, const char *sql)
+{
+    MYSQL *m;
+    unsigned rc;
+
+    if (it_proxy_start(p, env, meta_schema, extra_args) < 0) {
+        return -1;
+    }
+    m = it_connect_proxy(p, env, db, 0);
+    if (m == NULL) {
+        return -1;
+    }
+    rc = it_exec(m, sql);
+    mysql_close(m);
+    if (rc != 0) {
+        it_proxy_log_tail(p, 30);
+        return -1;
+    }
+    return 0;
 }
 
 bool
@@ -216,7 +253,7 @@ it_proxy_stop(struct it_proxy *p)
             }
             return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
         }
-        sleep_ms(50);
+        it_sleep_ms(50);
     }
     fprintf(stderr, "it_proxy_stop: proxy did not stop within 15 s; killing it\n");
     kill(p->pid, SIGKILL);
@@ -475,4 +512,110 @@ it_cli(unsigned port, const char *user, const char *pass, const char *sql, char 
     }
     unlink(path);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- helpers for cmocka test bodies ---------------------------------- */
+
+void
+it_exec_ok(MYSQL *m, const char *sql)
+{
+    if (it_exec(m, sql) != 0) {
+        fail_msg("%s: %s", sql, mysql_error(m));
+    }
+}
+
+MYSQL *
+it_must_connect_proxy(const struct it_proxy *p, const struct it_env *env, const char *db,
+                      unsigned long flags)
+{
+    MYSQL *m = it_connect_proxy(p, env, db, flags);
+
+    if (m == NULL) {
+        it_proxy_log_tail(p, 30);
+        fail_msg("cannot connect to the proxy on port %u", p->port);
+    }
+    return m;
+}
+
+MYSQL *
+it_must_connect_direct(const struct it_env *env, const char *db, unsigned long flags)
+{
+    MYSQL *m = it_connect_direct(env, db, flags);
+
+    if (m == NULL) {
+        fail_msg("cannot connect to MariaDB on port %u", env->db_port);
+    }
+    return m;
+}
+
+unsigned
+it_first_value(MYSQL *m, const char *sql, char *buf, size_t len)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    unsigned e;
+
+    buf[0] = '\0';
+    if (mysql_query(m, sql) != 0) {
+        e = mysql_errno(m);
+        fprintf(stderr, "%s: %s\n", sql, mysql_error(m));
+        return e;
+    }
+    res = mysql_store_result(m);
+    if (res != NULL) {
+        row = mysql_fetch_row(res);
+        if (row != NULL && row[0] != NULL) {
+            snprintf(buf, len, "%s", row[0]);
+        }
+        mysql_free_result(res);
+    }
+    return 0;
+}
+
+int
+it_reset_dbs(const struct it_env *env, const char *db, const char *meta, bool create)
+{
+    char sql[300];
+    int rc = 0;
+    MYSQL *d = it_connect_direct(env, NULL, 0);
+
+    if (d == NULL) {
+        return -1;
+    }
+    if (meta != NULL) {
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS `%s`", meta);
+        it_exec(d, sql);
+    }
+    if (db != NULL) {
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS `%s`", db);
+        it_exec(d, sql);
+        if (create) {
+            snprintf(sql, sizeof(sql), "CREATE DATABASE `%s`", db);
+            rc = it_exec(d, sql) == 0 ? 0 : -1;
+        }
+    }
+    mysql_close(d);
+    return rc;
+}
+
+int
+it_teardown(struct it_proxy *p, const struct it_env *env, const char *db, const char *meta,
+            const char *const *views)
+{
+    char sql[300];
+    size_t i;
+
+    if (p->pid > 0) {
+        MYSQL *m = views != NULL ? it_connect_proxy(p, env, db, 0) : NULL;
+        if (m != NULL) {
+            for (i = 0; views[i] != NULL; i++) {
+                snprintf(sql, sizeof(sql), "DROP MATERIALIZED VIEW IF EXISTS `%s`", views[i]);
+                it_exec(m, sql);
+            }
+            mysql_close(m);
+        }
+        it_proxy_stop(p);
+    }
+    it_reset_dbs(env, db, meta, false);
+    return 0;
 }

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <mysql.h>
@@ -53,6 +54,14 @@ unsigned it_free_port(void);
  */
 int it_proxy_start(struct it_proxy *p, const struct it_env *env, const char *meta_schema,
                    const char *const *extra_args);
+
+/*
+ * The usual group setup's end: it_proxy_start(P, ENV, META_SCHEMA,
+ * EXTRA_ARGS), then run SQL (e.g. a CREATE MATERIALIZED VIEW) through it in
+ * database DB. Returns 0, or -1 (message and proxy log tail printed).
+ */
+int it_proxy_start_exec(struct it_proxy *p, const struct it_env *env, const char *meta_schema,
+                        const char *const *extra_args, const char *db, const char *sql);
 
 /* True while the proxy child is running (reaps it if it died). */
 bool it_proxy_alive(struct it_proxy *p);
@@ -120,5 +129,52 @@ unsigned it_exec(MYSQL *m, const char *sql);
  * stderr (owned, NUL-terminated). Returns the client's exit status or -1.
  */
 int it_cli(unsigned port, const char *user, const char *pass, const char *sql, char **out);
+
+/* ---- helpers for cmocka test bodies ------------------------------------
+ * The functions below end the running cmocka test (fail_msg) instead of
+ * returning an error; use them in tests and in group setup/teardown of
+ * tests/integration/itest_*.c only (every program linking it_common.c
+ * links cmocka).
+ */
+
+/* Milliseconds of CLOCK_MONOTONIC (for deadlines of polling loops). */
+int64_t it_mono_ms(void);
+
+/* Sleep MS milliseconds. */
+void it_sleep_ms(long ms);
+
+/* Run SQL on M (results discarded); fail the test with the SQL and the
+ * server's message when it fails. */
+void it_exec_ok(MYSQL *m, const char *sql);
+
+/* it_connect_proxy() that fails the test (proxy log tail shown) instead of
+ * returning NULL. The caller mysql_close()s the handle. */
+MYSQL *it_must_connect_proxy(const struct it_proxy *p, const struct it_env *env, const char *db,
+                             unsigned long flags);
+
+/* it_connect_direct() that fails the test instead of returning NULL. */
+MYSQL *it_must_connect_direct(const struct it_env *env, const char *db, unsigned long flags);
+
+/*
+ * The first column of the first row of SQL on M into BUF (LEN bytes, "" when
+ * there is no row or the value is NULL). Returns 0, or the MySQL error
+ * number (BUF ""; the error is printed) -- it does not fail the test.
+ */
+unsigned it_first_value(MYSQL *m, const char *sql, char *buf, size_t len);
+
+/*
+ * Straight on ENV's MariaDB: drop the databases META and DB (either may be
+ * NULL) and, when CREATE, create DB again empty. Returns 0, or -1 when the
+ * connection or the CREATE failed (message printed). For setup/teardown.
+ */
+int it_reset_dbs(const struct it_env *env, const char *db, const char *meta, bool create);
+
+/*
+ * The usual group teardown: when the proxy P runs, drop the views VIEWS
+ * (NULL-terminated names in DB, may be NULL) through it and stop it; then
+ * drop DB and META straight on MariaDB. Always returns 0.
+ */
+int it_teardown(struct it_proxy *p, const struct it_env *env, const char *db, const char *meta,
+                const char *const *views);
 
 #endif /* IT_COMMON_H */

@@ -121,13 +121,10 @@ setup(void **state)
     MYSQL *d;
     (void)state;
     it_env_load(&env);
-    d = it_connect_direct(&env, NULL, 0);
-    if (d == NULL) {
+    if (it_reset_dbs(&env, DB, META, true) != 0 ||
+        (d = it_connect_direct(&env, NULL, 0)) == NULL) {
         return -1;
     }
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "CREATE DATABASE " DB);
     it_exec(d, "CREATE TABLE " DB ".sales (id INT PRIMARY KEY, region VARCHAR(16), amount "
                "DECIMAL(10,2))");
     it_exec(d, "INSERT INTO " DB ".sales VALUES (1,'north',10),(2,'south',20),(3,'north',5)");
@@ -138,16 +135,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    MYSQL *d;
     (void)state;
-    it_proxy_stop(&proxy);
-    d = it_connect_direct(&env, NULL, 0);
-    if (d != NULL) {
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
-        mysql_close(d);
-    }
-    return 0;
+    return it_teardown(&proxy, &env, DB, META, NULL);
 }
 
 static void

@@ -37,14 +37,6 @@
 static struct it_env g_env;
 static struct it_proxy g_proxy;
 
-static void
-exec_ok(MYSQL *m, const char *sql)
-{
-    if (it_exec(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-}
-
 /* Status (CHOSEN / REJECTED ...) and reason of view itbl.mv in EXPLAIN
  * REWRITE QUERY through the proxy, into STATUS / REASON (caller's buffers). */
 static void
@@ -68,21 +60,13 @@ explain(MYSQL *p, char *status, size_t slen, char *reason, size_t rlen)
     mysql_free_result(r);
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Poll EXPLAIN REWRITE for up to WITHIN_MS until the view's status is WANT;
  * returns true when it was. */
 static bool
 wait_status(MYSQL *p, const char *want, int within_ms)
 {
     char status[64], reason[512];
-    int64_t end = now_ms() + within_ms;
+    int64_t end = it_mono_ms() + within_ms;
     for (;;) {
         explain(p, status, sizeof(status), reason, sizeof(reason));
         if (strcmp(status, want) == 0) {
@@ -92,7 +76,7 @@ wait_status(MYSQL *p, const char *want, int within_ms)
             }
             return true;
         }
-        if (now_ms() >= end) {
+        if (it_mono_ms() >= end) {
             fprintf(stderr, "status %s (%s), wanted %s\n", status, reason, want);
             return false;
         }
@@ -100,69 +84,34 @@ wait_status(MYSQL *p, const char *want, int within_ms)
     }
 }
 
-static MYSQL *
-proxy_conn(void)
-{
-    MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-    assert_non_null(p);
-    return p;
-}
+/* A connection to the proxy (the test fails when it cannot be made). */
+#define PROXY_CONN() it_must_connect_proxy(&g_proxy, &g_env, DB, 0)
 
 static int
 setup(void **state)
 {
     MYSQL *d;
     it_env_load(&g_env);
-    d = it_connect_direct(&g_env, NULL, CLIENT_MULTI_STATEMENTS);
-    if (d == NULL) {
+    if (it_reset_dbs(&g_env, DB, META, true) != 0 ||
+        (d = it_connect_direct(&g_env, NULL, CLIENT_MULTI_STATEMENTS)) == NULL) {
         return -1;
     }
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    it_exec(d, "CREATE DATABASE " DB);
     it_exec(d, "CREATE TABLE " DB ".t (id INT PRIMARY KEY, g INT, v INT)");
     it_exec(d, "CREATE TABLE " DB ".other (id INT PRIMARY KEY)");
     it_exec(d, "INSERT INTO " DB ".t VALUES (1, 1, 10), (2, 2, 20), (3, 1, 5)");
     mysql_close(d);
-    if (it_proxy_start(&g_proxy, &g_env, META, NULL) < 0) {
-        return -1;
-    }
-    {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        unsigned rc;
-        if (p == NULL) {
-            return -1;
-        }
-        rc = it_exec(p, "CREATE MATERIALIZED VIEW mv BUILD IMMEDIATE REFRESH COMPLETE ON "
-                        "MANUAL PROPERTIES ('grace_period' = '0') AS "
-                        "SELECT g, SUM(v) AS s, COUNT(*) AS c FROM t GROUP BY g");
-        mysql_close(p);
-        if (rc != 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return it_proxy_start_exec(&g_proxy, &g_env, META, NULL, DB,
+                               "CREATE MATERIALIZED VIEW mv BUILD IMMEDIATE REFRESH COMPLETE ON "
+                               "MANUAL PROPERTIES ('grace_period' = '0') AS "
+                               "SELECT g, SUM(v) AS s, COUNT(*) AS c FROM t GROUP BY g");
 }
 
 static int
 teardown(void **state)
 {
-    MYSQL *d;
-    if (g_proxy.pid > 0) {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        if (p != NULL) {
-            it_exec(p, "DROP MATERIALIZED VIEW IF EXISTS mv");
-            mysql_close(p);
-        }
-        it_proxy_stop(&g_proxy);
-    }
-    d = it_connect_direct(&g_env, NULL, 0);
-    if (d != NULL) {
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
-        mysql_close(d);
-    }
-    return 0;
+    static const char *const views[] = {"mv", NULL};
+    (void)state;
+    return it_teardown(&g_proxy, &g_env, DB, META, views);
 }
 
 /* The pure decision: which server settings make the binlog usable. */
@@ -195,12 +144,12 @@ test_decide(void **state)
 static void
 test_source_column(void **state)
 {
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     MYSQL_RES *r;
     MYSQL_ROW row;
     MYSQL_FIELD *f;
     unsigned n;
-    exec_ok(p, "SET @x = 1");
+    it_exec_ok(p, "SET @x = 1");
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);
     assert_non_null(r);
@@ -226,25 +175,25 @@ test_direct_writes(void **state)
         "DELETE FROM " DB ".t WHERE id = 100",
         "TRUNCATE TABLE " DB ".t",
     };
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     MYSQL *d = it_connect_direct(&g_env, NULL, 0);
     size_t i;
     assert_non_null(d);
     for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
-        exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
+        it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
         assert_true(wait_status(p, "CHOSEN", 0));
-        exec_ok(d, writes[i]);
+        it_exec_ok(d, writes[i]);
         if (!wait_status(p, "REJECTED", 2000)) {
             it_proxy_log_tail(&g_proxy, 30);
             fail_msg("not stale within 2 s after: %s", writes[i]);
         }
     }
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
     assert_true(wait_status(p, "CHOSEN", 0));
     sleep(2); /* the refresh's binlog events (staging table, RENAME) are read by now */
     assert_true(wait_status(p, "CHOSEN", 0));
     /* A direct write to a table the view does not read leaves it usable. */
-    exec_ok(d, "INSERT INTO " DB ".other VALUES (1)");
+    it_exec_ok(d, "INSERT INTO " DB ".other VALUES (1)");
     sleep(1);
     assert_true(wait_status(p, "CHOSEN", 0));
     mysql_close(d);
@@ -256,30 +205,30 @@ test_direct_writes(void **state)
 static void
 test_write_while_stopped(void **state)
 {
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     MYSQL *d;
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
     assert_true(wait_status(p, "CHOSEN", 0));
     mysql_close(p);
     sleep(1);
     assert_int_equal(it_proxy_stop(&g_proxy), 0);
     d = it_connect_direct(&g_env, NULL, 0);
     assert_non_null(d);
-    exec_ok(d, "INSERT INTO " DB ".t VALUES (200, 2, 2)");
+    it_exec_ok(d, "INSERT INTO " DB ".t VALUES (200, 2, 2)");
     mysql_close(d);
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, NULL), 0);
-    p = proxy_conn();
+    p = PROXY_CONN();
     if (!wait_status(p, "REJECTED", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a write made while the proxy was stopped was not seen");
     }
     /* ... and a restart without writes in between keeps it fresh. */
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv");
     mysql_close(p);
     sleep(1);
     assert_int_equal(it_proxy_stop(&g_proxy), 0);
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, NULL), 0);
-    p = proxy_conn();
+    p = PROXY_CONN();
     sleep(1);
     assert_true(wait_status(p, "CHOSEN", 0));
     mysql_close(p);

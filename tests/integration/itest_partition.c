@@ -57,52 +57,17 @@
 static struct it_env g_env;
 static struct it_proxy g_proxy;
 
-static void
-exec_ok(MYSQL *m, const char *sql)
-{
-    if (it_exec(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-}
-
-static MYSQL *
-proxy_conn(void)
-{
-    MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-    assert_non_null(p);
-    return p;
-}
-
-static MYSQL *
-direct_conn(void)
-{
-    MYSQL *d = it_connect_direct(&g_env, DB, 0);
-    assert_non_null(d);
-    return d;
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Connections for the tests (the test fails when they cannot be made). */
+#define PROXY_CONN() it_must_connect_proxy(&g_proxy, &g_env, DB, 0)
+#define DIRECT_CONN() it_must_connect_direct(&g_env, DB, 0)
 
 /* The first column of the first row of SQL on M, into BUF ("" for NULL). */
 static void
 scalar(MYSQL *m, const char *sql, char *buf, size_t len)
 {
-    MYSQL_RES *r;
-    MYSQL_ROW row;
-    if (mysql_query(m, sql) != 0) {
+    if (it_first_value(m, sql, buf, len) != 0) {
         fail_msg("%s: %s", sql, mysql_error(m));
     }
-    r = mysql_store_result(m);
-    assert_non_null(r);
-    row = mysql_fetch_row(r);
-    snprintf(buf, len, "%s", row != NULL && row[0] != NULL ? row[0] : "");
-    mysql_free_result(r);
 }
 
 /*
@@ -151,13 +116,13 @@ wait_stale(MYSQL *p, const char *want, int within_ms)
 {
     char stale[4096];
     int n;
-    int64_t end = mono_ms() + within_ms;
+    int64_t end = it_mono_ms() + within_ms;
     for (;;) {
         show_parts(p, stale, sizeof(stale), &n, NULL, NULL, 0);
         if (strcmp(stale, want) == 0) {
             return true;
         }
-        if (mono_ms() >= end) {
+        if (it_mono_ms() >= end) {
             fprintf(stderr, "stale partitions [%s], wanted [%s]\n", stale, want);
             return false;
         }
@@ -236,13 +201,8 @@ setup(void **state)
     (void)state;
     it_env_load(&g_env);
     setenv("MVPROXY_PROBE_INTERVAL_MS", "500", 1);
-    d = it_connect_direct(&g_env, NULL, 0);
-    if (d == NULL) {
-        return -1;
-    }
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    if (it_exec(d, "CREATE DATABASE " DB) != 0) {
+    if (it_reset_dbs(&g_env, DB, META, true) != 0 ||
+        (d = it_connect_direct(&g_env, NULL, 0)) == NULL) {
         return -1;
     }
     used = (size_t)snprintf(sql, sizeof(sql),
@@ -268,48 +228,19 @@ setup(void **state)
         return -1;
     }
     mysql_close(d);
-    if (it_proxy_start(&g_proxy, &g_env, META, NULL) < 0) {
-        return -1;
-    }
-    {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        unsigned rc;
-        if (p == NULL) {
-            return -1;
-        }
-        rc = it_exec(p, "CREATE MATERIALIZED VIEW mv_day BUILD IMMEDIATE REFRESH AUTO ON MANUAL "
-                        "PARTITION BY (d) PROPERTIES ('grace_period' = '0') AS "
-                        "SELECT d, region, SUM(amount) AS s, COUNT(*) AS c FROM sales "
-                        "GROUP BY d, region");
-        mysql_close(p);
-        if (rc != 0) {
-            it_proxy_log_tail(&g_proxy, 30);
-            return -1;
-        }
-    }
-    return 0;
+    return it_proxy_start_exec(&g_proxy, &g_env, META, NULL, DB,
+                               "CREATE MATERIALIZED VIEW mv_day BUILD IMMEDIATE REFRESH AUTO "
+                               "ON MANUAL PARTITION BY (d) PROPERTIES ('grace_period' = '0') "
+                               "AS SELECT d, region, SUM(amount) AS s, COUNT(*) AS c "
+                               "FROM sales GROUP BY d, region");
 }
 
 static int
 teardown(void **state)
 {
-    MYSQL *d;
+    static const char *const views[] = {"mv_day", NULL};
     (void)state;
-    if (g_proxy.pid > 0) {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        if (p != NULL) {
-            it_exec(p, "DROP MATERIALIZED VIEW IF EXISTS mv_day");
-            mysql_close(p);
-        }
-        it_proxy_stop(&g_proxy);
-    }
-    d = it_connect_direct(&g_env, NULL, 0);
-    if (d != NULL) {
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
-        mysql_close(d);
-    }
-    return 0;
+    return it_teardown(&g_proxy, &g_env, DB, META, views);
 }
 
 /* CREATE refuses a PARTITION BY column that is not a date output column,
@@ -317,7 +248,7 @@ teardown(void **state)
 static void
 test_create_validation(void **state)
 {
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     (void)state;
     assert_int_not_equal(it_exec(p, "CREATE MATERIALIZED VIEW bad1 BUILD IMMEDIATE REFRESH "
                                     "AUTO ON MANUAL PARTITION BY (region) AS SELECT d, region, "
@@ -341,7 +272,7 @@ test_create_validation(void **state)
 static void
 test_initial_state(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char stale[4096], buf[64];
     int n;
     (void)state;
@@ -362,14 +293,14 @@ test_initial_state(void **state)
 static void
 test_insert_marks_one_partition(void **state)
 {
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     MYSQL_RES *r;
     MYSQL_ROW row;
     MYSQL_FIELD *f;
     unsigned i, nf;
     const char *valid = NULL, *total = NULL;
     (void)state;
-    exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-10', 'n', 1000.00)");
+    it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-10', 'n', 1000.00)");
     assert_true(wait_stale(p, "p_20240410_20240411", 0));
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);
@@ -399,7 +330,7 @@ test_insert_marks_one_partition(void **state)
 static void
 test_union_compensation(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char status[512], stale[512], text[8192], summary[64];
     (void)state;
     explain(p, APRIL, status, sizeof(status), stale, sizeof(stale), text, sizeof(text), summary,
@@ -426,10 +357,10 @@ test_union_compensation(void **state)
 static void
 test_within_grace(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char status[512], stale[512], text[8192], summary[64];
     (void)state;
-    exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '3600')");
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '3600')");
     explain(p, APRIL, status, sizeof(status), stale, sizeof(stale), text, sizeof(text), summary,
             sizeof(summary));
     assert_string_equal(status, "CHOSEN: ");
@@ -445,17 +376,17 @@ test_within_grace(void **state)
 static void
 test_beyond_grace(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char status[512], stale[512], text[8192], summary[64];
     (void)state;
-    exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '1')");
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '1')");
     usleep(1200 * 1000);
     explain(p, APRIL, status, sizeof(status), stale, sizeof(stale), text, sizeof(text), summary,
             sizeof(summary));
     assert_string_equal(status, "CHOSEN: ");
     assert_non_null(strstr(stale, "p_20240410_20240411"));
     same_as_direct(p, d, APRIL, "beyond grace");
-    exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '0')");
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '0')");
     mysql_close(d);
     mysql_close(p);
 }
@@ -465,12 +396,12 @@ test_beyond_grace(void **state)
 static void
 test_auto_refresh_only_stale(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char stale[4096], before[64], after[64], rows[64], day_rows[64], parts[512];
     int n;
     (void)state;
     show_parts(p, stale, sizeof(stale), &n, "p_20240301_20240302", before, sizeof(before));
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     show_parts(p, stale, sizeof(stale), &n, "p_20240301_20240302", after, sizeof(after));
     assert_string_equal(stale, "");
     assert_string_equal(before, after);
@@ -491,17 +422,17 @@ test_auto_refresh_only_stale(void **state)
 static void
 test_bypass_write(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     (void)state;
-    exec_ok(d, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-15', 'e', 7.00)");
+    it_exec_ok(d, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-15', 'e', 7.00)");
     if (!wait_stale(p, "p_20240315_20240316", 5000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct INSERT was not narrowed to its partition within 5 s");
     }
-    exec_ok(d, "UPDATE sales SET amount = amount + 1 WHERE d = '2024-03-20' AND region = 'n'");
+    it_exec_ok(d, "UPDATE sales SET amount = amount + 1 WHERE d = '2024-03-20' AND region = 'n'");
     assert_true(wait_stale(p, "p_20240315_20240316,p_20240320_20240321", 5000));
     same_as_direct(p, d, MARCH_ALL, "compensated after direct writes");
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_true(wait_stale(p, "", 0));
     sleep(1); /* the refresh's own binlog events do not make it stale */
     assert_true(wait_stale(p, "", 0));
@@ -514,49 +445,49 @@ test_bypass_write(void **state)
 static void
 test_partition_ddl(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     char buf[64];
     (void)state;
-    exec_ok(p, "ALTER TABLE sales TRUNCATE PARTITION p20240305");
+    it_exec_ok(p, "ALTER TABLE sales TRUNCATE PARTITION p20240305");
     assert_true(wait_stale(p, "p_20240305_20240306", 0));
     same_as_direct(p, d, MARCH_ALL, "after TRUNCATE PARTITION");
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
 
-    exec_ok(p, "ALTER TABLE sales DROP PARTITION p20240306");
+    it_exec_ok(p, "ALTER TABLE sales DROP PARTITION p20240306");
     assert_true(wait_stale(p, "p_20240306_20240307", 0));
     same_as_direct(p, d, MARCH_ALL, "after DROP PARTITION");
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_true(wait_stale(p, "", 0));
 
     /* a new, empty base partition changes no view partition */
-    exec_ok(p, "ALTER TABLE sales ADD PARTITION "
+    it_exec_ok(p, "ALTER TABLE sales ADD PARTITION "
                "(PARTITION p20240430 VALUES LESS THAN ('2024-05-01'))");
     usleep(300 * 1000);
     assert_true(wait_stale(p, "", 0));
 
-    exec_ok(p, "ALTER TABLE sales REORGANIZE PARTITION p20240301, p20240302 INTO "
+    it_exec_ok(p, "ALTER TABLE sales REORGANIZE PARTITION p20240301, p20240302 INTO "
                "(PARTITION p0301 VALUES LESS THAN ('2024-03-02'), "
                "PARTITION p0302 VALUES LESS THAN ('2024-03-03'))");
     assert_true(wait_stale(p, "p_20240301_20240302,p_20240302_20240303", 0));
     same_as_direct(p, d, MARCH_ALL, "after REORGANIZE PARTITION");
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_true(wait_stale(p, "", 0));
     sleep(1);
 
     /* the same DDL straight on MariaDB: seen in the binlog */
-    exec_ok(d, "ALTER TABLE sales TRUNCATE PARTITION p20240310");
+    it_exec_ok(d, "ALTER TABLE sales TRUNCATE PARTITION p20240310");
     if (!wait_stale(p, "p_20240310_20240311", 5000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct TRUNCATE PARTITION was not narrowed to its partition");
     }
     same_as_direct(p, d, MARCH_ALL, "after a direct TRUNCATE PARTITION");
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_true(wait_stale(p, "", 0));
 
     /* a sale on the new day: its own storage partition at the AUTO refresh */
-    exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-30', 's', 3.00)");
+    it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-30', 's', 3.00)");
     assert_true(wait_stale(p, "p_20240430_20240501", 0));
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_true(wait_stale(p, "", 0));
     scalar(d, "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = '" DB
               "' AND TABLE_NAME = 'mv_day' AND PARTITION_NAME = 'p_20240430_20240501'",
@@ -575,13 +506,13 @@ test_partition_ddl(void **state)
 static void
 test_refresh_batches(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     (void)state;
-    exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('refresh_partition_num' = '2')");
-    exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-21', 'n', 1.00), "
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('refresh_partition_num' = '2')");
+    it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-21', 'n', 1.00), "
                "('2024-03-22', 'n', 1.00), ('2024-03-23', 'n', 1.00)");
     assert_true(wait_stale(p, "p_20240321_20240322,p_20240322_20240323,p_20240323_20240324", 0));
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_day AUTO");
     assert_non_null(mysql_info(p));
     assert_non_null(strstr(mysql_info(p), "2 batch"));
     assert_true(wait_stale(p, "", 0));
@@ -594,22 +525,22 @@ test_refresh_batches(void **state)
 static void
 test_alter_persisted(void **state)
 {
-    MYSQL *p = proxy_conn();
+    MYSQL *p = PROXY_CONN();
     MYSQL_RES *r;
     MYSQL_ROW row;
     MYSQL_FIELD *f;
     unsigned i, nf;
     bool seen_grace = false, seen_props = false;
     (void)state;
-    exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '77', "
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '77', "
                "'query_rewrite_consistency' = 'LOOSE')");
-    exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-02', 'e', 2.00)");
+    it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-02', 'e', 2.00)");
     assert_true(wait_stale(p, "p_20240402_20240403", 0));
     mysql_close(p);
     sleep(1); /* the catalog thread persists the marks */
     assert_int_equal(it_proxy_stop(&g_proxy), 0);
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, NULL), 0);
-    p = proxy_conn();
+    p = PROXY_CONN();
     assert_true(wait_stale(p, "p_20240402_20240403", 0));
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);

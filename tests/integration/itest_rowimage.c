@@ -46,37 +46,9 @@
 static struct it_env g_env;
 static struct it_proxy g_proxy;
 
-static void
-exec_ok(MYSQL *m, const char *sql)
-{
-    if (it_exec(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-}
-
-static MYSQL *
-proxy_conn(void)
-{
-    MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-    assert_non_null(p);
-    return p;
-}
-
-static MYSQL *
-direct_conn(void)
-{
-    MYSQL *d = it_connect_direct(&g_env, DB, 0);
-    assert_non_null(d);
-    return d;
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Connections for the tests (the test fails when they cannot be made). */
+#define PROXY_CONN() it_must_connect_proxy(&g_proxy, &g_env, DB, 0)
+#define DIRECT_CONN() it_must_connect_direct(&g_env, DB, 0)
 
 /* Comma list of mv_ev's partitions that are not in sync (p_null aside). */
 static void
@@ -105,13 +77,13 @@ static bool
 wait_stale(MYSQL *p, const char *want, int within_ms)
 {
     char stale[4096];
-    int64_t end = mono_ms() + within_ms;
+    int64_t end = it_mono_ms() + within_ms;
     for (;;) {
         stale_parts(p, stale, sizeof(stale));
         if (strcmp(stale, want) == 0) {
             return true;
         }
-        if (mono_ms() >= end) {
+        if (it_mono_ms() >= end) {
             fprintf(stderr, "stale partitions [%s], wanted [%s]\n", stale, want);
             return false;
         }
@@ -171,7 +143,7 @@ log_count(const char *needle)
 static void
 refresh_clean(MYSQL *p)
 {
-    exec_ok(p, "REFRESH MATERIALIZED VIEW mv_ev AUTO");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_ev AUTO");
     assert_true(wait_stale(p, "", 0));
 }
 
@@ -183,14 +155,11 @@ setup(void **state)
     (void)state;
     it_env_load(&g_env);
     setenv("MVPROXY_PROBE_INTERVAL_MS", "300", 1);
-    d = it_connect_direct(&g_env, NULL, 0);
-    if (d == NULL) {
+    if (it_reset_dbs(&g_env, DB, META, true) != 0 ||
+        (d = it_connect_direct(&g_env, NULL, 0)) == NULL) {
         return -1;
     }
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    if (it_exec(d, "CREATE DATABASE " DB) != 0 ||
-        it_exec(d, "CREATE TABLE " DB ".ev (id INT NOT NULL PRIMARY KEY, amt DECIMAL(12,2) NOT "
+    if (it_exec(d, "CREATE TABLE " DB ".ev (id INT NOT NULL PRIMARY KEY, amt DECIMAL(12,2) NOT "
                    "NULL, note VARCHAR(20) NULL, ts DATETIME(3) NOT NULL, d DATE NOT NULL, "
                    "tail TEXT NULL)") != 0 ||
         it_exec(d, "INSERT INTO " DB ".ev SELECT seq, seq * 1.25, IF(seq % 3 = 0, NULL, "
@@ -201,54 +170,25 @@ setup(void **state)
         return -1;
     }
     mysql_close(d);
-    if (it_proxy_start(&g_proxy, &g_env, META, extra) < 0) {
-        return -1;
-    }
-    {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        unsigned rc;
-        if (p == NULL) {
-            return -1;
-        }
-        rc = it_exec(p, "CREATE MATERIALIZED VIEW mv_ev BUILD IMMEDIATE REFRESH AUTO ON MANUAL "
-                        "PARTITION BY (d) PROPERTIES ('grace_period' = '0') AS "
-                        "SELECT d, COUNT(*) AS c, SUM(amt) AS s FROM ev GROUP BY d");
-        mysql_close(p);
-        if (rc != 0) {
-            it_proxy_log_tail(&g_proxy, 30);
-            return -1;
-        }
-    }
-    return 0;
+    return it_proxy_start_exec(&g_proxy, &g_env, META, extra, DB,
+                               "CREATE MATERIALIZED VIEW mv_ev BUILD IMMEDIATE REFRESH AUTO "
+                               "ON MANUAL PARTITION BY (d) PROPERTIES ('grace_period' = '0') "
+                               "AS SELECT d, COUNT(*) AS c, SUM(amt) AS s FROM ev GROUP BY d");
 }
 
 static int
 teardown(void **state)
 {
-    MYSQL *d;
+    static const char *const views[] = {"mv_ev", NULL};
     (void)state;
-    if (g_proxy.pid > 0) {
-        MYSQL *p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
-        if (p != NULL) {
-            it_exec(p, "DROP MATERIALIZED VIEW IF EXISTS mv_ev");
-            mysql_close(p);
-        }
-        it_proxy_stop(&g_proxy);
-    }
-    d = it_connect_direct(&g_env, NULL, 0);
-    if (d != NULL) {
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
-        mysql_close(d);
-    }
-    return 0;
+    return it_teardown(&g_proxy, &g_env, DB, META, views);
 }
 
 /* INSERT, UPDATE across days, DELETE: exact partitions, no probe. */
 static void
 test_exact_from_row_images(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     long e0, p0, s0, e1, p1, s1;
     int logged0;
     (void)state;
@@ -258,7 +198,7 @@ test_exact_from_row_images(void **state)
     logged0 = log_count("binlog rows on " DB ".ev for " DB ".mv_ev: exact");
 
     /* several rows, one with a NULL before the partition column */
-    exec_ok(d, "INSERT INTO ev VALUES (1001, 12.34, NULL, '2024-05-03 23:59:59.999', "
+    it_exec_ok(d, "INSERT INTO ev VALUES (1001, 12.34, NULL, '2024-05-03 23:59:59.999', "
                "'2024-05-03', 'x'), (1002, -0.01, 'abc', '2024-05-08 00:00:00.000', "
                "'2024-05-08', NULL)");
     if (!wait_stale(p, "p_20240503_20240504,p_20240508_20240509", 2000)) {
@@ -268,14 +208,14 @@ test_exact_from_row_images(void **state)
     refresh_clean(p);
 
     /* a row moves from 2024-05-04 to 2024-05-07: both */
-    exec_ok(d, "UPDATE ev SET d = '2024-05-07', note = REPEAT('z', 20) WHERE id = 3");
+    it_exec_ok(d, "UPDATE ev SET d = '2024-05-07', note = REPEAT('z', 20) WHERE id = 3");
     if (!wait_stale(p, "p_20240504_20240505,p_20240507_20240508", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct UPDATE across days did not mark both partitions within 2 s");
     }
     refresh_clean(p);
 
-    exec_ok(d, "DELETE FROM ev WHERE id = 5");
+    it_exec_ok(d, "DELETE FROM ev WHERE id = 5");
     if (!wait_stale(p, "p_20240506_20240507", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct DELETE was not narrowed to its partition within 2 s");
@@ -301,14 +241,14 @@ test_exact_from_row_images(void **state)
 static void
 test_minimal_image_falls_back(void **state)
 {
-    MYSQL *p = proxy_conn(), *d = direct_conn();
+    MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     long e0, p0, s0, e1, p1, s1;
     (void)state;
     refresh_clean(p);
     sleep(1);
     counters(p, &e0, &p0, &s0);
-    exec_ok(d, "SET SESSION binlog_row_image = 'MINIMAL'");
-    exec_ok(d, "DELETE FROM ev WHERE id = 12"); /* d = 2024-05-03 */
+    it_exec_ok(d, "SET SESSION binlog_row_image = 'MINIMAL'");
+    it_exec_ok(d, "DELETE FROM ev WHERE id = 12"); /* d = 2024-05-03 */
     if (!wait_stale(p, "p_20240503_20240504", 3000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a MINIMAL-image DELETE was not narrowed by the probe within 3 s");

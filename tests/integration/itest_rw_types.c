@@ -155,13 +155,10 @@ setup(void **state)
     size_t k;
     (void)state;
     it_env_load(&env);
-    d = it_connect_direct(&env, NULL, 0);
-    if (d == NULL) {
+    if (it_reset_dbs(&env, DB, META, true) != 0 ||
+        (d = it_connect_direct(&env, NULL, 0)) == NULL) {
         return -1;
     }
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "CREATE DATABASE " DB);
     it_exec(d, "CREATE TABLE " DB ".t (id INT PRIMARY KEY, g INT NOT NULL, i INT, "
                "d DECIMAL(12,2), f DOUBLE, ts DATETIME NOT NULL, bi BIGINT)");
     it_exec(d, "INSERT INTO " DB ".t VALUES "
@@ -190,16 +187,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    MYSQL *d;
     (void)state;
-    it_proxy_stop(&proxy);
-    d = it_connect_direct(&env, NULL, 0);
-    if (d != NULL) {
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
-        mysql_close(d);
-    }
-    return 0;
+    return it_teardown(&proxy, &env, DB, META, NULL);
 }
 
 /* Roll-ups to a coarser grouping and to no grouping at all. */
