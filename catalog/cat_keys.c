@@ -4,7 +4,7 @@
  * struct cat_table for the rewriter's join elimination (view-matching.md §2:
  * a view's extra table must join on a declared foreign key to a unique key).
  *
- *   TABLE_CONSTRAINTS ⋈ KEY_COLUMN_USAGE  (one row per key column, in order)
+ *   KEY_COLUMN_USAGE, one lookup per table (one row per key column, in order)
  *     -> cat_table.ukeys (PRIMARY KEY, UNIQUE) / cat_table.fkeys (FOREIGN KEY)
  *   + the informational constraints of the snapshot (cat_icons_merge, cat_constraint.c)
  */
@@ -99,29 +99,37 @@ cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
     MYSQL_ROW row;
     char prev[1024] = "";
     struct cat_key *cur = NULL;
-    size_t n_db = 0;
+    size_t n_tab = 0;
     if (snap->tables == NULL) {
         return 0;
     }
-    cat_buf_puts(&q, "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE, "
-                     "k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, "
-                     "k.REFERENCED_COLUMN_NAME "
-                     "FROM information_schema.TABLE_CONSTRAINTS tc "
-                     "JOIN information_schema.KEY_COLUMN_USAGE k "
-                     "ON k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA "
-                     "AND k.TABLE_SCHEMA = tc.TABLE_SCHEMA AND k.TABLE_NAME = tc.TABLE_NAME "
-                     "AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME "
-                     "WHERE tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') "
-                     "AND tc.TABLE_SCHEMA IN (");
+    /*
+     * One UNION ALL branch per table, each with TABLE_SCHEMA = and
+     * TABLE_NAME = constants: MariaDB then opens just that table ("Scanned 0
+     * databases") instead of every table of the schema. Opening the whole
+     * schema raced with tables being created and dropped there (refresh
+     * staging tables) and crashed MariaDB 10.11.19 in create_tmp_table_for_schema.
+     * KEY_COLUMN_USAGE alone lists PRIMARY KEY, UNIQUE and FOREIGN KEY
+     * columns: a referenced table marks a foreign key, the name PRIMARY the
+     * primary key, anything else is a unique key.
+     */
     HASH_ITER(hh, snap->tables, t, tmp) {
         cat_table_keys_free(t);
-        if (n_db++ > 0) {
-            cat_buf_puts(&q, ",");
+        if (n_tab++ > 0) {
+            cat_buf_puts(&q, " UNION ALL ");
         }
+        cat_buf_puts(&q, "(SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, "
+                         "IF(REFERENCED_TABLE_NAME IS NOT NULL, 'FOREIGN KEY', "
+                         "IF(CONSTRAINT_NAME = 'PRIMARY', 'PRIMARY KEY', 'UNIQUE')), "
+                         "COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, "
+                         "REFERENCED_COLUMN_NAME, ORDINAL_POSITION "
+                         "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ");
         cat_buf_lit(&q, t->db);
+        cat_buf_puts(&q, " AND TABLE_NAME = ");
+        cat_buf_lit(&q, t->name);
+        cat_buf_puts(&q, ")");
     }
-    cat_buf_puts(&q, ") ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, "
-                     "k.ORDINAL_POSITION");
+    cat_buf_puts(&q, " ORDER BY 1, 2, 3, 9");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
         cat_buf_free(&q);
         return -1;
