@@ -278,6 +278,8 @@ table_free(struct cat_table *t)
         free(t->cols[i].name);
         free(t->cols[i].data_type);
         free(t->cols[i].column_type);
+        free(t->cols[i].collation);
+        free(t->cols[i].charset);
     }
     free(t->cols);
     cat_table_keys_free(t);
@@ -431,7 +433,8 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *e
         return 0;
     }
     cat_buf_puts(&q, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, "
-                     "IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (");
+                     "IS_NULLABLE, COLLATION_NAME, CHARACTER_SET_NAME "
+                     "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (");
     key_part_list(&q, keys, n, true);
     cat_buf_puts(&q, ") AND TABLE_NAME IN (");
     key_part_list(&q, keys, n, false);
@@ -478,6 +481,14 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *e
         }
         col->column_type = cat_xstrdup(row[4] ? row[4] : "");
         col->nullable = row[5] != NULL && strcmp(row[5], "YES") == 0;
+        col->collation = row[6] != NULL ? cat_xstrdup(row[6]) : NULL;
+        col->charset = row[7] != NULL ? cat_xstrdup(row[7]) : NULL;
+        for (i = 0; col->collation != NULL && col->collation[i] != '\0'; i++) {
+            col->collation[i] = (char)tolower((unsigned char)col->collation[i]);
+        }
+        for (i = 0; col->charset != NULL && col->charset[i] != '\0'; i++) {
+            col->charset[i] = (char)tolower((unsigned char)col->charset[i]);
+        }
     }
     mysql_free_result(res);
     return 0;

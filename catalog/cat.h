@@ -54,6 +54,8 @@ struct cat_column {
     char *data_type;                /* DATA_TYPE, lower case: "int", "decimal", "datetime" ... */
     char *column_type;              /* COLUMN_TYPE: "decimal(12,2)" ... */
     bool nullable;                  /* IS_NULLABLE = YES */
+    char *collation;                /* COLLATION_NAME, lower case; NULL for non-strings */
+    char *charset;                  /* CHARACTER_SET_NAME, lower case; NULL for non-strings */
 };
 
 /*

@@ -63,6 +63,18 @@ static const char *const pg_type_func[] = {
     "ilike", "isnull", "notnull", "overlaps", "similar", "tablesample", "verbose",
 };
 
+/* Words PG accepts as a column label only after AS (its AS_LABEL keywords)
+ * while MariaDB takes them bare: `expr month` -> `expr "month"` (checked
+ * against libpg_query 15 and MariaDB 10.11; see alias_position()). */
+static const char *const pg_as_label_only[] = {
+    "day", "filter", "hour", "minute", "month", "second", "window", "within", "without", "year",
+};
+
+/* Tokens that may follow a select-list alias. */
+static const char *const alias_follow_kw[] = {
+    "from", "into", "where", "union", "except", "intersect", "order", "limit", "having",
+};
+
 /* MariaDB functions whose name PG's grammar reserves: emitted "quoted"(...). */
 static const char *const quoted_funcs[] = {
     "char", "time", "timestamp", "values", "user", "session_user", "interval",
@@ -995,6 +1007,31 @@ want_quote(struct tr *t, size_t i, size_t j)
     return true;
 }
 
+/*
+ * Is the IDENT token I (< J) a bare column alias: right after the end of an
+ * expression (a ")", a literal, a name) and before what may follow an
+ * alias (",", ")", ";", the end, FROM, WHERE, ...)? Not after "(" or ","
+ * (EXTRACT(DAY FROM x), TIMESTAMPDIFF(MONTH, a, b) keep the keyword), and
+ * INTERVAL n DAY never gets here (emit_interval consumes its unit).
+ * Quoting a word that is a column name instead only changes its case
+ * folding, which the model does itself.
+ */
+static bool
+alias_position(const struct tr *t, size_t i, size_t j)
+{
+    enum rw_tok_kind pk;
+    if (i == 0) {
+        return false;
+    }
+    pk = t->tk[i - 1].kind;
+    if (!(op(t, i - 1, j, ")") || pk == RW_TOK_NUMBER || pk == RW_TOK_STRING ||
+          pk == RW_TOK_QIDENT || pk == RW_TOK_IDENT)) {
+        return false;
+    }
+    return i + 1 >= j || op(t, i + 1, j, ",") || op(t, i + 1, j, ")") || op(t, i + 1, j, ";") ||
+           KW_IN(t, i + 1, j, alias_follow_kw) >= 0;
+}
+
 /* Translate the IDENT token I (< J); returns the index after what it used. */
 static size_t
 emit_ident(struct tr *t, size_t i, size_t j)
@@ -1115,6 +1152,9 @@ emit_ident(struct tr *t, size_t i, size_t j)
     }
     if (call && KW_IN(t, i, j, quoted_funcs) >= 0) {
         return emit_func_quoted(t, i);
+    }
+    if (!call && KW_IN(t, i, j, pg_as_label_only) >= 0 && alias_position(t, i, j)) {
+        return emit_ident_quoted(t, i);
     }
     if (KW_IN(t, i, j, pg_only_reserved) >= 0) {
         if (call) {

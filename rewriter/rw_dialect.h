@@ -31,6 +31,10 @@
  *                              quotes doubled; adjacent literals joined;
  *                              _charset / N introducers dropped
  *   AS 'x', expr 'x'        -> AS "x", expr "x" (string column alias)
+ *   expr month (no AS)      -> expr "month": the words PG takes as a label
+ *                              only after AS (day hour minute month second
+ *                              year filter window within without), quoted
+ *                              after an operand and before , ) ; FROM ...
  *   comments #, -- , / * * / -> removed; / *+ hint * / removed (read hints
  *                              from the original with rw_lex);
  *                              / *!NNNNN x * /, / *M!NNNNNN x * / -> x

@@ -119,6 +119,15 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
         return;
     case RW_E_FUNC:
     case RW_E_AGG:
+        if (e->kind == RW_E_FUNC && strcmp(e->name, "mvp_interval") == 0 && e->n == 2) {
+            /* the bridge's INTERVAL expr unit (rw_model.c conv_interval) */
+            bool paren = e->args[0]->kind != RW_E_CONST && e->args[0]->kind != RW_E_OP;
+            rw_buf_puts(b, paren ? "INTERVAL (" : "INTERVAL ");
+            rw_emit_expr(b, e->args[0], db, table);
+            rw_buf_puts(b, paren ? ") " : " ");
+            rw_buf_puts(b, e->args[1]->text);
+            return;
+        }
         upper(b, e->name);
         if (e->kind == RW_E_FUNC && bare_func(e->name) && e->n == 0) {
             return;

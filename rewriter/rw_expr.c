@@ -165,12 +165,35 @@ cmp_ptr(const void *a, const void *b)
     return rw_expr_cmp(*(struct rw_expr *const *)a, *(struct rw_expr *const *)b);
 }
 
+/* True for date arithmetic: a + or - with an INTERVAL operand (the bridge's
+ * mvp_interval). It is neither commutative nor associative: d + INTERVAL 1
+ * MONTH + INTERVAL 1 DAY differs from d + INTERVAL 1 DAY + INTERVAL 1 MONTH,
+ * and MariaDB rejects INTERVAL .. + INTERVAL ... */
+static bool
+is_date_arith(const struct rw_expr *e)
+{
+    size_t i;
+    if (e->kind != RW_E_OP || e->name == NULL ||
+        (strcmp(e->name, "+") != 0 && strcmp(e->name, "-") != 0)) {
+        return false;
+    }
+    for (i = 0; i < e->n; i++) {
+        if (e->args[i]->kind == RW_E_FUNC && strcmp(e->args[i]->name, "mvp_interval") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* True for operators whose operands may be reordered. */
 static bool
 is_commutative(const struct rw_expr *e)
 {
     if (e->kind == RW_E_AND || e->kind == RW_E_OR || e->kind == RW_E_WPART) {
         return true;
+    }
+    if (is_date_arith(e)) {
+        return false;
     }
     return e->kind == RW_E_OP && e->name != NULL &&
            (strcmp(e->name, "+") == 0 || strcmp(e->name, "*") == 0 ||
@@ -184,6 +207,9 @@ is_assoc(const struct rw_expr *e)
 {
     if (e->kind == RW_E_AND || e->kind == RW_E_OR) {
         return true;
+    }
+    if (is_date_arith(e)) {
+        return false;
     }
     return e->kind == RW_E_OP && e->name != NULL &&
            (strcmp(e->name, "+") == 0 || strcmp(e->name, "*") == 0);
@@ -313,7 +339,8 @@ rw_expr_canon(struct rw_expr *e)
         size_t j;
         for (i = 0; i < e->n; i++) {
             struct rw_expr *ch = e->args[i];
-            if (ch->kind == e->kind && (e->kind != RW_E_OP || strcmp(ch->name, e->name) == 0)) {
+            if (ch->kind == e->kind && (e->kind != RW_E_OP || strcmp(ch->name, e->name) == 0) &&
+                !is_date_arith(ch)) {
                 struct rw_expr **a = realloc(e->args, (e->n + ch->n) * sizeof(*a));
                 if (a == NULL) {
                     rw_expr_free(e);

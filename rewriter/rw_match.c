@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "cat.h"
+#include "rw_coll.h"
 #include "rw_emit.h"
 #include "rw_util.h"
 
@@ -600,7 +601,38 @@ xlate_agg(struct mctx *c, const struct rw_expr *e)
     return mkcast(r, target);
 }
 
-/* Is range QR (query) contained in VR (view)? Both of domain VR->type. */
+/*
+ * Order of comparable values A and B of range VR's domain into *RES; false
+ * when it is not known exactly (strings: collation VR->coll, rw_coll.h).
+ */
+static bool
+rc_cmp(const struct rw_range *vr, const char *a, const char *b, int *res)
+{
+    if (vr->type == RW_R_NUM) {
+        *res = rw_dec_cmp(a, b);
+        return true;
+    }
+    if (vr->type == RW_R_STR) {
+        return rw_coll_cmp(vr->coll, a, b, res);
+    }
+    *res = strcmp(a, b);
+    return true;
+}
+
+/* Are A and B known to be equal values of range VR's domain? */
+static bool
+rc_eq(const struct rw_range *vr, const char *a, const char *b)
+{
+    bool eq;
+    int c;
+    if (vr->type == RW_R_STR) {
+        return rw_coll_eq(vr->coll, a, b, &eq) && eq;
+    }
+    return rc_cmp(vr, a, b, &c) && c == 0;
+}
+
+/* Is range QR (query) contained in VR (view)? Both of domain VR->type; a
+ * comparison that cannot be decided (strings, rw_coll.h) means no. */
 static bool
 range_contains(const struct rw_range *vr, const struct rw_range *qr)
 {
@@ -614,23 +646,26 @@ range_contains(const struct rw_range *vr, const struct rw_range *qr)
     if (qr->type != vr->type) {
         return false;
     }
-#define RC(a, b) (vr->type == RW_R_NUM ? rw_dec_cmp((a), (b)) : strcmp((a), (b)))
+    if (vr->type == RW_R_STR &&
+        (vr->coll == NULL || qr->coll == NULL ? vr->coll != qr->coll
+                                              : strcmp(vr->coll, qr->coll) != 0)) {
+        return false; /* the column's collation changed between the two schemas */
+    }
     if (qr->has_pts) {
         for (i = 0; i < qr->n_pts; i++) {
             const char *p = qr->pts[i];
             bool ok = true;
+            int cl, ch;
             if (vr->has_lo) {
-                int cl = RC(p, vr->lo);
-                ok = ok && (cl > 0 || (cl == 0 && vr->lo_incl));
+                ok = ok && rc_cmp(vr, p, vr->lo, &cl) && (cl > 0 || (cl == 0 && vr->lo_incl));
             }
             if (vr->has_hi) {
-                int ch = RC(p, vr->hi);
-                ok = ok && (ch < 0 || (ch == 0 && vr->hi_incl));
+                ok = ok && rc_cmp(vr, p, vr->hi, &ch) && (ch < 0 || (ch == 0 && vr->hi_incl));
             }
             if (vr->has_pts) {
                 bool found = false;
                 for (j = 0; j < vr->n_pts; j++) {
-                    found = found || RC(p, vr->pts[j]) == 0;
+                    found = found || rc_eq(vr, p, vr->pts[j]);
                 }
                 ok = ok && found;
             }
@@ -645,26 +680,42 @@ range_contains(const struct rw_range *vr, const struct rw_range *qr)
     }
     if (vr->has_lo) {
         int cl;
-        if (!qr->has_lo) {
+        if (!qr->has_lo || !rc_cmp(vr, qr->lo, vr->lo, &cl)) {
             return false;
         }
-        cl = RC(qr->lo, vr->lo);
         if (cl < 0 || (cl == 0 && qr->lo_incl && !vr->lo_incl)) {
             return false;
         }
     }
     if (vr->has_hi) {
         int ch;
-        if (!qr->has_hi) {
+        if (!qr->has_hi || !rc_cmp(vr, qr->hi, vr->hi, &ch)) {
             return false;
         }
-        ch = RC(qr->hi, vr->hi);
         if (ch > 0 || (ch == 0 && qr->hi_incl && !vr->hi_incl)) {
             return false;
         }
     }
-#undef RC
     return true;
+}
+
+/* Why a string comparison on a column of residual conjunct E stayed out of
+ * the ranges of PRED (rw_range.note), or NULL. */
+static const char *
+resid_note(const struct rw_pred *pred, const struct rw_expr *e)
+{
+    size_t i;
+    for (i = 0; i < e->n && i < 2; i++) {
+        int k;
+        if (e->args[i]->kind != RW_E_COL) {
+            continue;
+        }
+        k = rw_pred_find(pred, e->args[i]->tab, e->args[i]->name);
+        if (k >= 0 && pred->ranges[rw_pred_root(pred, k)].note != NULL) {
+            return pred->ranges[rw_pred_root(pred, k)].note;
+        }
+    }
+    return NULL;
 }
 
 /* Compensation list. */
@@ -1010,7 +1061,15 @@ subsume(struct mctx *c, struct comp *cp)
         }
         if (!range_contains(vr, qr)) {
             char *s = vr->n_src > 0 ? show(vr->src[0]) : NULL;
-            mfail(c, "view filter %s is not implied by the query", s ? s : vp->cols[i].col);
+            const char *why = qr != NULL && qr->note != NULL ? qr->note
+                              : vr->type == RW_R_STR && qr != NULL && qr->type == RW_R_STR &&
+                                      !qr->empty
+                                  ? "the query's string range is not inside it under the "
+                                    "column's collation, or the collation cannot compare the "
+                                    "bounds"
+                                  : NULL;
+            mfail(c, "view filter %s is not implied by the query%s%s", s ? s : vp->cols[i].col,
+                  why ? ": " : "", why ? why : "");
             free(s);
             return false;
         }
@@ -1062,7 +1121,9 @@ subsume(struct mctx *c, struct comp *cp)
             rw_expr_free(ve);
             if (!found) {
                 char *s = show(vp->resid[i]);
-                mfail(c, "view filter %s is not implied by the query", s ? s : "");
+                const char *why = resid_note(vp, vp->resid[i]);
+                mfail(c, "view filter %s is not implied by the query%s%s", s ? s : "",
+                      why ? ": " : "", why ? why : "");
                 free(s);
                 ok = false;
             }

@@ -13,12 +13,14 @@
  */
 #include "rw_model.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cat.h"
+#include "rw_coll.h"
 #include "rw_util.h"
 
 /* Builder state for one block. */
@@ -245,8 +247,11 @@ add_table(struct build *b, const PgQuery__RangeVar *rv)
         nt->cols[i].data_type = rw_lower(t->cols[i].data_type ? t->cols[i].data_type : "");
         nt->cols[i].column_type = rw_lower(t->cols[i].column_type ? t->cols[i].column_type : "");
         nt->cols[i].nullable = t->cols[i].nullable;
+        nt->cols[i].collation = t->cols[i].collation ? rw_lower(t->cols[i].collation) : NULL;
+        nt->cols[i].charset = t->cols[i].charset ? rw_lower(t->cols[i].charset) : NULL;
         if (!nt->cols[i].name || !nt->cols[i].decl || !nt->cols[i].data_type ||
-            !nt->cols[i].column_type) {
+            !nt->cols[i].column_type || (t->cols[i].collation && !nt->cols[i].collation) ||
+            (t->cols[i].charset && !nt->cols[i].charset)) {
             fail(b, "out of memory");
             return -1;
         }
@@ -608,6 +613,20 @@ conv_const(struct build *b, const PgQuery__AConst *k)
         case PG_QUERY__A__CONST__VAL_SVAL:
             e->ctype = RW_C_STR;
             e->val = rw_strdup(k->sval->sval);
+            if (e->text[0] != '\'' && e->text[0] != '"') {
+                /* _charset'..' / N'..': the introducer is part of the value's
+                 * identity (another character set compares differently) */
+                size_t n = strcspn(e->text, "'\" \t\r\n");
+                e->name = rw_strndup(e->text, n);
+                if (e->name == NULL) {
+                    rw_expr_free(e);
+                    fail(b, "out of memory");
+                    return NULL;
+                }
+                for (char *q = e->name; *q != '\0'; q++) {
+                    *q = (char)tolower((unsigned char)*q);
+                }
+            }
             break;
         case PG_QUERY__A__CONST__VAL_BOOLVAL:
             e->ctype = RW_C_BOOL;
@@ -890,6 +909,56 @@ bad:
     return NULL;
 }
 
+/*
+ * INTERVAL expr unit, which the bridge wrote as mvp_interval(expr, 'unit')
+ * with the 'unit' constant located on the unit word (rw_dialect.h): E (the
+ * FUNC node "mvp_interval", consumed) gets args[0] = expr and args[1] = a
+ * string constant whose value is the lower-case unit and whose text is the
+ * unit word as written, so that rw_emit prints INTERVAL expr UNIT again.
+ * The interval is structural: matched as a whole, never evaluated.
+ */
+static struct rw_expr *
+conv_interval(struct build *b, struct rw_expr *e, const PgQuery__FuncCall *f)
+{
+    const PgQuery__AConst *k;
+    struct rw_expr *u;
+    size_t off, i;
+    if (f->n_args != 2 || f->args[1]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+        f->args[1]->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL) {
+        rw_expr_free(e);
+        fail(b, "unsupported INTERVAL expression");
+        return NULL;
+    }
+    k = f->args[1]->a_const;
+    if (rw_expr_add(e, conv(b, f->args[0])) != 0 || b->err != NULL) {
+        rw_expr_free(e);
+        fail(b, "out of memory");
+        return NULL;
+    }
+    off = rw_parse_orig(b->p, k->location);
+    i = rw_parse_tok_at(b->p, off);
+    u = rw_expr_new(RW_E_CONST, NULL);
+    if (u == NULL || i >= b->p->n_toks || b->p->toks[i].off != off ||
+        b->p->toks[i].kind != RW_TOK_IDENT) {
+        rw_expr_free(u);
+        rw_expr_free(e);
+        fail(b, "cannot read the INTERVAL unit at offset %zu", off);
+        return NULL;
+    }
+    u->ctype = RW_C_STR;
+    u->val = rw_strdup(k->sval->sval);
+    u->text = rw_strndup(b->p->src + off, b->p->toks[i].len);
+    if (u->val == NULL || u->text == NULL || rw_expr_add(e, u) != 0) {
+        rw_expr_free(e);
+        fail(b, "out of memory");
+        return NULL;
+    }
+    for (i = 0; u->text[i] != '\0'; i++) {
+        u->text[i] = (char)toupper((unsigned char)u->text[i]);
+    }
+    return e;
+}
+
 /* Convert a FuncCall. */
 static struct rw_expr *
 conv_func(struct build *b, const PgQuery__FuncCall *f)
@@ -971,6 +1040,9 @@ conv_func(struct build *b, const PgQuery__FuncCall *f)
         fail(b, "%s() is not a known aggregate", e->name);
         rw_expr_free(e);
         return NULL;
+    }
+    if (strcmp(e->name, "mvp_interval") == 0) {
+        return conv_interval(b, e, f);
     }
     if (!conv_args(b, e, f->args, f->n_args)) {
         rw_expr_free(e);
@@ -1347,6 +1419,10 @@ conv_raw(struct build *b, const PgQuery__Node *n)
     }
     case PG_QUERY__NODE__NODE_SUB_LINK:
         fail(b, "subqueries in expressions are not supported yet");
+        return NULL;
+    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
+        fail(b, "an explicit COLLATE overrides the column's collation: such comparisons are "
+                "not matched");
         return NULL;
     case PG_QUERY__NODE__NODE_PARAM_REF:
         fail(b, "placeholders are not supported");
@@ -1862,6 +1938,7 @@ rw_pred_free(struct rw_pred *pr)
             }
             free(r->pts);
             free(r->src);
+            free(r->note);
         }
     }
     free(pr->ranges);
@@ -1889,6 +1966,8 @@ rw_model_free(struct rw_model *m)
             free(t->cols[j].decl);
             free(t->cols[j].data_type);
             free(t->cols[j].column_type);
+            free(t->cols[j].collation);
+            free(t->cols[j].charset);
         }
         free(t->cols);
         rw_keys_free(t->ukeys, t->n_ukeys);
@@ -2028,8 +2107,8 @@ typed_value(enum rw_rtype t, const struct rw_expr *k, char **out)
         *out = rw_strdup(norm);
         return *out != NULL;
     case RW_R_STR:
-        if (k->ctype != RW_C_STR) {
-            return false;
+        if (k->ctype != RW_C_STR || k->name != NULL) {
+            return false; /* _charset'..' / N'..': another character set, not compared */
         }
         *out = rw_strdup(k->val);
         return *out != NULL;
@@ -2038,11 +2117,83 @@ typed_value(enum rw_rtype t, const struct rw_expr *k, char **out)
     }
 }
 
-/* Compare comparable values of domain T. */
+/* Compare comparable values of domain T (strings: under collation COLL, which
+ * the caller made sure decides them, see merge_atom; strcmp when it cannot). */
 static int
-rcmp(enum rw_rtype t, const char *a, const char *b)
+rcmp(enum rw_rtype t, const char *coll, const char *a, const char *b)
 {
-    return t == RW_R_NUM ? rw_dec_cmp(a, b) : strcmp(a, b);
+    int c;
+    if (t == RW_R_NUM) {
+        return rw_dec_cmp(a, b);
+    }
+    if (t == RW_R_STR && rw_coll_cmp(coll, a, b, &c)) {
+        return c;
+    }
+    return strcmp(a, b);
+}
+
+/* Record in R->note (first one only) why a string atom stayed residual. */
+static void
+str_note(struct rw_range *r, char *msg)
+{
+    if (r->note == NULL) {
+        r->note = msg;
+    } else {
+        free(msg);
+    }
+}
+
+/*
+ * Can string atom values V[0..N) join range R of collation COLL without a
+ * comparison the collation cannot decide? Bounds (POINTS false) need every
+ * value and every point already in R orderable; points need orderable
+ * values when R has bounds, and a decided equality with each point R
+ * already holds. Keeps the range's invariant: every comparison that
+ * tighten(), the intersection and normalize_range() make is exact. When
+ * not, notes why in R->note (shown by EXPLAIN REWRITE).
+ */
+static bool
+str_atom_fits(struct rw_range *r, const char *coll, char *const *v, size_t n, bool points)
+{
+    size_t i, j;
+    bool eq;
+    const char *cn = coll != NULL ? coll : "(unknown)";
+    for (i = 0; i < n; i++) {
+        if ((!points || r->has_lo || r->has_hi) && !rw_coll_orderable(coll, v[i])) {
+            str_note(r, rw_sprintf("cannot order '%s' under collation %s (ranges on strings are "
+                                   "compared only for ASCII; under a case-insensitive collation "
+                                   "only letters and digits)",
+                                   v[i], cn));
+            return false;
+        }
+        for (j = 0; points && r->has_pts && j < r->n_pts; j++) {
+            if (!rw_coll_eq(coll, v[i], r->pts[j], &eq)) {
+                str_note(r, rw_sprintf("cannot compare '%s' and '%s' under collation %s", v[i],
+                                       r->pts[j], cn));
+                return false;
+            }
+        }
+    }
+    for (j = 0; !points && r->has_pts && j < r->n_pts; j++) {
+        if (!rw_coll_orderable(coll, r->pts[j])) {
+            str_note(r, rw_sprintf("cannot compare '%s' and '%s' under collation %s", v[0],
+                                   r->pts[j], cn));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Are points A and B equal in domain T (strings: under COLL; decided, see
+ * str_atom_fits)? */
+static bool
+req(enum rw_rtype t, const char *coll, const char *a, const char *b)
+{
+    bool eq;
+    if (t == RW_R_STR) {
+        return rw_coll_eq(coll, a, b, &eq) && eq;
+    }
+    return rcmp(t, coll, a, b) == 0;
 }
 
 /* A single range atom: column op constant(s). */
@@ -2108,7 +2259,8 @@ as_atom(const struct rw_expr *e, struct atom *a)
 
 /* Set bound (*HAS, *V, *INCL) to the tighter of itself and (NV, NINCL); LOWER selects max. */
 static void
-tighten(enum rw_rtype t, bool lower, bool *has, char **v, bool *incl, char *nv, bool nincl)
+tighten(enum rw_rtype t, const char *coll, bool lower, bool *has, char **v, bool *incl, char *nv,
+        bool nincl)
 {
     int c;
     if (!*has) {
@@ -2117,7 +2269,7 @@ tighten(enum rw_rtype t, bool lower, bool *has, char **v, bool *incl, char *nv, 
         *incl = nincl;
         return;
     }
-    c = rcmp(t, nv, *v);
+    c = rcmp(t, coll, nv, *v);
     if ((lower && c > 0) || (!lower && c < 0) || (c == 0 && !nincl)) {
         free(*v);
         *v = nv;
@@ -2127,19 +2279,42 @@ tighten(enum rw_rtype t, bool lower, bool *has, char **v, bool *incl, char *nv, 
     free(nv);
 }
 
-/* Merge atom A into range R of domain T; false when A cannot be represented. */
+/*
+ * Merge atom A into range R of domain T; false when A cannot be
+ * represented (R unchanged). For strings, MC is the column: its collation
+ * decides every comparison (the column's coercibility beats a literal's);
+ * an atom whose literals the collation cannot compare exactly (rw_coll.h)
+ * stays a residual conjunct.
+ */
 static bool
-merge_atom(struct rw_range *r, enum rw_rtype t, const struct atom *a, const struct rw_expr *src)
+merge_atom(struct rw_range *r, enum rw_rtype t, const struct rw_mcol *mc, const struct atom *a,
+           const struct rw_expr *src)
 {
     char *v1 = NULL, *v2 = NULL;
     size_t i, j;
     bool eq = strcmp(a->op, "=") == 0, in = strcmp(a->op, "in") == 0;
     struct rw_expr **ns;
+    const char *coll = t == RW_R_STR && mc != NULL ? mc->collation : NULL;
     if (r->type != RW_R_NONE && r->type != t) {
         return false;
     }
-    if (t == RW_R_STR && !eq && !in) {
-        return false; /* ordering of strings depends on the collation */
+    if (t == RW_R_STR && r->type == RW_R_STR &&
+        (coll == NULL || r->coll == NULL ? coll != r->coll : strcmp(coll, r->coll) != 0)) {
+        return false;
+    }
+    if (t == RW_R_STR && !eq && !in && mc != NULL && strcmp(mc->data_type, "enum") == 0) {
+        return false; /* ENUM order is the index order for some operands: equality only */
+    }
+    if (t == RW_R_STR) {
+        const struct rw_expr *ks[2] = {a->k1, a->k2};
+        for (i = 0; i < 2 && !in; i++) {
+            if (ks[i] != NULL && ks[i]->kind == RW_E_CONST && ks[i]->name != NULL) {
+                str_note(r, rw_sprintf("literal %s has its own character set: not compared under "
+                                       "the column's collation",
+                                       ks[i]->text));
+                return false;
+            }
+        }
     }
     if (in || eq) {
         char **pts = NULL;
@@ -2160,13 +2335,20 @@ merge_atom(struct rw_range *r, enum rw_rtype t, const struct atom *a, const stru
             }
             pts[n++] = v;
         }
+        if (t == RW_R_STR && !str_atom_fits(r, coll, pts, n, true)) {
+            for (j = 0; j < n; j++) {
+                free(pts[j]);
+            }
+            free(pts);
+            return false;
+        }
         if (r->has_pts) {
             /* intersect with the existing point set */
             size_t keep = 0;
             for (i = 0; i < r->n_pts; i++) {
                 bool found = false;
                 for (j = 0; j < n; j++) {
-                    found = found || rcmp(t, r->pts[i], pts[j]) == 0;
+                    found = found || req(t, coll, r->pts[i], pts[j]);
                 }
                 if (found) {
                     r->pts[keep++] = r->pts[i];
@@ -2185,20 +2367,29 @@ merge_atom(struct rw_range *r, enum rw_rtype t, const struct atom *a, const stru
             r->n_pts = n;
         }
     } else {
+        char *vv[2];
         if (!typed_value(t, a->k1, &v1) || (a->k2 != NULL && !typed_value(t, a->k2, &v2))) {
             free(v1);
             return false;
         }
+        vv[0] = v1;
+        vv[1] = v2;
+        if (t == RW_R_STR && !str_atom_fits(r, coll, vv, v2 != NULL ? 2 : 1, false)) {
+            free(v1);
+            free(v2);
+            return false;
+        }
         if (strcmp(a->op, "between") == 0) {
-            tighten(t, true, &r->has_lo, &r->lo, &r->lo_incl, v1, true);
-            tighten(t, false, &r->has_hi, &r->hi, &r->hi_incl, v2, true);
+            tighten(t, coll, true, &r->has_lo, &r->lo, &r->lo_incl, v1, true);
+            tighten(t, coll, false, &r->has_hi, &r->hi, &r->hi_incl, v2, true);
         } else if (a->op[0] == '>') {
-            tighten(t, true, &r->has_lo, &r->lo, &r->lo_incl, v1, a->op[1] == '=');
+            tighten(t, coll, true, &r->has_lo, &r->lo, &r->lo_incl, v1, a->op[1] == '=');
         } else {
-            tighten(t, false, &r->has_hi, &r->hi, &r->hi_incl, v1, a->op[1] == '=');
+            tighten(t, coll, false, &r->has_hi, &r->hi, &r->hi_incl, v1, a->op[1] == '=');
         }
     }
     r->type = t;
+    r->coll = coll;
     ns = realloc(r->src, (r->n_src + 1) * sizeof(*ns));
     if (ns == NULL) {
         return false;
@@ -2215,8 +2406,8 @@ normalize_range(struct rw_range *r)
     size_t i, keep = 0;
     if (r->has_pts) {
         for (i = 0; i < r->n_pts; i++) {
-            int cl = r->has_lo ? rcmp(r->type, r->pts[i], r->lo) : 1;
-            int ch = r->has_hi ? rcmp(r->type, r->pts[i], r->hi) : -1;
+            int cl = r->has_lo ? rcmp(r->type, r->coll, r->pts[i], r->lo) : 1;
+            int ch = r->has_hi ? rcmp(r->type, r->coll, r->pts[i], r->hi) : -1;
             if ((cl > 0 || (cl == 0 && r->lo_incl)) && (ch < 0 || (ch == 0 && r->hi_incl))) {
                 r->pts[keep++] = r->pts[i];
             } else {
@@ -2226,7 +2417,7 @@ normalize_range(struct rw_range *r)
         r->n_pts = keep;
         r->empty = keep == 0;
     } else if (r->has_lo && r->has_hi) {
-        int c = rcmp(r->type, r->lo, r->hi);
+        int c = rcmp(r->type, r->coll, r->lo, r->hi);
         r->empty = c > 0 || (c == 0 && !(r->lo_incl && r->hi_incl));
     }
 }
@@ -2295,7 +2486,7 @@ rw_model_analyze(struct rw_model *m)
             int c = rw_pred_find(pr, a.col->tab, a.col->name);
             int root = rw_pred_root(pr, c);
             if (pr->cols[c].rtype != RW_R_NONE &&
-                merge_atom(&pr->ranges[root], pr->cols[c].rtype, &a, m->conj[i])) {
+                merge_atom(&pr->ranges[root], pr->cols[c].rtype, pr->cols[c].mc, &a, m->conj[i])) {
                 continue;
             }
         }

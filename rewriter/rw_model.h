@@ -24,6 +24,8 @@ struct rw_mcol {
     char *data_type;        /* lower case DATA_TYPE */
     char *column_type;      /* lower case COLUMN_TYPE ("decimal(12,2)", "int(10) unsigned"), may be "" */
     bool nullable;          /* IS_NULLABLE */
+    char *collation;        /* lower case COLLATION_NAME; NULL for non-strings or unknown */
+    char *charset;          /* lower case CHARACTER_SET_NAME; NULL for non-strings or unknown */
 };
 
 /* One table instance in FROM. */
@@ -59,7 +61,7 @@ enum rw_rtype {
     RW_R_NONE = 0,          /* no range semantics: residual only */
     RW_R_NUM,               /* exact numbers (int family, decimal) */
     RW_R_DT,                /* date / datetime / timestamp */
-    RW_R_STR,               /* strings: equality / IN only, byte-compared */
+    RW_R_STR,               /* strings: compared in the column's collation (rw_coll.h) */
 };
 
 /* Range constraint of one equivalence class (intersection of its atoms). */
@@ -73,6 +75,10 @@ struct rw_range {
     size_t n_pts;           /* points */
     char **pts;             /* comparable values (owned) */
     bool empty;             /* contradiction */
+    const char *coll;       /* RW_R_STR: the column's collation (borrowed from the
+                               model's schema), NULL when unknown */
+    char *note;             /* why a string atom on this class stayed residual (the
+                               collation cannot compare its literals), or NULL (owned) */
     size_t n_src;           /* conjuncts that formed it */
     struct rw_expr **src;   /* borrowed from the model's conj[] */
 };

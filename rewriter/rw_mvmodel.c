@@ -142,8 +142,11 @@ copy_tabs(struct rw_model *dst, const struct rw_model *src)
             d->cols[j].data_type = rw_strdup(s->cols[j].data_type);
             d->cols[j].column_type = rw_strdup(s->cols[j].column_type ? s->cols[j].column_type : "");
             d->cols[j].nullable = s->cols[j].nullable;
+            d->cols[j].collation = s->cols[j].collation ? rw_strdup(s->cols[j].collation) : NULL;
+            d->cols[j].charset = s->cols[j].charset ? rw_strdup(s->cols[j].charset) : NULL;
             if (!d->cols[j].name || !d->cols[j].decl || !d->cols[j].data_type ||
-                !d->cols[j].column_type) {
+                !d->cols[j].column_type || (s->cols[j].collation && !d->cols[j].collation) ||
+                (s->cols[j].charset && !d->cols[j].charset)) {
                 return -1;
             }
         }

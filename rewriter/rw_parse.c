@@ -109,10 +109,31 @@ rw_parse_expr_end(const struct rw_parse *p, size_t off)
         "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "AS", "UNION", "INTO",
         "WINDOW", "FOR", "LOCK", "PROCEDURE", "EXCEPT", "INTERSECT", "ASC", "DESC",
         "OFFSET", NULL};
+    static const char *const units[] = {
+        "MICROSECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR",
+        "SECOND_MICROSECOND", "MINUTE_MICROSECOND", "MINUTE_SECOND", "HOUR_MICROSECOND",
+        "HOUR_SECOND", "HOUR_MINUTE", "DAY_MICROSECOND", "DAY_SECOND", "DAY_MINUTE", "DAY_HOUR",
+        "YEAR_MONTH", NULL};
     size_t i = rw_parse_tok_at(p, off), end = off;
     int depth = 0;
     bool first = true;
+    bool interval = false; /* an INTERVAL at depth 0 waits for its unit word */
     for (; i < p->n_toks; i++) {
+        if (depth == 0 && interval && !tok_is(p, i - 1, "INTERVAL") &&
+            p->toks[i].kind == RW_TOK_IDENT) {
+            size_t k;
+            for (k = 0; units[k] != NULL && !tok_is(p, i, units[k]); k++) {
+            }
+            if (units[k] != NULL) {
+                /* INTERVAL expr UNIT: the unit is not an implicit alias */
+                interval = false;
+                end = p->toks[i].off + p->toks[i].len;
+                continue;
+            }
+        }
+        if (depth == 0 && tok_is(p, i, "INTERVAL")) {
+            interval = true;
+        }
         if (depth == 0 && !first) {
             size_t k;
             bool is_stop = false;
@@ -193,6 +214,14 @@ rw_parse_literal(const struct rw_parse *p, int32_t loc)
     case RW_TOK_NUMBER:
     case RW_TOK_STRING:
         end = p->toks[i].off + p->toks[i].len;
+        /* a _charset / N introducer (dropped by the bridge) belongs to the literal */
+        if (p->toks[i].kind == RW_TOK_STRING && i > 0 && p->toks[i - 1].kind == RW_TOK_IDENT &&
+            (p->src[p->toks[i - 1].off] == '_' ||
+             (p->toks[i - 1].len == 1 && (p->src[p->toks[i - 1].off] == 'N' ||
+                                          p->src[p->toks[i - 1].off] == 'n') &&
+              p->toks[i - 1].off + 1 == start))) {
+            start = p->toks[i - 1].off;
+        }
         /* MariaDB concatenates adjacent string literals: 'a' 'b' */
         while (p->toks[i].kind == RW_TOK_STRING && i + 1 < p->n_toks &&
                p->toks[i + 1].kind == RW_TOK_STRING) {

@@ -57,8 +57,9 @@ size_t rw_parse_expr_end(const struct rw_parse *p, size_t off);
 
 /*
  * Original text of the literal whose translated location is LOC (a number
- * with an optional sign, a string, TRUE/FALSE/NULL, or a typed literal such
- * as DATE '2024-01-01'). Returns a new string (caller frees) or NULL when
+ * with an optional sign, a string with its _charset or N introducer if it
+ * has one, TRUE/FALSE/NULL, or a typed literal such as DATE '2024-01-01').
+ * Returns a new string (caller frees) or NULL when
  * LOC does not start a literal or on OOM.
  */
 char *rw_parse_literal(const struct rw_parse *p, int32_t loc);

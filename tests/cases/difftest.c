@@ -678,7 +678,10 @@ rnd_pred(struct pred *p, const char *col, const struct coldef *cd, bool wide)
             /* ranges on strings: the backend compares under utf8mb4_general_ci */
             static const char *const bounds[] = {"'A'", "'a'", "'Acme'", "'acme'", "'B'", "'f'",
                                                  "'Fun'", "'m'", "'P'", "'r'", "'T'", "'z'",
-                                                 "'Z'", "'c2'", "'O'", "'3'"};
+                                                 "'Z'", "'c2'", "'O'", "'3'",
+                                                 /* trailing space (PAD SPACE), punctuation
+                                                  * and non-ASCII: refused by rw_coll */
+                                                 "'Fun '", "'m-'", "'\xc3\xa9'"};
             int i = rnd(NELEM(bounds)), j = rnd(NELEM(bounds));
             snprintf(p->list, sizeof(p->list), "%s", bounds[i]);
             snprintf(p->list2, sizeof(p->list2), "%s", bounds[j]);

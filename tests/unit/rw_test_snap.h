@@ -160,6 +160,8 @@ ts_free(struct cat_snapshot *s)
             free(t->cols[i].name);
             free(t->cols[i].data_type);
             free(t->cols[i].column_type);
+            free(t->cols[i].collation);
+            free(t->cols[i].charset);
         }
         free(t->cols);
         cat_table_keys_free(t);

@@ -319,6 +319,28 @@ test_interval(void **state)
     LOCS("SELECT d - INTERVAL 7 DAY FROM t", &pg_query__a__const__descriptor, "7", "DAY");
 }
 
+/* Bare aliases PG accepts only after AS (month, year, day ...) are quoted;
+ * the same words as units or column references keep their meaning. */
+static void
+test_keyword_aliases(void **state)
+{
+    (void)state;
+    tr_parse("SELECT date_format(a.d, '%Y%m') month, YEAR(d) year, d Day FROM t GROUP BY month",
+             "SELECT date_format(a.d, '%Y%m') \"month\", YEAR(d) \"year\", d \"Day\" FROM t "
+             "GROUP BY \"month\""); /* a reference: quoting only changes case folding */
+    tr_parse("SELECT x hour, 1 minute, 'a' second, `q` filter FROM t WHERE 1 = 1 ORDER BY hour",
+             "SELECT x \"hour\", 1 \"minute\", 'a' \"second\", \"q\" \"filter\" FROM t "
+             "WHERE 1 = 1 ORDER BY \"hour\"");
+    tr_parse("SELECT (SELECT MAX(d) month FROM t) window, within, without FROM t",
+             "SELECT (SELECT MAX(d) \"month\" FROM t) \"window\", within, without FROM t");
+    /* keyword roles: INTERVAL units, EXTRACT, TIMESTAMPDIFF, a column named day */
+    tr_parse("SELECT EXTRACT(DAY FROM d), TIMESTAMPDIFF(MONTH, a, b), d + INTERVAL 1 YEAR, "
+             "day FROM t",
+             "SELECT EXTRACT(DAY FROM d), TIMESTAMPDIFF(MONTH, a, b), "
+             "d + mvp_interval(1, 'year'), day FROM t");
+    LOCS("SELECT f(x) month FROM t", &pg_query__res_target__descriptor, "f(x)");
+}
+
 /* && || ! <=> MOD REGEXP RLIKE NOT REGEXP. */
 static void
 test_operators(void **state)
@@ -662,6 +684,7 @@ main(void)
         cmocka_unit_test(test_functions),
         cmocka_unit_test(test_select_clauses),
         cmocka_unit_test(test_params_and_vars),
+        cmocka_unit_test(test_keyword_aliases),
         cmocka_unit_test(test_map_invariants),
         cmocka_unit_test(test_seed_queries),
         cmocka_unit_test(test_random_input),

@@ -1000,6 +1000,53 @@ test_windows(void **st)
     ts_free(s);
 }
 
+/* String ranges compared under the column's collation (rw_coll.h), and
+ * date arithmetic with INTERVAL kept in order (not commutative). */
+static void
+test_string_ranges_and_intervals(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_table *t = NULL;
+    (void)st;
+    HASH_FIND_STR(s->tables, "test.raw_sales", t);
+    assert_non_null(t);
+    for (size_t i = 0; i < t->n_cols; i++) {
+        if (strcmp(t->cols[i].name, "status") == 0) {
+            t->cols[i].collation = strdup("utf8mb4_general_ci");
+        }
+    }
+    assert_non_null(ts_view(s, "test", "mv_iv",
+                            "SELECT sale_date + INTERVAL 1 MONTH + INTERVAL 1 DAY AS t2, status, "
+                            "sale_amount FROM raw_sales WHERE status >= 'b'",
+                            "t2 datetime,status varchar(20),sale_amount decimal(12,2)", 100)
+                        ->model);
+    /* 'C' >= 'b' under _ci (byte order would say 'C' < 'b') */
+    expect_sql(s,
+               "SELECT sale_date + INTERVAL 1 MONTH + INTERVAL 1 DAY AS t2 FROM raw_sales "
+               "WHERE status >= 'C' AND status < 'd'",
+               "SELECT `test`.`mv_iv`.`t2` AS `t2` FROM `test`.`mv_iv` WHERE "
+               "(`test`.`mv_iv`.`status` < 'd') AND (`test`.`mv_iv`.`status` >= 'C')");
+    /* the same date arithmetic in another order is another expression */
+    expect_reject(s,
+                  "SELECT sale_date + INTERVAL 1 DAY + INTERVAL 1 MONTH AS t2 FROM raw_sales "
+                  "WHERE status >= 'c'",
+                  "test.mv_iv", "sale_date");
+    /* 'A' < 'b' under _ci: outside the view */
+    expect_reject(s, "SELECT status FROM raw_sales WHERE status >= 'A'", "test.mv_iv",
+                  "not implied");
+    /* punctuation is not ordered under _ci: refused with the reason */
+    expect_reject(s, "SELECT status FROM raw_sales WHERE status >= 'c-d'", "test.mv_iv",
+                  "cannot order 'c-d' under collation utf8mb4_general_ci");
+    /* an introducer: another character set */
+    expect_reject(s, "SELECT status FROM raw_sales WHERE status >= _latin1'c'", "test.mv_iv",
+                  "has its own character set");
+    /* equality folds case: 'B' = 'b' is inside status >= 'b' */
+    expect_sql(s, "SELECT status FROM raw_sales WHERE status = 'B'",
+               "SELECT `test`.`mv_iv`.`status` AS `status` FROM `test`.`mv_iv` WHERE "
+               "(`test`.`mv_iv`.`status` = 'B')");
+    ts_free(s);
+}
+
 int
 main(void)
 {
@@ -1016,6 +1063,7 @@ main(void)
         cmocka_unit_test(test_model_failures),  cmocka_unit_test(test_nested_views),
         cmocka_unit_test(test_hints_disabled_stale), cmocka_unit_test(test_not_select),
         cmocka_unit_test(test_informational_keys),
+        cmocka_unit_test(test_string_ranges_and_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
