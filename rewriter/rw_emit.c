@@ -339,6 +339,9 @@ rw_emit_guard(struct rw_buf *b, const struct rw_model *q)
             guard_cols(q, key, q->out[i].e, &cs);
         }
         guard_cols(q, key, q->having, &cs);
+        for (i = 0; i < q->n_read; i++) {
+            guard_cols(q, key, q->read[i], &cs);
+        }
         for (i = 0; i < q->n_sort; i++) {
             guard_cols(q, key, q->sort[i].e, &cs);
         }

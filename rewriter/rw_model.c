@@ -23,6 +23,20 @@
 #include "rw_coll.h"
 #include "rw_util.h"
 
+/*
+ * A name the block's expressions may refer to (a range table entry): a base
+ * table instance, or a merged derived table whose columns are expressions
+ * over the base instances of its body.
+ */
+struct rte {
+    char *alias;                /* lower case */
+    int tab;                    /* base table instance; -1 for a derived table */
+    size_t n_cols;              /* derived: output columns */
+    char **names;               /* derived: column names as MariaDB reports them */
+    struct rw_expr **exprs;     /* derived: canonical expressions over base instances */
+    bool *bad;                  /* derived: not NULL-preserving on a null-supplying side */
+};
+
 /* Builder state for one block. */
 struct build {
     const struct rw_parse *p;           /* parse (original text, tokens) */
@@ -35,6 +49,12 @@ struct build {
     bool alias_fallback;                /* unknown bare names may be output aliases */
     size_t scope_lo;                    /* first instance names may resolve to (ON scope) */
     bool has_using;                     /* a JOIN ... USING was seen */
+    struct rte *rte;                    /* names in scope, FROM order */
+    size_t n_rte;                       /* count */
+    size_t rte_lo;                      /* first entry names may resolve to (ON / body scope) */
+    bool null_side;                     /* building the null-supplying side of an outer join */
+    size_t n_pend;                      /* derived WHERE conjuncts bound for that join's ON */
+    struct rw_expr **pend;              /* canonical (owned) */
 };
 
 enum rw_rtype
@@ -189,6 +209,62 @@ sval(const PgQuery__Node *n)
 
 /* ------------------------------------------------------------------ FROM */
 
+/* Free what entry R owns. */
+static void
+rte_clear(struct rte *r)
+{
+    size_t i;
+    free(r->alias);
+    for (i = 0; i < r->n_cols; i++) {
+        free(r->names != NULL ? r->names[i] : NULL);
+        rw_expr_free(r->exprs != NULL ? r->exprs[i] : NULL);
+    }
+    free(r->names);
+    free(r->exprs);
+    free(r->bad);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Drop the entries from index N on. */
+static void
+rte_pop_to(struct build *b, size_t n)
+{
+    while (b->n_rte > n) {
+        rte_clear(&b->rte[--b->n_rte]);
+    }
+}
+
+/* Append entry R (its contents consumed, also on failure). */
+static void
+rte_push(struct build *b, struct rte *r)
+{
+    struct rte *a = realloc(b->rte, (b->n_rte + 1) * sizeof(*a));
+    if (a == NULL) {
+        rte_clear(r);
+        fail(b, "out of memory");
+        return;
+    }
+    b->rte = a;
+    a[b->n_rte++] = *r;
+    memset(r, 0, sizeof(*r));
+}
+
+/* Index of column COL (lower case) in entry R; -1 when absent. */
+static int
+rte_col(const struct build *b, const struct rte *r, const char *col)
+{
+    size_t i;
+    if (r->tab >= 0) {
+        return rw_model_col(b->m, r->tab, col) != NULL ? 0 : -1;
+    }
+    for (i = 0; i < r->n_cols; i++) {
+        if (strcasecmp(r->names[i], col) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Add table instance for RV; returns its index or -1. */
 static int
 add_table(struct build *b, const PgQuery__RangeVar *rv)
@@ -256,10 +332,22 @@ add_table(struct build *b, const PgQuery__RangeVar *rv)
             return -1;
         }
     }
+    {
+        struct rte r;
+        memset(&r, 0, sizeof(r));
+        r.tab = (int)(b->m->n_tabs - 1);
+        r.alias = rw_strdup(nt->alias);
+        if (r.alias == NULL) {
+            fail(b, "out of memory");
+            return -1;
+        }
+        rte_push(b, &r);
+    }
     return (int)(b->m->n_tabs - 1);
 }
 
 static struct rw_expr *conv(struct build *b, const PgQuery__Node *n);
+static void derived(struct build *b, const PgQuery__RangeSubselect *rs);
 
 /* Add every top-level conjunct of E (consumed) to the model. */
 static void
@@ -349,10 +437,15 @@ from_item(struct build *b, const PgQuery__Node *n)
         return;
     case PG_QUERY__NODE__NODE_JOIN_EXPR: {
         const PgQuery__JoinExpr *j = n->join_expr;
-        size_t left_lo = b->m->n_tabs, mid, i, saved_lo;
+        size_t left_lo = b->m->n_tabs, mid, i, saved_lo, saved_rlo, rte_left = b->n_rte;
         int null_tab = -1; /* null-supplying instance of an outer join */
         struct rw_expr *on;
         bool outer = false;
+        if (b->null_side) {
+            fail(b, "the null-supplying side of an outer join must be a single table "
+                    "(a derived table there joins several tables: a nested outer join)");
+            return;
+        }
         switch (j->jointype) {
         case PG_QUERY__JOIN_TYPE__JOIN_INNER:
             break;
@@ -361,9 +454,10 @@ from_item(struct build *b, const PgQuery__Node *n)
             bool left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
             const PgQuery__Node *ns = left ? j->rarg : j->larg;
             outer = true;
-            if (ns == NULL || ns->node_case != PG_QUERY__NODE__NODE_RANGE_VAR) {
+            if (ns == NULL || (ns->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
+                               ns->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT)) {
                 fail(b, "the null-supplying side of a %s JOIN must be a single table "
-                        "(a nested join or derived table there is not supported)",
+                        "(a nested join there is not supported)",
                      left ? "LEFT" : "RIGHT");
                 return;
             }
@@ -381,14 +475,30 @@ from_item(struct build *b, const PgQuery__Node *n)
             fail(b, "aliased join is not supported");
             return;
         }
+        b->null_side = outer && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT;
         from_item(b, j->larg);
         mid = b->m->n_tabs;
+        b->null_side = outer && j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
         from_item(b, j->rarg);
+        b->null_side = false;
         if (b->err != NULL) {
             return;
         }
         if (outer) {
-            null_tab = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT ? (int)mid : (int)left_lo;
+            bool left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+            null_tab = left ? (int)mid : (int)left_lo;
+            if ((left ? b->m->n_tabs - mid : mid - left_lo) != 1) {
+                fail(b, "the null-supplying side of a %s JOIN must be a single table "
+                        "(a derived table there reads several tables: a nested outer join)",
+                     left ? "LEFT" : "RIGHT");
+                return;
+            }
+        }
+        for (i = rte_left; i < b->n_rte && j->n_using_clause > 0; i++) {
+            if (b->rte[i].tab < 0) {
+                fail(b, "JOIN ... USING with a derived table is not supported");
+                return;
+            }
         }
         on = rw_expr_new(RW_E_AND, NULL);
         if (on == NULL) {
@@ -437,9 +547,12 @@ from_item(struct build *b, const PgQuery__Node *n)
             struct rw_expr *q;
             b->allow_agg = false;
             saved_lo = b->scope_lo;
+            saved_rlo = b->rte_lo;
             b->scope_lo = left_lo; /* ON sees only the tables of this join */
+            b->rte_lo = rte_left;
             q = conv(b, j->quals);
             b->scope_lo = saved_lo;
+            b->rte_lo = saved_rlo;
             b->allow_agg = aa;
             if (q == NULL || rw_expr_add(on, q) != 0) {
                 rw_expr_free(on);
@@ -447,6 +560,17 @@ from_item(struct build *b, const PgQuery__Node *n)
                 return;
             }
         }
+        /* the WHERE of a derived table on the null-supplying side joins the ON */
+        for (i = 0; i < b->n_pend; i++) {
+            struct rw_expr *pe = b->pend[i];
+            b->pend[i] = NULL;
+            if (rw_expr_add(on, pe) != 0) {
+                rw_expr_free(on);
+                fail(b, "out of memory");
+                return;
+            }
+        }
+        b->n_pend = 0;
         if (!outer) {
             add_conjuncts(b, on);
             return;
@@ -476,7 +600,7 @@ from_item(struct build *b, const PgQuery__Node *n)
         return;
     }
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-        fail(b, "derived tables (subqueries in FROM) are not supported yet");
+        derived(b, n->range_subselect);
         return;
     default:
         fail(b, "unsupported FROM item %s", rw_node_name(n));
@@ -503,14 +627,36 @@ out_named(const struct rw_model *m, const char *name)
     return found;
 }
 
-/* Resolve a ColumnRef. */
+/* Expression for column K (rte_col) named COL of entry R; NULL with b->err. */
+static struct rw_expr *
+rte_ref(struct build *b, const struct rte *r, int k, const char *col)
+{
+    struct rw_expr *e;
+    if (r->tab >= 0) {
+        e = col_expr(r->tab, col);
+    } else if (r->bad[k]) {
+        fail(b, "column %s.%s of a derived table on the null-supplying side of an outer join "
+                "is not NULL when the join finds no match (a constant, COALESCE, CASE ...): "
+                "not supported", r->alias, r->names[k]);
+        return NULL;
+    } else {
+        e = rw_expr_copy(r->exprs[k]);
+    }
+    if (e == NULL) {
+        fail(b, "out of memory");
+    }
+    return e;
+}
+
+/* Resolve a ColumnRef (MariaDB's rules: an unqualified name must be a column
+ * of exactly one table or derived table in scope, else it is ambiguous). */
 static struct rw_expr *
 conv_colref(struct build *b, const PgQuery__ColumnRef *c)
 {
     const char *parts[3] = {NULL, NULL, NULL};
     size_t i, np = c->n_fields;
     char *col;
-    int tab = -1;
+    int r = -1, k = -1;
     if (np == 0 || np > 3) {
         fail(b, "bad column reference");
         return NULL;
@@ -528,38 +674,51 @@ conv_colref(struct build *b, const PgQuery__ColumnRef *c)
         return NULL;
     }
     if (np == 1) {
-        tab = instance_with(b, b->scope_lo, b->m->n_tabs, col);
-        if (tab == -1 && b->alias_fallback) {
+        for (i = b->rte_lo; i < b->n_rte; i++) {
+            int kk = rte_col(b, &b->rte[i], col);
+            if (kk >= 0) {
+                r = r == -1 ? (int)i : -2;
+                k = kk;
+            }
+        }
+        if (r == -1 && b->alias_fallback) {
             int o = out_named(b->m, col);
             if (o >= 0 && b->m->out[o].e != NULL) {
                 free(col);
                 return rw_expr_copy(b->m->out[o].e);
             }
         }
-        if (tab == -2) {
+        if (r == -2) {
             fail(b, "column %s is ambiguous", col);
-        } else if (tab == -1) {
+        } else if (r == -1) {
             fail(b, "unknown column %s", col);
         }
     } else {
         const char *tname = parts[np - 2];
         const char *dbname = np == 3 ? parts[0] : NULL;
-        for (i = b->scope_lo; i < b->m->n_tabs; i++) {
-            const struct rw_tab *t = &b->m->tabs[i];
+        for (i = b->rte_lo; i < b->n_rte; i++) {
+            const struct rte *e = &b->rte[i];
+            if (e->tab < 0) {
+                if (dbname == NULL && strcasecmp(e->alias, tname) == 0) {
+                    r = r == -1 ? (int)i : -2;
+                }
+                continue;
+            }
+            const struct rw_tab *t = &b->m->tabs[e->tab];
             bool aliased = strcasecmp(t->alias, t->name) != 0;
             if (dbname != NULL) {
                 if (!aliased && strcasecmp(t->db, dbname) == 0 && strcasecmp(t->name, tname) == 0) {
-                    tab = tab == -1 ? (int)i : -2;
+                    r = r == -1 ? (int)i : -2;
                 }
             } else if (strcasecmp(t->alias, tname) == 0) {
-                tab = tab == -1 ? (int)i : -2;
+                r = r == -1 ? (int)i : -2;
             }
         }
-        if (tab >= 0 && rw_model_col(b->m, tab, col) == NULL) {
+        if (r >= 0 && (k = rte_col(b, &b->rte[r], col)) < 0) {
             fail(b, "unknown column %s.%s", tname, col);
-        } else if (tab == -2) {
+        } else if (r == -2) {
             fail(b, "table reference %s is ambiguous", tname);
-        } else if (tab == -1) {
+        } else if (r == -1) {
             fail(b, "unknown table %s", tname);
         }
     }
@@ -568,11 +727,8 @@ conv_colref(struct build *b, const PgQuery__ColumnRef *c)
         return NULL;
     }
     {
-        struct rw_expr *e = col_expr(tab, col);
+        struct rw_expr *e = rte_ref(b, &b->rte[r], k, col);
         free(col);
-        if (e == NULL) {
-            fail(b, "out of memory");
-        }
         return e;
     }
 }
@@ -1520,23 +1676,33 @@ add_out(struct build *b, char *name, struct rw_expr *e)
     b->m->n_out++;
 }
 
-/* Expand t.* (TAB >= 0) or * (TAB < 0). */
+/* Expand t.* (entry RTE >= 0) or * (RTE < 0) over the entries in scope. */
 static void
-expand_star(struct build *b, int tab)
+expand_star(struct build *b, int rte)
 {
-    size_t t, i;
-    if (tab < 0 && b->has_using) {
+    size_t r, i;
+    if (rte < 0 && b->has_using) {
         /* MariaDB lists a USING column once (coalesced for outer joins) */
         fail(b, "SELECT * over JOIN ... USING is not supported");
         return;
     }
-    for (t = 0; t < b->m->n_tabs; t++) {
-        if (tab >= 0 && (size_t)tab != t) {
+    for (r = b->rte_lo; r < b->n_rte && b->err == NULL; r++) {
+        const struct rte *e = &b->rte[r];
+        if (rte >= 0 && (size_t)rte != r) {
             continue;
         }
-        for (i = 0; i < b->m->tabs[t].n_cols; i++) {
-            add_out(b, rw_strdup(b->m->tabs[t].cols[i].decl),
-                    col_expr((int)t, b->m->tabs[t].cols[i].name));
+        if (e->tab >= 0) {
+            const struct rw_tab *t = &b->m->tabs[e->tab];
+            for (i = 0; i < t->n_cols; i++) {
+                add_out(b, rw_strdup(t->cols[i].decl), col_expr(e->tab, t->cols[i].name));
+            }
+            continue;
+        }
+        for (i = 0; i < e->n_cols && b->err == NULL; i++) {
+            struct rw_expr *x = rte_ref(b, e, (int)i, e->names[i]);
+            if (x != NULL) {
+                add_out(b, rw_strdup(e->names[i]), x);
+            }
         }
     }
 }
@@ -1560,8 +1726,8 @@ select_item(struct build *b, const PgQuery__Node *n)
             } else if (c->n_fields == 2 && sval(c->fields[0]) != NULL) {
                 size_t i;
                 int tab = -1;
-                for (i = 0; i < b->m->n_tabs; i++) {
-                    if (strcasecmp(b->m->tabs[i].alias, sval(c->fields[0])) == 0) {
+                for (i = b->rte_lo; i < b->n_rte; i++) {
+                    if (strcasecmp(b->rte[i].alias, sval(c->fields[0])) == 0) {
                         tab = (int)i;
                     }
                 }
@@ -1752,6 +1918,188 @@ rw_win_deterministic(const struct rw_model *m, const struct rw_expr *w)
     return ok;
 }
 
+/* ------------------------------------------------------------ derived tables */
+
+static bool strict_on(const struct rw_expr *e, int tab, const char *col);
+
+/* Why the body S of a derived table cannot be merged into its block (static text), or NULL. */
+static const char *
+not_mergeable(const PgQuery__SelectStmt *s)
+{
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+        return "it is a UNION/INTERSECT/EXCEPT";
+    }
+    if (s->with_clause != NULL) {
+        return "it has a WITH clause";
+    }
+    if (s->into_clause != NULL || s->n_locking_clause > 0 || s->n_values_lists > 0) {
+        return "it is not a plain SELECT";
+    }
+    if (s->n_group_clause > 0 || s->group_distinct) {
+        return "it has GROUP BY";
+    }
+    if (s->having_clause != NULL) {
+        return "it has HAVING";
+    }
+    if (s->n_distinct_clause > 0) {
+        return "it has DISTINCT";
+    }
+    if (s->limit_count != NULL || s->limit_offset != NULL) {
+        return "it has LIMIT/OFFSET";
+    }
+    if (s->n_window_clause > 0) {
+        return "it has a WINDOW clause";
+    }
+    if (s->n_from_clause == 0) {
+        return "it has no FROM";
+    }
+    return NULL;
+}
+
+/*
+ * Merge derived table RS into the block (see rw_model_build): its body's
+ * tables become instances, its WHERE joins conj[] (or b->pend on a
+ * null-supplying side), and an entry named by its alias maps its columns to
+ * the body's output expressions. The body's ORDER BY is ignored (MariaDB
+ * ignores it without LIMIT).
+ */
+static void
+derived(struct build *b, const PgQuery__RangeSubselect *rs)
+{
+    const char *alias = rs->alias != NULL ? rs->alias->aliasname : NULL;
+    const PgQuery__SelectStmt *s;
+    const char *why;
+    size_t rte_lo0 = b->rte_lo, first_rte = b->n_rte, first_tab = b->m->n_tabs, first_out, i, j;
+    bool aa = b->allow_agg, af = b->alias_fallback;
+    struct rte d;
+    if (rs->lateral) {
+        fail(b, "LATERAL derived tables are not supported");
+        return;
+    }
+    if (alias == NULL || alias[0] == '\0') {
+        fail(b, "derived table without an alias");
+        return;
+    }
+    if (rs->subquery == NULL || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+        fail(b, "derived table %s is not a SELECT", alias);
+        return;
+    }
+    s = rs->subquery->select_stmt;
+    why = not_mergeable(s);
+    if (why != NULL) {
+        fail(b, "derived table %s cannot be merged into the block: %s", alias, why);
+        return;
+    }
+    b->m->has_derived = true;
+    for (i = 0; i < s->n_from_clause && b->err == NULL; i++) {
+        from_item(b, s->from_clause[i]);
+    }
+    if (b->err != NULL) {
+        return;
+    }
+    /* the body sees only its own FROM (MariaDB has no LATERAL) */
+    b->rte_lo = first_rte;
+    b->allow_agg = true;
+    b->alias_fallback = false;
+    if (s->where_clause != NULL) {
+        struct rw_expr *w = conv(b, s->where_clause);
+        if (w != NULL && rw_expr_nondeterministic(w)) {
+            fail(b, "derived table %s cannot be merged into the block: it calls a "
+                    "non-deterministic function", alias);
+        }
+        if (w != NULL && b->null_side) {
+            if (split_conj(w, &b->pend, &b->n_pend) != 0) {
+                fail(b, "out of memory");
+            }
+        } else {
+            add_conjuncts(b, w);
+        }
+    }
+    first_out = b->m->n_out;
+    for (i = 0; i < s->n_target_list && b->err == NULL; i++) {
+        select_item(b, s->target_list[i]);
+    }
+    b->rte_lo = rte_lo0;
+    b->allow_agg = aa;
+    b->alias_fallback = af;
+    rte_pop_to(b, first_rte);
+    memset(&d, 0, sizeof(d));
+    d.tab = -1;
+    d.n_cols = b->err == NULL ? b->m->n_out - first_out : 0;
+    d.alias = rw_lower(alias);
+    d.names = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.names));
+    d.exprs = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.exprs));
+    d.bad = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.bad));
+    if (b->err == NULL && (d.alias == NULL || d.names == NULL || d.exprs == NULL || d.bad == NULL)) {
+        fail(b, "out of memory");
+    }
+    for (i = 0; i < d.n_cols && b->err == NULL; i++) {
+        struct rw_out *o = &b->m->out[first_out + i];
+        d.names[i] = o->name;
+        d.exprs[i] = o->e;
+        o->name = NULL;
+        o->e = NULL;
+        if (rw_expr_has_agg(d.exprs[i])) {
+            fail(b, "derived table %s cannot be merged into the block: it aggregates", alias);
+        } else if (rw_expr_nondeterministic(d.exprs[i])) {
+            /* merged, each reference would call it again */
+            fail(b, "derived table %s cannot be merged into the block: it calls a "
+                    "non-deterministic function", alias);
+        }
+    }
+    /* what the outer block does not reference is still read: privilege guard */
+    for (i = 0; i < d.n_cols && b->err == NULL; i++) {
+        struct rw_expr *x = rw_expr_copy(d.exprs[i]);
+        if (x == NULL || push((void ***)&b->m->read, &b->m->n_read, x) != 0) {
+            rw_expr_free(x);
+            fail(b, "out of memory");
+        }
+    }
+    while (b->m->n_out > first_out) {
+        struct rw_out *o = &b->m->out[--b->m->n_out];
+        free(o->name);
+        rw_expr_free(o->e);
+    }
+    if (b->err == NULL && rs->alias->n_colnames > 0) {
+        if (rs->alias->n_colnames != d.n_cols) {
+            fail(b, "derived table %s names %zu columns, its select list has %zu", alias,
+                 rs->alias->n_colnames, d.n_cols);
+        }
+        for (i = 0; i < d.n_cols && b->err == NULL; i++) {
+            char *nn = sval(rs->alias->colnames[i]) ? rw_strdup(sval(rs->alias->colnames[i]))
+                                                    : NULL;
+            if (nn == NULL) {
+                fail(b, "bad column list of derived table %s", alias);
+                break;
+            }
+            free(d.names[i]);
+            d.names[i] = nn;
+        }
+    }
+    for (i = 0; i < d.n_cols && b->err == NULL; i++) {
+        for (j = 0; j < i; j++) {
+            if (strcasecmp(d.names[i], d.names[j]) == 0) {
+                fail(b, "derived table %s has two columns named %s", alias, d.names[i]);
+                break;
+            }
+        }
+        if (b->null_side) {
+            /* NULL-padded: the column must be NULL then, as the substituted expression is */
+            bool strict = false;
+            size_t t;
+            for (t = first_tab; t < b->m->n_tabs && !strict; t++) {
+                strict = strict_on(d.exprs[i], (int)t, NULL);
+            }
+            d.bad[i] = !strict;
+        }
+    }
+    if (b->err != NULL) {
+        rte_clear(&d);
+        return;
+    }
+    rte_push(b, &d);
+}
+
 struct rw_model *
 rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const char *db,
                const struct cat_snapshot *snap, char **err)
@@ -1916,6 +2264,12 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
     if (b.err == NULL && b.m->has_win) {
         win_opaque(&b);
     }
+    rte_pop_to(&b, 0);
+    free(b.rte);
+    for (i = 0; i < b.n_pend; i++) {
+        rw_expr_free(b.pend[i]);
+    }
+    free(b.pend);
     if (b.err != NULL) {
         rw_model_free(b.m);
         *err = b.err;
@@ -2004,6 +2358,10 @@ rw_model_free(struct rw_model *m)
     free(m->limit_text);
     free(m->offset_text);
     free(m->opaque_why);
+    for (i = 0; i < m->n_read; i++) {
+        rw_expr_free(m->read[i]);
+    }
+    free(m->read);
     free(m);
 }
 

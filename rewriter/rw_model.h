@@ -142,6 +142,9 @@ struct rw_model {
     bool has_win;           /* outputs (or ORDER BY) use window functions (RW_E_WIN) */
     char *opaque_why;       /* why some window output was made opaque (e = NULL): its
                                value depends on how ties are broken; NULL when none */
+    bool has_derived;       /* derived tables (subqueries in FROM) were merged into it */
+    size_t n_read;          /* expressions read only by merged derived tables */
+    struct rw_expr **read;  /* their select lists (owned): for the privilege guard only */
     struct rw_pred pred;    /* analysis of conj[] */
 };
 
@@ -157,6 +160,19 @@ struct rw_mv_model {
  * Build the model of the SELECT block S of parse P, resolving tables
  * against DB and schemas in SNAP. Returns the model (free with
  * rw_model_free) or NULL with a reason in *ERR (caller frees).
+ *
+ * Derived tables (subqueries in FROM) are merged into the block ("view
+ * merging", as MariaDB's optimizer_switch=derived_merge does) when their
+ * body is one SELECT without GROUP BY, aggregates, HAVING, DISTINCT,
+ * LIMIT/OFFSET, window functions or set operations, and their own FROM is
+ * mergeable: their base tables become instances of the model, references
+ * t.c resolve to the body's output expression, and the body's WHERE joins
+ * conj[] (inner or preserved side) or, on the null-supplying side of an
+ * outer join (a single-table body only), that join's ON: A LEFT JOIN
+ * (SELECT .. FROM B WHERE p) t ON c == A LEFT JOIN B ON c AND p. A column of
+ * a null-supplying derived table whose expression is not NULL whenever its
+ * table is NULL-padded (a constant, COALESCE, CASE ...) is refused where it
+ * is referenced: the padding does not commute with it.
  */
 struct rw_model *rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s,
                                 const char *db, const struct cat_snapshot *snap, char **err);

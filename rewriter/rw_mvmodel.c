@@ -204,6 +204,7 @@ unfold(const struct rw_model *outer, const struct rw_model *inner, char **why)
     if (copy_tabs(u, inner) != 0) {
         goto oom;
     }
+    u->has_derived = inner->has_derived || outer->has_derived;
     for (i = 0; i < inner->n_conj; i++) {
         if (push_expr(&u->conj, &u->n_conj, rw_expr_copy(inner->conj[i])) != 0) {
             goto oom;

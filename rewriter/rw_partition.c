@@ -175,8 +175,8 @@ block_range(const struct tk *k, const struct cat_mv *mv, const struct rw_model *
     *lo = CAT_DAY_MIN;
     *hi = CAT_DAY_MAX;
     *found = false;
-    if (mv->part->base_key == NULL) {
-        return;
+    if (mv->part->base_key == NULL || q->has_derived) {
+        return; /* derived tables: the WHERE's names are not the base table's */
     }
     for (t = 0; t < q->n_tabs; t++) {
         n_base += strcmp(q->tabs[t].key, mv->part->base_key) == 0;

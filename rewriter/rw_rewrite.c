@@ -19,10 +19,14 @@
  *   text stays byte-identical ──rw_cache_store──> outcome
  *
  * A block is a candidate only when each FROM item is a base table (not a
- * CTE name, not a derived table) and it does not reference an outer block
- * (correlated subqueries are skipped with a reason). Blocks of WITH
- * RECURSIVE are never touched. Blocks are numbered in reading order; with
- * more than one block, EXPLAIN reasons start with "block N: ".
+ * CTE name) or a derived table that rw_model_build merges into it, and it
+ * does not reference an outer block (correlated subqueries are skipped with
+ * a reason). Blocks of WITH RECURSIVE are never touched. Blocks are
+ * numbered in reading order; with more than one block, EXPLAIN reasons
+ * start with "block N: ". A block inside a rewritten block (a derived
+ * table's body when the block that reads it matched) is not spliced: the
+ * enclosing block wins, its chosen candidate is demoted to
+ * MATCHED_NOT_CHOSEN with the reason.
  */
 #include "rw.h"
 
@@ -266,6 +270,7 @@ struct block {
     bool located;                   /* start/end are valid */
     const char *skip;               /* why it is not a candidate (static), or NULL */
     char *chosen;                   /* replacement text of the chosen view (owned) */
+    ssize_t best;                   /* index in the outcome of its chosen candidate, or -1 */
 };
 
 /* Block finder state. */
@@ -384,8 +389,22 @@ from_not_base(const struct walk *w, const PgQuery__Node *n)
     case PG_QUERY__NODE__NODE_JOIN_EXPR:
         r = from_not_base(w, n->join_expr->larg);
         return r != NULL ? r : from_not_base(w, n->join_expr->rarg);
-    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-        return "reads a derived table (subquery in FROM), not a base table";
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        /* merged into the block when mergeable (rw_model_build); its own
+         * FROM must not name a CTE either */
+        const PgQuery__Node *sq = n->range_subselect->subquery;
+        size_t i;
+        if (sq == NULL || sq->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+            return NULL;
+        }
+        for (i = 0; i < sq->select_stmt->n_from_clause; i++) {
+            r = from_not_base(w, sq->select_stmt->from_clause[i]);
+            if (r != NULL) {
+                return r;
+            }
+        }
+        return NULL;
+    }
     default:
         return NULL; /* the model builder gives the reason */
     }
@@ -514,6 +533,7 @@ walk_select(struct walk *w, const PgQuery__SelectStmt *s, bool branch, bool subl
         memset(nb, 0, sizeof(*nb));
         nb->s = s;
         nb->sublink = sublink;
+        nb->best = -1;
         nb->skip = skip;
         nb->located = block_span(w->p, s, branch, &nb->start, &nb->end);
         for (i = 0; i < s->n_from_clause && nb->skip == NULL; i++) {
@@ -657,6 +677,9 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         } else if (mv->model == NULL) {
             reason = rw_sprintf("view is not usable for rewrite: %s",
                                 mv->model_error ? mv->model_error : "no model");
+        } else if (mv->part != NULL && mv->model->direct->has_derived) {
+            reason = rw_strdup("partitioned view whose definition reads a derived table: its "
+                               "partition column is not traced through derived tables");
         } else if (!cat_mv_usable(mv, x->opt->now_ms, why, sizeof(why))) {
             struct cat_mv **a = realloc(x->unusable, (x->n_unusable + 1) * sizeof(*a));
             if (a == NULL) {
@@ -805,6 +828,7 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         }
     }
     x->out->cand[best].status = RW_CAND_CHOSEN;
+    b->best = best;
     /* the replacement text: the candidate's statement minus what surrounds the block */
     {
         const struct rw_candidate *c = &x->out->cand[best];
@@ -921,7 +945,21 @@ decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *s
     /* splice every chosen block, in text order, skipping any that overlaps an earlier one */
     for (i = 0; i < w.n; i++) {
         struct block *b = &w.b[i];
-        if (b->chosen == NULL || b->skip != NULL || b->start < pos) {
+        if (b->chosen == NULL || b->skip != NULL) {
+            continue;
+        }
+        if (b->start < pos) {
+            /* nested in a rewritten block: the enclosing block's rewrite replaces it */
+            struct rw_candidate *c = &out->cand[b->best];
+            char *r = block_reason(&x, i + 1,
+                                   rw_strdup("an enclosing block is rewritten instead"));
+            if (r == NULL) {
+                rc = -1;
+                goto done;
+            }
+            free(c->reason);
+            c->reason = r;
+            c->status = RW_CAND_MATCHED_NOT_CHOSEN;
             continue;
         }
         rw_buf_add(&sb, sql + pos, b->start - pos);

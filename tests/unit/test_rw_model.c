@@ -1,7 +1,7 @@
 /*
  * test_rw_model.c - statement helpers and view models: rw_check_select,
  * rw_tables_read, rw_mv_model_build failures and unfolded table lists,
- * output names and byte-identical splicing.
+ * output names and byte-identical splicing, merging of derived tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "rw_model.h"
 #include "rw_test_snap.h"
 
 static void
@@ -80,6 +81,117 @@ test_view_models(void **st)
     ts_free(s);
 }
 
+/* Model of view NAME AS SQL with storage columns SPEC (asserts it builds). */
+static const struct rw_model *
+dmodel(struct cat_snapshot *s, const char *name, const char *sql, const char *spec)
+{
+    struct cat_mv *mv = ts_view(s, "test", name, sql, spec, 5);
+    if (mv->model == NULL) {
+        fprintf(stderr, "%s: %s\n", name, mv->model_error ? mv->model_error : "?");
+    }
+    assert_non_null(mv->model);
+    return mv->model->direct;
+}
+
+/* Model error of view NAME AS SQL (asserts it is refused, with NEEDLE in the reason). */
+static void
+drefused(struct cat_snapshot *s, const char *name, const char *sql, const char *spec,
+         const char *needle)
+{
+    struct cat_mv *mv = ts_view(s, "test", name, sql, spec, 5);
+    assert_null(mv->model);
+    assert_non_null(mv->model_error);
+    if (strstr(mv->model_error, needle) == NULL) {
+        fprintf(stderr, "%s: '%s' lacks '%s'\n", name, mv->model_error, needle);
+    }
+    assert_non_null(strstr(mv->model_error, needle));
+}
+
+static void
+test_derived_merge(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    const struct rw_model *m;
+    (void)st;
+    /* preserved / inner side: the body's WHERE is a WHERE of the block */
+    m = dmodel(s, "d1", "SELECT t.l_partkey, t.l_shipdate FROM (SELECT * FROM lineitem WHERE "
+                        "l_quantity > 5) t", "a int,b date");
+    assert_true(m->has_derived);
+    assert_int_equal(m->n_tabs, 1);
+    assert_int_equal(m->n_conj, 1);
+    assert_int_equal(m->n_out, 2);
+    assert_int_equal(m->out[0].e->kind, RW_E_COL);
+    assert_int_equal(m->out[0].e->tab, 0);
+    assert_string_equal(m->out[0].e->name, "l_partkey");
+    /* null-supplying side: the body's WHERE joins the ON */
+    m = dmodel(s, "d2", "SELECT l_shipdate, o_orderdate FROM lineitem LEFT JOIN (SELECT * FROM "
+                        "orders WHERE o_orderdate = '2023-10-17') t2 ON lineitem.l_orderkey = "
+                        "t2.o_orderkey", "a date,b date");
+    assert_int_equal(m->n_tabs, 2);
+    assert_int_equal(m->n_conj, 0);
+    assert_int_equal(m->n_oj, 1);
+    assert_int_equal(m->oj[0].tab, 1);
+    assert_int_equal(m->oj[0].n_on, 2);
+    /* RIGHT JOIN: normalised, the derived table (first instance) null-supplied */
+    m = dmodel(s, "d3", "SELECT l_shipdate, t.o_orderdate FROM (SELECT o_orderdate, o_orderkey "
+                        "FROM orders WHERE o_orderdate = '2023-10-17') t RIGHT JOIN lineitem ON "
+                        "lineitem.l_orderkey = t.o_orderkey", "a date,b date");
+    assert_int_equal(m->n_oj, 1);
+    assert_int_equal(m->oj[0].tab, 0);
+    assert_int_equal(m->oj[0].n_on, 2);
+    assert_int_equal(m->n_conj, 0);
+    /* expressions substitute; nested derived tables merge; SELECT * keeps names */
+    m = dmodel(s, "d4", "SELECT * FROM (SELECT u.x AS y FROM (SELECT l_quantity + l_discount AS x "
+                        "FROM lineitem WHERE l_partkey = 3) u WHERE u.x > 1) t",
+               "y decimal(16,2)");
+    assert_int_equal(m->n_out, 1);
+    assert_string_equal(m->out[0].name, "y");
+    assert_int_equal(m->out[0].e->kind, RW_E_OP);
+    assert_string_equal(m->out[0].e->name, "+");
+    assert_int_equal(m->n_conj, 2);
+    /* a strict expression on the null side is fine (NULL when padded) */
+    m = dmodel(s, "d5", "SELECT l_orderkey, t.p FROM lineitem LEFT JOIN (SELECT o_orderkey, "
+                        "o_totalprice * 2 AS p FROM orders) t ON l_orderkey = t.o_orderkey",
+               "a int,p decimal(16,2)");
+    assert_int_equal(m->n_oj, 1);
+    ts_free(s);
+}
+
+static void
+test_derived_refused(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    drefused(s, "r1", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders GROUP BY o_custkey) t",
+             "a int", "GROUP BY");
+    drefused(s, "r2", "SELECT t.o_custkey FROM (SELECT DISTINCT o_custkey FROM orders) t", "a int",
+             "DISTINCT");
+    drefused(s, "r3", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders LIMIT 3) t", "a int",
+             "LIMIT");
+    drefused(s, "r4", "SELECT t.n FROM (SELECT COUNT(*) AS n FROM orders) t", "a int",
+             "aggregates");
+    drefused(s, "r5", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders UNION ALL SELECT "
+                      "l_partkey FROM lineitem) t", "a int", "UNION");
+    drefused(s, "r6", "SELECT l_orderkey, t.c FROM lineitem LEFT JOIN (SELECT o_orderkey, "
+                      "COALESCE(o_custkey, 0) AS c FROM orders) t ON l_orderkey = t.o_orderkey",
+             "a int,c int", "null-supplying");
+    drefused(s, "r7", "SELECT l_orderkey, t.one FROM lineitem LEFT JOIN (SELECT o_orderkey, 1 AS one "
+                      "FROM orders) t ON l_orderkey = t.o_orderkey", "a int,c int",
+             "null-supplying");
+    drefused(s, "r8", "SELECT l_orderkey, t.o_custkey FROM lineitem LEFT JOIN (SELECT o.o_orderkey, "
+                      "o.o_custkey FROM orders o JOIN raw_sales r ON r.customer_id = o.o_custkey) t "
+                      "ON l_orderkey = t.o_orderkey", "a int,c int", "nested outer join");
+    drefused(s, "r9", "SELECT t.l_partkey FROM (SELECT o.l_partkey FROM lineitem o) t WHERE "
+                      "o.l_partkey > 1", "a int", "unknown table o");
+    drefused(s, "r10", "SELECT o_orderkey FROM (SELECT o_orderkey FROM orders) a JOIN orders b ON "
+                       "a.o_orderkey = b.o_orderkey", "a int", "ambiguous");
+    drefused(s, "r11", "SELECT t.o_custkey FROM (SELECT o_custkey, o_orderkey AS O_CUSTKEY FROM "
+                       "orders) t", "a int", "two columns");
+    drefused(s, "r12", "SELECT t.r FROM (SELECT RAND() AS r FROM orders) t", "a double",
+             "non-deterministic");
+    ts_free(s);
+}
+
 static void
 test_names_and_splice(void **st)
 {
@@ -111,6 +223,8 @@ main(void)
         cmocka_unit_test(test_tables_read),
         cmocka_unit_test(test_view_models),
         cmocka_unit_test(test_names_and_splice),
+        cmocka_unit_test(test_derived_merge),
+        cmocka_unit_test(test_derived_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
