@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mysql.h>
 
@@ -421,10 +422,67 @@ key_part_list(struct cat_buf *b, char **keys, size_t n, bool want_db)
     cat_strv_free(seen, n_seen);
 }
 
-/* Fetch the columns of every table in KEYS into SNAP->tables. */
+/* Append the SQL list of the quoted names DBS (N of them), or '' when none. */
+static void
+schema_list(struct cat_buf *b, char **dbs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            cat_buf_puts(b, ",");
+        }
+        cat_buf_lit(b, dbs[i]);
+    }
+    if (n == 0) {
+        cat_buf_puts(b, "''");
+    }
+}
+
+/*
+ * The databases whose every table goes into the snapshot: those of the base
+ * tables the views read (a query may join a view back to any other table
+ * there; rw_match.c). System schemas and the metadata schema are left out.
+ * Returns the count; *DBS gets a malloc'd array of malloc'd names
+ * (cat_strv_free).
+ */
+static size_t
+joinback_schemas(struct cat_mv *mvs, char ***dbs)
+{
+    static const char *const sys[] = {"mysql", "information_schema", "performance_schema",
+                                      "sys", NULL};
+    struct cat_mv *mv, *tmp;
+    size_t n = 0, i, k;
+    *dbs = NULL;
+    HASH_ITER(hh, mvs, mv, tmp) {
+        for (i = 0; i < mv->n_bases; i++) {
+            const char *dot = strchr(mv->bases[i], '.');
+            char *db;
+            bool skip = false;
+            if (dot == NULL) {
+                continue;
+            }
+            db = cat_xstrndup(mv->bases[i], (size_t)(dot - mv->bases[i]));
+            for (k = 0; sys[k] != NULL && !skip; k++) {
+                skip = strcasecmp(db, sys[k]) == 0;
+            }
+            if (!skip && strcasecmp(db, cat_meta_schema()) != 0) {
+                set_add(dbs, &n, db);
+            }
+            free(db);
+        }
+    }
+    return n;
+}
+
+/*
+ * Fetch the columns of every table in KEYS, and of every table of the
+ * databases DBS (N_DBS names, whole schemas: the tables a query may join
+ * back to a view), into SNAP->tables. Returns 0, or -1 with the backend's
+ * error in ERR.
+ */
 static int
-fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *err,
-             size_t errlen)
+fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char **dbs,
+             size_t n_dbs, char *err, size_t errlen)
 {
     struct cat_buf q = {0};
     MYSQL_RES *res;
@@ -436,9 +494,11 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *e
                      "IS_NULLABLE, COLLATION_NAME, CHARACTER_SET_NAME "
                      "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (");
     key_part_list(&q, keys, n, true);
-    cat_buf_puts(&q, ") AND TABLE_NAME IN (");
+    cat_buf_puts(&q, ") AND (TABLE_NAME IN (");
     key_part_list(&q, keys, n, false);
-    cat_buf_puts(&q, ") ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
+    cat_buf_puts(&q, ") OR TABLE_SCHEMA IN (");
+    schema_list(&q, dbs, n_dbs);
+    cat_buf_puts(&q, ")) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
         snprintf(err, errlen, "reading information_schema.COLUMNS: %s", mysql_error(c));
         cat_buf_free(&q);
@@ -450,13 +510,16 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *e
         struct cat_table *t = NULL;
         struct cat_column *col;
         size_t i;
-        bool wanted = false;
+        bool wanted = false, by_schema = false;
         cat_make_key(key, sizeof(key), row[0], row[1]);
         for (i = 0; i < n; i++) {
             if (strcmp(keys[i], key) == 0) {
                 wanted = true;
                 break;
             }
+        }
+        for (i = 0; i < n_dbs && !wanted; i++) {
+            wanted = by_schema = strcasecmp(dbs[i], row[0]) == 0;
         }
         if (!wanted) {
             continue;
@@ -467,6 +530,7 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char *e
             t->key = cat_xstrdup(key);
             t->db = cat_xstrdup(row[0]);
             t->name = cat_xstrdup(row[1]);
+            t->joinback_only = by_schema;
             HASH_ADD_KEYPTR(hh, snap->tables, t->key, strlen(t->key), t);
         }
         t->cols = realloc(t->cols, (t->n_cols + 1) * sizeof(*t->cols));
@@ -624,8 +688,8 @@ cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
 {
     struct cat_snapshot *snap = cat_xcalloc(1, sizeof(*snap));
     struct cat_mv *mv, *tmp;
-    char **keys = NULL;
-    size_t n = 0, i;
+    char **keys = NULL, **dbs = NULL;
+    size_t n = 0, i, n_dbs = 0;
     snap->mvs = mvs;
     HASH_ITER(hh, mvs, mv, tmp) {
         set_add(&keys, &n, mv->key);
@@ -633,13 +697,16 @@ cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen)
             set_add(&keys, &n, mv->bases[i]);
         }
     }
-    if (fetch_tables(c, snap, keys, n, err, errlen) < 0) {
+    n_dbs = joinback_schemas(mvs, &dbs);
+    if (fetch_tables(c, snap, keys, n, dbs, n_dbs, err, errlen) < 0) {
         cat_strv_free(keys, n);
+        cat_strv_free(dbs, n_dbs);
         cat_snapshot_free(snap);
         return -1;
     }
     cat_strv_free(keys, n);
     cat_icons_load(c, snap); /* informational constraints (cat_constraint.c) */
+    cat_strv_free(dbs, n_dbs);
     (void)cat_keys_load(c, snap); /* optional: without keys there is no join elimination */
     build_models_and_index(snap, true);
     {

@@ -105,6 +105,9 @@ struct cat_table {
     struct cat_key *ukeys;          /* their columns (ref_key NULL) */
     size_t n_fkeys;                 /* FOREIGN KEY constraints */
     struct cat_key *fkeys;          /* referencing columns and the referenced key */
+    bool joinback_only;             /* loaded only as a table a query may join back to a
+                                       view (its database holds a view's base table); no
+                                       view reads it, so its keys are not loaded */
     UT_hash_handle hh;              /* cat_snapshot.tables */
 };
 

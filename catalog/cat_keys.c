@@ -115,6 +115,9 @@ cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
      */
     HASH_ITER(hh, snap->tables, t, tmp) {
         cat_table_keys_free(t);
+        if (t->joinback_only) {
+            continue; /* read next to a view, never eliminated: its keys are not needed */
+        }
         if (n_tab++ > 0) {
             cat_buf_puts(&q, " UNION ALL ");
         }
@@ -128,6 +131,11 @@ cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
         cat_buf_puts(&q, " AND TABLE_NAME = ");
         cat_buf_lit(&q, t->name);
         cat_buf_puts(&q, ")");
+    }
+    if (n_tab == 0) {
+        cat_buf_free(&q);
+        cat_icons_merge(snap);
+        return 0;
     }
     cat_buf_puts(&q, " ORDER BY 1, 2, 3, 9");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {

@@ -67,8 +67,15 @@ emit_frame(struct rw_buf *b, const struct rw_expr *e, const char *db, const char
     emit_bound(b, t, (t[0] == 'P' || t[0] == 'F') && k < e->n ? e->args[k] : NULL, db, table);
 }
 
-void
-rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table)
+/* Tables of the instances whose plain columns are printed qualified. */
+struct tabq {
+    const char *const *alias;   /* per instance: its alias, or NULL (bare column) */
+    size_t n;                   /* entries in alias */
+};
+
+static void
+emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+     const struct tabq *tq)
 {
     size_t i;
     switch (e->kind) {
@@ -80,6 +87,13 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
         rw_buf_ident(b, e->name);
         return;
     case RW_E_COL:
+        if (tq != NULL && e->tab >= 0 && (size_t)e->tab < tq->n && tq->alias[e->tab] != NULL) {
+            /* a column of a table read next to the view (join-back) */
+            rw_buf_ident(b, tq->alias[e->tab]);
+            rw_buf_puts(b, ".");
+            rw_buf_ident(b, e->name);
+            return;
+        }
         /* only reached for a programming error; keep the text valid-looking */
         rw_buf_ident(b, e->name);
         return;
@@ -91,13 +105,13 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
         if (e->n == 1) {
             rw_buf_puts(b, e->name);
             rw_buf_puts(b, " ");
-            rw_emit_expr(b, e->args[0], db, table);
+            emit(b, e->args[0], db, table, tq);
         }
         for (i = 0; e->n > 1 && i < e->n; i++) {
             if (i > 0) {
                 rw_buf_printf(b, " %s ", e->name);
             }
-            rw_emit_expr(b, e->args[i], db, table);
+            emit(b, e->args[i], db, table, tq);
         }
         rw_buf_puts(b, ")");
         return;
@@ -108,13 +122,13 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
             if (i > 0) {
                 rw_buf_puts(b, e->kind == RW_E_AND ? " AND " : " OR ");
             }
-            rw_emit_expr(b, e->args[i], db, table);
+            emit(b, e->args[i], db, table, tq);
         }
         rw_buf_puts(b, ")");
         return;
     case RW_E_NOT:
         rw_buf_puts(b, "(NOT ");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, ")");
         return;
     case RW_E_FUNC:
@@ -123,7 +137,7 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
             /* the bridge's INTERVAL expr unit (rw_model.c conv_interval) */
             bool paren = e->args[0]->kind != RW_E_CONST && e->args[0]->kind != RW_E_OP;
             rw_buf_puts(b, paren ? "INTERVAL (" : "INTERVAL ");
-            rw_emit_expr(b, e->args[0], db, table);
+            emit(b, e->args[0], db, table, tq);
             rw_buf_puts(b, paren ? ") " : " ");
             rw_buf_puts(b, e->args[1]->text);
             return;
@@ -143,46 +157,46 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
             if (i > 0) {
                 rw_buf_puts(b, ", ");
             }
-            rw_emit_expr(b, e->args[i], db, table);
+            emit(b, e->args[i], db, table, tq);
         }
         rw_buf_puts(b, ")");
         return;
     case RW_E_ISNULL:
         rw_buf_puts(b, "(");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, e->neg ? " IS NOT NULL)" : " IS NULL)");
         return;
     case RW_E_IN:
         rw_buf_puts(b, "(");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, e->neg ? " NOT IN (" : " IN (");
         for (i = 1; i < e->n; i++) {
             if (i > 1) {
                 rw_buf_puts(b, ", ");
             }
-            rw_emit_expr(b, e->args[i], db, table);
+            emit(b, e->args[i], db, table, tq);
         }
         rw_buf_puts(b, "))");
         return;
     case RW_E_BETWEEN:
         rw_buf_puts(b, "(");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, e->neg ? " NOT BETWEEN " : " BETWEEN ");
-        rw_emit_expr(b, e->args[1], db, table);
+        emit(b, e->args[1], db, table, tq);
         rw_buf_puts(b, " AND ");
-        rw_emit_expr(b, e->args[2], db, table);
+        emit(b, e->args[2], db, table, tq);
         rw_buf_puts(b, ")");
         return;
     case RW_E_LIKE:
         rw_buf_puts(b, "(");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, e->neg ? " NOT LIKE " : " LIKE ");
-        rw_emit_expr(b, e->args[1], db, table);
+        emit(b, e->args[1], db, table, tq);
         rw_buf_puts(b, ")");
         return;
     case RW_E_CAST:
         rw_buf_puts(b, "CAST(");
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, " AS ");
         rw_buf_puts(b, e->name);
         rw_buf_puts(b, ")");
@@ -190,7 +204,7 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
     case RW_E_WIN: {
         /* CALL OVER ([PARTITION BY ..] [ORDER BY ..] [frame]) */
         bool sep = false;
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, " OVER (");
         for (i = 1; i < e->n; i++) {
             const struct rw_expr *a = e->args[i];
@@ -200,7 +214,7 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
             if (sep) {
                 rw_buf_puts(b, " ");
             }
-            rw_emit_expr(b, a, db, table);
+            emit(b, a, db, table, tq);
             sep = true;
         }
         rw_buf_puts(b, ")");
@@ -216,11 +230,11 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
             if (i > 0) {
                 rw_buf_puts(b, ", ");
             }
-            rw_emit_expr(b, e->args[i], db, table);
+            emit(b, e->args[i], db, table, tq);
         }
         return;
     case RW_E_WSORT:
-        rw_emit_expr(b, e->args[0], db, table);
+        emit(b, e->args[0], db, table, tq);
         if (e->neg) {
             rw_buf_puts(b, " DESC");
         }
@@ -233,23 +247,39 @@ rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const ch
         rw_buf_puts(b, "CASE");
         if (e->case_arg) {
             rw_buf_puts(b, " ");
-            rw_emit_expr(b, e->args[0], db, table);
+            emit(b, e->args[0], db, table, tq);
             k = 1;
         }
         for (; k + 1 < end + 1 && k < end; k += 2) {
             rw_buf_puts(b, " WHEN ");
-            rw_emit_expr(b, e->args[k], db, table);
+            emit(b, e->args[k], db, table, tq);
             rw_buf_puts(b, " THEN ");
-            rw_emit_expr(b, e->args[k + 1], db, table);
+            emit(b, e->args[k + 1], db, table, tq);
         }
         if (e->has_else) {
             rw_buf_puts(b, " ELSE ");
-            rw_emit_expr(b, e->args[e->n - 1], db, table);
+            emit(b, e->args[e->n - 1], db, table, tq);
         }
         rw_buf_puts(b, " END");
         return;
     }
     }
+}
+
+void
+rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table)
+{
+    emit(b, e, db, table, NULL);
+}
+
+void
+rw_emit_expr_tabs(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+                  const char *const *aliases, size_t n_aliases)
+{
+    struct tabq tq;
+    tq.alias = aliases;
+    tq.n = n_aliases;
+    emit(b, e, db, table, aliases != NULL ? &tq : NULL);
 }
 
 char *
@@ -313,16 +343,28 @@ str_cmp(const void *a, const void *b)
 void
 rw_emit_guard(struct rw_buf *b, const struct rw_model *q)
 {
+    rw_emit_guard_tabs(b, q, NULL);
+}
+
+void
+rw_emit_guard_tabs(struct rw_buf *b, const struct rw_model *q, const bool *tabs)
+{
     size_t t, i, j, n_guard = 0;
     for (t = 0; t < q->n_tabs; t++) {
         struct colset cs = {0};
         const char *key = q->tabs[t].key;
-        bool seen = false;
+        bool seen = false, wanted = tabs == NULL;
         for (i = 0; i < t && !seen; i++) {
             seen = strcmp(q->tabs[i].key, key) == 0;
         }
         if (seen) {
             continue; /* one guard per table: its first instance covers the others */
+        }
+        for (i = t; i < q->n_tabs && !wanted; i++) {
+            wanted = tabs[i] && strcmp(q->tabs[i].key, key) == 0;
+        }
+        if (!wanted) {
+            continue; /* read directly by the rewritten block: the backend checks it */
         }
         for (i = 0; i < q->n_conj; i++) {
             guard_cols(q, key, q->conj[i], &cs);

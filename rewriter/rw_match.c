@@ -35,6 +35,9 @@ struct mctx {
     bool equal_groups;          /* view groups == query groups: aggregates map 1:1 */
     bool *wused;                /* per view output: a window value the rewrite reads */
     bool no_win_reuse;          /* compute every window again over the view's rows */
+    size_t n_back;              /* query instances joined back (inv < 0); 0: none */
+    char **ralias;              /* per query instance: alias of a joined-back one, else NULL
+                                   (owned; NULL when n_back is 0) */
     char *why;                  /* first failure (owned) */
     char *note;                 /* informational constraints a join elimination relied on (owned) */
 };
@@ -231,6 +234,43 @@ xlate_win(struct mctx *c, const struct rw_expr *e)
 }
 
 /*
+ * Join-back: column E (query space) read from a joined-back instance, as a
+ * plain column of that instance (emitted `alias`.`col`): E itself when its
+ * instance is joined back, else a joined-back member of E's equivalence
+ * class (equal to E in every row of the result: the class's equalities are
+ * all applied, by the view or as compensations). NULL when none.
+ */
+static struct rw_expr *
+back_col(const struct mctx *c, const struct rw_expr *e)
+{
+    const struct rw_pred *qp = &c->q->pred;
+    struct rw_expr *r;
+    int k, root;
+    size_t j;
+    if (c->n_back == 0 || e->kind != RW_E_COL || e->tab < 0) {
+        return NULL;
+    }
+    if (c->inv[e->tab] < 0) {
+        return rw_expr_copy(e);
+    }
+    k = rw_pred_find(qp, e->tab, e->name);
+    if (k < 0) {
+        return NULL;
+    }
+    root = rw_pred_root(qp, k);
+    for (j = 0; j < qp->n_cols; j++) {
+        if (rw_pred_root(qp, (int)j) == root && c->inv[qp->cols[j].tab] < 0) {
+            r = rw_expr_new(RW_E_COL, qp->cols[j].col);
+            if (r != NULL) {
+                r->tab = qp->cols[j].tab;
+            }
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/*
  * Express non-aggregate E (query space) over view outputs: exact output
  * match, time roll-up over DATE(x), or recursively over its operands.
  */
@@ -254,6 +294,10 @@ xlate(struct mctx *c, const struct rw_expr *e)
     case RW_E_WIN:
         return xlate_win(c, e);
     case RW_E_COL:
+        r = back_col(c, e);
+        if (r != NULL) {
+            return r;
+        }
         mfail(c, "column %s is not an output of the view%s", e->name,
               c->v->is_agg ? " (as a grouping column)" : "");
         return NULL;
@@ -990,53 +1034,89 @@ subsume(struct mctx *c, struct comp *cp)
             return false;
         }
     }
-    /* query equalities the view lacks: v.a = v.b over view outputs */
+    /* query equalities the view lacks: v.a = v.b over view outputs; with
+     * join-back, also every column of a joined-back instance in the class
+     * (v.a = r.b, r.b = r.c): each class becomes one chain of equalities */
     for (i = 0; i < qp->n_cols; i++) {
-        int first_out = -1, first_vroot = -2;
+        int first_vroot = -2;
+        struct rw_expr *prev = NULL;    /* chain head: view or joined-back column */
+        const char *prev_col = NULL;    /* its query column (NULL: none yet) */
+        bool prev_missing = false;      /* the head's view class has no output */
         if (rw_pred_root(qp, (int)i) != (int)i) {
             continue;
         }
         for (j = 0; j < qp->n_cols; j++) {
             int vk, vroot, o = -1;
             size_t k;
+            struct rw_expr *item = NULL;
             if (rw_pred_root(qp, (int)j) != (int)i) {
                 continue;
             }
-            vk = rw_pred_find(vp, c->inv[qp->cols[j].tab], qp->cols[j].col);
-            vroot = vk >= 0 ? rw_pred_root(vp, vk) : -3 - (int)j;
-            if (vroot == first_vroot) {
-                continue;
-            }
-            /* a plain column output of this view class */
-            for (k = 0; k < c->v->n_out && o < 0; k++) {
-                const struct rw_expr *oe = c->v->out[k].e;
-                int ok;
-                if (oe == NULL || oe->kind != RW_E_COL) {
+            if (c->inv[qp->cols[j].tab] < 0) {
+                /* a joined-back column: read directly */
+                vroot = -3 - (int)j;
+                item = rw_expr_new(RW_E_COL, qp->cols[j].col);
+                if (item == NULL) {
+                    rw_expr_free(prev);
+                    return false;
+                }
+                item->tab = qp->cols[j].tab;
+            } else {
+                vk = rw_pred_find(vp, c->inv[qp->cols[j].tab], qp->cols[j].col);
+                vroot = vk >= 0 ? rw_pred_root(vp, vk) : -3 - (int)j;
+                if (vroot == first_vroot) {
                     continue;
                 }
-                ok = rw_pred_find(vp, oe->tab, oe->name);
-                if ((vk >= 0 && ok >= 0 && rw_pred_root(vp, ok) == vroot) ||
-                    (oe->tab == c->inv[qp->cols[j].tab] && strcmp(oe->name, qp->cols[j].col) == 0)) {
-                    o = (int)k;
+                /* a plain column output of this view class */
+                for (k = 0; k < c->v->n_out && o < 0; k++) {
+                    const struct rw_expr *oe = c->v->out[k].e;
+                    int ok;
+                    if (oe == NULL || oe->kind != RW_E_COL) {
+                        continue;
+                    }
+                    ok = rw_pred_find(vp, oe->tab, oe->name);
+                    if ((vk >= 0 && ok >= 0 && rw_pred_root(vp, ok) == vroot) ||
+                        (oe->tab == c->inv[qp->cols[j].tab] &&
+                         strcmp(oe->name, qp->cols[j].col) == 0)) {
+                        o = (int)k;
+                    }
+                }
+                if (o >= 0 && (item = vcol(c, (size_t)o)) == NULL) {
+                    rw_expr_free(prev);
+                    return false;
                 }
             }
-            if (first_vroot == -2) {
+            if (prev_col == NULL) {
                 first_vroot = vroot;
-                first_out = o;
+                prev = item;
+                prev_col = qp->cols[j].col;
+                prev_missing = item == NULL;
                 continue;
             }
-            if (o < 0 || first_out < 0) {
-                mfail(c, "query join predicate on %s needs the column in the view output",
-                      qp->cols[j].col);
+            if (item == NULL || prev_missing) {
+                const char *miss = item == NULL ? qp->cols[j].col : prev_col;
+                if (c->n_back > 0) {
+                    mfail(c, "query join predicate on %s needs the column in the view output "
+                             "(to join the view with the tables it does not read, or to "
+                             "compensate)",
+                          miss);
+                } else {
+                    mfail(c, "query join predicate on %s needs the column in the view output",
+                          qp->cols[j].col);
+                }
+                rw_expr_free(item);
+                rw_expr_free(prev);
                 return false;
             }
-            if (!comp_add(cp, mkfunc2("=", RW_E_OP, vcol(c, (size_t)first_out),
-                                      vcol(c, (size_t)o)))) {
+            if (!comp_add(cp, mkfunc2("=", RW_E_OP, prev, rw_expr_copy(item)))) {
+                rw_expr_free(item);
                 return false;
             }
             first_vroot = vroot; /* chain a = b, b = c */
-            first_out = o;
+            prev = item;
+            prev_col = qp->cols[j].col;
         }
+        rw_expr_free(prev);
     }
     /* 2. range subsumption */
     for (i = 0; i < vp->n_cols; i++) {
@@ -1199,6 +1279,15 @@ xq(struct mctx *c, const struct rw_expr *e)
     return t;
 }
 
+/* Append E over the view (and the joined-back instances' columns) to B. */
+static void
+emit_x(const struct mctx *c, struct rw_buf *b, const struct rw_expr *e, const char *vdb,
+       const char *vname)
+{
+    rw_emit_expr_tabs(b, e, vdb, vname, (const char *const *)c->ralias,
+                      c->ralias != NULL ? c->q->n_tabs : 0);
+}
+
 /* Build the replacement block text; NULL with c->why on failure. */
 static char *
 emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *vname)
@@ -1220,7 +1309,7 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
         if (i > 0) {
             rw_buf_puts(&b, ", ");
         }
-        rw_emit_expr(&b, t, vdb, vname);
+        emit_x(c, &b, t, vdb, vname);
         rw_expr_free(t);
         rw_buf_puts(&b, " AS ");
         rw_buf_ident(&b, c->q->out[i].name);
@@ -1229,9 +1318,22 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
     rw_buf_ident(&b, vdb);
     rw_buf_puts(&b, ".");
     rw_buf_ident(&b, vname);
+    for (i = 0; c->n_back > 0 && i < c->q->n_tabs; i++) {
+        /* join-back: the instances the view does not stand in for, inner-joined
+         * (cross product here; their join predicates are in the WHERE) */
+        if (c->inv[i] >= 0) {
+            continue;
+        }
+        rw_buf_puts(&b, ", ");
+        rw_buf_ident(&b, c->q->tabs[i].db);
+        rw_buf_puts(&b, ".");
+        rw_buf_ident(&b, c->q->tabs[i].name);
+        rw_buf_puts(&b, " AS ");
+        rw_buf_ident(&b, c->ralias[i]);
+    }
     for (i = 0; i < cp->n; i++) {
         rw_buf_puts(&b, nwhere++ == 0 ? " WHERE " : " AND ");
-        rw_emit_expr(&b, cp->v[i], vdb, vname);
+        emit_x(c, &b, cp->v[i], vdb, vname);
     }
     if (c->q->having != NULL && !group_by && c->q->is_agg) {
         /* one view row per group: HAVING filters view rows */
@@ -1240,13 +1342,26 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
             goto bad;
         }
         rw_buf_puts(&b, nwhere++ == 0 ? " WHERE " : " AND ");
-        rw_emit_expr(&b, t, vdb, vname);
+        emit_x(c, &b, t, vdb, vname);
         rw_expr_free(t);
     }
     if (c->q->n_tabs > 0) {
         /* privilege guard (SPEC §7): the backend checks the original block's reads */
         rw_buf_puts(&b, nwhere++ == 0 ? " WHERE " : " AND ");
-        rw_emit_guard(&b, c->q);
+        if (c->n_back > 0) {
+            /* only the tables the view stands in for: the others are read */
+            bool *g = calloc(c->q->n_tabs, sizeof(*g));
+            if (g == NULL) {
+                goto bad;
+            }
+            for (i = 0; i < c->q->n_tabs; i++) {
+                g[i] = c->inv[i] >= 0;
+            }
+            rw_emit_guard_tabs(&b, c->q, g);
+            free(g);
+        } else {
+            rw_emit_guard(&b, c->q);
+        }
     }
     if (group_by && c->q->n_group > 0) {
         bool saved = c->agg_mode;
@@ -1265,7 +1380,7 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
             if (i > 0) {
                 rw_buf_puts(&b, ", ");
             }
-            rw_emit_expr(&b, t, vdb, vname);
+            emit_x(c, &b, t, vdb, vname);
             rw_expr_free(t);
         }
         c->agg_mode = saved;
@@ -1276,7 +1391,7 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
             goto bad;
         }
         rw_buf_puts(&b, " HAVING ");
-        rw_emit_expr(&b, t, vdb, vname);
+        emit_x(c, &b, t, vdb, vname);
         rw_expr_free(t);
     }
     for (i = 0; i < c->q->n_sort; i++) {
@@ -1289,7 +1404,7 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
             if (t == NULL) {
                 goto bad;
             }
-            rw_emit_expr(&b, t, vdb, vname);
+            emit_x(c, &b, t, vdb, vname);
             rw_expr_free(t);
         }
         if (s->desc) {
@@ -1994,6 +2109,97 @@ rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why)
     return true;
 }
 
+/*
+ * Join-back (Goldstein & Larson §3, "the query references tables the view
+ * does not"; Calcite MaterializedViewRule, Doris): the view stands in for
+ * the query instances the mapping covers, and the other instances R are
+ * read next to it:
+ *
+ *   SELECT ... FROM view, r1, r2 WHERE <compensations> [GROUP BY ...]
+ *
+ * With P the query's conjunction (over its V and R instances), the query is
+ * σ[P](V × R). For an SPJ view holding σ[Pv](V), one row per qualifying
+ * combination of V rows, σ[P](V × R) = σ[P](σ[Pv](V) × R) whenever P
+ * implies Pv row by row: that is what the subsumption tests check, in the
+ * query's equivalence classes, which may pass through R columns (o.k = r.k
+ * AND r.k = 5 implies o.k = 5 on every row P accepts, so a view filtering
+ * o.k = 5 lacks none of the rows). Every part of P the view does not apply
+ * is applied on top as a compensation, R-only and V-R conjuncts included,
+ * and each equivalence class becomes one chain of equalities, so every
+ * class equality holds in the result. Conditions (else a reason):
+ *   - the view is SPJ: an aggregate or DISTINCT view has other row
+ *     multiplicities than the query's V part (aggregating on top of the
+ *     view joined with R is fine: roll-up over view rows);
+ *   - R is inner-joined: no outer join null-supplies an R instance or names
+ *     one in its ON (an outer join among V instances commutes with the
+ *     cross product with R, so it is matched as today);
+ *   - no SELECT * lists R's columns (they come from the catalog snapshot,
+ *     which does not follow DDL on tables no view reads).
+ * Sets C->ralias (the aliases the rewritten block gives R: the query's own,
+ * or mvp_jb<N> when one would clash with the view's table name).
+ */
+static bool
+joinback_ok(struct mctx *c, const char *vname)
+{
+    const struct rw_model *q = c->q, *v = c->v;
+    size_t i, j, t;
+    if (v->is_agg || v->distinct) {
+        for (t = 0; t + 1 < q->n_tabs && c->inv[t] >= 0; t++) {
+        }
+        mfail(c, "query reads table %s that the view does not, and the view is %s: joining it "
+                 "back would change the row multiplicities",
+              q->tabs[t].key, v->distinct ? "DISTINCT" : "aggregated");
+        return false;
+    }
+    for (i = 0; i < q->n_oj; i++) {
+        const struct rw_ojoin *oj = &q->oj[i];
+        if (c->inv[oj->tab] < 0) {
+            mfail(c, "the query LEFT JOINs %s, which the view does not read: a table joined "
+                     "back to the view must be inner-joined",
+                  q->tabs[oj->tab].alias);
+            return false;
+        }
+        for (j = 0; j < oj->n_on; j++) {
+            for (t = 0; t < q->n_tabs; t++) {
+                if (c->inv[t] < 0 && mentions(oj->on[j], (int)t)) {
+                    mfail(c, "the ON clause of the query's LEFT JOIN of %s reads %s, which the "
+                             "view does not read",
+                          q->tabs[oj->tab].alias, q->tabs[t].alias);
+                    return false;
+                }
+            }
+        }
+    }
+    for (t = 0; t < q->n_tabs; t++) {
+        if (c->inv[t] < 0 && q->tabs[t].star) {
+            mfail(c, "SELECT * lists the columns of %s, which the view does not read: name "
+                     "them to have it joined back to the view",
+                  q->tabs[t].alias);
+            return false;
+        }
+    }
+    c->ralias = calloc(q->n_tabs, sizeof(*c->ralias));
+    if (c->ralias == NULL) {
+        return false;
+    }
+    for (t = 0; t < q->n_tabs; t++) {
+        const char *a = q->tabs[t].alias;
+        bool clash;
+        if (c->inv[t] >= 0) {
+            continue;
+        }
+        clash = strcasecmp(a, vname) == 0;
+        for (i = 0; i < t && !clash; i++) {
+            clash = c->ralias[i] != NULL && strcasecmp(c->ralias[i], a) == 0;
+        }
+        c->ralias[t] = clash ? rw_sprintf("mvp_jb%zu", t) : rw_strdup(a);
+        if (c->ralias[t] == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Match under one table mapping. */
 static int
 match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map, const int *inv,
@@ -2003,7 +2209,7 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     struct comp cp = {0};
     struct vadj adj;
     const struct rw_model *veff = v;
-    size_t i;
+    size_t i, unmapped = 0;
     int rc = 1;
     memset(&c, 0, sizeof(c));
     memset(&adj, 0, sizeof(adj));
@@ -2011,6 +2217,9 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     c.v = v;
     c.map = map;
     c.inv = inv;
+    for (i = 0; i < q->n_tabs; i++) {
+        c.n_back += inv[i] < 0;
+    }
     c.vouts = calloc(v->n_out ? v->n_out : 1, sizeof(*c.vouts));
     c.wused = calloc(v->n_out ? v->n_out : 1, sizeof(*c.wused));
     if (c.vouts == NULL || c.wused == NULL) {
@@ -2026,7 +2235,13 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     if (!q->is_agg && v->is_agg && !q->distinct) {
         mfail(&c, "the query needs every row but the view is aggregated");
     }
-    if (c.why == NULL && v->n_tabs > q->n_tabs && !extras_lossless(&c) && c.why == NULL) {
+    if (c.why == NULL && c.n_back > 0 && !joinback_ok(&c, vname) && c.why == NULL) {
+        mfail(&c, "out of memory");
+    }
+    for (i = 0; i < v->n_tabs; i++) {
+        unmapped += map[i] < 0;
+    }
+    if (c.why == NULL && unmapped > 0 && !extras_lossless(&c) && c.why == NULL) {
         mfail(&c, "out of memory");
     }
     if (c.why == NULL && !outer_joins(&c, v, &adj, &cp, &veff) && c.why == NULL) {
@@ -2088,6 +2303,10 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     }
     free(c.vouts);
     free(c.wused);
+    for (i = 0; c.ralias != NULL && i < q->n_tabs; i++) {
+        free(c.ralias[i]);
+    }
+    free(c.ralias);
     vadj_free(&adj);
     return rc;
 }
@@ -2147,6 +2366,7 @@ search(struct mapping_search *s, size_t j)
         s->inv[i] = (int)j;
         search(s, j + 1);
         s->used[i] = false;
+        s->inv[i] = -1; /* unmapped query instances are joined back (inv < 0) */
     }
     if (s->extra > 0) {
         /* view instance J has no query counterpart: a join to eliminate */
@@ -2161,43 +2381,77 @@ int
 rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, const char *vname,
          char **block, int *n_comp, char **reason)
 {
+    return rw_match_ext(q, v, vdb, vname, block, n_comp, NULL, reason);
+}
+
+int
+rw_match_ext(const struct rw_model *q, const struct rw_model *v, const char *vdb,
+             const char *vname, char **block, int *n_comp, size_t *n_back, char **reason)
+{
     struct mapping_search s;
-    size_t i, j;
+    size_t i, j, extra = 0, back = 0;
+    bool spj = !v->is_agg && !v->distinct;
     *block = NULL;
     *reason = NULL;
     *n_comp = 0;
-    /* every query instance needs a view instance of its table; view instances
-     * beyond the query's must be lossless joins (checked per mapping) */
+    if (n_back != NULL) {
+        *n_back = 0;
+    }
+    /* per table: the view stands in for min(view, query) instances of it;
+     * view instances beyond the query's must be lossless joins (checked per
+     * mapping), query instances beyond the view's are joined back (SPJ
+     * views only, checked per mapping) */
     for (i = 0; i < q->n_tabs; i++) {
-        size_t nv = 0, nq = 0;
+        size_t nv = 0, nq = 0, first = i;
         for (j = 0; j < v->n_tabs; j++) {
             nv += strcmp(v->tabs[j].key, q->tabs[i].key) == 0;
         }
         for (j = 0; j < q->n_tabs; j++) {
             nq += strcmp(q->tabs[j].key, q->tabs[i].key) == 0;
+            if (j < first && strcmp(q->tabs[j].key, q->tabs[i].key) == 0) {
+                first = j;
+            }
         }
-        if (nv > 0 && nv < nq) {
-            *reason = rw_sprintf("query reads table %s %zu times, the view %zu", q->tabs[i].key,
-                                 nq, nv);
+        if (first != i || nv >= nq) {
+            continue;
+        }
+        if (!spj) {
+            const char *what = v->distinct ? "DISTINCT" : "aggregated";
+            if (nv > 0) {
+                *reason = rw_sprintf("query reads table %s %zu times, the view %zu (the view is "
+                                     "%s: joining it back to the other instances would change "
+                                     "the row multiplicities)",
+                                     q->tabs[i].key, nq, nv, what);
+            } else {
+                *reason = rw_sprintf("query reads table %s that the view does not (the view is "
+                                     "%s: joining it back would change the row multiplicities)",
+                                     q->tabs[i].key, what);
+            }
             return *reason ? 1 : -1;
         }
+        back += nq - nv;
     }
-    for (i = 0; i < q->n_tabs; i++) {
-        size_t nv = 0;
+    for (i = 0; i < v->n_tabs; i++) {
+        size_t nv = 0, nq = 0, first = i;
         for (j = 0; j < v->n_tabs; j++) {
-            nv += strcmp(v->tabs[j].key, q->tabs[i].key) == 0;
+            nv += strcmp(v->tabs[j].key, v->tabs[i].key) == 0;
+            if (j < first && strcmp(v->tabs[j].key, v->tabs[i].key) == 0) {
+                first = j;
+            }
         }
-        if (nv == 0) {
-            *reason = rw_sprintf("query reads table %s that the view does not", q->tabs[i].key);
-            return *reason ? 1 : -1;
+        for (j = 0; j < q->n_tabs; j++) {
+            nq += strcmp(q->tabs[j].key, v->tabs[i].key) == 0;
+        }
+        if (first == i && nv > nq) {
+            extra += nv - nq;
         }
     }
-    if (q->n_tabs > v->n_tabs) {
-        *reason = rw_sprintf("query reads %zu table instances, the view %zu", q->n_tabs, v->n_tabs);
+    if (back >= q->n_tabs) {
+        *reason = rw_strdup("the view reads none of the query's tables");
         return *reason ? 1 : -1;
     }
     memset(&s, 0, sizeof(s));
-    s.extra = v->n_tabs - q->n_tabs;
+    s.extra = extra;
     s.q = q;
     s.v = v;
     s.vdb = vdb;
@@ -2208,6 +2462,9 @@ rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, co
     if (s.map == NULL || s.inv == NULL || s.used == NULL) {
         s.oom = true;
     } else {
+        for (i = 0; i < q->n_tabs; i++) {
+            s.inv[i] = -1;
+        }
         search(&s, 0);
     }
     free(s.map);
@@ -2224,6 +2481,9 @@ rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb, co
         *block = s.block;
         *n_comp = s.n_comp;
         *reason = s.note;
+        if (n_back != NULL) {
+            *n_back = back;
+        }
         return 0;
     }
     free(s.note);

@@ -6,6 +6,8 @@
 #ifndef RW_MATCH_H
 #define RW_MATCH_H
 
+#include <stddef.h>
+
 #include "rw_model.h"
 
 /*
@@ -31,5 +33,18 @@ int rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb
  * reason in *WHY (caller frees; NULL on OOM).
  */
 bool rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why);
+
+/*
+ * rw_match(), and join-back: when Q reads table instances V lacks (more
+ * instances of a table than V, or tables V does not read), an SPJ view V
+ * (no aggregate, no DISTINCT) stands in for the instances it covers and the
+ * others are read next to it, inner-joined, in the replacement block
+ * (rw_match.c, joinback_ok). *N_BACK (when not NULL) receives the number of
+ * query instances joined back (0: V covers every table of Q). Aggregate
+ * and DISTINCT views are refused (1) with a reason when Q has tables they
+ * lack.
+ */
+int rw_match_ext(const struct rw_model *q, const struct rw_model *v, const char *vdb,
+                 const char *vname, char **block, int *n_comp, size_t *n_back, char **reason);
 
 #endif /* RW_MATCH_H */

@@ -1693,6 +1693,7 @@ expand_star(struct build *b, int rte)
         }
         if (e->tab >= 0) {
             const struct rw_tab *t = &b->m->tabs[e->tab];
+            b->m->tabs[e->tab].star = true;
             for (i = 0; i < t->n_cols; i++) {
                 add_out(b, rw_strdup(t->cols[i].decl), col_expr(e->tab, t->cols[i].name));
             }

@@ -40,6 +40,7 @@ struct rw_tab {
     struct cat_key *ukeys;  /* owned copies (rw_keys_dup) */
     size_t n_fkeys;         /* declared FOREIGN KEYs */
     struct cat_key *fkeys;  /* owned copies (rw_keys_dup) */
+    bool star;              /* its columns are listed by a SELECT * / alias.* */
 };
 
 /* One output of the select list. */

@@ -584,26 +584,35 @@ struct rctx {
     const struct hints *h;          /* hints of the statement */
     struct rw_outcome *out;         /* candidates accumulate here */
     int *ncomp;                     /* compensations per candidate (parallel to out->cand) */
-    size_t ncomp_cap;               /* slots in ncomp */
+    size_t *nback;                  /* instances joined back per candidate (parallel to ncomp) */
+    size_t ncomp_cap;               /* slots in ncomp and nback */
     struct cat_mv **unusable;       /* views rejected for freshness (decision cache) */
     size_t n_unusable;              /* count */
     bool multi;                     /* more than one block: prefix reasons */
 };
 
-/* Record compensations NC for the candidate just added; -1 on OOM. */
+/* Record compensations NC and joined-back instances NB for the candidate
+ * just added; -1 on OOM. */
 static int
-note_ncomp(struct rctx *x, int nc)
+note_ncomp(struct rctx *x, int nc, size_t nb)
 {
     if (x->out->n_cand > x->ncomp_cap) {
         size_t cap = x->out->n_cand * 2;
         int *a = realloc(x->ncomp, cap * sizeof(*a));
+        size_t *bk;
         if (a == NULL) {
             return -1;
         }
         x->ncomp = a;
+        bk = realloc(x->nback, cap * sizeof(*bk));
+        if (bk == NULL) {
+            return -1;
+        }
+        x->nback = bk;
         x->ncomp_cap = cap;
     }
     x->ncomp[x->out->n_cand - 1] = nc;
+    x->nback[x->out->n_cand - 1] = nb;
     return 0;
 }
 
@@ -670,6 +679,7 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         char why[256];
         char *block = NULL, *reason = NULL, *full = NULL, *note = NULL;
         int nc = 0, m = 1;
+        size_t nb = 0;
         if (in_list(x->h->no, x->h->n_no, mv)) {
             reason = rw_strdup("excluded by the NO_USE_MV hint");
         } else if (x->h->n_use > 0 && !in_list(x->h->use, x->h->n_use, mv)) {
@@ -705,7 +715,7 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 if (vm[j] == NULL) {
                     continue;
                 }
-                m = rw_match(q, vm[j], mv->db, mv->name, &block, &nc, &r2);
+                m = rw_match_ext(q, vm[j], mv->db, mv->name, &block, &nc, &nb, &r2);
                 if (m < 0) {
                     rc = -1;
                     free(reason);
@@ -723,10 +733,18 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         /* ---- partitioned views: rewrite by partition (rw_partition.c) ---- */
         char *pstale = NULL;
         if (m == 0 && mv->part != NULL) {
-            char *pwhy = NULL;
-            int pr = rw_part_apply(x->snap, mv, q, x->db, x->sql + b->start, b->end - b->start,
-                                   x->opt->now_ms, &block, &pstale, &pwhy);
+            char *pwhy = NULL, *before = nb > 0 ? rw_strdup(block) : NULL;
+            int pr;
+            if (nb > 0 && before == NULL) {
+                free(reason);
+                free(block);
+                rc = -1;
+                goto done;
+            }
+            pr = rw_part_apply(x->snap, mv, q, x->db, x->sql + b->start, b->end - b->start,
+                               x->opt->now_ms, &block, &pstale, &pwhy);
             if (pr < 0) {
+                free(before);
                 free(reason);
                 free(block);
                 free(pstale);
@@ -734,6 +752,25 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 rc = -1;
                 goto done;
             }
+            if (pr == 0 && before != NULL && strcmp(before, block) != 0) {
+                /* stale partitions compensated from the base tables: not combined
+                 * with a join-back (the block's range is read from its text, where
+                 * the joined-back tables' columns could be taken for the view's) */
+                pr = 1;
+                pwhy = rw_sprintf("stale partitions (%s) would need compensation from the base "
+                                  "tables, which is not combined with joining the view back to "
+                                  "the tables it does not read",
+                                  pstale != NULL ? pstale : "");
+                if (pwhy == NULL) {
+                    free(before);
+                    free(reason);
+                    free(block);
+                    free(pstale);
+                    rc = -1;
+                    goto done;
+                }
+            }
+            free(before);
             if (pr == 1) {
                 free(block);
                 block = NULL;
@@ -758,14 +795,14 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
                 free(r0);
             }
             if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, r0, full) != 0 ||
-                note_ncomp(x, nc) != 0) {
+                note_ncomp(x, nc, nb) != 0) {
                 free(pstale);
                 rc = -1;
                 goto done;
             }
         } else if (add_cand(x->out, mv, RW_CAND_REJECTED, block_reason(x, k, reason), NULL) !=
                        0 ||
-                   note_ncomp(x, 0) != 0) {
+                   note_ncomp(x, 0, 0) != 0) {
             free(pstale);
             rc = -1;
             goto done;
@@ -785,6 +822,13 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
             continue;
         }
         bc = &x->out->cand[best];
+        if (x->nback[i] != x->nback[best]) {
+            /* a view covering more of the block's tables first (SPEC §7) */
+            if (x->nback[i] < x->nback[best]) {
+                best = (ssize_t)i;
+            }
+            continue;
+        }
         if (rows_of(c) < rows_of(bc) ||
             (rows_of(c) == rows_of(bc) &&
              (x->ncomp[i] < x->ncomp[best] ||
@@ -806,7 +850,11 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         if (c->status != RW_CAND_MATCHED_NOT_CHOSEN || (ssize_t)i == best) {
             continue;
         }
-        if (rows_of(bc) < rows_of(c)) {
+        if (x->nback[best] < x->nback[i]) {
+            r = rw_sprintf("view %s covers more of the query's tables (%zu joined back "
+                           "instead of %zu)",
+                           bc->mv_name, x->nback[best], x->nback[i]);
+        } else if (rows_of(bc) < rows_of(c)) {
             if (c->est_rows < 0) {
                 r = rw_sprintf("view %s holds fewer rows (%lld < unknown)", bc->mv_name,
                                (long long)bc->est_rows);
@@ -990,6 +1038,7 @@ done:
     free(w.cte);
     free(err);
     free(x.ncomp);
+    free(x.nback);
     rw_buf_free(&sb);
     rw_buf_free(&reasons);
     hints_free(&h);

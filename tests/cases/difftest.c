@@ -376,6 +376,17 @@ static const struct relate relates[] = {
     {11, 0, {0, -1, -1}},
     {0, 1, {0, -1, -1}},  /* the query joins a table the view lacks */
     {6, 7, {1, -1, -1}},
+    /* join-back (rw_match.c joinback_ok): an SPJ view stands in for its tables,
+     * the others are read next to it; aggregate views and LEFT JOINs of the
+     * tables the view lacks must be refused */
+    {0, 3, {0, -1, -1}},  /* customer_id nullable: NULLs join nothing */
+    {0, 4, {0, -1, -1}},  /* two tables joined back */
+    {1, 4, {0, 1, -1}},
+    {3, 4, {0, 2, -1}},
+    {5, 7, {0, -1, -1}},  /* lineitem duplicates orders rows */
+    {6, 10, {0, -1, -1}},
+    {0, 2, {0, -1, -1}},  /* LEFT JOIN of the lacking table: refused */
+    {6, 9, {0, -1, -1}},  /* LEFT JOIN of the lacking table: refused */
 };
 
 /* ---- dates ------------------------------------------------------------------ */
@@ -1573,6 +1584,69 @@ gen_query_from_spj_view(struct qspec *q, const struct view *v, const int *map)
     }
 }
 
+/*
+ * Join-back: add columns of the query tables the view lacks (not in the image
+ * of MAP) to Q: grouping keys and outputs, an aggregate over one of their
+ * measures, so that rewritten queries read them next to the view.
+ */
+static void
+joinback_items(struct qspec *q, const int *map)
+{
+    bool inview[3] = {false, false, false};
+    struct tcol tc[64];
+    int ntc, nr = 0, idx[64];
+    if (map == NULL || !chance(70)) {
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (map[i] >= 0 && map[i] < 3) {
+            inview[map[i]] = true;
+        }
+    }
+    ntc = tmpl_cols(q->t, tc);
+    for (int i = 0; i < ntc; i++) {
+        if (!inview[tc[i].ti]) {
+            idx[nr++] = i;
+        }
+    }
+    if (nr == 0) {
+        return;
+    }
+    for (int k = rnd_range(1, 2); k > 0; k--) {
+        const struct tcol *c = &tc[idx[rnd(nr)]];
+        if ((c->cd->role & R_DIM) == 0 || q->ngroup >= MAXK + 2) {
+            continue;
+        }
+        bool dup = false;
+        for (int j = 0; j < q->ngroup; j++) {
+            dup = dup || strcmp(q->group[j], c->expr) == 0;
+        }
+        for (int j = 0; j < q->nitems; j++) {
+            dup = dup || strcmp(q->items[j].text, c->expr) == 0;
+        }
+        if (dup) {
+            continue;
+        }
+        add_item(q, c->expr, false, c->cd->t == CT_DBL, c->cd);
+        if (q->agg) {
+            snprintf(q->group[q->ngroup++], 256, "%s", c->expr);
+        }
+    }
+    if (q->agg && chance(50)) {
+        const struct tcol *c = &tc[idx[rnd(nr)]];
+        char t[400];
+        if ((c->cd->role & R_MEAS) != 0) {
+            int x = rnd(100);
+            const char *fn = x < 40 ? "SUM" : x < 60 ? "COUNT" : x < 80 ? "MIN" : "MAX";
+            agg_text(t, sizeof(t), fn, false, c->expr);
+            add_item(q, t, true, c->cd->t == CT_DBL && strcmp(fn, "COUNT") != 0, c->cd);
+        } else {
+            agg_text(t, sizeof(t), "COUNT", chance(50), c->expr);
+            add_item(q, t, true, false, c->cd);
+        }
+    }
+}
+
 /* A random query from nothing in particular (it may still match a view). */
 static void
 gen_query_random(struct qspec *q)
@@ -1740,6 +1814,7 @@ gen_query(struct view *views, int nv, const char **kind)
             gen_query_from_agg_view(&q, v, map);
         } else {
             gen_query_from_spj_view(&q, v, map);
+            joinback_items(&q, map);
         }
     }
     const char *alias[3];
