@@ -390,54 +390,6 @@ set_add(char ***v, size_t *n, const char *key)
     (*v)[(*n)++] = cat_xstrdup(key);
 }
 
-/* Append the SQL list of distinct quoted values of one half of the keys. */
-static void
-key_part_list(struct cat_buf *b, char **keys, size_t n, bool want_db)
-{
-    size_t i;
-    char **seen = NULL;
-    size_t n_seen = 0;
-    for (i = 0; i < n; i++) {
-        const char *dot = strchr(keys[i], '.');
-        char *part;
-        if (dot == NULL) {
-            continue;
-        }
-        part = want_db ? cat_xstrndup(keys[i], (size_t)(dot - keys[i])) : cat_xstrdup(dot + 1);
-        {
-            size_t before = n_seen;
-            set_add(&seen, &n_seen, part);
-            if (n_seen != before) {
-                if (n_seen > 1) {
-                    cat_buf_puts(b, ",");
-                }
-                cat_buf_lit(b, part);
-            }
-        }
-        free(part);
-    }
-    if (n_seen == 0) {
-        cat_buf_puts(b, "''");
-    }
-    cat_strv_free(seen, n_seen);
-}
-
-/* Append the SQL list of the quoted names DBS (N of them), or '' when none. */
-static void
-schema_list(struct cat_buf *b, char **dbs, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (i > 0) {
-            cat_buf_puts(b, ",");
-        }
-        cat_buf_lit(b, dbs[i]);
-    }
-    if (n == 0) {
-        cat_buf_puts(b, "''");
-    }
-}
-
 /*
  * The databases whose every table goes into the snapshot: those of the base
  * tables the views read (a query may join a view back to any other table
@@ -474,6 +426,25 @@ joinback_schemas(struct cat_mv *mvs, char ***dbs)
     return n;
 }
 
+/* Append UNION ALL branch number K of fetch_tables' query: the columns of
+ * table DB.TABLE, or of every table of DB when TABLE is NULL. */
+static void
+columns_branch(struct cat_buf *q, size_t k, const char *db, const char *table)
+{
+    if (k > 0) {
+        cat_buf_puts(q, " UNION ALL ");
+    }
+    cat_buf_puts(q, "(SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, "
+                    "IS_NULLABLE, COLLATION_NAME, CHARACTER_SET_NAME, ORDINAL_POSITION "
+                    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
+    cat_buf_lit(q, db);
+    if (table != NULL) {
+        cat_buf_puts(q, " AND TABLE_NAME = ");
+        cat_buf_lit(q, table);
+    }
+    cat_buf_puts(q, ")");
+}
+
 /*
  * Fetch the columns of every table in KEYS, and of every table of the
  * databases DBS (N_DBS names, whole schemas: the tables a query may join
@@ -487,18 +458,44 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char **
     struct cat_buf q = {0};
     MYSQL_RES *res;
     MYSQL_ROW row;
+    size_t i;
     if (n == 0) {
         return 0;
     }
-    cat_buf_puts(&q, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, "
-                     "IS_NULLABLE, COLLATION_NAME, CHARACTER_SET_NAME "
-                     "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (");
-    key_part_list(&q, keys, n, true);
-    cat_buf_puts(&q, ") AND (TABLE_NAME IN (");
-    key_part_list(&q, keys, n, false);
-    cat_buf_puts(&q, ") OR TABLE_SCHEMA IN (");
-    schema_list(&q, dbs, n_dbs);
-    cat_buf_puts(&q, ")) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
+    /*
+     * One UNION ALL branch per database of DBS (whole schema) and per table
+     * of KEYS outside them, each with constant TABLE_SCHEMA (and TABLE_NAME):
+     * MariaDB then reads just that database's (or table's) definitions. IN
+     * lists made it scan every database, which under concurrent DDL crashed
+     * MariaDB 10.11.19 (create_tmp_table_for_schema).
+     */
+    {
+        size_t n_br = 0, j;
+        for (i = 0; i < n_dbs; i++) {
+            columns_branch(&q, n_br++, dbs[i], NULL);
+        }
+        for (i = 0; i < n; i++) {
+            const char *dot = strchr(keys[i], '.');
+            char *dbn;
+            bool covered = false;
+            if (dot == NULL) {
+                continue;
+            }
+            dbn = cat_xstrndup(keys[i], (size_t)(dot - keys[i]));
+            for (j = 0; j < n_dbs && !covered; j++) {
+                covered = strcasecmp(dbs[j], dbn) == 0;
+            }
+            if (!covered) {
+                columns_branch(&q, n_br++, dbn, dot + 1);
+            }
+            free(dbn);
+        }
+        if (n_br == 0) {
+            cat_buf_free(&q);
+            return 0;
+        }
+    }
+    cat_buf_puts(&q, " ORDER BY 1, 2, 9");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
         snprintf(err, errlen, "reading information_schema.COLUMNS: %s", mysql_error(c));
         cat_buf_free(&q);
@@ -509,7 +506,6 @@ fetch_tables(MYSQL *c, struct cat_snapshot *snap, char **keys, size_t n, char **
         char key[512];
         struct cat_table *t = NULL;
         struct cat_column *col;
-        size_t i;
         bool wanted = false, by_schema = false;
         cat_make_key(key, sizeof(key), row[0], row[1]);
         for (i = 0; i < n; i++) {

@@ -390,24 +390,24 @@ vtable_load(struct vtable *t, const char *db, const char *name, const struct cat
         t->cols[t->n_cols++] = cat_xstrdup(rows.rows[i][0] ? rows.rows[i][0] : "");
     }
     mvp_reply_clear(&rows);
-    /* real keys: one row per constraint, columns in order (0x1f-separated) */
-    cat_buf_puts(&q, "SELECT tc.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE, "
-                     "GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR 0x1f), "
-                     "MAX(CONCAT(k.REFERENCED_TABLE_SCHEMA, '.', k.REFERENCED_TABLE_NAME)), "
-                     "GROUP_CONCAT(k.REFERENCED_COLUMN_NAME ORDER BY k.ORDINAL_POSITION "
+    /* real keys: one row per constraint, columns in order (0x1f-separated). */
+    /* KEY_COLUMN_USAGE alone, with constant TABLE_SCHEMA and TABLE_NAME: MariaDB
+     * opens just this table. A join with TABLE_CONSTRAINTS made it scan every
+     * database for the joined side, which crashed MariaDB 10.11.19 under
+     * concurrent DDL (create_tmp_table_for_schema). A referenced table marks a
+     * foreign key, the name PRIMARY the primary key, anything else is UNIQUE. */
+    cat_buf_puts(&q, "SELECT CONSTRAINT_NAME, IF(MAX(REFERENCED_TABLE_NAME) IS NOT NULL, "
+                     "'FOREIGN KEY', IF(CONSTRAINT_NAME = 'PRIMARY', 'PRIMARY KEY', 'UNIQUE')), "
+                     "GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR 0x1f), "
+                     "MAX(CONCAT(REFERENCED_TABLE_SCHEMA, '.', REFERENCED_TABLE_NAME)), "
+                     "GROUP_CONCAT(REFERENCED_COLUMN_NAME ORDER BY ORDINAL_POSITION "
                      "SEPARATOR 0x1f) "
-                     "FROM information_schema.TABLE_CONSTRAINTS tc "
-                     "JOIN information_schema.KEY_COLUMN_USAGE k "
-                     "ON k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA "
-                     "AND k.TABLE_SCHEMA = tc.TABLE_SCHEMA AND k.TABLE_NAME = tc.TABLE_NAME "
-                     "AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME "
-                     "WHERE tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') "
-                     "AND tc.TABLE_SCHEMA = ");
+                     "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ");
     cat_buf_lit(&q, db);
-    cat_buf_puts(&q, " AND tc.TABLE_NAME = ");
+    cat_buf_puts(&q, " AND TABLE_NAME = ");
     cat_buf_lit(&q, name);
-    cat_buf_puts(&q, " GROUP BY tc.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE "
-                     "ORDER BY tc.CONSTRAINT_TYPE = 'FOREIGN KEY', tc.CONSTRAINT_NAME");
+    cat_buf_puts(&q, " GROUP BY CONSTRAINT_NAME "
+                     "ORDER BY MAX(REFERENCED_TABLE_NAME) IS NOT NULL, CONSTRAINT_NAME");
     if (client_rows(exec, ctx, q.p, &rows, reply) < 0) {
         cat_buf_free(&q);
         return -1;

@@ -719,12 +719,18 @@ cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
                          "COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = "
                          "c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME WHERE c.TABLE_SCHEMA = ");
         {
+            /* constants on both sides: each is a one-table lookup, not a scan
+             * of every database (which crashed MariaDB 10.11 under DDL) */
             char *dbn = dot ? cat_xstrndup(mv->bases[i], (size_t)(dot - mv->bases[i]))
                             : cat_xstrdup(mv->db);
+            cat_buf_lit(&q, dbn);
+            cat_buf_puts(&q, " AND t.TABLE_SCHEMA = ");
             cat_buf_lit(&q, dbn);
             free(dbn);
         }
         cat_buf_puts(&q, " AND c.TABLE_NAME = ");
+        cat_buf_lit(&q, tname);
+        cat_buf_puts(&q, " AND t.TABLE_NAME = ");
         cat_buf_lit(&q, tname);
         cat_buf_puts(&q, " AND LOWER(c.COLUMN_NAME) = ");
         cat_buf_lit(&q, col);
