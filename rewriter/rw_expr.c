@@ -533,6 +533,35 @@ rw_norm_datetime(const char *val, char out[20])
     return true;
 }
 
+int
+rw_weekday(const char *n)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = n;
+    int y, m, d, dim;
+    long yy, era, yoe, doy, doe, days;
+    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &m) || *p++ != '-' ||
+        !digits(&p, 2, &d) || m < 1 || m > 12 || d < 1) {
+        return -1;
+    }
+    dim = mdays[m - 1];
+    if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
+        dim = 29;
+    }
+    if (d > dim) {
+        return -1;
+    }
+    /* days since 1970-01-01 (H. Hinnant's days_from_civil) */
+    yy = m <= 2 ? y - 1 : y;
+    era = (yy >= 0 ? yy : yy - 399) / 400;
+    yoe = yy - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    days = era * 146097 + doe - 719468;
+    /* 1970-01-01 was a Thursday (WEEKDAY 3) */
+    return (int)(((days % 7) + 7 + 3) % 7);
+}
+
 /* Split decimal string S into sign, integer digits (no leading zeros) and fraction (no trailing). */
 static void
 dec_split(const char *s, int *neg, const char **ip, size_t *il, const char **fp, size_t *fl)

@@ -116,6 +116,12 @@ const char *rw_func_canon_name(const char *name, size_t nargs);
  * into OUT (20 bytes); false when VAL is not in a strict form. */
 bool rw_norm_datetime(const char *val, char out[20]);
 
+/* Day of the week of normalised datetime N ('YYYY-MM-DD HH:MM:SS', as
+ * rw_norm_datetime writes it) in the proleptic Gregorian calendar, as
+ * MariaDB's WEEKDAY(): 0 = Monday .. 6 = Sunday; -1 when N is not a valid
+ * calendar date (month 0, day 0, February 30, ...). */
+int rw_weekday(const char *n);
+
 /* Compare exact decimal strings A and B numerically (-1, 0, 1). */
 int rw_dec_cmp(const char *a, const char *b);
 

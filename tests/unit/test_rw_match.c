@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "rw_expr.h"
 #include "rw_match.h"
 #include "rw_test_snap.h"
 
@@ -878,23 +879,109 @@ test_time_grain_ranges(void **st)
                   "SELECT /*+ USE_MV(mv_dt) */ region_id, COUNT(*) FROM raw_sales "
                   "WHERE sale_date > '2024-01-01' GROUP BY region_id",
                   "test.mv_dt", "sale_date");
-    /* a DATE column: only midnight literals, even at hour grain */
-    expect_reject(s,
-                  "SELECT o_custkey, COUNT(*) FROM orders "
-                  "WHERE o_orderdate >= '2024-01-01 05:00:00' GROUP BY o_custkey",
-                  "test.mv_hr", "o_orderdate");
+    /* a DATE column under an hour grain: the truncation is the identity on its
+     * values, so CAST(h AS DATE) is o_orderdate and any literal applies */
+    expect_sql(s,
+               "SELECT o_custkey, COUNT(*) FROM orders "
+               "WHERE o_orderdate >= '2024-01-01 05:00:00' GROUP BY o_custkey",
+               "SELECT `test`.`mv_hr`.`o_custkey` AS `o_custkey`, CAST(COALESCE(SUM("
+               "`test`.`mv_hr`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM `test`.`mv_hr` WHERE "
+               "(CAST(`test`.`mv_hr`.`h` AS DATE) >= '2024-01-01 05:00:00') "
+               "GROUP BY `test`.`mv_hr`.`o_custkey`");
     expect_sql(s,
                "SELECT o_custkey, COUNT(*) FROM orders WHERE o_orderdate >= '2024-01-01' "
                "GROUP BY o_custkey",
                "SELECT `test`.`mv_hr`.`o_custkey` AS `o_custkey`, CAST(COALESCE(SUM("
                "`test`.`mv_hr`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM `test`.`mv_hr` WHERE "
-               "(`test`.`mv_hr`.`h` >= '2024-01-01') GROUP BY `test`.`mv_hr`.`o_custkey`");
-    /* a DATE_FORMAT string compares as text: never */
-    expect_reject(s,
-                  "SELECT /*+ USE_MV(mv_str) */ region_id, COUNT(*) FROM raw_sales "
-                  "WHERE sale_date >= '2024-01-01' GROUP BY region_id",
-                  "test.mv_str", "sale_date");
+               "(CAST(`test`.`mv_hr`.`h` AS DATE) >= '2024-01-01') GROUP BY "
+               "`test`.`mv_hr`.`o_custkey`");
+    /* a DATE_FORMAT string to the second of a DATETIME(0): read back exactly */
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_str) */ region_id, COUNT(*) FROM raw_sales "
+               "WHERE sale_date >= '2024-01-01 10:00:01' GROUP BY region_id",
+               "SELECT `test`.`mv_str`.`region_id` AS `region_id`, CAST(COALESCE(SUM("
+               "`test`.`mv_str`.`c`), 0) AS SIGNED) AS `COUNT(*)` FROM `test`.`mv_str` WHERE "
+               "(CAST(`test`.`mv_str`.`t` AS DATETIME) >= '2024-01-01 10:00:01') "
+               "GROUP BY `test`.`mv_str`.`region_id`");
     ts_free(s);
+}
+
+/* Week and quarter truncations, whole-day shifts, DATE_FORMAT strings of
+ * DATETIME(6) (not invertible: only second-aligned >= / <), rw_weekday. */
+static void
+test_time_more(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    (void)st;
+    ts_table(s, "test", "ev", "id int,t6 datetime(6),k int");
+    ts_view(s, "test", "mv_wk",
+            "SELECT k, CAST(DATE_SUB(DATE(t6), INTERVAL WEEKDAY(t6) DAY) AS DATETIME) AS w, "
+            "COUNT(*) AS c FROM ev "
+            "GROUP BY k, CAST(DATE_SUB(DATE(t6), INTERVAL WEEKDAY(t6) DAY) AS DATETIME)",
+            "k int,w datetime,c bigint", 10);
+    ts_view(s, "test", "mv_q",
+            "SELECT k, MAKEDATE(YEAR(t6), 1) + INTERVAL (QUARTER(t6) - 1) QUARTER AS q, "
+            "COUNT(*) AS c FROM ev "
+            "GROUP BY k, MAKEDATE(YEAR(t6), 1) + INTERVAL (QUARTER(t6) - 1) QUARTER",
+            "k int,q date,c bigint", 20);
+    ts_view(s, "test", "mv_s6",
+            "SELECT k, DATE_FORMAT(t6, '%Y-%m-%d %H:%i:%s') AS s, COUNT(*) AS c FROM ev "
+            "GROUP BY k, DATE_FORMAT(t6, '%Y-%m-%d %H:%i:%s')",
+            "k int,s varchar(40),c bigint", 30);
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev WHERE t6 >= '2024-01-01' "
+               "AND t6 < '2024-01-15' GROUP BY k",
+               "SELECT `test`.`mv_wk`.`k` AS `k`, CAST(COALESCE(SUM(`test`.`mv_wk`.`c`), 0) AS "
+               "SIGNED) AS `COUNT(*)` FROM `test`.`mv_wk` WHERE (`test`.`mv_wk`.`w` < "
+               "'2024-01-15') AND (`test`.`mv_wk`.`w` >= '2024-01-01') GROUP BY "
+               "`test`.`mv_wk`.`k`");
+    /* 2024-01-02 is a Tuesday; 2024-01-07 a Sunday */
+    expect_reject(s, "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev WHERE t6 >= '2024-01-02' "
+                     "GROUP BY k", "test.mv_wk", "t6");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev WHERE t6 < '2024-01-07' "
+                     "GROUP BY k", "test.mv_wk", "t6");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev WHERE t6 = '2024-01-08' "
+                     "GROUP BY k", "test.mv_wk", "t6");
+    /* a week shift keeps week boundaries, a day shift does not */
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev "
+               "WHERE DATE_ADD(t6, INTERVAL 2 WEEK) >= '2024-01-15' GROUP BY k",
+               "SELECT `test`.`mv_wk`.`k` AS `k`, CAST(COALESCE(SUM(`test`.`mv_wk`.`c`), 0) AS "
+               "SIGNED) AS `COUNT(*)` FROM `test`.`mv_wk` WHERE (DATE_ADD(`test`.`mv_wk`.`w`, "
+               "INTERVAL 2 WEEK) >= '2024-01-15') GROUP BY `test`.`mv_wk`.`k`");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_wk) */ k, COUNT(*) FROM ev "
+                     "WHERE DATE_ADD(t6, INTERVAL 1 DAY) >= '2024-01-15' GROUP BY k",
+                  "test.mv_wk", "t6");
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_q) */ k, COUNT(*) FROM ev WHERE t6 >= '2024-04-01' "
+               "AND t6 < '2024-10-01' GROUP BY k",
+               "SELECT `test`.`mv_q`.`k` AS `k`, CAST(COALESCE(SUM(`test`.`mv_q`.`c`), 0) AS "
+               "SIGNED) AS `COUNT(*)` FROM `test`.`mv_q` WHERE (`test`.`mv_q`.`q` < "
+               "'2024-10-01') AND (`test`.`mv_q`.`q` >= '2024-04-01') GROUP BY "
+               "`test`.`mv_q`.`k`");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_q) */ k, COUNT(*) FROM ev WHERE t6 >= '2024-05-01' "
+                     "GROUP BY k", "test.mv_q", "t6");
+    /* DATETIME(6) to the second: not the identity */
+    expect_sql(s,
+               "SELECT /*+ USE_MV(mv_s6) */ k, COUNT(*) FROM ev WHERE t6 >= '2024-01-01 10:00:01' "
+               "GROUP BY k",
+               "SELECT `test`.`mv_s6`.`k` AS `k`, CAST(COALESCE(SUM(`test`.`mv_s6`.`c`), 0) AS "
+               "SIGNED) AS `COUNT(*)` FROM `test`.`mv_s6` WHERE (CAST(`test`.`mv_s6`.`s` AS "
+               "DATETIME) >= '2024-01-01 10:00:01') GROUP BY `test`.`mv_s6`.`k`");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_s6) */ k, COUNT(*) FROM ev "
+                     "WHERE t6 <= '2024-01-01 10:00:01' GROUP BY k", "test.mv_s6", "t6");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_s6) */ k, COUNT(*) FROM ev "
+                     "WHERE t6 >= '2024-01-01 10:00:01.5' GROUP BY k", "test.mv_s6", "t6");
+    expect_reject(s, "SELECT /*+ USE_MV(mv_s6) */ t6, COUNT(*) FROM ev GROUP BY t6",
+                  "test.mv_s6", "t6");
+    ts_free(s);
+    assert_int_equal(rw_weekday("2024-01-01 00:00:00"), 0);
+    assert_int_equal(rw_weekday("2024-01-07 00:00:00"), 6);
+    assert_int_equal(rw_weekday("1970-01-01 00:00:00"), 3);
+    assert_int_equal(rw_weekday("2000-02-29 00:00:00"), 1);
+    assert_int_equal(rw_weekday("1900-02-29 00:00:00"), -1);
+    assert_int_equal(rw_weekday("2023-02-30 00:00:00"), -1);
+    assert_int_equal(rw_weekday("0001-01-01 00:00:00"), 0);
 }
 
 static void
@@ -1060,6 +1147,7 @@ main(void)
         cmocka_unit_test(test_time_rollup),     cmocka_unit_test(test_join_view),
         cmocka_unit_test(test_self_join),       cmocka_unit_test(test_residuals),
         cmocka_unit_test(test_privilege_guard), cmocka_unit_test(test_time_grain_ranges),
+        cmocka_unit_test(test_time_more),
         cmocka_unit_test(test_model_failures),  cmocka_unit_test(test_nested_views),
         cmocka_unit_test(test_hints_disabled_stale), cmocka_unit_test(test_not_select),
         cmocka_unit_test(test_informational_keys),
