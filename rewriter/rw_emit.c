@@ -346,14 +346,27 @@ rw_emit_guard(struct rw_buf *b, const struct rw_model *q)
     rw_emit_guard_tabs(b, q, NULL);
 }
 
-void
-rw_emit_guard_tabs(struct rw_buf *b, const struct rw_model *q, const bool *tabs)
+/* rw_emit_guard_tabs() counting the guards appended so far in *N_GUARD; an
+ * opaque derived table is guarded by the guard of its body (the tables and
+ * columns the body reads). */
+static void
+guard_model(struct rw_buf *b, const struct rw_model *q, const bool *tabs, size_t *n_guard)
 {
-    size_t t, i, j, n_guard = 0;
+    size_t t, i, j;
     for (t = 0; t < q->n_tabs; t++) {
         struct colset cs = {0};
         const char *key = q->tabs[t].key;
         bool seen = false, wanted = tabs == NULL;
+        if (q->tabs[t].opaque) {
+            if (wanted || tabs[t]) {
+                if (q->tabs[t].body == NULL) {
+                    b->oom = true; /* cannot happen for a query model: fail closed */
+                    return;
+                }
+                guard_model(b, q->tabs[t].body, NULL, n_guard);
+            }
+            continue;
+        }
         for (i = 0; i < t && !seen; i++) {
             seen = strcmp(q->tabs[i].key, key) == 0;
         }
@@ -395,7 +408,7 @@ rw_emit_guard_tabs(struct rw_buf *b, const struct rw_model *q, const bool *tabs)
         if (cs.n > 1) {
             qsort(cs.v, cs.n, sizeof(*cs.v), str_cmp);
         }
-        rw_buf_puts(b, n_guard++ > 0 ? " AND NOT EXISTS (SELECT " : "NOT EXISTS (SELECT ");
+        rw_buf_puts(b, (*n_guard)++ > 0 ? " AND NOT EXISTS (SELECT " : "NOT EXISTS (SELECT ");
         for (i = 0; i < cs.n; i++) {
             if (i > 0) {
                 rw_buf_puts(b, ", ");
@@ -412,4 +425,11 @@ rw_emit_guard_tabs(struct rw_buf *b, const struct rw_model *q, const bool *tabs)
         rw_buf_puts(b, " WHERE 0)");
         free(cs.v);
     }
+}
+
+void
+rw_emit_guard_tabs(struct rw_buf *b, const struct rw_model *q, const bool *tabs)
+{
+    size_t n_guard = 0;
+    guard_model(b, q, tabs, &n_guard);
 }

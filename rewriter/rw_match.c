@@ -2208,7 +2208,8 @@ extras_lossless(struct mctx *c)
         progress = false;
         for (i = 0; i < v->n_tabs; i++) {
             struct elim_trust tr;
-            if (c->map[i] < 0 && !gone[i] && eliminable(v, (int)i, gone, &tr)) {
+            if (c->map[i] < 0 && !gone[i] && !v->tabs[i].opaque &&
+                eliminable(v, (int)i, gone, &tr)) {
                 gone[i] = true;
                 progress = true;
                 note_trust(c, (int)i, &tr);
@@ -2217,7 +2218,13 @@ extras_lossless(struct mctx *c)
     }
     for (i = 0; i < v->n_tabs && ok; i++) {
         const char *fkname = NULL, *fkcol = NULL, *fktab = NULL;
-        if (c->map[i] < 0 && !gone[i] && nullable_fk_to(v, (int)i, &fkname, &fktab, &fkcol)) {
+        if (c->map[i] < 0 && v->tabs[i].opaque) {
+            mfail(c, "view reads derived table %s, which the query does not: a derived table "
+                     "that groups, aggregates or is DISTINCT is never eliminated",
+                  v->tabs[i].alias);
+            ok = false;
+        } else if (c->map[i] < 0 && !gone[i] &&
+                   nullable_fk_to(v, (int)i, &fkname, &fktab, &fkcol)) {
             mfail(c, "view joins table %s that the query does not; the %sforeign key%s%s of %s "
                      "referencing it has a nullable column %s (rows with a NULL there are not in "
                      "the view's inner join): declare the column NOT NULL",
@@ -2465,6 +2472,12 @@ joinback_ok(struct mctx *c, const char *vname)
         }
     }
     for (t = 0; t < q->n_tabs; t++) {
+        if (c->inv[t] < 0 && q->tabs[t].opaque) {
+            mfail(c, "the query's derived table %s is not in the view: a derived table that "
+                     "groups, aggregates or is DISTINCT is never joined back",
+                  q->tabs[t].alias);
+            return false;
+        }
         if (c->inv[t] < 0 && q->tabs[t].star) {
             mfail(c, "SELECT * lists the columns of %s, which the view does not read: name "
                      "them to have it joined back to the view",
@@ -2652,8 +2665,11 @@ search(struct mapping_search *s, size_t j)
         return;
     }
     for (i = 0; i < s->q->n_tabs; i++) {
-        if (s->used[i] || strcmp(s->q->tabs[i].key, s->v->tabs[j].key) != 0) {
-            continue;
+        if (s->used[i] || strcmp(s->q->tabs[i].key, s->v->tabs[j].key) != 0 ||
+            s->q->tabs[i].opaque != s->v->tabs[j].opaque ||
+            (s->q->tabs[i].opaque && (s->q->tabs[i].sig == NULL || s->v->tabs[j].sig == NULL ||
+                                      strcmp(s->q->tabs[i].sig, s->v->tabs[j].sig) != 0))) {
+            continue; /* opaque derived tables: the same body, not only the same hash */
         }
         s->used[i] = true;
         s->map[j] = (int)i;
@@ -2708,6 +2724,13 @@ rw_match_ext(const struct rw_model *q, const struct rw_model *v, const char *vdb
         }
         if (first != i || nv >= nq) {
             continue;
+        }
+        if (q->tabs[i].opaque) {
+            *reason = rw_sprintf("the query's derived table %s (it groups, aggregates or is "
+                                 "DISTINCT) has no identical derived table in the view: such a "
+                                 "derived table is matched only as a whole, never joined back",
+                                 q->tabs[i].alias);
+            return *reason ? 1 : -1;
         }
         if (!spj) {
             const char *what = v->distinct ? "DISTINCT" : "aggregated";

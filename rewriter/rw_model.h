@@ -41,6 +41,11 @@ struct rw_tab {
     size_t n_fkeys;         /* declared FOREIGN KEYs */
     struct cat_key *fkeys;  /* owned copies (rw_keys_dup) */
     bool star;              /* its columns are listed by a SELECT * / alias.* */
+    bool opaque;            /* an opaque derived table (a GROUP BY / DISTINCT / HAVING body
+                               that cannot be merged): columns are the body's outputs, KEY
+                               is "derived:" + a hash of SIG, no declared keys */
+    char *sig;              /* opaque: canonical signature of the body (owned), else NULL */
+    struct rw_model *body;  /* opaque: the body's model (owned; NULL in copies), else NULL */
 };
 
 /* One output of the select list. */
@@ -174,6 +179,17 @@ struct rw_mv_model {
  * a null-supplying derived table whose expression is not NULL whenever its
  * table is NULL-padded (a constant, COALESCE, CASE ...) is refused where it
  * is referenced: the padding does not commute with it.
+ *
+ * A derived table refused merging for GROUP BY, HAVING or DISTINCT becomes
+ * an opaque instance (rw_tab.opaque): its body gets its own model (built
+ * recursively over the same snapshot; a body outside the model, correlated,
+ * non-deterministic, with LIMIT/OFFSET, window functions or an output that
+ * is neither grouped nor aggregated refuses the block), its columns are the
+ * body's outputs (a plain column keeps its schema type, anything else has
+ * no range type), and its key is a hash of the body's canonical signature,
+ * so view matching maps it only onto a structurally identical body (the
+ * full signature is compared too). Such an instance is never joined back
+ * nor eliminated (rw_match.c); the privilege guard covers its body.
  */
 struct rw_model *rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s,
                                 const char *db, const struct cat_snapshot *snap, char **err);

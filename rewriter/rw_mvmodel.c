@@ -118,11 +118,13 @@ copy_tabs(struct rw_model *dst, const struct rw_model *src)
         const struct rw_tab *s = &src->tabs[i];
         struct rw_tab *d = &dst->tabs[i];
         d->key = rw_strdup(s->key);
+        d->opaque = s->opaque;
+        d->sig = rw_strdup(s->sig); /* the body itself is not copied */
         d->db = rw_strdup(s->db);
         d->name = rw_strdup(s->name);
         d->alias = rw_strdup(s->alias);
         d->cols = calloc(s->n_cols ? s->n_cols : 1, sizeof(*d->cols));
-        if (!d->key || !d->db || !d->name || !d->alias || !d->cols) {
+        if (!d->key || !d->db || !d->name || !d->alias || !d->cols || (s->sig && !d->sig)) {
             return -1;
         }
         {
@@ -347,6 +349,25 @@ add_key(struct rw_mv_model *mm, const char *key)
     return 0;
 }
 
+/* Add the base-table keys of M's instances to MM->tables: an opaque derived
+ * table contributes the tables its body reads (recursively), not its own key;
+ * -1 on OOM. */
+static int
+add_model_keys(struct rw_mv_model *mm, const struct rw_model *m)
+{
+    size_t i;
+    for (i = 0; i < m->n_tabs; i++) {
+        if (m->tabs[i].opaque) {
+            if (m->tabs[i].body != NULL && add_model_keys(mm, m->tabs[i].body) != 0) {
+                return -1;
+            }
+        } else if (add_key(mm, m->tabs[i].key) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Turn SELECT DISTINCT outputs into GROUP BY outputs (same rows). */
 static int
 distinct_to_group(struct rw_model *m)
@@ -444,15 +465,13 @@ rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *n
     }
     {
         const struct rw_model *base = mm->unfolded ? mm->unfolded : mm->direct;
-        for (i = 0; i < base->n_tabs; i++) {
-            if (add_key(mm, base->tabs[i].key) != 0) {
-                goto oom;
-            }
+        if (add_model_keys(mm, base) != 0) {
+            goto oom;
         }
-        for (i = 0; mm->unfolded && i < mm->direct->n_tabs; i++) {
-            if (add_key(mm, mm->direct->tabs[i].key) != 0) {
-                goto oom;
-            }
+        /* the direct model also holds the bodies of opaque derived tables (the unfolded
+         * copy does not) */
+        if (mm->unfolded && add_model_keys(mm, mm->direct) != 0) {
+            goto oom;
         }
     }
     goto out;

@@ -218,18 +218,23 @@ add_cand(struct rw_outcome *out, struct cat_mv *mv, enum rw_cand_status st, char
     return (c->mv_name && c->stale_partitions) ? 0 : -1;
 }
 
-/* Gather the candidate views of the query's tables through snap->by_table. */
+/* Add the candidate views of Q's tables, found through snap->by_table, to *MVS
+ * (an opaque derived table: those of the tables its body reads). */
 static int
-candidates(const struct cat_snapshot *snap, const struct rw_model *q, struct cat_mv ***mvs,
-           size_t *n)
+candidates_add(const struct cat_snapshot *snap, const struct rw_model *q, struct cat_mv ***mvs,
+               size_t *n)
 {
     size_t i, j, k;
-    *mvs = NULL;
-    *n = 0;
     for (i = 0; i < q->n_tabs; i++) {
         struct cat_table_index *ix = NULL;
         if (snap->by_table == NULL) {
             break;
+        }
+        if (q->tabs[i].opaque) {
+            if (q->tabs[i].body != NULL && candidates_add(snap, q->tabs[i].body, mvs, n) != 0) {
+                return -1;
+            }
+            continue;
         }
         HASH_FIND_STR(snap->by_table, q->tabs[i].key, ix);
         for (j = 0; ix != NULL && j < ix->n; j++) {
@@ -250,6 +255,16 @@ candidates(const struct cat_snapshot *snap, const struct rw_model *q, struct cat
         }
     }
     return 0;
+}
+
+/* Gather the candidate views of the query's tables through snap->by_table. */
+static int
+candidates(const struct cat_snapshot *snap, const struct rw_model *q, struct cat_mv ***mvs,
+           size_t *n)
+{
+    *mvs = NULL;
+    *n = 0;
+    return candidates_add(snap, q, mvs, n);
 }
 
 /* Row count used for choosing: unknown counts as large. */

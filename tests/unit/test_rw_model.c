@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "rw_emit.h"
 #include "rw_model.h"
 #include "rw_test_snap.h"
 
@@ -162,10 +163,6 @@ test_derived_refused(void **st)
 {
     struct cat_snapshot *s = ts_base();
     (void)st;
-    drefused(s, "r1", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders GROUP BY o_custkey) t",
-             "a int", "GROUP BY");
-    drefused(s, "r2", "SELECT t.o_custkey FROM (SELECT DISTINCT o_custkey FROM orders) t", "a int",
-             "DISTINCT");
     drefused(s, "r3", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders LIMIT 3) t", "a int",
              "LIMIT");
     drefused(s, "r4", "SELECT t.n FROM (SELECT COUNT(*) AS n FROM orders) t", "a int",
@@ -189,6 +186,107 @@ test_derived_refused(void **st)
                        "orders) t", "a int", "two columns");
     drefused(s, "r12", "SELECT t.r FROM (SELECT RAND() AS r FROM orders) t", "a double",
              "non-deterministic");
+    ts_free(s);
+}
+
+/* Instance 0 of the model of view NAME AS SQL with storage columns SPEC. */
+static const struct rw_tab *
+otab(struct cat_snapshot *s, const char *name, const char *sql, const char *spec)
+{
+    const struct rw_model *m = dmodel(s, name, sql, spec);
+    assert_true(m->n_tabs >= 1);
+    return &m->tabs[0];
+}
+
+static void
+test_derived_opaque(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    const struct rw_tab *a, *b;
+    const char *const *keys = NULL;
+    struct rw_buf g = {0};
+    char *txt;
+    size_t i, n;
+    (void)st;
+    a = otab(s, "o1", "SELECT t.o_custkey, t.n FROM (SELECT o_custkey, COUNT(*) AS n FROM orders "
+                      "WHERE o_totalprice > 5 AND o_orderkey < 100 GROUP BY o_custkey) t",
+             "a int,n bigint");
+    assert_true(a->opaque);
+    assert_non_null(a->body);
+    assert_non_null(a->sig);
+    assert_int_equal(strncmp(a->key, "derived:", 8), 0);
+    assert_int_equal(a->n_cols, 2);
+    /* a plain column keeps its schema; an aggregate has no range type */
+    assert_string_equal(a->cols[0].name, "o_custkey");
+    assert_string_equal(a->cols[0].data_type, "int");
+    assert_int_equal(rw_rtype_of(a->cols[0].data_type), RW_R_NUM);
+    assert_string_equal(a->cols[1].name, "n");
+    assert_int_equal(rw_rtype_of(a->cols[1].data_type), RW_R_NONE);
+    assert_true(a->cols[1].nullable);
+    assert_int_equal(a->n_ukeys + a->n_fkeys, 0);
+    /* spelling, alias, conjunct order and letter case do not matter */
+    b = otab(s, "o2", "select X.o_custkey, x.n from (SELECT O_CUSTKEY, count(*) n FROM orders "
+                      "where o_orderkey < 100 and o_totalprice > 5 group by O_custkey) AS x",
+             "a int,n bigint");
+    assert_string_equal(a->key, b->key);
+    assert_string_equal(a->sig, b->sig);
+    /* a different filter, grouping, output name or HAVING is another instance kind */
+    b = otab(s, "o3", "SELECT t.o_custkey, t.n FROM (SELECT o_custkey, COUNT(*) AS n FROM orders "
+                      "WHERE o_totalprice > 6 AND o_orderkey < 100 GROUP BY o_custkey) t",
+             "a int,n bigint");
+    assert_string_not_equal(a->sig, b->sig);
+    b = otab(s, "o4", "SELECT t.o_custkey, t.n FROM (SELECT o_custkey, COUNT(*) AS n FROM orders "
+                      "WHERE o_totalprice > 5 AND o_orderkey < 100 GROUP BY o_custkey, "
+                      "o_orderdate) t", "a int,n bigint");
+    assert_string_not_equal(a->sig, b->sig);
+    b = otab(s, "o5", "SELECT t.o_custkey, t.m FROM (SELECT o_custkey, COUNT(*) AS m FROM orders "
+                      "WHERE o_totalprice > 5 AND o_orderkey < 100 GROUP BY o_custkey) t",
+             "a int,n bigint");
+    assert_string_not_equal(a->key, b->key);
+    b = otab(s, "o6", "SELECT t.o_custkey, t.n FROM (SELECT o_custkey, COUNT(*) AS n FROM orders "
+                      "WHERE o_totalprice > 5 AND o_orderkey < 100 GROUP BY o_custkey HAVING "
+                      "COUNT(*) > 1) t", "a int,n bigint");
+    assert_string_not_equal(a->sig, b->sig);
+    b = otab(s, "o7", "SELECT t.o_custkey FROM (SELECT DISTINCT o_custkey FROM orders) t", "a int");
+    assert_true(b->opaque);
+    /* the view's tables are the body's base tables, never the opaque key */
+    {
+        struct cat_mv *mv = ts_view(s, "test", "o8", "SELECT l_partkey, t.n FROM lineitem JOIN "
+                                    "(SELECT o_orderkey, COUNT(*) AS n FROM orders GROUP BY "
+                                    "o_orderkey) t ON t.o_orderkey = l_orderkey",
+                                    "a int,n bigint", 5);
+        assert_non_null(mv->model);
+        /* a NOT NULL grouped column of an inner-joined instance stays NOT NULL */
+        assert_true(mv->model->direct->tabs[1].opaque);
+        assert_false(mv->model->direct->tabs[1].cols[0].nullable);
+        assert_true(mv->model->direct->tabs[1].cols[1].nullable);
+        n = rw_mv_model_tables(mv->model, &keys);
+        assert_int_equal(n, 2);
+        for (i = 0; i < n; i++) {
+            assert_null(strstr(keys[i], "derived"));
+        }
+        /* the privilege guard names the body's table and the columns it reads */
+        rw_emit_guard(&g, mv->model->direct);
+        txt = rw_buf_take(&g);
+        assert_non_null(strstr(txt, "NOT EXISTS (SELECT `o_orderkey` FROM `test`.`orders` "
+                                    "WHERE 0)"));
+        assert_non_null(strstr(txt, "`test`.`lineitem`"));
+        assert_null(strstr(txt, "derived"));
+        free(txt);
+    }
+    /* refused bodies */
+    drefused(s, "or1", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders ORDER BY o_custkey "
+                       "LIMIT 3) t", "a int", "LIMIT");
+    drefused(s, "or2", "SELECT t.o_custkey, t.o_orderdate FROM (SELECT o_custkey, o_orderdate FROM "
+                       "orders GROUP BY o_custkey) t", "a int,b date", "neither grouped");
+    drefused(s, "or3", "SELECT t.o_custkey FROM (SELECT o_custkey FROM orders WHERE RAND() < 1 "
+                       "GROUP BY o_custkey) t", "a int", "non-deterministic");
+    drefused(s, "or4", "SELECT t.c FROM (SELECT o_custkey, COUNT(*) AS c FROM orders GROUP BY "
+                       "o_custkey HAVING MAX(o_orderdate) > o_totalprice) t", "a int",
+             "HAVING");
+    drefused(s, "or5", "SELECT t.c FROM (SELECT o_custkey AS c FROM orders o GROUP BY o_custkey) t "
+                       "JOIN lineitem ON t.c = lineitem.l_partkey AND t.zz = 1", "a int",
+             "unknown column");
     ts_free(s);
 }
 
@@ -225,6 +323,7 @@ main(void)
         cmocka_unit_test(test_names_and_splice),
         cmocka_unit_test(test_derived_merge),
         cmocka_unit_test(test_derived_refused),
+        cmocka_unit_test(test_derived_opaque),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
