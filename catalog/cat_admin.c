@@ -260,6 +260,76 @@ storage_ddl(struct cat_buf *q, const char *db, const char *name, const struct ca
     }
 }
 
+/*
+ * The definition names an output by text that CREATE TABLE refuses (an
+ * unaliased expression longer than 64 characters or ending in a space):
+ * read the outputs' names as the client (SELECT * FROM (<def>) WHERE 0) and
+ * give the invalid ones a generated storage name (cat_col_name_generate),
+ * as if the CREATE had listed the columns. The generated name's COMMENT
+ * records the output it stands for (SHOW CREATE MATERIALIZED VIEW shows the
+ * mapping); a query answered from the view still reports MariaDB's name (the
+ * rewriter emits AS <name>). Returns 1 when ST now has a column list, 0 when
+ * no name is invalid (the caller keeps its error), -1 with REPLY set.
+ */
+static int
+generated_columns(struct cat_stmt *st, cat_exec_fn exec, void *ctx, struct mvp_reply *reply)
+{
+    struct cat_buf q = {0};
+    struct mvp_reply r;
+    size_t i, n_bad = 0;
+    char **names, **comments;
+    mvp_reply_init(&r);
+    cat_buf_puts(&q, "SELECT * FROM (");
+    cat_buf_add(&q, st->sql + st->query_off, st->query_len);
+    cat_buf_puts(&q, "\n) AS mvp_def WHERE 0");
+    if (exec(ctx, q.p, &r) < 0 || r.kind == MVP_REPLY_ERR) {
+        cat_buf_free(&q);
+        if (r.kind != MVP_REPLY_ERR) {
+            mvp_reply_err(&r, 2013, "HY000", "Lost connection to the backend");
+        }
+        mvp_reply_clear(reply);
+        *reply = r;
+        return -1;
+    }
+    cat_buf_free(&q);
+    if (r.kind != MVP_REPLY_ROWS || r.n_cols == 0) {
+        mvp_reply_clear(&r);
+        return 0;
+    }
+    for (i = 0; i < r.n_cols; i++) {
+        n_bad += !cat_col_name_valid(r.col_names[i]);
+    }
+    if (n_bad == 0) {
+        mvp_reply_clear(&r);
+        return 0;
+    }
+    names = cat_xcalloc(r.n_cols, sizeof(char *));
+    comments = cat_xcalloc(r.n_cols, sizeof(char *));
+    for (i = 0; i < r.n_cols; i++) {
+        if (cat_col_name_valid(r.col_names[i])) {
+            names[i] = cat_xstrdup(r.col_names[i]);
+        }
+    }
+    for (i = 0; i < r.n_cols; i++) {
+        if (names[i] == NULL) {
+            struct cat_buf c = {0};
+            /* taken: the valid names and the generated ones so far */
+            names[i] = cat_col_name_generate(r.col_names[i], i + 1, (const char *const *)names,
+                                             r.n_cols);
+            cat_buf_puts(&c, "generated name of the output ");
+            cat_buf_puts(&c, r.col_names[i]);
+            comments[i] = cat_buf_take(&c);
+        }
+    }
+    cat_strv_free(st->col_names, st->n_cols);
+    cat_strv_free(st->col_comments, st->n_cols);
+    st->n_cols = r.n_cols;
+    st->col_names = names;
+    st->col_comments = comments;
+    mvp_reply_clear(&r);
+    return 1;
+}
+
 /* ---- CREATE ---- */
 
 static void
@@ -412,11 +482,44 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     /* The storage table, with the client's own privileges (SPEC §3). */
     storage_ddl(&q, db, st->name, st);
     if (exec_client(exec, ctx, q.p, reply) < 0) {
+        int g = 0;
         cat_buf_free(&q);
-        cat_mv_free(mv);
-        return;
+        if (st->n_cols == 0 && reply->kind == MVP_REPLY_ERR &&
+            (reply->err_code == 1166 || reply->err_code == 1059)) {
+            /* Incorrect column name / Identifier name too long */
+            struct mvp_reply r2;
+            mvp_reply_init(&r2);
+            g = generated_columns(st, exec, ctx, &r2);
+            if (g == 1) {
+                mvp_reply_clear(&r2);
+                mvp_reply_clear(reply);
+                mvp_reply_init(reply);
+                mv->n_cols = st->n_cols;
+                mv->col_names = cat_xcalloc(st->n_cols, sizeof(char *));
+                mv->col_comments = cat_xcalloc(st->n_cols, sizeof(char *));
+                for (i = 0; i < st->n_cols; i++) {
+                    mv->col_names[i] = cat_xstrdup(st->col_names[i]);
+                    mv->col_comments[i] = cat_xstrdup(st->col_comments[i]);
+                }
+                storage_ddl(&q, db, st->name, st);
+                if (exec_client(exec, ctx, q.p, reply) < 0) {
+                    g = -1;
+                }
+                cat_buf_free(&q);
+            } else {
+                mvp_reply_clear(&r2); /* keep the CREATE's own error */
+                g = -1;
+            }
+        } else {
+            g = -1;
+        }
+        if (g < 0) {
+            cat_mv_free(mv);
+            return;
+        }
+    } else {
+        cat_buf_free(&q);
     }
-    cat_buf_free(&q);
 
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {

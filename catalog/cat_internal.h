@@ -62,6 +62,25 @@ char *cat_xstrdup(const char *s);          /* NULL -> NULL */
 char *cat_xstrndup(const char *s, size_t n);
 /* ASCII case-insensitive equality. */
 bool cat_streq_ci(const char *a, const char *b);
+/*
+ * Can NAME (UTF-8, NUL-terminated) be a column of a MariaDB table? MariaDB
+ * names an unaliased select item by its text, which a result set accepts
+ * but CREATE TABLE refuses (ERR 1166 / 1059, sql/table.cc
+ * check_column_name): empty, more than 64 characters, or ending in a space.
+ */
+bool cat_col_name_valid(const char *name);
+/*
+ * Storage column name for the view output at 1-based position ORDINAL whose
+ * MariaDB name NAME is not a valid column name (cat_col_name_valid): the
+ * first 50 characters of NAME with every run of other bytes than
+ * [A-Za-z0-9_] replaced by one '_' (leading/trailing '_' dropped; "col"
+ * when nothing is left), then "_<ORDINAL>"; "_<ORDINAL>_<k>" (k = 2, 3, ...)
+ * when that equals (ASCII case-insensitively) one of the N_TAKEN names in
+ * TAKEN. Deterministic: the same definition gets the same names. The
+ * result is ASCII (at most 64 characters while ORDINAL < 10^6); caller frees.
+ */
+char *cat_col_name_generate(const char *name, size_t ordinal, const char *const *taken,
+                            size_t n_taken);
 /* Format unix ms as "YYYY-MM-DD HH:MM:SS" (local time) into BUF; 0 -> "". */
 char *cat_fmt_time(char *buf, size_t buflen, int64_t ms);
 

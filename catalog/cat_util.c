@@ -454,6 +454,74 @@ cat_json_parse_array(const char *s, char ***items)
     return json_parse_flat(s, false, NULL, items);
 }
 
+/* ---- storage column names ---- */
+
+bool
+cat_col_name_valid(const char *name)
+{
+    size_t n = 0, len;
+    const unsigned char *p;
+    if (name == NULL || name[0] == '\0') {
+        return false;
+    }
+    len = strlen(name);
+    if (name[len - 1] == ' ') {
+        return false;
+    }
+    for (p = (const unsigned char *)name; *p != '\0'; p++) {
+        if ((*p & 0xC0) != 0x80) {
+            n++; /* a character starts here (UTF-8 lead or ASCII byte) */
+        }
+    }
+    return n <= 64;
+}
+
+char *
+cat_col_name_generate(const char *name, size_t ordinal, const char *const *taken, size_t n_taken)
+{
+    char base[51], out[80];
+    size_t n = 0, i, k;
+    const unsigned char *p;
+    bool sep = false;
+    for (p = (const unsigned char *)(name != NULL ? name : ""); *p != '\0' && n < 50; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '_') {
+            if (sep && n > 0 && n < 49) {
+                base[n++] = '_';
+            }
+            sep = false;
+            base[n++] = (char)*p;
+        } else {
+            sep = true;
+        }
+    }
+    while (n > 0 && base[n - 1] == '_') {
+        n--;
+    }
+    base[n] = '\0';
+    for (i = 0; base[i] == '_'; i++) {
+    }
+    if (base[i] == '\0') {
+        snprintf(base, sizeof(base), "col");
+        i = 0;
+    }
+    for (k = 1;; k++) {
+        bool clash = false;
+        size_t t;
+        if (k == 1) {
+            snprintf(out, sizeof(out), "%s_%zu", base + i, ordinal);
+        } else {
+            snprintf(out, sizeof(out), "%s_%zu_%zu", base + i, ordinal, k);
+        }
+        for (t = 0; t < n_taken && !clash; t++) {
+            clash = taken[t] != NULL && cat_streq_ci(taken[t], out);
+        }
+        if (!clash) {
+            return cat_xstrdup(out);
+        }
+    }
+}
+
 /* ---- logging ---- */
 
 void

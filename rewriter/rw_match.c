@@ -40,6 +40,8 @@ struct mctx {
                                    (owned; NULL when n_back is 0) */
     char *why;                  /* first failure (owned) */
     char *note;                 /* informational constraints a join elimination relied on (owned) */
+    char *topn_limit;           /* Top-N view: the LIMIT to emit instead of the query's (owned) */
+    char *topn_offset;          /* ... and the OFFSET into the view's rows (owned) */
 };
 
 /* Record the first failure. */
@@ -1705,7 +1707,9 @@ emit_block(struct mctx *c, const struct comp *cp, const char *vdb, const char *v
             rw_buf_puts(&b, " DESC");
         }
     }
-    if (c->q->limit_text != NULL) {
+    if (c->topn_limit != NULL) {
+        rw_buf_printf(&b, " LIMIT %s OFFSET %s", c->topn_limit, c->topn_offset);
+    } else if (c->q->limit_text != NULL) {
         rw_buf_printf(&b, " LIMIT %s", c->q->limit_text);
         if (c->q->offset_text != NULL) {
             rw_buf_printf(&b, " OFFSET %s", c->q->offset_text);
@@ -2508,6 +2512,116 @@ joinback_ok(struct mctx *c, const char *vname)
 }
 
 /* Match under one table mapping. */
+/* Parse a LIMIT/OFFSET literal TEXT (NULL: DEF) into *OUT; false when it
+ * is not a plain decimal integer below 2^62. */
+static bool
+limit_value(const char *text, unsigned long long def, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    const char *p;
+    if (text == NULL) {
+        *out = def;
+        return true;
+    }
+    if (*text == '\0') {
+        return false;
+    }
+    for (p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || v > (1ULL << 62) / 10) {
+            return false;
+        }
+        v = v * 10 + (unsigned long long)(*p - '0');
+    }
+    if (v >= (1ULL << 62)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * Top-N view V (ORDER BY ... LIMIT n OFFSET o, a total order: rw_mvmodel.c
+ * topn_refusal): the query must be the view's block exactly, but for its
+ * LIMIT qn OFFSET qo with [qo, qo+qn) inside [o, o+n): the same tables (no
+ * join-back, no eliminated join), no compensating filter, the same groups
+ * (no roll-up), no HAVING or DISTINCT, and the same ORDER BY keys in the
+ * same order and directions. The view's rows are then rows o.. of the
+ * query's sorted result, and the query's are rows qo-o.. of them in the
+ * same order. Sets c->topn_limit/topn_offset, or c->why.
+ */
+static bool
+topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const struct comp *cp)
+{
+    const struct rw_model *q = c->q;
+    unsigned long long vn, vo, qn, qo;
+    size_t i;
+    if (q->limit_text == NULL || q->n_sort == 0) {
+        mfail(c, "view has ORDER BY ... LIMIT: only a query with the same ORDER BY and a LIMIT "
+                 "inside the view's can use it");
+        return false;
+    }
+    if (c->n_back > 0 || unmapped > 0) {
+        mfail(c, "view has LIMIT: the query must read exactly the view's tables");
+        return false;
+    }
+    if (cp->n > 0) {
+        mfail(c, "view has LIMIT: the query's filters must be the view's (a filter on the "
+                 "view's first rows is not a filter on the query's)");
+        return false;
+    }
+    if (q->having != NULL || q->distinct || q->has_win) {
+        mfail(c, "view has LIMIT: the query has HAVING, DISTINCT or a window function");
+        return false;
+    }
+    if (!q->is_agg || !groups_equal(c)) {
+        mfail(c, "view has LIMIT: the query must group by the view's GROUP BY (no roll-up)");
+        return false;
+    }
+    if (q->n_sort != v->n_sort) {
+        mfail(c, "view has LIMIT: the query's ORDER BY differs from the view's");
+        return false;
+    }
+    for (i = 0; i < q->n_sort; i++) {
+        const struct rw_sort *qs = &q->sort[i], *vs = &v->sort[i];
+        const struct rw_expr *qe = qs->out_ref >= 0 ? q->out[qs->out_ref].e : qs->e;
+        const struct rw_expr *ve = vs->out_ref >= 0 ? v->out[vs->out_ref].e : vs->e;
+        struct rw_expr *a, *b;
+        bool same;
+        if (qe == NULL || ve == NULL || qs->desc != vs->desc) {
+            mfail(c, "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
+                  i + 1);
+            return false;
+        }
+        a = qspace(q, qe, NULL);
+        b = qspace(q, ve, c->map);
+        same = a != NULL && b != NULL && rw_expr_cmp(a, b) == 0;
+        rw_expr_free(a);
+        rw_expr_free(b);
+        if (!same) {
+            mfail(c, "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
+                  i + 1);
+            return false;
+        }
+    }
+    if (!limit_value(v->limit_text, 0, &vn) || !limit_value(v->offset_text, 0, &vo) ||
+        !limit_value(q->limit_text, 0, &qn) || !limit_value(q->offset_text, 0, &qo)) {
+        mfail(c, "view has LIMIT: LIMIT/OFFSET is not a plain integer");
+        return false;
+    }
+    if (qo < vo || qo + qn > vo + vn) {
+        mfail(c, "view has LIMIT %llu OFFSET %llu (rows %llu..%llu of the order); the query "
+                 "asks for rows %llu..%llu", vn, vo, vo + 1, vo + vn, qo + 1, qo + qn);
+        return false;
+    }
+    c->topn_limit = rw_sprintf("%llu", qn);
+    c->topn_offset = rw_sprintf("%llu", qo - vo);
+    if (c->topn_limit == NULL || c->topn_offset == NULL) {
+        mfail(c, "out of memory");
+        return false;
+    }
+    return true;
+}
+
 static int
 match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map, const int *inv,
               const char *vdb, const char *vname, char **block, int *n_comp, char **reason)
@@ -2557,15 +2671,20 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     c.v = veff;
     if (c.why == NULL && subsume(&c, &cp)) {
         char *blk = NULL;
-        if (q->is_agg && v->is_agg && groups_equal(&c)) {
+        bool topn = v->limit_text != NULL || v->offset_text != NULL;
+        if (topn && (veff != v || !topn_ok(&c, v, unmapped, &cp))) {
+            if (c.why == NULL) {
+                mfail(&c, "view has LIMIT: the query's outer joins differ from the view's");
+            }
+        } else if (q->is_agg && v->is_agg && groups_equal(&c)) {
             c.equal_groups = true;
             blk = emit_block(&c, &cp, vdb, vname);
-            if (blk == NULL) {
+            if (blk == NULL && !topn) {
                 free(c.why);
                 c.why = NULL;
             }
         }
-        if (blk == NULL) {
+        if (blk == NULL && !topn) {
             c.equal_groups = false;
             blk = emit_block(&c, &cp, vdb, vname);
         }
@@ -2577,7 +2696,7 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
                 blk = NULL;
             }
         }
-        if (blk == NULL && q->has_win && !v->is_agg && c.why != NULL) {
+        if (blk == NULL && !topn && q->has_win && !v->is_agg && c.why != NULL) {
             /* the view's rows are the query's: compute the windows again over them */
             char *first = c.why;
             c.why = NULL;
@@ -2601,6 +2720,8 @@ match_mapping(const struct rw_model *q, const struct rw_model *v, const int *map
     }
     free(c.why);
     free(c.note);
+    free(c.topn_limit);
+    free(c.topn_offset);
     for (i = 0; i < cp.n; i++) {
         rw_expr_free(cp.v[i]);
     }

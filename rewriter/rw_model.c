@@ -55,6 +55,8 @@ struct build {
     bool null_side;                     /* building the null-supplying side of an outer join */
     size_t n_pend;                      /* derived WHERE conjuncts bound for that join's ON */
     struct rw_expr **pend;              /* canonical (owned) */
+    int ref_rte, ref_k;                 /* entry and column the last resolved ColumnRef named
+                                           (conv_colref); ref_rte -1 when none */
 };
 
 enum rw_rtype
@@ -729,6 +731,10 @@ conv_colref(struct build *b, const PgQuery__ColumnRef *c)
     {
         struct rw_expr *e = rte_ref(b, &b->rte[r], k, col);
         free(col);
+        if (e != NULL) {
+            b->ref_rte = r;
+            b->ref_k = k;
+        }
         return e;
     }
 }
@@ -1744,8 +1750,20 @@ select_item(struct build *b, const PgQuery__Node *n)
         }
     }
     {
-        struct rw_expr *e = conv(b, r->val);
+        struct rw_expr *e;
+        b->ref_rte = -1;
+        e = conv(b, r->val);
         if (e == NULL) {
+            return;
+        }
+        if ((r->name == NULL || r->name[0] == '\0') && r->val != NULL &&
+            r->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && b->ref_rte >= 0 &&
+            (size_t)b->ref_rte < b->n_rte && b->rte[b->ref_rte].tab < 0) {
+            /* a bare reference to a column of a merged derived table: MariaDB
+             * reports the derived table's column name (as its body names it),
+             * not the reference as written (verified on MariaDB 10.11; a
+             * table's column keeps the spelling of the reference) */
+            add_out(b, rw_strdup(b->rte[b->ref_rte].names[b->ref_k]), e);
             return;
         }
         add_out(b, item_name(b, r), e);

@@ -386,6 +386,44 @@ distinct_to_group(struct rw_model *m)
     return 0;
 }
 
+/*
+ * Why a view with LIMIT (a Top-N view) is never used, or NULL when it may
+ * answer a query that differs only in LIMIT/OFFSET (rw_match.c): it must
+ * group (GROUP BY or DISTINCT), have a LIMIT count, an ORDER BY that names
+ * every GROUP BY expression (groups are distinct on them, so no two rows
+ * tie and the order is total), no window function. An SPJ view is refused:
+ * its ORDER BY would have to cover a unique key of every table to be total.
+ * The reason is allocated (caller frees).
+ */
+static char *
+topn_refusal(const struct rw_model *m)
+{
+    size_t g, i;
+    const char *rule = "view has LIMIT; its rows depend on the order and it is never used "
+                       "for rewrite";
+    if (!m->is_agg || m->n_group == 0) {
+        return rw_sprintf("%s (a Top-N view is used only when it groups and its ORDER BY "
+                          "names every GROUP BY expression)", rule);
+    }
+    if (m->limit_text == NULL || m->n_sort == 0 || m->has_win) {
+        return rw_sprintf("%s (a Top-N view needs ORDER BY ... LIMIT and no window function)",
+                          rule);
+    }
+    for (g = 0; g < m->n_group; g++) {
+        bool found = false;
+        for (i = 0; i < m->n_sort && !found; i++) {
+            const struct rw_expr *e =
+                m->sort[i].out_ref >= 0 ? m->out[m->sort[i].out_ref].e : m->sort[i].e;
+            found = e != NULL && rw_expr_cmp(e, m->group[g]) == 0;
+        }
+        if (!found) {
+            return rw_sprintf("%s (its ORDER BY does not name every GROUP BY expression: "
+                              "groups that tie on it are cut arbitrarily)", rule);
+        }
+    }
+    return NULL;
+}
+
 struct rw_mv_model *
 rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *name,
                   const char *select_sql, char **err)
@@ -411,9 +449,6 @@ rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *n
     }
     if (m->nondet) {
         *err = rw_strdup("view uses a non-deterministic function; it is never used for rewrite");
-    } else if (m->limit_text != NULL || m->offset_text != NULL) {
-        *err = rw_strdup("view has LIMIT; its rows depend on the order and it is never used "
-                         "for rewrite");
     } else if (m->having != NULL) {
         *err = rw_strdup("view has HAVING, which matching does not support yet");
     }
@@ -422,6 +457,9 @@ rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *n
     }
     if (distinct_to_group(m) != 0) {
         *err = rw_strdup("out of memory");
+        goto out;
+    }
+    if ((m->limit_text != NULL || m->offset_text != NULL) && (*err = topn_refusal(m)) != NULL) {
         goto out;
     }
     st = cat_snapshot_table(snap, db, name);
@@ -452,7 +490,8 @@ rw_mv_model_build(const struct cat_snapshot *snap, const char *db, const char *n
     }
     mm->direct = m;
     m = NULL;
-    if (mm->direct->n_tabs == 1) {
+    if (mm->direct->n_tabs == 1 && mm->direct->limit_text == NULL) {
+        /* (a Top-N view is matched as written: unfolding would lose its LIMIT) */
         const struct rw_tab *t = &mm->direct->tabs[0];
         const struct cat_mv *inner = cat_snapshot_find(snap, t->db, t->name);
         if (inner != NULL && inner->model != NULL) {

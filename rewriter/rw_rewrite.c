@@ -702,6 +702,10 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         } else if (mv->model == NULL) {
             reason = rw_sprintf("view is not usable for rewrite: %s",
                                 mv->model_error ? mv->model_error : "no model");
+        } else if (mv->part != NULL && (mv->model->direct->limit_text != NULL ||
+                                        mv->model->direct->offset_text != NULL)) {
+            reason = rw_strdup("partitioned view with LIMIT: its rows are the first rows of "
+                               "the whole order, not of each partition; never used for rewrite");
         } else if (mv->part != NULL && mv->model->direct->has_derived) {
             reason = rw_strdup("partitioned view whose definition reads a derived table: its "
                                "partition column is not traced through derived tables");

@@ -33,6 +33,52 @@ test_ident(void **state)
     cat_buf_free(&b);
 }
 
+/* Storage column names for outputs CREATE TABLE refuses (cat_col_name_generate). */
+static void
+test_col_names(void **state)
+{
+    const char *taken[3] = {"id", "abc_2", NULL};
+    char *n;
+    char longname[100];
+    (void)state;
+    memset(longname, 'x', 64);
+    longname[64] = '\0';
+    assert_true(cat_col_name_valid("id"));
+    assert_true(cat_col_name_valid(longname));   /* 64 characters */
+    longname[64] = 'y';
+    longname[65] = '\0';
+    assert_false(cat_col_name_valid(longname));  /* 65 */
+    assert_false(cat_col_name_valid(""));
+    assert_false(cat_col_name_valid("abc "));
+    assert_true(cat_col_name_valid(" abc"));
+    /* 64 two-byte characters are 64 characters, not 128 */
+    {
+        char u[200];
+        size_t i;
+        for (i = 0; i < 64; i++) {
+            u[2 * i] = (char)0xC3;
+            u[2 * i + 1] = (char)0xA9;
+        }
+        u[128] = '\0';
+        assert_true(cat_col_name_valid(u));
+    }
+    n = cat_col_name_generate("case when a > 1 and b IN (4, 5) then c else d end", 1, NULL, 0);
+    assert_string_equal(n, "case_when_a_1_and_b_IN_4_5_then_c_else_d_end_1");
+    free(n);
+    n = cat_col_name_generate(longname, 7, NULL, 0);
+    assert_int_equal(strlen(n), 52); /* 50 characters + "_7" */
+    free(n);
+    n = cat_col_name_generate("'abc '", 2, taken, 2);
+    assert_string_equal(n, "abc_2_2"); /* abc_2 is taken */
+    free(n);
+    n = cat_col_name_generate("  ", 4, taken, 3);
+    assert_string_equal(n, "col_4");
+    free(n);
+    n = cat_col_name_generate("(((x)))", 3, NULL, 0);
+    assert_string_equal(n, "x_3");
+    free(n);
+}
+
 static void
 test_lit(void **state)
 {
@@ -127,6 +173,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ident),
         cmocka_unit_test(test_lit),
+        cmocka_unit_test(test_col_names),
         cmocka_unit_test(test_json_object),
         cmocka_unit_test(test_json_array),
     };

@@ -290,6 +290,64 @@ test_derived_opaque(void **st)
     ts_free(s);
 }
 
+/* Output names through merged derived tables (MariaDB 10.11): a bare
+ * reference reports the derived column's name as the body spells it; an
+ * alias, an expression or a base-table reference keeps the query's text. */
+static void
+test_derived_names(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    const struct rw_model *m;
+    (void)st;
+    m = dmodel(s, "n1", "SELECT L_PARTKEY, t.L_SHIPDATE, l_partkey AS Pk, l_partkey + 0 FROM "
+                        "(SELECT l_partkey, l_shipdate FROM lineitem) t",
+               "a int,b date,c int,d int");
+    assert_int_equal(m->n_out, 4);
+    assert_string_equal(m->out[0].name, "l_partkey");
+    assert_string_equal(m->out[1].name, "l_shipdate");
+    assert_string_equal(m->out[2].name, "Pk");
+    assert_string_equal(m->out[3].name, "l_partkey + 0");
+    /* nested: the innermost spelling travels out; a body alias is the name */
+    m = dmodel(s, "n2", "SELECT l_partkey, q FROM (SELECT L_PartKey, Q FROM (SELECT l_partkey AS "
+                        "L_PARTKEY, l_quantity AS Q FROM lineitem) a) b", "a int,b int");
+    assert_string_equal(m->out[0].name, "L_PARTKEY");
+    assert_string_equal(m->out[1].name, "Q");
+    /* a base table's column: as written */
+    m = dmodel(s, "n3", "SELECT L_PARTKEY FROM lineitem", "a int");
+    assert_string_equal(m->out[0].name, "L_PARTKEY");
+    ts_free(s);
+}
+
+/* Top-N views: a grouped view whose ORDER BY names every GROUP BY expression
+ * gets a model (with its LIMIT); every other view with LIMIT is refused. */
+static void
+test_topn_models(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    const struct rw_model *m;
+    (void)st;
+    m = dmodel(s, "t1", "SELECT o_custkey, o_orderdate, COUNT(*) FROM orders GROUP BY o_custkey, "
+                        "o_orderdate ORDER BY o_orderdate DESC, o_custkey LIMIT 5 OFFSET 2",
+               "a int,b date,c bigint");
+    assert_non_null(m->limit_text);
+    assert_string_equal(m->limit_text, "5");
+    assert_string_equal(m->offset_text, "2");
+    assert_int_equal(m->n_sort, 2);
+    /* ORDER BY an aggregate first, then the keys: still total */
+    dmodel(s, "t2", "SELECT o_custkey, SUM(o_totalprice) AS s FROM orders GROUP BY o_custkey "
+                    "ORDER BY s DESC, 1 LIMIT 3", "a int,s decimal(37,2)");
+    /* DISTINCT is a grouping by the outputs */
+    dmodel(s, "t3", "SELECT DISTINCT o_custkey FROM orders ORDER BY o_custkey LIMIT 3", "a int");
+    drefused(s, "t4", "SELECT o_custkey, o_orderdate, COUNT(*) FROM orders GROUP BY o_custkey, "
+                      "o_orderdate ORDER BY o_custkey LIMIT 5", "a int,b date,c bigint",
+             "does not name every GROUP BY expression");
+    drefused(s, "t5", "SELECT o_custkey, o_orderkey FROM orders ORDER BY o_orderkey LIMIT 5",
+             "a int,b int", "a Top-N view is used only when it groups");
+    drefused(s, "t6", "SELECT o_custkey, COUNT(*) FROM orders GROUP BY o_custkey LIMIT 5",
+             "a int,b bigint", "ORDER BY ... LIMIT");
+    ts_free(s);
+}
+
 static void
 test_names_and_splice(void **st)
 {
@@ -324,6 +382,8 @@ main(void)
         cmocka_unit_test(test_derived_merge),
         cmocka_unit_test(test_derived_refused),
         cmocka_unit_test(test_derived_opaque),
+        cmocka_unit_test(test_derived_names),
+        cmocka_unit_test(test_topn_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
