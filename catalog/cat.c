@@ -271,8 +271,8 @@ cat_mv_free(struct cat_mv *mv)
     free(mv);
 }
 
-static void
-table_free(struct cat_table *t)
+void
+cat_table_free(struct cat_table *t)
 {
     size_t i;
     for (i = 0; i < t->n_cols; i++) {
@@ -317,7 +317,7 @@ cat_snapshot_free(struct cat_snapshot *snap)
     }
     HASH_ITER(hh, snap->tables, t, tt) {
         HASH_DEL(snap->tables, t);
-        table_free(t);
+        cat_table_free(t);
     }
     HASH_ITER(hh, snap->by_table, ix, ixt) {
         HASH_DEL(snap->by_table, ix);

@@ -127,6 +127,10 @@ int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
 /* Free the keys of T (n_ukeys/n_fkeys zeroed); part of freeing a table. */
 void cat_table_keys_free(struct cat_table *t);
 
+/* Free table T and everything it owns (columns, keys, names); T may be
+ * unlinked from any hash first. NULL column strings are allowed. */
+void cat_table_free(struct cat_table *t);
+
 /*
  * Append the informational constraints of SNAP->icons to the key lists of
  * the tables of SNAP->tables they belong to (cat_key.informational set,

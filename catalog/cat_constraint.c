@@ -20,7 +20,6 @@
  */
 #include "cat_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +27,6 @@
 static const char *const con_type_text[] = {"", "PRIMARY KEY", "UNIQUE", "FOREIGN KEY"};
 
 /* ---- snapshot side -------------------------------------------------------------------- */
-
-static char *
-lower_dup(const char *s)
-{
-    char *r = cat_xstrdup(s != NULL ? s : "");
-    size_t i;
-    for (i = 0; r[i] != '\0'; i++) {
-        r[i] = (char)tolower((unsigned char)r[i]);
-    }
-    return r;
-}
 
 /* Free what key K owns (not K). */
 static void
@@ -318,7 +306,7 @@ split_commas(const char *s, size_t *n)
     while (*p != '\0') {
         const char *e = strchr(p, '\x1f');
         size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-        char *x = cat_xstrndup(p, len), *l = lower_dup(x);
+        char *x = cat_xstrndup(p, len), *l = cat_xstrdup_lower(x);
         free(x);
         x = l;
         v = realloc(v, (*n + 1) * sizeof(*v));
@@ -681,14 +669,14 @@ insert_values(struct cat_buf *q, const struct cat_con_spec *c, const char *db, c
     char **cols = cat_xcalloc(c->n_cols ? c->n_cols : 1, sizeof(char *));
     size_t i;
     for (i = 0; i < c->n_cols; i++) {
-        cols[i] = lower_dup(c->cols[i]);
+        cols[i] = cat_xstrdup_lower(c->cols[i]);
     }
     cat_buf_puts(q, "(");
     {
-        char *l = lower_dup(db);
+        char *l = cat_xstrdup_lower(db);
         cat_buf_lit(q, l);
         free(l);
-        l = lower_dup(name);
+        l = cat_xstrdup_lower(name);
         cat_buf_puts(q, ",");
         cat_buf_lit(q, l);
         free(l);
@@ -707,14 +695,14 @@ insert_values(struct cat_buf *q, const struct cat_con_spec *c, const char *db, c
     if (c->type == CAT_CON_FOREIGN) {
         struct cat_buf j = {0};
         char **refs = cat_xcalloc(c->n_ref_cols ? c->n_ref_cols : 1, sizeof(char *));
-        char *l = lower_dup(c->ref_db != NULL ? c->ref_db : db);
+        char *l = cat_xstrdup_lower(c->ref_db != NULL ? c->ref_db : db);
         for (i = 0; i < c->n_ref_cols; i++) {
-            refs[i] = lower_dup(c->ref_cols[i]);
+            refs[i] = cat_xstrdup_lower(c->ref_cols[i]);
         }
         cat_buf_puts(q, ",");
         cat_buf_lit(q, l);
         free(l);
-        l = lower_dup(c->ref_name);
+        l = cat_xstrdup_lower(c->ref_name);
         cat_buf_puts(q, ",");
         cat_buf_lit(q, l);
         free(l);
@@ -741,7 +729,7 @@ store_apply(const struct cat_stmt *st, const char *db, struct mvp_reply *reply)
     struct cat_buf q = {0};
     char err[512];
     MYSQL *c = cat_connect(err, sizeof(err));
-    char *ldb = lower_dup(db), *ltb = lower_dup(st->name);
+    char *ldb = cat_xstrdup_lower(db), *ltb = cat_xstrdup_lower(st->name);
     int rc = -1;
     unsigned code = 0;
     size_t i;

@@ -60,6 +60,8 @@ void *cat_xmalloc(size_t n);
 void *cat_xcalloc(size_t n, size_t size);
 char *cat_xstrdup(const char *s);          /* NULL -> NULL */
 char *cat_xstrndup(const char *s, size_t n);
+/* ASCII lower-case copy of S, "" for NULL (caller frees; aborts on out-of-memory). */
+char *cat_xstrdup_lower(const char *s);
 /* ASCII case-insensitive equality. */
 bool cat_streq_ci(const char *a, const char *b);
 /*

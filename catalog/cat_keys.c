@@ -10,24 +10,11 @@
  */
 #include "cat_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mysql.h>
-
-/* Lower-case copy of S ("" for NULL). */
-static char *
-lower_dup(const char *s)
-{
-    char *r = cat_xstrdup(s != NULL ? s : "");
-    size_t i;
-    for (i = 0; r[i] != '\0'; i++) {
-        r[i] = (char)tolower((unsigned char)r[i]);
-    }
-    return r;
-}
 
 /* Append an empty key to *KEYS (*N entries); returns it. */
 static struct cat_key *
@@ -58,9 +45,9 @@ key_add_col(struct cat_key *k, const char *col, const char *ref_col)
             abort();
         }
         k->ref_cols = r;
-        r[k->n_cols] = lower_dup(ref_col);
+        r[k->n_cols] = cat_xstrdup_lower(ref_col);
     }
-    c[k->n_cols++] = lower_dup(col);
+    c[k->n_cols++] = cat_xstrdup_lower(col);
 }
 
 /* Free the keys array KEYS of N entries. */

@@ -556,6 +556,30 @@ parse_create(struct parser *p, struct cat_stmt *st)
     return -1;
 }
 
+/* ( ident {, ident} ) into *COLS / *N (owned). */
+static int
+ident_list(struct parser *p, char ***cols, size_t *n)
+{
+    if (expect_op(p, "(") < 0) {
+        return -1;
+    }
+    for (;;) {
+        char *c = NULL;
+        if (ident(p, &c) < 0) {
+            return -1;
+        }
+        *cols = realloc(*cols, (*n + 1) * sizeof(**cols));
+        if (*cols == NULL) {
+            abort();
+        }
+        (*cols)[(*n)++] = c;
+        if (accept_op(p, ",")) {
+            continue;
+        }
+        return expect_op(p, ")");
+    }
+}
+
 static int
 parse_refresh(struct parser *p, struct cat_stmt *st)
 {
@@ -571,26 +595,8 @@ parse_refresh(struct parser *p, struct cat_stmt *st)
         st->refresh_mode = CAT_RM_FAST; /* incremental where safe (cat_incr.c) */
     } else if (accept(p, "PARTITIONS") || accept(p, "PARTITION")) {
         st->refresh_mode = CAT_RM_PARTITIONS;
-        if (expect_op(p, "(") < 0) {
+        if (ident_list(p, &st->parts, &st->n_parts) < 0) {
             return -1;
-        }
-        for (;;) {
-            char *part = NULL;
-            if (ident(p, &part) < 0) {
-                return -1;
-            }
-            st->parts = realloc(st->parts, (st->n_parts + 1) * sizeof(char *));
-            if (st->parts == NULL) {
-                abort();
-            }
-            st->parts[st->n_parts++] = part;
-            if (accept_op(p, ",")) {
-                continue;
-            }
-            if (expect_op(p, ")") < 0) {
-                return -1;
-            }
-            break;
         }
     } else {
         /* Doris requires a mode; AUTO is what it would pick, so accept the bare form. */
@@ -652,29 +658,6 @@ cat_con_spec_free(struct cat_con_spec *spec)
     memset(spec, 0, sizeof(*spec));
 }
 
-/* ( ident {, ident} ) into *COLS / *N (owned). */
-static int
-ident_list(struct parser *p, char ***cols, size_t *n)
-{
-    if (expect_op(p, "(") < 0) {
-        return -1;
-    }
-    for (;;) {
-        char *c = NULL;
-        if (ident(p, &c) < 0) {
-            return -1;
-        }
-        *cols = realloc(*cols, (*n + 1) * sizeof(**cols));
-        if (*cols == NULL) {
-            abort();
-        }
-        (*cols)[(*n)++] = c;
-        if (accept_op(p, ",")) {
-            continue;
-        }
-        return expect_op(p, ")");
-    }
-}
 
 /*
  * The constraint body after [CONSTRAINT name]:

@@ -61,6 +61,17 @@ cat_xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *
+cat_xstrdup_lower(const char *s)
+{
+    char *r = cat_xstrdup(s != NULL ? s : "");
+    size_t i;
+    for (i = 0; r[i] != '\0'; i++) {
+        r[i] = (char)tolower((unsigned char)r[i]);
+    }
+    return r;
+}
+
 bool
 cat_streq_ci(const char *a, const char *b)
 {

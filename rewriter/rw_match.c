@@ -471,6 +471,22 @@ static struct rw_expr *xlate_agg(struct mctx *c, const struct rw_expr *e);
 static struct rw_expr *xlate(struct mctx *c, const struct rw_expr *e);
 
 /*
+ * Append to R the translations (xlate) of E's arguments FROM.. in order.
+ * Returns 0, or -1 when one fails (R keeps what was appended; caller frees).
+ */
+static int
+add_xlated(struct mctx *c, struct rw_expr *r, const struct rw_expr *e, size_t from)
+{
+    size_t i;
+    for (i = from; i < e->n; i++) {
+        if (rw_expr_add(r, xlate(c, e->args[i])) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
  * Window function E (query space) that no view output holds: computed again
  * over the view's rows. Exact only when the rows of the rewritten block
  * (view rows that pass the compensations) are the query block's rows, one
@@ -480,7 +496,6 @@ static struct rw_expr *
 xlate_win(struct mctx *c, const struct rw_expr *e)
 {
     struct rw_expr *r, *call;
-    size_t i;
     if (c->v->is_agg) {
         mfail(c, "window function %s() is not an output of the view, and the view's rows are "
                  "groups, not the query's rows, to compute it over",
@@ -494,22 +509,14 @@ xlate_win(struct mctx *c, const struct rw_expr *e)
         rw_expr_free(call);
         return NULL;
     }
-    for (i = 0; i < e->args[0]->n; i++) {
-        if (rw_expr_add(call, xlate(c, e->args[0]->args[i])) != 0) {
-            rw_expr_free(call);
-            rw_expr_free(r);
-            return NULL;
-        }
-    }
-    if (rw_expr_add(r, call) != 0) {
+    if (add_xlated(c, call, e->args[0], 0) != 0) {
+        rw_expr_free(call);
         rw_expr_free(r);
         return NULL;
     }
-    for (i = 1; i < e->n; i++) {
-        if (rw_expr_add(r, xlate(c, e->args[i])) != 0) {
-            rw_expr_free(r);
-            return NULL;
-        }
+    if (rw_expr_add(r, call) != 0 || add_xlated(c, r, e, 1) != 0) {
+        rw_expr_free(r);
+        return NULL;
     }
     return r;
 }
@@ -605,15 +612,9 @@ xlate(struct mctx *c, const struct rw_expr *e)
                 rw_expr_free(src);
                 return NULL;
             }
-            if (rw_expr_add(r, src) != 0) {
+            if (rw_expr_add(r, src) != 0 || add_xlated(c, r, e, 1) != 0) {
                 rw_expr_free(r);
                 return NULL;
-            }
-            for (i = 1; i < e->n; i++) {
-                if (rw_expr_add(r, xlate(c, e->args[i])) != 0) {
-                    rw_expr_free(r);
-                    return NULL;
-                }
             }
             return r;
         }
@@ -2273,17 +2274,21 @@ part_determined(const struct rw_expr *x, const struct rw_expr *part)
     return true;
 }
 
-/* First window function (RW_E_WIN) of E whose PARTITION BY does not determine X; NULL none. */
+/*
+ * First window function (RW_E_WIN) of E whose PARTITION BY list does not
+ * determine X by the test ON (part_determined or cols_in_part); NULL none.
+ */
 static const struct rw_expr *
-win_not_on(const struct rw_expr *e, const struct rw_expr *x)
+win_first_off(const struct rw_expr *e, const struct rw_expr *x,
+              bool (*on)(const struct rw_expr *x, const struct rw_expr *part))
 {
     size_t i;
     const struct rw_expr *r;
     if (e->kind == RW_E_WIN) {
-        return part_determined(x, e->args[1]) ? NULL : e;
+        return on(x, e->args[1]) ? NULL : e;
     }
     for (i = 0; i < e->n; i++) {
-        if ((r = win_not_on(e->args[i], x)) != NULL) {
+        if ((r = win_first_off(e->args[i], x, on)) != NULL) {
             return r;
         }
     }
@@ -2323,7 +2328,7 @@ comp_on_partitions(struct mctx *c, const struct rw_expr *p)
         }
         /* an unknown column is determined by nothing: x = the window output itself */
         x = k < c->v->n_out && c->vouts[k] != NULL ? c->vouts[k] : c->vouts[i];
-        w = win_not_on(c->vouts[i], x);
+        w = win_first_off(c->vouts[i], x, part_determined);
         if (w == NULL) {
             continue;
         }
@@ -2363,23 +2368,6 @@ cols_in_part(const struct rw_expr *x, const struct rw_expr *part)
     return true;
 }
 
-/* First RW_E_WIN of E whose PARTITION BY does not determine X (cols_in_part); NULL none. */
-static const struct rw_expr *
-win_unaligned(const struct rw_expr *e, const struct rw_expr *x)
-{
-    size_t i;
-    const struct rw_expr *r;
-    if (e->kind == RW_E_WIN) {
-        return cols_in_part(x, e->args[1]) ? NULL : e;
-    }
-    for (i = 0; i < e->n; i++) {
-        if ((r = win_unaligned(e->args[i], x)) != NULL) {
-            return r;
-        }
-    }
-    return NULL;
-}
-
 bool
 rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why)
 {
@@ -2398,7 +2386,7 @@ rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why)
         if (v->out[i].e == NULL) {
             continue;
         }
-        w = pe != NULL ? win_unaligned(v->out[i].e, pe) : NULL;
+        w = pe != NULL ? win_first_off(v->out[i].e, pe, cols_in_part) : NULL;
         if (pe == NULL && rw_expr_has_win(v->out[i].e)) {
             w = v->out[i].e;
         }

@@ -251,6 +251,26 @@ rte_push(struct build *b, struct rte *r)
     memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Append an entry for the model's last table (b->m->tabs[n_tabs - 1]) under
+ * ALIAS (copied). Returns 0, or -1 with "out of memory" failed in B (an
+ * rte_push failure is only in B->err, as for every rte_push).
+ */
+static int
+rte_push_last_table(struct build *b, const char *alias)
+{
+    struct rte r;
+    memset(&r, 0, sizeof(r));
+    r.tab = (int)(b->m->n_tabs - 1);
+    r.alias = rw_strdup(alias);
+    if (r.alias == NULL) {
+        fail(b, "out of memory");
+        return -1;
+    }
+    rte_push(b, &r);
+    return 0;
+}
+
 /* Index of column COL (lower case) in entry R; -1 when absent. */
 static int
 rte_col(const struct build *b, const struct rte *r, const char *col)
@@ -334,16 +354,8 @@ add_table(struct build *b, const PgQuery__RangeVar *rv)
             return -1;
         }
     }
-    {
-        struct rte r;
-        memset(&r, 0, sizeof(r));
-        r.tab = (int)(b->m->n_tabs - 1);
-        r.alias = rw_strdup(nt->alias);
-        if (r.alias == NULL) {
-            fail(b, "out of memory");
-            return -1;
-        }
-        rte_push(b, &r);
+    if (rte_push_last_table(b, nt->alias) != 0) {
+        return -1;
     }
     return (int)(b->m->n_tabs - 1);
 }
@@ -911,6 +923,30 @@ conv_frame(struct build *b, const PgQuery__WindowDef *w)
     return fr;
 }
 
+/* Lower-case copy of NAME (caller frees); NULL with "out of memory" failed in B. */
+static char *
+lower_or_fail(struct build *b, const char *name)
+{
+    char *low = rw_lower(name);
+    if (low == NULL) {
+        fail(b, "out of memory");
+    }
+    return low;
+}
+
+/* Is the lower-case name LOW one of the NULL-terminated LIST? */
+static bool
+name_in(const char *low, const char *const *list)
+{
+    size_t i;
+    for (i = 0; list[i] != NULL; i++) {
+        if (strcmp(low, list[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Convert the window function call F (F->over set; RAW its name) into
  * RW_E_WIN (rw_expr.h): the call, PARTITION BY (sorted by canonicalisation),
@@ -945,17 +981,11 @@ conv_window(struct build *b, const PgQuery__FuncCall *f, const char *raw)
         fail(b, "modifiers on window function %s() are not supported", raw);
         return NULL;
     }
-    low = rw_lower(raw);
-    if (low == NULL) {
-        fail(b, "out of memory");
+    if ((low = lower_or_fail(b, raw)) == NULL) {
         return NULL;
     }
-    for (i = 0; aggs[i] != NULL; i++) {
-        is_agg = is_agg || strcmp(low, aggs[i]) == 0;
-    }
-    for (i = 0; wins[i] != NULL; i++) {
-        is_win = is_win || strcmp(low, wins[i]) == 0;
-    }
+    is_agg = name_in(low, aggs);
+    is_win = name_in(low, wins);
     if (!is_agg && !is_win) {
         fail(b, "%s() is not a window function the model knows", raw);
         free(low);
@@ -1133,7 +1163,6 @@ conv_func(struct build *b, const PgQuery__FuncCall *f)
     char *low;
     const char *name;
     bool is_agg = false;
-    size_t i;
     struct rw_expr *e;
     if (f->n_funcname == 2 && sval(f->funcname[0]) != NULL &&
         strcmp(sval(f->funcname[0]), "pg_catalog") == 0) {
@@ -1151,16 +1180,10 @@ conv_func(struct build *b, const PgQuery__FuncCall *f)
         fail(b, "aggregate modifiers on %s() are not supported", raw);
         return NULL;
     }
-    low = rw_lower(raw);
-    if (low == NULL) {
-        fail(b, "out of memory");
+    if ((low = lower_or_fail(b, raw)) == NULL) {
         return NULL;
     }
-    for (i = 0; aggs[i] != NULL; i++) {
-        if (strcmp(low, aggs[i]) == 0) {
-            is_agg = true;
-        }
-    }
+    is_agg = name_in(low, aggs);
     name = is_agg ? low : rw_func_canon_name(low, f->n_args);
     e = rw_expr_new(is_agg ? RW_E_AGG : RW_E_FUNC, name);
     free(low);
@@ -2284,15 +2307,7 @@ opaque_derived(struct build *b, const PgQuery__RangeSubselect *rs, const char *a
     }
     free(names);
     if (b->err == NULL) {
-        struct rte r;
-        memset(&r, 0, sizeof(r));
-        r.tab = (int)(b->m->n_tabs - 1);
-        r.alias = rw_strdup(nt->alias);
-        if (r.alias == NULL) {
-            fail(b, "out of memory");
-            return;
-        }
-        rte_push(b, &r);
+        (void)rte_push_last_table(b, nt->alias);
     }
 }
 

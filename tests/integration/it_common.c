@@ -538,6 +538,51 @@ it_must_connect_proxy(const struct it_proxy *p, const struct it_env *env, const 
 }
 
 MYSQL *
+it_must_connect_proxy_as(const struct it_proxy *p, const char *user, const char *pass,
+                         const char *db, unsigned long flags)
+{
+    char err[512];
+    MYSQL *m = it_connect("127.0.0.1", p->port, user, pass, db, flags, err, NULL);
+
+    if (m == NULL) {
+        fprintf(stderr, "proxy connect as %s: %s\n", user, err);
+        it_proxy_log_tail(p, 20);
+        fail_msg("cannot connect to the proxy on port %u as %s", p->port, user);
+    }
+    return m;
+}
+
+void
+it_expect_errno(MYSQL *m, const char *sql, unsigned code)
+{
+    struct it_rows r;
+    unsigned e = it_query_rows(m, sql, &r);
+
+    if (e != code) {
+        fail_msg("%s -> %u (%s), want %u", sql, e, e ? mysql_error(m) : "ok", code);
+    }
+    it_rows_free(&r);
+}
+
+MYSQL_RES *
+it_explain_rewrite(MYSQL *m, const char *query)
+{
+    char *sql = malloc(strlen(query) + sizeof("EXPLAIN REWRITE "));
+    MYSQL_RES *res;
+
+    assert_non_null(sql);
+    strcpy(sql, "EXPLAIN REWRITE ");
+    strcat(sql, query);
+    if (mysql_query(m, sql) != 0) {
+        fail_msg("%s: %s", sql, mysql_error(m));
+    }
+    free(sql);
+    res = mysql_store_result(m);
+    assert_non_null(res);
+    return res;
+}
+
+MYSQL *
 it_must_connect_direct(const struct it_env *env, const char *db, unsigned long flags)
 {
     MYSQL *m = it_connect_direct(env, db, flags);

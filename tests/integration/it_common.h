@@ -155,6 +155,23 @@ MYSQL *it_must_connect_proxy(const struct it_proxy *p, const struct it_env *env,
 /* it_connect_direct() that fails the test instead of returning NULL. */
 MYSQL *it_must_connect_direct(const struct it_env *env, const char *db, unsigned long flags);
 
+/* it_connect() to the proxy P as USER/PASS (default database DB, may be
+ * NULL; client FLAGS) that fails the test (proxy log tail shown) instead of
+ * returning NULL. The caller mysql_close()s the handle. */
+MYSQL *it_must_connect_proxy_as(const struct it_proxy *p, const char *user, const char *pass,
+                                const char *db, unsigned long flags);
+
+/* Run SQL on M (every result fetched and dropped) and fail the test unless
+ * it ends with MySQL error CODE (0 = success). */
+void it_expect_errno(MYSQL *m, const char *sql, unsigned code);
+
+/*
+ * Run EXPLAIN REWRITE QUERY on M (a proxy connection) and return its stored
+ * result (caller mysql_free_result()s it): the summary row has mv_name
+ * NULL, then one row per candidate view. Fails the test on an error.
+ */
+MYSQL_RES *it_explain_rewrite(MYSQL *m, const char *query);
+
 /*
  * The first column of the first row of SQL on M into BUF (LEN bytes, "" when
  * there is no row or the value is NULL). Returns 0, or the MySQL error

@@ -31,28 +31,12 @@ static struct it_proxy proxy;
 static MYSQL *
 px(const char *user, const char *pw)
 {
-    char err[512];
-    MYSQL *m = it_connect("127.0.0.1", proxy.port, user, pw,
-                          strcmp(user, "app") == 0 ? NULL : DB, CLIENT_MULTI_RESULTS, err, NULL);
-    if (m == NULL) {
-        fprintf(stderr, "proxy connect as %s: %s\n", user, err);
-        it_proxy_log_tail(&proxy, 20);
-        fail();
-    }
-    return m;
+    return it_must_connect_proxy_as(&proxy, user, pw, strcmp(user, "app") == 0 ? NULL : DB,
+                                    CLIENT_MULTI_RESULTS);
 }
 
 /* Run SQL on M, expecting error CODE (0 = success). */
-static void
-expect(MYSQL *m, const char *sql, unsigned code)
-{
-    struct it_rows r;
-    unsigned e = it_query_rows(m, sql, &r);
-    if (e != code) {
-        fail_msg("%s -> %u (%s), want %u", sql, e, e ? mysql_error(m) : "ok", code);
-    }
-    it_rows_free(&r);
-}
+#define expect(m, sql, code) it_expect_errno((m), (sql), (code))
 
 /* One field of the first row of SQL's result (static buffer; "NULL" for NULL). */
 static const char *
@@ -91,15 +75,8 @@ field(MYSQL *m, const char *sql, const char *col)
 static void
 explain(MYSQL *m, const char *query, char *summary, size_t slen, char *first, size_t flen)
 {
-    char sql[1024];
-    MYSQL_RES *res;
+    MYSQL_RES *res = it_explain_rewrite(m, query);
     MYSQL_ROW row;
-    snprintf(sql, sizeof(sql), "EXPLAIN REWRITE %s", query);
-    if (mysql_query(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-    res = mysql_store_result(m);
-    assert_non_null(res);
     assert_int_equal(mysql_num_fields(res), 6);
     assert_string_equal(mysql_fetch_fields(res)[0].name, "mv_name");
     assert_string_equal(mysql_fetch_fields(res)[1].name, "status");

@@ -25,30 +25,11 @@
 static struct it_env env;
 static struct it_proxy proxy;
 
-static MYSQL *
-px(const char *user, const char *pw, const char *db)
-{
-    char err[512];
-    MYSQL *m = it_connect("127.0.0.1", proxy.port, user, pw, db, CLIENT_MULTI_RESULTS, err, NULL);
-    if (m == NULL) {
-        fprintf(stderr, "proxy connect as %s: %s\n", user, err);
-        it_proxy_log_tail(&proxy, 20);
-        fail();
-    }
-    return m;
-}
+/* A proxy connection as USER/PW in DB (fails the test when refused). */
+#define px(user, pw, db) it_must_connect_proxy_as(&proxy, (user), (pw), (db), CLIENT_MULTI_RESULTS)
 
 /* Run SQL on M, expecting error CODE (0 = success). */
-static void
-expect(MYSQL *m, const char *sql, unsigned code)
-{
-    struct it_rows r;
-    unsigned e = it_query_rows(m, sql, &r);
-    if (e != code) {
-        fail_msg("%s -> %u (%s), want %u", sql, e, e ? mysql_error(m) : "ok", code);
-    }
-    it_rows_free(&r);
-}
+#define expect(m, sql, code) it_expect_errno((m), (sql), (code))
 
 /* The rows of SQL on M as one string (rows joined by '\n'; static buffer). */
 static const char *
@@ -73,15 +54,8 @@ rows_text(MYSQL *m, const char *sql)
 static void
 explain(MYSQL *m, const char *query, char *summary, size_t slen, char *reason, size_t rlen)
 {
-    char sql[1024];
-    MYSQL_RES *res;
+    MYSQL_RES *res = it_explain_rewrite(m, query);
     MYSQL_ROW row;
-    snprintf(sql, sizeof(sql), "EXPLAIN REWRITE %s", query);
-    if (mysql_query(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-    res = mysql_store_result(m);
-    assert_non_null(res);
     summary[0] = reason[0] = '\0';
     while ((row = mysql_fetch_row(res)) != NULL) {
         if (row[0] == NULL) {
@@ -101,13 +75,9 @@ setup(void **state)
     MYSQL *d;
     (void)state;
     it_env_load(&env);
-    d = it_connect_direct(&env, NULL, 0);
-    if (d == NULL) {
+    if (it_reset_dbs(&env, DB, META, true) != 0 || (d = it_connect_direct(&env, NULL, 0)) == NULL) {
         return -1;
     }
-    it_exec(d, "DROP DATABASE IF EXISTS " DB);
-    it_exec(d, "DROP DATABASE IF EXISTS " META);
-    it_exec(d, "CREATE DATABASE " DB);
     it_exec(d, "CREATE TABLE " DB ".prods (pid INT NOT NULL, pname VARCHAR(20) NOT NULL)");
     it_exec(d, "CREATE TABLE " DB ".lits (lid INT NOT NULL, pid INT NOT NULL, qty INT NOT NULL, "
                "opt INT NULL)");
@@ -128,16 +98,13 @@ teardown(void **state)
 {
     MYSQL *d;
     (void)state;
-    it_proxy_stop(&proxy);
     d = it_connect_direct(&env, NULL, 0);
     if (d != NULL) {
         it_exec(d, "REVOKE SELECT ON " DB ".* FROM 'app'@'%'");
         it_exec(d, "REVOKE SELECT ON " DB ".* FROM 'app'@'127.0.0.1'");
-        it_exec(d, "DROP DATABASE IF EXISTS " DB);
-        it_exec(d, "DROP DATABASE IF EXISTS " META);
         mysql_close(d);
     }
-    return 0;
+    return it_teardown(&proxy, &env, DB, META, NULL);
 }
 
 /* Every bad declaration is refused with the MySQL error a DBA expects, and records nothing. */

@@ -77,15 +77,8 @@ meta(MYSQL *m, const char *sql, struct colmeta *cols)
 static void
 summary(MYSQL *m, const char *query, char *out, size_t outlen)
 {
-    char sql[2048];
-    MYSQL_RES *res;
+    MYSQL_RES *res = it_explain_rewrite(m, query);
     MYSQL_ROW row;
-    snprintf(sql, sizeof(sql), "EXPLAIN REWRITE %s", query);
-    if (mysql_query(m, sql) != 0) {
-        fail_msg("%s: %s", sql, mysql_error(m));
-    }
-    res = mysql_store_result(m);
-    assert_non_null(res);
     out[0] = '\0';
     while ((row = mysql_fetch_row(res)) != NULL) {
         if (row[0] == NULL) {

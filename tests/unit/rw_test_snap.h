@@ -156,19 +156,7 @@ ts_free(struct cat_snapshot *s)
     struct cat_table_index *x, *xt;
     HASH_ITER(hh, s->tables, t, tt) {
         HASH_DEL(s->tables, t);
-        for (size_t i = 0; i < t->n_cols; i++) {
-            free(t->cols[i].name);
-            free(t->cols[i].data_type);
-            free(t->cols[i].column_type);
-            free(t->cols[i].collation);
-            free(t->cols[i].charset);
-        }
-        free(t->cols);
-        cat_table_keys_free(t);
-        free(t->key);
-        free(t->db);
-        free(t->name);
-        free(t);
+        cat_table_free(t);
     }
     HASH_ITER(hh, s->mvs, m, mt) {
         HASH_DEL(s->mvs, m);

@@ -17,22 +17,8 @@
 #include "cat.h"
 #include "cat_admin.h"
 #include "cat_internal.h"
+#include "cat_test_parse.h"
 
-/* Parse SQL; returns cat_parse's result, ST and ERR filled (caller frees). */
-static int
-parse(const char *sql, struct cat_stmt *st, struct mvp_reply *err)
-{
-    memset(st, 0, sizeof(*st));
-    mvp_reply_init(err);
-    return cat_parse(sql, strlen(sql), st, err);
-}
-
-static void
-done(struct cat_stmt *st, struct mvp_reply *err)
-{
-    cat_stmt_free(st);
-    mvp_reply_clear(err);
-}
 
 static void
 test_create_doris_full(void **state)

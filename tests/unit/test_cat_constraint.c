@@ -17,21 +17,8 @@
 #include "cat.h"
 #include "cat_admin.h"
 #include "cat_internal.h"
+#include "cat_test_parse.h"
 
-static int
-parse(const char *sql, struct cat_stmt *st, struct mvp_reply *err)
-{
-    memset(st, 0, sizeof(*st));
-    mvp_reply_init(err);
-    return cat_parse(sql, strlen(sql), st, err);
-}
-
-static void
-done(struct cat_stmt *st, struct mvp_reply *err)
-{
-    cat_stmt_free(st);
-    mvp_reply_clear(err);
-}
 
 static void
 test_add_constraint(void **state)
@@ -268,17 +255,7 @@ test_merge(void **state)
     assert_null(cat_icon_find(&snap, "d", "u", "fk"));
     /* free what a snapshot owns */
     HASH_DEL(snap.tables, t);
-    for (i = 0; i < 2; i++) {
-        free(t->cols[i].name);
-        free(t->cols[i].data_type);
-        free(t->cols[i].column_type);
-    }
-    free(t->cols);
-    cat_table_keys_free(t);
-    free(t->key);
-    free(t->db);
-    free(t->name);
-    free(t);
+    cat_table_free(t);
     cat_icons_free(snap.icons, snap.n_icons);
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "rw_test_snap.h"
+#include "rw_test_expect.h"
 
 static struct rw_options xopt = {true, true, 5000};   /* EXPLAIN: no cache */
 static struct rw_options qopt = {true, false, 5000};  /* query path: cached */
@@ -36,34 +37,10 @@ snap_r(void)
 }
 
 /* Rewrite with OPT; returns the outcome (caller frees). */
-static struct rw_outcome
-rwo(struct cat_snapshot *s, const char *sql, const struct rw_options *o)
-{
-    struct rw_outcome out;
-    assert_int_equal(rw_rewrite(sql, strlen(sql), "test", s, o, &out), 0);
-    return out;
-}
+#define rwo(s, sql, o) ts_rw((s), (sql), (o))
 
-/* Expect the EXPLAIN-mode rewrite of SQL to be WANT. */
-static void
-expect_sql(struct cat_snapshot *s, const char *sql, const char *want)
-{
-    struct rw_outcome o = rwo(s, sql, &xopt);
-    if (!o.rewritten) {
-        for (size_t i = 0; i < o.n_cand; i++) {
-            print_message("cand %s: %s\n", o.cand[i].mv_name, o.cand[i].reason);
-        }
-        fail_msg("not rewritten: %s", o.reason);
-    }
-    {
-        int ng;
-        char *got = ts_strip_guards(o.sql, &ng);
-        assert_true(ng >= 1); /* every rewritten block carries its privilege guard */
-        assert_string_equal(got, want);
-        free(got);
-    }
-    rw_outcome_free(&o);
-}
+/* Expect the EXPLAIN-mode rewrite of SQL to be WANT (rw_test_expect.h). */
+#define expect_sql(s, sql, want) ts_expect_sql((s), (sql), (want), &xopt)
 
 /* Expect no rewrite, with a summary reason containing WHY. */
 static void

@@ -15,68 +15,15 @@
 #include "rw_expr.h"
 #include "rw_match.h"
 #include "rw_test_snap.h"
+#include "rw_test_expect.h"
 
 static struct rw_options opt = {true, true, 5000};
 
-/* Rewrite SQL; returns the outcome (caller frees). */
-static struct rw_outcome
-rw(struct cat_snapshot *s, const char *sql)
-{
-    struct rw_outcome o;
-    assert_int_equal(rw_rewrite(sql, strlen(sql), "test", s, &opt, &o), 0);
-    return o;
-}
-
-/* Candidate row for view NAME ("test.x"). */
-static const struct rw_candidate *
-cand(const struct rw_outcome *o, const char *name)
-{
-    for (size_t i = 0; i < o->n_cand; i++) {
-        if (strcmp(o->cand[i].mv_name, name) == 0) {
-            return &o->cand[i];
-        }
-    }
-    fail_msg("no candidate %s", name);
-    return NULL;
-}
-
-/* Expect a rewrite equal to WANT. */
-static void
-expect_sql(struct cat_snapshot *s, const char *sql, const char *want)
-{
-    struct rw_outcome o = rw(s, sql);
-    if (!o.rewritten) {
-        for (size_t i = 0; i < o.n_cand; i++) {
-            print_message("cand %s: %s\n", o.cand[i].mv_name, o.cand[i].reason);
-        }
-        fail_msg("not rewritten: %s", o.reason);
-    }
-    {
-        int ng;
-        char *got = ts_strip_guards(o.sql, &ng);
-        assert_true(ng >= 1); /* every rewritten block carries its privilege guard */
-        assert_string_equal(got, want);
-        free(got);
-    }
-    rw_outcome_free(&o);
-}
-
-/* Expect no rewrite, with view NAME rejected for a reason containing WHY. */
-static void
-expect_reject(struct cat_snapshot *s, const char *sql, const char *name, const char *why)
-{
-    struct rw_outcome o = rw(s, sql);
-    const struct rw_candidate *c;
-    if (o.rewritten) {
-        fail_msg("unexpected rewrite: %s", o.sql);
-    }
-    c = cand(&o, name);
-    assert_int_equal(c->status, RW_CAND_REJECTED);
-    if (strstr(c->reason, why) == NULL) {
-        fail_msg("reason '%s' lacks '%s'", c->reason, why);
-    }
-    rw_outcome_free(&o);
-}
+/* this file's options: the shared assertions of rw_test_expect.h */
+#define rw(s, sql) ts_rw((s), (sql), &opt)
+#define cand(o, name) ts_cand((o), (name))
+#define expect_sql(s, sql, want) ts_expect_sql((s), (sql), (want), &opt)
+#define expect_reject(s, sql, name, why) ts_expect_reject((s), (sql), (name), (why), &opt)
 
 #define V "`test`.`mv_rc`."
 
