@@ -751,28 +751,13 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         baseline = true;
     }
     if (baseline) {
-        nn = cat_xmalloc(strlen(mv->name) + 16);
-        on = cat_xmalloc(strlen(mv->name) + 16);
-        sprintf(nn, "%s__mvp_new", mv->name);
-        sprintf(on, "%s__mvp_old", mv->name);
         cat_buf_puts(&b, "DELETE FROM ");
         cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
         cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
         if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
             goto failed;
         }
-        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, ", ");
-        cat_buf_qname(&b, mv->db, on);
-        if (run(c, &b, mv, "cleaning leftovers", reply, NULL) < 0) {
-            goto failed;
-        }
-        cat_buf_puts(&b, "CREATE TABLE ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, " LIKE ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        if (run(c, &b, mv, "creating the new table", reply, NULL) < 0) {
+        if (cat_refresh_stage(c, &b, mv, "incremental refresh", &nn, &on, reply) < 0) {
             goto failed;
         }
         cat_buf_puts(&b, "INSERT INTO ");
@@ -788,21 +773,9 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
             goto failed_drop;
         }
         total = rows;
-        cat_buf_puts(&b, "RENAME TABLE ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        cat_buf_puts(&b, " TO ");
-        cat_buf_qname(&b, mv->db, on);
-        cat_buf_puts(&b, ", ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, " TO ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        if (run(c, &b, mv, "swapping in the new table", reply, NULL) < 0) {
+        if (cat_refresh_swap(c, &b, mv, "incremental refresh", nn, on, reply) < 0) {
             goto failed_drop;
         }
-        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        cat_buf_qname(&b, mv->db, on);
-        cat_q(c, b.p, err, sizeof(err), NULL);
-        cat_buf_free(&b);
         if (hi != NULL) {
             cat_buf_puts(&b, "REPLACE INTO ");
             cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
@@ -901,10 +874,7 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
     goto out;
 
 failed_drop:
-    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_q(c, b.p, err, sizeof(err), NULL);
-    cat_buf_free(&b);
+    cat_refresh_drop_staging(c, mv, nn);
 failed:
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
     cat_store_save_state(c, mv, err, sizeof(err));

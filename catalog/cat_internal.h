@@ -143,6 +143,29 @@ void cat_refresh_close(MYSQL *c, const char *lockname, bool locked);
  */
 void cat_refresh_analyze(MYSQL *c, const char *db, const char *table, const char *view_key);
 
+/*
+ * Stage a rebuild of MV (shared by complete, partition and incremental
+ * refresh): sets *NN / *ON to the staging names "<mv>__mvp_new" and
+ * "<mv>__mvp_old" (malloc'd, caller frees, set even on failure), drops
+ * leftovers of both, then CREATE TABLE <nn> LIKE <mv>. B is a scratch
+ * buffer (left empty). KIND as for cat_refresh_run. Returns 0, or -1 with
+ * REPLY filled.
+ */
+int cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                      char **nn, char **on, struct mvp_reply *reply);
+
+/*
+ * Swap the filled staging table NN in for MV atomically (RENAME TABLE mv
+ * TO on, nn TO mv), then drop ON; a failed drop is only logged (the next
+ * refresh drops leftovers). Returns 0, or -1 with REPLY filled when the
+ * RENAME failed (NN is then still there: cat_refresh_drop_staging).
+ */
+int cat_refresh_swap(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                     const char *nn, const char *on, struct mvp_reply *reply);
+
+/* Best-effort DROP TABLE IF EXISTS of staging table NN of MV after a failed step. */
+void cat_refresh_drop_staging(MYSQL *c, const struct cat_mv *mv, const char *nn);
+
 /* Logging through the proxy's px_log when linked in, else stderr. */
 void cat_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define CAT_LOG_ERROR 0

@@ -672,22 +672,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
 
     if (complete) {
-        nn = cat_xmalloc(strlen(mv->name) + 16);
-        on = cat_xmalloc(strlen(mv->name) + 16);
-        sprintf(nn, "%s__mvp_new", mv->name);
-        sprintf(on, "%s__mvp_old", mv->name);
-        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, ", ");
-        cat_buf_qname(&b, mv->db, on);
-        if (run(c, &b, mv, "cleaning leftovers", reply, NULL) < 0) {
-            goto failed;
-        }
-        cat_buf_puts(&b, "CREATE TABLE ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, " LIKE ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        if (run(c, &b, mv, "creating the new table", reply, NULL) < 0) {
+        if (cat_refresh_stage(c, &b, mv, "refresh", &nn, &on, reply) < 0) {
             goto failed;
         }
         if (n_jobs < 8000) {
@@ -725,22 +710,9 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
             n_batches++;
         }
         cat_refresh_analyze(c, mv->db, nn, mv->key);
-        cat_buf_puts(&b, "RENAME TABLE ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        cat_buf_puts(&b, " TO ");
-        cat_buf_qname(&b, mv->db, on);
-        cat_buf_puts(&b, ", ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, " TO ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        if (run(c, &b, mv, "swapping in the new table", reply, NULL) < 0) {
+        if (cat_refresh_swap(c, &b, mv, "refresh", nn, on, reply) < 0) {
             goto failed_drop;
         }
-        cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-        cat_buf_qname(&b, mv->db, on);
-        run(c, &b, mv, "dropping the old table", reply, NULL);
-        mvp_reply_clear(reply);
-        mvp_reply_init(reply);
     } else {
         /* the binlog follower ignores row events on the storage table
          * until a minute after this refresh (cat_part_defer) */
@@ -850,10 +822,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     goto out;
 
 failed_drop:
-    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_q(c, b.p, err, sizeof(err), NULL);
-    cat_buf_free(&b);
+    cat_refresh_drop_staging(c, mv, nn);
 failed:
     /* partitions refreshed before the failure stay stale (safe: each was
      * one transaction, the state just does not claim them) */

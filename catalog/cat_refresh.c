@@ -67,6 +67,64 @@ step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
     return cat_refresh_run(c, b, mv, "refresh", what, reply, NULL);
 }
 
+int
+cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                  char **nn, char **on, struct mvp_reply *reply)
+{
+    *nn = cat_xmalloc(strlen(mv->name) + 16);
+    *on = cat_xmalloc(strlen(mv->name) + 16);
+    sprintf(*nn, "%s__mvp_new", mv->name);
+    sprintf(*on, "%s__mvp_old", mv->name);
+    cat_buf_puts(b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(b, mv->db, *nn);
+    cat_buf_puts(b, ", ");
+    cat_buf_qname(b, mv->db, *on);
+    if (cat_refresh_run(c, b, mv, kind, "cleaning leftovers", reply, NULL) < 0) {
+        return -1;
+    }
+    cat_buf_puts(b, "CREATE TABLE ");
+    cat_buf_qname(b, mv->db, *nn);
+    cat_buf_puts(b, " LIKE ");
+    cat_buf_qname(b, mv->db, mv->name);
+    return cat_refresh_run(c, b, mv, kind, "creating the new table", reply, NULL);
+}
+
+int
+cat_refresh_swap(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
+                 const char *nn, const char *on, struct mvp_reply *reply)
+{
+    char err[512];
+    cat_buf_puts(b, "RENAME TABLE ");
+    cat_buf_qname(b, mv->db, mv->name);
+    cat_buf_puts(b, " TO ");
+    cat_buf_qname(b, mv->db, on);
+    cat_buf_puts(b, ", ");
+    cat_buf_qname(b, mv->db, nn);
+    cat_buf_puts(b, " TO ");
+    cat_buf_qname(b, mv->db, mv->name);
+    if (cat_refresh_run(c, b, mv, kind, "swapping in the new table", reply, NULL) < 0) {
+        return -1;
+    }
+    cat_buf_puts(b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(b, mv->db, on);
+    if (cat_q(c, b->p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "%s of %s: dropping the old table: %s", kind, mv->key, err);
+    }
+    cat_buf_free(b);
+    return 0;
+}
+
+void
+cat_refresh_drop_staging(MYSQL *c, const struct cat_mv *mv, const char *nn)
+{
+    struct cat_buf b = {0};
+    char err[512];
+    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
+    cat_buf_qname(&b, mv->db, nn);
+    cat_q(c, b.p, err, sizeof(err), NULL);
+    cat_buf_free(&b);
+}
+
 MYSQL *
 cat_refresh_open(const struct cat_mv *mv, char *lockname, size_t lockname_len, bool *locked,
                  struct mvp_reply *reply)
@@ -233,23 +291,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     t0 = cat_now_ms();
     inputs_stale = inputs_stale_since(snap, mv);
 
-    nn = cat_xmalloc(strlen(mv->name) + 16);
-    on = cat_xmalloc(strlen(mv->name) + 16);
-    sprintf(nn, "%s__mvp_new", mv->name);
-    sprintf(on, "%s__mvp_old", mv->name);
-
-    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_buf_puts(&b, ", ");
-    cat_buf_qname(&b, mv->db, on);
-    if (step(c, &b, "cleaning leftovers", mv, reply) < 0) {
-        goto failed;
-    }
-    cat_buf_puts(&b, "CREATE TABLE ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_buf_puts(&b, " LIKE ");
-    cat_buf_qname(&b, mv->db, mv->name);
-    if (step(c, &b, "creating the new table", mv, reply) < 0) {
+    if (cat_refresh_stage(c, &b, mv, "refresh", &nn, &on, reply) < 0) {
         goto failed;
     }
     fill_sql(&b, mv, nn);
@@ -258,23 +300,9 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     }
     rows = (int64_t)mysql_affected_rows(c);
     cat_refresh_analyze(c, mv->db, nn, mv->key);
-    cat_buf_puts(&b, "RENAME TABLE ");
-    cat_buf_qname(&b, mv->db, mv->name);
-    cat_buf_puts(&b, " TO ");
-    cat_buf_qname(&b, mv->db, on);
-    cat_buf_puts(&b, ", ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_buf_puts(&b, " TO ");
-    cat_buf_qname(&b, mv->db, mv->name);
-    if (step(c, &b, "swapping in the new table", mv, reply) < 0) {
+    if (cat_refresh_swap(c, &b, mv, "refresh", nn, on, reply) < 0) {
         goto failed_drop;
     }
-    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    cat_buf_qname(&b, mv->db, on);
-    if (cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: dropping the old table: %s", mv->key, err);
-    }
-    cat_buf_free(&b);
 
     t1 = cat_now_ms();
     atomic_store(&mv->state->rows, rows);
@@ -298,10 +326,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     goto out;
 
 failed_drop:
-    cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
-    cat_buf_qname(&b, mv->db, nn);
-    cat_q(c, b.p, err, sizeof(err), NULL);
-    cat_buf_free(&b);
+    cat_refresh_drop_staging(c, mv, nn);
 failed:
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
     if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
