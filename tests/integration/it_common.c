@@ -664,3 +664,44 @@ it_teardown(struct it_proxy *p, const struct it_env *env, const char *db, const 
     it_reset_dbs(env, db, meta, false);
     return 0;
 }
+
+void
+it_stale_partitions(MYSQL *p, const char *view, char *stale, size_t slen)
+{
+    char sql[256];
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    size_t used = 0;
+    stale[0] = '\0';
+    snprintf(sql, sizeof(sql), "SHOW PARTITIONS FROM %s", view);
+    if (mysql_query(p, sql) != 0) {
+        fail_msg("SHOW PARTITIONS: %s", mysql_error(p));
+    }
+    r = mysql_store_result(p);
+    assert_non_null(r);
+    while ((row = mysql_fetch_row(r)) != NULL) {
+        if (strcmp(row[0], "p_null") != 0 && strcmp(row[2], "true") != 0) {
+            used += (size_t)snprintf(stale + used, used < slen ? slen - used : 0, "%s%s",
+                                     used > 0 ? "," : "", row[0]);
+        }
+    }
+    mysql_free_result(r);
+}
+
+bool
+it_wait_stale_partitions(MYSQL *p, const char *view, const char *want, int within_ms)
+{
+    char stale[4096];
+    int64_t end = it_mono_ms() + within_ms;
+    for (;;) {
+        it_stale_partitions(p, view, stale, sizeof(stale));
+        if (strcmp(stale, want) == 0) {
+            return true;
+        }
+        if (it_mono_ms() >= end) {
+            fprintf(stderr, "stale partitions of %s [%s], wanted [%s]\n", view, stale, want);
+            return false;
+        }
+        usleep(50 * 1000);
+    }
+}

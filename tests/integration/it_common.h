@@ -180,6 +180,19 @@ MYSQL_RES *it_explain_rewrite(MYSQL *m, const char *query);
 unsigned it_first_value(MYSQL *m, const char *sql, char *buf, size_t len);
 
 /*
+ * SHOW PARTITIONS FROM VIEW through P: the comma list of the partitions not
+ * in sync with their base tables (p_null aside) into STALE (SLEN bytes).
+ * Fails the test when SHOW PARTITIONS fails.
+ */
+void it_stale_partitions(MYSQL *p, const char *view, char *stale, size_t slen);
+
+/*
+ * Poll it_stale_partitions every 50 ms for up to WITHIN_MS until the list is
+ * WANT. True when it was; false (with both lists printed) otherwise.
+ */
+bool it_wait_stale_partitions(MYSQL *p, const char *view, const char *want, int within_ms);
+
+/*
  * Straight on ENV's MariaDB: drop the databases META and DB (either may be
  * NULL) and, when CREATE, create DB again empty. Returns 0, or -1 when the
  * connection or the CREATE failed (message printed). For setup/teardown.

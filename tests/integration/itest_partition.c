@@ -110,26 +110,6 @@ show_parts(MYSQL *p, char *stale, size_t slen, int *n, const char *want, char *v
     mysql_free_result(r);
 }
 
-/* Poll SHOW PARTITIONS for up to WITHIN_MS until its stale list is WANT. */
-static bool
-wait_stale(MYSQL *p, const char *want, int within_ms)
-{
-    char stale[4096];
-    int n;
-    int64_t end = it_mono_ms() + within_ms;
-    for (;;) {
-        show_parts(p, stale, sizeof(stale), &n, NULL, NULL, 0);
-        if (strcmp(stale, want) == 0) {
-            return true;
-        }
-        if (it_mono_ms() >= end) {
-            fprintf(stderr, "stale partitions [%s], wanted [%s]\n", stale, want);
-            return false;
-        }
-        usleep(100 * 1000);
-    }
-}
-
 /*
  * Wait (up to 10 s) until the proxy's binlog follower has stored a position
  * at or past the backend's current binlog end, read through direct
@@ -346,7 +326,7 @@ test_insert_marks_one_partition(void **state)
     const char *valid = NULL, *total = NULL;
     (void)state;
     it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-10', 'n', 1000.00)");
-    assert_true(wait_stale(p, "p_20240410_20240411", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240410_20240411", 0));
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);
     assert_non_null(r);
@@ -470,17 +450,17 @@ test_bypass_write(void **state)
     MYSQL *p = PROXY_CONN(), *d = DIRECT_CONN();
     (void)state;
     it_exec_ok(d, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-15', 'e', 7.00)");
-    if (!wait_stale(p, "p_20240315_20240316", 5000)) {
+    if (!it_wait_stale_partitions(p, "mv_day", "p_20240315_20240316", 5000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct INSERT was not narrowed to its partition within 5 s");
     }
     it_exec_ok(d, "UPDATE sales SET amount = amount + 1 WHERE d = '2024-03-20' AND region = 'n'");
-    assert_true(wait_stale(p, "p_20240315_20240316,p_20240320_20240321", 5000));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240315_20240316,p_20240320_20240321", 5000));
     same_as_direct(p, d, MARCH_ALL, "compensated after direct writes");
     refresh_auto(p, d);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
     sleep(1); /* the refresh's own binlog events do not make it stale */
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
     mysql_close(d);
     mysql_close(p);
 }
@@ -494,46 +474,46 @@ test_partition_ddl(void **state)
     char buf[64];
     (void)state;
     it_exec_ok(p, "ALTER TABLE sales TRUNCATE PARTITION p20240305");
-    assert_true(wait_stale(p, "p_20240305_20240306", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240305_20240306", 0));
     same_as_direct(p, d, MARCH_ALL, "after TRUNCATE PARTITION");
     refresh_auto(p, d);
 
     it_exec_ok(p, "ALTER TABLE sales DROP PARTITION p20240306");
-    assert_true(wait_stale(p, "p_20240306_20240307", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240306_20240307", 0));
     same_as_direct(p, d, MARCH_ALL, "after DROP PARTITION");
     refresh_auto(p, d);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
 
     /* a new, empty base partition changes no view partition */
     it_exec_ok(p, "ALTER TABLE sales ADD PARTITION "
                "(PARTITION p20240430 VALUES LESS THAN ('2024-05-01'))");
     usleep(300 * 1000);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
 
     it_exec_ok(p, "ALTER TABLE sales REORGANIZE PARTITION p20240301, p20240302 INTO "
                "(PARTITION p0301 VALUES LESS THAN ('2024-03-02'), "
                "PARTITION p0302 VALUES LESS THAN ('2024-03-03'))");
-    assert_true(wait_stale(p, "p_20240301_20240302,p_20240302_20240303", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240301_20240302,p_20240302_20240303", 0));
     same_as_direct(p, d, MARCH_ALL, "after REORGANIZE PARTITION");
     refresh_auto(p, d);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
     sleep(1);
 
     /* the same DDL straight on MariaDB: seen in the binlog */
     it_exec_ok(d, "ALTER TABLE sales TRUNCATE PARTITION p20240310");
-    if (!wait_stale(p, "p_20240310_20240311", 5000)) {
+    if (!it_wait_stale_partitions(p, "mv_day", "p_20240310_20240311", 5000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct TRUNCATE PARTITION was not narrowed to its partition");
     }
     same_as_direct(p, d, MARCH_ALL, "after a direct TRUNCATE PARTITION");
     refresh_auto(p, d);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
 
     /* a sale on the new day: its own storage partition at the AUTO refresh */
     it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-30', 's', 3.00)");
-    assert_true(wait_stale(p, "p_20240430_20240501", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240430_20240501", 0));
     refresh_auto(p, d);
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
     scalar(d, "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = '" DB
               "' AND TABLE_NAME = 'mv_day' AND PARTITION_NAME = 'p_20240430_20240501'",
            buf, sizeof(buf));
@@ -556,11 +536,11 @@ test_refresh_batches(void **state)
     it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('refresh_partition_num' = '2')");
     it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-03-21', 'n', 1.00), "
                "('2024-03-22', 'n', 1.00), ('2024-03-23', 'n', 1.00)");
-    assert_true(wait_stale(p, "p_20240321_20240322,p_20240322_20240323,p_20240323_20240324", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240321_20240322,p_20240322_20240323,p_20240323_20240324", 0));
     refresh_auto(p, d);
     assert_non_null(mysql_info(p));
     assert_non_null(strstr(mysql_info(p), "2 batch"));
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "", 0));
     same_as_direct(p, d, MARCH_ALL, "after a batched refresh");
     mysql_close(d);
     mysql_close(p);
@@ -580,13 +560,13 @@ test_alter_persisted(void **state)
     it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_day SET ('grace_period' = '77', "
                "'query_rewrite_consistency' = 'LOOSE')");
     it_exec_ok(p, "INSERT INTO sales (d, region, amount) VALUES ('2024-04-02', 'e', 2.00)");
-    assert_true(wait_stale(p, "p_20240402_20240403", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240402_20240403", 0));
     mysql_close(p);
     sleep(1); /* the catalog thread persists the marks */
     assert_int_equal(it_proxy_stop(&g_proxy), 0);
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, NULL), 0);
     p = PROXY_CONN();
-    assert_true(wait_stale(p, "p_20240402_20240403", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_day", "p_20240402_20240403", 0));
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);
     assert_non_null(r);

@@ -50,47 +50,6 @@ static struct it_proxy g_proxy;
 #define PROXY_CONN() it_must_connect_proxy(&g_proxy, &g_env, DB, 0)
 #define DIRECT_CONN() it_must_connect_direct(&g_env, DB, 0)
 
-/* Comma list of mv_ev's partitions that are not in sync (p_null aside). */
-static void
-stale_parts(MYSQL *p, char *stale, size_t slen)
-{
-    MYSQL_RES *r;
-    MYSQL_ROW row;
-    size_t used = 0;
-    stale[0] = '\0';
-    if (mysql_query(p, "SHOW PARTITIONS FROM mv_ev") != 0) {
-        fail_msg("SHOW PARTITIONS: %s", mysql_error(p));
-    }
-    r = mysql_store_result(p);
-    assert_non_null(r);
-    while ((row = mysql_fetch_row(r)) != NULL) {
-        if (strcmp(row[0], "p_null") != 0 && strcmp(row[2], "true") != 0) {
-            used += (size_t)snprintf(stale + used, used < slen ? slen - used : 0, "%s%s",
-                                     used > 0 ? "," : "", row[0]);
-        }
-    }
-    mysql_free_result(r);
-}
-
-/* Poll until the stale list is WANT (up to WITHIN_MS); true when it was. */
-static bool
-wait_stale(MYSQL *p, const char *want, int within_ms)
-{
-    char stale[4096];
-    int64_t end = it_mono_ms() + within_ms;
-    for (;;) {
-        stale_parts(p, stale, sizeof(stale));
-        if (strcmp(stale, want) == 0) {
-            return true;
-        }
-        if (it_mono_ms() >= end) {
-            fprintf(stderr, "stale partitions [%s], wanted [%s]\n", stale, want);
-            return false;
-        }
-        usleep(50 * 1000);
-    }
-}
-
 /* The row-event counters of mv_ev from FreshnessSource:
  * "binlog+probe (row events: N exact, M probed; K scans)". */
 static void
@@ -144,7 +103,7 @@ static void
 refresh_clean(MYSQL *p)
 {
     it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_ev AUTO");
-    assert_true(wait_stale(p, "", 0));
+    assert_true(it_wait_stale_partitions(p, "mv_ev", "", 0));
 }
 
 static int
@@ -201,7 +160,7 @@ test_exact_from_row_images(void **state)
     it_exec_ok(d, "INSERT INTO ev VALUES (1001, 12.34, NULL, '2024-05-03 23:59:59.999', "
                "'2024-05-03', 'x'), (1002, -0.01, 'abc', '2024-05-08 00:00:00.000', "
                "'2024-05-08', NULL)");
-    if (!wait_stale(p, "p_20240503_20240504,p_20240508_20240509", 2000)) {
+    if (!it_wait_stale_partitions(p, "mv_ev", "p_20240503_20240504,p_20240508_20240509", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct INSERT was not narrowed to its partitions within 2 s");
     }
@@ -209,14 +168,14 @@ test_exact_from_row_images(void **state)
 
     /* a row moves from 2024-05-04 to 2024-05-07: both */
     it_exec_ok(d, "UPDATE ev SET d = '2024-05-07', note = REPEAT('z', 20) WHERE id = 3");
-    if (!wait_stale(p, "p_20240504_20240505,p_20240507_20240508", 2000)) {
+    if (!it_wait_stale_partitions(p, "mv_ev", "p_20240504_20240505,p_20240507_20240508", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct UPDATE across days did not mark both partitions within 2 s");
     }
     refresh_clean(p);
 
     it_exec_ok(d, "DELETE FROM ev WHERE id = 5");
-    if (!wait_stale(p, "p_20240506_20240507", 2000)) {
+    if (!it_wait_stale_partitions(p, "mv_ev", "p_20240506_20240507", 2000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a direct DELETE was not narrowed to its partition within 2 s");
     }
@@ -249,7 +208,7 @@ test_minimal_image_falls_back(void **state)
     counters(p, &e0, &p0, &s0);
     it_exec_ok(d, "SET SESSION binlog_row_image = 'MINIMAL'");
     it_exec_ok(d, "DELETE FROM ev WHERE id = 12"); /* d = 2024-05-03 */
-    if (!wait_stale(p, "p_20240503_20240504", 3000)) {
+    if (!it_wait_stale_partitions(p, "mv_ev", "p_20240503_20240504", 3000)) {
         it_proxy_log_tail(&g_proxy, 30);
         fail_msg("a MINIMAL-image DELETE was not narrowed by the probe within 3 s");
     }
