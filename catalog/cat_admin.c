@@ -1044,6 +1044,7 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
                              .now_ms = cat_now_ms()};
     struct rw_outcome out;
     size_t i;
+    struct cat_buf notes = {0}; /* what CHOSEN matches trusted, for the summary row */
     char *query = cat_xstrndup(st->sql + st->query_off, st->query_len);
     memset(&out, 0, sizeof(out));
     if (rw_rewrite(query, st->query_len, db, snap, &opt, &out) < 0) {
@@ -1063,6 +1064,15 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
         v[0] = cd->mv_name;
         v[1] = status[s >= 0 && s <= 2 ? s : 2];
         v[2] = cd->reason ? cd->reason : "";
+        if (cd->status == RW_CAND_CHOSEN) {
+            /* SPEC §8: empty for CHOSEN; what the match trusted (informational
+             * constraints) goes to the summary row instead */
+            if (v[2][0] != '\0') {
+                cat_buf_puts(&notes, notes.len > 0 ? "; " : "");
+                cat_buf_puts(&notes, v[2]);
+            }
+            v[2] = "";
+        }
         v[3] = cd->stale_partitions ? cd->stale_partitions : "";
         v[4] = cd->est_rows >= 0 ? est : NULL;
         v[5] = cd->sql;
@@ -1072,12 +1082,13 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
         const char *v[6];
         v[0] = NULL;
         v[1] = out.rewritten ? "REWRITTEN" : "NOT_REWRITTEN";
-        v[2] = out.reason ? out.reason : "";
+        v[2] = out.reason && out.reason[0] != '\0' ? out.reason : notes.len > 0 ? notes.p : "";
         v[3] = "";
         v[4] = NULL;
         v[5] = out.rewritten && out.sql ? out.sql : query;
         mvp_reply_add_row(reply, v);
     }
+    cat_buf_free(&notes);
     rw_outcome_free(&out);
     cat_snapshot_release(snap);
     free(query);
