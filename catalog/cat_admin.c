@@ -24,6 +24,7 @@
 #include "cat_admin.h"
 #include "cat_internal.h"
 #include "cat_part.h"
+#include "cat_priv.h"
 #include "cat_sched.h"
 #include "cat_task.h"
 
@@ -171,6 +172,75 @@ exec_client(cat_exec_fn exec, void *ctx, const char *sql, struct mvp_reply *repl
     }
     mvp_reply_clear(&r);
     return 0;
+}
+
+/* "user@host" of P's CURRENT_USER() into BUF (the tasks.run_by form). */
+static const char *
+grantee_text(const struct cat_privs *p, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s@%s", p->user ? p->user : "", p->host ? p->host : "");
+    return buf;
+}
+
+/*
+ * Drop the rows of result set ROWS whose table (columns DBCOL and NAMECOL)
+ * P may not see (SPEC §3: introspection shows only views on whose storage
+ * table the user has some privilege, as MariaDB hides tables).
+ */
+static void
+filter_visible(struct mvp_reply *rows, const char *dbcol, const char *namecol,
+               const struct cat_privs *p)
+{
+    size_t i, j, n = 0, dc = SIZE_MAX, nc = SIZE_MAX;
+    if (rows->kind != MVP_REPLY_ROWS) {
+        return;
+    }
+    for (i = 0; i < rows->n_cols; i++) {
+        if (strcmp(rows->col_names[i], dbcol) == 0) {
+            dc = i;
+        } else if (strcmp(rows->col_names[i], namecol) == 0) {
+            nc = i;
+        }
+    }
+    for (i = 0; i < rows->n_rows; i++) {
+        char **r = rows->rows[i];
+        bool keep = dc != SIZE_MAX && nc != SIZE_MAX && r[dc] != NULL && r[nc] != NULL &&
+                    cat_privs_visible(p, r[dc], r[nc]);
+        if (keep) {
+            rows->rows[n++] = r;
+            continue;
+        }
+        for (j = 0; j < rows->n_cols; j++) {
+            free(r[j]);
+        }
+        free(r);
+    }
+    rows->n_rows = n;
+}
+
+/*
+ * Check that the client holds NEED on the table of the view ST names in DB,
+ * spelled as the catalog has it when the view exists (a denial does not
+ * depend on whether it exists, so it tells nothing about that). P is
+ * filled with the client's grants (caller frees with cat_privs_free, also
+ * on failure). Returns 0, or -1 with REPLY (1142 or the backend's error).
+ */
+static int
+require_on_view(const struct cat_stmt *st, const char *db, uint32_t need, const char *cmd,
+                cat_exec_fn exec, void *ctx, struct cat_privs *p, struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap;
+    struct cat_mv *mv;
+    char vdb[256], vname[256];
+    if (cat_privs_load(exec, ctx, p, reply) < 0) {
+        return -1;
+    }
+    snap = cat_snapshot_acquire();
+    mv = cat_snapshot_find(snap, db, st->name);
+    snprintf(vdb, sizeof(vdb), "%s", mv != NULL ? mv->db : db);
+    snprintf(vname, sizeof(vname), "%s", mv != NULL ? mv->name : st->name);
+    cat_snapshot_release(snap);
+    return cat_priv_require(p, exec, ctx, vdb, vname, need, cmd, reply);
 }
 
 /* Check a refresh clause is one the scheduler runs (cat_sched.c); else ERR 1235. */
@@ -375,6 +445,21 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     }
     free(cerr);
     cerr = NULL;
+    {
+        /* CREATE on the database (or the table) first: "already exists" and the
+         * cycle check must not tell a user views it may not see (SPEC §3);
+         * SELECT on what the definition reads is the backend's, checked when
+         * the storage table is created with the client's own connection */
+        struct cat_privs pr;
+        int prc = require_on_view(st, db, CAT_PRIV_CREATE, "CREATE", exec, ctx, &pr, reply);
+        char who[400];
+        grantee_text(&pr, who, sizeof(who));
+        cat_privs_free(&pr);
+        if (prc < 0) {
+            return;
+        }
+        cat_task_set_run_by(who); /* BUILD IMMEDIATE's task is the creator's */
+    }
     cat_make_key(key, sizeof(key), db, st->name);
     snap = cat_snapshot_acquire();
     exists = cat_snapshot_find(snap, db, st->name) != NULL;
@@ -633,21 +718,6 @@ find_view(struct cat_snapshot *snap, const struct cat_stmt *st, const char *db,
     return mv;
 }
 
-/* The client may read the view's storage table (privilege probe for statements
- * that change the view without DDL of their own: REFRESH, ALTER, PAUSE). */
-static int
-probe_access(cat_exec_fn exec, void *ctx, const struct cat_mv *mv, struct mvp_reply *reply)
-{
-    struct cat_buf q = {0};
-    int rc;
-    cat_buf_puts(&q, "SELECT 1 FROM ");
-    cat_buf_qname(&q, mv->db, mv->name);
-    cat_buf_puts(&q, " WHERE 0");
-    rc = exec_client(exec, ctx, q.p, reply);
-    cat_buf_free(&q);
-    return rc;
-}
-
 /* Take the refresh lock of MV on C (0 timeout); false when a refresh runs. */
 static bool
 refresh_lock(MYSQL *c, const struct cat_mv *mv, bool take)
@@ -684,9 +754,21 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (db == NULL) {
         return;
     }
+    {
+        /* SPEC §3: REFRESH needs INSERT on the view's table; the task is the client's */
+        struct cat_privs pr;
+        char who[400];
+        int prc = require_on_view(st, db, CAT_PRIV_INSERT, "INSERT", exec, ctx, &pr, reply);
+        grantee_text(&pr, who, sizeof(who));
+        cat_privs_free(&pr);
+        if (prc < 0) {
+            return;
+        }
+        cat_task_set_run_by(who);
+    }
     snap = cat_snapshot_acquire();
     mv = find_view(snap, st, db, reply);
-    if (mv == NULL || probe_access(exec, ctx, mv, reply) < 0) {
+    if (mv == NULL) {
         cat_snapshot_release(snap);
         return;
     }
@@ -744,6 +826,15 @@ run_drop(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     struct cat_buf q = {0};
     if (db == NULL) {
         return;
+    }
+    {
+        /* SPEC §3: DROP needs DROP on the view's table, before anything else */
+        struct cat_privs pr;
+        int prc = require_on_view(st, db, CAT_PRIV_DROP, "DROP", exec, ctx, &pr, reply);
+        cat_privs_free(&pr);
+        if (prc < 0) {
+            return;
+        }
     }
     snap = cat_snapshot_acquire();
     mv = cat_snapshot_find(snap, db, st->name);
@@ -807,11 +898,22 @@ static void
 change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
             struct mvp_reply *reply)
 {
-    struct cat_snapshot *snap = cat_snapshot_acquire();
-    struct cat_mv *cur = find_view(snap, st, db, reply), *mvs, *mv = NULL;
+    struct cat_snapshot *snap;
+    struct cat_mv *cur, *mvs, *mv = NULL;
     char key[512], err[512];
     MYSQL *c;
-    if (cur == NULL || probe_access(exec, ctx, cur, reply) < 0) {
+    {
+        /* SPEC §3: every ALTER form, PAUSE and RESUME need ALTER on the view's table */
+        struct cat_privs pr;
+        int prc = require_on_view(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, &pr, reply);
+        cat_privs_free(&pr);
+        if (prc < 0) {
+            return;
+        }
+    }
+    snap = cat_snapshot_acquire();
+    cur = find_view(snap, st, db, reply);
+    if (cur == NULL) {
         cat_snapshot_release(snap);
         return;
     }
@@ -973,16 +1075,25 @@ run_select_tf(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
 {
     struct mvp_reply rows;
     const char *db = st->tf_database;
+    struct cat_privs pr;
+    if (cat_privs_load(exec, ctx, &pr, reply) < 0) {
+        return;
+    }
     mvp_reply_init(&rows);
     if (st->tf == CAT_TF_MV_INFOS) {
         struct cat_snapshot *snap = cat_snapshot_acquire();
         cat_show_mvs(snap, db, NULL, &rows);
         cat_snapshot_release(snap);
+        filter_visible(&rows, "Database", "Name", &pr);
     } else if (cat_show_tasks(&rows) < 0) {
+        cat_privs_free(&pr);
         mvp_reply_clear(reply);
         *reply = rows;
         return;
+    } else {
+        filter_visible(&rows, "MvDatabaseName", "MvName", &pr);
     }
+    cat_privs_free(&pr);
     (void)sdb;
     if (st->tf_star_only) {
         mvp_reply_clear(reply);
@@ -1031,7 +1142,8 @@ run_show_where(struct cat_stmt *st, const struct mvp_reply *rows, cat_exec_fn ex
 /* ---- EXPLAIN REWRITE (SPEC §8) ---- */
 
 static void
-run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
+run_explain(struct cat_admin_job *job, const char *db, cat_exec_fn exec, void *ctx,
+            struct mvp_reply *reply)
 {
     static const char *const cols[] = {"mv_name", "status", "reason", "stale_partitions",
                                        "est_rows", "sql"};
@@ -1045,12 +1157,20 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
     struct rw_outcome out;
     size_t i;
     struct cat_buf notes = {0}; /* what CHOSEN matches trusted, for the summary row */
-    char *query = cat_xstrndup(st->sql + st->query_off, st->query_len);
+    char *query;
+    struct cat_privs pr;
+    bool hidden_chosen = false;
+    if (cat_privs_load(exec, ctx, &pr, reply) < 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    query = cat_xstrndup(st->sql + st->query_off, st->query_len);
     memset(&out, 0, sizeof(out));
     if (rw_rewrite(query, st->query_len, db, snap, &opt, &out) < 0) {
         mvp_reply_err(reply, 1105, "HY000", "EXPLAIN REWRITE: out of memory");
         rw_outcome_free(&out);
         cat_snapshot_release(snap);
+        cat_privs_free(&pr);
         free(query);
         return;
     }
@@ -1060,6 +1180,13 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
         char est[24];
         const char *v[6];
         int s = (int)cd->status;
+        if (cd->mv != NULL && !cat_privs_visible(&pr, cd->mv->db, cd->mv->name)) {
+            /* SPEC §3: no row for a view the user cannot see; a statement
+             * answered from it would be refused by the backend and run as
+             * written, so the summary says so */
+            hidden_chosen = hidden_chosen || cd->status == RW_CAND_CHOSEN;
+            continue;
+        }
         snprintf(est, sizeof(est), "%lld", (long long)cd->est_rows);
         v[0] = cd->mv_name;
         v[1] = status[s >= 0 && s <= 2 ? s : 2];
@@ -1081,17 +1208,57 @@ run_explain(struct cat_admin_job *job, const char *db, struct mvp_reply *reply)
     {
         const char *v[6];
         v[0] = NULL;
-        v[1] = out.rewritten ? "REWRITTEN" : "NOT_REWRITTEN";
-        v[2] = out.reason && out.reason[0] != '\0' ? out.reason : notes.len > 0 ? notes.p : "";
+        bool rewritten = out.rewritten && !hidden_chosen;
+        v[1] = rewritten ? "REWRITTEN" : "NOT_REWRITTEN";
+        v[2] = hidden_chosen ? ""
+               : out.reason && out.reason[0] != '\0' ? out.reason
+               : notes.len > 0                      ? notes.p
+                                                    : "";
         v[3] = "";
         v[4] = NULL;
-        v[5] = out.rewritten && out.sql ? out.sql : query;
+        v[5] = rewritten && out.sql ? out.sql : query;
         mvp_reply_add_row(reply, v);
     }
+    cat_privs_free(&pr);
     cat_buf_free(&notes);
     rw_outcome_free(&out);
     cat_snapshot_release(snap);
     free(query);
+}
+
+/* ---- CANCEL ---- */
+
+/*
+ * SPEC §3: CANCEL of task TASK_ID needs being the one who started it
+ * (tasks.run_by, compared with the client's CURRENT_USER()) or the PROCESS
+ * (or SUPER) privilege; checked before anything else about the task, so a
+ * denied user learns nothing of its state. An unknown task is left to
+ * cat_task_cancel. Returns 0, or -1 with REPLY (1227, or the backend's error).
+ */
+static int
+cancel_allowed(uint64_t task_id, cat_exec_fn exec, void *ctx, struct mvp_reply *reply)
+{
+    struct cat_privs pr;
+    char who[400], me[400];
+    int rc;
+    if (cat_privs_load(exec, ctx, &pr, reply) < 0) {
+        return -1;
+    }
+    if ((cat_privs_global(&pr) & (CAT_PRIV_PROCESS | CAT_PRIV_SUPER)) != 0) {
+        cat_privs_free(&pr);
+        return 0;
+    }
+    grantee_text(&pr, me, sizeof(me));
+    cat_privs_free(&pr);
+    rc = cat_task_run_by(task_id, who, sizeof(who));
+    if (rc == 0 || (rc == 1 && strcmp(who, me) == 0)) {
+        return 0;
+    }
+    mvp_reply_err(reply, 1227, "42000",
+                  "Access denied; you need (at least one of) the PROCESS privilege(s) for this "
+                  "operation (task %llu is not yours)",
+                  (unsigned long long)task_id);
+    return -1;
 }
 
 /* ---- dispatch ---- */
@@ -1127,24 +1294,32 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
     case CAT_ST_CANCEL:
     {
         const char *vdb = view_db(st, db, reply);
-        if (vdb != NULL) {
+        if (vdb != NULL && cancel_allowed(st->task_id, exec, exec_ctx, reply) == 0) {
             cat_task_cancel(vdb, st->name, st->task_id, reply);
         }
         break;
     }
     case CAT_ST_SHOW_MVS: {
-        struct cat_snapshot *snap = cat_snapshot_acquire();
+        struct cat_snapshot *snap;
         const char *sdb = st->show_db ? st->show_db : db;
+        struct cat_privs pr;
+        if (cat_privs_load(exec, exec_ctx, &pr, reply) < 0) {
+            break;
+        }
+        snap = cat_snapshot_acquire();
         if (st->query_len > 0) {
             struct mvp_reply rows;
             mvp_reply_init(&rows);
             cat_show_mvs(snap, sdb, NULL, &rows);
+            filter_visible(&rows, "Database", "Name", &pr);
             run_show_where(st, &rows, exec, exec_ctx, reply);
             mvp_reply_clear(&rows);
         } else {
             cat_show_mvs(snap, sdb, st->like, reply);
+            filter_visible(reply, "Database", "Name", &pr);
         }
         cat_snapshot_release(snap);
+        cat_privs_free(&pr);
         break;
     }
     case CAT_ST_SHOW_CREATE:
@@ -1152,11 +1327,19 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         const char *vdb = view_db(st, db, reply);
         struct cat_snapshot *snap;
         struct cat_mv *mv;
-        if (vdb == NULL) {
+        struct cat_privs pr;
+        if (vdb == NULL || cat_privs_load(exec, exec_ctx, &pr, reply) < 0) {
             break;
         }
         snap = cat_snapshot_acquire();
         mv = find_view(snap, st, vdb, reply);
+        if (mv != NULL && !cat_privs_visible(&pr, mv->db, mv->name)) {
+            /* hidden: answered as if it did not exist, so existence does not leak */
+            mv = NULL;
+            mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist", vdb,
+                          st->name);
+        }
+        cat_privs_free(&pr);
         if (mv != NULL && st->kind == CAT_ST_SHOW_CREATE) {
             static const char *const cols[] = {"Materialized View", "Create Materialized View"};
             char *text = cat_show_create_text(mv);
@@ -1178,7 +1361,7 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         run_select_tf(st, db, exec, exec_ctx, reply);
         break;
     case CAT_ST_EXPLAIN_REWRITE:
-        run_explain(job, db, reply);
+        run_explain(job, db, exec, exec_ctx, reply);
         break;
     case CAT_ST_ADD_CONSTRAINT:
     case CAT_ST_DROP_CONSTRAINT:
@@ -1187,5 +1370,6 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         cat_constraint_run(st, db, exec, exec_ctx, reply);
         break;
     }
+    cat_task_set_run_by(NULL);
     cat_admin_job_free(job);
 }

@@ -19,6 +19,7 @@
  * than the original query (README, "Informational constraints").
  */
 #include "cat_internal.h"
+#include "cat_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,48 +489,16 @@ unique_within(const struct vtable *t, char *const *cols, size_t n)
 }
 
 /*
- * Check that the client may ALTER DB.NAME (global, schema or table ALTER
- * privilege of its user or an enabled role, as information_schema shows
- * them to it): declaring a constraint changes the answers of every user.
- * Returns 0, or -1 with REPLY (1142).
+ * Check that the client may ALTER DB.NAME (cat_priv.c: global, database
+ * (wildcards included), table grants of its user and its roles): declaring
+ * a constraint changes the answers of every user. Returns 0, or -1 with
+ * REPLY (1142).
  */
 static int
 check_alter_priv(const char *db, const char *name, cat_exec_fn exec, void *ctx,
                  struct mvp_reply *reply)
 {
-    struct cat_buf q = {0};
-    struct mvp_reply rows;
-    bool ok;
-    cat_buf_puts(&q, "SELECT COUNT(*) FROM ("
-                     "SELECT GRANTEE, PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES "
-                     "UNION ALL SELECT GRANTEE, PRIVILEGE_TYPE "
-                     "FROM information_schema.SCHEMA_PRIVILEGES WHERE ");
-    cat_buf_lit(&q, db);
-    cat_buf_puts(&q, " LIKE TABLE_SCHEMA UNION ALL SELECT GRANTEE, PRIVILEGE_TYPE "
-                     "FROM information_schema.TABLE_PRIVILEGES WHERE TABLE_SCHEMA = ");
-    cat_buf_lit(&q, db);
-    cat_buf_puts(&q, " AND TABLE_NAME = ");
-    cat_buf_lit(&q, name);
-    cat_buf_puts(&q, ") p WHERE PRIVILEGE_TYPE = 'ALTER' AND (GRANTEE = CONCAT('''', "
-                     "SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
-                     "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') OR GRANTEE IN "
-                     "(SELECT CONCAT('''', ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES "
-                     "UNION ALL SELECT CONCAT('''', ROLE_NAME, '''@''''') "
-                     "FROM information_schema.ENABLED_ROLES))");
-    if (client_rows(exec, ctx, q.p, &rows, reply) < 0) {
-        cat_buf_free(&q);
-        return -1;
-    }
-    cat_buf_free(&q);
-    ok = rows.n_rows == 1 && rows.rows[0][0] != NULL && strcmp(rows.rows[0][0], "0") != 0;
-    mvp_reply_clear(&rows);
-    if (!ok) {
-        mvp_reply_err(reply, 1142, "42000",
-                      "ALTER command denied for table '%s.%s' (declaring a constraint needs the "
-                      "ALTER privilege on the table)", db, name);
-        return -1;
-    }
-    return 0;
+    return cat_priv_require(NULL, exec, ctx, db, name, CAT_PRIV_ALTER, "ALTER", reply);
 }
 
 /* Append "(a, b)" of N names V. */

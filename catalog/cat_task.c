@@ -40,6 +40,7 @@ static int g_running;               /* refreshes holding a slot */
 static char g_owner[64];            /* this proxy's owner id */
 
 static _Thread_local struct task_ent *t_cur; /* the task the current thread runs */
+static _Thread_local char t_run_by[400];      /* who starts this thread's next task ("" none) */
 
 /*
  * The end of a task that could not be written because the backend was gone
@@ -130,12 +131,14 @@ cat_task_store_init(MYSQL *c, char *err, size_t errlen)
     cat_buf_puts(&q, "ALTER TABLE ");
     cat_buf_qname(&q, cat_meta_schema(), "tasks");
     cat_buf_puts(&q, " ADD COLUMN IF NOT EXISTS owner VARCHAR(64) NULL,"
-                     " ADD COLUMN IF NOT EXISTS conn_id BIGINT UNSIGNED NULL");
+                     " ADD COLUMN IF NOT EXISTS conn_id BIGINT UNSIGNED NULL,"
+                     " ADD COLUMN IF NOT EXISTS run_by VARCHAR(400) NULL");
     if (cat_q(c, q.p, err, errlen, &code) < 0) {
         /* MySQL has no ADD COLUMN IF NOT EXISTS: add them one by one */
-        const char *cols[] = {"owner VARCHAR(64) NULL", "conn_id BIGINT UNSIGNED NULL"};
+        const char *cols[] = {"owner VARCHAR(64) NULL", "conn_id BIGINT UNSIGNED NULL",
+                              "run_by VARCHAR(400) NULL"};
         size_t i;
-        for (i = 0; i < 2; i++) {
+        for (i = 0; i < 3; i++) {
             cat_buf_free(&q);
             cat_buf_puts(&q, "ALTER TABLE ");
             cat_buf_qname(&q, cat_meta_schema(), "tasks");
@@ -167,7 +170,7 @@ row_pending(MYSQL *c, uint64_t id, const char *db, const char *name, const char 
     cat_buf_puts(&q, "INSERT INTO ");
     cat_buf_qname(&q, cat_meta_schema(), "tasks");
     cat_buf_puts(&q, " (job_name, mv_id, mv_name, mv_db, status, create_time, refresh_mode,"
-                     " need_refresh_partitions, progress, owner) VALUES (");
+                     " need_refresh_partitions, progress, owner, run_by) VALUES (");
     cat_buf_printf(&q, "'mv_job_%llu', %llu, ", (unsigned long long)id, (unsigned long long)id);
     cat_buf_lit(&q, name);
     cat_buf_puts(&q, ", ");
@@ -178,6 +181,12 @@ row_pending(MYSQL *c, uint64_t id, const char *db, const char *name, const char 
     cat_buf_lit(&q, name);
     cat_buf_puts(&q, ", '0.00% (0/1)', ");
     cat_buf_lit(&q, g_owner);
+    cat_buf_puts(&q, ", ");
+    if (t_run_by[0] != '\0') {
+        cat_buf_lit(&q, t_run_by);
+    } else {
+        cat_buf_puts(&q, "NULL"); /* the scheduler's */
+    }
     cat_buf_puts(&q, ")");
     if (cat_q(c, q.p, err, sizeof(err), NULL) == 0) {
         tid = mysql_insert_id(c);
@@ -594,6 +603,43 @@ row_get(MYSQL *c, uint64_t tid, char *status, size_t slen, unsigned long *conn, 
         mysql_free_result(res);
     }
     cat_buf_free(&q);
+    return rc;
+}
+
+void
+cat_task_set_run_by(const char *who)
+{
+    snprintf(t_run_by, sizeof(t_run_by), "%s", who != NULL ? who : "");
+}
+
+int
+cat_task_run_by(uint64_t task_id, char *who, size_t wlen)
+{
+    struct cat_buf q = {0};
+    char err[512];
+    MYSQL *c = cat_connect(err, sizeof(err));
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int rc = -1;
+    if (wlen > 0) {
+        who[0] = '\0';
+    }
+    if (c == NULL) {
+        return -1;
+    }
+    cat_buf_puts(&q, "SELECT run_by FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "tasks");
+    cat_buf_printf(&q, " WHERE task_id = %llu", (unsigned long long)task_id);
+    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
+        rc = 0;
+        if ((row = mysql_fetch_row(res)) != NULL) {
+            snprintf(who, wlen, "%s", row[0] ? row[0] : "");
+            rc = 1;
+        }
+        mysql_free_result(res);
+    }
+    cat_buf_free(&q);
+    mysql_close(c);
     return rc;
 }
 

@@ -73,6 +73,21 @@ int cat_task_run(const char *db, const char *name, const char *mode, char **part
                  enum cat_task_result *result);
 
 /*
+ * Name WHO ("user@host" as CURRENT_USER() gives it, copied; NULL or "" for
+ * none) as the one who starts the tasks the calling thread runs next: it is
+ * recorded in the task's row (tasks.run_by) so that its CANCEL is allowed
+ * to its owner (SPEC §3). Scheduled tasks have none (NULL).
+ */
+void cat_task_set_run_by(const char *who);
+
+/*
+ * Who started task TASK_ID (tasks.run_by, copied to WHO; "" for the
+ * scheduler). Returns 1 when the task exists, 0 when it does not, -1 when
+ * the catalog cannot be read.
+ */
+int cat_task_run_by(uint64_t task_id, char *who, size_t wlen);
+
+/*
  * Record a NOT_REFRESH task (SUCCESS, no rows) for view MV_KEY ("db.name")
  * that a scheduled AUTO found fresh. Best effort (logged on failure).
  */
