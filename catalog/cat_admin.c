@@ -1067,6 +1067,75 @@ out:
     mysql_close(c);
 }
 
+/*
+ * ALTER MATERIALIZED VIEW mv {ADD INDEX i (cols) | DROP INDEX i}: an index
+ * of the storage table, made with the client's own connection (the backend
+ * checks its ALTER / INDEX privileges too) under the view's refresh lock, so
+ * that a complete refresh (staging CREATE ... LIKE the table) keeps it.
+ */
+static void
+alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
+            struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap;
+    struct cat_mv *mv;
+    struct cat_buf q = {0};
+    char err[512];
+    MYSQL *c;
+    size_t i;
+    {
+        struct cat_privs pr;
+        int prc = require_on_view(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, &pr, reply);
+        cat_privs_free(&pr);
+        if (prc < 0) {
+            return;
+        }
+    }
+    snap = cat_snapshot_acquire();
+    mv = find_view(snap, st, db, reply);
+    if (mv == NULL) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    cat_buf_puts(&q, "ALTER TABLE ");
+    cat_buf_qname(&q, mv->db, mv->name);
+    if (st->index_drop) {
+        cat_buf_puts(&q, " DROP INDEX ");
+        cat_buf_ident(&q, st->con_name);
+    } else {
+        cat_buf_puts(&q, " ADD INDEX ");
+        cat_buf_ident(&q, st->con_name);
+        cat_buf_puts(&q, " (");
+        for (i = 0; i < st->n_parts; i++) {
+            cat_buf_puts(&q, i > 0 ? ", " : "");
+            cat_buf_ident(&q, st->parts[i]);
+        }
+        cat_buf_puts(&q, ")");
+    }
+    c = cat_connect(err, sizeof(err));
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "changing %s: %s", mv->key, err);
+        cat_snapshot_release(snap);
+        cat_buf_free(&q);
+        return;
+    }
+    if (!refresh_lock(c, mv, true)) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s is running; retry when it ends",
+                      mv->key);
+        cat_snapshot_release(snap);
+        cat_buf_free(&q);
+        mysql_close(c);
+        return;
+    }
+    cat_snapshot_release(snap);
+    if (exec_client(exec, ctx, q.p, reply) == 0) {
+        mvp_reply_ok(reply, 0, NULL);
+    }
+    cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+    mysql_close(c);
+    cat_buf_free(&q);
+}
+
 /* ---- SELECT ... FROM mv_infos() / tasks() ---- */
 
 static void
@@ -1288,6 +1357,13 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         const char *vdb = view_db(st, db, reply);
         if (vdb != NULL) {
             change_view(st, vdb, exec, exec_ctx, reply);
+        }
+        break;
+    }
+    case CAT_ST_ALTER_INDEX: {
+        const char *vdb = view_db(st, db, reply);
+        if (vdb != NULL) {
+            alter_index(st, vdb, exec, exec_ctx, reply);
         }
         break;
     }

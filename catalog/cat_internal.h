@@ -194,6 +194,7 @@ enum cat_stmt_kind {
     CAT_ST_DROP_CONSTRAINT,         /* ALTER TABLE t DROP CONSTRAINT c (informational only) */
     CAT_ST_SET_CONSTRAINTS,         /* ALTER TABLE t SET ("unique_constraints" = ...) (StarRocks) */
     CAT_ST_SHOW_CONSTRAINTS,        /* SHOW CONSTRAINTS FROM t */
+    CAT_ST_ALTER_INDEX,             /* ALTER MATERIALIZED VIEW mv {ADD INDEX i (c, ...) | DROP INDEX i} */
 };
 
 /* One informational constraint as written (ADD CONSTRAINT, or one entry of
@@ -305,7 +306,8 @@ struct cat_stmt {
     bool tf_alias;                  /* the function is followed by an alias */
     size_t n_cons;                  /* ADD / SET CONSTRAINTS: the constraints */
     struct cat_con_spec *cons;      /* n_cons entries (owned) */
-    char *con_name;                 /* DROP CONSTRAINT: the name */
+    char *con_name;                 /* DROP CONSTRAINT: the name; ALTER_INDEX: the index */
+    bool index_drop;                /* ALTER_INDEX: DROP INDEX (else ADD INDEX con_name (parts)) */
     bool set_unique;                /* SET: "unique_constraints" given (replaces PK/UNIQUE) */
     bool set_foreign;               /* SET: "foreign_key_constraints" given (replaces FKs) */
 };

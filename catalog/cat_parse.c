@@ -629,6 +629,24 @@ parse_alter(struct parser *p, struct cat_stmt *st)
         if (prop_list(p, st) < 0) {
             return -1;
         }
+    } else if (accept(p, "ADD")) {
+        /* ADD {INDEX | KEY} name (col, ...): an index of the storage table */
+        st->kind = CAT_ST_ALTER_INDEX;
+        if (!accept(p, "INDEX") && expect(p, "KEY") < 0) {
+            return -1;
+        }
+        if (ident(p, &st->con_name) < 0 || ident_list(p, &st->parts, &st->n_parts) < 0) {
+            return -1;
+        }
+    } else if (accept(p, "DROP")) {
+        st->kind = CAT_ST_ALTER_INDEX;
+        st->index_drop = true;
+        if (!accept(p, "INDEX") && expect(p, "KEY") < 0) {
+            return -1;
+        }
+        if (ident(p, &st->con_name) < 0) {
+            return -1;
+        }
     } else if ((is_word(p, "ENABLE") || is_word(p, "DISABLE")) && peek_word(p, 1, "QUERY")) {
         st->kind = CAT_ST_ALTER_SET;
         st->rewrite = is_word(p, "ENABLE") ? 1 : 0;

@@ -112,7 +112,13 @@ state_of(const char *db, const char *view, char *buf, size_t len)
     if (it_first_value(d, sql, v, sizeof(v)) != 0) {
         snprintf(v, sizeof(v), "?");
     }
-    snprintf(buf + off, len > off ? len - off : 0, "tasks=%s", v);
+    off += (size_t)snprintf(buf + off, len > off ? len - off : 0, "tasks=%s|", v);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
+                               "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'", db, view);
+    if (it_first_value(d, sql, v, sizeof(v)) != 0) {
+        snprintf(v, sizeof(v), "?");
+    }
+    snprintf(buf + off, len > off ? len - off : 0, "index_cols=%s", v);
     mysql_close(m);
     mysql_close(d);
 }
@@ -204,7 +210,8 @@ setup(void **state)
     if (it_exec(m, "CREATE MATERIALIZED VIEW mv_a BUILD IMMEDIATE REFRESH COMPLETE ON MANUAL "
                    "AS SELECT k, SUM(v) AS s, COUNT(*) AS c FROM t GROUP BY k") != 0 ||
         it_exec(m, "CREATE MATERIALIZED VIEW mv_b BUILD IMMEDIATE REFRESH COMPLETE ON MANUAL "
-                   "AS SELECT k, MAX(v) AS mx FROM t GROUP BY k") != 0) {
+                   "AS SELECT k, MAX(v) AS mx FROM t GROUP BY k") != 0 ||
+        it_exec(m, "ALTER MATERIALIZED VIEW mv_a ADD INDEX ix_s (s)") != 0) {
         mysql_close(m);
         return -1;
     }
@@ -250,6 +257,8 @@ static const char *const changes[][2] = {
     {"ALTER MATERIALIZED VIEW " DB ".mv_a SET (\"grace_period\" = \"3600\")", "ALTER"},
     {"ALTER MATERIALIZED VIEW " DB ".mv_a REFRESH AUTO ON SCHEDULE EVERY 1 MINUTE", "ALTER"},
     {"ALTER MATERIALIZED VIEW " DB ".mv_a RENAME mv_a2", "ALTER"},
+    {"ALTER MATERIALIZED VIEW " DB ".mv_a ADD INDEX ix_k (k)", "ALTER"},
+    {"ALTER MATERIALIZED VIEW " DB ".mv_a DROP INDEX ix_s", "ALTER"},
     {"PAUSE MATERIALIZED VIEW JOB ON " DB ".mv_a", "ALTER"},
     {"RESUME MATERIALIZED VIEW JOB ON " DB ".mv_a", "ALTER"},
     {"REFRESH MATERIALIZED VIEW " DB ".mv_a COMPLETE", "INSERT"},
@@ -312,6 +321,15 @@ test_owner_allowed(void **state)
     assert_null(strstr(st, "PAUSED|"));
     it_exec_ok(m, "ALTER MATERIALIZED VIEW mv_o REFRESH COMPLETE ON MANUAL");
     it_exec_ok(m, "REFRESH MATERIALIZED VIEW mv_o COMPLETE");
+    it_exec_ok(m, "ALTER MATERIALIZED VIEW mv_o ADD INDEX ix_k (k)");
+    state_of(OWN, "mv_o", st, sizeof(st));
+    assert_non_null(strstr(st, "index_cols=1"));
+    it_exec_ok(m, "REFRESH MATERIALIZED VIEW mv_o COMPLETE"); /* the rebuilt table keeps it */
+    state_of(OWN, "mv_o", st, sizeof(st));
+    assert_non_null(strstr(st, "index_cols=1"));
+    it_exec_ok(m, "ALTER MATERIALIZED VIEW mv_o DROP INDEX ix_k");
+    state_of(OWN, "mv_o", st, sizeof(st));
+    assert_non_null(strstr(st, "index_cols=0"));
     it_exec_ok(m, "ALTER MATERIALIZED VIEW mv_o RENAME mv_o2");
     it_exec_ok(m, "ALTER MATERIALIZED VIEW mv_o2 RENAME mv_o");
     it_exec_ok(m, "CREATE MATERIALIZED VIEW mv_tmp BUILD DEFERRED AS SELECT k FROM t2");
