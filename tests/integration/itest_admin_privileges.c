@@ -40,6 +40,8 @@ static const char *const users[][2] = {
     {"itap_own", "GRANT ALL ON " OWN ".* TO itap_own@'%'"},
     {"itap_sel", NULL}, /* SELECT on itap.mv_a, granted once the view exists */
     {"itap_none", NULL},
+    {"itap_role", NULL}, /* ALTER + INSERT on itap.mv_a through a role granted to its role */
+    {"itap_wild", "GRANT ALTER ON `itap\\_o%`.* TO itap_wild@'%'"}, /* a wildcard database */
     {NULL, NULL},
 };
 
@@ -219,6 +221,16 @@ setup(void **state)
     /* the grant names the table, which exists now */
     d = it_connect_direct(&env, NULL, 0);
     it_exec(d, "GRANT SELECT ON " DB ".mv_a TO itap_sel@'%'");
+    it_exec(d, "DROP ROLE IF EXISTS itap_r_outer");
+    it_exec(d, "DROP ROLE IF EXISTS itap_r_inner");
+    if (it_exec(d, "CREATE ROLE itap_r_inner") != 0 || it_exec(d, "CREATE ROLE itap_r_outer") != 0 ||
+        it_exec(d, "GRANT ALTER, INSERT ON " DB ".mv_a TO itap_r_inner") != 0 ||
+        it_exec(d, "GRANT itap_r_inner TO itap_r_outer") != 0 ||
+        it_exec(d, "GRANT itap_r_outer TO itap_role@'%'") != 0 ||
+        it_exec(d, "SET DEFAULT ROLE itap_r_outer FOR itap_role@'%'") != 0) {
+        mysql_close(d);
+        return -1;
+    }
     mysql_close(d);
     m = as("itap_own", OWN);
     if (it_exec(m, "CREATE MATERIALIZED VIEW mv_o BUILD IMMEDIATE REFRESH COMPLETE ON MANUAL "
@@ -244,6 +256,8 @@ teardown(void **state)
             snprintf(sql, sizeof(sql), "DROP USER IF EXISTS %s@'%%'", users[k][0]);
             it_exec(d, sql);
         }
+        it_exec(d, "DROP ROLE IF EXISTS itap_r_outer");
+        it_exec(d, "DROP ROLE IF EXISTS itap_r_inner");
         it_exec(d, "DROP DATABASE IF EXISTS " DB);
         it_exec(d, "DROP DATABASE IF EXISTS " OWN);
         it_exec(d, "DROP DATABASE IF EXISTS " META);
@@ -460,6 +474,36 @@ test_introspection(void **state)
     mysql_close(root);
 }
 
+/* Privileges through roles (a role granted to the current role) and wildcard databases. */
+static void
+test_roles_and_wildcards(void **state)
+{
+    MYSQL *m = as("itap_role", NULL);
+    char st[1024];
+    (void)state;
+    it_exec_ok(m, "PAUSE MATERIALIZED VIEW JOB ON " DB ".mv_a");
+    state_of(DB, "mv_a", st, sizeof(st));
+    assert_non_null(strstr(st, "PAUSED|"));
+    it_exec_ok(m, "RESUME MATERIALIZED VIEW JOB ON " DB ".mv_a");
+    it_exec_ok(m, "REFRESH MATERIALIZED VIEW " DB ".mv_a COMPLETE");
+    it_expect_errno(m, "PAUSE MATERIALIZED VIEW JOB ON " DB ".mv_b", 1142);
+    it_expect_errno(m, "DROP MATERIALIZED VIEW " DB ".mv_a", 1142);
+    assert_int_equal(n_rows(m, "SHOW MATERIALIZED VIEWS FROM " DB), 1);
+    /* without the role: nothing */
+    it_exec_ok(m, "SET ROLE NONE");
+    it_expect_errno(m, "PAUSE MATERIALIZED VIEW JOB ON " DB ".mv_a", 1142);
+    assert_int_equal(n_rows(m, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
+    mysql_close(m);
+
+    m = as("itap_wild", NULL);
+    it_exec_ok(m, "PAUSE MATERIALIZED VIEW JOB ON " OWN ".mv_o");
+    it_exec_ok(m, "RESUME MATERIALIZED VIEW JOB ON " OWN ".mv_o");
+    it_expect_errno(m, "PAUSE MATERIALIZED VIEW JOB ON " DB ".mv_a", 1142);
+    it_expect_errno(m, "REFRESH MATERIALIZED VIEW " OWN ".mv_o COMPLETE", 1142); /* no INSERT */
+    assert_int_equal(n_rows(m, "SHOW MATERIALIZED VIEWS FROM " OWN), 1);
+    mysql_close(m);
+}
+
 int
 main(void)
 {
@@ -469,6 +513,7 @@ main(void)
         cmocka_unit_test(test_create_denied),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_introspection),
+        cmocka_unit_test(test_roles_and_wildcards),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
