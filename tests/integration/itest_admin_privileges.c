@@ -40,6 +40,7 @@ static const char *const users[][2] = {
     {"itap_own", "GRANT ALL ON " OWN ".* TO itap_own@'%'"},
     {"itap_sel", NULL}, /* SELECT on itap.mv_a, granted once the view exists */
     {"itap_none", NULL},
+    {"itap_base", "GRANT SELECT ON " DB ".t TO itap_base@'%'"}, /* the base table, no view */
     {"itap_role", NULL}, /* ALTER + INSERT on itap.mv_a through a role granted to its role */
     {"itap_wild", "GRANT ALTER ON `itap\\_o%`.* TO itap_wild@'%'"}, /* a wildcard database */
     {NULL, NULL},
@@ -439,6 +440,23 @@ test_introspection(void **state)
         assert_null(strstr(row[5] ? row[5] : "", "mv_"));
     }
     mysql_free_result(res);
+    mysql_close(m);
+
+    /* SELECT on the base table but no privilege on the view: the view is
+     * hidden even where it would be chosen, and the summary is the query as
+     * written (the backend would refuse the rewritten text for this user) */
+    m = as("itap_base", NULL);
+    res = it_explain_rewrite(m, QA);
+    assert_non_null(res);
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        if (row[0] != NULL) {
+            fail_msg("EXPLAIN REWRITE as itap_base lists %s", row[0]);
+        }
+        assert_string_equal(row[1], "NOT_REWRITTEN");
+        assert_string_equal(row[5], QA);
+    }
+    mysql_free_result(res);
+    assert_int_equal(n_rows(m, QA), 2); /* and the query itself still answers */
     mysql_close(m);
 
     m = as("itap_sel", NULL);
