@@ -173,6 +173,36 @@ exec_client(cat_exec_fn exec, void *ctx, const char *sql, struct mvp_reply *repl
     return 0;
 }
 
+/*
+ * The client's CURRENT_USER() ("user@host": the account of the grant that
+ * authenticated it), read on its own connection through EXEC, into *OWNER
+ * (caller frees). The view's refreshes read with this account's rights
+ * (cat_refresh_src). Returns 0, or -1 with REPLY holding the ERR.
+ */
+static int
+creator(cat_exec_fn exec, void *ctx, char **owner, struct mvp_reply *reply)
+{
+    struct mvp_reply r;
+    mvp_reply_init(&r);
+    *owner = NULL;
+    if (exec(ctx, "SELECT CURRENT_USER()", &r) < 0 || r.kind != MVP_REPLY_ROWS ||
+        r.n_rows != 1 || r.n_cols < 1 || r.rows[0][0] == NULL ||
+        strchr(r.rows[0][0], '@') == NULL) {
+        if (r.kind == MVP_REPLY_ERR) {
+            mvp_reply_clear(reply);
+            *reply = r;
+            return -1;
+        }
+        mvp_reply_clear(&r);
+        mvp_reply_err(reply, 1105, "HY000",
+                      "could not read CURRENT_USER() of the creating session");
+        return -1;
+    }
+    *owner = cat_xstrdup(r.rows[0][0]);
+    mvp_reply_clear(&r);
+    return 0;
+}
+
 /* Check a refresh clause is one the scheduler runs (cat_sched.c); else ERR 1235. */
 static int
 refresh_supported(const struct cat_refresh_clause *rc, struct mvp_reply *reply)
@@ -479,6 +509,11 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         return;
     }
 
+    /* The owner: refreshes read with this account's rights (SPEC §3). */
+    if (creator(exec, ctx, &mv->owner, reply) < 0) {
+        cat_mv_free(mv);
+        return;
+    }
     /* The storage table, with the client's own privileges (SPEC §3). */
     storage_ddl(&q, db, st->name, st);
     if (exec_client(exec, ctx, q.p, reply) < 0) {
@@ -648,6 +683,49 @@ probe_access(cat_exec_fn exec, void *ctx, const struct cat_mv *mv, struct mvp_re
     return rc;
 }
 
+/*
+ * The client may REFRESH MV: probe_access; when the storage table is gone
+ * (dropped behind the proxy: the refresh rebuilds it, cat_refresh_stage)
+ * the client needs CREATE on the view's database instead, read from its
+ * own information_schema grants (global or database level). Returns 0, or
+ * -1 with REPLY the ERR (1142 when CREATE is missing).
+ */
+static int
+probe_refresh(cat_exec_fn exec, void *ctx, const struct cat_mv *mv, struct mvp_reply *reply)
+{
+    struct cat_buf q = {0};
+    struct mvp_reply r;
+    const char *g = "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''',"
+                    " SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+    bool ok;
+    if (probe_access(exec, ctx, mv, reply) == 0) {
+        return 0;
+    }
+    if (reply->kind != MVP_REPLY_ERR || reply->err_code != 1146) {
+        return -1;
+    }
+    cat_buf_puts(&q, "SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ");
+    cat_buf_puts(&q, g);
+    cat_buf_puts(&q, " AND PRIVILEGE_TYPE = 'CREATE' UNION ALL SELECT 1 FROM"
+                     " information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ");
+    cat_buf_puts(&q, g);
+    cat_buf_puts(&q, " AND PRIVILEGE_TYPE = 'CREATE' AND TABLE_SCHEMA = ");
+    cat_buf_lit(&q, mv->db);
+    mvp_reply_init(&r);
+    ok = exec(ctx, q.p, &r) == 0 && r.kind == MVP_REPLY_ROWS && r.n_rows > 0;
+    cat_buf_free(&q);
+    mvp_reply_clear(&r);
+    mvp_reply_clear(reply);
+    mvp_reply_init(reply);
+    if (!ok) {
+        mvp_reply_err(reply, 1142, "42000",
+                      "CREATE command denied to the current user for table '%s.%s' (its "
+                      "storage table is missing; REFRESH rebuilds it)", mv->db, mv->name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Take the refresh lock of MV on C (0 timeout); false when a refresh runs. */
 static bool
 refresh_lock(MYSQL *c, const struct cat_mv *mv, bool take)
@@ -686,7 +764,7 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     }
     snap = cat_snapshot_acquire();
     mv = find_view(snap, st, db, reply);
-    if (mv == NULL || probe_access(exec, ctx, mv, reply) < 0) {
+    if (mv == NULL || probe_refresh(exec, ctx, mv, reply) < 0) {
         cat_snapshot_release(snap);
         return;
     }
