@@ -5,8 +5,10 @@
  * queries through the proxy return the same rows as directly (the rewrite's
  * failure falls back to the original), REFRESH COMPLETE (and AUTO) rebuilds
  * the table with the definition's columns (and the storage partitioning of
- * a partitioned view), and the view answers again. For an unpartitioned
- * and a partitioned view: DROP TABLE, ALTER TABLE DROP COLUMN, ADD COLUMN.
+ * a partitioned view), and the view answers again; meanwhile SHOW
+ * MATERIALIZED VIEWS says SCHEMA_CHANGE with what to do. For an
+ * unpartitioned and a partitioned view: DROP TABLE, ALTER TABLE DROP
+ * COLUMN, ADD COLUMN.
  *
  * Needs MVP_DB_HOST / MVP_DB_PORT / MVP_PROXY_BIN (scripts/test.sh).
  */
@@ -111,6 +113,13 @@ break_and_repair(MYSQL *px, MYSQL *d, const char *view, const char *ddl, const c
 {
     char sql[512];
     it_exec_ok(d, ddl);
+    /* SHOW MATERIALIZED VIEWS tells */
+    snprintf(sql, sizeof(sql), "SELECT State FROM mv_infos('database'='" DB "')"
+             " WHERE Name = '%s'", view);
+    assert_string_equal(val(px, sql), "SCHEMA_CHANGE");
+    snprintf(sql, sizeof(sql), "SELECT SchemaChangeDetail LIKE '%%REFRESH MATERIALIZED VIEW%%'"
+             " FROM mv_infos('database'='" DB "') WHERE Name = '%s'", view);
+    assert_string_equal(val(px, sql), "1");
     /* one more base row: the old rows would be wrong now */
     it_exec_ok(d, "INSERT INTO sales (k, v, d) VALUES (1, 7, '2024-05-02')");
     same_rows(px, d, q);
@@ -131,6 +140,9 @@ break_and_repair(MYSQL *px, MYSQL *d, const char *view, const char *ddl, const c
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM mv_infos('database'='" DB "')"
              " WHERE Name = '%s' AND SyncWithBaseTables = 1", view);
     assert_string_equal(val(px, sql), "1");
+    snprintf(sql, sizeof(sql), "SELECT State FROM mv_infos('database'='" DB "')"
+             " WHERE Name = '%s'", view);
+    assert_string_equal(val(px, sql), "NORMAL");
 }
 
 #define QU "SELECT k, SUM(v) AS s FROM sales GROUP BY k"
