@@ -6,8 +6,15 @@
  *   task row RUNNING                            also across proxies
  *   seq0 = change_seq, t0 = now
  *   DROP TABLE IF EXISTS mv__mvp_new, mv__mvp_old        (leftovers of a crash)
- *   CREATE TABLE mv__mvp_new LIKE mv
- *   INSERT INTO mv__mvp_new SELECT * FROM (<definition>) AS mvp_def
+ *   CREATE TABLE mv__mvp_new LIKE mv            or, when mv is missing or its
+ *                                               columns no longer match the
+ *                                               definition: CREATE TABLE ... AS
+ *                                               SELECT * FROM <owner view> WHERE 0
+ *   CREATE OR REPLACE DEFINER=<owner> SQL SECURITY DEFINER
+ *       VIEW <meta>.mvp_src_<id>_0 AS SELECT * FROM (<definition>) AS mvp_def
+ *   INSERT INTO mv__mvp_new SELECT * FROM <meta>.mvp_src_<id>_0
+ *                                               (read with the owner's rights,
+ *                                               SPEC §3; view dropped after)
  *   ANALYZE TABLE mv__mvp_new                   statistics before it is read
  *   RENAME TABLE mv TO mv__mvp_old, mv__mvp_new TO mv    atomic: readers see old or new
  *   DROP TABLE mv__mvp_old
@@ -107,7 +114,9 @@ cat_refresh_src(MYSQL *c, const struct cat_mv *mv, unsigned slot, const char *se
         mvp_reply_err(reply, 1449, "HY000",
                       "%s of %s.%s refused: the view has no recorded owner (it was created by "
                       "an older mvproxy), so its definition cannot be read with its owner's "
-                      "rights; DROP and CREATE it again", kind, mv->db, mv->name);
+                      "rights; DROP and CREATE it again, or record one (UPDATE %s.mvs SET "
+                      "owner = 'user@host' WHERE id = %llu) and restart the proxy", kind,
+                      mv->db, mv->name, cat_meta_schema(), (unsigned long long)mv->id);
         return -1;
     }
     user = cat_xstrndup(mv->owner, (size_t)(at - mv->owner));

@@ -158,7 +158,8 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
     *mvs = NULL;
     cat_buf_puts(&q, "SELECT id, db, name, query_sql, create_sql, refresh_info, build_mode,"
                      " properties, comment, col_names, col_comments, bases, created_ms,"
-                     " last_refresh_ms, stale_since_ms, row_count, state, refresh_state, owner FROM ");
+                     " last_refresh_ms, stale_since_ms, row_count, state, refresh_state,"
+                     " owner FROM ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " ORDER BY id");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
@@ -295,7 +296,8 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_puts(&q, "INSERT INTO ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " (db, name, query_sql, create_sql, refresh_info, build_mode, properties,"
-                     " comment, col_names, col_comments, bases, created_ms, state, owner) VALUES (");
+                     " comment, col_names, col_comments, bases, created_ms, state, owner)"
+                     " VALUES (");
     cat_buf_lit(&q, mv->db);
     cat_buf_puts(&q, ",");
     cat_buf_lit(&q, mv->name);

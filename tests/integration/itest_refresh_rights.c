@@ -13,7 +13,9 @@
  *     schema;
  *   - after REVOKE SELECT on the base table from a view's owner, REFRESH
  *     (asked by root) fails with the backend's error as the task's
- *     ErrorMsg and the view keeps its rows.
+ *     ErrorMsg and the view keeps its rows;
+ *   - a view recorded without an owner (older catalogs) is refused with ERR
+ *     1449 until an owner is recorded.
  *
  * Needs MVP_DB_HOST / MVP_DB_PORT / MVP_PROXY_BIN (scripts/test.sh).
  */
@@ -200,7 +202,8 @@ test_legit_views_refresh(void **state)
     it_exec_ok(a, "CREATE MATERIALIZED VIEW ok_i REFRESH FAST ON MANUAL"
                   " PROPERTIES ('incremental_column' = 'id') AS"
                   " SELECT k, SUM(v) s, COUNT(*) c FROM sales GROUP BY k");
-    it_exec_ok(a, "INSERT INTO sales (k, v, d) VALUES (1, 1000, '2024-05-02'), (9, 5, '2024-05-04')");
+    it_exec_ok(a, "INSERT INTO sales (k, v, d) VALUES (1, 1000, '2024-05-02'),"
+                  " (9, 5, '2024-05-04')");
     it_exec_ok(a, "REFRESH MATERIALIZED VIEW ok_c COMPLETE");
     it_exec_ok(a, "REFRESH MATERIALIZED VIEW ok_p AUTO");
     it_exec_ok(a, "REFRESH MATERIALIZED VIEW ok_i FAST");
@@ -259,6 +262,34 @@ test_revoke_counts(void **state)
     mysql_close(d);
 }
 
+/* A view recorded without an owner (older catalogs) is not refreshed. */
+static void
+test_no_owner_refused(void **state)
+{
+    MYSQL *a = it_must_connect_proxy_as(&proxy, ATT, PW, DB, 0);
+    MYSQL *d = it_must_connect_direct(&env, NULL, 0);
+    (void)state;
+    it_exec_ok(a, "CREATE MATERIALIZED VIEW no_own AS SELECT k, COUNT(*) c FROM sales GROUP BY k");
+    assert_string_equal(val(d, "SELECT owner FROM " META ".mvs WHERE name = 'no_own'"),
+                        ATT "@%");
+    mysql_close(a);
+    it_exec_ok(d, "UPDATE " META ".mvs SET owner = NULL WHERE name = 'no_own'");
+    assert_int_equal(it_proxy_stop(&proxy), 0);
+    assert_int_equal(it_proxy_start(&proxy, &env, META, NULL), 0);
+    a = it_must_connect_proxy_as(&proxy, ATT, PW, DB, 0);
+    it_expect_errno(a, "REFRESH MATERIALIZED VIEW no_own COMPLETE", 1449);
+    mysql_close(a);
+    /* an owner recorded by the operator: refreshes again */
+    it_exec_ok(d, "UPDATE " META ".mvs SET owner = '" ATT "@%' WHERE name = 'no_own'");
+    assert_int_equal(it_proxy_stop(&proxy), 0);
+    assert_int_equal(it_proxy_start(&proxy, &env, META, NULL), 0);
+    a = it_must_connect_proxy_as(&proxy, ATT, PW, DB, 0);
+    it_exec_ok(a, "REFRESH MATERIALIZED VIEW no_own COMPLETE");
+    it_exec_ok(a, "DROP MATERIALIZED VIEW no_own");
+    mysql_close(a);
+    mysql_close(d);
+}
+
 int
 main(void)
 {
@@ -266,6 +297,7 @@ main(void)
         cmocka_unit_test(test_invoker_functions_run_as_owner),
         cmocka_unit_test(test_legit_views_refresh),
         cmocka_unit_test(test_revoke_counts),
+        cmocka_unit_test(test_no_owner_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

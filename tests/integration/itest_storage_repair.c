@@ -151,7 +151,8 @@ break_and_repair(MYSQL *px, MYSQL *d, const char *view, const char *ddl, const c
 static void
 test_unpartitioned(void **state)
 {
-    MYSQL *px = it_must_connect_proxy(&proxy, &env, DB, 0), *d = it_must_connect_direct(&env, DB, 0);
+    MYSQL *px = it_must_connect_proxy(&proxy, &env, DB, 0);
+    MYSQL *d = it_must_connect_direct(&env, DB, 0);
     (void)state;
     it_exec_ok(px, "CREATE MATERIALIZED VIEW rp_u REFRESH COMPLETE ON MANUAL AS"
                    " SELECT k, SUM(v) AS s FROM sales GROUP BY k");
@@ -168,7 +169,8 @@ test_unpartitioned(void **state)
 static void
 test_partitioned(void **state)
 {
-    MYSQL *px = it_must_connect_proxy(&proxy, &env, DB, 0), *d = it_must_connect_direct(&env, DB, 0);
+    MYSQL *px = it_must_connect_proxy(&proxy, &env, DB, 0);
+    MYSQL *d = it_must_connect_direct(&env, DB, 0);
     (void)state;
     it_exec_ok(px, "CREATE MATERIALIZED VIEW rp_p REFRESH AUTO ON MANUAL PARTITION BY (d) AS"
                    " SELECT d, k, SUM(v) AS s FROM sales GROUP BY d, k");
