@@ -103,10 +103,76 @@ src_name(struct cat_buf *b, const struct cat_mv *mv, unsigned slot)
     cat_buf_qname(b, cat_meta_schema(), name);
 }
 
+/*
+ * SQL with every backquoted identifier that ends in a space renamed to
+ * `<name trimmed>_mvp<n>` (malloc'd; NULL when there is none). MariaDB
+ * accepts such an alias in a SELECT but refuses it anywhere in a view's
+ * body (ERR 1166); no table or column can have such a name, so it can only
+ * be an alias, and renaming all its occurrences alike keeps the query's
+ * meaning (the outputs are named by the view's column list or mvp_def).
+ * Strings and comments are skipped.
+ */
+static char *
+rename_space_aliases(const char *sql)
+{
+    struct cat_buf b = {0};
+    const char *p = sql;
+    bool any = false;
+    while (*p != '\0') {
+        if (*p == '\'' || *p == '"') {
+            char q = *p;
+            const char *e = p + 1;
+            while (*e != '\0' && !(*e == q && e[1] != q)) {
+                e += (*e == '\\' || *e == q) && e[1] != '\0' ? 2 : 1;
+            }
+            e += *e != '\0';
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            e = e != NULL ? e + 2 : p + strlen(p);
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if ((p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t')) || p[0] == '#') {
+            const char *e = strchr(p, '\n');
+            e = e != NULL ? e : p + strlen(p);
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if (*p == '`') {
+            const char *e = p + 1;
+            while (*e != '\0' && !(*e == '`' && e[1] != '`')) {
+                e += *e == '`' ? 2 : 1;
+            }
+            if (*e == '`' && e > p + 1 && e[-1] == ' ') {
+                const char *t = e;
+                while (t > p + 1 && t[-1] == ' ') {
+                    t--;
+                }
+                cat_buf_add(&b, p, (size_t)(t - p));
+                cat_buf_printf(&b, "_mvp%zu`", (size_t)(e - t));
+                any = true;
+            } else {
+                cat_buf_add(&b, p, (size_t)(e - p) + (*e == '`'));
+            }
+            p = e + (*e == '`');
+        } else {
+            cat_buf_add(&b, p, 1);
+            p++;
+        }
+    }
+    if (!any) {
+        cat_buf_free(&b);
+        return NULL;
+    }
+    return cat_buf_take(&b);
+}
+
 int
 cat_refresh_src(MYSQL *c, const struct cat_mv *mv, unsigned slot, const char *select_sql,
                 const char *kind, struct cat_buf *out, struct mvp_reply *reply)
 {
+    char *renamed = NULL;
+    bool retried = false;
     struct cat_buf q = {0};
     const char *at;
     char *user;
@@ -120,19 +186,32 @@ cat_refresh_src(MYSQL *c, const struct cat_mv *mv, unsigned slot, const char *se
         return -1;
     }
     user = cat_xstrndup(mv->owner, (size_t)(at - mv->owner));
-    cat_buf_puts(&q, "CREATE OR REPLACE DEFINER=");
-    cat_buf_lit(&q, user);
-    cat_buf_puts(&q, "@");
-    cat_buf_lit(&q, at + 1);
-    cat_buf_puts(&q, " SQL SECURITY DEFINER VIEW ");
-    src_name(&q, mv, slot);
-    cat_buf_puts(&q, " AS ");
-    cat_buf_puts(&q, select_sql);
-    free(user);
-    if (cat_refresh_run(c, &q, mv, kind, "reading the definition as its owner", reply, NULL) <
-        0) {
-        return -1;
+    for (;;) {
+        cat_buf_puts(&q, "CREATE OR REPLACE DEFINER=");
+        cat_buf_lit(&q, user);
+        cat_buf_puts(&q, "@");
+        cat_buf_lit(&q, at + 1);
+        cat_buf_puts(&q, " SQL SECURITY DEFINER VIEW ");
+        src_name(&q, mv, slot);
+        cat_buf_puts(&q, " AS ");
+        cat_buf_puts(&q, renamed != NULL ? renamed : select_sql);
+        if (cat_refresh_run(c, &q, mv, kind, "reading the definition as its owner", reply,
+                            NULL) == 0) {
+            break;
+        }
+        if (retried || reply->err_code != 1166 ||
+            (renamed = rename_space_aliases(select_sql)) == NULL) {
+            free(user);
+            free(renamed);
+            return -1;
+        }
+        /* an alias ending in a space: renamed for the view (rename_space_aliases) */
+        retried = true;
+        mvp_reply_clear(reply);
+        mvp_reply_init(reply);
     }
+    free(user);
+    free(renamed);
     src_name(out, mv, slot);
     return 0;
 }
