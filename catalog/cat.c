@@ -218,6 +218,7 @@ cat_mv_dup(const struct cat_mv *mv)
     d->build_mode = cat_xstrdup(mv->build_mode);
     d->properties_json = cat_xstrdup(mv->properties_json);
     d->comment = cat_xstrdup(mv->comment);
+    d->owner = cat_xstrdup(mv->owner);
     d->grace_period_s = mv->grace_period_s;
     d->consistency = mv->consistency;
     d->rewrite_enabled = mv->rewrite_enabled;
@@ -258,6 +259,7 @@ cat_mv_free(struct cat_mv *mv)
     free(mv->create_sql);
     free(mv->refresh_info);
     free(mv->build_mode);
+    free(mv->owner);
     free(mv->properties_json);
     free(mv->comment);
     cat_strv_free(mv->excluded, mv->n_excluded);

@@ -182,6 +182,10 @@ struct cat_mv {
     char *build_mode;               /* "IMMEDIATE" or "DEFERRED" */
     char *properties_json;          /* PROPERTIES as a JSON object text */
     char *comment;                  /* COMMENT or NULL */
+    char *owner;                    /* CURRENT_USER() of the creator, "user@host" (split at the
+                                       last '@'); refreshes read as this account (SPEC §3).
+                                       NULL for views recorded before owners were: they do
+                                       not refresh until re-created */
     int64_t grace_period_s;         /* grace_period property, seconds */
     enum cat_consistency consistency; /* query_rewrite_consistency */
     bool rewrite_enabled;           /* ENABLE/DISABLE QUERY REWRITE */

@@ -243,6 +243,36 @@ require_on_view(const struct cat_stmt *st, const char *db, uint32_t need, const 
     return cat_priv_require(p, exec, ctx, vdb, vname, need, cmd, reply);
 }
 
+/*
+ * The client's CURRENT_USER() ("user@host": the account of the grant that
+ * authenticated it), read on its own connection through EXEC, into *OWNER
+ * (caller frees). The view's refreshes read with this account's rights
+ * (cat_refresh_src). Returns 0, or -1 with REPLY holding the ERR.
+ */
+static int
+creator(cat_exec_fn exec, void *ctx, char **owner, struct mvp_reply *reply)
+{
+    struct mvp_reply r;
+    mvp_reply_init(&r);
+    *owner = NULL;
+    if (exec(ctx, "SELECT CURRENT_USER()", &r) < 0 || r.kind != MVP_REPLY_ROWS ||
+        r.n_rows != 1 || r.n_cols < 1 || r.rows[0][0] == NULL ||
+        strchr(r.rows[0][0], '@') == NULL) {
+        if (r.kind == MVP_REPLY_ERR) {
+            mvp_reply_clear(reply);
+            *reply = r;
+            return -1;
+        }
+        mvp_reply_clear(&r);
+        mvp_reply_err(reply, 1105, "HY000",
+                      "could not read CURRENT_USER() of the creating session");
+        return -1;
+    }
+    *owner = cat_xstrdup(r.rows[0][0]);
+    mvp_reply_clear(&r);
+    return 0;
+}
+
 /* Check a refresh clause is one the scheduler runs (cat_sched.c); else ERR 1235. */
 static int
 refresh_supported(const struct cat_refresh_clause *rc, struct mvp_reply *reply)
@@ -564,6 +594,11 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         return;
     }
 
+    /* The owner: refreshes read with this account's rights (SPEC §3). */
+    if (creator(exec, ctx, &mv->owner, reply) < 0) {
+        cat_mv_free(mv);
+        return;
+    }
     /* The storage table, with the client's own privileges (SPEC §3). */
     storage_ddl(&q, db, st->name, st);
     if (exec_client(exec, ctx, q.p, reply) < 0) {

@@ -691,6 +691,23 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
     if (c == NULL || !locked) {
         goto out;
     }
+    if (mysql_select_db(c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
+                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(c));
+        goto out;
+    }
+    {
+        /* storage dropped or altered behind the proxy: the complete path
+         * rebuilds it (cat_refresh_stage) */
+        int sok = cat_refresh_storage_ok(c, mv, "incremental refresh", reply);
+        if (sok < 0) {
+            goto out;
+        }
+        if (sok == 0) {
+            *handled = false;
+            goto out;
+        }
+    }
     /* the UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs */
     cat_buf_puts(&b, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ");
     cat_buf_lit(&b, mv->db);
@@ -727,10 +744,22 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
     seq0 = atomic_load(&mv->state->change_seq);
     t0 = cat_now_ms();
 
-    cat_buf_puts(&b, "SELECT MAX(");
-    cat_buf_ident(&b, col);
-    cat_buf_puts(&b, ") FROM ");
-    cat_buf_qname(&b, p.base_db, p.base_name);
+    {
+        /* the watermark, read as the view's owner too (cat_refresh_src) */
+        struct cat_buf src = {0};
+        cat_buf_puts(&b, "SELECT MAX(");
+        cat_buf_ident(&b, col);
+        cat_buf_puts(&b, ") AS m FROM ");
+        cat_buf_qname(&b, p.base_db, p.base_name);
+        if (cat_refresh_src(c, mv, 0, b.p, "incremental refresh", &src, reply) < 0) {
+            cat_buf_free(&b);
+            goto failed;
+        }
+        cat_buf_free(&b);
+        cat_buf_puts(&b, "SELECT m FROM ");
+        cat_buf_add(&b, src.p, src.len);
+        cat_buf_free(&src);
+    }
     hi = scalar(c, &b, &ok);
     if (!ok) {
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
@@ -760,15 +789,27 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         if (cat_refresh_stage(c, &b, mv, "incremental refresh", &nn, &on, reply) < 0) {
             goto failed;
         }
-        cat_buf_puts(&b, "INSERT INTO ");
-        cat_buf_qname(&b, mv->db, nn);
-        cat_buf_puts(&b, " SELECT * FROM (");
-        if (hi != NULL) {
-            bounded_def(&b, mv, &p, col, NULL, hi);
-        } else {
-            cat_buf_puts(&b, mv->query_sql);
+        {
+            struct cat_buf def = {0}, src = {0};
+            int src_rc;
+            cat_buf_puts(&def, "SELECT * FROM (");
+            if (hi != NULL) {
+                bounded_def(&def, mv, &p, col, NULL, hi);
+            } else {
+                cat_buf_puts(&def, mv->query_sql);
+            }
+            cat_buf_puts(&def, "\n) AS mvp_def");
+            src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
+            cat_buf_free(&def);
+            if (src_rc < 0) {
+                goto failed_drop;
+            }
+            cat_buf_puts(&b, "INSERT INTO ");
+            cat_buf_qname(&b, mv->db, nn);
+            cat_buf_puts(&b, " SELECT * FROM ");
+            cat_buf_add(&b, src.p, src.len);
+            cat_buf_free(&src);
         }
-        cat_buf_puts(&b, "\n) AS mvp_def");
         if (run(c, &b, mv, "filling the new table", reply, &rows) < 0) {
             goto failed_drop;
         }
@@ -787,16 +828,29 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
             }
         }
     } else {
+        struct cat_buf def = {0}, src = {0};
+        int src_rc;
+        /* the owner's view first: a CREATE VIEW commits */
+        cat_buf_puts(&def, "SELECT * FROM (");
+        bounded_def(&def, mv, &p, col, wm, hi);
+        cat_buf_puts(&def, "\n) AS mvp_def");
+        src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
+        cat_buf_free(&def);
+        if (src_rc < 0) {
+            goto failed;
+        }
         if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
             mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
                           mv->name, err);
+            cat_buf_free(&src);
             goto failed;
         }
         cat_buf_puts(&b, "INSERT INTO ");
         cat_buf_qname(&b, mv->db, mv->name);
-        cat_buf_puts(&b, " SELECT * FROM (");
-        bounded_def(&b, mv, &p, col, wm, hi);
-        cat_buf_puts(&b, "\n) AS mvp_def ON DUPLICATE KEY UPDATE ");
+        cat_buf_puts(&b, " SELECT * FROM ");
+        cat_buf_add(&b, src.p, src.len);
+        cat_buf_free(&src);
+        cat_buf_puts(&b, " AS mvp_def ON DUPLICATE KEY UPDATE ");
         {
             size_t nm = 0;
             for (i = 0; i < p.n_out; i++) {
@@ -881,6 +935,9 @@ failed:
     cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
     cat_log(CAT_LOG_WARN, "incremental refresh of %s failed: %s", mv->key, reply->err_msg);
 out:
+    if (c != NULL && locked) {
+        cat_refresh_src_drop(c, mv, 0, 1);
+    }
     cat_refresh_close(c, lockname, locked);
 out_unhandled:
     free(col);

@@ -55,21 +55,7 @@ run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
 static void
 def_source_sql(struct cat_buf *b, const struct cat_mv *mv, const char *sql)
 {
-    size_t i;
-    if (mv->n_cols > 0) {
-        cat_buf_puts(b, "WITH mvp_def (");
-        for (i = 0; i < mv->n_cols; i++) {
-            cat_buf_puts(b, i > 0 ? ", " : "");
-            cat_buf_ident(b, mv->col_names[i]);
-        }
-        cat_buf_puts(b, ") AS (");
-        cat_buf_puts(b, sql);
-        cat_buf_puts(b, "\n) SELECT * FROM mvp_def");
-    } else {
-        cat_buf_puts(b, "SELECT * FROM (");
-        cat_buf_puts(b, sql);
-        cat_buf_puts(b, "\n) AS mvp_def");
-    }
+    cat_refresh_def_sql(b, mv, sql);
 }
 
 static void
@@ -137,15 +123,29 @@ current_keys(MYSQL *c, const struct cat_mv *mv, int64_t **keys, size_t *n,
         def_source(&q, mv);
         cat_buf_puts(&q, ") AS mvp_keys");
     }
+    {
+        /* read as the view's owner (cat_refresh_src) */
+        struct cat_buf src = {0};
+        if (cat_refresh_src(c, mv, 0, q.p, "refresh", &src, reply) < 0) {
+            cat_buf_free(&q);
+            return -1;
+        }
+        cat_buf_free(&q);
+        cat_buf_puts(&q, "SELECT * FROM ");
+        cat_buf_add(&q, src.p, src.len);
+        cat_buf_free(&src);
+    }
     cat_buf_puts(&q, " ORDER BY 1");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
                       "refresh of %s.%s failed (listing partitions): %s", mv->db, mv->name,
                       mysql_error(c));
         cat_buf_free(&q);
+        cat_refresh_src_drop(c, mv, 0, 1);
         return -1;
     }
     cat_buf_free(&q);
+    cat_refresh_src_drop(c, mv, 0, 1);
     *keys = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(**keys));
     while ((row = mysql_fetch_row(res)) != NULL) {
         int64_t d;
@@ -300,6 +300,31 @@ partition_ddl(struct cat_buf *b, const struct cat_mv *mv, const char *table, str
                        d);
     }
     cat_buf_printf(b, "%sPARTITION pmax VALUES LESS THAN (MAXVALUE))", np > 0 ? ", " : "");
+}
+
+/*
+ * The owner's views (cat_refresh_src, slots 0 .. END-I-1) of the sources of
+ * JOBS I .. END-1 into SRCS (their names; emptied first). Created before
+ * the batch's transaction: a CREATE VIEW commits. Returns 0, or -1 with
+ * REPLY filled.
+ */
+static int
+batch_srcs(MYSQL *c, const struct cat_mv *mv, struct job *jobs, size_t i, size_t end,
+           struct cat_buf *srcs, struct mvp_reply *reply)
+{
+    size_t k;
+    for (k = i; k < end; k++) {
+        struct cat_buf def = {0};
+        int rc;
+        cat_buf_free(&srcs[k - i]);
+        def_source_part(&def, mv, &jobs[k].p);
+        rc = cat_refresh_src(c, mv, (unsigned)(k - i), def.p, "refresh", &srcs[k - i], reply);
+        cat_buf_free(&def);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* refresh_partition_num of MV (PROPERTIES; default 1): partitions per batch. */
@@ -520,6 +545,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     struct job *jobs = NULL;
     struct cat_part_view v = {0};
     bool locked = false, complete, partial_probe;
+    struct cat_buf *srcs = NULL;     /* owner views of the current batch (batch_srcs) */
     int rc = -1;
 
     if (mv == NULL || mv->part == NULL || mv->state->parts == NULL) {
@@ -533,6 +559,7 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         cat_snapshot_release(snap);
         return -1;
     }
+    srcs = cat_xcalloc(bs, sizeof(*srcs));
     if (!locked) {
         goto out;
     }
@@ -540,6 +567,17 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000", "refresh of %s.%s: %s", mv->db,
                       mv->name, mysql_error(c));
         goto out;
+    }
+    {
+        /* storage dropped or altered behind the proxy: only a complete
+         * refresh rebuilds it (cat_refresh_stage), whatever was asked */
+        int sok = cat_refresh_storage_ok(c, mv, "refresh", reply);
+        if (sok < 0) {
+            goto out;
+        }
+        if (sok == 0) {
+            mode = "COMPLETE";
+        }
     }
     t0 = cat_now_ms();
     wlo = window_lo(mv->part, t0);
@@ -684,6 +722,9 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
         /* refresh_partition_num partitions per batch, one transaction each */
         for (i = 0; i < n_jobs; i += bs) {
             size_t end = i + bs < n_jobs ? i + bs : n_jobs;
+            if (batch_srcs(c, mv, jobs, i, end, srcs, reply) < 0) {
+                goto failed_drop;
+            }
             if (bs > 1 && cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
                 mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
                               err);
@@ -692,9 +733,9 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
             for (k = i; k < end; k++) {
                 cat_buf_puts(&b, "INSERT INTO ");
                 cat_buf_qname(&b, mv->db, nn);
-                cat_buf_puts(&b, " SELECT * FROM (");
-                def_source_part(&b, mv, &jobs[k].p);
-                cat_buf_puts(&b, ") AS mvp_part WHERE ");
+                cat_buf_puts(&b, " SELECT * FROM ");
+                cat_buf_add(&b, srcs[k - i].p, srcs[k - i].len);
+                cat_buf_puts(&b, " AS mvp_part WHERE ");
                 range_pred(&b, mv->part->col, &jobs[k].p);
                 if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
                     cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
@@ -724,6 +765,9 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
          * DELETE the range + INSERT ... SELECT restricted to it */
         for (i = 0; i < n_jobs; i += bs) {
             size_t end = i + bs < n_jobs ? i + bs : n_jobs;
+            if (batch_srcs(c, mv, jobs, i, end, srcs, reply) < 0) {
+                goto failed;
+            }
             if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
                 mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
                               err);
@@ -741,9 +785,9 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
                 }
                 cat_buf_puts(&b, "INSERT INTO ");
                 cat_buf_qname(&b, mv->db, mv->name);
-                cat_buf_puts(&b, " SELECT * FROM (");
-                def_source_part(&b, mv, &jobs[k].p);
-                cat_buf_puts(&b, ") AS mvp_part WHERE ");
+                cat_buf_puts(&b, " SELECT * FROM ");
+                cat_buf_add(&b, srcs[k - i].p, srcs[k - i].len);
+                cat_buf_puts(&b, " AS mvp_part WHERE ");
                 range_pred(&b, mv->part->col, &jobs[k].p);
                 if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
                     cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
@@ -833,6 +877,15 @@ failed:
     cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
     cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
 out:
+    if (srcs != NULL) {
+        if (c != NULL && locked) {
+            cat_refresh_src_drop(c, mv, 0, (unsigned)bs);
+        }
+        for (i = 0; i < bs; i++) {
+            cat_buf_free(&srcs[i]);
+        }
+        free(srcs);
+    }
     cat_part_view_free(&v);
     free(jobs);
     free(keys);

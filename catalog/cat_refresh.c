@@ -6,8 +6,15 @@
  *   task row RUNNING                            also across proxies
  *   seq0 = change_seq, t0 = now
  *   DROP TABLE IF EXISTS mv__mvp_new, mv__mvp_old        (leftovers of a crash)
- *   CREATE TABLE mv__mvp_new LIKE mv
- *   INSERT INTO mv__mvp_new SELECT * FROM (<definition>) AS mvp_def
+ *   CREATE TABLE mv__mvp_new LIKE mv            or, when mv is missing or its
+ *                                               columns no longer match the
+ *                                               definition: CREATE TABLE ... AS
+ *                                               SELECT * FROM <owner view> WHERE 0
+ *   CREATE OR REPLACE DEFINER=<owner> SQL SECURITY DEFINER
+ *       VIEW <meta>.mvp_src_<id>_0 AS SELECT * FROM (<definition>) AS mvp_def
+ *   INSERT INTO mv__mvp_new SELECT * FROM <meta>.mvp_src_<id>_0
+ *                                               (read with the owner's rights,
+ *                                               SPEC §3; view dropped after)
  *   ANALYZE TABLE mv__mvp_new                   statistics before it is read
  *   RENAME TABLE mv TO mv__mvp_old, mv__mvp_new TO mv    atomic: readers see old or new
  *   DROP TABLE mv__mvp_old
@@ -67,10 +74,249 @@ step(MYSQL *c, struct cat_buf *b, const char *what, const struct cat_mv *mv,
     return cat_refresh_run(c, b, mv, "refresh", what, reply, NULL);
 }
 
+void
+cat_refresh_def_sql(struct cat_buf *b, const struct cat_mv *mv, const char *sql)
+{
+    size_t i;
+    if (mv->n_cols > 0) {
+        cat_buf_puts(b, "WITH mvp_def (");
+        for (i = 0; i < mv->n_cols; i++) {
+            cat_buf_puts(b, i > 0 ? ", " : "");
+            cat_buf_ident(b, mv->col_names[i]);
+        }
+        cat_buf_puts(b, ") AS (");
+        cat_buf_puts(b, sql);
+        cat_buf_puts(b, "\n) SELECT * FROM mvp_def");
+    } else {
+        cat_buf_puts(b, "SELECT * FROM (");
+        cat_buf_puts(b, sql);
+        cat_buf_puts(b, "\n) AS mvp_def");
+    }
+}
+
+/* `meta`.`mvp_src_<id>_<slot>` into B. */
+static void
+src_name(struct cat_buf *b, const struct cat_mv *mv, unsigned slot)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "mvp_src_%llu_%u", (unsigned long long)mv->id, slot);
+    cat_buf_qname(b, cat_meta_schema(), name);
+}
+
+/*
+ * SQL with every backquoted identifier that ends in a space renamed to
+ * `<name trimmed>_mvp<n>` (malloc'd; NULL when there is none). MariaDB
+ * accepts such an alias in a SELECT but refuses it anywhere in a view's
+ * body (ERR 1166); no table or column can have such a name, so it can only
+ * be an alias, and renaming all its occurrences alike keeps the query's
+ * meaning (the outputs are named by the view's column list or mvp_def).
+ * Strings and comments are skipped.
+ */
+static char *
+rename_space_aliases(const char *sql)
+{
+    struct cat_buf b = {0};
+    const char *p = sql;
+    bool any = false;
+    while (*p != '\0') {
+        if (*p == '\'' || *p == '"') {
+            char q = *p;
+            const char *e = p + 1;
+            while (*e != '\0' && !(*e == q && e[1] != q)) {
+                e += (*e == '\\' || *e == q) && e[1] != '\0' ? 2 : 1;
+            }
+            e += *e != '\0';
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            e = e != NULL ? e + 2 : p + strlen(p);
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if ((p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t')) || p[0] == '#') {
+            const char *e = strchr(p, '\n');
+            e = e != NULL ? e : p + strlen(p);
+            cat_buf_add(&b, p, (size_t)(e - p));
+            p = e;
+        } else if (*p == '`') {
+            const char *e = p + 1;
+            while (*e != '\0' && !(*e == '`' && e[1] != '`')) {
+                e += *e == '`' ? 2 : 1;
+            }
+            if (*e == '`' && e > p + 1 && e[-1] == ' ') {
+                const char *t = e;
+                while (t > p + 1 && t[-1] == ' ') {
+                    t--;
+                }
+                cat_buf_add(&b, p, (size_t)(t - p));
+                cat_buf_printf(&b, "_mvp%zu`", (size_t)(e - t));
+                any = true;
+            } else {
+                cat_buf_add(&b, p, (size_t)(e - p) + (*e == '`'));
+            }
+            p = e + (*e == '`');
+        } else {
+            cat_buf_add(&b, p, 1);
+            p++;
+        }
+    }
+    if (!any) {
+        cat_buf_free(&b);
+        return NULL;
+    }
+    return cat_buf_take(&b);
+}
+
+int
+cat_refresh_src(MYSQL *c, const struct cat_mv *mv, unsigned slot, const char *select_sql,
+                const char *kind, struct cat_buf *out, struct mvp_reply *reply)
+{
+    char *renamed = NULL;
+    bool retried = false;
+    struct cat_buf q = {0};
+    const char *at;
+    char *user;
+    if (mv->owner == NULL || (at = strrchr(mv->owner, '@')) == NULL) {
+        mvp_reply_err(reply, 1449, "HY000",
+                      "%s of %s.%s refused: the view has no recorded owner (it was created by "
+                      "an older mvproxy), so its definition cannot be read with its owner's "
+                      "rights; DROP and CREATE it again, or record one (UPDATE %s.mvs SET "
+                      "owner = 'user@host' WHERE id = %llu) and restart the proxy", kind,
+                      mv->db, mv->name, cat_meta_schema(), (unsigned long long)mv->id);
+        return -1;
+    }
+    user = cat_xstrndup(mv->owner, (size_t)(at - mv->owner));
+    for (;;) {
+        cat_buf_puts(&q, "CREATE OR REPLACE DEFINER=");
+        cat_buf_lit(&q, user);
+        cat_buf_puts(&q, "@");
+        cat_buf_lit(&q, at + 1);
+        cat_buf_puts(&q, " SQL SECURITY DEFINER VIEW ");
+        src_name(&q, mv, slot);
+        cat_buf_puts(&q, " AS ");
+        cat_buf_puts(&q, renamed != NULL ? renamed : select_sql);
+        if (cat_refresh_run(c, &q, mv, kind, "reading the definition as its owner", reply,
+                            NULL) == 0) {
+            break;
+        }
+        if (retried || reply->err_code != 1166 ||
+            (renamed = rename_space_aliases(select_sql)) == NULL) {
+            free(user);
+            free(renamed);
+            return -1;
+        }
+        /* an alias ending in a space: renamed for the view (rename_space_aliases) */
+        retried = true;
+        mvp_reply_clear(reply);
+        mvp_reply_init(reply);
+    }
+    free(user);
+    free(renamed);
+    src_name(out, mv, slot);
+    return 0;
+}
+
+void
+cat_refresh_src_drop(MYSQL *c, const struct cat_mv *mv, unsigned slot0, unsigned n)
+{
+    struct cat_buf b = {0};
+    char err[512];
+    unsigned i;
+    if (n == 0) {
+        return;
+    }
+    cat_buf_puts(&b, "DROP VIEW IF EXISTS ");
+    for (i = 0; i < n; i++) {
+        cat_buf_puts(&b, i > 0 ? ", " : "");
+        src_name(&b, mv, slot0 + i);
+    }
+    if (cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
+        cat_log(CAT_LOG_WARN, "refresh of %s: dropping its owner views: %s", mv->key, err);
+    }
+    cat_buf_free(&b);
+}
+
+/* Column names of "SELECT * FROM <FROM> WHERE 0" on C (N of them, caller
+ * frees with cat_strv_free); -1 with *CODE the backend's errno on error. */
+static int
+col_names(MYSQL *c, const char *from, char ***names, size_t *n, unsigned *code)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_FIELD *f;
+    unsigned i, nf;
+    *names = NULL;
+    *n = 0;
+    cat_buf_puts(&q, "SELECT * FROM ");
+    cat_buf_puts(&q, from);
+    cat_buf_puts(&q, " WHERE 0");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        *code = mysql_errno(c);
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    nf = mysql_num_fields(res);
+    f = mysql_fetch_fields(res);
+    *names = cat_xcalloc(nf + 1, sizeof(char *));
+    for (i = 0; i < nf; i++) {
+        (*names)[i] = cat_xstrdup(f[i].name);
+    }
+    *n = nf;
+    mysql_free_result(res);
+    return 0;
+}
+
+int
+cat_refresh_storage_ok(MYSQL *c, const struct cat_mv *mv, const char *kind,
+                       struct mvp_reply *reply)
+{
+    struct cat_buf def = {0}, src = {0}, tab = {0};
+    char **dn = NULL, **tn = NULL;
+    size_t nd = 0, nt = 0, i;
+    unsigned code = 0;
+    int rc = 0;
+    cat_refresh_def_sql(&def, mv, mv->query_sql);
+    if (cat_refresh_src(c, mv, CAT_SRC_CHECK, def.p, kind, &src, reply) < 0) {
+        cat_buf_free(&def);
+        return -1;
+    }
+    cat_buf_free(&def);
+    if (col_names(c, src.p, &dn, &nd, &code) < 0) {
+        mvp_reply_err(reply, (uint16_t)code, mysql_sqlstate(c), "%s of %s.%s failed (reading "
+                      "the definition as its owner): %s", kind, mv->db, mv->name,
+                      mysql_error(c));
+        rc = -1;
+        goto out;
+    }
+    cat_buf_qname(&tab, mv->db, mv->name);
+    if (col_names(c, tab.p, &tn, &nt, &code) < 0) {
+        cat_log(CAT_LOG_WARN, "view %s: its storage table cannot be read (%u: %s); rebuilding it "
+                "from the definition", mv->key, code, mysql_error(c));
+        goto out;
+    }
+    rc = nt == nd;
+    for (i = 0; rc == 1 && i < nd; i++) {
+        rc = cat_streq_ci(dn[i], tn[i]);
+    }
+    if (rc == 0) {
+        cat_log(CAT_LOG_WARN, "view %s: its storage table's columns no longer match the "
+                "definition; rebuilding it from the definition", mv->key);
+    }
+out:
+    cat_refresh_src_drop(c, mv, CAT_SRC_CHECK, 1);
+    cat_strv_free(dn, nd);
+    cat_strv_free(tn, nt);
+    cat_buf_free(&src);
+    cat_buf_free(&tab);
+    return rc;
+}
+
 int
 cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *kind,
                   char **nn, char **on, struct mvp_reply *reply)
 {
+    int ok;
     *nn = cat_xmalloc(strlen(mv->name) + 16);
     *on = cat_xmalloc(strlen(mv->name) + 16);
     sprintf(*nn, "%s__mvp_new", mv->name);
@@ -82,11 +328,43 @@ cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const ch
     if (cat_refresh_run(c, b, mv, kind, "cleaning leftovers", reply, NULL) < 0) {
         return -1;
     }
-    cat_buf_puts(b, "CREATE TABLE ");
-    cat_buf_qname(b, mv->db, *nn);
-    cat_buf_puts(b, " LIKE ");
-    cat_buf_qname(b, mv->db, mv->name);
-    return cat_refresh_run(c, b, mv, kind, "creating the new table", reply, NULL);
+    ok = cat_refresh_storage_ok(c, mv, kind, reply);
+    if (ok < 0) {
+        return -1;
+    }
+    if (ok == 1) {
+        cat_buf_puts(b, "CREATE TABLE ");
+        cat_buf_qname(b, mv->db, *nn);
+        cat_buf_puts(b, " LIKE ");
+        cat_buf_qname(b, mv->db, mv->name);
+        return cat_refresh_run(c, b, mv, kind, "creating the new table", reply, NULL);
+    }
+    {
+        /* rebuilt from the definition, typed as at CREATE (cat_admin.c storage_ddl) */
+        struct cat_buf def = {0}, src = {0};
+        int rc;
+        cat_refresh_def_sql(&def, mv, mv->query_sql);
+        rc = cat_refresh_src(c, mv, CAT_SRC_CHECK, def.p, kind, &src, reply);
+        cat_buf_free(&def);
+        if (rc < 0) {
+            cat_buf_free(&src);
+            return -1;
+        }
+        cat_buf_puts(b, "CREATE TABLE ");
+        cat_buf_qname(b, mv->db, *nn);
+        if (mv->comment != NULL) {
+            cat_buf_puts(b, " COMMENT ");
+            cat_buf_lit(b, mv->comment);
+        }
+        cat_buf_puts(b, " AS SELECT * FROM ");
+        cat_buf_add(b, src.p, src.len);
+        cat_buf_puts(b, " WHERE 0");
+        cat_buf_free(&src);
+        rc = cat_refresh_run(c, b, mv, kind, "rebuilding the storage table from the definition",
+                             reply, NULL);
+        cat_refresh_src_drop(c, mv, CAT_SRC_CHECK, 1);
+        return rc;
+    }
 }
 
 int
@@ -103,7 +381,28 @@ cat_refresh_swap(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const cha
     cat_buf_puts(b, " TO ");
     cat_buf_qname(b, mv->db, mv->name);
     if (cat_refresh_run(c, b, mv, kind, "swapping in the new table", reply, NULL) < 0) {
-        return -1;
+        struct cat_buf t = {0};
+        unsigned code = 0;
+        int gone;
+        /* the storage table was dropped behind the proxy: the new one takes its name */
+        cat_buf_puts(&t, "SELECT 1 FROM ");
+        cat_buf_qname(&t, mv->db, mv->name);
+        cat_buf_puts(&t, " WHERE 0");
+        gone = cat_q(c, t.p, err, sizeof(err), &code) < 0 && code == 1146;
+        cat_buf_free(&t);
+        if (!gone) {
+            return -1;
+        }
+        mvp_reply_clear(reply);
+        mvp_reply_init(reply);
+        cat_buf_puts(b, "RENAME TABLE ");
+        cat_buf_qname(b, mv->db, nn);
+        cat_buf_puts(b, " TO ");
+        cat_buf_qname(b, mv->db, mv->name);
+        if (cat_refresh_run(c, b, mv, kind, "swapping in the new table", reply, NULL) < 0) {
+            return -1;
+        }
+        return 0;
     }
     cat_buf_puts(b, "DROP TABLE IF EXISTS ");
     cat_buf_qname(b, mv->db, on);
@@ -182,29 +481,25 @@ cat_refresh_close(MYSQL *c, const char *lockname, bool locked)
     mysql_close(c);
 }
 
-/* The INSERT ... SELECT that fills TABLE (in MV's db) from MV's definition. */
-static void
-fill_sql(struct cat_buf *b, const struct cat_mv *mv, const char *table)
+/* The INSERT ... SELECT that fills TABLE (in MV's db) from MV's definition,
+ * read through the owner's view (cat_refresh_src, slot 0); -1 with REPLY. */
+static int
+fill_sql(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *table,
+         struct mvp_reply *reply)
 {
-    size_t i;
-    cat_buf_puts(b, "INSERT INTO ");
-    cat_buf_qname(b, mv->db, table);
-    if (mv->n_cols > 0) {
-        cat_buf_puts(b, " WITH mvp_def (");
-        for (i = 0; i < mv->n_cols; i++) {
-            if (i > 0) {
-                cat_buf_puts(b, ", ");
-            }
-            cat_buf_ident(b, mv->col_names[i]);
-        }
-        cat_buf_puts(b, ") AS (");
-        cat_buf_puts(b, mv->query_sql);
-        cat_buf_puts(b, "\n) SELECT * FROM mvp_def");
-    } else {
-        cat_buf_puts(b, " SELECT * FROM (");
-        cat_buf_puts(b, mv->query_sql);
-        cat_buf_puts(b, "\n) AS mvp_def");
+    struct cat_buf def = {0}, src = {0};
+    int rc;
+    cat_refresh_def_sql(&def, mv, mv->query_sql);
+    rc = cat_refresh_src(c, mv, 0, def.p, "refresh", &src, reply);
+    cat_buf_free(&def);
+    if (rc == 0) {
+        cat_buf_puts(b, "INSERT INTO ");
+        cat_buf_qname(b, mv->db, table);
+        cat_buf_puts(b, " SELECT * FROM ");
+        cat_buf_add(b, src.p, src.len);
     }
+    cat_buf_free(&src);
+    return rc;
 }
 
 /* Earliest unreflected change of the views MV reads (0 when all are fresh):
@@ -294,11 +589,14 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     if (cat_refresh_stage(c, &b, mv, "refresh", &nn, &on, reply) < 0) {
         goto failed;
     }
-    fill_sql(&b, mv, nn);
+    if (fill_sql(c, &b, mv, nn, reply) < 0) {
+        goto failed_drop;
+    }
     if (step(c, &b, "filling the new table", mv, reply) < 0) {
         goto failed_drop;
     }
     rows = (int64_t)mysql_affected_rows(c);
+    cat_refresh_src_drop(c, mv, 0, 1);
     cat_refresh_analyze(c, mv->db, nn, mv->key);
     if (cat_refresh_swap(c, &b, mv, "refresh", nn, on, reply) < 0) {
         goto failed_drop;
@@ -327,6 +625,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
 
 failed_drop:
     cat_refresh_drop_staging(c, mv, nn);
+    cat_refresh_src_drop(c, mv, 0, 1);
 failed:
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
     if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {

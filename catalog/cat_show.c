@@ -68,10 +68,90 @@ cmp_mv_id(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/*
+ * The storage tables of the N views in LIST as they are now in the backend
+ * (one information_schema query on a service connection): DETAIL[i] gets
+ * NULL when view i's table exists with the columns the catalog knows
+ * (SNAP's schema of it; any columns when SNAP has none), else a malloc'd
+ * SchemaChangeDetail (dropped or altered behind the proxy; REFRESH ...
+ * COMPLETE rebuilds it, cat_refresh_stage). Everything NULL when the
+ * backend cannot be asked.
+ */
+static void
+storage_states(const struct cat_snapshot *snap, struct cat_mv **list, size_t n, char **detail)
+{
+    struct cat_buf q = {0};
+    char err[512];
+    MYSQL *c;
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    bool *seen;
+    size_t i, k;
+    if (n == 0 || (c = cat_connect(err, sizeof(err))) == NULL) {
+        return;
+    }
+    cat_buf_puts(&q, "SELECT TABLE_SCHEMA, TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY"
+                     " ORDINAL_POSITION SEPARATOR ',') FROM information_schema.COLUMNS WHERE"
+                     " (TABLE_SCHEMA, TABLE_NAME) IN (");
+    for (i = 0; i < n; i++) {
+        cat_buf_puts(&q, i > 0 ? ", (" : "(");
+        cat_buf_lit(&q, list[i]->db);
+        cat_buf_puts(&q, ", ");
+        cat_buf_lit(&q, list[i]->name);
+        cat_buf_puts(&q, ")");
+    }
+    cat_buf_puts(&q, ") GROUP BY TABLE_SCHEMA, TABLE_NAME");
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        cat_buf_free(&q);
+        mysql_close(c);
+        return;
+    }
+    cat_buf_free(&q);
+    seen = cat_xcalloc(n, sizeof(*seen));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        for (i = 0; i < n; i++) {
+            const struct cat_table *t;
+            struct cat_buf want = {0};
+            if (seen[i] || row[0] == NULL || row[1] == NULL ||
+                !cat_streq_ci(row[0], list[i]->db) || !cat_streq_ci(row[1], list[i]->name)) {
+                continue;
+            }
+            seen[i] = true;
+            t = cat_snapshot_table(snap, list[i]->db, list[i]->name);
+            for (k = 0; t != NULL && k < t->n_cols; k++) {
+                cat_buf_puts(&want, k > 0 ? "," : "");
+                cat_buf_puts(&want, t->cols[k].name);
+            }
+            if (t != NULL && t->n_cols > 0 && !cat_streq_ci(want.p, row[2] ? row[2] : "")) {
+                struct cat_buf d = {0};
+                cat_buf_printf(&d, "storage table %s.%s was altered behind the proxy (columns "
+                               "%s, expected %s): REFRESH MATERIALIZED VIEW %s.%s COMPLETE "
+                               "rebuilds it", list[i]->db, list[i]->name, row[2] ? row[2] : "",
+                               want.p, list[i]->db, list[i]->name);
+                detail[i] = cat_buf_take(&d);
+            }
+            cat_buf_free(&want);
+        }
+    }
+    mysql_free_result(res);
+    mysql_close(c);
+    for (i = 0; i < n; i++) {
+        if (!seen[i]) {
+            struct cat_buf d = {0};
+            cat_buf_printf(&d, "storage table %s.%s is missing (dropped behind the proxy): "
+                           "REFRESH MATERIALIZED VIEW %s.%s COMPLETE rebuilds it",
+                           list[i]->db, list[i]->name, list[i]->db, list[i]->name);
+            detail[i] = cat_buf_take(&d);
+        }
+    }
+    free(seen);
+}
+
 void
 cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
              struct mvp_reply *reply)
 {
+    char **detail;
     struct cat_mv *mv, *tmp, **list;
     size_t n = 0, i;
     int64_t now = cat_now_ms();
@@ -101,6 +181,8 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         list[n++] = mv;
     }
     qsort(list, n, sizeof(*list), cmp_mv_id);
+    detail = cat_xcalloc(n + 1, sizeof(*detail));
+    storage_states(snap, list, n, detail);
     for (i = 0; i < n; i++) {
         static const char *const rstate[] = {"INIT", "REFRESHING", "SUCCESS", "FAIL"};
         char id[24], job[40], grace[24], staleness[24], rows[24], hits[24], last_refresh[32],
@@ -146,8 +228,8 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[0] = id;
         v[1] = mv->name;
         v[2] = job;
-        v[3] = mv->paused ? "PAUSED" : "NORMAL";
-        v[4] = "";
+        v[3] = mv->paused ? "PAUSED" : detail[i] != NULL ? "SCHEMA_CHANGE" : "NORMAL";
+        v[4] = detail[i] != NULL ? detail[i] : "";
         v[5] = rstate[rs >= 0 && rs < 4 ? rs : 0];
         v[6] = refresh_info;
         v[7] = mv->query_sql;
@@ -178,7 +260,9 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         mvp_reply_add_row(reply, v);
         free(refresh_info);
         free(pinfo);
+        free(detail[i]);
     }
+    free(detail);
     free(list);
 }
 

@@ -28,6 +28,7 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
 {
     struct cat_buf q = {0};
     int rc = -1;
+    unsigned code = 0;
     cat_buf_puts(&q, "CREATE DATABASE IF NOT EXISTS ");
     cat_buf_ident(&q, cat_meta_schema());
     if (cat_q(c, q.p, err, errlen, NULL) < 0) {
@@ -85,6 +86,15 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
     meta_table(&q, "meta");
     cat_buf_puts(&q, " (k, v) VALUES ('schema_version', '1')");
     if (cat_q(c, q.p, err, errlen, NULL) < 0) {
+        goto out;
+    }
+    /* the owner whose rights a refresh reads with (SPEC §3); added to
+     * catalogs of older versions, where it stays NULL (cat_refresh_src) */
+    cat_buf_free(&q);
+    cat_buf_puts(&q, "ALTER TABLE ");
+    meta_table(&q, "mvs");
+    cat_buf_puts(&q, " ADD COLUMN IF NOT EXISTS owner VARCHAR(400) NULL");
+    if (cat_q(c, q.p, err, errlen, &code) < 0 && code != 1060) {
         goto out;
     }
     /* per-partition state of partitioned views (cat_part.c) */
@@ -148,7 +158,8 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
     *mvs = NULL;
     cat_buf_puts(&q, "SELECT id, db, name, query_sql, create_sql, refresh_info, build_mode,"
                      " properties, comment, col_names, col_comments, bases, created_ms,"
-                     " last_refresh_ms, stale_since_ms, row_count, state, refresh_state FROM ");
+                     " last_refresh_ms, stale_since_ms, row_count, state, refresh_state,"
+                     " owner FROM ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " ORDER BY id");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
@@ -174,6 +185,7 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
         mv->refresh_info = cat_xstrdup(row[5]);
         mv->build_mode = cat_xstrdup(row[6]);
         mv->comment = cat_xstrdup(row[8]);
+        mv->owner = row[18] != NULL && *row[18] != '\0' ? cat_xstrdup(row[18]) : NULL;
         if (row[9] != NULL) {
             char **names = NULL, **comments = NULL;
             int nn = cat_json_parse_array(row[9], &names);
@@ -284,7 +296,8 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_puts(&q, "INSERT INTO ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " (db, name, query_sql, create_sql, refresh_info, build_mode, properties,"
-                     " comment, col_names, col_comments, bases, created_ms, state) VALUES (");
+                     " comment, col_names, col_comments, bases, created_ms, state, owner)"
+                     " VALUES (");
     cat_buf_lit(&q, mv->db);
     cat_buf_puts(&q, ",");
     cat_buf_lit(&q, mv->name);
@@ -308,6 +321,8 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_lit(&q, bases);
     cat_buf_printf(&q, ",%lld,", (long long)mv->created_ms);
     cat_buf_lit(&q, mv->paused ? "PAUSED" : "NORMAL");
+    cat_buf_puts(&q, ",");
+    cat_buf_lit(&q, mv->owner);
     cat_buf_puts(&q, ")");
     rc = cat_q(c, q.p, err, errlen, NULL);
     if (rc == 0) {
