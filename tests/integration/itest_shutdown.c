@@ -10,6 +10,9 @@
  *             much later).
  *   timeout:  --shutdown-timeout 1 and SELECT SLEEP(10): the client gets
  *             ERR 1053 after about 1 s, the proxy exits 0 in bounded time.
+ *   mid-result: a client in the middle of a result set when the timeout
+ *             passes (rows streamed, then SLEEP) is disconnected (2013):
+ *             an ERR cannot come between rows; exit 0.
  *   second:   a second SIGTERM during the drain stops at once (exit 0).
  *   refresh:  a REFRESH blocked (LOCK TABLES ... WRITE held by a direct
  *             session) when SIGTERM arrives finishes once the lock goes,
@@ -156,7 +159,7 @@ test_drain(void **state)
 {
     static const char *const args[] = {"--shutdown-timeout", "20", NULL};
     struct bg b = {.sql = "SELECT 42, SLEEP(2)"};
-    MYSQL *idle, *m;
+    MYSQL *idle, *idle2, *m;
     pthread_t t;
     int64_t sig_ms, exit_ms;
     char err[512];
@@ -166,6 +169,8 @@ test_drain(void **state)
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, args), 0);
     idle = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
     it_exec_ok(idle, "SELECT 1");
+    idle2 = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
+    it_exec_ok(idle2, "SELECT 1");
     b.m = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
     pthread_create(&t, NULL, bg_main, &b);
     it_sleep_ms(500);
@@ -201,6 +206,15 @@ test_drain(void **state)
     print_message("proxy exited %lld ms after SIGTERM\n", (long long)(exit_ms - sig_ms));
     assert_true(exit_ms >= b.done_ms - 100);
     assert_true(exit_ms - b.done_ms < 2000);
+
+    /* a client idle through the whole drain was told and closed: its next
+     * command fails (never hangs, never reaches a backend) */
+    assert_int_not_equal(it_exec(idle2, "SELECT 1"), 0);
+    print_message("client idle through the drain, next command: %u %s\n", mysql_errno(idle2),
+                  mysql_error(idle2));
+    assert_true(mysql_errno(idle2) == ER_SERVER_SHUTDOWN || mysql_errno(idle2) == 2013 ||
+                mysql_errno(idle2) == 2006);
+    mysql_close(idle2);
 }
 
 /* --shutdown-timeout 1 and SELECT SLEEP(10): ERR 1053 after ~1 s, exit 0. */
@@ -229,6 +243,45 @@ test_timeout(void **state)
     assert_true(b.done_ms - sig_ms >= 900);
     assert_true(b.done_ms - sig_ms < 4000);
     assert_true(exit_ms - sig_ms < 4000);
+}
+
+/* Past the timeout, a client in the middle of a result set is disconnected. */
+static void
+test_mid_result(void **state)
+{
+    static const char *const args[] = {"--shutdown-timeout", "1", NULL};
+    MYSQL *m;
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    unsigned long rows = 0;
+    int64_t sig_ms, exit_ms, end_ms;
+
+    (void)state;
+    assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, args), 0);
+    m = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
+    /* 299 rows of 2 kB stream at once, then the server sleeps 10 s */
+    assert_int_equal(mysql_query(m, "SELECT seq, REPEAT('x', 2000), SLEEP(IF(seq = 300, 10, 0)) "
+                                    "FROM mysql.seq_1_to_400"), 0);
+    r = mysql_use_result(m);
+    assert_non_null(r);
+    while (rows < 200 && (row = mysql_fetch_row(r)) != NULL) {
+        rows++;
+    }
+    assert_int_equal(rows, 200);
+    sig_ms = it_mono_ms();
+    assert_int_equal(kill(g_proxy.pid, SIGTERM), 0);
+    while ((row = mysql_fetch_row(r)) != NULL) {
+        rows++;
+    }
+    end_ms = it_mono_ms();
+    print_message("mid-result client: %lu rows, then %u %s after %lld ms\n", rows,
+                  mysql_errno(m), mysql_error(m), (long long)(end_ms - sig_ms));
+    assert_true(rows < 400);
+    assert_int_equal(mysql_errno(m), 2013); /* CR_SERVER_LOST */
+    assert_true(end_ms - sig_ms >= 900 && end_ms - sig_ms < 4000);
+    mysql_free_result(r);
+    mysql_close(m);
+    assert_int_equal(wait_exit(6000, &exit_ms), 0);
 }
 
 /* A second SIGTERM during the drain stops now. */
@@ -345,6 +398,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drain),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_mid_result),
         cmocka_unit_test(test_second_signal),
         cmocka_unit_test(test_refresh_finishes),
         cmocka_unit_test(test_refresh_cut_off),
