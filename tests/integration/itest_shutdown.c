@@ -8,7 +8,8 @@
  *             query gets ERR 1053 (08S01 "Server shutdown in progress");
  *             the proxy exits 0 once the statement ended (not before, not
  *             much later).
- *   timeout:  --shutdown-timeout 1 and SELECT SLEEP(10): the client gets
+ *   option:   --help lists --shutdown-timeout, a bad value is refused.
+ *   timeout:  shutdown_timeout = 1 (config file) and SELECT SLEEP(10): the client gets
  *             ERR 1053 after about 1 s, the proxy exits 0 in bounded time.
  *   mid-result: a client in the middle of a result set when the timeout
  *             passes (rows streamed, then SLEEP) is disconnected (2013):
@@ -217,17 +218,50 @@ test_drain(void **state)
     mysql_close(idle2);
 }
 
-/* --shutdown-timeout 1 and SELECT SLEEP(10): ERR 1053 after ~1 s, exit 0. */
+/* The option: --help lists it, a bad value is refused with a reason. */
+static void
+test_option(void **state)
+{
+    char cmd[1200], out[8192];
+    size_t n;
+    FILE *f;
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1", g_env.proxy_bin);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "--shutdown-timeout SECS"));
+    snprintf(cmd, sizeof(cmd), "'%s' --shutdown-timeout soon 2>&1", g_env.proxy_bin);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    assert_int_not_equal(pclose(f), 0);
+    print_message("bad value: %s", out);
+    assert_non_null(strstr(out, "bad shutdown timeout 'soon'"));
+}
+
+/* shutdown_timeout = 1 (config file) and SELECT SLEEP(10): ERR 1053 after
+ * ~1 s, exit 0. */
 static void
 test_timeout(void **state)
 {
-    static const char *const args[] = {"--shutdown-timeout", "1", NULL};
+    static const char *const args[] = {"--config", "itest_shutdown.conf", NULL};
     struct bg b = {.sql = "SELECT SLEEP(10)"};
     pthread_t t;
     int64_t sig_ms, exit_ms;
+    FILE *f;
 
     (void)state;
+    f = fopen("itest_shutdown.conf", "w");
+    assert_non_null(f);
+    fputs("[mvproxy]\nshutdown_timeout = 1\n", f);
+    fclose(f);
     assert_int_equal(it_proxy_start(&g_proxy, &g_env, META, args), 0);
+    unlink("itest_shutdown.conf"); /* read at the start */
     b.m = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
     pthread_create(&t, NULL, bg_main, &b);
     it_sleep_ms(400);
@@ -396,6 +430,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_option),
         cmocka_unit_test(test_drain),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_mid_result),
