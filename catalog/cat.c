@@ -916,6 +916,28 @@ cat_shutdown(void)
 }
 
 void
+cat_drain_begin(void)
+{
+    if (g_started) {
+        cat_sched_drain();
+    }
+}
+
+void
+cat_drain_cancel(void)
+{
+    if (g_started) {
+        (void)cat_task_stop_all();
+    }
+}
+
+int
+cat_drain_pending(void)
+{
+    return g_started ? cat_task_count() : 0;
+}
+
+void
 cat_free_mvs(struct cat_mv *mvs)
 {
     free_mvs(mvs);

@@ -231,8 +231,22 @@ struct cat_snapshot {
  */
 int cat_init(const struct cat_config *cfg, char *err, size_t errlen);
 
-/* Stop background work and release the catalog. */
+/* Stop background work and release the catalog. Refresh tasks still
+ * running are cancelled (they end FAILED/CANCELED, views unchanged). */
 void cat_shutdown(void);
+
+/*
+ * Shutdown drain, step 1 (SPEC §2): no new scheduled refresh starts from
+ * now on; running ones go on. Returns at once. Main thread.
+ */
+void cat_drain_begin(void);
+
+/* Refresh tasks of this process still running or waiting (0 = drained). */
+int cat_drain_pending(void);
+
+/* Drain cut off (timeout, second signal): cancel every running refresh
+ * task; each ends FAILED/CANCELED, its view unchanged. Returns at once. */
+void cat_drain_cancel(void);
 
 /* Current catalog version (atomic load; cheap). */
 uint64_t cat_version(void);

@@ -17,7 +17,9 @@
  *     SET @master_binlog_checksum, @mariadb_slave_capability=4 (GTID events),
  *         @master_heartbeat_period=1 s; COM_BINLOG_DUMP(file, pos, server id)
  *     loop mariadb_rpl_fetch:
- *       ROTATE                      -> file, pos
+ *       ROTATE                      -> file, pos (read from the raw event:
+ *                                      Connector/C 3.3 misparses it, see
+ *                                      parse_rotate)
  *       GTID                        -> group starts; table map cleared
  *       TABLE_MAP                   -> table id -> "db.table" (skip flag) and
  *                                      its column layout (cat_ri_table_parse)
@@ -88,8 +90,11 @@
  *     answered from the view. DML sent through the proxy is marked at
  *     dispatch as before, so read-your-writes through the proxy holds;
  *   - writes made while no proxy ran are seen after the next start from
- *     the stored position; if the binlog was purged past it, every view is
- *     marked stale (logged). Before the very first start there is no
+ *     the stored position (file and offset: a GTID start position would
+ *     need Connector/C's GTID dump support, which 3.3 lacks, and buys
+ *     nothing on one server, where file:pos is exact); if the binlog was
+ *     purged past it, every view is marked stale (logged, and
+ *     FreshnessSource says so until the next start: cat_binlog_gap). Before the very first start there is no
  *     position: the follower starts at the end of the binlog.
  */
 #include "cat_internal.h"
@@ -152,6 +157,7 @@ struct bl_pos {
 static struct {
     pthread_mutex_t mu;             /* guards the fields below up to `thread` */
     char reason[384];               /* why the binlog is not followed; "" while following */
+    char gap[384];                  /* the last position loss (every view marked), "" none */
     bool following;                 /* the follower runs (FreshnessSource = binlog) */
     MYSQL *rpl_conn;                /* replication connection while open (stop shuts it) */
     struct bl_own own[BL_OWN_MAX];  /* refresh connections to skip */
@@ -256,6 +262,29 @@ set_reason(const char *reason)
     /* while it follows, the partition probe only resolves what it is handed */
     cat_part_probe_binlog_covers(g_bl.following);
     pthread_mutex_unlock(&g_bl.mu);
+}
+
+/* Remember a position loss WHY (shown by cat_binlog_gap) with its UTC time. */
+static void
+set_gap(const char *why)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    pthread_mutex_lock(&g_bl.mu);
+    snprintf(g_bl.gap, sizeof(g_bl.gap), "%.300s; every view marked stale at %s UTC", why, when);
+    pthread_mutex_unlock(&g_bl.mu);
+}
+
+const char *
+cat_binlog_gap(char *buf, size_t buflen)
+{
+    pthread_mutex_lock(&g_bl.mu);
+    snprintf(buf, buflen, "%s", g_bl.gap);
+    pthread_mutex_unlock(&g_bl.mu);
+    return buf;
 }
 
 const char *
@@ -848,8 +877,92 @@ cat_binlog_covers_downtime(void)
     return ok && atomic_load(&g_bl.caught_up) != 0;
 }
 
-/* Handle one event: position bookkeeping, then what it changed. */
-static void
+static uint32_t
+rd_u32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320: the binlog event checksum) of
+ * LEN bytes at B; bitwise, for the rare ROTATE event only. */
+static uint32_t
+crc32_ieee(const unsigned char *b, size_t len)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    int k;
+
+    for (i = 0; i < len; i++) {
+        c ^= b[i];
+        for (k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        }
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/*
+ * The position a ROTATE event (real, or the artificial one the server sends
+ * at dump start and when it moves to the next file) points at, into P.
+ * Read from the raw event, not from Connector/C's parsed fields: libmariadb
+ * 3.3 (Debian bookworm's 10.11) parses a ROTATE that follows a
+ * FORMAT_DESCRIPTION event 8 bytes off (it skips the 8-byte position as a
+ * post-header and reads position and name behind it: position = the first
+ * 8 characters of the name, name = the rest, e.g. "00002" or "0"), which
+ * stored positions such as "1 591 0" and marked every view stale after a
+ * FLUSH BINARY LOGS and a restart.
+ * Layout (MariaDB KB "Rotate Event"): raw_data[raw_data_ofs..] is the
+ * 19-byte event header (event_size at offset 9), then the position
+ * (uint64 LE), then the file name up to the event's end, less the 4-byte
+ * CRC32 when the event carries one (binlog_checksum; recognised by
+ * checking it, as the artificial ROTATE comes before the FORMAT_DESCRIPTION
+ * event that announces the checksum). Returns 0, or -1 (logged) when it is
+ * malformed.
+ */
+static int
+parse_rotate(const MARIADB_RPL_EVENT *ev, struct bl_pos *p)
+{
+    const unsigned char *h;
+    uint32_t size;
+    uint64_t pos = 0;
+    size_t name_len, crc_len = 0, i;
+
+    if (ev->raw_data == NULL || ev->raw_data_size < ev->raw_data_ofs + 19 + 8) {
+        cat_log(CAT_LOG_WARN, "binlog: ROTATE event too short (%zu bytes)", ev->raw_data_size);
+        return -1;
+    }
+    h = ev->raw_data + ev->raw_data_ofs;
+    size = rd_u32(h + 9);
+    if (size < 19 + 8 || size > ev->raw_data_size - ev->raw_data_ofs) {
+        cat_log(CAT_LOG_WARN, "binlog: ROTATE event of bad size %u", (unsigned)size);
+        return -1;
+    }
+    for (i = 0; i < 8; i++) {
+        pos |= (uint64_t)h[19 + i] << (8 * i);
+    }
+    if (size >= 19 + 8 + 4 + 1 && crc32_ieee(h, size - 4) == rd_u32(h + size - 4)) {
+        crc_len = 4;
+    }
+    name_len = size - 19 - 8 - crc_len;
+    if (name_len == 0 || name_len >= BL_FILE_MAX) {
+        cat_log(CAT_LOG_WARN, "binlog: ROTATE event with a file name of %zu bytes", name_len);
+        return -1;
+    }
+    for (i = 0; i < name_len; i++) {
+        if (h[27 + i] < 0x21 || h[27 + i] > 0x7e) {
+            cat_log(CAT_LOG_WARN, "binlog: ROTATE event with an unprintable file name");
+            return -1;
+        }
+    }
+    memcpy(p->file, h + 27, name_len);
+    p->file[name_len] = '\0';
+    p->pos = pos;
+    return 0;
+}
+
+/* Handle one event: position bookkeeping, then what it changed. Returns 0,
+ * or -1 when the position can no longer be known (the caller restarts). */
+static int
 on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
 {
     if (ev->event_type != ROTATE_EVENT && ev->event_type != HEARTBEAT_LOG_EVENT &&
@@ -859,9 +972,9 @@ on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
     }
     switch (ev->event_type) {
     case ROTATE_EVENT:
-        snprintf(st->cur.file, sizeof(st->cur.file), "%.*s",
-                 (int)ev->event.rotate.filename.length, ev->event.rotate.filename.str);
-        st->cur.pos = ev->event.rotate.position;
+        if (parse_rotate(ev, &st->cur) < 0) {
+            return -1;
+        }
         if (!st->in_group) {
             st->safe = st->cur;
         }
@@ -912,6 +1025,7 @@ on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
         }
         break;
     }
+    return 0;
 }
 
 /*
@@ -1036,6 +1150,7 @@ reposition_at_end(struct bl_state *st, const char *why)
         return;
     }
     mark_everything(why);
+    set_gap("binlog position lost while following (purged or unreadable); resumed at the end");
     st->pos_dirty = true;
 }
 
@@ -1068,7 +1183,15 @@ follower_main(void *arg)
                          code);
                 break;
             }
-            on_event(st, ev);
+            if (on_event(st, ev) < 0) {
+                /* the file we are in is unknown: never store a position
+                 * that may be wrong; restart from the end (all marked) */
+                mariadb_free_rpl_event(ev);
+                snprintf(err, sizeof(err), "unreadable ROTATE event after %s:%llu",
+                         st->cur.file, (unsigned long long)st->cur.pos);
+                code = 1236;
+                break;
+            }
             mariadb_free_rpl_event(ev);
             checkpoint(st, false);
             backoff = 500;
@@ -1151,6 +1274,9 @@ cat_binlog_start(void)
     MYSQL *c;
 
     atomic_store(&g_bl.stop, 0);
+    pthread_mutex_lock(&g_bl.mu);
+    g_bl.gap[0] = '\0';
+    pthread_mutex_unlock(&g_bl.mu);
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {
         snprintf(why, sizeof(why), "%s", err);
@@ -1190,6 +1316,12 @@ cat_binlog_start(void)
                  "%u; changes made while no proxy followed it cannot be seen",
                  stored.file, (unsigned long long)stored.pos, stored_id, st->master_id);
         mark_everything(msg);
+        snprintf(msg, sizeof(msg),
+                 "stored binlog position %s:%llu purged (or of another server) while no proxy "
+                 "followed; resumed at the end %s:%llu",
+                 stored.file, (unsigned long long)stored.pos, st->safe.file,
+                 (unsigned long long)st->safe.pos);
+        set_gap(msg);
     }
     /* incremental refresh after a restart (cat_incr.c) trusts the replay
      * of the downtime only once it is read */

@@ -61,6 +61,16 @@ void cat_binlog_stop(void);
 const char *cat_binlog_source(char *buf, size_t buflen);
 
 /*
+ * The last loss of the follower's position since the start into BUF
+ * (BUFLEN bytes; "" when none): the stored position was purged while no
+ * proxy ran, or the server could no longer serve it, so every view was
+ * marked stale (the safe side) and the follower went on from the end of
+ * the binlog. SHOW MATERIALIZED VIEWS appends it to FreshnessSource.
+ * Returns BUF. Thread-safe.
+ */
+const char *cat_binlog_gap(char *buf, size_t buflen);
+
+/*
  * Register (ADD true) or unregister a backend connection id
  * (mysql_thread_id) of this proxy's refresh code: the follower skips the
  * Query events of those connections, also for a minute after the refresh

@@ -68,6 +68,7 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static pthread_t g_thread;
 static bool g_started;
 static bool g_stop;
+static bool g_drain;                /* shutdown drain: start no new task (g_mu) */
 static bool g_kicked;
 static struct job *g_jobs;          /* by key; scheduler thread and task threads (g_mu) */
 static int g_inflight;              /* task threads running (g_mu) */
@@ -760,7 +761,7 @@ sched_main(void *arg)
         }
         snap = cat_snapshot_acquire();
         pthread_mutex_lock(&g_mu);
-        if (snap != NULL) {
+        if (snap != NULL && !g_drain) {
             tick(c, snap, cat_now_ms());
         }
         pthread_mutex_unlock(&g_mu);
@@ -800,6 +801,7 @@ cat_sched_start(int64_t debounce_ms, int64_t poll_ms, char *err, size_t errlen)
         g_poll_ms = atoll(e);
     }
     g_stop = false;
+    g_drain = false;
     if (pthread_create(&g_thread, NULL, sched_main, NULL) != 0) {
         snprintf(err, errlen, "cannot start the refresh scheduler thread");
         return -1;
@@ -845,6 +847,14 @@ cat_sched_stop(void)
         free(g_done[k]);
     }
     g_n_done = 0;
+    pthread_mutex_unlock(&g_mu);
+}
+
+void
+cat_sched_drain(void)
+{
+    pthread_mutex_lock(&g_mu);
+    g_drain = true;
     pthread_mutex_unlock(&g_mu);
 }
 

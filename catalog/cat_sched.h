@@ -83,6 +83,13 @@ bool cat_sched_would_cycle(const struct cat_snapshot *snap, const char *key, cha
 int cat_sched_start(int64_t debounce_ms, int64_t poll_ms, char *err, size_t errlen);
 void cat_sched_stop(void);
 
+/*
+ * Shutdown drain (SPEC §2): from now on the scheduler starts no task;
+ * tasks already running go on (cat_task_count() says how many are left)
+ * until cat_sched_stop() cancels what remains. Any thread.
+ */
+void cat_sched_drain(void);
+
 /* Wake the scheduler now (cheap). */
 void cat_sched_kick(void);
 

@@ -155,8 +155,10 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
     struct cat_mv *mv, *tmp, **list;
     size_t n = 0, i;
     int64_t now = cat_now_ms();
-    char source[512], psource[560];
+    char source[512], psource[560], gap[400], srcgap[920];
     cat_binlog_source(source, sizeof(source)); /* one value for every row (SPEC §5) */
+    cat_binlog_gap(gap, sizeof(gap));
+    snprintf(srcgap, sizeof(srcgap), "%s%s%s", source, gap[0] ? "; " : "", gap);
     /* a partitioned view over a mapped base table: row events marked from
      * their row images, the partition probe (cat_part_track.c) for those
      * that cannot be decoded: "binlog+probe (row events: N exact, M
@@ -192,7 +194,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         int64_t stale, lr, r, lh, pvalid = 0, ptotal = -1;
         int rs;
         bool sync;
-        char *pinfo = NULL, pv_s[24], pt_s[24], psrc[700];
+        char *pinfo = NULL, pv_s[24], pt_s[24], psrc[1100];
         mv = list[i];
         stale = atomic_load(&mv->state->stale_since_ms);
         lr = atomic_load(&mv->state->last_refresh_ms);
@@ -248,13 +250,14 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         v[18] = hits;
         v[19] = lh > 0 ? last_hit : NULL;
         v[20] = mv->model != NULL ? "ok" : (mv->model_error ? mv->model_error : "not built");
-        v[21] = source;
+        v[21] = srcgap;
         if (mv->part != NULL && mv->part->base_key != NULL && mv->state->parts != NULL) {
             const struct cat_pstate *ps = mv->state->parts;
-            snprintf(psrc, sizeof(psrc), "%s (row events: %llu exact, %llu probed; %llu scans)",
-                     psource, (unsigned long long)atomic_load(&ps->rows_exact),
+            snprintf(psrc, sizeof(psrc),
+                     "%s (row events: %llu exact, %llu probed; %llu scans)%s%s", psource,
+                     (unsigned long long)atomic_load(&ps->rows_exact),
                      (unsigned long long)atomic_load(&ps->rows_probed),
-                     (unsigned long long)atomic_load(&ps->probe_scans));
+                     (unsigned long long)atomic_load(&ps->probe_scans), gap[0] ? "; " : "", gap);
             v[21] = psrc;
         }
         mvp_reply_add_row(reply, v);

@@ -116,6 +116,19 @@ cat_task_active(const char *key)
     return found;
 }
 
+int
+cat_task_count(void)
+{
+    struct task_ent *t;
+    int n = 0;
+    pthread_mutex_lock(&g_mu);
+    for (t = g_tasks; t != NULL; t = t->next) {
+        n++;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return n;
+}
+
 bool
 cat_task_cancel_requested(void)
 {

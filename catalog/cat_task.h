@@ -139,6 +139,10 @@ int cat_task_stop_all(void);
 /* The process-wide limit on concurrent refresh tasks (>= 1). */
 int cat_task_max(void);
 
+/* Tasks of this process that run or wait for a slot (any origin: the
+ * scheduler, REFRESH, BUILD IMMEDIATE). Any thread. */
+int cat_task_count(void);
+
 /* True while a task of view KEY ("db.name") runs or waits in this process. */
 bool cat_task_active(const char *key);
 

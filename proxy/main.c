@@ -1,9 +1,23 @@
 /*
  * main.c - mvproxy entry point: flags and config, backend address check,
  * catalog start, worker threads, the accepting listener, and a clean stop
- * on SIGTERM/SIGINT (listener closed, sessions closed, threads joined,
- * catalog shut down). Exits non-zero with a one-line reason when it cannot
+ * on SIGTERM/SIGINT. Exits non-zero with a one-line reason when it cannot
  * start.
+ *
+ * The stop is a drain (SPEC §2, in the manner of PgBouncer's and ProxySQL's
+ * shutdown):
+ *
+ *   SIGTERM/SIGINT ─> listener closed (new connections refused), workers
+ *     │               drain (px_worker_drain: a new command gets ERR 1053),
+ *     │               scheduler starts no task (cat_drain_begin)
+ *     v
+ *   every DRAIN_TICK_MS: statements / admin jobs in flight (px_worker_busy)
+ *     + refresh tasks (cat_drain_pending) == 0 ─> stop
+ *     │ shutdown_timeout passed, or a second signal ─> refresh tasks
+ *     │   cancelled (they end FAILED/CANCELED), stop
+ *     v
+ *   stop: workers stopped (idle clients and unanswered commands get ERR
+ *     1053, a client mid-result is disconnected), catalog shut down, exit 0
  */
 #include <errno.h>
 #include <netdb.h>
@@ -31,6 +45,7 @@
 #define CLIENT_HIGH_WATER   (4u * 1024u * 1024u)    /* pause the backend above this backlog */
 #define CLIENT_LOW_WATER    (1u * 1024u * 1024u)    /* resume at or below this */
 #define BACKEND_PROBE_MS    5000                    /* startup reachability check timeout */
+#define DRAIN_TICK_MS       50                      /* drain: how often "all done?" is asked */
 
 struct proxy {
     struct px_conf conf;                /* settings */
@@ -41,6 +56,10 @@ struct proxy {
     struct px_worker *workers;          /* conf.threads workers */
     int n_workers;                      /* started workers */
     unsigned next_worker;               /* round-robin cursor */
+    bool draining;                      /* first stop signal seen: the drain runs */
+    bool drain_cut;                     /* drain ended by its timeout or a second signal */
+    struct timeval drain_deadline;      /* monotonic-ish (event_base_gettimeofday_cached) end */
+    struct event *drain_tick;           /* DRAIN_TICK_MS timer while draining */
 };
 
 /* Print the one-line startup failure REASON and exit 1. */
@@ -147,14 +166,76 @@ accept_error_cb(struct evconnlistener *l, void *arg)
     px_log_warn("accept failed: %s", evutil_socket_error_to_string(err));
 }
 
+/* Drain timer (main thread): stop when nothing is in flight any more, or
+ * cut the drain off at its deadline. */
+static void
+drain_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct proxy *px = arg;
+    struct timeval now;
+    int busy = 0, tasks, i;
+
+    (void)fd;
+    (void)what;
+    for (i = 0; i < px->n_workers; i++) {
+        busy += px_worker_busy(&px->workers[i]);
+    }
+    tasks = cat_drain_pending();
+    if (busy == 0 && tasks == 0) {
+        px_log_info("drained: no statement or refresh in flight; stopping");
+        event_base_loopbreak(px->base);
+        return;
+    }
+    evutil_gettimeofday(&now, NULL);
+    if (evutil_timercmp(&now, &px->drain_deadline, >=)) {
+        px_log_warn("shutdown timeout (%d s): %d statement(s) and %d refresh task(s) still "
+                    "running are cut off (ERR 1053)",
+                    px->conf.shutdown_timeout, busy, tasks);
+        px->drain_cut = true;
+        event_base_loopbreak(px->base);
+    }
+}
+
+/*
+ * SIGTERM / SIGINT (main thread). The first begins the drain: the listener
+ * closes at once, the workers answer new commands with ERR 1053, the
+ * scheduler starts nothing; the drain timer then decides when to stop. A
+ * second signal during the drain stops now.
+ */
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct proxy *px = arg;
+    struct timeval tick = {0, DRAIN_TICK_MS * 1000};
+    int i;
 
     (void)what;
-    px_log_info("signal %d received, stopping", (int)sig);
-    event_base_loopbreak(px->base);
+    if (px->draining) {
+        px_log_info("signal %d received during the drain: stopping now", (int)sig);
+        px->drain_cut = true;
+        event_base_loopbreak(px->base);
+        return;
+    }
+    px->draining = true;
+    px_log_info("signal %d received: draining (new connections refused; running statements "
+                "and refreshes get up to %d s)",
+                (int)sig, px->conf.shutdown_timeout);
+    if (px->listener != NULL) {
+        evconnlistener_free(px->listener);
+        px->listener = NULL;
+    }
+    for (i = 0; i < px->n_workers; i++) {
+        px_worker_drain(&px->workers[i]);
+    }
+    cat_drain_begin();
+    evutil_gettimeofday(&px->drain_deadline, NULL);
+    px->drain_deadline.tv_sec += px->conf.shutdown_timeout;
+    px->drain_tick = event_new(px->base, -1, EV_PERSIST, drain_tick_cb, px);
+    if (px->drain_tick == NULL || event_add(px->drain_tick, &tick) != 0) {
+        px_log_error("cannot start the drain timer; stopping now");
+        px->drain_cut = true;
+        event_base_loopbreak(px->base);
+    }
 }
 
 /* Release everything main() created (safe on a partially started proxy). */
@@ -166,6 +247,14 @@ proxy_teardown(struct proxy *px)
     if (px->listener != NULL) {
         evconnlistener_free(px->listener);
         px->listener = NULL;
+    }
+    if (px->drain_tick != NULL) {
+        event_free(px->drain_tick);
+        px->drain_tick = NULL;
+    }
+    if (px->drain_cut) {
+        /* admin jobs wait for their refresh: end the refreshes first */
+        cat_drain_cancel();
     }
     for (i = 0; i < px->n_workers; i++) {
         px_worker_stop(&px->workers[i]);
@@ -236,6 +325,15 @@ main(int argc, char **argv)
     if (px.base == NULL) {
         die("cannot create the event loop");
     }
+    /* Before the listener: a client may connect (and a supervisor send
+     * SIGTERM) as soon as it listens; the signal then waits for the loop
+     * instead of killing the process. */
+    px.sig_term = evsignal_new(px.base, SIGTERM, signal_cb, &px);
+    px.sig_int = evsignal_new(px.base, SIGINT, signal_cb, &px);
+    if (px.sig_term == NULL || px.sig_int == NULL || event_add(px.sig_term, NULL) != 0 ||
+        event_add(px.sig_int, NULL) != 0) {
+        die("cannot install signal handlers");
+    }
     px.listener = evconnlistener_new_bind(px.base, accept_cb, &px,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                               LEV_OPT_CLOSE_ON_EXEC,
@@ -258,8 +356,7 @@ main(int argc, char **argv)
     cc.refresh_log_bin = px.conf.refresh_log_bin;
     err[0] = '\0';
     if (cat_init(&cc, err, sizeof(err)) != 0) {
-        evconnlistener_free(px.listener);
-        event_base_free(px.base);
+        proxy_teardown(&px);
         die("catalog: %s", err[0] ? err : "initialisation failed");
     }
 
@@ -276,14 +373,6 @@ main(int argc, char **argv)
             die("worker %d: %s", i, err);
         }
         px.n_workers = i + 1;
-    }
-    px.sig_term = evsignal_new(px.base, SIGTERM, signal_cb, &px);
-    px.sig_int = evsignal_new(px.base, SIGINT, signal_cb, &px);
-    if (px.sig_term == NULL || px.sig_int == NULL || event_add(px.sig_term, NULL) != 0 ||
-        event_add(px.sig_int, NULL) != 0) {
-        proxy_teardown(&px);
-        cat_shutdown();
-        die("cannot install signal handlers");
     }
     px_log_info("mvproxy %s listening on %s:%u, backend %s, %d worker threads", MVPROXY_VERSION,
                 px.conf.listen_host, px.conf.listen_port, px.relay.backend_name,

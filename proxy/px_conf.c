@@ -27,6 +27,7 @@ enum key_id {
     K_COMMIT_DEBOUNCE_MS,
     K_CATALOG_POLL_MS,
     K_REFRESH_LOG_BIN,
+    K_SHUTDOWN_TIMEOUT,
 };
 
 struct key_def {
@@ -46,6 +47,7 @@ static const struct key_def keys[] = {
     {"refresh_tasks", "--refresh-tasks", K_REFRESH_TASKS},
     {"service_password", "--service-password", K_SERVICE_PASSWORD},
     {"service_user", "--service-user", K_SERVICE_USER},
+    {"shutdown_timeout", "--shutdown-timeout", K_SHUTDOWN_TIMEOUT},
     {"threads", "--threads", K_THREADS},
 };
 
@@ -82,6 +84,7 @@ px_conf_defaults(struct px_conf *cf)
     cf->service_password = xstrdup("");
     cf->meta_schema = xstrdup(PX_CONF_DEFAULT_META);
     cf->threads = PX_CONF_DEFAULT_THREADS;
+    cf->shutdown_timeout = PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT;
     cf->log_level = PX_LOG_INFO;
 }
 
@@ -245,6 +248,14 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
             return -1;
         }
         return 0;
+    case K_SHUTDOWN_TIMEOUT:
+        if (int_in(value, 0, PX_CONF_MAX_SHUTDOWN_TIMEOUT, &n) != 0) {
+            snprintf(err, errlen, "bad shutdown timeout '%s': must be 0..%d seconds", value,
+                     PX_CONF_MAX_SHUTDOWN_TIMEOUT);
+            return -1;
+        }
+        cf->shutdown_timeout = (int)n;
+        return 0;
     case K_LOG_LEVEL:
         if (px_log_parse_level(value, &cf->log_level) != 0) {
             snprintf(err, errlen, "bad log level '%s': use error, warn, info or debug", value);
@@ -334,7 +345,8 @@ px_conf_usage(FILE *out)
             "                            backend, service_user, service_password,\n"
             "                            meta_schema, threads, log_level, refresh_tasks,\n"
             "                            commit_debounce_ms, catalog_poll_ms,\n"
-            "                            refresh_log_bin); flags override it\n"
+            "                            refresh_log_bin, shutdown_timeout); flags\n"
+            "                            override it\n"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
@@ -354,10 +366,14 @@ px_conf_usage(FILE *out)
             "                            (default: env MVPROXY_REFRESH_LOG_BIN, else on;\n"
             "                            off needs BINLOG ADMIN, replicas then lack the\n"
             "                            view tables)\n"
+            "  --shutdown-timeout SECS   on SIGTERM/SIGINT, let running statements and\n"
+            "                            refreshes finish for up to SECS seconds, 0..%d\n"
+            "                            (default %d); a second signal stops at once\n"
             "  --version                 print the version and exit\n"
             "  --help                    print this help and exit\n",
             PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,
-            PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS, PX_CONF_MAX_REFRESH_TASKS);
+            PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS, PX_CONF_MAX_REFRESH_TASKS,
+            PX_CONF_MAX_SHUTDOWN_TIMEOUT, PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT);
 }
 
 /*

@@ -25,6 +25,8 @@
 #define PX_CONF_MAX_THREADS         256
 #define PX_CONF_MAX_REFRESH_TASKS   64
 #define PX_CONF_MAX_INTERVAL_MS     86400000  /* one day */
+#define PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT 30   /* seconds of drain on SIGTERM */
+#define PX_CONF_MAX_SHUTDOWN_TIMEOUT 86400    /* one day */
 
 struct px_conf {
     char *config_file;          /* --config FILE or NULL (owned) */
@@ -42,6 +44,7 @@ struct px_conf {
     long long catalog_poll_ms;  /* catalog poll interval, 0 = not configured (env, else 1000) */
     int refresh_log_bin;        /* refresh writes binlogged: 1 on, -1 off (sql_log_bin = 0),
                                  * 0 = not configured (env MVPROXY_REFRESH_LOG_BIN, else on) */
+    int shutdown_timeout;       /* seconds the SIGTERM drain waits for running work (0 = none) */
 };
 
 enum px_conf_result {

@@ -66,6 +66,8 @@
 #define CR_SERVER_LOST          2013
 #define ER_NOT_SUPPORTED_AUTH   1251
 #define ER_UNKNOWN_ERROR        1105
+#define ER_SERVER_SHUTDOWN      1053
+#define SHUTDOWN_MSG            "Server shutdown in progress"
 
 /* How the end of the current command's response is recognised. */
 enum resp_kind {
@@ -144,6 +146,8 @@ struct px_session {
     bool bk_lost;                       /* backend went away: ERR 2013 at the next command */
     bool cl_closing;                    /* client is flushing its last bytes, then closed */
     bool free_scheduled;                /* deferred free queued */
+    bool busy_counted;                  /* counted in worker->n_busy (QUERY or admin job) */
+    bool resp_started;                  /* bytes of the current response reached the client */
 
     uint32_t server_caps;               /* greeting capabilities after our edits */
     uint32_t caps;                      /* client caps & server caps */
@@ -200,6 +204,7 @@ static void bk_process(struct px_session *s);
 static void cl_process(struct px_session *s);
 static void session_close(struct px_session *s, const char *why);
 static void exec_finish(struct px_session *s, int rc);
+static void cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg);
 
 /* ---- state ----------------------------------------------------------- */
 
@@ -250,6 +255,19 @@ legal_transition(enum px_session_state from, enum px_session_state to)
     return false;
 }
 
+/* Keep worker->n_busy (the drain's "still in flight" count) in step with
+ * S: counted while a statement's response is relayed or an admin job runs. */
+static void
+busy_update(struct px_session *s)
+{
+    bool busy = s->state == PX_SS_QUERY || s->admin_running;
+
+    if (busy != s->busy_counted) {
+        s->busy_counted = busy;
+        atomic_fetch_add(&s->worker->n_busy, busy ? 1 : -1);
+    }
+}
+
 /*
  * The single place a session changes state: asserts the transition is
  * legal (px_fatal otherwise: a programming error), logs it at debug level and
@@ -265,6 +283,7 @@ px_session_set_state(struct px_session *s, enum px_session_state to)
     px_log_debug("S-%llu: %s -> %s", (unsigned long long)s->id, px_session_state_name(s->state),
                  px_session_state_name(to));
     s->state = to;
+    busy_update(s);
     if (s->cl != NULL && !s->cl_closing) {
         if (to == PX_SS_ADMIN) {
             bufferevent_disable(s->cl, EV_READ);
@@ -424,6 +443,28 @@ session_close(struct px_session *s, const char *why)
 void
 px_session_shutdown(struct px_session *s)
 {
+    bool tell = false;
+
+    if (s->worker->draining && s->cl != NULL && !s->cl_closing) {
+        /* End of a drain (SIGTERM): whoever can still take a whole packet
+         * gets ERR 1053 before the close; a client in the middle of a
+         * result cannot, its connection is just closed. */
+        switch (s->state) {
+        case PX_SS_IDLE:
+            /* unsolicited, as MariaDB tells idle clients at shutdown */
+            s->reply_seq = 0;
+            tell = true;
+            break;
+        case PX_SS_QUERY:
+            tell = !s->resp_started && s->bk_pass == 0;
+            break;
+        case PX_SS_ADMIN:
+            tell = true;
+            break;
+        default:
+            break;
+        }
+    }
     if (s->exec_cur != NULL) {
         /* The loop is going away: fail the admin job's query now. */
         bk_close(s);
@@ -434,11 +475,14 @@ px_session_shutdown(struct px_session *s)
     }
     s->bk_lost = true;
     bk_close(s);
-    if (s->cl != NULL) {
-        cl_free(s);
-    }
     if (s->state != PX_SS_CLOSING) {
         px_session_set_state(s, PX_SS_CLOSING);
+    }
+    if (tell) {
+        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        cl_close(s, true);
+    } else if (s->cl != NULL) {
+        cl_free(s);
     }
     maybe_free(s);
 }
@@ -521,6 +565,7 @@ resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind)
     s->cols_left = 0;
     s->params_left = 0;
     s->resp_ok = false;
+    s->resp_started = false;
     s->bk_chain = false;
     s->bk_after = AFTER_NONE;
 }
@@ -799,6 +844,7 @@ bk_begin_packet(struct px_session *s, uint8_t *hdr, uint32_t len, enum bk_sink s
     s->bk_chain = len == PX_PKT_MAX;
     if (sink == SINK_CLIENT) {
         s->reply_seq = (uint8_t)(hdr[3] + s->seq_delta + 1);
+        s->resp_started = true;
     }
     if (sink == SINK_CLIENT && s->seq_delta != 0 && s->cl != NULL && !s->cl_closing) {
         hdr[3] = (uint8_t)(hdr[3] + s->seq_delta);
@@ -1323,6 +1369,7 @@ admin_ev_cb(evutil_socket_t fd, short what, void *arg)
     s->job = NULL;
     pthread_mutex_unlock(&s->mu);
     s->admin_running = false;
+    busy_update(s);
     if (job == NULL) {
         return;
     }
@@ -1751,6 +1798,13 @@ cl_command(struct px_session *s)
     if (cmd == PX_COM_QUIT) {
         evbuffer_drain(in, avail);
         session_close(s, "COM_QUIT");
+        return PX_ERR;
+    }
+    if (s->worker->draining) {
+        /* SPEC §2: during the shutdown drain a new command is not relayed */
+        evbuffer_drain(in, avail);
+        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        session_close(s, "command during the shutdown drain");
         return PX_ERR;
     }
     if (s->bk_lost || s->bk == NULL) {

@@ -33,8 +33,13 @@ int px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, sockl
 
 /*
  * Close session S (worker shutdown): both connections are closed at once;
- * a running admin job is allowed to finish first. S may be freed before
- * this returns when no admin job runs.
+ * a running admin job is allowed to finish first. After a drain
+ * (px_worker_drain) a client that can take a whole packet (idle: an
+ * unsolicited one with sequence id 0, as MariaDB sends idle clients at
+ * shutdown; a command whose response has not begun; an admin job) first
+ * gets ERR 1053 / 08S01 "Server shutdown in progress", flushed; a client in
+ * the middle of a result is just disconnected. S may be freed before this
+ * returns when no admin job runs.
  */
 void px_session_shutdown(struct px_session *s);
 

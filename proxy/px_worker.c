@@ -20,10 +20,21 @@
 
 /* What the main thread writes into a worker's pipe. */
 struct handoff {
-    int fd;                             /* accepted socket, or -1 = stop */
+    int fd;                             /* accepted socket, HANDOFF_STOP or HANDOFF_DRAIN */
     socklen_t salen;                    /* bytes used in sa */
     struct sockaddr_storage sa;         /* peer address */
 };
+
+#define HANDOFF_STOP  (-1)              /* close everything and leave the loop */
+#define HANDOFF_DRAIN (-2)              /* begin the shutdown drain */
+
+/* Drain W: from now on the session layer answers every new command with
+ * ERR 1053 (px_session.c cl_process); statements in flight run on. */
+static void
+worker_begin_drain(struct px_worker *w)
+{
+    w->draining = true;
+}
 
 /* Close every session of W and leave the loop when none is left. */
 static void
@@ -66,11 +77,15 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
         if (n != (ssize_t)sizeof(h)) {
             return;
         }
+        if (h.fd == HANDOFF_DRAIN) {
+            worker_begin_drain(w);
+            continue;
+        }
         if (h.fd < 0) {
             worker_begin_stop(w);
             continue;
         }
-        if (w->stopping) {
+        if (w->stopping || w->draining) {
             close(h.fd);
             continue;
         }
@@ -161,10 +176,31 @@ px_worker_stop(struct px_worker *w)
         return;
     }
     memset(&h, 0, sizeof(h));
-    h.fd = -1;
+    h.fd = HANDOFF_STOP;
     if (send_handoff(w, &h) != 0) {
         px_log_error("worker %d: cannot send stop request", w->index);
     }
+}
+
+void
+px_worker_drain(struct px_worker *w)
+{
+    struct handoff h;
+
+    if (!w->started) {
+        return;
+    }
+    memset(&h, 0, sizeof(h));
+    h.fd = HANDOFF_DRAIN;
+    if (send_handoff(w, &h) != 0) {
+        px_log_error("worker %d: cannot send drain request", w->index);
+    }
+}
+
+int
+px_worker_busy(const struct px_worker *w)
+{
+    return w->started ? atomic_load(&w->n_busy) : 0;
 }
 
 void

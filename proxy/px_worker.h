@@ -9,6 +9,7 @@
 #define PX_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,9 @@ struct px_worker {
     struct px_session *sessions;            /* doubly linked list of live sessions */
     size_t n_sessions;                      /* length of that list */
     bool stopping;                          /* stop requested: close all, exit when empty */
+    bool draining;                          /* shutdown drain: new commands get ERR 1053 */
+    _Atomic int n_busy;                     /* sessions with a statement in flight (QUERY
+                                             * state) plus admin jobs running; read by main */
 };
 
 /*
@@ -61,6 +65,22 @@ int px_worker_hand_fd(struct px_worker *w, int fd, const struct sockaddr *sa, so
  * no session (including ones waiting for an admin job) is left. Main thread.
  */
 void px_worker_stop(struct px_worker *w);
+
+/*
+ * Begin the shutdown drain on W (SPEC §2; main thread, returns at once):
+ * W takes no new connection, and every command that arrives on one of its
+ * sessions from now on is answered ERR 1053 / 08S01 "Server shutdown in
+ * progress" (the session is then closed) instead of being relayed; a
+ * statement or admin job already in flight runs on and its client gets the
+ * whole result. px_worker_busy() tells when nothing is left in flight; then
+ * (or at the drain timeout) px_worker_stop() ends the rest: idle sessions
+ * and those whose response has not begun get ERR 1053, a client in the
+ * middle of a result set is disconnected.
+ */
+void px_worker_drain(struct px_worker *w);
+
+/* Statements and admin jobs in flight on W (any thread; atomic read). */
+int px_worker_busy(const struct px_worker *w);
 
 /* Wait for W's thread to end and free W's resources. Main thread. */
 void px_worker_join(struct px_worker *w);

@@ -31,7 +31,12 @@
  *     - the scheduler's retry (backoff) refreshes the view: a later task is
  *       SUCCESS, the view holds the new rows and is CHOSEN again, staging
  *       tables are gone;
- *     - new sessions are accepted and answered.
+ *     - new sessions are accepted and answered;
+ *     - the binlog follower reconnected and resumed (FreshnessSource is
+ *       "binlog" with no position loss), follows the binlog file the
+ *       restarted server writes: a DIRECT write to sales makes mv stale and
+ *       its ON COMMIT refresh runs, and the stored follower position names
+ *       that new file.
  *
  * Environment: MVP_DB_PORT etc. (it_common.h; the shared instance is only
  * used for it_env_load), MVP_SOURCE_DIR (default: derived from __FILE__) to
@@ -563,12 +568,60 @@ test_backend_back(void **state)
     mysql_close(d);
 }
 
+/* After the backend restart the binlog follower resumes and follows the new
+ * binlog file: a direct write is seen (mv refreshed ON COMMIT), the stored
+ * position is in the new file, and no position loss was reported. */
+static void
+test_binlog_after_restart(void **state)
+{
+    MYSQL *d, *p;
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    char sql[400], file[300], src[1024] = "";
+    long long last_ok, tid;
+    unsigned n;
+    (void)state;
+    d = it_must_connect_direct(&g_env, DB, 0);
+    p = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
+    assert_int_equal(it_first_value(d, "SHOW MASTER STATUS", file, sizeof(file)), 0);
+    last_ok = num(d, "SELECT COALESCE(MAX(task_id), 0) FROM " META ".tasks");
+    it_exec_ok(d, "INSERT INTO sales VALUES (2001, 2, 7)"); /* not through the proxy */
+    snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(task_id), 0) FROM " META ".tasks WHERE "
+                               "mv_name = 'mv' AND status = 'SUCCESS' AND task_id > %lld",
+             last_ok);
+    tid = wait_num(d, sql, 1, 40);
+    if (tid <= 0) {
+        it_proxy_log_tail(&g_proxy, 40);
+        fail_msg("a direct write after the backend restart was not seen");
+    }
+    snprintf(sql, sizeof(sql), "SELECT v LIKE '%% %% %s' FROM " META ".meta WHERE k = "
+                               "'binlog_position'", file);
+    if (wait_num(d, sql, 1, 10) != 1) {
+        it_proxy_log_tail(&g_proxy, 40);
+        fail_msg("the stored binlog position is not in the new file %s", file);
+    }
+    assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB " LIKE 'mv'"), 0);
+    r = mysql_store_result(p);
+    assert_non_null(r);
+    n = mysql_num_fields(r);
+    row = mysql_fetch_row(r);
+    if (row != NULL && row[n - 1] != NULL) {
+        snprintf(src, sizeof(src), "%s", row[n - 1]);
+    }
+    mysql_free_result(r);
+    print_message("after the restart: task %lld, file %s, FreshnessSource %s\n", tid, file, src);
+    assert_string_equal(src, "binlog");
+    mysql_close(p);
+    mysql_close(d);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backend_dies),
         cmocka_unit_test(test_backend_back),
+        cmocka_unit_test(test_binlog_after_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
