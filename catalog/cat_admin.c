@@ -22,6 +22,10 @@
  * the task layer (cat_task.c).
  */
 #include "cat_admin.h"
+#include "rw_limits.h"
+
+#define ER_NOT_SUPPORTED_YET 1235
+#define ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT 1473
 #include "cat_internal.h"
 #include "cat_part.h"
 #include "cat_sched.h"
@@ -363,7 +367,20 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (st->has_refresh && refresh_supported(&st->refresh, reply) < 0) {
         return;
     }
-    if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0) {
+    if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0 &&
+        rw_limits_refused(cerr)) {
+        /* over the analysis budgets (rw_limits.h): not a syntax error */
+        if (strstr(cerr, "nested too deeply") != NULL) {
+            mvp_reply_err(reply, ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT, "HY000",
+                          "Materialized view definition too deeply nested for mvproxy: %s", cerr);
+        } else {
+            mvp_reply_err(reply, ER_NOT_SUPPORTED_YET, "42000",
+                          "Materialized view definition too large for mvproxy: %s", cerr);
+        }
+        free(cerr);
+        return;
+    }
+    if (cerr != NULL) {
         size_t pos = st->query_off + epos;
         size_t near = st->len - (pos < st->len ? pos : st->len);
         mvp_reply_err(reply, 1064, "42000",
