@@ -348,6 +348,47 @@ test_size_budget(void **state)
     free(s);
 }
 
+/* Matching that runs over the time budget gives up: nothing rewritten, the reason says so. */
+static void
+test_time_budget(void **state)
+{
+    struct cat_snapshot *s = ts_base();
+    struct rw_options opt = {true, true, 5000};
+    struct rw_limits l = defaults;
+    struct rw_outcome out;
+    char *sql = make(UNIONS, 150);
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        char name[32], def[128];
+        snprintf(name, sizeof(name), "mv_r%d", i);
+        snprintf(def, sizeof(def), "SELECT region_id, category_id FROM raw_sales");
+        ts_view(s, "test", name, def, "region_id int,category_id int", 10 + i);
+    }
+    rw_limits_set(&defaults);
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(rw_rewrite(sql, strlen(sql), "test", s, &opt, &out), 0);
+    if (!out.rewritten) {
+        fail_msg("not rewritten: %.200s", out.reason);
+    }
+    rw_outcome_free(&out);
+    l.time_budget_ms = 1;
+    rw_limits_set(&l);
+    for (int explain = 1; explain >= 0; explain--) {
+        opt.explain = explain != 0;
+        memset(&out, 0, sizeof(out));
+        assert_int_equal(rw_rewrite(sql, strlen(sql), "test", s, &opt, &out), 0);
+        assert_false(out.rewritten);
+        assert_non_null(strstr(out.reason, "time budget of 1 ms"));
+        for (size_t i = 0; i < out.n_cand; i++) {
+            assert_int_not_equal(out.cand[i].status, RW_CAND_CHOSEN);
+        }
+        rw_outcome_free(&out);
+    }
+    rw_limits_set(&defaults);
+    free(sql);
+    ts_free(s);
+}
+
 int
 main(void)
 {
@@ -355,6 +396,7 @@ main(void)
         cmocka_unit_test(test_estimate),        cmocka_unit_test(test_deep_refused),
         cmocka_unit_test(test_bi_sql_parses),   cmocka_unit_test(test_bi_sql_rewritten),
         cmocka_unit_test(test_stack_margin),    cmocka_unit_test(test_size_budget),
+        cmocka_unit_test(test_time_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
