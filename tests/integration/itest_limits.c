@@ -16,9 +16,9 @@
  *     a clear ERR and no view;
  *   stall: session A sends a 24 MB SELECT and then a 200,000-item IN list
  *     over the view's table; session B's `SELECT 1`, sent meanwhile on the
- *     same worker, never waits more than 1 s (before the budgets the
- *     worker's event loop analysed A's statement for seconds), and A gets
- *     the backend's own rows.
+ *     same worker, never waits more than 2 s / 600 ms (before the budgets
+ *     the worker's event loop analysed A's statement for seconds), and A
+ *     gets the backend's own rows.
  *
  * Environment: it_common.h. Runtime about 10 s.
  */
@@ -43,7 +43,11 @@
 #define META "mvp_meta_itlim"
 #define NOGRANT "itlim_nog"
 #define NOGRANT_PW "nog_pw"
-#define STALL_MS 1000
+/* B's worst latency bounds: after the budgets B waited < 130 ms on a loaded
+ * 2-core machine (load 6); before, 1.2 s for the IN list and over 100 s for
+ * a 60 MB statement (the 24 MB one killed the old proxy). */
+#define STALL_BIG_MS 2000
+#define STALL_IN_MS 600
 
 static struct it_env g_env;
 static struct it_proxy g_proxy;
@@ -275,9 +279,9 @@ a_main(void *arg)
     return NULL;
 }
 
-/* Run SQL as session A while B probes; B's worst latency must stay under STALL_MS. */
+/* Run SQL as session A while B probes; B's worst latency must stay under BOUND_MS. */
 static void
-stall_case(const char *label, const char *sql)
+stall_case(const char *label, const char *sql, int64_t bound_ms)
 {
     struct a_run a;
     pthread_t th;
@@ -312,10 +316,10 @@ stall_case(const char *label, const char *sql)
     if (!it_rows_equal(&a.rows, &want)) {
         fail_msg("%s: A's rows differ from the backend's", label);
     }
-    if (worst >= STALL_MS) {
+    if (worst >= bound_ms) {
         it_proxy_log_tail(&g_proxy, 10);
-        fail_msg("%s: session B waited %lld ms on the shared worker (bound %d ms)", label,
-                 (long long)worst, STALL_MS);
+        fail_msg("%s: session B waited %lld ms on the shared worker (bound %lld ms)", label,
+                 (long long)worst, (long long)bound_ms);
     }
     expect_alive(b, label);
     it_rows_free(&a.rows);
@@ -332,7 +336,7 @@ test_no_stall(void **state)
     /* 24 MB: the IN list items are 7-digit numbers (8 bytes each with the comma) */
     big = build("SELECT a, SUM(b), COUNT(*) FROM t WHERE b IN (", "1000000", ",", 3000000,
                 ") GROUP BY a");
-    stall_case("24 MB statement", big);
+    stall_case("24 MB statement", big, STALL_BIG_MS);
     free(big);
     in200k = malloc(200000 * 8 + 128);
     {
@@ -343,7 +347,7 @@ test_no_stall(void **state)
         }
         sprintf(q, ") GROUP BY a");
     }
-    stall_case("200,000-item IN list", in200k);
+    stall_case("200,000-item IN list", in200k, STALL_IN_MS);
     free(in200k);
 }
 
