@@ -58,6 +58,9 @@ build(const char *prefix, const char *item, const char *sep, size_t n, const cha
 {
     size_t cap = strlen(prefix) + n * (strlen(item) + strlen(sep) + 8) + strlen(suffix) + 1;
     char *b = malloc(cap), *q = b;
+    if (b == NULL) {
+        abort();
+    }
     q += sprintf(q, "%s", prefix);
     for (size_t i = 0; i < n; i++) {
         q += sprintf(q, i == 0 ? "%s" : "%s%s", i == 0 ? item : sep, item);
@@ -71,6 +74,9 @@ static char *
 nested_in(size_t n)
 {
     char *b = malloc(n * 48 + 64), *q = b;
+    if (b == NULL) {
+        abort();
+    }
     q += sprintf(q, "SELECT a FROM " DB ".t WHERE a IN ");
     for (size_t i = 0; i < n; i++) {
         q += sprintf(q, "(SELECT a FROM " DB ".t WHERE a IN ");
@@ -88,6 +94,9 @@ static char *
 parens(size_t n)
 {
     char *b = malloc(2 * n + 64), *q = b;
+    if (b == NULL) {
+        abort();
+    }
     q += sprintf(q, "SELECT ");
     memset(q, '(', n);
     q += n;
@@ -339,6 +348,9 @@ test_no_stall(void **state)
     stall_case("24 MB statement", big, STALL_BIG_MS);
     free(big);
     in200k = malloc(200000 * 8 + 128);
+    if (in200k == NULL) {
+        abort();
+    }
     {
         char *q = in200k;
         q += sprintf(q, "SELECT a, SUM(b), COUNT(*) FROM t WHERE a IN (");
