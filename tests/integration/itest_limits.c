@@ -217,6 +217,9 @@ test_deep_statements(void **state)
 
         /* EXPLAIN REWRITE: a NOT_REWRITTEN summary row with the reason, or a clear ERR */
         q = malloc(n + 32);
+        if (q == NULL) {
+            abort();
+        }
         sprintf(q, "EXPLAIN REWRITE %s", shapes[i].sql);
         if (mysql_real_query(root, q, strlen(q)) != 0) {
             unsigned e = mysql_errno(root);
@@ -244,6 +247,9 @@ test_deep_statements(void **state)
 
         /* CREATE MATERIALIZED VIEW: a clear ERR, no view created */
         q = malloc(n + 80);
+        if (q == NULL) {
+            abort();
+        }
         sprintf(q, "CREATE MATERIALIZED VIEW mv_deep AS %s", shapes[i].sql);
         if (mysql_real_query(root, q, strlen(q)) == 0) {
             fail_msg("CREATE MATERIALIZED VIEW of the %s succeeded", shapes[i].label);
