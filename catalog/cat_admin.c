@@ -22,6 +22,10 @@
  * the task layer (cat_task.c).
  */
 #include "cat_admin.h"
+#include "rw_limits.h"
+
+#define ER_NOT_SUPPORTED_YET 1235
+#define ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT 1473
 #include "cat_internal.h"
 #include "cat_part.h"
 #include "cat_priv.h"
@@ -57,6 +61,45 @@ cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled)
     if (job != NULL) {
         job->rewrite_enabled = enabled;
     }
+}
+
+/* True when the first token of SQL (hints skipped) is the word WORD. */
+static bool
+first_word_is(const char *sql, size_t len, const char *word)
+{
+    struct rw_lexer lx;
+    struct rw_tok a;
+    rw_lex_init(&lx, sql, len);
+    do {
+        a = rw_lex_next(&lx);
+    } while (a.kind == RW_TOK_HINT);
+    return rw_tok_is(&lx, a, word);
+}
+
+/* True when SQL starts "ALTER MATERIALIZED": only the proxy answers it. */
+static bool
+ours_by_prefix(const char *sql, size_t len)
+{
+    struct rw_lexer lx;
+    struct rw_tok a, b;
+    rw_lex_init(&lx, sql, len);
+    do {
+        a = rw_lex_next(&lx);
+    } while (a.kind == RW_TOK_HINT);
+    do {
+        b = rw_lex_next(&lx);
+    } while (b.kind == RW_TOK_HINT);
+    return rw_tok_is(&lx, a, "ALTER") && rw_tok_is(&lx, b, "MATERIALIZED");
+}
+
+/* Fill ERR for an admin statement of LEN bytes over the size budget; returns true. */
+static bool
+too_big(struct mvp_reply *err, size_t len)
+{
+    mvp_reply_err(err, ER_NOT_SUPPORTED_YET, "42000",
+                  "mvproxy does not analyse statements over max_statement_bytes (%zu bytes, "
+                  "limit %zu)", len, rw_limits_get()->max_bytes);
+    return true;
 }
 
 /* First keyword(s) that may start an admin statement (cheap pre-check). */
@@ -105,6 +148,19 @@ cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admi
     *job = NULL;
     if (sql == NULL || len == 0 || !maybe_admin(sql, len)) {
         return false;
+    }
+    if (rw_limits_too_big(len)) {
+        /* over the size budget (rw_limits.h): a SELECT or ALTER TABLE is
+         * relayed; a statement that can only be ours gets a clear ERR */
+        if (first_word_is(sql, len, "SELECT") || first_word_is(sql, len, "ALTER")) {
+            return first_word_is(sql, len, "ALTER") && ours_by_prefix(sql, len) &&
+                   too_big(err, len);
+        }
+        return too_big(err, len);
+    }
+    if (first_word_is(sql, len, "SELECT") && !cat_contains_ci(sql, len, "mv_infos") &&
+        !cat_contains_ci(sql, len, "tasks")) {
+        return false; /* every SELECT passes maybe_admin: do not lex it all */
     }
     memset(&st, 0, sizeof(st));
     rc = cat_parse(sql, len, &st, err);
@@ -463,7 +519,20 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (st->has_refresh && refresh_supported(&st->refresh, reply) < 0) {
         return;
     }
-    if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0) {
+    if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0 &&
+        rw_limits_refused(cerr)) {
+        /* over the analysis budgets (rw_limits.h): not a syntax error */
+        if (strstr(cerr, "nested too deeply") != NULL) {
+            mvp_reply_err(reply, ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT, "HY000",
+                          "Materialized view definition too deeply nested for mvproxy: %s", cerr);
+        } else {
+            mvp_reply_err(reply, ER_NOT_SUPPORTED_YET, "42000",
+                          "Materialized view definition too large for mvproxy: %s", cerr);
+        }
+        free(cerr);
+        return;
+    }
+    if (cerr != NULL) {
         size_t pos = st->query_off + epos;
         size_t near = st->len - (pos < st->len ? pos : st->len);
         mvp_reply_err(reply, 1064, "42000",

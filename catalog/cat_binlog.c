@@ -98,6 +98,7 @@
  *     position: the follower starts at the end of the binlog.
  */
 #include "cat_internal.h"
+#include "rw_limits.h"
 #include "cat_part.h"
 
 #include <ctype.h>
@@ -1343,7 +1344,7 @@ cat_binlog_start(void)
     free_strs(v, 3);
     free_strs(ms, 1);
     set_reason("");
-    if (pthread_create(&g_bl.thread, NULL, follower_main, st) != 0) {
+    if (rw_thread_create(&g_bl.thread, follower_main, st, false) != 0) {
         snprintf(why, sizeof(why), "cannot start the binlog follower thread");
         mysql_close(st->side);
         free(st);

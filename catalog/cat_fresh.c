@@ -23,6 +23,7 @@
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
 #include "cat_incr.h"
+#include "rw_limits.h"
 #include "cat_internal.h"
 #include "cat_part.h"
 
@@ -475,7 +476,7 @@ int
 cat_fresh_start(char *err, size_t errlen)
 {
     atomic_store(&g_stop, 0);
-    if (pthread_create(&g_thread, NULL, fresh_main, NULL) != 0) {
+    if (rw_thread_create(&g_thread, fresh_main, NULL, false) != 0) {
         snprintf(err, errlen, "cannot start the catalog thread");
         return -1;
     }

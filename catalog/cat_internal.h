@@ -368,6 +368,9 @@ struct cat_stmt {
  * 1231/42000 bad value). SPEC §3.
  */
 int cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *err);
+
+/* Case-insensitive search for NEEDLE (lower case) in LEN bytes at HAY. */
+bool cat_contains_ci(const char *hay, size_t len, const char *needle);
 void cat_stmt_free(struct cat_stmt *st);
 
 /* Effective settings from PROPERTIES. */

@@ -465,6 +465,11 @@ parse_create(struct parser *p, struct cat_stmt *st)
             } else {
                 return syntax_error(p);
             }
+        } else if ((is_word(p, "REFRESH") ||
+                    (is_word(p, "NEVER") && peek_word(p, 1, "REFRESH"))) && st->has_refresh) {
+            return syntax_error(p); /* a clause given twice (found by fuzz_admin) */
+        } else if (is_word(p, "PARTITION") && st->partition_by != NULL) {
+            return syntax_error(p);
         } else if (accept(p, "REFRESH")) {
             st->has_refresh = true;
             if (refresh_clause(p, &st->refresh) < 0) {
@@ -1116,9 +1121,8 @@ cat_stmt_free(struct cat_stmt *st)
     memset(st, 0, sizeof(*st));
 }
 
-/* Case-insensitive search for NEEDLE in LEN bytes at HAY. */
-static bool
-contains_ci(const char *hay, size_t len, const char *needle)
+bool
+cat_contains_ci(const char *hay, size_t len, const char *needle)
 {
     size_t nl = strlen(needle), i, j;
     for (i = 0; i + nl <= len; i++) {
@@ -1224,7 +1228,7 @@ cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *er
             rc = explain_tail(&p, st);
         }
     } else if (is_word(&p, "SELECT")) {
-        if (contains_ci(sql, len, "mv_infos") || contains_ci(sql, len, "tasks")) {
+        if (cat_contains_ci(sql, len, "mv_infos") || cat_contains_ci(sql, len, "tasks")) {
             rc = parse_select_tf(&p, st);
         }
     }

@@ -47,6 +47,7 @@
  * next write moves them). Writes through the proxy never depend on it.
  */
 #include "cat_part.h"
+#include "rw_limits.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -1770,7 +1771,7 @@ int
 cat_part_probe_start(char *err, size_t errlen)
 {
     atomic_store(&g_probe_stop, 0);
-    if (pthread_create(&g_probe_thread, NULL, probe_main, NULL) != 0) {
+    if (rw_thread_create(&g_probe_thread, probe_main, NULL, false) != 0) {
         snprintf(err, errlen, "cannot start the partition probe thread");
         return -1;
     }

@@ -15,6 +15,7 @@
  *        └ every 10 s: owner lock check, cat_task_recover
  */
 #include "cat_sched.h"
+#include "rw_limits.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -526,8 +527,10 @@ dispatch(struct job *j, const char *mode, enum cat_task_origin origin)
     snprintf(a->name, sizeof(a->name), "%s", j->name);
     snprintf(a->mode, sizeof(a->mode), "%s", mode);
     a->origin = origin;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (rw_thread_attr_init(&at, true) != 0) {
+        free(a);
+        return -1;
+    }
     if (pthread_create(&t, &at, run_main, a) != 0) {
         pthread_attr_destroy(&at);
         free(a);
@@ -802,7 +805,7 @@ cat_sched_start(int64_t debounce_ms, int64_t poll_ms, char *err, size_t errlen)
     }
     g_stop = false;
     g_drain = false;
-    if (pthread_create(&g_thread, NULL, sched_main, NULL) != 0) {
+    if (rw_thread_create(&g_thread, sched_main, NULL, false) != 0) {
         snprintf(err, errlen, "cannot start the refresh scheduler thread");
         return -1;
     }

@@ -40,6 +40,7 @@
 #include "px_conf.h"
 #include "px_log.h"
 #include "px_worker.h"
+#include "rw_limits.h"
 
 #define MAX_QUERY_BYTES     (64u * 1024u * 1024u)   /* COM_QUERY payload cap */
 #define CLIENT_HIGH_WATER   (4u * 1024u * 1024u)    /* pause the backend above this backlog */
@@ -344,6 +345,15 @@ main(int argc, char **argv)
     }
     evconnlistener_set_error_cb(px.listener, accept_error_cb);
 
+    /* analysis budgets (issue 9): set before any thread parses SQL */
+    {
+        struct rw_limits lim;
+        lim.max_bytes = (size_t)px.conf.max_statement_bytes;
+        lim.max_tokens = (size_t)px.conf.max_statement_tokens;
+        lim.max_depth = (unsigned)px.conf.max_parse_depth;
+        lim.time_budget_ms = (unsigned)px.conf.rewrite_time_budget_ms;
+        rw_limits_set(&lim);
+    }
     memset(&cc, 0, sizeof(cc));
     cc.backend_host = px.conf.backend_host;
     cc.backend_port = px.conf.backend_port;

@@ -15,6 +15,8 @@
 
 #include <ini.h>
 
+#include "rw_limits.h"
+
 enum key_id {
     K_LISTEN,
     K_BACKEND,
@@ -28,6 +30,10 @@ enum key_id {
     K_CATALOG_POLL_MS,
     K_REFRESH_LOG_BIN,
     K_SHUTDOWN_TIMEOUT,
+    K_MAX_STATEMENT_BYTES,
+    K_MAX_STATEMENT_TOKENS,
+    K_MAX_PARSE_DEPTH,
+    K_REWRITE_TIME_BUDGET_MS,
 };
 
 struct key_def {
@@ -42,9 +48,13 @@ static const struct key_def keys[] = {
     {"commit_debounce_ms", "--commit-debounce-ms", K_COMMIT_DEBOUNCE_MS},
     {"listen", "--listen", K_LISTEN},
     {"log_level", "--log-level", K_LOG_LEVEL},
+    {"max_parse_depth", "--max-parse-depth", K_MAX_PARSE_DEPTH},
+    {"max_statement_bytes", "--max-statement-bytes", K_MAX_STATEMENT_BYTES},
+    {"max_statement_tokens", "--max-statement-tokens", K_MAX_STATEMENT_TOKENS},
     {"meta_schema", "--meta-schema", K_META_SCHEMA},
     {"refresh_log_bin", "--refresh-log-bin", K_REFRESH_LOG_BIN},
     {"refresh_tasks", "--refresh-tasks", K_REFRESH_TASKS},
+    {"rewrite_time_budget_ms", "--rewrite-time-budget-ms", K_REWRITE_TIME_BUDGET_MS},
     {"service_password", "--service-password", K_SERVICE_PASSWORD},
     {"service_user", "--service-user", K_SERVICE_USER},
     {"shutdown_timeout", "--shutdown-timeout", K_SHUTDOWN_TIMEOUT},
@@ -86,6 +96,10 @@ px_conf_defaults(struct px_conf *cf)
     cf->threads = PX_CONF_DEFAULT_THREADS;
     cf->shutdown_timeout = PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT;
     cf->log_level = PX_LOG_INFO;
+    cf->max_statement_bytes = RW_DEFAULT_MAX_BYTES;
+    cf->max_statement_tokens = RW_DEFAULT_MAX_TOKENS;
+    cf->max_parse_depth = RW_DEFAULT_MAX_DEPTH;
+    cf->rewrite_time_budget_ms = RW_DEFAULT_TIME_BUDGET_MS;
 }
 
 void
@@ -236,6 +250,36 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
             cf->commit_debounce_ms = n;
         }
         return 0;
+    case K_MAX_STATEMENT_BYTES:
+    case K_MAX_STATEMENT_TOKENS:
+        if (int_in(value, 0, PX_CONF_MAX_STATEMENT, &n) != 0) {
+            snprintf(err, errlen, "bad %s '%s': must be 0 (no limit)..%lld",
+                     id == K_MAX_STATEMENT_BYTES ? "max_statement_bytes" : "max_statement_tokens",
+                     value, (long long)PX_CONF_MAX_STATEMENT);
+            return -1;
+        }
+        if (id == K_MAX_STATEMENT_BYTES) {
+            cf->max_statement_bytes = n;
+        } else {
+            cf->max_statement_tokens = n;
+        }
+        return 0;
+    case K_MAX_PARSE_DEPTH:
+        if (int_in(value, 1, RW_MAX_DEPTH_CEILING, &n) != 0) {
+            snprintf(err, errlen, "bad max_parse_depth '%s': must be 1..%u", value,
+                     RW_MAX_DEPTH_CEILING);
+            return -1;
+        }
+        cf->max_parse_depth = n;
+        return 0;
+    case K_REWRITE_TIME_BUDGET_MS:
+        if (int_in(value, 0, PX_CONF_MAX_INTERVAL_MS, &n) != 0) {
+            snprintf(err, errlen, "bad rewrite_time_budget_ms '%s': must be 0 (no limit)..%d",
+                     value, PX_CONF_MAX_INTERVAL_MS);
+            return -1;
+        }
+        cf->rewrite_time_budget_ms = n;
+        return 0;
     case K_REFRESH_LOG_BIN:
         if (strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 ||
             strcasecmp(value, "true") == 0) {
@@ -345,8 +389,14 @@ px_conf_usage(FILE *out)
             "                            backend, service_user, service_password,\n"
             "                            meta_schema, threads, log_level, refresh_tasks,\n"
             "                            commit_debounce_ms, catalog_poll_ms,\n"
-            "                            refresh_log_bin, shutdown_timeout); flags\n"
-            "                            override it\n"
+            "                            refresh_log_bin, shutdown_timeout,
+"
+            "                            max_statement_bytes, max_statement_tokens,
+"
+            "                            max_parse_depth, rewrite_time_budget_ms); flags
+"
+            "                            override it
+"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
@@ -369,11 +419,22 @@ px_conf_usage(FILE *out)
             "  --shutdown-timeout SECS   on SIGTERM/SIGINT, let running statements and\n"
             "                            refreshes finish for up to SECS seconds, 0..%d\n"
             "                            (default %d); a second signal stops at once\n"
+            "  --max-statement-bytes N   statements longer than N bytes are relayed without\n"
+            "                            analysis (default %u; 0 = no limit)\n"
+            "  --max-statement-tokens N  same for statements of more than N tokens\n"
+            "                            (default %u; 0 = no limit)\n"
+            "  --max-parse-depth N       statements nested deeper than N (estimated from the\n"
+            "                            tokens) are relayed unparsed, 1..%u (default %u)\n"
+            "  --rewrite-time-budget-ms MS  a rewrite decision taking longer gives up and\n"
+            "                            relays the statement unchanged (default %u; 0 =\n"
+            "                            no limit)\n"
             "  --version                 print the version and exit\n"
             "  --help                    print this help and exit\n",
             PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,
             PX_CONF_DEFAULT_META, PX_CONF_DEFAULT_THREADS, PX_CONF_MAX_REFRESH_TASKS,
-            PX_CONF_MAX_SHUTDOWN_TIMEOUT, PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT);
+            PX_CONF_MAX_SHUTDOWN_TIMEOUT, PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT,
+            RW_DEFAULT_MAX_BYTES, RW_DEFAULT_MAX_TOKENS, RW_MAX_DEPTH_CEILING,
+            RW_DEFAULT_MAX_DEPTH, RW_DEFAULT_TIME_BUDGET_MS);
 }
 
 /*

@@ -27,6 +27,7 @@
 #define PX_CONF_MAX_INTERVAL_MS     86400000  /* one day */
 #define PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT 30   /* seconds of drain on SIGTERM */
 #define PX_CONF_MAX_SHUTDOWN_TIMEOUT 86400    /* one day */
+#define PX_CONF_MAX_STATEMENT       (1LL << 30) /* max_statement_bytes / _tokens ceiling */
 
 struct px_conf {
     char *config_file;          /* --config FILE or NULL (owned) */
@@ -45,6 +46,10 @@ struct px_conf {
     int refresh_log_bin;        /* refresh writes binlogged: 1 on, -1 off (sql_log_bin = 0),
                                  * 0 = not configured (env MVPROXY_REFRESH_LOG_BIN, else on) */
     int shutdown_timeout;       /* seconds the SIGTERM drain waits for running work (0 = none) */
+    long long max_statement_bytes;  /* analysis size budget, bytes (0 = none; rw_limits.h) */
+    long long max_statement_tokens; /* analysis size budget, tokens (0 = none) */
+    long long max_parse_depth;  /* estimated parse-tree depth limit, 1..RW_MAX_DEPTH_CEILING */
+    long long rewrite_time_budget_ms; /* rewrite decision time budget, ms (0 = none) */
 };
 
 enum px_conf_result {

@@ -20,6 +20,7 @@
 #include "cat_admin.h"
 #include "rw.h"
 #include "rw_lex.h"
+#include "rw_limits.h"
 
 /* Per-thread snapshot cache; released by the key destructor at thread exit. */
 static _Thread_local struct cat_snapshot *tl_snap;
@@ -308,7 +309,9 @@ try_rewrite(const struct px_session_info *si, const char *sql, size_t len, size_
     struct rw_options opt;
     struct rw_outcome o;
 
-    if (!snapshot_has_views(snap) || !si->rewrite_enabled ||
+    /* the size budget first: even the view-name pre-filter lexes the whole
+     * text, and this runs on the worker's event loop (issue 9 item 4) */
+    if (!snapshot_has_views(snap) || !si->rewrite_enabled || rw_limits_too_big(len - body_off) ||
         !names_a_view_table(snap, si->db, sql + body_off, len - body_off)) {
         return;
     }

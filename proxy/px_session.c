@@ -34,6 +34,7 @@
  * current database follows COM_INIT_DB, `USE db` and COM_CHANGE_USER only.
  */
 #include "px_session.h"
+#include "rw_limits.h"
 
 #include <assert.h>
 #include <netinet/in.h>
@@ -1402,7 +1403,6 @@ static void
 start_admin(struct px_session *s, void *admin)
 {
     struct admin_job *job = calloc(1, sizeof(*job));
-    pthread_attr_t attr;
     pthread_t th;
     struct px_dispatch_out tmp;
 
@@ -1424,10 +1424,7 @@ start_admin(struct px_session *s, void *admin)
     s->job = job;
     s->admin_running = true;
     px_session_set_state(s, PX_SS_ADMIN);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, admin_thread, job) != 0) {
-        pthread_attr_destroy(&attr);
+    if (rw_thread_create(&th, admin_thread, job, true) != 0) {
         px_log_error("S-%llu: cannot start an admin thread", (unsigned long long)s->id);
         memset(&tmp, 0, sizeof(tmp));
         tmp.kind = PX_DISPATCH_ADMIN;
@@ -1440,7 +1437,6 @@ start_admin(struct px_session *s, void *admin)
         pthread_mutex_unlock(&s->mu);
         return;
     }
-    pthread_attr_destroy(&attr);
 }
 
 /* ---- backend events --------------------------------------------------- */

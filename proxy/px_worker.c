@@ -6,6 +6,7 @@
  * session (including any waiting for an admin job) has been freed.
  */
 #include "px_worker.h"
+#include "rw_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,7 +134,7 @@ px_worker_start(struct px_worker *w, int index, const struct px_relay_cfg *cfg, 
         snprintf(err, errlen, "cannot create notification event");
         return -1;
     }
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+    if (rw_thread_create(&w->thread, worker_main, w, false) != 0) {
         snprintf(err, errlen, "cannot start worker thread %d", index);
         return -1;
     }

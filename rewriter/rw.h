@@ -64,7 +64,12 @@ struct rw_options {
  * Anything that does not parse or is outside the model is left unchanged
  * with a reason. Without opt->explain the decision may come from the
  * calling thread's decision cache (rw_cache_* below); its outcome then lists
- * only the CHOSEN candidates. Returns 0; -1 only on out-of-memory.
+ * only the CHOSEN candidates. The budgets of rw_limits.h apply: a
+ * statement over the size or depth budget is not parsed, and matching that
+ * runs over the time budget (checked per block and per candidate view)
+ * gives up; either way nothing is rewritten and the reason says which
+ * budget (such a timed-out decision is not cached).
+ * Returns 0; -1 only on out-of-memory.
  * Thread-safe: SNAP is read-only, the cache is per thread.
  */
 int rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rw_limits.h"
 #include "rw_util.h"
 
 int
 rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t *err_pos)
 {
     PgQueryProtobufParseResult r;
+    const struct rw_limits *lim;
+    unsigned depth;
 
     memset(p, 0, sizeof(*p));
     p->src = sql;
@@ -22,9 +25,26 @@ rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t
     if (err_pos != NULL) {
         *err_pos = 0;
     }
+    lim = rw_limits_get();
+    if (rw_limits_too_big(len)) {
+        *err = rw_sprintf("statement not analysed: %zu bytes, over the size budget of %zu bytes "
+                          "(max_statement_bytes)", len, lim->max_bytes);
+        return -1;
+    }
     p->toks = rw_lex_all(sql, len, &p->n_toks);
     if (p->toks == NULL) {
         *err = rw_strdup("out of memory");
+        return -1;
+    }
+    if (lim->max_tokens != 0 && p->n_toks > lim->max_tokens) {
+        *err = rw_sprintf("statement not analysed: %zu tokens, over the budget of %zu tokens "
+                          "(max_statement_tokens)", p->n_toks, lim->max_tokens);
+        return -1;
+    }
+    depth = rw_lex_depth(sql, len, p->toks, p->n_toks);
+    if (depth > lim->max_depth) {
+        *err = rw_sprintf("statement not analysed: nested too deeply (depth estimate %u, limit "
+                          "%u, max_parse_depth)", depth, lim->max_depth);
         return -1;
     }
     if (rw_dialect_translate(sql, len, &p->d) != 0) {

@@ -35,6 +35,9 @@ struct rw_parse {
  * with rw_parse_free, also on failure). SQL is borrowed for P's life.
  * Returns 0, or -1 with a message in *ERR (caller frees) and, when ERR_POS
  * is not NULL, the 0-based offset of the error in the original text.
+ * A statement over the budgets of rw_limits.h (size, tokens, estimated
+ * depth) is refused before it is parsed, with the reason in *ERR, so no
+ * caller ever gets a tree deeper than the limit (issue 9 item 1).
  */
 int rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t *err_pos);
 

@@ -29,6 +29,7 @@
  * MATCHED_NOT_CHOSEN with the reason.
  */
 #include "rw.h"
+#include "rw_limits.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -604,7 +605,19 @@ struct rctx {
     struct cat_mv **unusable;       /* views rejected for freshness (decision cache) */
     size_t n_unusable;              /* count */
     bool multi;                     /* more than one block: prefix reasons */
+    int64_t deadline_ms;            /* rw_limits_now_ms() past which matching gives up; 0 none */
+    bool timed_out;                 /* the time budget ran out (nothing is rewritten) */
 };
+
+/* True (and X->timed_out set) once X's time budget has run out. */
+static bool
+over_budget(struct rctx *x)
+{
+    if (!x->timed_out && x->deadline_ms > 0 && rw_limits_now_ms() > x->deadline_ms) {
+        x->timed_out = true;
+    }
+    return x->timed_out;
+}
 
 /* Record compensations NC and joined-back instances NB for the candidate
  * just added; -1 on OOM. */
@@ -695,7 +708,10 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         char *block = NULL, *reason = NULL, *full = NULL, *note = NULL;
         int nc = 0, m = 1;
         size_t nb = 0;
-        if (in_list(x->h->no, x->h->n_no, mv)) {
+        if (over_budget(x)) {
+            reason = rw_sprintf("not tried: the rewrite decision ran over its time budget of "
+                                "%u ms (rewrite_time_budget_ms)", rw_limits_get()->time_budget_ms);
+        } else if (in_list(x->h->no, x->h->n_no, mv)) {
             reason = rw_strdup("excluded by the NO_USE_MV hint");
         } else if (x->h->n_use > 0 && !in_list(x->h->use, x->h->n_use, mv)) {
             reason = rw_strdup("not named in the USE_MV hint");
@@ -942,7 +958,7 @@ stmt_blocks(const struct rw_parse *p, struct walk *w)
 static int
 decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
        const struct rw_options *opt, struct rw_outcome *out, struct cat_mv ***unusable,
-       size_t *n_un)
+       size_t *n_un, bool *timed_out)
 {
     struct rw_parse p;
     struct hints h;
@@ -994,8 +1010,14 @@ decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *s
     x.h = &h;
     x.out = out;
     x.multi = w.n > 1;
+    if (rw_limits_get()->time_budget_ms > 0) {
+        x.deadline_ms = rw_limits_now_ms() + rw_limits_get()->time_budget_ms;
+    }
     for (i = 0; i < w.n; i++) {
         char *bw = NULL;
+        if (over_budget(&x)) {
+            break;
+        }
         if (match_block(&x, &p, &w.b[i], i + 1, &bw) != 0) {
             free(bw);
             rc = -1;
@@ -1008,6 +1030,24 @@ decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *s
             rw_buf_puts(&reasons, bw);
             free(bw);
         }
+    }
+    if (over_budget(&x)) {
+        size_t done_blocks = i;
+        /* give up as a whole: the statement is relayed unchanged (issue 9 item 4) */
+        for (i = 0; i < out->n_cand; i++) {
+            if (out->cand[i].status == RW_CAND_CHOSEN) {
+                free(out->cand[i].reason);
+                out->cand[i].reason = rw_strdup("the decision ran over its time budget");
+                out->cand[i].status = RW_CAND_MATCHED_NOT_CHOSEN;
+            }
+        }
+        out->reason = rw_sprintf("not rewritten: the rewrite decision ran over its time budget "
+                                 "of %u ms (rewrite_time_budget_ms) after %zu of %zu blocks",
+                                 rw_limits_get()->time_budget_ms, done_blocks, w.n);
+        if (timed_out != NULL) {
+            *timed_out = true;
+        }
+        goto done;
     }
     /* splice every chosen block, in text order, skipping any that overlaps an earlier one */
     for (i = 0; i < w.n; i++) {
@@ -1095,6 +1135,7 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
 {
     struct cat_mv **unusable = NULL;
     size_t n_un = 0;
+    bool timed_out = false;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -1105,8 +1146,10 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
     if (!opt->explain && rw_cache_lookup(sql, len, db, snap, opt, out)) {
         return 0;
     }
-    rc = decide(sql, len, db, snap, opt, out, &unusable, &n_un);
-    if (rc == 0 && !opt->explain && !part_candidate(out)) {
+    rc = decide(sql, len, db, snap, opt, out, &unusable, &n_un, &timed_out);
+    /* a decision cut short by the time budget is not cached: the machine
+     * may only have been busy */
+    if (rc == 0 && !opt->explain && !timed_out && !part_candidate(out)) {
         rw_cache_store(sql, len, db, snap, opt, out, unusable, n_un);
     }
     free(unusable);

@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libpg-query-dev libprotobuf-c-dev libmariadb-dev uthash-dev libevent-dev
       libcmocka-dev libinih-dev libjansson-dev
-      mariadb-server mariadb-client valgrind)
+      mariadb-server mariadb-client valgrind
+      clang libclang-rt-14-dev)   # fuzz/ (libFuzzer runtime)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

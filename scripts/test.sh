@@ -9,6 +9,8 @@
 #   4. runs every ctest (unit + integration) with the MVP_* environment the
 #      integration tests read,
 #   5. runs the unit tests again under valgrind (not with --quick/--asan),
+#   5b. runs each fuzz target for a short fixed time (fuzz/run.sh; with no
+#      -R, or -R matching "fuzz"),
 #   6. prints "N passed, N failed" over everything and exits non-zero on any
 #      failure.
 #
@@ -23,6 +25,7 @@
 # SPEC.md, conformance corpus), MVP_JOBS (build parallelism, default 2),
 # MVP_TEST_TIMEOUT (seconds per ctest, default 900), MVP_TEST_BUILD and
 # MVP_TEST_RUN_DIR (build and MariaDB directories, for running two at once).
+# MVP_FUZZ_SECONDS (fuzz step, per target, default 20), MVP_FUZZ_BUILD.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
         --asan) ASAN=1; shift ;;
         --quick) QUICK=1; shift ;;
         -R) FILTER="$2"; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -157,6 +160,24 @@ if [ "$QUICK" = 0 ] && [ "$ASAN" = 0 ]; then
             FAILED=$(( FAILED + 1 )); FAILED_NAMES+=("memcheck_$name")
         fi
     done
+fi
+
+# Fuzz targets (fuzz/README.md): a fixed short run, MVP_FUZZ_SECONDS (default
+# 20) per target; runs with no -R filter or one matching "fuzz". One step:
+# its failure (a crash, leak or timeout) counts as one failed test.
+if [ -z "$FILTER" ] || grep -qE "$FILTER" <<<"fuzz"; then
+    step "fuzz: ${MVP_FUZZ_SECONDS:-20}s per target"
+    set +e
+    MVP_FUZZ_BUILD="${MVP_FUZZ_BUILD:-$ROOT/build-fuzz}" bash fuzz/run.sh "${MVP_FUZZ_SECONDS:-20}"
+    rc=$?
+    set -e
+    if [ "$rc" = 0 ]; then
+        PASSED=$(( PASSED + 1 ))
+    elif [ "$rc" = 77 ]; then
+        echo "fuzz: skipped (no clang with libFuzzer)"
+    else
+        FAILED=$(( FAILED + 1 )); FAILED_NAMES+=("fuzz")
+    fi
 fi
 
 step "done"

@@ -235,6 +235,16 @@ test_syntax_errors(void **state)
     assert_int_equal(parse("CREATE MATERIALIZED VIEW mv AS", &st, &e), -1);
     assert_non_null(strstr(e.err_msg, "at position 31"));
     done(&st, &e);
+    /* a clause given twice is an error, not a leak of the first (found by fuzz_admin) */
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv PARTITION BY (d) PARTITION BY (e) AS "
+                           "SELECT d, e FROM t", &st, &e), -1);
+    assert_int_equal(e.err_code, 1064);
+    assert_non_null(strstr(e.err_msg, "near 'PARTITION BY (e)"));
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv REFRESH AUTO ON SCHEDULE EVERY 1 DAY "
+                           "REFRESH COMPLETE ON SCHEDULE EVERY 2 HOUR AS SELECT 1", &st, &e), -1);
+    assert_int_equal(e.err_code, 1064);
+    done(&st, &e);
     assert_int_equal(parse("DROP MATERIALIZED VIEW mv extra", &st, &e), -1);
     assert_non_null(strstr(e.err_msg, "near 'extra'"));
     done(&st, &e);
