@@ -389,14 +389,10 @@ px_conf_usage(FILE *out)
             "                            backend, service_user, service_password,\n"
             "                            meta_schema, threads, log_level, refresh_tasks,\n"
             "                            commit_debounce_ms, catalog_poll_ms,\n"
-            "                            refresh_log_bin, shutdown_timeout,
-"
-            "                            max_statement_bytes, max_statement_tokens,
-"
-            "                            max_parse_depth, rewrite_time_budget_ms); flags
-"
-            "                            override it
-"
+            "                            refresh_log_bin, shutdown_timeout,\n"
+            "                            max_statement_bytes, max_statement_tokens,\n"
+            "                            max_parse_depth, rewrite_time_budget_ms); flags\n"
+            "                            override it\n"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
