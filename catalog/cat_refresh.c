@@ -418,9 +418,17 @@ cat_refresh_drop_staging(MYSQL *c, const struct cat_mv *mv, const char *nn)
 {
     struct cat_buf b = {0};
     char err[512];
+    int i;
     cat_buf_puts(&b, "DROP TABLE IF EXISTS ");
     cat_buf_qname(&b, mv->db, nn);
-    cat_q(c, b.p, err, sizeof(err), NULL);
+    /* A CANCEL repeats KILL QUERY while the task lives (cat_task.c): one may
+     * land on this clean-up after the fill it meant has already stopped.
+     * Interrupted (1317) is retried; a lost connection is not. */
+    for (i = 0; i < 5; i++) {
+        if (cat_q(c, b.p, err, sizeof(err), NULL) == 0 || mysql_errno(c) != 1317) {
+            break;
+        }
+    }
     cat_buf_free(&b);
 }
 
