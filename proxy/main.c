@@ -254,7 +254,13 @@ proxy_teardown(struct proxy *px)
         px->drain_tick = NULL;
     }
     if (px->drain_cut) {
-        /* admin jobs wait for their refresh: end the refreshes first */
+        /* Admin jobs wait for their refresh: end the refreshes first. But
+         * mark the workers cut off before that, so an admin job the cancel
+         * ends is answered ERR 1053 (SPEC §2), not with the cancel's 1317,
+         * even when its end reaches the worker before the stop request. */
+        for (i = 0; i < px->n_workers; i++) {
+            px_worker_cut(&px->workers[i]);
+        }
         cat_drain_cancel();
     }
     for (i = 0; i < px->n_workers; i++) {

@@ -1374,7 +1374,19 @@ admin_ev_cb(evutil_socket_t fd, short what, void *arg)
     if (job == NULL) {
         return;
     }
-    if (s->state == PX_SS_ADMIN && s->cl != NULL) {
+    if (s->state == PX_SS_ADMIN && s->cl != NULL && !s->cl_closing &&
+        atomic_load(&s->worker->cut)) {
+        /* Drain cut off (SPEC §2): the job may have ended only because the
+         * drain cancelled its refresh (1317), or just before the stop; the
+         * client waiting on it gets ERR 1053, then the close, either way. */
+        px_log_debug("S-%llu: admin job ended at the drain's cut-off: ERR 1053",
+                     (unsigned long long)s->id);
+        px_session_set_state(s, PX_SS_CLOSING);
+        bk_close(s);
+        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        cl_close(s, true);
+        maybe_free(s);
+    } else if (s->state == PX_SS_ADMIN && s->cl != NULL) {
         cl_send_reply(s, &job->reply);
         s->query.len = 0;
         px_session_set_state(s, PX_SS_IDLE);

@@ -198,6 +198,12 @@ px_worker_drain(struct px_worker *w)
     }
 }
 
+void
+px_worker_cut(struct px_worker *w)
+{
+    atomic_store(&w->cut, true);
+}
+
 int
 px_worker_busy(const struct px_worker *w)
 {

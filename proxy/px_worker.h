@@ -42,6 +42,9 @@ struct px_worker {
     size_t n_sessions;                      /* length of that list */
     bool stopping;                          /* stop requested: close all, exit when empty */
     bool draining;                          /* shutdown drain: new commands get ERR 1053 */
+    atomic_bool cut;                        /* drain cut off (set by main before it cancels
+                                             * the refreshes): an admin job that ends now
+                                             * answers ERR 1053, not its own reply */
     _Atomic int n_busy;                     /* sessions with a statement in flight (QUERY
                                              * state) plus admin jobs running; read by main */
 };
@@ -78,6 +81,16 @@ void px_worker_stop(struct px_worker *w);
  * middle of a result set is disconnected.
  */
 void px_worker_drain(struct px_worker *w);
+
+/*
+ * Mark W's drain as cut off (main thread, returns at once; call before
+ * cancelling the refresh tasks and before px_worker_stop()). From now on an
+ * admin job that ends, e.g. a REFRESH ended by that cancel, is answered
+ * ERR 1053 and its session closed, instead of the job's own reply (the
+ * cancel's 1317): the client sees the same shutdown error whichever comes
+ * first on W's loop, the job's end or the stop request.
+ */
+void px_worker_cut(struct px_worker *w);
 
 /* Statements and admin jobs in flight on W (any thread; atomic read). */
 int px_worker_busy(const struct px_worker *w);

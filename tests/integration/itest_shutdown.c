@@ -349,7 +349,9 @@ test_second_signal(void **state)
  * A REFRESH blocked on LOCK TABLES when SIGTERM arrives: with the lock
  * released within the timeout it finishes (OK, task SUCCESS); with
  * HOLD_MS past a 1 s timeout it is cut off (ERR 1053, task FAILED or
- * CANCELED once the proxy runs again).
+ * CANCELED once the proxy runs again). The ERR is 1053 even though the
+ * drain's cancel (1317) ends the admin job before the workers stop: the
+ * workers are marked cut off first (px_worker_cut).
  */
 static void
 refresh_case(const char *timeout, int hold_ms, bool finishes)
