@@ -9,7 +9,7 @@
  *                                     re-acquire only when it moved
  */
 #include "cat.h"
-#include "cat_internal.h"
+#include "cat_util.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "rw.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cat_snapshot *g_current;      /* holds one reference */

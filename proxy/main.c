@@ -36,7 +36,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
-#include "cat.h"
+#include "cat_engine.h"
 #include "px_conf.h"
 #include "px_log.h"
 #include "px_worker.h"

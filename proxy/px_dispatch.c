@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cat.h"
+#include "cat_engine.h"
 #include "cat_admin.h"
 #include "rw.h"
 #include "rw_lex.h"

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cat.h"
+#include "rw_match.h"
 #include "rw_model.h"
 #include "rw_util.h"
 
@@ -526,4 +527,19 @@ out:
         mm = NULL;
     }
     return mm;
+}
+
+bool
+rw_mv_windows_aligned(const struct rw_mv_model *model, const char *vcol)
+{
+    const struct rw_model *m;
+    char *why = NULL;
+    bool aligned;
+    if (model == NULL) {
+        return true;
+    }
+    m = model->unfolded != NULL ? model->unfolded : model->direct;
+    aligned = rw_win_part_aligned(m, vcol, &why);
+    free(why);
+    return aligned;
 }

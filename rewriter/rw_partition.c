@@ -35,6 +35,7 @@
 #include "rw_lex.h"
 #include "rw_model.h"
 #include "rw_restrict.h"
+#include "rw.h"
 #include "rw_util.h"
 
 /* Tokens of a text, hints dropped. */

@@ -8,6 +8,7 @@
  * the text is spliced there, everything else copied verbatim.
  */
 #include "rw_restrict.h"
+#include "rw.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include <strings.h>
 
 #include "cat.h"
-#include "cat_internal.h"
+#include "cat_util.h"
 #include "cat_part.h"
 #include "rw_parse.h"
 #include "rw_util.h"

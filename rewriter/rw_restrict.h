@@ -39,16 +39,5 @@ int rw_restrict_base_range(const char *select_sql, const char *db, const char *b
                            const char *base_col, const char *lo, const char *hi, char **out,
                            char **err);
 
-/*
- * MV's definition (mv->query_sql) restricted on its mapped base column to
- * the rows that can land in view partitions [LO, HI) (day numbers;
- * CAT_DAY_MIN / CAT_DAY_MAX for open ends), through the mapping recorded in
- * mv->part (base_key, base_col, base_floor: the bounds are rounded up to
- * the base flooring unit, which is exact for unit-aligned ranges). Returns
- * a new string (caller frees), or NULL when it cannot be done (unmapped
- * view, both ends open, a shape rw_restrict_base_range refuses, OOM): the
- * caller then uses the definition as it is.
- */
-char *rw_part_restrict_def(const struct cat_mv *mv, int64_t lo, int64_t hi);
 
 #endif /* RW_RESTRICT_H */

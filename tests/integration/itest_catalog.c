@@ -22,7 +22,7 @@
 
 #include <mysql.h>
 
-#include "cat.h"
+#include "cat_engine.h"
 #include "cat_admin.h"
 #include "cat_reply.h"
 

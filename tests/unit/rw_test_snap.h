@@ -129,6 +129,7 @@ ts_view(struct cat_snapshot *s, const char *db, const char *name, const char *sq
     atomic_store(&mv->state->last_refresh_ms, 1000);
     atomic_store(&mv->state->rows, rows);
     mv->model = rw_mv_model_build(s, db, name, sql, &mv->model_error);
+    mv->model_free = rw_mv_model_free;
     HASH_ADD_KEYPTR(hh, s->mvs, mv->key, strlen(mv->key), mv);
     if (mv->model == NULL) {
         return mv;

@@ -1,10 +1,10 @@
 /*
- * cat_util.c - small helpers shared by the catalog's files: a growable text
- * buffer with SQL and JSON quoting, allocation that aborts on out-of-memory,
- * a minimal JSON reader for the flat objects/arrays the catalog stores, and
- * logging that goes through the proxy's px_log when it is linked in.
+ * cat_util.c - the base library's small helpers (cat_util.h): a growable
+ * text buffer with SQL and JSON quoting, allocation that aborts on
+ * out-of-memory, a minimal JSON reader for the flat objects/arrays the
+ * store keeps, storage column names, and logging through px_log.
  */
-#include "cat_internal.h"
+#include "cat_util.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -14,15 +14,6 @@
 #include <time.h>
 
 #include "px_log.h"
-
-/*
- * The catalog lives in the mvcore library, which is linked before pxcore;
- * referencing px_log weakly keeps mvcore free of a hard dependency on the
- * proxy (unit tests of the catalog link without it).
- */
-extern void px_log_write(enum px_log_level level, const char *file, int line, const char *fmt,
-                         ...) __attribute__((weak));
-extern bool px_log_enabled(enum px_log_level level) __attribute__((weak));
 
 void *
 cat_xmalloc(size_t n)
@@ -543,13 +534,7 @@ cat_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (px_log_write != NULL && px_log_enabled != NULL) {
-        if (px_log_enabled((enum px_log_level)level)) {
-            px_log_write((enum px_log_level)level, __FILE__, __LINE__, "catalog: %s", buf);
-        }
-        return;
-    }
-    if (level <= CAT_LOG_WARN || getenv("MVP_CAT_DEBUG") != NULL) {
-        fprintf(stderr, "mvproxy catalog: %s\n", buf);
+    if (px_log_enabled((enum px_log_level)level)) {
+        px_log_write((enum px_log_level)level, __FILE__, __LINE__, "catalog: %s", buf);
     }
 }

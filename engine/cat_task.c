@@ -16,7 +16,7 @@
 
 #include "cat_incr.h"
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_sched.h"
 
 /* Rows kept in `tasks` (as cat_store.c). */

@@ -29,31 +29,6 @@ static const char *const con_type_text[] = {"", "PRIMARY KEY", "UNIQUE", "FOREIG
 
 /* ---- snapshot side -------------------------------------------------------------------- */
 
-/* Free what key K owns (not K). */
-static void
-key_clear(struct cat_key *k)
-{
-    cat_strv_free(k->cols, k->n_cols);
-    if (k->ref_cols != NULL) {
-        cat_strv_free(k->ref_cols, k->n_cols);
-    }
-    free(k->ref_key);
-    free(k->name);
-    memset(k, 0, sizeof(*k));
-}
-
-void
-cat_icons_free(struct cat_icon *icons, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        free(icons[i].table_key);
-        free(icons[i].name);
-        key_clear(&icons[i].key);
-    }
-    free(icons);
-}
-
 /* Deep copy of key SRC into *DST. */
 static void
 key_copy(struct cat_key *dst, const struct cat_key *src)

@@ -25,7 +25,7 @@
 #include "cat_incr.h"
 #include "rw_limits.h"
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 
 #include <ctype.h>
 #include <pthread.h>

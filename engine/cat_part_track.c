@@ -46,7 +46,7 @@
  * move (a same-second UPDATE that keeps the size can be missed until the
  * next write moves them). Writes through the proxy never depend on it.
  */
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "rw_limits.h"
 
 #include <ctype.h>

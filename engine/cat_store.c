@@ -6,7 +6,7 @@
  */
 #include "cat_internal.h"
 #include "cat_incr.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_task.h"
 
 #include <ctype.h>

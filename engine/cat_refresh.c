@@ -26,7 +26,7 @@
  */
 #include "cat_internal.h"
 #include "cat_binlog.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_incr.h"
 #include "cat_task.h"
 

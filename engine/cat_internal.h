@@ -12,90 +12,11 @@
 #include <mysql.h>
 
 #include "cat.h"
+#include "cat_engine.h"
 #include "cat_admin.h"
 #include "cat_reply.h"
+#include "cat_util.h"
 
-/* Make SNAP (refcount reset to 1, held by the catalog) the current snapshot;
- * the previous one is released. Bumps cat_version() to SNAP->version. */
-void cat_snapshot_publish(struct cat_snapshot *snap);
-
-/* Drop the current snapshot (shutdown). */
-void cat_snapshot_unpublish(void);
-
-/* Free SNAP and everything it owns (views, tables, index; view states are
- * released by refcount). Called when the last reference goes. */
-void cat_snapshot_free(struct cat_snapshot *snap);
-
-/* Write "db.name" lower-cased into BUF (BUFLEN bytes); returns BUF. */
-char *cat_make_key(char *buf, size_t buflen, const char *db, const char *name);
-
-/* ---- small helpers (cat_util.c) ------------------------------------------------------- */
-
-/* Growable NUL-terminated text buffer; zero-initialise, free with cat_buf_free(). */
-struct cat_buf {
-    char *p;                        /* text (NUL-terminated once anything was added) */
-    size_t len;                     /* bytes used, without the NUL */
-    size_t cap;                     /* bytes allocated */
-};
-
-void cat_buf_add(struct cat_buf *b, const char *s, size_t n);
-void cat_buf_puts(struct cat_buf *b, const char *s);
-void cat_buf_printf(struct cat_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append NAME as a backtick-quoted identifier (` doubled). */
-void cat_buf_ident(struct cat_buf *b, const char *name);
-/* Append `DB`.`NAME`. */
-void cat_buf_qname(struct cat_buf *b, const char *db, const char *name);
-/* Append S as a string literal that means the same under every sql_mode
- * ('...' with '' doubling; a hex literal with a utf8mb4 introducer when S
- * holds a backslash or control bytes). NULL appends NULL. */
-void cat_buf_lit(struct cat_buf *b, const char *s);
-/* Append S as a JSON string (quotes, escapes). */
-void cat_buf_json_str(struct cat_buf *b, const char *s);
-/* Take the text (caller frees; "" when empty) and reset B. */
-char *cat_buf_take(struct cat_buf *b);
-void cat_buf_free(struct cat_buf *b);
-
-/* malloc/strdup that abort on out-of-memory (catalog data is small). */
-void *cat_xmalloc(size_t n);
-void *cat_xcalloc(size_t n, size_t size);
-char *cat_xstrdup(const char *s);          /* NULL -> NULL */
-char *cat_xstrndup(const char *s, size_t n);
-/* ASCII lower-case copy of S, "" for NULL (caller frees; aborts on out-of-memory). */
-char *cat_xstrdup_lower(const char *s);
-/* ASCII case-insensitive equality. */
-bool cat_streq_ci(const char *a, const char *b);
-/*
- * Can NAME (UTF-8, NUL-terminated) be a column of a MariaDB table? MariaDB
- * names an unaliased select item by its text, which a result set accepts
- * but CREATE TABLE refuses (ERR 1166 / 1059, sql/table.cc
- * check_column_name): empty, more than 64 characters, or ending in a space.
- */
-bool cat_col_name_valid(const char *name);
-/*
- * Storage column name for the view output at 1-based position ORDINAL whose
- * MariaDB name NAME is not a valid column name (cat_col_name_valid): the
- * first 50 characters of NAME with every run of other bytes than
- * [A-Za-z0-9_] replaced by one '_' (leading/trailing '_' dropped; "col"
- * when nothing is left), then "_<ORDINAL>"; "_<ORDINAL>_<k>" (k = 2, 3, ...)
- * when that equals (ASCII case-insensitively) one of the N_TAKEN names in
- * TAKEN. Deterministic: the same definition gets the same names. The
- * result is ASCII (at most 64 characters while ORDINAL < 10^6); caller frees.
- */
-char *cat_col_name_generate(const char *name, size_t ordinal, const char *const *taken,
-                            size_t n_taken);
-/* Format unix ms as "YYYY-MM-DD HH:MM:SS" (local time) into BUF; 0 -> "". */
-char *cat_fmt_time(char *buf, size_t buflen, int64_t ms);
-
-/*
- * Parse a flat JSON object of string values ({"k":"v",...}) into parallel
- * arrays KEYS/VALUES (caller frees each string and both arrays). Returns the
- * count, or -1 on malformed input. Used for the mvs.properties column.
- */
-int cat_json_parse_object(const char *s, char ***keys, char ***values);
-/* Parse a JSON array of strings or nulls; same conventions. */
-int cat_json_parse_array(const char *s, char ***items);
-/* Free an array of N strings and the array. */
-void cat_strv_free(char **v, size_t n);
 
 /*
  * Prepare refresh connection C (cat_refresh.c, cat_part_refresh.c,
@@ -213,12 +134,27 @@ int cat_refresh_storage_ok(MYSQL *c, const struct cat_mv *mv, const char *kind,
 
 #define CAT_SRC_CHECK 9999u          /* cat_refresh_src slot of the storage check and staging */
 
-/* Logging through the proxy's px_log when linked in, else stderr. */
-void cat_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define CAT_LOG_ERROR 0
-#define CAT_LOG_WARN 1
-#define CAT_LOG_INFO 2
-#define CAT_LOG_DEBUG 3
+
+struct st_mysql;
+struct cat_snapshot;
+
+/*
+ * Read the PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of every table in
+ * SNAP->tables from the backend's information_schema over connection C (the
+ * service connection) and attach them to the tables (ukeys / fkeys). Call
+ * while building a snapshot, after its tables' columns are loaded. On
+ * failure the tables keep no keys (join elimination is simply not done).
+ * Returns 0 or -1 (query failed).
+ */
+int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
+
+/*
+ * Append the informational constraints of SNAP->icons to the key lists of
+ * the tables of SNAP->tables they belong to (cat_key.informational set,
+ * name copied). A constraint naming a column the table no longer has is
+ * skipped. Called by cat_keys_load() after the backend's own keys.
+ */
+void cat_icons_merge(struct cat_snapshot *snap);
 
 /* ---- admin statement parser (cat_parse.c) ----------------------------------------------- */
 
@@ -415,13 +351,6 @@ const char *cat_meta_schema(void);
 void cat_writer_lock(void);
 void cat_writer_unlock(void);
 
-/* Deep copy of MV (shares MV->state with a new reference; model not copied). */
-struct cat_mv *cat_mv_dup(const struct cat_mv *mv);
-/* Free MV (model, strings; releases the state reference). */
-void cat_mv_free(struct cat_mv *mv);
-/* New view state: fresh, never refreshed, rows -1, refcount 1. */
-struct cat_mv_state *cat_mv_state_new(void);
-
 /*
  * Build and publish the next snapshot from MVS (a uthash of views, consumed):
  * fetch the schema of every base and storage table over C, build models in
@@ -437,9 +366,6 @@ int cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen);
  * kept unpartitioned and not used for rewrite (logged).
  */
 void cat_load_partitioning(MYSQL *c, struct cat_mv *mv);
-
-/* Free a hash of views (a writer abandoning its change). */
-void cat_free_mvs(struct cat_mv *mvs);
 
 /* Build the by_table index of a hand-made SNAP (mvs filled, no models);
  * for unit tests of the freshness marking. */

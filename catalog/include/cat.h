@@ -1,7 +1,9 @@
 /*
- * cat.h - the materialized-view catalog: what views exist, their
- * definitions, models for view matching, the schema of their base tables,
- * and their freshness.
+ * cat.h - the catalog layer: the types of the materialized-view catalog
+ * (views, their definitions and matching models, the schema of their base
+ * tables, their freshness), snapshot acquire/release/publish, and the
+ * read-side freshness rule. No I/O: the engine (engine/include/cat_engine.h)
+ * loads, changes and persists the catalog; the rewriter only reads it.
  *
  * Concurrency: the catalog is published as immutable snapshots. Writers
  * (admin statements, refresh tasks; on admin threads) build a new snapshot
@@ -11,8 +13,9 @@
  * hit counters) lives in struct cat_mv_state, shared by all snapshots and
  * updated with atomics.
  *
- * Persistence: the catalog lives in the metadata schema in the backend
- * (SPEC §2), reached with the service account; a restarted proxy reloads it.
+ * Persistence (engine): the catalog lives in the metadata schema in the
+ * backend (SPEC §2), reached with the service account; a restarted proxy
+ * reloads it.
  */
 #ifndef CAT_H
 #define CAT_H
@@ -29,24 +32,7 @@
 struct rw_mv_model;
 struct cat_pstate;
 struct cat_part_spec;
-
-/* Settings the proxy hands to the catalog at start (from flags/config). */
-struct cat_config {
-    const char *backend_host;       /* backend address */
-    unsigned backend_port;          /* backend TCP port */
-    const char *service_user;       /* service account */
-    const char *service_password;   /* its password ("" for none) */
-    const char *meta_schema;        /* metadata schema, default "mvproxy_meta" */
-    /* Refresh engine tuning; 0 = not configured: the environment variable
-     * named, else the built-in default, is used (cat_task.h, cat_sched.h). */
-    int refresh_tasks;              /* concurrent refresh tasks (MVPROXY_REFRESH_TASKS, 1) */
-    int64_t commit_debounce_ms;     /* ON COMMIT debounce (MVPROXY_COMMIT_DEBOUNCE_MS, 1000) */
-    int64_t catalog_poll_ms;        /* catalog / other proxies poll (MVPROXY_CATALOG_POLL_MS, 1000) */
-    /* Refresh writes in the backend's binlog: 1 logged, -1 not (SET SESSION
-     * sql_log_bin = 0 on refresh connections), 0 = not configured: env
-     * MVPROXY_REFRESH_LOG_BIN (on/off), else logged. */
-    int refresh_log_bin;
-};
+struct cat_snapshot;
 
 /* Column of a base table, from information_schema.COLUMNS. */
 struct cat_column {
@@ -111,33 +97,12 @@ struct cat_table {
     UT_hash_handle hh;              /* cat_snapshot.tables */
 };
 
-struct st_mysql;
-struct cat_snapshot;
-
-/*
- * Read the PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of every table in
- * SNAP->tables from the backend's information_schema over connection C (the
- * service connection) and attach them to the tables (ukeys / fkeys). Call
- * while building a snapshot, after its tables' columns are loaded. On
- * failure the tables keep no keys (join elimination is simply not done).
- * Returns 0 or -1 (query failed).
- */
-int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
-
 /* Free the keys of T (n_ukeys/n_fkeys zeroed); part of freeing a table. */
 void cat_table_keys_free(struct cat_table *t);
 
 /* Free table T and everything it owns (columns, keys, names); T may be
  * unlinked from any hash first. NULL column strings are allowed. */
 void cat_table_free(struct cat_table *t);
-
-/*
- * Append the informational constraints of SNAP->icons to the key lists of
- * the tables of SNAP->tables they belong to (cat_key.informational set,
- * name copied). A constraint naming a column the table no longer has is
- * skipped. Called by cat_keys_load() after the backend's own keys.
- */
-void cat_icons_merge(struct cat_snapshot *snap);
 
 /* Free N informational constraints at ICONS and the array (NULL ignored). */
 void cat_icons_free(struct cat_icon *icons, size_t n);
@@ -195,6 +160,8 @@ struct cat_mv {
     size_t n_bases;                 /* base tables the definition reads directly */
     char **bases;                   /* "db.table" lower case (a base may be another view) */
     struct rw_mv_model *model;      /* matching model, NULL when it could not be built */
+    void (*model_free)(struct rw_mv_model *model); /* frees MODEL; set with it by the layer that
+                                       built it (the catalog cannot call the rewriter) */
     char *model_error;              /* why model is NULL, else NULL */
     struct cat_mv_state *state;     /* shared, mutable freshness state */
     bool paused;                    /* PAUSE MATERIALIZED VIEW JOB (State = PAUSED) */
@@ -224,30 +191,6 @@ struct cat_snapshot {
     _Atomic int refcnt;             /* holders */
 };
 
-/*
- * Connect to the backend with the service account, create the metadata
- * schema if missing, load every view and publish the first snapshot.
- * Returns 0, or -1 with a one-line reason in ERR (ERRLEN bytes).
- */
-int cat_init(const struct cat_config *cfg, char *err, size_t errlen);
-
-/* Stop background work and release the catalog. Refresh tasks still
- * running are cancelled (they end FAILED/CANCELED, views unchanged). */
-void cat_shutdown(void);
-
-/*
- * Shutdown drain, step 1 (SPEC §2): no new scheduled refresh starts from
- * now on; running ones go on. Returns at once. Main thread.
- */
-void cat_drain_begin(void);
-
-/* Refresh tasks of this process still running or waiting (0 = drained). */
-int cat_drain_pending(void);
-
-/* Drain cut off (timeout, second signal): cancel every running refresh
- * task; each ends FAILED/CANCELED, its view unchanged. Returns at once. */
-void cat_drain_cancel(void);
-
 /* Current catalog version (atomic load; cheap). */
 uint64_t cat_version(void);
 
@@ -273,14 +216,28 @@ const struct cat_table *cat_snapshot_table(const struct cat_snapshot *snap, cons
  */
 bool cat_mv_usable(const struct cat_mv *mv, int64_t now_ms, char *why, size_t whylen);
 
-/*
- * Note a write statement SQL (LEN bytes) that a client sent through the
- * proxy with current database DB (may be NULL): every view over a table it
- * writes (INSERT, REPLACE, UPDATE, DELETE, TRUNCATE, LOAD DATA, ALTER/DROP/
- * RENAME TABLE) becomes stale from NOW_MS. Returns the number of views
- * marked. Cheap when the statement is a read. Thread-safe.
- */
-int cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms);
+/* Writer side (engine, writer lock held). Make SNAP (refcount reset to 1, held by the catalog) the current snapshot;
+ * the previous one is released. Bumps cat_version() to SNAP->version. */
+void cat_snapshot_publish(struct cat_snapshot *snap);
+
+/* Drop the current snapshot (shutdown). */
+void cat_snapshot_unpublish(void);
+
+/* Free SNAP and everything it owns (views, tables, index; view states are
+ * released by refcount). Called when the last reference goes. */
+void cat_snapshot_free(struct cat_snapshot *snap);
+
+/* Write "db.name" lower-cased into BUF (BUFLEN bytes); returns BUF. */
+char *cat_make_key(char *buf, size_t buflen, const char *db, const char *name);
+
+/* Copy of MV sharing its state (refcount taken); no model (caller builds one). */
+struct cat_mv *cat_mv_dup(const struct cat_mv *mv);
+/* Free MV and what it owns (its model through model_free; state by refcount). */
+void cat_mv_free(struct cat_mv *mv);
+/* A new view state: fresh, never refreshed, rows unknown, refcount 1. */
+struct cat_mv_state *cat_mv_state_new(void);
+/* Free every view of the hash MVS (a list outside any snapshot). */
+void cat_free_mvs(struct cat_mv *mvs);
 
 /* Wall-clock time in unix milliseconds. */
 int64_t cat_now_ms(void);

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_sync.h"
 
 #define RETRY_BASE_MS 2000

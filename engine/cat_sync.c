@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 
 static _Atomic uint64_t g_seen;               /* stored version this proxy's catalog matches */
 static _Thread_local bool t_reloading;        /* publishing a reload: do not bump */

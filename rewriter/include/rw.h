@@ -145,4 +145,28 @@ int rw_tables_read(const char *sql, size_t len, const char *db, char ***tables, 
  */
 int rw_check_select(const char *sql, size_t len, char **err, size_t *err_pos);
 
+/* ---- what the refresh engine asks of the rewriter ---- */
+
+/*
+ * MV's definition (mv->query_sql) restricted on its mapped base column to
+ * the rows that can land in view partitions [LO, HI) (day numbers;
+ * CAT_DAY_MIN / CAT_DAY_MAX for open ends), through the mapping recorded in
+ * mv->part (base_key, base_col, base_floor: the bounds are rounded up to
+ * the base flooring unit, which is exact for unit-aligned ranges). Returns
+ * a new string (caller frees), or NULL when it cannot be done (unmapped
+ * view, both ends open, a shape rw_restrict_base_range refuses, OOM): the
+ * caller then uses the definition as it is.
+ */
+char *rw_part_restrict_def(const struct cat_mv *mv, int64_t lo, int64_t hi);
+
+/*
+ * Partitioned views with window functions: is every window function of the
+ * view whose model is MODEL partitioned (PARTITION BY) on something that
+ * determines its partition column VCOL? Then each window partition lies in
+ * one view partition and a partition refresh stays exact. Returns true
+ * when so, when the view has no window, or when MODEL is NULL (such a view
+ * is never used for rewrite); false when a window spans view partitions.
+ */
+bool rw_mv_windows_aligned(const struct rw_mv_model *model, const char *vcol);
+
 #endif /* RW_H */

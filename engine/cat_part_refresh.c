@@ -31,7 +31,7 @@
  * while it was refreshed stays stale since the refresh start (the write may
  * or may not be in what was read).
  */
-#include "cat_part.h"
+#include "cat_part_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,7 @@
 #include "cat_binlog.h"
 #include "cat_internal.h"
 #include "cat_task.h"
-#include "rw_match.h"
-#include "rw_restrict.h"
+#include "rw.h"
 
 /* Run B's text on C as a step of a partition refresh (B freed). */
 static int
@@ -518,16 +517,10 @@ task_partitions(MYSQL *c, uint64_t task, const struct job *jobs, size_t n)
 static bool
 windows_span_partitions(const struct cat_mv *mv)
 {
-    const struct rw_model *m;
-    char *why = NULL;
-    bool span;
     if (mv->model == NULL || mv->part == NULL) {
         return false;
     }
-    m = mv->model->unfolded != NULL ? mv->model->unfolded : mv->model->direct;
-    span = !rw_win_part_aligned(m, mv->part->col, &why);
-    free(why);
-    return span;
+    return !rw_mv_windows_aligned(mv->model, mv->part->col);
 }
 
 int

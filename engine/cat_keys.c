@@ -50,33 +50,6 @@ key_add_col(struct cat_key *k, const char *col, const char *ref_col)
     c[k->n_cols++] = cat_xstrdup_lower(col);
 }
 
-/* Free the keys array KEYS of N entries. */
-static void
-keys_free(struct cat_key *keys, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        cat_strv_free(keys[i].cols, keys[i].n_cols);
-        if (keys[i].ref_cols != NULL) {
-            cat_strv_free(keys[i].ref_cols, keys[i].n_cols);
-        }
-        free(keys[i].ref_key);
-        free(keys[i].name);
-    }
-    free(keys);
-}
-
-void
-cat_table_keys_free(struct cat_table *t)
-{
-    keys_free(t->ukeys, t->n_ukeys);
-    keys_free(t->fkeys, t->n_fkeys);
-    t->ukeys = NULL;
-    t->fkeys = NULL;
-    t->n_ukeys = 0;
-    t->n_fkeys = 0;
-}
-
 int
 cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap)
 {

@@ -27,7 +27,7 @@
 #define ER_NOT_SUPPORTED_YET 1235
 #define ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT 1473
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_priv.h"
 #include "cat_sched.h"
 #include "cat_task.h"

@@ -6,7 +6,7 @@
  * client's own connection.
  */
 #include "cat_internal.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 #include "cat_binlog.h"
 
 #include <ctype.h>

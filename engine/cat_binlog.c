@@ -99,7 +99,7 @@
  */
 #include "cat_internal.h"
 #include "rw_limits.h"
-#include "cat_part.h"
+#include "cat_part_engine.h"
 
 #include <ctype.h>
 #include <errno.h>
