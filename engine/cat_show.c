@@ -20,14 +20,14 @@ static const char *const g_mv_cols[] = {
     "RefreshState", "RefreshInfo",   "QuerySql",        "MvProperties",    "MvPartitionInfo",
     "SyncWithBaseTables", "Database", "GracePeriod",    "PartitionsValid", "PartitionsTotal",
     "LastRefreshTime", "Staleness",  "Rows",            "RewriteHits",     "LastHitTime",
-    "RewriteModel", "FreshnessSource"};
+    "RewriteModel", "FreshnessSource", "RewriteFailures"};
 #define N_MV_COLS (sizeof(g_mv_cols) / sizeof(g_mv_cols[0]))
 static const enum mvp_col_type g_mv_types[N_MV_COLS] = {
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,
     MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,    MVP_COL_STRING,
-    MVP_COL_STRING, MVP_COL_STRING};
+    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_INT};
 
 bool
 cat_like(const char *s, const char *pat)
@@ -188,7 +188,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
     for (i = 0; i < n; i++) {
         static const char *const rstate[] = {"INIT", "REFRESHING", "SUCCESS", "FAIL"};
         char id[24], job[40], grace[24], staleness[24], rows[24], hits[24], last_refresh[32],
-            last_hit[32];
+            last_hit[32], failures[24];
         const char *v[N_MV_COLS];
         char *refresh_info;
         int64_t stale, lr, r, lh, pvalid = 0, ptotal = -1;
@@ -220,6 +220,8 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         snprintf(rows, sizeof(rows), "%lld", (long long)r);
         snprintf(hits, sizeof(hits), "%llu",
                  (unsigned long long)atomic_load(&mv->state->hits));
+        snprintf(failures, sizeof(failures), "%llu",
+                 (unsigned long long)atomic_load(&mv->state->rewrite_failures));
         cat_fmt_time(last_refresh, sizeof(last_refresh), lr);
         cat_fmt_time(last_hit, sizeof(last_hit), lh);
         {
@@ -260,6 +262,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
                      (unsigned long long)atomic_load(&ps->probe_scans), gap[0] ? "; " : "", gap);
             v[21] = psrc;
         }
+        v[22] = failures;
         mvp_reply_add_row(reply, v);
         free(refresh_info);
         free(pinfo);

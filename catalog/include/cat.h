@@ -115,6 +115,8 @@ struct cat_mv_state {
     _Atomic uint64_t change_seq;        /* bumped on every observed base change */
     _Atomic uint64_t hits;              /* rewrites that chose this view */
     _Atomic int64_t last_hit_ms;        /* time of the last such rewrite (unix ms), 0 = never */
+    _Atomic uint64_t rewrite_failures;  /* rewrites onto this view the backend rejected (the
+                                           proxy ran the original instead, SPEC §7) */
     _Atomic int refcnt;                 /* snapshots referencing this state */
     _Atomic int refresh_state;          /* enum cat_refresh_state of the last/current refresh */
     _Atomic int dirty;                  /* freshness changed on the query path, not yet persisted */
@@ -236,6 +238,10 @@ struct cat_mv *cat_mv_dup(const struct cat_mv *mv);
 void cat_mv_free(struct cat_mv *mv);
 /* A new view state: fresh, never refreshed, rows unknown, refcount 1. */
 struct cat_mv_state *cat_mv_state_new(void);
+/* Take one more reference to S (kept past the snapshot it came from). */
+void cat_mv_state_ref(struct cat_mv_state *s);
+/* Drop a reference to S; the last one frees it (with its partition state). NULL is ignored. */
+void cat_mv_state_unref(struct cat_mv_state *s);
 /* Free every view of the hash MVS (a list outside any snapshot). */
 void cat_free_mvs(struct cat_mv *mvs);
 
