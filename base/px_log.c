@@ -24,12 +24,6 @@ px_log_set_level(enum px_log_level level)
     atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 }
 
-enum px_log_level
-px_log_get_level(void)
-{
-    return (enum px_log_level)atomic_load_explicit(&log_level, memory_order_relaxed);
-}
-
 bool
 px_log_enabled(enum px_log_level level)
 {

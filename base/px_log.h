@@ -21,9 +21,6 @@ enum px_log_level {
 /* Set the most verbose level that is printed (thread-safe). */
 void px_log_set_level(enum px_log_level level);
 
-/* The current level (thread-safe, relaxed atomic load). */
-enum px_log_level px_log_get_level(void);
-
 /* True when messages of LEVEL are printed. */
 bool px_log_enabled(enum px_log_level level);
 

@@ -169,15 +169,3 @@ rw_sprintf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
-
-void
-rw_set_reason(char **reason, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    va_start(ap, fmt);
-    s = rw_vsprintf(fmt, ap);
-    va_end(ap);
-    free(*reason);
-    *reason = s;
-}

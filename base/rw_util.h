@@ -51,8 +51,4 @@ char *rw_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* vprintf into a new string (caller frees); NULL on OOM. */
 char *rw_vsprintf(const char *fmt, va_list ap);
 
-/* Replace *REASON (freeing the old text) by a formatted message; *REASON
- * is NULL afterwards only on OOM. */
-void rw_set_reason(char **reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif /* RW_UTIL_H */
