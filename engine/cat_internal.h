@@ -17,6 +17,13 @@
 #include "cat_reply.h"
 #include "cat_util.h"
 
+/* Transitional umbrella: each module now has its own header; files still
+ * including this one get them all. */
+#include "cat_constraint.h"
+#include "cat_core.h"
+#include "cat_show.h"
+#include "cat_store.h"
+
 
 /*
  * Prepare refresh connection C (cat_refresh.c, cat_part_refresh.c,
@@ -135,26 +142,6 @@ int cat_refresh_storage_ok(MYSQL *c, const struct cat_mv *mv, const char *kind,
 #define CAT_SRC_CHECK 9999u          /* cat_refresh_src slot of the storage check and staging */
 
 
-struct st_mysql;
-struct cat_snapshot;
-
-/*
- * Read the PRIMARY KEY, UNIQUE and FOREIGN KEY constraints of every table in
- * SNAP->tables from the backend's information_schema over connection C (the
- * service connection) and attach them to the tables (ukeys / fkeys). Call
- * while building a snapshot, after its tables' columns are loaded. On
- * failure the tables keep no keys (join elimination is simply not done).
- * Returns 0 or -1 (query failed).
- */
-int cat_keys_load(struct st_mysql *c, struct cat_snapshot *snap);
-
-/*
- * Append the informational constraints of SNAP->icons to the key lists of
- * the tables of SNAP->tables they belong to (cat_key.informational set,
- * name copied). A constraint naming a column the table no longer has is
- * skipped. Called by cat_keys_load() after the backend's own keys.
- */
-void cat_icons_merge(struct cat_snapshot *snap);
 
 /* ---- admin statement parser (cat_parse.c) ----------------------------------------------- */
 
@@ -332,111 +319,6 @@ void cat_props_free(struct cat_props *p);
 /* Canonical text of a refresh clause ("REFRESH COMPLETE ON MANUAL"); caller frees. */
 char *cat_refresh_text(const struct cat_refresh_clause *rc);
 
-/* ---- catalog core (cat.c) --------------------------------------------------------------- */
-
-/* Open a new service-account connection (caller closes with mysql_close).
- * Returns NULL with a one-line reason in ERR. */
-MYSQL *cat_connect(char *err, size_t errlen);
-/* Same with a read/write timeout of TIMEOUT_S seconds (0 = library default). */
-MYSQL *cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen);
-
-/* Run SQL on C discarding any result; returns 0 or -1 with ERR (message
- * with the MySQL code) and, when CODE is not NULL, the error number. */
-int cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code);
-
-/* Metadata schema name (valid after cat_init). */
-const char *cat_meta_schema(void);
-
-/* Lock / unlock the catalog writer mutex (admin threads). */
-void cat_writer_lock(void);
-void cat_writer_unlock(void);
-
-/*
- * Build and publish the next snapshot from MVS (a uthash of views, consumed):
- * fetch the schema of every base and storage table over C, build models in
- * dependency order and the by_table index. Caller holds the writer lock.
- * Returns 0, or -1 with ERR (nothing published, MVS freed).
- */
-int cat_publish_mvs(MYSQL *c, struct cat_mv *mvs, char *err, size_t errlen);
-
-/*
- * Re-read MV's PARTITION BY from its stored CREATE text, resolve it over C
- * and load its partition state (at start and when another proxy's view
- * is loaded, cat_sync.c). A view whose partitioning cannot be resolved is
- * kept unpartitioned and not used for rewrite (logged).
- */
-void cat_load_partitioning(MYSQL *c, struct cat_mv *mv);
-
-/* Build the by_table index of a hand-made SNAP (mvs filled, no models);
- * for unit tests of the freshness marking. */
-void cat_snapshot_index(struct cat_snapshot *snap);
-
-/* Copy of the current snapshot's views (caller owns the hash). */
-struct cat_mv *cat_current_mvs(void);
-
-/* Views in SNAP that read view MV directly (borrowed), up to MAX into OUT; returns the count. */
-size_t cat_dependents(const struct cat_snapshot *snap, const struct cat_mv *mv,
-                      struct cat_mv **out, size_t max);
-
-/* ---- store (cat_store.c) ---------------------------------------------------------------- */
-
-/*
- * Validate N PROPS and apply them to MV: properties_json (canonical JSON of
- * PROPS), grace_period_s, consistency, rewrite_enabled (use_for_rewrite),
- * nondeterministic_ok, excluded ("db.table" keys, unqualified names in
- * MV->db). Returns 0, or -1 with ERR (MV unchanged).
- */
-int cat_mv_set_props(struct cat_mv *mv, size_t n, const struct cat_prop *props,
-                     struct mvp_reply *err);
-
-/* Create the metadata schema and its tables if missing. */
-int cat_store_init_schema(MYSQL *c, char *err, size_t errlen);
-/* Load every view row into a new uthash *MVS (models and tables not built). */
-int cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen);
-/* Insert MV's row; sets MV->id. */
-int cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen);
-/* Rewrite MV's definition fields (name, refresh, properties, paused ...). */
-int cat_store_update_def(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
-/* Persist MV's freshness state (last refresh, stale since, rows, refresh state). */
-int cat_store_save_state(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
-/* Persist only stale_since_ms of view ID (freshness thread). */
-int cat_store_save_stale(MYSQL *c, uint64_t id, int64_t stale_since_ms, char *err, size_t errlen);
-/* Delete view ID's row. */
-int cat_store_delete(MYSQL *c, uint64_t id, char *err, size_t errlen);
-/* Start a task row (RUNNING) for MV with MODE; returns the task id or 0 on error. */
-uint64_t cat_store_task_start(MYSQL *c, const struct cat_mv *mv, const char *mode);
-/* Finish task TASK_ID with STATUS (SUCCESS/FAILED), ROWS and ERROR (may be NULL). */
-void cat_store_task_finish(MYSQL *c, uint64_t task_id, const char *status, int64_t rows,
-                           const char *error);
-/* Mark tasks left RUNNING/PENDING by a previous process FAILED. */
-void cat_store_task_recover(MYSQL *c);
-
-/* ---- informational constraints (cat_constraint.c) ---------------------------------------- */
-
-/* Create `constraints` in the metadata schema if missing. Returns 0 / -1 with ERR. */
-int cat_icons_store_init(MYSQL *c, char *err, size_t errlen);
-
-/* Read every informational constraint of the metadata schema over C into
- * SNAP->icons (replacing what it held). On failure SNAP keeps none (logged). */
-void cat_icons_load(MYSQL *c, struct cat_snapshot *snap);
-
-/*
- * The informational constraint NAME (case-insensitive) of table DB.TABLE in
- * SNAP, or NULL. Borrowed from SNAP.
- */
-const struct cat_icon *cat_icon_find(const struct cat_snapshot *snap, const char *db,
-                                     const char *table, const char *name);
-
-/*
- * Run ADD CONSTRAINT / DROP CONSTRAINT / SET ("..._constraints") / SHOW
- * CONSTRAINTS statement ST for a session whose current database is DB (may
- * be NULL); EXEC/EXEC_CTX run SQL as the client (the existence and key
- * checks read information_schema with the client's privileges). Fills REPLY
- * with OK, a result set or an ERR; a failed statement changes nothing.
- */
-void cat_constraint_run(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
-                        struct mvp_reply *reply);
-
 /* ---- freshness (cat_fresh.c) ------------------------------------------------------------ */
 
 /* Start / stop the background thread that persists freshness marks. */
@@ -511,22 +393,5 @@ int cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen);
  * Fills REPLY with OK ("refreshed db.mv: N rows in S s") or ERR. Returns 0/-1.
  */
 int cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply);
-
-/* ---- introspection (cat_show.c) --------------------------------------------------------- */
-
-/* SHOW MATERIALIZED VIEWS [FROM db] [LIKE pat] / mv_infos rows (SPEC §9). */
-void cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
-                  struct mvp_reply *reply);
-/* tasks('type'='mv') rows (SPEC §9) read from the metadata schema. */
-int cat_show_tasks(struct mvp_reply *reply);
-/* SHOW CREATE MATERIALIZED VIEW text of MV (caller frees). */
-char *cat_show_create_text(const struct cat_mv *mv);
-/* SHOW PARTITIONS FROM mv: one row for an unpartitioned view (SPEC §9). */
-void cat_show_partitions(const struct cat_mv *mv, struct mvp_reply *reply);
-/* R's rows as a derived table "(SELECT ... UNION ALL ...) AS `ALIAS`" (ALIAS
- * may be NULL); caller frees. */
-char *cat_rows_as_derived(const struct mvp_reply *r, const char *alias);
-/* SQL LIKE match of S against PAT (% and _; case-insensitive). */
-bool cat_like(const char *s, const char *pat);
 
 #endif /* CAT_INTERNAL_H */
