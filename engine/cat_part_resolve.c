@@ -344,20 +344,16 @@ base_range_partitioned(MYSQL *c, const char *db, const char *table, const char *
     return ok;
 }
 
-int
-cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
+/* The storage column of MV->part must exist and be a DATE / DATETIME /
+ * TIMESTAMP; sets MV->part->col_type. Returns 0, or -1 with ERR. */
+static int
+check_storage_column(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
 {
     struct cat_part_spec *s = mv->part;
     struct cat_buf q = {0};
-    struct toks k;
-    char *type, *why = NULL;
-    size_t oa, ob, col_tok, qual_tok, i;
-    enum cat_punit fl = CAT_PU_NONE;
-    char *col = NULL, *qual = NULL, *qual_table = NULL, *found = NULL;
-    size_t n_found = 0;
+    char *type;
+    size_t i;
 
-    cat_part_apply_props(s, mv->properties_json);
-    /* the storage column: exists, and is a date */
     cat_buf_puts(&q, "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
     cat_buf_lit(&q, mv->db);
     cat_buf_puts(&q, " AND TABLE_NAME = ");
@@ -386,9 +382,18 @@ cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     }
     free(s->col_type);
     s->col_type = type;
+    return 0;
+}
 
-    /* a backend VIEW among the inputs: writes to the tables under it are
-     * not attributed to it, so partitions could not be kept honest */
+/* A backend VIEW among MV's inputs: writes to the tables under it are not
+ * attributed to it, so partitions could not be kept honest. Returns 0, or
+ * -1 with ERR naming the view. */
+static int
+check_no_backend_view(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen)
+{
+    struct cat_buf q = {0};
+    size_t i;
+
     for (i = 0; i < mv->n_bases; i++) {
         const char *dot = strchr(mv->bases[i], '.');
         char *dbn, *tt;
@@ -413,25 +418,22 @@ cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
         }
         free(tt);
     }
-    /* the derivation, from the definition text */
-    toks_init(&k, mv->query_sql);
-    if (!find_output(&k, mv, s->col, &oa, &ob)) {
-        why = "the column's expression could not be located in the definition (WITH, SELECT * "
-              "or a parenthesised query)";
-        goto unmapped;
-    }
-    if (!derive_expr(&k, oa, ob, &col_tok, &qual_tok, &fl)) {
-        why = "the column is not a base column or DATE()/CAST()/date_trunc() of one";
-        goto unmapped;
-    }
-    col = tok_low(&k, k.t[col_tok]);
-    if (qual_tok != SIZE_MAX) {
-        qual = tok_low(&k, k.t[qual_tok]);
-        qual_table = alias_table(&k, qual);
-        if (qual_table == NULL) {
-            qual_table = cat_xstrdup(qual);
-        }
-    }
+    return 0;
+}
+
+/*
+ * Which of MV's base tables (qualified by QUAL / QUAL_TABLE when not NULL)
+ * has column COL? Returns how many do; the first one's key goes to *FOUND
+ * (caller frees), and *WHY is set when it is a backend view's column or
+ * not a date.
+ */
+static size_t
+find_base_column(MYSQL *c, const struct cat_mv *mv, const char *col, const char *qual,
+                 const char *qual_table, char **found, const char **why)
+{
+    struct cat_buf q = {0};
+    size_t i, n_found = 0;
+
     for (i = 0; i < mv->n_bases; i++) {
         const char *dot = strchr(mv->bases[i], '.');
         const char *tname = dot ? dot + 1 : mv->bases[i];
@@ -463,17 +465,57 @@ cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
         if (v != NULL) {
             n_found++;
             if (n_found == 1) {
-                found = cat_xstrdup(mv->bases[i]);
+                *found = cat_xstrdup(mv->bases[i]);
                 if (strncmp(v, "BASE TABLE:", 11) != 0) {
-                    why = "the column comes from a backend view, not a base table";
+                    *why = "the column comes from a backend view, not a base table";
                 }
                 if (strstr(v, ":date") == NULL && strstr(v, ":timestamp") == NULL) {
-                    why = "the base column is not DATE/DATETIME";
+                    *why = "the base column is not DATE/DATETIME";
                 }
             }
             free(v);
         }
     }
+    return n_found;
+}
+
+int
+cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
+{
+    struct cat_part_spec *s = mv->part;
+    struct toks k;
+    const char *why = NULL;
+    size_t oa, ob, col_tok, qual_tok;
+    enum cat_punit fl = CAT_PU_NONE;
+    char *col = NULL, *qual = NULL, *qual_table = NULL, *found = NULL;
+    size_t n_found;
+    int rc = 0;
+
+    cat_part_apply_props(s, mv->properties_json);
+    if (check_storage_column(c, mv, err, errlen) != 0 ||
+        check_no_backend_view(c, mv, err, errlen) != 0) {
+        return -1;
+    }
+    /* the derivation, from the definition text */
+    toks_init(&k, mv->query_sql);
+    if (!find_output(&k, mv, s->col, &oa, &ob)) {
+        why = "the column's expression could not be located in the definition (WITH, SELECT * "
+              "or a parenthesised query)";
+        goto unmapped;
+    }
+    if (!derive_expr(&k, oa, ob, &col_tok, &qual_tok, &fl)) {
+        why = "the column is not a base column or DATE()/CAST()/date_trunc() of one";
+        goto unmapped;
+    }
+    col = tok_low(&k, k.t[col_tok]);
+    if (qual_tok != SIZE_MAX) {
+        qual = tok_low(&k, k.t[qual_tok]);
+        qual_table = alias_table(&k, qual);
+        if (qual_table == NULL) {
+            qual_table = cat_xstrdup(qual);
+        }
+    }
+    n_found = find_base_column(c, mv, col, qual, qual_table, &found, &why);
     if (n_found == 0) {
         why = "no base table of the definition has that column";
         goto unmapped;
@@ -489,22 +531,15 @@ cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
                  "PARTITION BY column `%s` of %s.%s derives from the backend view %s: the "
                  "partition column must come from a base table (RANGE partitioned by a date "
                  "column, or unpartitioned)", s->col, mv->db, mv->name, found);
-        free(k.t);
-        free(col);
-        free(qual);
-        free(qual_table);
-        free(found);
-        return -1;
+        rc = -1;
+        goto out;
     }
     if (why != NULL) {
         goto unmapped;
     }
-    {
-        const char *tname = strchr(found, '.') + 1;
-        if (count_ident(&k, tname) != 1) {
-            why = "the base table appears more than once in the definition";
-            goto unmapped;
-        }
+    if (count_ident(&k, strchr(found, '.') + 1) != 1) {
+        why = "the base table appears more than once in the definition";
+        goto unmapped;
     }
     free(s->base_key);
     free(s->base_col);
@@ -530,6 +565,6 @@ out:
     free(qual);
     free(qual_table);
     free(found);
-    return 0;
+    return rc;
 }
 
