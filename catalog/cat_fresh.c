@@ -23,6 +23,7 @@
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
 #include "cat_incr.h"
+#include "cat_freshness.h"
 #include "rw_limits.h"
 #include "cat_internal.h"
 #include "cat_part.h"
@@ -61,7 +62,6 @@ static pthread_mutex_t g_flush_mu = PTHREAD_MUTEX_INITIALIZER; /* one flush at a
 static void
 mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
 {
-    int64_t cur;
     size_t i;
     for (i = 0; i < m->n; i++) {
         if (m->v[i] == mv) {
@@ -73,18 +73,7 @@ mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
         abort();
     }
     m->v[m->n++] = mv;
-    if (when_ms <= 0) {
-        when_ms = 1;
-    }
-    cur = atomic_load(&mv->state->stale_since_ms);
-    while (cur == 0 || when_ms < cur) {
-        if (atomic_compare_exchange_weak(&mv->state->stale_since_ms, &cur, when_ms)) {
-            break;
-        }
-    }
-    atomic_fetch_add(&mv->state->change_seq, 1);
-    atomic_store(&mv->state->dirty, 1);
-    atomic_store(&g_dirty, 1);
+    cat_fresh_mark_view(mv, when_ms);
 }
 
 static bool
@@ -379,16 +368,13 @@ flush_states(MYSQL *c, char *err, size_t errlen)
         return 0;
     }
     HASH_ITER(hh, snap->mvs, mv, tmp) {
-        if (!atomic_exchange(&mv->state->dirty, 0)) {
+        if (!cat_fresh_persist_begin(mv)) {
             continue;
         }
         if (mv->state->parts != NULL) {
             /* partitioned: the per-partition marks too (cat_part.c) */
-            mv->state->parts->dirty = 0;
             if (cat_part_store_save(c, mv, err, errlen) < 0) {
-                mv->state->parts->dirty = 1;
-                atomic_store(&mv->state->dirty, 1);
-                atomic_store(&g_dirty, 1);
+                cat_fresh_persist_failed(mv, true);
                 rc = -1;
                 break;
             }
@@ -398,8 +384,7 @@ flush_states(MYSQL *c, char *err, size_t errlen)
             char tmpbuf[600];
             snprintf(tmpbuf, sizeof(tmpbuf), "persisting freshness of %s: %s", mv->key, err);
             snprintf(err, errlen, "%s", tmpbuf);
-            atomic_store(&mv->state->dirty, 1);
-            atomic_store(&g_dirty, 1);
+            cat_fresh_persist_failed(mv, false);
             rc = -1;
             break;
         }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cat_freshness.h"
 #include "cat_internal.h"
 #include "rw_lex.h"
 
@@ -858,9 +859,8 @@ cat_ppart_name(const struct cat_ppart *p, char *buf, size_t len)
     return buf;
 }
 
-/* Index of the partition holding key LO (or p_null), or -1; caller holds mu. */
-static ssize_t
-find_part(const struct cat_pstate *ps, bool is_null, int64_t lo)
+ssize_t
+cat_pstate_find(const struct cat_pstate *ps, bool is_null, int64_t lo)
 {
     size_t i;
     for (i = 0; i < ps->n; i++) {
@@ -881,9 +881,8 @@ ppart_cmp(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* Add a partition (caller holds mu); returns its index after sorting. */
-static size_t
-add_part(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t hi)
+size_t
+cat_pstate_add(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t hi)
 {
     ssize_t i;
     if (ps->n == ps->cap) {
@@ -900,7 +899,7 @@ add_part(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t hi)
     ps->p[ps->n].rows = 0;
     ps->n++;
     qsort(ps->p, ps->n, sizeof(*ps->p), ppart_cmp);
-    i = find_part(ps, is_null, lo);
+    i = cat_pstate_find(ps, is_null, lo);
     return (size_t)i;
 }
 
@@ -913,90 +912,6 @@ stale_min(int64_t *cur, int64_t when)
     if (*cur == 0 || when < *cur) {
         *cur = when;
     }
-}
-
-void
-cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
-                     bool create_missing, int64_t when_ms)
-{
-    struct cat_pstate *ps = mv->state->parts;
-    const struct cat_part_spec *s = mv->part;
-    int64_t klo, khi, k;
-    size_t i, steps = 0;
-    if (ps == NULL || s == NULL) {
-        return;
-    }
-    if (lo < CAT_DAY_MIN) {
-        lo = CAT_DAY_MIN;
-    }
-    if (hi > CAT_DAY_MAX) {
-        hi = CAT_DAY_MAX;
-    }
-    pthread_mutex_lock(&ps->mu);
-    if (hi > lo) {
-        klo = cat_part_key(s, lo);
-        khi = cat_part_key(s, hi - 1);
-        for (i = 0; i < ps->n; i++) {
-            if (!ps->p[i].is_null && ps->p[i].lo <= khi && ps->p[i].lo >= klo) {
-                stale_min(&ps->p[i].stale_since_ms, when_ms);
-                ps->p[i].seq++;
-            }
-        }
-        if (create_missing && lo > CAT_DAY_MIN && hi < CAT_DAY_MAX) {
-            for (k = klo; k <= khi && steps <= 400; k = cat_unit_next(k, s->unit), steps++) {
-            }
-        } else {
-            steps = 401;
-        }
-        if (steps <= 400) {
-            for (k = klo; k <= khi; k = cat_unit_next(k, s->unit)) {
-                if (find_part(ps, false, k) < 0) {
-                    size_t j = add_part(ps, false, k, cat_unit_next(k, s->unit));
-                    stale_min(&ps->p[j].stale_since_ms, when_ms);
-                    ps->p[j].seq++;
-                }
-            }
-        } else {
-            stale_min(&ps->gaps_stale_ms, when_ms);
-        }
-    }
-    if (with_null) {
-        ssize_t j = find_part(ps, true, 0);
-        if (j < 0) {
-            j = (ssize_t)add_part(ps, true, 0, 0);
-        }
-        stale_min(&ps->p[j].stale_since_ms, when_ms);
-        ps->p[j].seq++;
-    }
-    ps->dirty = 1;
-    pthread_mutex_unlock(&ps->mu);
-    atomic_fetch_add(&mv->state->change_seq, 1);
-    atomic_store(&mv->state->dirty, 1);
-    cat_fresh_kick();
-}
-
-void
-cat_part_explode_whole(struct cat_mv *mv)
-{
-    struct cat_pstate *ps = mv->state->parts;
-    int64_t w = atomic_load(&mv->state->stale_since_ms);
-    size_t i;
-    if (ps == NULL || w == 0) {
-        return;
-    }
-    pthread_mutex_lock(&ps->mu);
-    for (;;) {
-        for (i = 0; i < ps->n; i++) {
-            stale_min(&ps->p[i].stale_since_ms, w);
-        }
-        stale_min(&ps->gaps_stale_ms, w);
-        if (atomic_compare_exchange_strong(&mv->state->stale_since_ms, &w, 0) || w == 0) {
-            break;
-        }
-    }
-    ps->dirty = 1;
-    pthread_mutex_unlock(&ps->mu);
-    atomic_store(&mv->state->dirty, 1);
 }
 
 int
@@ -1038,10 +953,7 @@ cat_part_view_free(struct cat_part_view *v)
 bool
 cat_part_usable(const struct cat_mv *mv, int64_t stale_ms, int64_t now_ms)
 {
-    if (stale_ms == 0 || mv->consistency == CAT_CONSISTENCY_LOOSE) {
-        return true;
-    }
-    return now_ms - stale_ms < mv->grace_period_s * 1000;
+    return cat_fresh_usable(mv, CAT_FRESH_PARTITION, 0, stale_ms, now_ms, NULL, 0);
 }
 
 /* ------------------------------------------------------------ introspection */
@@ -1259,16 +1171,9 @@ cat_part_store_load(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_free(&q);
     pthread_mutex_lock(&ps->mu);
     while ((row = mysql_fetch_row(res)) != NULL) {
-        int isn = atoi(row[0]);
-        size_t j;
-        if (isn == 2) {
-            ps->gaps_stale_ms = strtoll(row[3], NULL, 10);
-            continue;
-        }
-        j = add_part(ps, isn == 1, strtoll(row[1], NULL, 10), strtoll(row[2], NULL, 10));
-        ps->p[j].stale_since_ms = strtoll(row[3], NULL, 10);
-        ps->p[j].last_refresh_ms = strtoll(row[4], NULL, 10);
-        ps->p[j].rows = strtoll(row[5], NULL, 10);
+        cat_fresh_load_part(ps, atoi(row[0]), strtoll(row[1], NULL, 10),
+                            strtoll(row[2], NULL, 10), strtoll(row[3], NULL, 10),
+                            strtoll(row[4], NULL, 10), strtoll(row[5], NULL, 10));
     }
     pthread_mutex_unlock(&ps->mu);
     mysql_free_result(res);

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <mysql.h>
 
@@ -164,23 +165,16 @@ void cat_pstate_free(struct cat_pstate *ps);
 /* "p_20240501_20240601" / "p_null" into BUF. */
 char *cat_ppart_name(const struct cat_ppart *p, char *buf, size_t len);
 
-/*
- * Mark base-value ranges of MV stale from WHEN_MS (SPEC §5): [LO, HI) in
- * base day numbers (HI exclusive) maps to the view partitions holding
- * cat_part_key(LO .. HI-1); partitions that do not exist yet are created
- * (stale, never refreshed) when CREATE_MISSING and the range spans at most
- * 400 units, else the gaps are marked. WITH_NULL also marks p_null. Lock:
- * the view's mutex. Bumps the view's change_seq and kicks persistence.
- */
-void cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
-                         bool create_missing, int64_t when_ms);
+/* Index of the partition holding key LO (or p_null when IS_NULL) in PS,
+ * or -1. Caller holds PS->mu. */
+ssize_t cat_pstate_find(const struct cat_pstate *ps, bool is_null, int64_t lo);
+/* Add the partition [LO, HI) (or p_null) to PS, unmarked and never
+ * refreshed, keeping the order; returns its index. Caller holds PS->mu;
+ * aborts on OOM. */
+size_t cat_pstate_add(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t hi);
 
-/*
- * Fold the view-level "whole view stale" mark into the partitions: every
- * partition and the gaps become stale since it, and the view-level mark is
- * cleared. Called before a partial refresh.
- */
-void cat_part_explode_whole(struct cat_mv *mv);
+/* Marking partitions stale (cat_part_mark_range, cat_part_explode_whole)
+ * and settling them after a refresh: cat_freshness.h. */
 
 /* ---- the rewriter's view of a partitioned view ---- */
 

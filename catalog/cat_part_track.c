@@ -55,6 +55,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cat_freshness.h"
 #include "cat_internal.h"
 #include "cat_rowimage.h"
 #include "rw_lex.h"
