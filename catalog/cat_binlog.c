@@ -116,6 +116,7 @@
 #include <mariadb_rpl.h>
 
 #include "cat_binlog.h"
+#include "cat_fresh.h"
 #include "cat_incr.h"
 #include "cat_rowimage.h"
 
@@ -740,25 +741,15 @@ on_rows(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
     cat_marked_free(&m);
 }
 
-/* cat_scan_writes callback for Query events. */
-struct query_ctx {
-    struct bl_state *st;            /* follower */
-    struct cat_marked m;            /* views marked by this statement */
-    int64_t when_ms;                /* event time */
-};
-
-static void
-query_name_cb(const char *db, const char *name, void *arg)
+/* cat_mark_writes_opt filter for Query events: the catalog's own tables. */
+static bool
+query_skip_name(const char *db, const char *name, void *arg)
 {
-    struct query_ctx *qc = arg;
-    if (db != NULL && cat_binlog_skip_table(db, name, cat_meta_schema())) {
-        return;
+    (void)arg;
+    if (db != NULL) {
+        return cat_binlog_skip_table(db, name, cat_meta_schema());
     }
-    if (db == NULL && cat_binlog_skip_table(NULL, name, NULL)) {
-        return;
-    }
-    qc->st->group_user = true;
-    cat_mark_name(snap_for_marking(qc->st), db, name, &qc->m, qc->when_ms);
+    return cat_binlog_skip_table(NULL, name, NULL);
 }
 
 /* First word of SQL (LEN bytes) equals WORD (case-insensitive)? */
@@ -827,23 +818,20 @@ on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
         cat_log(CAT_LOG_DEBUG, "binlog: skipped a refresh statement of connection %u",
                 thread_id);
     } else if (cat_sql_is_write(sql, len)) {
-        struct query_ctx qc = {st, {NULL, 0}, event_time(ev)};
-        int np = 0;
+        struct cat_mark_opt opt = {query_skip_name, NULL, false};
+        int n;
         snprintf(db, sizeof(db), "%.*s", (int)(dbs ? dbs->length : 0), dbs ? dbs->str : "");
-        /* partition DDL and single-table DML: partitioned views by partition
-         * (cat_part_track.c), the rest whole; anything else: the scanner */
+        /* the same marking as proxy DML (cat_fresh.c), dated by the event */
         cat_incr_note_sql(sql, len, db[0] ? db : NULL); /* every write statement */
-        if (cat_part_note_write(snap_for_marking(st), sql, len, db[0] ? db : NULL, qc.when_ms,
-                                &np)) {
+        n = cat_mark_writes_opt(snap_for_marking(st), sql, len, db[0] ? db : NULL,
+                                event_time(ev), &opt);
+        if (opt.user) {
             st->group_user = true;
-        } else {
-            cat_scan_writes(sql, len, db[0] ? db : NULL, query_name_cb, &qc);
         }
-        if (qc.m.n > 0) {
-            cat_log(CAT_LOG_DEBUG, "binlog: statement '%.*s' marked %zu view(s) stale",
-                    (int)(len < 60 ? len : 60), sql, qc.m.n);
+        if (n > 0) {
+            cat_log(CAT_LOG_DEBUG, "binlog: statement '%.*s' marked %d view(s) stale",
+                    (int)(len < 60 ? len : 60), sql, n);
         }
-        cat_marked_free(&qc.m);
     }
     if (!st->in_group || st->standalone) {
         group_end(st);

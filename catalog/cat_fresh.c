@@ -23,6 +23,7 @@
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
 #include "cat_incr.h"
+#include "cat_fresh.h"
 #include "cat_freshness.h"
 #include "rw_limits.h"
 #include "cat_internal.h"
@@ -290,39 +291,58 @@ cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn f
     return n;
 }
 
-/* cat_scan_writes callback of cat_mark_writes. */
+/* cat_scan_writes callback of cat_mark_writes_opt. */
 struct mark_ctx {
     const struct cat_snapshot *snap;    /* views to mark */
     struct cat_marked m;                /* marked so far */
     int64_t when_ms;                    /* change time */
+    struct cat_mark_opt *opt;           /* the caller's filter, or NULL */
 };
 
 static void
 mark_name_cb(const char *db, const char *name, void *arg)
 {
     struct mark_ctx *ctx = arg;
+    if (ctx->opt != NULL) {
+        if (ctx->opt->skip != NULL && ctx->opt->skip(db, name, ctx->opt->arg)) {
+            return;
+        }
+        ctx->opt->user = true;
+    }
     cat_mark_name(ctx->snap, db, name, &ctx->m, ctx->when_ms);
 }
 
 int
-cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
-                int64_t now_ms)
+cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len,
+                    const char *db, int64_t when_ms, struct cat_mark_opt *opt)
 {
-    struct mark_ctx ctx = {snap, {NULL, 0}, now_ms};
+    struct mark_ctx ctx = {snap, {NULL, 0}, when_ms, opt};
     size_t n;
     int np = 0;
-    if (snap == NULL || snap->mvs == NULL) {
+    /* no views: nothing to mark; the binlog (OPT) still learns whether the
+     * statement names a user table */
+    if (opt == NULL && (snap == NULL || snap->mvs == NULL)) {
         return 0;
     }
     /* one single-table DML statement: partitioned views are marked by
      * partition (cat_part_track.c), the others whole, as below */
-    if (cat_part_note_write(snap, sql, len, db, now_ms, &np)) {
+    if (cat_part_note_write(snap, sql, len, db, when_ms, &np)) {
+        if (opt != NULL) {
+            opt->user = true;
+        }
         return np;
     }
     cat_scan_writes(sql, len, db, mark_name_cb, &ctx);
     n = ctx.m.n;
     cat_marked_free(&ctx.m);
     return (int)n;
+}
+
+int
+cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
+                int64_t now_ms)
+{
+    return cat_mark_writes_opt(snap, sql, len, db, now_ms, NULL);
 }
 
 int
