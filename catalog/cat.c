@@ -13,6 +13,7 @@
  * freshness mark made on any snapshot is seen by all.
  */
 #include "cat_internal.h"
+#include "cat_probe.h"
 #include "cat_part.h"
 
 #include <ctype.h>

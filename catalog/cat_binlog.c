@@ -100,6 +100,8 @@
 #include "cat_internal.h"
 #include "rw_limits.h"
 #include "cat_part.h"
+#include "cat_probe.h"
+#include "cat_part_rowimage.h"
 
 #include <ctype.h>
 #include <errno.h>

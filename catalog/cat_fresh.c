@@ -28,6 +28,7 @@
 #include "rw_limits.h"
 #include "cat_internal.h"
 #include "cat_part.h"
+#include "cat_part_track.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -167,6 +168,16 @@ cat_mark_all(const struct cat_snapshot *snap, struct cat_marked *m, int64_t when
     HASH_ITER(hh, snap->mvs, mv, tmp) {
         mark(m, mv, when_ms);
     }
+}
+
+void
+cat_marked_claim(struct cat_marked *m, struct cat_mv *mv)
+{
+    m->v = realloc(m->v, (m->n + 1) * sizeof(*m->v));
+    if (m->v == NULL) {
+        abort();
+    }
+    m->v[m->n++] = mv;
 }
 
 void

@@ -13,6 +13,13 @@
 #include <stdint.h>
 
 struct cat_snapshot;
+struct cat_marked;
+struct cat_mv;
+
+/* Add MV to M without marking it: a caller that marked it precisely (by
+ * partition) claims it so that the whole-view marking that follows
+ * (cat_mark_table) skips it. Aborts on OOM. */
+void cat_marked_claim(struct cat_marked *m, struct cat_mv *mv);
 
 /* What a caller other than the proxy's DML path adds to cat_mark_writes_opt. */
 struct cat_mark_opt {

@@ -40,6 +40,8 @@
 #include "cat_binlog.h"
 #include "cat_freshness.h"
 #include "cat_internal.h"
+#include "cat_probe.h"
+#include "cat_part_track.h"
 #include "cat_task.h"
 #include "rw_match.h"
 #include "rw_restrict.h"
