@@ -161,8 +161,7 @@ cat_fresh_settle(struct cat_mv *mv, uint64_t seq0, int64_t t0, int64_t t1,
 
 /* Partition refresh: the refreshed partitions, the list, the window, the
  * order (under the view's mutex), then the view's rows and the upstream /
- * view-level marks; longer than 150 lines because it moved verbatim from
- * cat_part_refresh.c settle(). */
+ * view-level marks (moved verbatim from cat_part_refresh.c settle()). */
 void
 cat_fresh_settle_parts(struct cat_mv *mv, const struct cat_fresh_part *done, size_t n,
                        bool complete, int64_t t0, int64_t t1, int64_t wlo, int64_t gaps0,

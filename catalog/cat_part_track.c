@@ -587,198 +587,263 @@ out:
     return ok;
 }
 
+/* Lex SQL into S (hints dropped, trailing ';' stripped). False when the
+ * text cannot be lexed or holds several statements (the generic scanner
+ * handles those); S->t is to be freed by the caller in both cases. */
+static bool
+lex_one_statement(struct stmt *s, const char *sql, size_t len)
+{
+    size_t i, j;
+    rw_lex_init(&s->lx, sql, len);
+    s->t = rw_lex_all(sql, len, &s->n);
+    if (s->t == NULL) {
+        return false;
+    }
+    for (i = 0, j = 0; i < s->n; i++) {
+        if (s->t[i].kind != RW_TOK_HINT) {
+            s->t[j++] = s->t[i];
+        }
+    }
+    s->n = j;
+    while (s->n > 0 && is_op(s, s->n - 1, ";")) {
+        s->n--;
+    }
+    for (i = 0; i < s->n; i++) {
+        if (is_op(s, i, ";")) {
+            return false; /* several statements: the generic scanner */
+        }
+    }
+    return true;
+}
+
+/* A single-table DML statement as cat_part_note_write() analyses it. */
+struct dml {
+    enum { K_INSERT, K_UPDATE, K_DELETE } kind;
+    char *db, *name;                /* the table (caller frees) */
+    bool on_dup;                    /* REPLACE / ON DUPLICATE KEY UPDATE */
+    size_t values;                  /* INSERT: index of VALUES */
+    size_t col_list, ncols_list;    /* INSERT (cols ...): first column token, count; 0 = none */
+    size_t where;                   /* UPDATE / DELETE: first token after WHERE, 0 = none */
+};
+
+/* Parse S as INSERT/REPLACE ... VALUES, or a single-table UPDATE / DELETE
+ * without subqueries, into D. False for anything else (the generic
+ * scanner); D->db / D->name may be set either way. */
+static bool
+parse_dml(const struct stmt *s, const char *cur_db, struct dml *d)
+{
+    size_t i = 0, j;
+    if (is_w(s, 0, "INSERT") || is_w(s, 0, "REPLACE")) {
+        d->kind = K_INSERT;
+        d->on_dup = is_w(s, 0, "REPLACE");
+        i = 1;
+        while (is_w(s, i, "LOW_PRIORITY") || is_w(s, i, "DELAYED") ||
+               is_w(s, i, "HIGH_PRIORITY") || is_w(s, i, "IGNORE") || is_w(s, i, "INTO")) {
+            i++;
+        }
+    } else if (is_w(s, 0, "UPDATE")) {
+        d->kind = K_UPDATE;
+        i = 1;
+        while (is_w(s, i, "LOW_PRIORITY") || is_w(s, i, "IGNORE")) {
+            i++;
+        }
+    } else if (is_w(s, 0, "DELETE")) {
+        d->kind = K_DELETE;
+        i = 1;
+        while (is_w(s, i, "LOW_PRIORITY") || is_w(s, i, "QUICK") || is_w(s, i, "IGNORE")) {
+            i++;
+        }
+        if (!is_w(s, i, "FROM")) {
+            return false;
+        }
+        i++;
+    } else {
+        return false;
+    }
+    if (!table_at(s, &i, cur_db, &d->db, &d->name)) {
+        return false;
+    }
+    if (d->kind == K_INSERT) {
+        if (is_w(s, i, "PARTITION")) {
+            return false;
+        }
+        if (is_op(s, i, "(")) {
+            d->col_list = i + 1;
+            for (i = i + 1; i < s->n && !is_op(s, i, ")"); i++) {
+                if (ident(s->t[i])) {
+                    d->ncols_list++;
+                } else if (!is_op(s, i, ",")) {
+                    return false;
+                }
+            }
+            i++;
+        }
+        if (!is_w(s, i, "VALUES") && !is_w(s, i, "VALUE")) {
+            return false; /* INSERT ... SELECT / SET: the generic scanner */
+        }
+        d->values = i;
+        for (j = i; j < s->n; j++) {
+            if (is_w(s, j, "SELECT")) {
+                return false;
+            }
+            if (is_w(s, j, "DUPLICATE")) {
+                d->on_dup = true;
+            }
+        }
+        return true;
+    }
+    /* single-table UPDATE / DELETE: [AS] alias, then SET / WHERE */
+    if (is_w(s, i, "AS")) {
+        i++;
+    }
+    if (i < s->n && ident(s->t[i]) && !is_w(s, i, "SET") && !is_w(s, i, "WHERE")) {
+        i++;
+    }
+    if (d->kind == K_UPDATE) {
+        if (!is_w(s, i, "SET")) {
+            return false;
+        }
+    } else if (i < s->n && !is_w(s, i, "WHERE") && !is_w(s, i, "ORDER") &&
+               !is_w(s, i, "LIMIT")) {
+        return false;
+    }
+    for (j = i; j < s->n; j++) {
+        if (is_w(s, j, "SELECT")) {
+            return false; /* subqueries: the generic scanner */
+        }
+        if (is_w(s, j, "WHERE") && d->where == 0) {
+            d->where = j + 1;
+        }
+    }
+    return true;
+}
+
+/* Does MV track table KEY by partition (its mapped base table, not excluded)? */
+static bool
+tracks_by_partition(const struct cat_mv *mv, const char *key)
+{
+    const struct cat_part_spec *ps = mv->part;
+    size_t e;
+    bool excl = false;
+    for (e = 0; e < mv->n_excluded; e++) {
+        excl = excl || strcmp(mv->excluded[e], key) == 0;
+    }
+    return !excl && ps != NULL && ps->base_key != NULL && strcmp(ps->base_key, key) == 0 &&
+           mv->state->parts != NULL;
+}
+
+/* INSERT D into table KEY: mark MV's partitions of the inserted values.
+ * False when MV is left to the whole-view marking. */
+static bool
+mark_insert(const struct cat_snapshot *snap, const struct stmt *s, const struct dml *d,
+            const char *key, struct cat_mv *mv, int64_t when_ms)
+{
+    const struct cat_part_spec *ps = mv->part;
+    ssize_t idx = -1;
+    if (d->on_dup && !ps->base_partitioned) {
+        /* REPLACE / ON DUPLICATE KEY may change rows of any partition
+         * unless the table's unique keys include the partition column */
+        return false;
+    }
+    if (d->col_list > 0) {
+        size_t c, k = 0;
+        for (c = d->col_list; k < d->ncols_list; c++) {
+            if (ident(s->t[c])) {
+                size_t cc = c;
+                if (col_at(s, &cc, ps->base_col)) {
+                    idx = (ssize_t)k;
+                }
+                k++;
+            }
+        }
+        if (idx < 0) {
+            /* column not given: its default (NULL or a constant) */
+            cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when_ms);
+            return true;
+        }
+    } else {
+        idx = cat_table_col_index(snap, key, ps->base_col);
+    }
+    mark_values(mv, s, d->values, idx, when_ms);
+    return true;
+}
+
+/* UPDATE / DELETE D: mark MV's partitions in the WHERE ranges on the
+ * partition column (all of them when there are none, or when an UPDATE
+ * sets the column). */
+static void
+mark_update_delete(const struct cat_snapshot *snap, const struct stmt *s, const struct dml *d,
+                   struct cat_mv *mv, int64_t when_ms)
+{
+    const struct cat_part_spec *ps = mv->part;
+    int64_t lo = CAT_DAY_MIN, hi = CAT_DAY_MAX;
+    bool sets_col_any = false;
+    if (d->kind == K_UPDATE) {
+        /* SET col = ... moves rows between partitions: all */
+        size_t a;
+        for (a = 0; a < s->n && (d->where == 0 || a < d->where); a++) {
+            size_t aa = a;
+            if (a > 0 && (is_w(s, a - 1, "SET") || is_op(s, a - 1, ",")) &&
+                col_at(s, &aa, ps->base_col) && is_op(s, aa, "=")) {
+                sets_col_any = true;
+            }
+        }
+    }
+    if (d->where > 0 && !sets_col_any) {
+        where_range(s, d->where, ps->base_col, &lo, &hi);
+    }
+    if (lo == CAT_DAY_MIN && hi == CAT_DAY_MAX) {
+        cat_part_mark_range(mv, lo, hi, true, false, when_ms);
+    } else {
+        /* an UPDATE/DELETE can make rows appear in a range with no
+         * partition yet (HAVING, anti-joins): create them; the
+         * rows it touches have a non-NULL column (p_null only
+         * when the view column is nullable: outer joins) */
+        cat_part_mark_range(mv, lo, hi, view_col_nullable(snap, mv), true, when_ms);
+    }
+}
+
 bool
 cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len,
                     const char *cur_db, int64_t when_ms, int *n_marked)
 {
-    struct stmt s;
-    size_t i = 0, j, values = 0, where = 0, ncols_list = 0, col_list = 0;
-    char *db = NULL, *name = NULL, key[512];
-    enum { K_INSERT, K_UPDATE, K_DELETE } kind;
+    struct stmt s = {0};
+    struct dml d = {0};
+    size_t j;
+    char key[512];
     struct cat_table_index *ix = NULL;
     struct cat_marked m = {NULL, 0};
-    bool handled = false, sets_col_any = false, on_dup = false;
+    bool handled = false;
 
     *n_marked = 0;
     if (snap == NULL || snap->by_table == NULL) {
         return false;
     }
-    rw_lex_init(&s.lx, sql, len);
-    s.t = rw_lex_all(sql, len, &s.n);
-    if (s.t == NULL) {
-        return false;
+    if (!lex_one_statement(&s, sql, len)) {
+        goto out;
     }
-    for (i = 0, j = 0; i < s.n; i++) {
-        if (s.t[i].kind != RW_TOK_HINT) {
-            s.t[j++] = s.t[i];
-        }
-    }
-    s.n = j;
-    while (s.n > 0 && is_op(&s, s.n - 1, ";")) {
-        s.n--;
-    }
-    for (i = 0; i < s.n; i++) {
-        if (is_op(&s, i, ";")) {
-            goto out; /* several statements: the generic scanner */
-        }
-    }
-    i = 0;
     if (is_w(&s, 0, "ALTER")) {
         handled = note_ddl(snap, &s, cur_db, when_ms, &m);
         *n_marked = (int)m.n;
         goto out;
     }
-    if (is_w(&s, 0, "INSERT") || is_w(&s, 0, "REPLACE")) {
-        kind = K_INSERT;
-        on_dup = is_w(&s, 0, "REPLACE");
-        i = 1;
-        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "DELAYED") ||
-               is_w(&s, i, "HIGH_PRIORITY") || is_w(&s, i, "IGNORE") || is_w(&s, i, "INTO")) {
-            i++;
-        }
-    } else if (is_w(&s, 0, "UPDATE")) {
-        kind = K_UPDATE;
-        i = 1;
-        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "IGNORE")) {
-            i++;
-        }
-    } else if (is_w(&s, 0, "DELETE")) {
-        kind = K_DELETE;
-        i = 1;
-        while (is_w(&s, i, "LOW_PRIORITY") || is_w(&s, i, "QUICK") || is_w(&s, i, "IGNORE")) {
-            i++;
-        }
-        if (!is_w(&s, i, "FROM")) {
-            goto out;
-        }
-        i++;
-    } else {
+    if (!parse_dml(&s, cur_db, &d)) {
         goto out;
     }
-    if (!table_at(&s, &i, cur_db, &db, &name)) {
-        goto out;
-    }
-    if (kind == K_INSERT) {
-        if (is_w(&s, i, "PARTITION")) {
-            goto out;
-        }
-        if (is_op(&s, i, "(")) {
-            col_list = i + 1;
-            for (i = i + 1; i < s.n && !is_op(&s, i, ")"); i++) {
-                if (ident(s.t[i])) {
-                    ncols_list++;
-                } else if (!is_op(&s, i, ",")) {
-                    goto out;
-                }
-            }
-            i++;
-        }
-        if (!is_w(&s, i, "VALUES") && !is_w(&s, i, "VALUE")) {
-            goto out; /* INSERT ... SELECT / SET: the generic scanner */
-        }
-        values = i;
-        for (j = i; j < s.n; j++) {
-            if (is_w(&s, j, "SELECT")) {
-                goto out;
-            }
-            if (is_w(&s, j, "DUPLICATE")) {
-                on_dup = true;
-            }
-        }
-    } else {
-        /* single-table UPDATE / DELETE: [AS] alias, then SET / WHERE */
-        if (is_w(&s, i, "AS")) {
-            i++;
-        }
-        if (i < s.n && ident(s.t[i]) && !is_w(&s, i, "SET") && !is_w(&s, i, "WHERE")) {
-            i++;
-        }
-        if (kind == K_UPDATE) {
-            if (!is_w(&s, i, "SET")) {
-                goto out;
-            }
-        } else if (i < s.n && !is_w(&s, i, "WHERE") && !is_w(&s, i, "ORDER") &&
-                   !is_w(&s, i, "LIMIT")) {
-            goto out;
-        }
-        for (j = i; j < s.n; j++) {
-            if (is_w(&s, j, "SELECT")) {
-                goto out; /* subqueries: the generic scanner */
-            }
-            if (is_w(&s, j, "WHERE") && where == 0) {
-                where = j + 1;
-            }
-        }
-    }
-    cat_make_key(key, sizeof(key), db, name);
+    cat_make_key(key, sizeof(key), d.db, d.name);
     handled = true;
     HASH_FIND_STR(snap->by_table, key, ix);
     for (j = 0; ix != NULL && j < ix->n; j++) {
         struct cat_mv *mv = ix->mvs[j];
-        const struct cat_part_spec *ps = mv->part;
-        size_t e;
-        bool excl = false;
-        for (e = 0; e < mv->n_excluded; e++) {
-            excl = excl || strcmp(mv->excluded[e], key) == 0;
-        }
-        if (excl || ps == NULL || ps->base_key == NULL || strcmp(ps->base_key, key) != 0 ||
-            mv->state->parts == NULL) {
+        if (!tracks_by_partition(mv, key)) {
             continue; /* whole-view marking below */
         }
-        if (kind == K_INSERT) {
-            ssize_t idx = -1;
-            if (on_dup && !ps->base_partitioned) {
-                /* REPLACE / ON DUPLICATE KEY may change rows of any partition
-                 * unless the table's unique keys include the partition column */
+        if (d.kind == K_INSERT) {
+            if (!mark_insert(snap, &s, &d, key, mv, when_ms)) {
                 continue;
             }
-            if (col_list > 0) {
-                size_t c, k = 0;
-                for (c = col_list; k < ncols_list; c++) {
-                    if (ident(s.t[c])) {
-                        size_t cc = c;
-                        if (col_at(&s, &cc, ps->base_col)) {
-                            idx = (ssize_t)k;
-                        }
-                        k++;
-                    }
-                }
-                if (idx < 0) {
-                    /* column not given: its default (NULL or a constant) */
-                    cat_part_mark_range(mv, CAT_DAY_MIN, CAT_DAY_MAX, true, false, when_ms);
-                    cat_marked_claim(&m, mv);
-                    continue;
-                }
-            } else {
-                idx = cat_table_col_index(snap, key, ps->base_col);
-            }
-            mark_values(mv, &s, values, idx, when_ms);
         } else {
-            int64_t lo = CAT_DAY_MIN, hi = CAT_DAY_MAX;
-            if (kind == K_UPDATE) {
-                /* SET col = ... moves rows between partitions: all */
-                size_t a;
-                sets_col_any = false;
-                for (a = 0; a < s.n && (where == 0 || a < where); a++) {
-                    size_t aa = a;
-                    if (a > 0 && (is_w(&s, a - 1, "SET") || is_op(&s, a - 1, ",")) &&
-                        col_at(&s, &aa, ps->base_col) && is_op(&s, aa, "=")) {
-                        sets_col_any = true;
-                    }
-                }
-            }
-            if (where > 0 && !sets_col_any) {
-                where_range(&s, where, ps->base_col, &lo, &hi);
-            }
-            if (lo == CAT_DAY_MIN && hi == CAT_DAY_MAX) {
-                cat_part_mark_range(mv, lo, hi, true, false, when_ms);
-            } else {
-                /* an UPDATE/DELETE can make rows appear in a range with no
-                 * partition yet (HAVING, anti-joins): create them; the
-                 * rows it touches have a non-NULL column (p_null only
-                 * when the view column is nullable: outer joins) */
-                cat_part_mark_range(mv, lo, hi, view_col_nullable(snap, mv), true, when_ms);
-            }
+            mark_update_delete(snap, &s, &d, mv, when_ms);
         }
         cat_marked_claim(&m, mv);
     }
@@ -791,8 +856,8 @@ cat_part_note_write(const struct cat_snapshot *snap, const char *sql, size_t len
     }
 out:
     cat_marked_free(&m);
-    free(db);
-    free(name);
+    free(d.db);
+    free(d.name);
     free(s.t);
     return handled;
 }
