@@ -11,10 +11,11 @@
  *       CAS stale_since 0 → now, change_seq++, dirty = 1, g_dirty = 1
  *
  * The marking itself (cat_mark_table: stale_since to the EARLIEST change,
- * change_seq++, dirty) is the one path for both freshness sources: the
- * proxy-DML scanner here and the binlog follower (cat_binlog.c), which
- * feeds it "db.table" keys from row events and the same scanner's names
- * from Query events, dated by the event.
+ * change_seq++, dirty, stored by cat_freshness.c) is the one path for both
+ * freshness sources: the proxy-DML path here and the binlog follower
+ * (cat_binlog_event.c), which feeds it "db.table" keys from row events
+ * and its Query events' text through the same statement marker
+ * (cat_mark_writes_opt), dated by the event.
  *
  * Conservative by design: every identifier of a write statement is looked
  * up as a table, so a column that shares a table's name over-marks (safe);
