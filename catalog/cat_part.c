@@ -310,10 +310,7 @@ cat_part_view_free(struct cat_part_view *v)
 bool
 cat_part_usable(const struct cat_mv *mv, int64_t stale_ms, int64_t now_ms)
 {
-    if (stale_ms == 0 || mv->consistency == CAT_CONSISTENCY_LOOSE) {
-        return true;
-    }
-    return now_ms - stale_ms < mv->grace_period_s * 1000;
+    return cat_fresh_usable(mv, CAT_FRESH_PARTITION, 0, stale_ms, now_ms, NULL, 0);
 }
 
 /* ------------------------------------------------------------ introspection */

@@ -126,31 +126,43 @@ cat_snapshot_table(const struct cat_snapshot *snap, const char *db, const char *
 bool
 cat_mv_usable(const struct cat_mv *mv, int64_t now_ms, char *why, size_t whylen)
 {
-    int64_t stale, last_refresh;
-    if (!mv->rewrite_enabled) {
-        snprintf(why, whylen, "query rewrite is disabled for this view");
-        return false;
+    /* the view's last refresh is loaded before its stale mark, as before
+     * the rule moved to cat_freshness.c */
+    int64_t last_refresh = atomic_load(&mv->state->last_refresh_ms);
+    int64_t stale = atomic_load(&mv->state->stale_since_ms);
+    return cat_fresh_usable(mv, CAT_FRESH_VIEW, last_refresh, stale, now_ms, why, whylen);
+}
+
+bool
+cat_fresh_usable(const struct cat_mv *mv, enum cat_fresh_scope scope, int64_t last_refresh_ms,
+                 int64_t stale_ms, int64_t now_ms, char *why, size_t whylen)
+{
+    if (scope == CAT_FRESH_VIEW) {
+        if (!mv->rewrite_enabled) {
+            snprintf(why, whylen, "query rewrite is disabled for this view");
+            return false;
+        }
+        if (mv->consistency == CAT_CONSISTENCY_DISABLE) {
+            snprintf(why, whylen, "query_rewrite_consistency is DISABLE");
+            return false;
+        }
+        if (last_refresh_ms == 0) {
+            snprintf(why, whylen, "view has never been refreshed (BUILD DEFERRED)");
+            return false;
+        }
     }
-    if (mv->consistency == CAT_CONSISTENCY_DISABLE) {
-        snprintf(why, whylen, "query_rewrite_consistency is DISABLE");
-        return false;
-    }
-    last_refresh = atomic_load(&mv->state->last_refresh_ms);
-    if (last_refresh == 0) {
-        snprintf(why, whylen, "view has never been refreshed (BUILD DEFERRED)");
-        return false;
-    }
-    stale = atomic_load(&mv->state->stale_since_ms);
-    if (stale == 0 || mv->consistency == CAT_CONSISTENCY_LOOSE) {
+    if (stale_ms == 0 || mv->consistency == CAT_CONSISTENCY_LOOSE) {
         return true;
     }
     /* Strict: with grace_period 0 a stale view is never used, even by a
      * query that arrives in the same millisecond as the write. */
-    if (now_ms - stale < mv->grace_period_s * 1000) {
+    if (now_ms - stale_ms < mv->grace_period_s * 1000) {
         return true;
     }
-    snprintf(why, whylen, "view is stale for %.3f s (since an observed base-table change), "
-             "beyond grace_period %lld s", (double)(now_ms - stale) / 1000.0,
-             (long long)mv->grace_period_s);
+    if (why != NULL) {
+        snprintf(why, whylen, "view is stale for %.3f s (since an observed base-table change), "
+                 "beyond grace_period %lld s", (double)(now_ms - stale_ms) / 1000.0,
+                 (long long)mv->grace_period_s);
+    }
     return false;
 }

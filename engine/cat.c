@@ -14,6 +14,8 @@
  */
 #include "cat_internal.h"
 #include "cat_part_engine.h"
+#include "cat_probe.h"
+#include "cat_part.h"
 
 #include <ctype.h>
 #include <pthread.h>

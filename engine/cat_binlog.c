@@ -6,7 +6,9 @@
  * mariadb_rpl_fetch, mariadb_rpl_close; event formats: MariaDB KB
  * "Replication Protocol" and "Binary Log Event" pages) and marks the views
  * over every changed table stale through the catalog's one marking path
- * (cat_fresh.c cat_mark_table / cat_mark_name).
+ * (cat_fresh.c cat_mark_table / cat_mark_writes_opt). The events
+ * themselves are handled in cat_binlog_event.c; this file keeps the
+ * connection, the positions and the thread.
  *
  *   cat_init ─> cat_binlog_start: @@log_bin, @@binlog_format, SHOW MASTER
  *               STATUS, privilege ─no─> warn, FreshnessSource =
@@ -29,10 +31,11 @@
  *          inflated by Connector/C)    undecodable: the probe (cat_part_defer);
  *                                      other views: cat_mark_table(db.table, time)
  *       QUERY / QUERY_COMPRESSED,   -> BEGIN/COMMIT/ROLLBACK/XA/SAVEPOINT: group
- *       EXECUTE_LOAD_QUERY             bookkeeping; else the write scanner
- *                                      (cat_scan_writes) on the text with the
- *                                      event's default db (DDL: TRUNCATE, ALTER,
- *                                      DROP, RENAME; statement-based DML)
+ *       EXECUTE_LOAD_QUERY             bookkeeping; else the statement marker
+ *                                      of proxy DML (cat_mark_writes_opt) on the
+ *                                      text with the event's default db (DDL:
+ *                                      TRUNCATE, ALTER, DROP, RENAME;
+ *                                      statement-based DML)
  *       XID / COMMIT / standalone   -> group ends: safe resume position
  *     every second (when a group touching user tables ended since the last
  *     time) and at stop: cat_fresh_flush_sync (the marks are stored), then
@@ -100,6 +103,8 @@
 #include "cat_internal.h"
 #include "rw_limits.h"
 #include "cat_part_engine.h"
+#include "cat_part.h"
+#include "cat_probe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -116,7 +121,7 @@
 #include <mariadb_rpl.h>
 
 #include "cat_binlog.h"
-#include "cat_incr.h"
+#include "cat_binlog_event.h"
 #include "cat_rowimage.h"
 
 /* Seconds between heartbeats the server sends when the binlog is idle. */
@@ -129,30 +134,11 @@
 #define BL_OWN_LINGER_MS 60000
 /* Refresh connections tracked at once. */
 #define BL_OWN_MAX 256
-/* Longest binlog file name we keep. */
-#define BL_FILE_MAX 256
-
-/* One entry of the table id -> table map (per event group). */
-struct bl_table {
-    uint64_t id;                    /* table id of TABLE_MAP / rows events */
-    char key[2 * 64 * 4 + 2];       /* "db.table", lower case */
-    bool skip;                      /* metadata schema or refresh staging table */
-    bool ri_ok;                     /* ri holds the column layout of the table map */
-    struct cat_ri_table ri;         /* column types and metadata (row image decoding) */
-    char ri_why[200];               /* why ri could not be parsed (when !ri_ok) */
-    UT_hash_handle hh;              /* bl_state.tables */
-};
 
 /* A refresh connection of this proxy. */
 struct bl_own {
     unsigned long id;               /* mysql_thread_id of the connection, 0 = free slot */
     int64_t until_ms;               /* skipped until then; INT64_MAX while registered */
-};
-
-/* A binlog position. */
-struct bl_pos {
-    char file[BL_FILE_MAX];         /* binlog file name, "" = none */
-    uint64_t pos;                   /* byte offset in it */
 };
 
 static struct {
@@ -172,27 +158,10 @@ static struct {
     _Atomic int caught_up;          /* it has read up to start_end */
 } g_bl = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-/* The follower's own state (only its thread touches it after start). */
-struct bl_state {
-    MYSQL *side;                    /* side connection: checkpoints, SHOW MASTER STATUS */
-    uint32_t master_id;             /* @@server_id of the backend */
-    uint32_t server_id;             /* our replica server id */
-    struct bl_pos cur;              /* position after the last event read */
-    struct bl_pos safe;             /* last event-group boundary: where to resume */
-    struct bl_pos saved;            /* last position stored in the metadata schema */
-    bool in_group;                  /* inside an event group (after GTID, before its end) */
-    bool standalone;                /* the group has no COMMIT/XID (DDL): ends after its query */
-    bool group_user;                /* the group touched a table outside the metadata schema */
-    bool pos_dirty;                 /* safe moved past a group that touched user tables */
-    int64_t last_checkpoint_ms;     /* time of the last checkpoint */
-    struct bl_table *tables;        /* table id map */
-    struct cat_snapshot *snap;      /* snapshot used for marking (re-acquired on version change) */
-};
-
 /* ---- small helpers ---- */
 
-static bool
-ci_contains(const char *s, size_t len, const char *needle)
+bool
+cat_binlog_ci_contains(const char *s, size_t len, const char *needle)
 {
     size_t nl = strlen(needle), i, j;
     if (s == NULL || len < nl) {
@@ -217,7 +186,7 @@ cat_binlog_skip_table(const char *db, const char *table, const char *meta)
     if (db != NULL && meta != NULL && cat_streq_ci(db, meta)) {
         return true;
     }
-    return table != NULL && ci_contains(table, strlen(table), "__mvp_");
+    return table != NULL && cat_binlog_ci_contains(table, strlen(table), "__mvp_");
 }
 
 bool
@@ -334,8 +303,8 @@ cat_binlog_own_conn(unsigned long thread_id, bool add)
     pthread_mutex_unlock(&g_bl.mu);
 }
 
-static bool
-own_conn(unsigned long thread_id)
+bool
+cat_binlog_is_own_conn(unsigned long thread_id)
 {
     int64_t now = cat_now_ms();
     size_t i;
@@ -500,8 +469,8 @@ save_position(MYSQL *c, uint32_t master_id, const struct bl_pos *p, char *err, s
 }
 
 /* Mark every view stale from now (a gap the follower cannot see into). */
-static void
-mark_everything(const char *why)
+void
+cat_binlog_mark_everything(const char *why)
 {
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_marked m = {0};
@@ -514,342 +483,6 @@ mark_everything(const char *why)
 
 /* ---- the follower ---- */
 
-static void
-tables_clear(struct bl_state *st)
-{
-    struct bl_table *t, *tmp;
-    HASH_ITER(hh, st->tables, t, tmp) {
-        HASH_DEL(st->tables, t);
-        cat_ri_table_free(&t->ri);
-        free(t);
-    }
-}
-
-/* The snapshot to mark on (re-acquired when the catalog moved). */
-static const struct cat_snapshot *
-snap_for_marking(struct bl_state *st)
-{
-    if (st->snap == NULL || st->snap->version != cat_version()) {
-        cat_snapshot_release(st->snap);
-        st->snap = cat_snapshot_acquire();
-    }
-    return st->snap;
-}
-
-/* Change time of event EV: its header timestamp, never later than now. */
-static int64_t
-event_time(const MARIADB_RPL_EVENT *ev)
-{
-    int64_t now = cat_now_ms(), t = (int64_t)ev->timestamp * 1000;
-    return t > 0 && t < now ? t : now;
-}
-
-/* End of an event group (or an event outside any group): a safe resume point. */
-static void
-group_end(struct bl_state *st)
-{
-    st->in_group = false;
-    st->standalone = false;
-    st->safe = st->cur;
-    if (st->group_user) {
-        st->pos_dirty = true;
-    }
-    st->group_user = false;
-    tables_clear(st);
-}
-
-static void
-on_table_map(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
-{
-    const struct st_mariadb_rpl_table_map_event *tm = &ev->event.table_map;
-    struct bl_table *t = NULL;
-    char db[256], name[256];
-    HASH_FIND(hh, st->tables, &tm->table_id, sizeof(uint64_t), t);
-    if (t == NULL) {
-        t = cat_xcalloc(1, sizeof(*t));
-        t->id = tm->table_id;
-        HASH_ADD(hh, st->tables, id, sizeof(uint64_t), t);
-    }
-    snprintf(db, sizeof(db), "%.*s", (int)tm->database.length, tm->database.str);
-    snprintf(name, sizeof(name), "%.*s", (int)tm->table.length, tm->table.str);
-    cat_make_key(t->key, sizeof(t->key), db, name);
-    t->skip = cat_binlog_skip_table(db, name, cat_meta_schema());
-    /* the column layout, for decoding the partition column of row images
-     * (cat_part_rows_mark); a table map repeated in the group replaces it */
-    cat_ri_table_free(&t->ri);
-    t->ri_ok = false;
-    t->ri_why[0] = '\0';
-    if (!t->skip) {
-        t->ri_ok = cat_ri_table_parse(&t->ri, (const uint8_t *)tm->column_types.str,
-                                      tm->column_types.length,
-                                      (const uint8_t *)tm->metadata.str, tm->metadata.length,
-                                      t->ri_why, sizeof(t->ri_why)) == 0;
-        if (t->ri_ok && tm->column_count != tm->column_types.length) {
-            snprintf(t->ri_why, sizeof(t->ri_why), "table map declares %u columns, lists %zu "
-                     "types", tm->column_count, tm->column_types.length);
-            cat_ri_table_free(&t->ri);
-            t->ri_ok = false;
-        }
-    }
-}
-
-/* Big-endian unsigned of N bytes at P. */
-static uint64_t
-be_n(const unsigned char *p, size_t n)
-{
-    uint64_t v = 0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-/*
- * A MariaDB compressed rows event (WRITE/UPDATE/DELETE_ROWS_COMPRESSED,
- * v1 or v2): Connector/C 3.3 inflates the row data when asked to
- * (MARIADB_RPL_UNCOMPRESS) and flags it. Check that what it handed over
- * is the inflated body: the raw event's compressed header (1 byte 0x8N,
- * then N bytes of big-endian uncompressed length, after the post-header,
- * the column count and the bitmaps) must announce exactly ROW_DATA_SIZE
- * bytes. Returns NULL when it does, else the reason not to decode.
- */
-static const char *
-compressed_rows_check(const MARIADB_RPL_EVENT *ev)
-{
-    const struct st_mariadb_rpl_rows_event *rw = &ev->event.rows;
-    const unsigned char *raw = ev->raw_data;
-    size_t len = ev->raw_data_size, off, bm = (rw->column_count + 7) / 8;
-    unsigned h;
-    bool v2 = ev->event_type == WRITE_ROWS_COMPRESSED_EVENT ||
-              ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT ||
-              ev->event_type == DELETE_ROWS_COMPRESSED_EVENT;
-    bool upd = ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT ||
-               ev->event_type == UPDATE_ROWS_COMPRESSED_EVENT_V1;
-    if (raw == NULL || len < 1 + 19 + 8 || ev->is_semi_sync) {
-        return "compressed rows event without its raw bytes";
-    }
-    off = 1 + 19 + 6 + 2; /* OK byte, header, table id, flags */
-    if (v2) {
-        if (off + 2 > len) {
-            return "compressed rows event truncated";
-        }
-        off += raw[off] | (size_t)raw[off + 1] << 8; /* extra data length includes itself */
-    }
-    if (off >= len) {
-        return "compressed rows event truncated";
-    }
-    /* length-encoded column count */
-    if (raw[off] < 0xfb) {
-        off += 1;
-    } else if (raw[off] == 0xfc) {
-        off += 3;
-    } else if (raw[off] == 0xfd) {
-        off += 4;
-    } else {
-        return "compressed rows event with a bad column count";
-    }
-    off += bm * (upd ? 2 : 1);
-    if (off >= len) {
-        return "compressed rows event truncated";
-    }
-    h = raw[off];
-    if ((h & 0x80) == 0 || (h & 7) < 1 || (h & 7) > 4 || off + 1 + (h & 7) > len) {
-        return "compressed rows event with an unknown compression header";
-    }
-    if (be_n(raw + off + 1, h & 7) != rw->row_data_size) {
-        return "compressed rows event not inflated by the connector";
-    }
-    return NULL;
-}
-
-static void
-on_rows(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
-{
-    uint64_t id = ev->event.rows.table_id;
-    struct bl_table *t = NULL;
-    struct cat_marked m = {0};
-    HASH_FIND(hh, st->tables, &id, sizeof(uint64_t), t);
-    if (t == NULL) {
-        /* No TABLE_MAP seen for it (we started inside a group): attribute
-         * the change to everything rather than miss it. */
-        st->group_user = true;
-        mark_everything("row event for an unknown table id");
-        return;
-    }
-    if (t->skip) {
-        return;
-    }
-    st->group_user = true;
-    if (ev->event_type != WRITE_ROWS_EVENT_V1 && ev->event_type != WRITE_ROWS_EVENT &&
-        ev->event_type != WRITE_ROWS_COMPRESSED_EVENT_V1 &&
-        ev->event_type != WRITE_ROWS_COMPRESSED_EVENT) {
-        /* UPDATE / DELETE rows: incremental refresh must fall back (cat_incr.c) */
-        cat_incr_note_nonappend(t->key);
-    }
-    /* partitioned views over this table: the partition column of each row
-     * image marks exactly the partitions touched; when the images cannot
-     * be decoded, the probe narrows the change (cat_part_track.c); the rest
-     * are marked whole */
-    {
-        const struct st_mariadb_rpl_rows_event *rw = &ev->event.rows;
-        struct cat_ri_rows rows;
-        const char *why_not = NULL;
-        memset(&rows, 0, sizeof(rows));
-        switch (ev->event_type) {
-        case UPDATE_ROWS_EVENT_V1:
-        case UPDATE_ROWS_EVENT:
-        case UPDATE_ROWS_COMPRESSED_EVENT_V1:
-        case UPDATE_ROWS_COMPRESSED_EVENT:
-            rows.kind = CAT_RI_UPDATE;
-            break;
-        case DELETE_ROWS_EVENT_V1:
-        case DELETE_ROWS_EVENT:
-        case DELETE_ROWS_COMPRESSED_EVENT_V1:
-        case DELETE_ROWS_COMPRESSED_EVENT:
-            rows.kind = CAT_RI_DELETE;
-            break;
-        case PARTIAL_UPDATE_ROWS_EVENT:
-            why_not = "partial JSON update rows event";
-            break;
-        default:
-            rows.kind = CAT_RI_WRITE;
-            break;
-        }
-        if (why_not == NULL && ev->event_type >= WRITE_ROWS_COMPRESSED_EVENT_V1 &&
-            ev->event_type <= DELETE_ROWS_COMPRESSED_EVENT) {
-            why_not = compressed_rows_check(ev);
-        }
-        if (why_not == NULL && !t->ri_ok) {
-            why_not = t->ri_why[0] ? t->ri_why : "no table map layout";
-        }
-        rows.n_cols = rw->column_count;
-        rows.present = (const uint8_t *)rw->column_bitmap;
-        /* UPDATE: the after image's own bitmap (NULL makes the scan refuse) */
-        rows.present_after = (const uint8_t *)rw->column_update_bitmap;
-        rows.data = (const uint8_t *)rw->row_data;
-        rows.len = rw->row_data_size;
-        (void)cat_part_rows_mark(snap_for_marking(st), t->key, t->ri_ok ? &t->ri : NULL, &rows,
-                                 why_not, &m, event_time(ev));
-    }
-    cat_part_defer(snap_for_marking(st), t->key, &m, event_time(ev));
-    cat_mark_table(snap_for_marking(st), t->key, &m, event_time(ev));
-    if (m.n > 0) {
-        cat_log(CAT_LOG_DEBUG, "binlog: change to %s marked %zu view(s) stale", t->key, m.n);
-    }
-    cat_marked_free(&m);
-}
-
-/* cat_scan_writes callback for Query events. */
-struct query_ctx {
-    struct bl_state *st;            /* follower */
-    struct cat_marked m;            /* views marked by this statement */
-    int64_t when_ms;                /* event time */
-};
-
-static void
-query_name_cb(const char *db, const char *name, void *arg)
-{
-    struct query_ctx *qc = arg;
-    if (db != NULL && cat_binlog_skip_table(db, name, cat_meta_schema())) {
-        return;
-    }
-    if (db == NULL && cat_binlog_skip_table(NULL, name, NULL)) {
-        return;
-    }
-    qc->st->group_user = true;
-    cat_mark_name(snap_for_marking(qc->st), db, name, &qc->m, qc->when_ms);
-}
-
-/* First word of SQL (LEN bytes) equals WORD (case-insensitive)? */
-static bool
-first_word_is(const char *sql, size_t len, const char *word)
-{
-    size_t i = 0, wl = strlen(word);
-    while (i < len && isspace((unsigned char)sql[i])) {
-        i++;
-    }
-    if (len - i < wl || strncasecmp(sql + i, word, wl) != 0) {
-        return false;
-    }
-    return i + wl == len || !isalnum((unsigned char)sql[i + wl]);
-}
-
-/* A statement of the catalog's own (it writes `meta`.`table`, quoted). */
-static bool
-meta_stmt(const char *sql, size_t len)
-{
-    char pat[300];
-    snprintf(pat, sizeof(pat), "`%s`.", cat_meta_schema());
-    return ci_contains(sql, len, pat);
-}
-
-/* A Query event (QUERY, QUERY_COMPRESSED, EXECUTE_LOAD_QUERY). */
-static void
-on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
-         const MARIADB_STRING *dbs, const MARIADB_STRING *stmt)
-{
-    const char *sql = stmt->str;
-    size_t len = stmt->length;
-    char db[256];
-    if (sql == NULL) {
-        mark_everything("unreadable Query event");
-        return;
-    }
-    if (first_word_is(sql, len, "BEGIN") || first_word_is(sql, len, "START")) {
-        st->in_group = true; /* MySQL-style group without a GTID event */
-        return;
-    }
-    if (first_word_is(sql, len, "COMMIT") || first_word_is(sql, len, "ROLLBACK")) {
-        group_end(st);
-        return;
-    }
-    if (first_word_is(sql, len, "XA")) {
-        /* XA START / END belong to the prepared group (which XA_PREPARE
-         * ends); XA COMMIT / ROLLBACK are groups of their own. */
-        const char *w = sql + 2;
-        size_t wl = len - (size_t)(w - sql);
-        while (wl > 0 && !isalpha((unsigned char)*w)) {
-            w++;
-            wl--;
-        }
-        if (first_word_is(w, wl, "START") || first_word_is(w, wl, "BEGIN")) {
-            st->in_group = true;
-        } else if (!first_word_is(w, wl, "END")) {
-            group_end(st);
-        }
-        return;
-    }
-    if (first_word_is(sql, len, "SAVEPOINT") || first_word_is(sql, len, "RELEASE")) {
-        return;
-    }
-    if (own_conn(thread_id) || ci_contains(sql, len, "__mvp_") || meta_stmt(sql, len)) {
-        cat_log(CAT_LOG_DEBUG, "binlog: skipped a refresh statement of connection %u",
-                thread_id);
-    } else if (cat_sql_is_write(sql, len)) {
-        struct query_ctx qc = {st, {NULL, 0}, event_time(ev)};
-        int np = 0;
-        snprintf(db, sizeof(db), "%.*s", (int)(dbs ? dbs->length : 0), dbs ? dbs->str : "");
-        /* partition DDL and single-table DML: partitioned views by partition
-         * (cat_part_track.c), the rest whole; anything else: the scanner */
-        cat_incr_note_sql(sql, len, db[0] ? db : NULL); /* every write statement */
-        if (cat_part_note_write(snap_for_marking(st), sql, len, db[0] ? db : NULL, qc.when_ms,
-                                &np)) {
-            st->group_user = true;
-        } else {
-            cat_scan_writes(sql, len, db[0] ? db : NULL, query_name_cb, &qc);
-        }
-        if (qc.m.n > 0) {
-            cat_log(CAT_LOG_DEBUG, "binlog: statement '%.*s' marked %zu view(s) stale",
-                    (int)(len < 60 ? len : 60), sql, qc.m.n);
-        }
-        cat_marked_free(&qc.m);
-    }
-    if (!st->in_group || st->standalone) {
-        group_end(st);
-    }
-}
-
 /* Is A at or after B? (binlog file names sort by their sequence number) */
 static bool
 pos_ge(const struct bl_pos *a, const struct bl_pos *b)
@@ -860,8 +493,8 @@ pos_ge(const struct bl_pos *a, const struct bl_pos *b)
 
 /* Record that the follower has read up to the end the binlog had at its
  * start (cat_binlog_covers_downtime). */
-static void
-note_progress(const struct bl_state *st)
+void
+cat_binlog_note_progress(const struct bl_state *st)
 {
     if (!atomic_load(&g_bl.caught_up) && pos_ge(&st->cur, &g_bl.start_end)) {
         atomic_store(&g_bl.caught_up, 1);
@@ -876,157 +509,6 @@ cat_binlog_covers_downtime(void)
     ok = g_bl.following && g_bl.resumed;
     pthread_mutex_unlock(&g_bl.mu);
     return ok && atomic_load(&g_bl.caught_up) != 0;
-}
-
-static uint32_t
-rd_u32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320: the binlog event checksum) of
- * LEN bytes at B; bitwise, for the rare ROTATE event only. */
-static uint32_t
-crc32_ieee(const unsigned char *b, size_t len)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    size_t i;
-    int k;
-
-    for (i = 0; i < len; i++) {
-        c ^= b[i];
-        for (k = 0; k < 8; k++) {
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-        }
-    }
-    return c ^ 0xFFFFFFFFu;
-}
-
-/*
- * The position a ROTATE event (real, or the artificial one the server sends
- * at dump start and when it moves to the next file) points at, into P.
- * Read from the raw event, not from Connector/C's parsed fields: libmariadb
- * 3.3 (Debian bookworm's 10.11) parses a ROTATE that follows a
- * FORMAT_DESCRIPTION event 8 bytes off (it skips the 8-byte position as a
- * post-header and reads position and name behind it: position = the first
- * 8 characters of the name, name = the rest, e.g. "00002" or "0"), which
- * stored positions such as "1 591 0" and marked every view stale after a
- * FLUSH BINARY LOGS and a restart.
- * Layout (MariaDB KB "Rotate Event"): raw_data[raw_data_ofs..] is the
- * 19-byte event header (event_size at offset 9), then the position
- * (uint64 LE), then the file name up to the event's end, less the 4-byte
- * CRC32 when the event carries one (binlog_checksum; recognised by
- * checking it, as the artificial ROTATE comes before the FORMAT_DESCRIPTION
- * event that announces the checksum). Returns 0, or -1 (logged) when it is
- * malformed.
- */
-static int
-parse_rotate(const MARIADB_RPL_EVENT *ev, struct bl_pos *p)
-{
-    const unsigned char *h;
-    uint32_t size;
-    uint64_t pos = 0;
-    size_t name_len, crc_len = 0, i;
-
-    if (ev->raw_data == NULL || ev->raw_data_size < ev->raw_data_ofs + 19 + 8) {
-        cat_log(CAT_LOG_WARN, "binlog: ROTATE event too short (%zu bytes)", ev->raw_data_size);
-        return -1;
-    }
-    h = ev->raw_data + ev->raw_data_ofs;
-    size = rd_u32(h + 9);
-    if (size < 19 + 8 || size > ev->raw_data_size - ev->raw_data_ofs) {
-        cat_log(CAT_LOG_WARN, "binlog: ROTATE event of bad size %u", (unsigned)size);
-        return -1;
-    }
-    for (i = 0; i < 8; i++) {
-        pos |= (uint64_t)h[19 + i] << (8 * i);
-    }
-    if (size >= 19 + 8 + 4 + 1 && crc32_ieee(h, size - 4) == rd_u32(h + size - 4)) {
-        crc_len = 4;
-    }
-    name_len = size - 19 - 8 - crc_len;
-    if (name_len == 0 || name_len >= BL_FILE_MAX) {
-        cat_log(CAT_LOG_WARN, "binlog: ROTATE event with a file name of %zu bytes", name_len);
-        return -1;
-    }
-    for (i = 0; i < name_len; i++) {
-        if (h[27 + i] < 0x21 || h[27 + i] > 0x7e) {
-            cat_log(CAT_LOG_WARN, "binlog: ROTATE event with an unprintable file name");
-            return -1;
-        }
-    }
-    memcpy(p->file, h + 27, name_len);
-    p->file[name_len] = '\0';
-    p->pos = pos;
-    return 0;
-}
-
-/* Handle one event: position bookkeeping, then what it changed. Returns 0,
- * or -1 when the position can no longer be known (the caller restarts). */
-static int
-on_event(struct bl_state *st, const MARIADB_RPL_EVENT *ev)
-{
-    if (ev->event_type != ROTATE_EVENT && ev->event_type != HEARTBEAT_LOG_EVENT &&
-        ev->next_event_pos != 0) {
-        st->cur.pos = ev->next_event_pos;
-        note_progress(st);
-    }
-    switch (ev->event_type) {
-    case ROTATE_EVENT:
-        if (parse_rotate(ev, &st->cur) < 0) {
-            return -1;
-        }
-        if (!st->in_group) {
-            st->safe = st->cur;
-        }
-        break;
-    case GTID_EVENT:
-        tables_clear(st);
-        st->in_group = true;
-        st->standalone = (ev->event.gtid.flags & FL_STANDALONE) != 0;
-        st->group_user = false;
-        break;
-    case TABLE_MAP_EVENT:
-        on_table_map(st, ev);
-        break;
-    case WRITE_ROWS_EVENT_V1:
-    case UPDATE_ROWS_EVENT_V1:
-    case DELETE_ROWS_EVENT_V1:
-    case WRITE_ROWS_EVENT:
-    case UPDATE_ROWS_EVENT:
-    case DELETE_ROWS_EVENT:
-    case WRITE_ROWS_COMPRESSED_EVENT_V1:
-    case UPDATE_ROWS_COMPRESSED_EVENT_V1:
-    case DELETE_ROWS_COMPRESSED_EVENT_V1:
-    case WRITE_ROWS_COMPRESSED_EVENT:
-    case UPDATE_ROWS_COMPRESSED_EVENT:
-    case DELETE_ROWS_COMPRESSED_EVENT:
-    case PARTIAL_UPDATE_ROWS_EVENT:
-        on_rows(st, ev);
-        break;
-    case QUERY_EVENT:
-    case QUERY_COMPRESSED_EVENT:
-        on_query(st, ev, ev->event.query.thread_id, &ev->event.query.database,
-                 &ev->event.query.statement);
-        break;
-    case EXECUTE_LOAD_QUERY_EVENT:
-        on_query(st, ev, ev->event.execute_load_query.thread_id,
-                 &ev->event.execute_load_query.schema, &ev->event.execute_load_query.statement);
-        break;
-    case XID_EVENT:
-    case XA_PREPARE_LOG_EVENT:
-        group_end(st);
-        break;
-    default:
-        /* FORMAT_DESCRIPTION, GTID_LIST, BINLOG_CHECKPOINT, ANNOTATE_ROWS,
-         * INTVAR, RAND, USER_VAR, HEARTBEAT ...: no data change. */
-        if (!st->in_group && ev->event_type != HEARTBEAT_LOG_EVENT &&
-            ev->event_type != FORMAT_DESCRIPTION_EVENT) {
-            st->safe = st->cur;
-        }
-        break;
-    }
-    return 0;
 }
 
 /*
@@ -1116,11 +598,11 @@ dump_open(struct bl_state *st, char *err, size_t errlen, unsigned *code)
         return NULL;
     }
     st->cur = st->safe;
-    note_progress(st);
+    cat_binlog_note_progress(st);
     st->in_group = false;
     st->standalone = false;
     st->group_user = false;
-    tables_clear(st);
+    cat_binlog_tables_clear(st);
     return rpl;
 }
 
@@ -1150,7 +632,7 @@ reposition_at_end(struct bl_state *st, const char *why)
         cat_log(CAT_LOG_WARN, "binlog: %s", err);
         return;
     }
-    mark_everything(why);
+    cat_binlog_mark_everything(why);
     set_gap("binlog position lost while following (purged or unreadable); resumed at the end");
     st->pos_dirty = true;
 }
@@ -1184,7 +666,7 @@ follower_main(void *arg)
                          code);
                 break;
             }
-            if (on_event(st, ev) < 0) {
+            if (cat_binlog_on_event(st, ev) < 0) {
                 /* the file we are in is unknown: never store a position
                  * that may be wrong; restart from the end (all marked) */
                 mariadb_free_rpl_event(ev);
@@ -1219,7 +701,7 @@ follower_main(void *arg)
     checkpoint(st, true);
     cat_log(CAT_LOG_INFO, "binlog: follower stopped at %s:%llu", st->saved.file,
             (unsigned long long)st->saved.pos);
-    tables_clear(st);
+    cat_binlog_tables_clear(st);
     cat_snapshot_release(st->snap);
     if (st->side != NULL) {
         mysql_close(st->side);
@@ -1316,7 +798,7 @@ cat_binlog_start(void)
                  "the stored binlog position %s:%llu (server %u) is not available on server "
                  "%u; changes made while no proxy followed it cannot be seen",
                  stored.file, (unsigned long long)stored.pos, stored_id, st->master_id);
-        mark_everything(msg);
+        cat_binlog_mark_everything(msg);
         snprintf(msg, sizeof(msg),
                  "stored binlog position %s:%llu purged (or of another server) while no proxy "
                  "followed; resumed at the end %s:%llu",

@@ -87,4 +87,20 @@ void cat_binlog_own_conn(unsigned long thread_id, bool add);
  */
 bool cat_binlog_covers_downtime(void);
 
+/* ---- for the follower's event handling (cat_binlog_event.c) ---- */
+
+struct bl_state;
+
+/* Was THREAD_ID registered by this proxy's refresh code (cat_binlog_own_conn)
+ * and not yet expired? Its Query events are the refresh's own. Thread-safe. */
+bool cat_binlog_is_own_conn(unsigned long thread_id);
+/* Mark every view stale from now, logging WHY (a gap the follower cannot
+ * see into). */
+void cat_binlog_mark_everything(const char *why);
+/* Does S (LEN bytes) contain NEEDLE, ASCII case-insensitive? */
+bool cat_binlog_ci_contains(const char *s, size_t len, const char *needle);
+/* Record that the follower ST has read up to the end the binlog had at
+ * its start (cat_binlog_covers_downtime). */
+void cat_binlog_note_progress(const struct bl_state *st);
+
 #endif /* CAT_BINLOG_H */

@@ -11,10 +11,11 @@
  *       CAS stale_since 0 → now, change_seq++, dirty = 1, g_dirty = 1
  *
  * The marking itself (cat_mark_table: stale_since to the EARLIEST change,
- * change_seq++, dirty) is the one path for both freshness sources: the
- * proxy-DML scanner here and the binlog follower (cat_binlog.c), which
- * feeds it "db.table" keys from row events and the same scanner's names
- * from Query events, dated by the event.
+ * change_seq++, dirty, stored by cat_freshness.c) is the one path for both
+ * freshness sources: the proxy-DML path here and the binlog follower
+ * (cat_binlog_event.c), which feeds it "db.table" keys from row events
+ * and its Query events' text through the same statement marker
+ * (cat_mark_writes_opt), dated by the event.
  *
  * Conservative by design: every identifier of a write statement is looked
  * up as a table, so a column that shares a table's name over-marks (safe);
@@ -23,9 +24,13 @@
  * tables, so a write to raw_sales marks DWD, DWS and ADS.
  */
 #include "cat_incr.h"
+#include "cat_fresh.h"
+#include "cat_freshness.h"
 #include "rw_limits.h"
 #include "cat_internal.h"
 #include "cat_part_engine.h"
+#include "cat_part.h"
+#include "cat_part_track.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -61,7 +66,6 @@ static pthread_mutex_t g_flush_mu = PTHREAD_MUTEX_INITIALIZER; /* one flush at a
 static void
 mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
 {
-    int64_t cur;
     size_t i;
     for (i = 0; i < m->n; i++) {
         if (m->v[i] == mv) {
@@ -73,18 +77,7 @@ mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
         abort();
     }
     m->v[m->n++] = mv;
-    if (when_ms <= 0) {
-        when_ms = 1;
-    }
-    cur = atomic_load(&mv->state->stale_since_ms);
-    while (cur == 0 || when_ms < cur) {
-        if (atomic_compare_exchange_weak(&mv->state->stale_since_ms, &cur, when_ms)) {
-            break;
-        }
-    }
-    atomic_fetch_add(&mv->state->change_seq, 1);
-    atomic_store(&mv->state->dirty, 1);
-    atomic_store(&g_dirty, 1);
+    cat_fresh_mark_view(mv, when_ms);
 }
 
 static bool
@@ -177,6 +170,16 @@ cat_mark_all(const struct cat_snapshot *snap, struct cat_marked *m, int64_t when
     HASH_ITER(hh, snap->mvs, mv, tmp) {
         mark(m, mv, when_ms);
     }
+}
+
+void
+cat_marked_claim(struct cat_marked *m, struct cat_mv *mv)
+{
+    m->v = realloc(m->v, (m->n + 1) * sizeof(*m->v));
+    if (m->v == NULL) {
+        abort();
+    }
+    m->v[m->n++] = mv;
 }
 
 void
@@ -301,39 +304,58 @@ cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn f
     return n;
 }
 
-/* cat_scan_writes callback of cat_mark_writes. */
+/* cat_scan_writes callback of cat_mark_writes_opt. */
 struct mark_ctx {
     const struct cat_snapshot *snap;    /* views to mark */
     struct cat_marked m;                /* marked so far */
     int64_t when_ms;                    /* change time */
+    struct cat_mark_opt *opt;           /* the caller's filter, or NULL */
 };
 
 static void
 mark_name_cb(const char *db, const char *name, void *arg)
 {
     struct mark_ctx *ctx = arg;
+    if (ctx->opt != NULL) {
+        if (ctx->opt->skip != NULL && ctx->opt->skip(db, name, ctx->opt->arg)) {
+            return;
+        }
+        ctx->opt->user = true;
+    }
     cat_mark_name(ctx->snap, db, name, &ctx->m, ctx->when_ms);
 }
 
 int
-cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
-                int64_t now_ms)
+cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len,
+                    const char *db, int64_t when_ms, struct cat_mark_opt *opt)
 {
-    struct mark_ctx ctx = {snap, {NULL, 0}, now_ms};
+    struct mark_ctx ctx = {snap, {NULL, 0}, when_ms, opt};
     size_t n;
     int np = 0;
-    if (snap == NULL || snap->mvs == NULL) {
+    /* no views: nothing to mark; the binlog (OPT) still learns whether the
+     * statement names a user table */
+    if (opt == NULL && (snap == NULL || snap->mvs == NULL)) {
         return 0;
     }
     /* one single-table DML statement: partitioned views are marked by
      * partition (cat_part_track.c), the others whole, as below */
-    if (cat_part_note_write(snap, sql, len, db, now_ms, &np)) {
+    if (cat_part_note_write(snap, sql, len, db, when_ms, &np)) {
+        if (opt != NULL) {
+            opt->user = true;
+        }
         return np;
     }
     cat_scan_writes(sql, len, db, mark_name_cb, &ctx);
     n = ctx.m.n;
     cat_marked_free(&ctx.m);
     return (int)n;
+}
+
+int
+cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
+                int64_t now_ms)
+{
+    return cat_mark_writes_opt(snap, sql, len, db, now_ms, NULL);
 }
 
 int
@@ -379,16 +401,13 @@ flush_states(MYSQL *c, char *err, size_t errlen)
         return 0;
     }
     HASH_ITER(hh, snap->mvs, mv, tmp) {
-        if (!atomic_exchange(&mv->state->dirty, 0)) {
+        if (!cat_fresh_persist_begin(mv)) {
             continue;
         }
         if (mv->state->parts != NULL) {
             /* partitioned: the per-partition marks too (cat_part.c) */
-            mv->state->parts->dirty = 0;
             if (cat_part_store_save(c, mv, err, errlen) < 0) {
-                mv->state->parts->dirty = 1;
-                atomic_store(&mv->state->dirty, 1);
-                atomic_store(&g_dirty, 1);
+                cat_fresh_persist_failed(mv, true);
                 rc = -1;
                 break;
             }
@@ -398,8 +417,7 @@ flush_states(MYSQL *c, char *err, size_t errlen)
             char tmpbuf[600];
             snprintf(tmpbuf, sizeof(tmpbuf), "persisting freshness of %s: %s", mv->key, err);
             snprintf(err, errlen, "%s", tmpbuf);
-            atomic_store(&mv->state->dirty, 1);
-            atomic_store(&g_dirty, 1);
+            cat_fresh_persist_failed(mv, false);
             rc = -1;
             break;
         }

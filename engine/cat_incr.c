@@ -25,6 +25,7 @@
 
 #include "cat_binlog.h"
 #include "cat_internal.h"
+#include "cat_freshness.h"
 #include "cat_task.h"
 #include "rw_lex.h"
 
@@ -895,22 +896,9 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
     t1 = cat_now_ms();
     na_set_view(vkey, na0, base_key, mv->id, false);
     atomic_store(&mv->state->rows, total);
-    atomic_store(&mv->state->last_refresh_ms, t1);
-    {
-        /* a change seen meanwhile may be unreflected: stale since t0 */
-        int64_t cur = atomic_load(&mv->state->stale_since_ms);
-        if (atomic_load(&mv->state->change_seq) == seq0 && na_get(base_key, NULL) == na0) {
-            atomic_compare_exchange_strong(&mv->state->stale_since_ms, &cur, 0);
-            if (atomic_load(&mv->state->change_seq) != seq0) {
-                int64_t zero = 0;
-                atomic_compare_exchange_strong(&mv->state->stale_since_ms, &zero, t0);
-            }
-        } else {
-            atomic_store(&mv->state->stale_since_ms, t0);
-        }
-    }
+    /* a change seen meanwhile may be unreflected: stale since t0 */
+    cat_fresh_settle(mv, seq0, t0, t1, 0, na_get(base_key, NULL) == na0);
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    atomic_store(&mv->state->dirty, 0);
     if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
     }

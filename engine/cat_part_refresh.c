@@ -38,7 +38,10 @@
 #include <string.h>
 
 #include "cat_binlog.h"
+#include "cat_freshness.h"
 #include "cat_internal.h"
+#include "cat_probe.h"
+#include "cat_part_track.h"
 #include "cat_task.h"
 #include "rw.h"
 
@@ -181,99 +184,21 @@ struct job {
     int64_t up_stale;               /* upstream views stale since (at the start), 0 = fresh */
 };
 
-/* Settle the state after refreshing JOBS (N) at T0..T1; COMPLETE replaces the list. */
+/* Settle the state after refreshing JOBS (N) at T0..T1; COMPLETE replaces
+ * the list (cat_freshness.c owns the partition states). */
 static void
 settle(struct cat_mv *mv, struct job *jobs, size_t n, bool complete, int64_t t0, int64_t t1,
-       int64_t wlo, int64_t gaps0)
+       int64_t wlo, int64_t gaps0, int64_t up_all)
 {
-    struct cat_pstate *ps = mv->state->parts;
-    size_t i, k;
-    pthread_mutex_lock(&ps->mu);
+    struct cat_fresh_part *done = cat_xcalloc(n + 1, sizeof(*done));
+    size_t i;
     for (i = 0; i < n; i++) {
-        struct cat_ppart *cur = NULL;
-        for (k = 0; k < ps->n; k++) {
-            if (ps->p[k].is_null == jobs[i].p.is_null &&
-                (jobs[i].p.is_null || ps->p[k].lo == jobs[i].p.lo)) {
-                cur = &ps->p[k];
-            }
-        }
-        if (cur == NULL) {
-            if (ps->n == ps->cap) {
-                ps->cap = ps->cap ? ps->cap * 2 : 16;
-                ps->p = realloc(ps->p, ps->cap * sizeof(*ps->p));
-                if (ps->p == NULL) {
-                    abort();
-                }
-            }
-            cur = &ps->p[ps->n++];
-            *cur = jobs[i].p;
-            cur->stale_since_ms = 0;
-            cur->seq = jobs[i].p.seq; /* unchanged: fresh */
-        }
-        cur->stale_since_ms = cur->seq == jobs[i].p.seq ? 0 : t0;
-        if (jobs[i].up_stale != 0 &&
-            (cur->stale_since_ms == 0 || jobs[i].up_stale < cur->stale_since_ms)) {
-            /* read a stale upstream view: never fresher than it (SPEC §6) */
-            cur->stale_since_ms = jobs[i].up_stale;
-        }
-        cur->last_refresh_ms = t1;
-        cur->rows = jobs[i].rows;
+        done[i].p = jobs[i].p;
+        done[i].rows = jobs[i].rows;
+        done[i].up_stale = jobs[i].up_stale;
     }
-    if (complete) {
-        /* partitions not rebuilt: gone from the base, unless marked meanwhile */
-        size_t j = 0;
-        for (k = 0; k < ps->n; k++) {
-            bool built = false, marked = ps->p[k].stale_since_ms != 0;
-            for (i = 0; i < n && !built; i++) {
-                built = ps->p[k].is_null == jobs[i].p.is_null &&
-                        (ps->p[k].is_null || ps->p[k].lo == jobs[i].p.lo);
-            }
-            if (built || (marked && ps->p[k].last_refresh_ms == 0 &&
-                          ps->p[k].stale_since_ms >= t0)) {
-                ps->p[j++] = ps->p[k];
-            }
-        }
-        ps->n = j;
-        ps->gaps_stale_ms = ps->gaps_stale_ms != gaps0 ? t0 : 0;
-    }
-    /* partition_sync_limit: drop what fell out of the window */
-    if (wlo != CAT_DAY_MIN) {
-        size_t j = 0;
-        for (k = 0; k < ps->n; k++) {
-            if (ps->p[k].is_null || ps->p[k].hi > wlo) {
-                ps->p[j++] = ps->p[k];
-            }
-        }
-        ps->n = j;
-    }
-    ps->window_lo = wlo;
-    {
-        /* keep the order: p_null first, then by lo */
-        for (i = 1; i < ps->n; i++) {
-            struct cat_ppart x = ps->p[i];
-            k = i;
-            while (k > 0 && (x.is_null && !ps->p[k - 1].is_null ? true
-                             : (!x.is_null && !ps->p[k - 1].is_null && x.lo < ps->p[k - 1].lo))) {
-                ps->p[k] = ps->p[k - 1];
-                k--;
-            }
-            ps->p[k] = x;
-        }
-    }
-    ps->dirty = 1;
-    pthread_mutex_unlock(&ps->mu);
-    {
-        int64_t total = 0;
-        struct cat_part_view v;
-        if (cat_part_view_get(mv, &v) == 0) {
-            for (i = 0; i < v.n; i++) {
-                total += v.p[i].rows > 0 ? v.p[i].rows : 0;
-            }
-            cat_part_view_free(&v);
-        }
-        atomic_store(&mv->state->rows, total);
-    }
-    atomic_store(&mv->state->last_refresh_ms, t1);
+    cat_fresh_settle_parts(mv, done, n, complete, t0, t1, wlo, gaps0, up_all);
+    free(done);
 }
 
 /* Storage partitioning DDL of TABLE for JOBS (N). */
@@ -816,22 +741,8 @@ cat_part_refresh(const char *db, const char *name, const char *mode, char **part
     if (!complete) {
         atomic_store(&mv->state->parts->own_until_ms, t1 + 60000);
     }
-    settle(mv, jobs, n_jobs, complete, t0, t1, wlo, gaps0);
-    if (up_all != 0) {
-        /* ranges without a partition may get rows once the upstream catches up */
-        struct cat_pstate *ups = mv->state->parts;
-        pthread_mutex_lock(&ups->mu);
-        if (ups->gaps_stale_ms == 0 || up_all < ups->gaps_stale_ms) {
-            ups->gaps_stale_ms = up_all;
-        }
-        ups->dirty = 1;
-        pthread_mutex_unlock(&ups->mu);
-    }
+    settle(mv, jobs, n_jobs, complete, t0, t1, wlo, gaps0, up_all);
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    if (atomic_load(&mv->state->stale_since_ms) != 0) {
-        /* an unattributed change arrived while refreshing: may be unreflected */
-        cat_part_explode_whole(mv);
-    }
     if (cat_store_save_state(c, mv, err, sizeof(err)) < 0 ||
         cat_part_store_save(c, mv, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);

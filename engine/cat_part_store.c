@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cat_freshness.h"
 #include "cat_internal.h"
 
 /* ------------------------------------------------------------ persistence */
@@ -116,16 +117,9 @@ cat_part_store_load(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_free(&q);
     pthread_mutex_lock(&ps->mu);
     while ((row = mysql_fetch_row(res)) != NULL) {
-        int isn = atoi(row[0]);
-        size_t j;
-        if (isn == 2) {
-            ps->gaps_stale_ms = strtoll(row[3], NULL, 10);
-            continue;
-        }
-        j = cat_pstate_add(ps, isn == 1, strtoll(row[1], NULL, 10), strtoll(row[2], NULL, 10));
-        ps->p[j].stale_since_ms = strtoll(row[3], NULL, 10);
-        ps->p[j].last_refresh_ms = strtoll(row[4], NULL, 10);
-        ps->p[j].rows = strtoll(row[5], NULL, 10);
+        cat_fresh_load_part(ps, atoi(row[0]), strtoll(row[1], NULL, 10),
+                            strtoll(row[2], NULL, 10), strtoll(row[3], NULL, 10),
+                            strtoll(row[4], NULL, 10), strtoll(row[5], NULL, 10));
     }
     pthread_mutex_unlock(&ps->mu);
     mysql_free_result(res);

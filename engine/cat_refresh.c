@@ -25,6 +25,7 @@
  * A failed refresh leaves the view as it was.
  */
 #include "cat_internal.h"
+#include "cat_freshness.h"
 #include "cat_binlog.h"
 #include "cat_part_engine.h"
 #include "cat_incr.h"
@@ -519,31 +520,6 @@ inputs_stale_since(const struct cat_snapshot *snap, const struct cat_mv *mv)
     return cat_upstream_stale(snap, mv, true, false, 0, 0);
 }
 
-/* Set MV's stale_since after a refresh that started at T0 with change_seq SEQ0. */
-static void
-settle_freshness(struct cat_mv *mv, uint64_t seq0, int64_t t0, int64_t inputs_stale)
-{
-    struct cat_mv_state *st = mv->state;
-    for (;;) {
-        int64_t cur = atomic_load(&st->stale_since_ms), target;
-        uint64_t seq1 = atomic_load(&st->change_seq);
-        /* A write seen after t0 may or may not be in what we read; its commit
-         * is after t0, so t0 is a safe "first unreflected change". */
-        target = seq1 == seq0 ? 0 : t0;
-        if (inputs_stale != 0 && (target == 0 || inputs_stale < target)) {
-            target = inputs_stale;
-        }
-        if (!atomic_compare_exchange_strong(&st->stale_since_ms, &cur, target)) {
-            continue;
-        }
-        if (target == 0 && atomic_load(&st->change_seq) != seq1) {
-            int64_t zero = 0;
-            atomic_compare_exchange_strong(&st->stale_since_ms, &zero, t0);
-        }
-        return;
-    }
-}
-
 int
 cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply)
 {
@@ -612,10 +588,8 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
 
     t1 = cat_now_ms();
     atomic_store(&mv->state->rows, rows);
-    atomic_store(&mv->state->last_refresh_ms, t1);
-    settle_freshness(mv, seq0, t0, inputs_stale);
+    cat_fresh_settle(mv, seq0, t0, t1, inputs_stale, true);
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    atomic_store(&mv->state->dirty, 0);
     if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
     }

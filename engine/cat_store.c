@@ -5,6 +5,7 @@
  * `meta` (schema version). All access is with the service account.
  */
 #include "cat_internal.h"
+#include "cat_freshness.h"
 #include "cat_incr.h"
 #include "cat_part_engine.h"
 #include "cat_task.h"
@@ -203,8 +204,7 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
         mv->n_bases = nb > 0 ? (size_t)nb : 0;
         mv->created_ms = strtoll(row[12], NULL, 10);
         mv->state = cat_mv_state_new();
-        atomic_store(&mv->state->last_refresh_ms, strtoll(row[13], NULL, 10));
-        atomic_store(&mv->state->stale_since_ms, strtoll(row[14], NULL, 10));
+        cat_fresh_load(mv, strtoll(row[13], NULL, 10), strtoll(row[14], NULL, 10));
         atomic_store(&mv->state->rows, strtoll(row[15], NULL, 10));
         mv->paused = row[16] != NULL && strcmp(row[16], "PAUSED") == 0;
         atomic_store(&mv->state->refresh_state, refresh_state_parse(row[17]));

@@ -11,6 +11,8 @@
 
 #include "cat_internal.h"
 #include "cat_part_engine.h"
+#include "cat_freshness.h"
+#include "cat_part.h"
 
 static _Atomic uint64_t g_seen;               /* stored version this proxy's catalog matches */
 static _Thread_local bool t_reloading;        /* publishing a reload: do not bump */
@@ -75,10 +77,8 @@ static void
 adopt_view(struct cat_mv *mv, int64_t last, int64_t stale, int64_t rows, const char *rstate)
 {
     struct cat_mv_state *st = mv->state;
-    int64_t ours = atomic_load(&st->stale_since_ms);
-    atomic_store(&st->last_refresh_ms, last);
+    cat_fresh_adopt(mv, last, stale);
     atomic_store(&st->rows, rows);
-    atomic_store(&st->stale_since_ms, ours != 0 && ours > last ? ours : stale);
     if (rstate != NULL) {
         int rs = strcmp(rstate, "SUCCESS") == 0   ? CAT_REFRESH_SUCCESS
                  : strcmp(rstate, "FAILED") == 0  ? CAT_REFRESH_FAILED
@@ -86,16 +86,6 @@ adopt_view(struct cat_mv *mv, int64_t last, int64_t stale, int64_t rows, const c
                                                   : CAT_REFRESH_INIT;
         atomic_store(&st->refresh_state, rs);
     }
-}
-
-static int
-ppart_cmp(const void *a, const void *b)
-{
-    const struct cat_ppart *x = a, *y = b;
-    if (x->is_null != y->is_null) {
-        return x->is_null ? -1 : 1;
-    }
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /* Merge the stored partition states of partitioned view MV into its state. */
@@ -117,49 +107,9 @@ adopt_parts(MYSQL *c, struct cat_mv *mv, int64_t view_last)
     cat_buf_free(&q);
     pthread_mutex_lock(&ps->mu);
     while ((row = mysql_fetch_row(res)) != NULL) {
-        int isn = atoi(row[0]);
-        int64_t lo = strtoll(row[1], NULL, 10), hi = strtoll(row[2], NULL, 10);
-        int64_t stale = strtoll(row[3], NULL, 10), last = strtoll(row[4], NULL, 10);
-        int64_t rows = strtoll(row[5], NULL, 10);
-        struct cat_ppart *p = NULL;
-        size_t i;
-        if (isn == 2) {
-            if (ps->gaps_stale_ms == 0 || ps->gaps_stale_ms <= view_last) {
-                ps->gaps_stale_ms = stale;
-            }
-            continue;
-        }
-        for (i = 0; i < ps->n && p == NULL; i++) {
-            if (ps->p[i].is_null == (isn == 1) && (isn == 1 || ps->p[i].lo == lo)) {
-                p = &ps->p[i];
-            }
-        }
-        if (p == NULL) {
-            if (ps->n == ps->cap) {
-                ps->cap = ps->cap ? ps->cap * 2 : 16;
-                ps->p = realloc(ps->p, ps->cap * sizeof(*ps->p));
-                if (ps->p == NULL) {
-                    abort();
-                }
-            }
-            p = &ps->p[ps->n++];
-            memset(p, 0, sizeof(*p));
-            p->is_null = isn == 1;
-            p->lo = lo;
-            p->hi = hi;
-            p->stale_since_ms = stale;
-            p->last_refresh_ms = last;
-            p->rows = rows;
-            qsort(ps->p, ps->n, sizeof(*ps->p), ppart_cmp);
-            continue;
-        }
-        if (last > p->last_refresh_ms) {
-            p->stale_since_ms = p->stale_since_ms != 0 && p->stale_since_ms > last
-                                    ? p->stale_since_ms
-                                    : stale;
-            p->last_refresh_ms = last;
-            p->rows = rows;
-        }
+        cat_fresh_adopt_part(ps, atoi(row[0]), strtoll(row[1], NULL, 10),
+                             strtoll(row[2], NULL, 10), strtoll(row[3], NULL, 10),
+                             strtoll(row[4], NULL, 10), strtoll(row[5], NULL, 10), view_last);
     }
     pthread_mutex_unlock(&ps->mu);
     mysql_free_result(res);

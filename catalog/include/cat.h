@@ -245,6 +245,28 @@ void cat_mv_state_unref(struct cat_mv_state *s);
 /* Free every view of the hash MVS (a list outside any snapshot). */
 void cat_free_mvs(struct cat_mv *mvs);
 
+/* The grace-period rule (SPEC §5), one for views and partitions. */
+
+/* What cat_fresh_usable checks: the whole view, or one partition (range)
+ * of a view the caller already found usable as a whole. */
+enum cat_fresh_scope {
+    CAT_FRESH_VIEW,                 /* + rewrite enabled, consistency not DISABLE, built once */
+    CAT_FRESH_PARTITION,            /* only the staleness of the range */
+};
+
+/*
+ * May MV (or, for CAT_FRESH_PARTITION, a part of it stale since STALE_MS)
+ * answer a query at NOW_MS (unix ms)? Fresh (STALE_MS 0) or
+ * query_rewrite_consistency LOOSE: yes; ENFORCED: only while
+ * NOW_MS - STALE_MS < grace_period (strict: with grace_period 0 a stale
+ * view is never used). CAT_FRESH_VIEW also refuses a view with rewrite
+ * disabled, consistency DISABLE, or LAST_REFRESH_MS 0 (never built). When
+ * false and WHY is non-NULL, the reason is written to WHY (WHYLEN bytes).
+ */
+bool cat_fresh_usable(const struct cat_mv *mv, enum cat_fresh_scope scope,
+                      int64_t last_refresh_ms, int64_t stale_ms, int64_t now_ms, char *why,
+                      size_t whylen);
+
 /* Wall-clock time in unix milliseconds. */
 int64_t cat_now_ms(void);
 

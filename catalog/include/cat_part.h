@@ -135,23 +135,9 @@ size_t cat_pstate_add(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t h
 /* *CUR = the earlier of *CUR and WHEN (unix ms), where 0 means "none". */
 void cat_stale_min(int64_t *cur, int64_t when);
 
-/*
- * Mark base-value ranges of MV stale from WHEN_MS (SPEC §5): [LO, HI) in
- * base day numbers (HI exclusive) maps to the view partitions holding
- * cat_part_key(LO .. HI-1); partitions that do not exist yet are created
- * (stale, never refreshed) when CREATE_MISSING and the range spans at most
- * 400 units, else the gaps are marked. WITH_NULL also marks p_null. Lock:
- * the view's mutex. Bumps the view's change_seq and kicks persistence.
- */
-void cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
-                         bool create_missing, int64_t when_ms);
-
-/*
- * Fold the view-level "whole view stale" mark into the partitions: every
- * partition and the gaps become stale since it, and the view-level mark is
- * cleared. Called before a partial refresh.
- */
-void cat_part_explode_whole(struct cat_mv *mv);
+/* Marking partitions stale (cat_part_mark_range, cat_part_explode_whole)
+ * and settling them after a refresh: the engine's freshness module
+ * (engine/cat_freshness.h), the only writer of freshness. */
 
 /* ---- the rewriter's view of a partitioned view ---- */
 
