@@ -27,6 +27,7 @@
 #define ER_NOT_SUPPORTED_YET 1235
 #define ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT 1473
 #include "cat_internal.h"
+#include "cat_parse.h"
 #include "cat_part.h"
 #include "cat_priv.h"
 #include "cat_sched.h"
@@ -63,35 +64,6 @@ cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled)
     }
 }
 
-/* True when the first token of SQL (hints skipped) is the word WORD. */
-static bool
-first_word_is(const char *sql, size_t len, const char *word)
-{
-    struct rw_lexer lx;
-    struct rw_tok a;
-    rw_lex_init(&lx, sql, len);
-    do {
-        a = rw_lex_next(&lx);
-    } while (a.kind == RW_TOK_HINT);
-    return rw_tok_is(&lx, a, word);
-}
-
-/* True when SQL starts "ALTER MATERIALIZED": only the proxy answers it. */
-static bool
-ours_by_prefix(const char *sql, size_t len)
-{
-    struct rw_lexer lx;
-    struct rw_tok a, b;
-    rw_lex_init(&lx, sql, len);
-    do {
-        a = rw_lex_next(&lx);
-    } while (a.kind == RW_TOK_HINT);
-    do {
-        b = rw_lex_next(&lx);
-    } while (b.kind == RW_TOK_HINT);
-    return rw_tok_is(&lx, a, "ALTER") && rw_tok_is(&lx, b, "MATERIALIZED");
-}
-
 /* Fill ERR for an admin statement of LEN bytes over the size budget; returns true. */
 static bool
 too_big(struct mvp_reply *err, size_t len)
@@ -102,68 +74,118 @@ too_big(struct mvp_reply *err, size_t len)
     return true;
 }
 
-/* First keyword(s) that may start an admin statement (cheap pre-check). */
+/* Is token T of SQL the word WORD? */
 static bool
-maybe_admin(const char *sql, size_t len)
+lead_is(const char *sql, struct rw_tok t, const char *word)
 {
     struct rw_lexer lx;
-    struct rw_tok a, b;
-    rw_lex_init(&lx, sql, len);
-    do {
-        a = rw_lex_next(&lx);
-    } while (a.kind == RW_TOK_HINT);
+    rw_lex_init(&lx, sql, t.off + t.len);
+    return rw_tok_is(&lx, t, word);
+}
+
+enum cat_admin_claim
+cat_admin_claim(const char *sql, const struct rw_tok lead[3])
+{
+    struct rw_tok a = lead[0], b = lead[1], c = lead[2];
     if (a.kind != RW_TOK_IDENT) {
-        return false;
+        return CAT_CLAIM_NONE;
     }
-    if (rw_tok_is(&lx, a, "SELECT")) {
-        return true; /* cat_parse looks for mv_infos / tasks with a substring search first */
+    if (lead_is(sql, a, "SELECT")) {
+        /* only SELECT ... FROM mv_infos(...) / tasks(...) is ours: the parser
+         * looks for the table function */
+        return CAT_CLAIM_PARSE;
     }
-    do {
-        b = rw_lex_next(&lx);
-    } while (b.kind == RW_TOK_HINT);
-    if (rw_tok_is(&lx, a, "SHOW")) {
-        return rw_tok_is(&lx, b, "MATERIALIZED") || rw_tok_is(&lx, b, "CREATE") ||
-               rw_tok_is(&lx, b, "PARTITIONS") || rw_tok_is(&lx, b, "CONSTRAINTS");
+    if (lead_is(sql, a, "SHOW")) {
+        if (lead_is(sql, b, "CREATE")) {
+            /* SHOW CREATE TABLE / VIEW / DATABASE ... are the backend's, also
+             * on a view's storage table */
+            return lead_is(sql, c, "MATERIALIZED") ? CAT_CLAIM_OURS : CAT_CLAIM_NONE;
+        }
+        return lead_is(sql, b, "MATERIALIZED") || lead_is(sql, b, "PARTITIONS") ||
+                       lead_is(sql, b, "CONSTRAINTS")
+                   ? CAT_CLAIM_OURS
+                   : CAT_CLAIM_NONE;
     }
-    if (rw_tok_is(&lx, a, "ALTER") && rw_tok_is(&lx, b, "TABLE")) {
-        return true; /* cat_parse claims only the informational-constraint shapes */
+    if (lead_is(sql, a, "ALTER") && lead_is(sql, b, "TABLE")) {
+        return CAT_CLAIM_PARSE; /* the parser claims only the informational-constraint shapes */
     }
-    if (rw_tok_is(&lx, a, "EXPLAIN")) {
-        return rw_tok_is(&lx, b, "REWRITE");
+    if (lead_is(sql, a, "EXPLAIN")) {
+        return lead_is(sql, b, "REWRITE") ? CAT_CLAIM_OURS : CAT_CLAIM_NONE;
     }
-    return (rw_tok_is(&lx, a, "CREATE") || rw_tok_is(&lx, a, "REFRESH") ||
-            rw_tok_is(&lx, a, "ALTER") || rw_tok_is(&lx, a, "DROP") ||
-            rw_tok_is(&lx, a, "PAUSE") || rw_tok_is(&lx, a, "RESUME") ||
-            rw_tok_is(&lx, a, "CANCEL")) &&
-           rw_tok_is(&lx, b, "MATERIALIZED");
+    return (lead_is(sql, a, "CREATE") || lead_is(sql, a, "REFRESH") ||
+            lead_is(sql, a, "ALTER") || lead_is(sql, a, "DROP") || lead_is(sql, a, "PAUSE") ||
+            lead_is(sql, a, "RESUME") || lead_is(sql, a, "CANCEL")) &&
+                   lead_is(sql, b, "MATERIALIZED")
+               ? CAT_CLAIM_OURS
+               : CAT_CLAIM_NONE;
+}
+
+void
+cat_admin_lead(const char *sql, size_t len, struct rw_tok lead[3])
+{
+    struct rw_lexer lx;
+    int i;
+    rw_lex_init(&lx, sql, len);
+    for (i = 0; i < 3; i++) {
+        do {
+            lead[i] = rw_lex_next(&lx);
+        } while (lead[i].kind == RW_TOK_HINT);
+    }
 }
 
 bool
-cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admin_job **job,
-                    struct mvp_reply *err)
+cat_admin_refuse_too_big(const char *sql, size_t len, const struct rw_tok lead[3],
+                         struct mvp_reply *err)
+{
+    /* a SELECT or ALTER TABLE is relayed; a statement that can only be ours
+     * gets a clear ERR */
+    return cat_admin_claim(sql, lead) == CAT_CLAIM_OURS && too_big(err, len);
+}
+
+/* Does the statement name mv_infos or tasks as a word? Without one the
+ * parser cannot claim a SELECT. */
+static bool
+names_table_function(const char *sql, size_t len, const struct rw_tok *tok, size_t n)
+{
+    struct rw_lexer lx;
+    size_t i;
+    rw_lex_init(&lx, sql, len);
+    for (i = 0; i < n; i++) {
+        if (rw_tok_is(&lx, tok[i], "mv_infos") || rw_tok_is(&lx, tok[i], "tasks")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+cat_admin_recognise_toks(const char *sql, size_t len, const struct rw_tok *tok, size_t n,
+                         const char *db, struct cat_admin_job **job, struct mvp_reply *err)
 {
     struct cat_stmt st;
+    struct rw_tok lead[3];
+    size_t i, k = 0;
     int rc;
-    (void)db;
     *job = NULL;
-    if (sql == NULL || len == 0 || !maybe_admin(sql, len)) {
-        return false;
-    }
-    if (rw_limits_too_big(len)) {
-        /* over the size budget (rw_limits.h): a SELECT or ALTER TABLE is
-         * relayed; a statement that can only be ours gets a clear ERR */
-        if (first_word_is(sql, len, "SELECT") || first_word_is(sql, len, "ALTER")) {
-            return first_word_is(sql, len, "ALTER") && ours_by_prefix(sql, len) &&
-                   too_big(err, len);
+    for (i = 0; i < 3; i++) {
+        while (k < n && tok[k].kind == RW_TOK_HINT) {
+            k++;
         }
-        return too_big(err, len);
+        lead[i] = tok[k < n ? k++ : n];
     }
-    if (first_word_is(sql, len, "SELECT") && !cat_contains_ci(sql, len, "mv_infos") &&
-        !cat_contains_ci(sql, len, "tasks")) {
-        return false; /* every SELECT passes maybe_admin: do not lex it all */
+    switch (cat_admin_claim(sql, lead)) {
+    case CAT_CLAIM_NONE:
+        return false;
+    case CAT_CLAIM_PARSE:
+        if (lead_is(sql, lead[0], "SELECT") && !names_table_function(sql, len, tok, n)) {
+            return false;
+        }
+        break;
+    case CAT_CLAIM_OURS:
+        break;
     }
     memset(&st, 0, sizeof(st));
-    rc = cat_parse(sql, len, &st, err);
+    rc = cat_parse_toks(sql, len, tok, n, &st, err);
     if (rc == 0) {
         cat_stmt_free(&st);
         return false;
@@ -188,6 +210,40 @@ cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admi
     (*job)->st = st;
     (*job)->rewrite_enabled = true;
     return true;
+}
+
+bool
+cat_admin_recognise(const char *sql, size_t len, const char *db, struct cat_admin_job **job,
+                    struct mvp_reply *err)
+{
+    struct rw_tok lead[3], *tok;
+    size_t n;
+    bool r;
+    enum cat_admin_claim claim;
+    *job = NULL;
+    if (sql == NULL || len == 0) {
+        return false;
+    }
+    cat_admin_lead(sql, len, lead);
+    claim = cat_admin_claim(sql, lead);
+    if (claim == CAT_CLAIM_NONE) {
+        return false;
+    }
+    if (rw_limits_too_big(len)) {
+        /* over the size budget (rw_limits.h) */
+        return cat_admin_refuse_too_big(sql, len, lead, err);
+    }
+    if (lead_is(sql, lead[0], "SELECT") && !cat_contains_ci(sql, len, "mv_infos") &&
+        !cat_contains_ci(sql, len, "tasks")) {
+        return false; /* most SELECTs: do not lex them all */
+    }
+    tok = rw_lex_all(sql, len, &n);
+    if (tok == NULL) {
+        return false;
+    }
+    r = cat_admin_recognise_toks(sql, len, tok, n, db, job, err);
+    free(tok);
+    return r;
 }
 
 /* ---- helpers ---- */
