@@ -171,8 +171,11 @@ px_stmt_classify(struct px_stmt *st, const char *sql, size_t len)
         return;
     }
     first = skip_hints(st, 0);
-    for (i = 0, k = first; i < 3; i++, k = skip_hints(st, k + 1)) {
+    for (i = 0, k = first; i < 3; i++) {
         st->lead[i] = px_stmt_tok(st, k);
+        if (i < 2) {
+            k = skip_hints(st, k + 1);
+        }
     }
     claim = cat_admin_claim(sql, st->lead);
     if (claim == CAT_CLAIM_OURS) {
