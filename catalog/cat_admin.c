@@ -356,6 +356,26 @@ require_on_view(const struct cat_stmt *st, const char *db, uint32_t need, const 
 }
 
 /*
+ * require_on_view with the grants loaded and freed here: the check every
+ * statement on one view makes first (SPEC §3 privileges). WHO (WHOLEN
+ * bytes; NULL when not wanted) gets the client's grantee text, for the
+ * refresh task it starts. Returns 0, or -1 with REPLY (1142 or the
+ * backend's error).
+ */
+static int
+check_view_priv(const struct cat_stmt *st, const char *db, uint32_t need, const char *cmd,
+                cat_exec_fn exec, void *ctx, char *who, size_t wholen, struct mvp_reply *reply)
+{
+    struct cat_privs pr;
+    int prc = require_on_view(st, db, need, cmd, exec, ctx, &pr, reply);
+    if (who != NULL) {
+        grantee_text(&pr, who, wholen);
+    }
+    cat_privs_free(&pr);
+    return prc;
+}
+
+/*
  * The client's CURRENT_USER() ("user@host": the account of the grant that
  * authenticated it), read on its own connection through EXEC, into *OWNER
  * (caller frees). The view's refreshes read with this account's rights
@@ -544,36 +564,25 @@ generated_columns(struct cat_stmt *st, cat_exec_fn exec, void *ctx, struct mvp_r
 
 /* ---- CREATE ---- */
 
-static void
-run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
-           struct mvp_reply *reply)
+/* CREATE, step 1: the clauses and the AS select are well formed and within
+ * the analysis budgets. Returns 0, or -1 with REPLY (1064, 1235, 1473). */
+static int
+create_check_definition(const struct cat_stmt *st, struct mvp_reply *reply)
 {
-    const char *db = view_db(st, sdb, reply);
-    struct cat_snapshot *snap;
-    struct cat_mv *mv, *mvs;
-    char *cerr = NULL, **tables = NULL, key[512], err[512];
-    size_t epos = 0, n_tables = 0, i;
-    struct cat_buf q = {0};
-    const char *nd;
-    MYSQL *c;
-    bool exists;
-    struct cat_prop *props;
-    size_t n_props;
+    char *cerr = NULL, err[512];
+    size_t epos = 0;
 
-    if (db == NULL) {
-        return;
-    }
     if (st->partition_by != NULL) {
         /* syntax first; the column is checked once the storage table exists */
         struct cat_part_spec *ps = cat_part_spec_parse(st->partition_by, err, sizeof(err));
         if (ps == NULL) {
             mvp_reply_err(reply, 1064, "42000", "%s", err);
-            return;
+            return -1;
         }
         cat_part_spec_free(ps);
     }
     if (st->has_refresh && refresh_supported(&st->refresh, reply) < 0) {
-        return;
+        return -1;
     }
     if (rw_check_select(st->sql + st->query_off, st->query_len, &cerr, &epos) < 0 &&
         rw_limits_refused(cerr)) {
@@ -586,7 +595,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                           "Materialized view definition too large for mvproxy: %s", cerr);
         }
         free(cerr);
-        return;
+        return -1;
     }
     if (cerr != NULL) {
         size_t pos = st->query_off + epos;
@@ -596,26 +605,28 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                       (int)(near > 40 ? 40 : near), st->sql + (pos < st->len ? pos : st->len),
                       pos + 1, cerr ? ": " : "", cerr ? cerr : "");
         free(cerr);
-        return;
+        return -1;
     }
     free(cerr);
-    cerr = NULL;
-    {
-        /* CREATE on the database (or the table) first: "already exists" and the
-         * cycle check must not tell a user views it may not see (SPEC §3);
-         * SELECT on what the definition reads is the backend's, checked when
-         * the storage table is created with the client's own connection */
-        struct cat_privs pr;
-        int prc = require_on_view(st, db, CAT_PRIV_CREATE, "CREATE", exec, ctx, &pr, reply);
-        char who[400];
-        grantee_text(&pr, who, sizeof(who));
-        cat_privs_free(&pr);
-        if (prc < 0) {
-            return;
-        }
-        cat_task_set_run_by(who); /* BUILD IMMEDIATE's task is the creator's */
-    }
-    cat_make_key(key, sizeof(key), db, st->name);
+    return 0;
+}
+
+/*
+ * CREATE, step 3: the name is free (or IF NOT EXISTS: an OK note), and the
+ * base tables the definition reads (into *TABLES / *N_TABLES, "db.t"
+ * lower-cased; the caller owns them on 0) do not make it read itself or
+ * close a cycle of views. KEY is the view's "db.name". Returns 0, or -1
+ * with REPLY (the OK note, 1050, 1064, 1462).
+ */
+static int
+create_check_name(const struct cat_stmt *st, const char *db, const char *key, char ***tables,
+                  size_t *n_tables, struct mvp_reply *reply)
+{
+    struct cat_snapshot *snap;
+    char *cerr = NULL;
+    bool exists;
+    size_t i;
+
     snap = cat_snapshot_acquire();
     exists = cat_snapshot_find(snap, db, st->name) != NULL;
     cat_snapshot_release(snap);
@@ -628,21 +639,21 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             mvp_reply_err(reply, 1050, "42S01", "Materialized view '%s.%s' already exists", db,
                           st->name);
         }
-        return;
+        return -1;
     }
-    if (rw_tables_read(st->sql + st->query_off, st->query_len, db, &tables, &n_tables, &cerr) <
+    if (rw_tables_read(st->sql + st->query_off, st->query_len, db, tables, n_tables, &cerr) <
         0) {
         mvp_reply_err(reply, 1064, "42000", "You have an error in your SQL syntax: %s",
                       cerr ? cerr : "the AS clause is not a SELECT");
         free(cerr);
-        return;
+        return -1;
     }
-    for (i = 0; i < n_tables; i++) {
-        if (strcmp(tables[i], key) == 0) {
+    for (i = 0; i < *n_tables; i++) {
+        if (strcmp((*tables)[i], key) == 0) {
             mvp_reply_err(reply, 1462, "HY000", "Materialized view '%s.%s' cannot read itself",
                           db, st->name);
-            cat_strv_free(tables, n_tables);
-            return;
+            cat_strv_free(*tables, *n_tables);
+            return -1;
         }
     }
     {
@@ -650,16 +661,48 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
         char who[512];
         bool cycle;
         snap = cat_snapshot_acquire();
-        cycle = cat_sched_would_cycle(snap, key, tables, n_tables, who, sizeof(who));
+        cycle = cat_sched_would_cycle(snap, key, *tables, *n_tables, who, sizeof(who));
         cat_snapshot_release(snap);
         if (cycle) {
             mvp_reply_err(reply, 1462, "HY000",
                           "Materialized view '%s.%s' would form a cycle of views through %s",
                           db, st->name, who);
-            cat_strv_free(tables, n_tables);
-            return;
+            cat_strv_free(*tables, *n_tables);
+            return -1;
         }
     }
+    return 0;
+}
+
+/* The column list ST gives (names, comments) into MV's, replacing none. */
+static void
+copy_columns(struct cat_mv *mv, const struct cat_stmt *st)
+{
+    size_t i;
+    mv->n_cols = st->n_cols;
+    mv->col_names = cat_xcalloc(st->n_cols, sizeof(char *));
+    mv->col_comments = cat_xcalloc(st->n_cols, sizeof(char *));
+    for (i = 0; i < st->n_cols; i++) {
+        mv->col_names[i] = cat_xstrdup(st->col_names[i]);
+        mv->col_comments[i] = cat_xstrdup(st->col_comments[i]);
+    }
+}
+
+/*
+ * CREATE, step 4: the catalog entry for the view (not yet published):
+ * definition, refresh clause, columns, PROPERTIES (ENABLE / DISABLE QUERY
+ * REWRITE as use_for_rewrite), base TABLES (N_TABLES, taken). Returns it,
+ * or NULL with REPLY (a bad property, 1235 for a nondeterministic call
+ * not allowed); TABLES are freed either way.
+ */
+static struct cat_mv *
+create_view_model(const struct cat_stmt *st, const char *db, const char *key, char **tables,
+                  size_t n_tables, struct mvp_reply *reply)
+{
+    struct cat_mv *mv;
+    struct cat_prop *props;
+    size_t n_props, i;
+    const char *nd;
 
     mv = cat_xcalloc(1, sizeof(*mv));
     mv->key = cat_xstrdup(key);
@@ -679,12 +722,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     mv->created_ms = cat_now_ms();
     mv->n_cols = st->n_cols;
     if (st->n_cols > 0) {
-        mv->col_names = cat_xcalloc(st->n_cols, sizeof(char *));
-        mv->col_comments = cat_xcalloc(st->n_cols, sizeof(char *));
-        for (i = 0; i < st->n_cols; i++) {
-            mv->col_names[i] = cat_xstrdup(st->col_names[i]);
-            mv->col_comments[i] = cat_xstrdup(st->col_comments[i]);
-        }
+        copy_columns(mv, st);
     }
     /* ENABLE / DISABLE QUERY REWRITE is kept as Doris's use_for_rewrite property. */
     n_props = st->n_props;
@@ -706,7 +744,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (cat_mv_set_props(mv, n_props, props, reply) < 0) {
         free(props);
         cat_mv_free(mv);
-        return;
+        return NULL;
     }
     free(props);
     nd = nondeterministic_call(mv->query_sql, strlen(mv->query_sql));
@@ -716,13 +754,28 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                       "PROPERTIES (\"enable_nondeterministic_function\" = \"true\") to allow it",
                       db, st->name, nd);
         cat_mv_free(mv);
-        return;
+        return NULL;
     }
+    return mv;
+}
+
+/*
+ * CREATE, step 5: the owner (CURRENT_USER(), whose rights refreshes use)
+ * into MV, and the storage table, created on the client's own connection
+ * with its privileges (SPEC §3). A definition whose output columns have no
+ * usable names gets generated ones (generated_columns, then ST and MV hold
+ * them). Returns 0, or -1 with REPLY (the backend's error); MV stays the
+ * caller's.
+ */
+static int
+create_storage(struct cat_stmt *st, const char *db, struct cat_mv *mv, cat_exec_fn exec,
+               void *ctx, struct mvp_reply *reply)
+{
+    struct cat_buf q = {0};
 
     /* The owner: refreshes read with this account's rights (SPEC §3). */
     if (creator(exec, ctx, &mv->owner, reply) < 0) {
-        cat_mv_free(mv);
-        return;
+        return -1;
     }
     /* The storage table, with the client's own privileges (SPEC §3). */
     storage_ddl(&q, db, st->name, st);
@@ -739,13 +792,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                 mvp_reply_clear(&r2);
                 mvp_reply_clear(reply);
                 mvp_reply_init(reply);
-                mv->n_cols = st->n_cols;
-                mv->col_names = cat_xcalloc(st->n_cols, sizeof(char *));
-                mv->col_comments = cat_xcalloc(st->n_cols, sizeof(char *));
-                for (i = 0; i < st->n_cols; i++) {
-                    mv->col_names[i] = cat_xstrdup(st->col_names[i]);
-                    mv->col_comments[i] = cat_xstrdup(st->col_comments[i]);
-                }
+                copy_columns(mv, st);
                 storage_ddl(&q, db, st->name, st);
                 if (exec_client(exec, ctx, q.p, reply) < 0) {
                     g = -1;
@@ -759,12 +806,30 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             g = -1;
         }
         if (g < 0) {
-            cat_mv_free(mv);
-            return;
+            return -1;
         }
     } else {
         cat_buf_free(&q);
     }
+    return 0;
+}
+
+/*
+ * CREATE, step 6: record MV (taken) in the catalog, publish it and, unless
+ * BUILD DEFERRED, run its first refresh as a BUILD task. Any failure drops
+ * the storage table again and leaves the catalog as it was: the statement
+ * changes nothing (SPEC §10). Fills REPLY with the OK or the ERR. Kept in
+ * one piece: the undo path is shared by every failure after the table was
+ * created.
+ */
+static void
+create_publish(struct cat_stmt *st, const char *db, const char *key, struct cat_mv *mv,
+               cat_exec_fn exec, void *ctx, struct mvp_reply *reply)
+{
+    struct cat_mv *mvs;
+    struct cat_buf q = {0};
+    char err[512];
+    MYSQL *c;
 
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {
@@ -863,6 +928,45 @@ undo_table: {
 }
 }
 
+static void
+run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
+           struct mvp_reply *reply)
+{
+    const char *db = view_db(st, sdb, reply);
+    struct cat_mv *mv;
+    char **tables = NULL, key[512];
+    size_t n_tables = 0;
+
+    if (db == NULL || create_check_definition(st, reply) < 0) {
+        return;
+    }
+    {
+        /* CREATE on the database (or the table) first: "already exists" and the
+         * cycle check must not tell a user views it may not see (SPEC §3);
+         * SELECT on what the definition reads is the backend's, checked when
+         * the storage table is created with the client's own connection */
+        char who[400];
+        if (check_view_priv(st, db, CAT_PRIV_CREATE, "CREATE", exec, ctx, who, sizeof(who),
+                            reply) < 0) {
+            return;
+        }
+        cat_task_set_run_by(who); /* BUILD IMMEDIATE's task is the creator's */
+    }
+    cat_make_key(key, sizeof(key), db, st->name);
+    if (create_check_name(st, db, key, &tables, &n_tables, reply) < 0) {
+        return;
+    }
+    mv = create_view_model(st, db, key, tables, n_tables, reply);
+    if (mv == NULL) {
+        return;
+    }
+    if (create_storage(st, db, mv, exec, ctx, reply) < 0) {
+        cat_mv_free(mv);
+        return;
+    }
+    create_publish(st, db, key, mv, exec, ctx, reply);
+}
+
 /* ---- lookups shared by the statements on one view ---- */
 
 /* Find the view named by ST in the current snapshot (SNAP held by caller). */
@@ -916,12 +1020,9 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     }
     {
         /* SPEC §3: REFRESH needs INSERT on the view's table; the task is the client's */
-        struct cat_privs pr;
         char who[400];
-        int prc = require_on_view(st, db, CAT_PRIV_INSERT, "INSERT", exec, ctx, &pr, reply);
-        grantee_text(&pr, who, sizeof(who));
-        cat_privs_free(&pr);
-        if (prc < 0) {
+        if (check_view_priv(st, db, CAT_PRIV_INSERT, "INSERT", exec, ctx, who, sizeof(who),
+                            reply) < 0) {
             return;
         }
         cat_task_set_run_by(who);
@@ -987,14 +1088,9 @@ run_drop(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     if (db == NULL) {
         return;
     }
-    {
-        /* SPEC §3: DROP needs DROP on the view's table, before anything else */
-        struct cat_privs pr;
-        int prc = require_on_view(st, db, CAT_PRIV_DROP, "DROP", exec, ctx, &pr, reply);
-        cat_privs_free(&pr);
-        if (prc < 0) {
-            return;
-        }
+    /* SPEC §3: DROP needs DROP on the view's table, before anything else */
+    if (check_view_priv(st, db, CAT_PRIV_DROP, "DROP", exec, ctx, NULL, 0, reply) < 0) {
+        return;
     }
     snap = cat_snapshot_acquire();
     mv = cat_snapshot_find(snap, db, st->name);
@@ -1052,58 +1148,169 @@ run_drop(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
 
 /* ---- ALTER / PAUSE / RESUME ---- */
 
-/* ALTER (RENAME / REFRESH / SET), PAUSE, RESUME of the view ST names in DB:
- * edit a copy of the catalog, persist the row, publish. */
-static void
-change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
-            struct mvp_reply *reply)
+/*
+ * ALTER / PAUSE / RESUME, before the catalog writer lock: the view ST names
+ * exists (its key into KEY, KEYLEN bytes), the new refresh clause is one
+ * the proxy runs, a RENAME target is free, in the same database and no
+ * view reads the renamed one. Returns 0, or -1 with REPLY (1146, 1235,
+ * 1050, 3730).
+ */
+static int
+change_check(const struct cat_stmt *st, const char *db, char *key, size_t keylen,
+             struct mvp_reply *reply)
 {
     struct cat_snapshot *snap;
-    struct cat_mv *cur, *mvs, *mv = NULL;
-    char key[512], err[512];
-    MYSQL *c;
-    {
-        /* SPEC §3: every ALTER form, PAUSE and RESUME need ALTER on the view's table */
-        struct cat_privs pr;
-        int prc = require_on_view(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, &pr, reply);
-        cat_privs_free(&pr);
-        if (prc < 0) {
-            return;
-        }
-    }
+    struct cat_mv *cur;
+
     snap = cat_snapshot_acquire();
     cur = find_view(snap, st, db, reply);
     if (cur == NULL) {
         cat_snapshot_release(snap);
-        return;
+        return -1;
     }
-    snprintf(key, sizeof(key), "%s", cur->key);
+    snprintf(key, keylen, "%s", cur->key);
     if (st->kind == CAT_ST_ALTER_REFRESH && refresh_supported(&st->refresh, reply) < 0) {
         cat_snapshot_release(snap);
-        return;
+        return -1;
     }
     if (st->kind == CAT_ST_ALTER_RENAME) {
         struct cat_mv *dep[2];
         if (st->new_db != NULL && !cat_streq_ci(st->new_db, cur->db)) {
             not_supported(reply, "Moving a materialized view to another database");
             cat_snapshot_release(snap);
-            return;
+            return -1;
         }
         if (cat_snapshot_find(snap, cur->db, st->new_name) != NULL) {
             mvp_reply_err(reply, 1050, "42S01", "Materialized view '%s.%s' already exists",
                           cur->db, st->new_name);
             cat_snapshot_release(snap);
-            return;
+            return -1;
         }
         if (cat_dependents(snap, cur, dep, 2) > 0) {
             mvp_reply_err(reply, 3730, "HY000",
                           "Cannot rename materialized view '%s.%s': view '%s.%s' reads it",
                           cur->db, cur->name, dep[0]->db, dep[0]->name);
             cat_snapshot_release(snap);
-            return;
+            return -1;
         }
     }
     cat_snapshot_release(snap);
+    return 0;
+}
+
+/*
+ * ALTER ... SET ("k" = "v", ...): merge ST's properties (and ENABLE /
+ * DISABLE QUERY REWRITE as use_for_rewrite) into MV's, validated; the
+ * partition settings follow. Returns 0, or -1 with REPLY (bad property).
+ */
+static int
+alter_set_props(const struct cat_stmt *st, struct cat_mv *mv, struct mvp_reply *reply)
+{
+    char **pk = NULL, **pv = NULL;
+    int np = cat_json_parse_object(mv->properties_json, &pk, &pv), i;
+    size_t n = 0, j;
+    struct cat_prop *merged;
+    if (np < 0) {
+        np = 0;
+    }
+    merged = cat_xcalloc((size_t)np + st->n_props + 2, sizeof(*merged));
+    for (i = 0; i < np; i++) {
+        merged[n].key = pk[i];
+        merged[n].value = pv[i] ? pv[i] : "";
+        n++;
+    }
+    for (j = 0; j < st->n_props; j++) {
+        size_t k;
+        for (k = 0; k < n && strcmp(merged[k].key, st->props[j].key) != 0; k++) {
+        }
+        merged[k].key = st->props[j].key;
+        merged[k].value = st->props[j].value;
+        if (k == n) {
+            n++;
+        }
+    }
+    if (st->rewrite >= 0) {
+        size_t k;
+        for (k = 0; k < n && strcmp(merged[k].key, "use_for_rewrite") != 0; k++) {
+        }
+        merged[k].key = "use_for_rewrite";
+        merged[k].value = st->rewrite ? "true" : "false";
+        if (k == n) {
+            n++;
+        }
+    }
+    i = cat_mv_set_props(mv, n, merged, reply);
+    if (i == 0 && mv->part != NULL) {
+        cat_part_apply_props(mv->part, mv->properties_json); /* partition_sync_limit ... */
+    }
+    free(merged);
+    if (np > 0) {
+        cat_strv_free(pk, (size_t)np);
+        cat_strv_free(pv, (size_t)np);
+    } else {
+        free(pk);
+        free(pv);
+    }
+    return i;
+}
+
+/*
+ * ALTER ... RENAME: rename MV's storage table on the client's connection
+ * (its privileges), under the view's refresh lock taken on C, and re-key MV
+ * in *MVS (the writer's copy of the catalog). KEY names the view in
+ * messages. Returns 0, or -1 with REPLY (1205 while a refresh runs, the
+ * backend's error).
+ */
+static int
+alter_rename(const struct cat_stmt *st, struct cat_mv *mv, struct cat_mv **mvs, MYSQL *c,
+             const char *key, cat_exec_fn exec, void *ctx, struct mvp_reply *reply)
+{
+    struct cat_mv *head = *mvs;
+    char err[512];
+    struct cat_buf q = {0};
+    char nkey[512];
+    if (!refresh_lock(c, mv, true)) {
+        mvp_reply_err(reply, 1205, "HY000", "a refresh of %s is running; retry when it ends",
+                      key);
+        return -1;
+    }
+    cat_buf_puts(&q, "RENAME TABLE ");
+    cat_buf_qname(&q, mv->db, mv->name);
+    cat_buf_puts(&q, " TO ");
+    cat_buf_qname(&q, mv->db, st->new_name);
+    if (exec_client(exec, ctx, q.p, reply) < 0) {
+        cat_buf_free(&q);
+        cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+        return -1;
+    }
+    cat_buf_free(&q);
+    cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
+    HASH_DEL(head, mv);
+    free(mv->name);
+    mv->name = cat_xstrdup(st->new_name);
+    free(mv->key);
+    mv->key = cat_xstrdup(cat_make_key(nkey, sizeof(nkey), mv->db, mv->name));
+    HASH_ADD_KEYPTR(hh, head, mv->key, strlen(mv->key), mv);
+    *mvs = head;
+    return 0;
+}
+
+/* ALTER (RENAME / REFRESH / SET), PAUSE, RESUME of the view ST names in DB:
+ * edit a copy of the catalog, persist the row, publish. */
+static void
+change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
+            struct mvp_reply *reply)
+{
+    struct cat_mv *mvs, *mv = NULL;
+    char key[512], err[512];
+    MYSQL *c;
+    /* SPEC §3: every ALTER form, PAUSE and RESUME need ALTER on the view's table */
+    if (check_view_priv(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, NULL, 0, reply) < 0) {
+        return;
+    }
+    if (change_check(st, db, key, sizeof(key), reply) < 0) {
+        return;
+    }
 
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {
@@ -1126,84 +1333,16 @@ change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
         free(mv->refresh_info);
         mv->refresh_info = cat_refresh_text(&st->refresh);
         break;
-    case CAT_ST_ALTER_SET: {
-        char **pk = NULL, **pv = NULL;
-        int np = cat_json_parse_object(mv->properties_json, &pk, &pv), i;
-        size_t n = 0, j;
-        struct cat_prop *merged;
-        if (np < 0) {
-            np = 0;
-        }
-        merged = cat_xcalloc((size_t)np + st->n_props + 2, sizeof(*merged));
-        for (i = 0; i < np; i++) {
-            merged[n].key = pk[i];
-            merged[n].value = pv[i] ? pv[i] : "";
-            n++;
-        }
-        for (j = 0; j < st->n_props; j++) {
-            size_t k;
-            for (k = 0; k < n && strcmp(merged[k].key, st->props[j].key) != 0; k++) {
-            }
-            merged[k].key = st->props[j].key;
-            merged[k].value = st->props[j].value;
-            if (k == n) {
-                n++;
-            }
-        }
-        if (st->rewrite >= 0) {
-            size_t k;
-            for (k = 0; k < n && strcmp(merged[k].key, "use_for_rewrite") != 0; k++) {
-            }
-            merged[k].key = "use_for_rewrite";
-            merged[k].value = st->rewrite ? "true" : "false";
-            if (k == n) {
-                n++;
-            }
-        }
-        i = cat_mv_set_props(mv, n, merged, reply);
-        if (i == 0 && mv->part != NULL) {
-            cat_part_apply_props(mv->part, mv->properties_json); /* partition_sync_limit ... */
-        }
-        free(merged);
-        if (np > 0) {
-            cat_strv_free(pk, (size_t)np);
-            cat_strv_free(pv, (size_t)np);
-        } else {
-            free(pk);
-            free(pv);
-        }
-        if (i < 0) {
+    case CAT_ST_ALTER_SET:
+        if (alter_set_props(st, mv, reply) < 0) {
             goto out;
         }
         break;
-    }
-    case CAT_ST_ALTER_RENAME: {
-        struct cat_buf q = {0};
-        char nkey[512];
-        if (!refresh_lock(c, mv, true)) {
-            mvp_reply_err(reply, 1205, "HY000", "a refresh of %s is running; retry when it ends",
-                          key);
+    case CAT_ST_ALTER_RENAME:
+        if (alter_rename(st, mv, &mvs, c, key, exec, ctx, reply) < 0) {
             goto out;
         }
-        cat_buf_puts(&q, "RENAME TABLE ");
-        cat_buf_qname(&q, mv->db, mv->name);
-        cat_buf_puts(&q, " TO ");
-        cat_buf_qname(&q, mv->db, st->new_name);
-        if (exec_client(exec, ctx, q.p, reply) < 0) {
-            cat_buf_free(&q);
-            cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
-            goto out;
-        }
-        cat_buf_free(&q);
-        cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
-        HASH_DEL(mvs, mv);
-        free(mv->name);
-        mv->name = cat_xstrdup(st->new_name);
-        free(mv->key);
-        mv->key = cat_xstrdup(cat_make_key(nkey, sizeof(nkey), mv->db, mv->name));
-        HASH_ADD_KEYPTR(hh, mvs, mv->key, strlen(mv->key), mv);
         break;
-    }
     default:
         break;
     }
@@ -1243,13 +1382,8 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     char err[512];
     MYSQL *c;
     size_t i;
-    {
-        struct cat_privs pr;
-        int prc = require_on_view(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, &pr, reply);
-        cat_privs_free(&pr);
-        if (prc < 0) {
-            return;
-        }
+    if (check_view_priv(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, NULL, 0, reply) < 0) {
+        return;
     }
     snap = cat_snapshot_acquire();
     mv = find_view(snap, st, db, reply);
