@@ -28,7 +28,8 @@ enum px_stmt_kind {
     PX_STMT_ADMIN,                  /* the proxy's own grammar by its leading words */
     PX_STMT_SELECT,                 /* SELECT / WITH / ( */
     PX_STMT_EXPLAIN,                /* EXPLAIN / DESCRIBE [options] SELECT | WITH */
-    PX_STMT_WRITE,                  /* INSERT REPLACE UPDATE DELETE TRUNCATE LOAD ALTER DROP RENAME */
+    PX_STMT_WRITE,                  /* INSERT REPLACE UPDATE DELETE TRUNCATE LOAD ALTER DROP
+                                     * RENAME */
 };
 
 /* Which session variable a PX_STMT_SESSION_SET sets. */
