@@ -252,7 +252,6 @@ dispatch_admin(const struct px_session_info *si, struct px_stmt *st, struct px_d
     size_t n;
     bool ours;
 
-    mvp_reply_init(&out->reply);
     if (rw_limits_too_big(st->len)) {
         /* over the size budget (rw_limits.h): never lexed beyond the first words */
         ours = cat_admin_refuse_too_big(st->sql, st->len, st->lead, &out->reply);

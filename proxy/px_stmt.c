@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cat_parse.h"
+#include "rw_limits.h"
 
 /* Lex one more token into ST; false when the EOF was lexed already or out of memory. */
 static bool
@@ -184,10 +185,12 @@ px_stmt_classify(struct px_stmt *st, const char *sql, size_t len)
     }
     st->kind = lexical_kind(st, first);
     /* most SELECTs name neither table function: a substring test spares
-     * the admin parser (and lexing them all) */
+     * the admin parser (and lexing them all); one over the size budget is
+     * relayed anyway, so it is not even scanned */
     st->admin_maybe = claim == CAT_CLAIM_PARSE &&
-                      (st->kind != PX_STMT_SELECT || cat_contains_ci(sql, len, "mv_infos") ||
-                       cat_contains_ci(sql, len, "tasks"));
+                      (st->kind != PX_STMT_SELECT ||
+                       (!rw_limits_too_big(len) && (cat_contains_ci(sql, len, "mv_infos") ||
+                                                    cat_contains_ci(sql, len, "tasks"))));
 }
 
 bool
