@@ -107,6 +107,23 @@ cat_fmt_time(char *buf, size_t buflen, int64_t ms)
     return buf;
 }
 
+bool
+cat_contains_ci(const char *hay, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle), i, j;
+    for (i = 0; i + nl <= len; i++) {
+        for (j = 0; j < nl; j++) {
+            if (tolower((unsigned char)hay[i + j]) != needle[j]) {
+                break;
+            }
+        }
+        if (j == nl) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- text buffer ---- */
 
 void

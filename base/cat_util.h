@@ -49,6 +49,9 @@ char *cat_xstrdup(const char *s);          /* NULL -> NULL */
 char *cat_xstrndup(const char *s, size_t n);
 /* ASCII lower-case copy of S, "" for NULL (caller frees; aborts on out-of-memory). */
 char *cat_xstrdup_lower(const char *s);
+/* Does NEEDLE (lower case, NUL-terminated) occur in the LEN bytes at HAY,
+ * ignoring ASCII case? */
+bool cat_contains_ci(const char *hay, size_t len, const char *needle);
 /* ASCII case-insensitive equality. */
 bool cat_streq_ci(const char *a, const char *b);
 /*

@@ -10,6 +10,8 @@
  *                                  └ syntax error: 1064/42000 "... near '...' at position N"
  *                                    (N = 1-based byte offset of the offending token)
  */
+#include "cat_parse.h"
+
 #include "cat_internal.h"
 
 #include <ctype.h>
@@ -1121,29 +1123,29 @@ cat_stmt_free(struct cat_stmt *st)
     memset(st, 0, sizeof(*st));
 }
 
-bool
-cat_contains_ci(const char *hay, size_t len, const char *needle)
-{
-    size_t nl = strlen(needle), i, j;
-    for (i = 0; i + nl <= len; i++) {
-        for (j = 0; j < nl; j++) {
-            if (tolower((unsigned char)hay[i + j]) != needle[j]) {
-                break;
-            }
-        }
-        if (j == nl) {
-            return true;
-        }
-    }
-    return false;
-}
-
 int
 cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *err)
 {
+    struct rw_tok *all;
+    size_t n_all;
+    int rc;
+
+    all = rw_lex_all(sql, len, &n_all);
+    if (all == NULL) {
+        return 0;
+    }
+    rc = cat_parse_toks(sql, len, all, n_all, st, err);
+    free(all);
+    return rc;
+}
+
+int
+cat_parse_toks(const char *sql, size_t len, const struct rw_tok *tok, size_t n_tok,
+               struct cat_stmt *st, struct mvp_reply *err)
+{
     struct parser p;
     struct rw_tok *all;
-    size_t n_all, i, k = 0;
+    size_t i, k = 0;
     int rc = 0;
 
     memset(&p, 0, sizeof(p));
@@ -1151,14 +1153,15 @@ cat_parse(const char *sql, size_t len, struct cat_stmt *st, struct mvp_reply *er
     p.len = len;
     p.err = err;
     rw_lex_init(&p.lx, sql, len);
-    all = rw_lex_all(sql, len, &n_all);
+    /* the parser's own copy: hints carry no meaning in admin statements
+     * (EXPLAIN REWRITE keeps them in its text), so they are dropped */
+    all = malloc((n_tok + 1) * sizeof(*all));
     if (all == NULL) {
         return 0;
     }
-    /* Hints carry no meaning in admin statements; EXPLAIN REWRITE keeps them in its text. */
-    for (i = 0; i <= n_all; i++) {
-        if (all[i].kind != RW_TOK_HINT) {
-            all[k++] = all[i];
+    for (i = 0; i <= n_tok; i++) {
+        if (tok[i].kind != RW_TOK_HINT) {
+            all[k++] = tok[i];
         }
     }
     p.t = all;

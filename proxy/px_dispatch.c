@@ -3,6 +3,8 @@
  * rewrites it onto a materialized view, answers it itself, or hands it to
  * an admin thread (see the diagram in px_dispatch.h).
  *
+ * Each statement is lexed once (px_stmt.h); every step reads its tokens.
+ *
  * The query path reads the catalog through a per-thread snapshot
  * reference, re-acquired only when cat_version() moves, so it takes no
  * global lock (catalog/cat.h).
@@ -21,6 +23,7 @@
 #include "rw.h"
 #include "rw_lex.h"
 #include "rw_limits.h"
+#include "px_stmt.h"
 
 /* Per-thread snapshot cache; released by the key destructor at thread exit. */
 static _Thread_local struct cat_snapshot *tl_snap;
@@ -64,153 +67,50 @@ snapshot_has_views(const struct cat_snapshot *snap)
 }
 
 /*
- * Recognise `SET [SESSION|@@session.|@@] enable_materialized_view_rewrite =
- * {ON|OFF|TRUE|FALSE|1|0}` and the reserved `materialized_view_rewrite_explain`.
- * Returns true when SQL is one of them; fills OUT with the reply.
+ * Answer `SET [SESSION|@@session.|@@] enable_materialized_view_rewrite =
+ * {ON|OFF|TRUE|FALSE|1|0}` and the reserved `materialized_view_rewrite_explain`
+ * (ST is a PX_STMT_SESSION_SET): fills OUT with the reply.
  */
-static bool
-handle_session_set(const char *sql, size_t len, struct px_dispatch_out *out)
+static void
+handle_session_set(struct px_stmt *st, struct px_dispatch_out *out)
 {
-    struct rw_lexer lx;
     struct rw_tok t;
-    char *name = NULL, *val = NULL;
+    size_t i = st->set_arg;
+    char *val = NULL;
     bool handled = false;
 
-    rw_lex_init(&lx, sql, len);
-    t = rw_lex_next(&lx);
-    if (!rw_tok_is(&lx, t, "SET")) {
-        return false;
-    }
-    t = rw_lex_next(&lx);
-    if (rw_tok_is(&lx, t, "SESSION") || rw_tok_is(&lx, t, "LOCAL")) {
-        t = rw_lex_next(&lx);
-    }
-    if (t.kind == RW_TOK_VAR) {
-        /* @@session.enable_materialized_view_rewrite or @@enable_... */
-        size_t skip = 2;
-        const char *p = sql + t.off;
-        if (t.len > 10 && strncasecmp(p, "@@session.", 10) == 0) {
-            skip = 10;
-        } else if (t.len < 3 || p[1] != '@') {
-            return false;
-        }
-        name = strndup(p + skip, t.len - skip);
-    } else if (t.kind == RW_TOK_IDENT || t.kind == RW_TOK_QIDENT) {
-        name = rw_tok_text(&lx, t);
-    }
-    if (name == NULL) {
-        return false;
-    }
-    if (strcasecmp(name, "enable_materialized_view_rewrite") == 0) {
-        t = rw_lex_next(&lx);
-        if (rw_tok_is_op(&lx, t, "=") || rw_tok_is_op(&lx, t, ":=")) {
-            t = rw_lex_next(&lx);
-        }
-        val = rw_tok_text(&lx, t);
-        if (val != NULL && rw_lex_next(&lx).kind == RW_TOK_EOF) {
-            if (strcasecmp(val, "ON") == 0 || strcasecmp(val, "TRUE") == 0 ||
-                strcmp(val, "1") == 0) {
-                out->set_rewrite = true;
-                out->rewrite_enabled = true;
-                handled = true;
-            } else if (strcasecmp(val, "OFF") == 0 || strcasecmp(val, "FALSE") == 0 ||
-                       strcmp(val, "0") == 0) {
-                out->set_rewrite = true;
-                out->rewrite_enabled = false;
-                handled = true;
-            }
-        }
-        out->kind = PX_DISPATCH_REPLY;
-        if (handled) {
-            mvp_reply_ok(&out->reply, 0, NULL);
-        } else {
-            mvp_reply_err(&out->reply, 1231, "42000",
-                          "Variable 'enable_materialized_view_rewrite' can't be set to the value "
-                          "of '%s' (use ON or OFF)", val ? val : "");
-        }
-        handled = true;
-    } else if (strcasecmp(name, "materialized_view_rewrite_explain") == 0) {
+    out->kind = PX_DISPATCH_REPLY;
+    mvp_reply_init(&out->reply);
+    if (st->set_var == PX_SET_REWRITE_EXPLAIN) {
         /* Reserved by SPEC §3: accepted, no effect yet. */
-        out->kind = PX_DISPATCH_REPLY;
         mvp_reply_ok(&out->reply, 0, NULL);
-        handled = true;
+        return;
     }
-    free(name);
+    t = px_stmt_tok(st, i++);
+    if (rw_tok_is_op(&st->lx, t, "=") || rw_tok_is_op(&st->lx, t, ":=")) {
+        t = px_stmt_tok(st, i++);
+    }
+    val = rw_tok_text(&st->lx, t);
+    if (val != NULL && px_stmt_tok(st, i).kind == RW_TOK_EOF) {
+        if (strcasecmp(val, "ON") == 0 || strcasecmp(val, "TRUE") == 0 || strcmp(val, "1") == 0) {
+            out->set_rewrite = true;
+            out->rewrite_enabled = true;
+            handled = true;
+        } else if (strcasecmp(val, "OFF") == 0 || strcasecmp(val, "FALSE") == 0 ||
+                   strcmp(val, "0") == 0) {
+            out->set_rewrite = true;
+            out->rewrite_enabled = false;
+            handled = true;
+        }
+    }
+    if (handled) {
+        mvp_reply_ok(&out->reply, 0, NULL);
+    } else {
+        mvp_reply_err(&out->reply, 1231, "42000",
+                      "Variable 'enable_materialized_view_rewrite' can't be set to the value "
+                      "of '%s' (use ON or OFF)", val ? val : "");
+    }
     free(val);
-    return handled;
-}
-
-/* Leading keyword class of a statement. */
-enum stmt_class { STMT_OTHER, STMT_SELECT, STMT_EXPLAIN, STMT_WRITE };
-
-static enum stmt_class
-classify(const char *sql, size_t len, size_t *body_off)
-{
-    struct rw_lexer lx;
-    struct rw_tok t;
-    rw_lex_init(&lx, sql, len);
-    t = rw_lex_next(&lx);
-    while (t.kind == RW_TOK_HINT) {
-        t = rw_lex_next(&lx);
-    }
-    *body_off = t.off;
-    if (rw_tok_is(&lx, t, "SELECT") || rw_tok_is(&lx, t, "WITH") ||
-        rw_tok_is_op(&lx, t, "(")) {
-        return STMT_SELECT;
-    }
-    if (rw_tok_is(&lx, t, "EXPLAIN") || rw_tok_is(&lx, t, "DESCRIBE") ||
-        rw_tok_is(&lx, t, "DESC")) {
-        /* EXPLAIN [EXTENDED|PARTITIONS|FORMAT=JSON] SELECT ...: the body is
-         * rewritten so the plan shows what really runs (SPEC §8). */
-        for (;;) {
-            t = rw_lex_next(&lx);
-            if (rw_tok_is(&lx, t, "EXTENDED") || rw_tok_is(&lx, t, "PARTITIONS")) {
-                continue;
-            }
-            if (rw_tok_is(&lx, t, "FORMAT")) {
-                t = rw_lex_next(&lx);          /* = */
-                t = rw_lex_next(&lx);          /* JSON */
-                continue;
-            }
-            break;
-        }
-        if (rw_tok_is(&lx, t, "SELECT") || rw_tok_is(&lx, t, "WITH")) {
-            *body_off = t.off;
-            return STMT_EXPLAIN;
-        }
-        return STMT_OTHER;
-    }
-    if (rw_tok_is(&lx, t, "INSERT") || rw_tok_is(&lx, t, "REPLACE") ||
-        rw_tok_is(&lx, t, "UPDATE") || rw_tok_is(&lx, t, "DELETE") ||
-        rw_tok_is(&lx, t, "TRUNCATE") || rw_tok_is(&lx, t, "LOAD") ||
-        rw_tok_is(&lx, t, "ALTER") || rw_tok_is(&lx, t, "DROP") ||
-        rw_tok_is(&lx, t, "RENAME")) {
-        return STMT_WRITE;
-    }
-    return STMT_OTHER;
-}
-
-/* INSERT/REPLACE ... SELECT: the SELECT body is a rewrite candidate (SPEC §7). */
-static bool
-is_insert_select(const char *sql, size_t len)
-{
-    struct rw_lexer lx;
-    struct rw_tok t;
-    rw_lex_init(&lx, sql, len);
-    t = rw_lex_next(&lx);
-    if (!rw_tok_is(&lx, t, "INSERT") && !rw_tok_is(&lx, t, "REPLACE")) {
-        return false;
-    }
-    for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
-        if (rw_tok_is(&lx, t, "SELECT")) {
-            return true;
-        }
-        if (rw_tok_is(&lx, t, "VALUES") || rw_tok_is(&lx, t, "VALUE") ||
-            rw_tok_is(&lx, t, "SET")) {
-            return false;
-        }
-    }
-    return false;
 }
 
 /* Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS). */
@@ -259,12 +159,14 @@ table_has_views(const struct cat_snapshot *snap, const char *db, size_t dblen, c
  * a table's name only costs a parse); a miss would only lose a rewrite.
  */
 static bool
-names_a_view_table(const struct cat_snapshot *snap, const char *db, const char *sql, size_t len)
+names_a_view_table(const struct cat_snapshot *snap, const char *db, struct px_stmt *st,
+                   size_t from)
 {
-    struct rw_lexer lx;
+    const struct rw_lexer *lx = &st->lx;
+    const char *sql = st->sql;
     struct rw_tok t, prev = {RW_TOK_EOF, 0, 0}, prev2 = {RW_TOK_EOF, 0, 0};
-    rw_lex_init(&lx, sql, len);
-    for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
+    size_t i;
+    for (i = from, t = px_stmt_tok(st, i); t.kind != RW_TOK_EOF; t = px_stmt_tok(st, ++i)) {
         if (t.kind == RW_TOK_IDENT || t.kind == RW_TOK_QIDENT) {
             const char *p = sql + t.off;
             size_t n = t.len;
@@ -278,7 +180,7 @@ names_a_view_table(const struct cat_snapshot *snap, const char *db, const char *
             if (db != NULL && table_has_views(snap, db, strlen(db), p, n)) {
                 return true;
             }
-            if (rw_tok_is_op(&lx, prev, ".") &&
+            if (rw_tok_is_op(lx, prev, ".") &&
                 (prev2.kind == RW_TOK_IDENT || prev2.kind == RW_TOK_QIDENT)) {
                 const char *q = sql + prev2.off;
                 size_t qn = prev2.len;
@@ -302,17 +204,19 @@ names_a_view_table(const struct cat_snapshot *snap, const char *db, const char *
  * text before BODY_OFF (EXPLAIN prefix, leading comments) is kept.
  */
 static void
-try_rewrite(const struct px_session_info *si, const char *sql, size_t len, size_t body_off,
-            struct px_dispatch_out *out)
+try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_off,
+            size_t body_tok, struct px_dispatch_out *out)
 {
     struct cat_snapshot *snap = thread_snapshot();
     struct rw_options opt;
     struct rw_outcome o;
+    const char *sql = st->sql;
+    size_t len = st->len;
 
     /* the size budget first: even the view-name pre-filter lexes the whole
      * text, and this runs on the worker's event loop (issue 9 item 4) */
     if (!snapshot_has_views(snap) || !si->rewrite_enabled || rw_limits_too_big(len - body_off) ||
-        !names_a_view_table(snap, si->db, sql + body_off, len - body_off)) {
+        !names_a_view_table(snap, si->db, st, body_tok)) {
         return;
     }
     memset(&opt, 0, sizeof(opt));
@@ -336,48 +240,79 @@ try_rewrite(const struct px_session_info *si, const char *sql, size_t len, size_
     rw_outcome_free(&o);
 }
 
+/*
+ * The admin recogniser on ST's tokens: true when the statement is the
+ * proxy's (OUT then holds the job or the ERR), false to go on with ST's kind.
+ */
+static bool
+dispatch_admin(const struct px_session_info *si, struct px_stmt *st, struct px_dispatch_out *out)
+{
+    struct cat_admin_job *job = NULL;
+    const struct rw_tok *tok;
+    size_t n;
+    bool ours;
+
+    if (rw_limits_too_big(st->len)) {
+        /* over the size budget (rw_limits.h): never lexed beyond the first words */
+        ours = cat_admin_refuse_too_big(st->sql, st->len, st->lead, &out->reply);
+    } else {
+        tok = px_stmt_all(st, &n);
+        ours = tok != NULL &&
+               cat_admin_recognise_toks(st->sql, st->len, tok, n, si->db, &job, &out->reply);
+    }
+    if (!ours) {
+        return false;
+    }
+    if (job != NULL) {
+        cat_admin_job_set_rewrite(job, si->rewrite_enabled);
+        out->kind = PX_DISPATCH_ADMIN;
+        out->admin = job;
+    } else {
+        out->kind = PX_DISPATCH_REPLY;
+    }
+    return true;
+}
+
 void
 px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
                   struct px_dispatch_out *out)
 {
-    struct cat_admin_job *job = NULL;
-    size_t body_off = 0;
-    enum stmt_class cls;
+    struct px_stmt st;
 
     out->kind = PX_DISPATCH_RELAY;
-    if (handle_session_set(sql, len, out)) {
+    memset(&st, 0, sizeof(st));
+    px_stmt_classify(&st, sql, len);
+    if (st.kind == PX_STMT_SESSION_SET) {
+        handle_session_set(&st, out);
+        px_stmt_free(&st);
         return;
     }
     mvp_reply_init(&out->reply);
-    if (cat_admin_recognise(sql, len, si->db, &job, &out->reply)) {
-        if (job != NULL) {
-            cat_admin_job_set_rewrite(job, si->rewrite_enabled);
-            out->kind = PX_DISPATCH_ADMIN;
-            out->admin = job;
-        } else {
-            out->kind = PX_DISPATCH_REPLY;
-        }
+    if ((st.kind == PX_STMT_ADMIN || st.admin_maybe) && dispatch_admin(si, &st, out)) {
+        px_stmt_free(&st);
         return;
     }
-    cls = classify(sql, len, &body_off);
-    switch (cls) {
-    case STMT_SELECT:
-        try_rewrite(si, sql, len, 0, out);
+    switch (st.kind) {
+    case PX_STMT_SELECT:
+        try_rewrite(si, &st, 0, 0, out);
         break;
-    case STMT_EXPLAIN:
-        try_rewrite(si, sql, len, body_off, out);
+    case PX_STMT_EXPLAIN:
+        try_rewrite(si, &st, st.body_off, st.body_tok, out);
         break;
-    case STMT_WRITE:
+    case PX_STMT_WRITE:
         /* Mark first: an INSERT ... SELECT that reads a table it also writes
          * must not be answered from a view it just made stale. */
         (void)cat_note_write(sql, len, si->db, cat_now_ms());
-        if (is_insert_select(sql, len)) {
-            try_rewrite(si, sql, len, 0, out);
+        if (px_stmt_is_insert_select(&st)) {
+            try_rewrite(si, &st, 0, 0, out);
         }
         break;
-    case STMT_OTHER:
+    case PX_STMT_ADMIN:             /* the admin parser declined it: relay */
+    case PX_STMT_SESSION_SET:
+    case PX_STMT_OTHER:
         break;
     }
+    px_stmt_free(&st);
 }
 
 void

@@ -18,6 +18,11 @@
  * evbuffer_remove_buffer(). A packet of 0xFFFFFF payload bytes continues in
  * the next one: such continuation packets are passed through uninspected.
  *
+ * Split over three files (px_session_internal.h has the fields): this one
+ * is the state machine, the relay and the teardown; px_resp.c reads the
+ * backend's responses (where one ends; collecting one into a reply);
+ * px_admin_exec.c is the admin bridge below.
+ *
  * Admin jobs run on a detached thread. Their EXEC callback marshals SQL onto
  * this session's worker loop (exec_ev, activated from the admin thread) and
  * waits on a condition variable; the loop runs the SQL on the backend
@@ -57,155 +62,13 @@
 #include "px_mysql.h"
 #include "px_worker.h"
 
-#define PEEK_MAX        32u                 /* payload bytes peeked per packet (OK status fits) */
-#define HANDSHAKE_MAX   (1u << 20)          /* greeting / handshake response / change-user cap */
-#define CLIENT_READ_HIGH (PX_PKT_MAX + PX_PKT_HDR_LEN + 65536u) /* whole packet always fits */
-#define CLOSE_FLUSH_SECS 10                 /* give up flushing a closing client after this */
-
-#define ER_NET_PACKET_TOO_LARGE 1153
-#define CR_CONN_HOST_ERROR      2003
-#define CR_SERVER_LOST          2013
-#define ER_NOT_SUPPORTED_AUTH   1251
-#define ER_UNKNOWN_ERROR        1105
-#define ER_SERVER_SHUTDOWN      1053
-#define SHUTDOWN_MSG            "Server shutdown in progress"
-
-/* How the end of the current command's response is recognised. */
-enum resp_kind {
-    RK_RESULTSET = 0,   /* OK | ERR | LOCAL INFILE | result set(s), MORE_RESULTS chains */
-    RK_PREPARE,         /* COM_STMT_PREPARE: ERR | OK-prepare, param defs, column defs */
-    RK_FIELD_LIST,      /* COM_FIELD_LIST: column defs until EOF/ERR */
-    RK_FETCH,           /* COM_STMT_FETCH: rows until EOF/ERR */
-    RK_ONE,             /* exactly one packet (PING, STATISTICS, unknown commands ...) */
-};
-
-enum resp_phase {
-    PH_FIRST = 0,       /* expecting the first packet of a (next) result */
-    PH_COLDEFS,         /* cols_left column definitions to go */
-    PH_COLDEFS_EOF,     /* EOF after column definitions (no DEPRECATE_EOF) */
-    PH_ROWS,            /* rows until EOF / OK(0xFE) / ERR */
-    PH_INFILE,          /* client sends file packets until an empty one */
-    PH_PARAMS,          /* prepare: params_left parameter definitions */
-    PH_PARAMS_EOF,      /* prepare: EOF after the parameter definitions */
-    PH_PCOLS,           /* prepare: cols_left column definitions */
-    PH_PCOLS_EOF,       /* prepare: EOF after the column definitions */
-};
-
-/* Where the bytes of the backend packet being passed go. */
-enum bk_sink {
-    SINK_CLIENT = 0,    /* client output buffer */
-    SINK_DISCARD,       /* dropped (swallowed rewrite ERR, unsolicited packets) */
-};
-
-/* What to do once the backend packet being passed is complete. */
-enum bk_after {
-    AFTER_NONE = 0,     /* nothing */
-    AFTER_RESP_END,     /* the command's response ended */
-    AFTER_RESEND,       /* rewritten query failed: send the original */
-    AFTER_AUTH_OK,      /* authentication succeeded */
-    AFTER_AUTH_ERR,     /* authentication failed */
-};
-
-/* A request from the admin thread to run SQL on this session's backend. */
-struct exec_req {
-    const char *sql;            /* NUL-terminated (borrowed from the admin thread) */
-    struct mvp_reply *reply;    /* filled on the loop thread */
-    int rc;                     /* 0 response arrived, -1 connection gone */
-    bool done;                  /* set under s->mu; admin thread waits for it */
-};
-
-/* An admin job in flight (owned by the session while admin_running). */
-struct admin_job {
-    struct px_session *s;       /* session (kept alive until the job ends) */
-    void *admin;                /* opaque job from px_dispatch_query (consumed by run) */
-    char *user;                 /* copy of the session user */
-    char *db;                   /* copy of the current db or NULL */
-    struct px_session_info si;  /* points at user/db above */
-    struct mvp_reply reply;     /* what the client gets */
-};
-
-/* Parser state for responses to admin EXEC queries (collect mode). */
-struct collect {
-    enum resp_phase phase;      /* PH_FIRST, PH_COLDEFS, PH_COLDEFS_EOF, PH_ROWS */
-    size_t n_cols;              /* columns of the current result set */
-    size_t got_cols;            /* column definitions seen */
-    char **names;               /* n_cols names (owned until handed to the reply) */
-    enum mvp_col_type *types;   /* n_cols types */
-    bool have_result;           /* reply holds a result set or ERR: ignore later results */
-    bool keep;                  /* rows of the current result set go into the reply */
-    struct px_buf pkt;          /* reassembled payload */
-};
-
-struct px_session {
-    uint64_t id;                        /* session id (logs, px_session_info) */
-    struct px_worker *worker;           /* owning worker (its thread runs us) */
-    struct px_session *prev, *next;     /* worker->sessions list */
-    enum px_session_state state;        /* see the diagram above */
-    char peer[64];                      /* client address for logs */
-    struct bufferevent *cl;             /* client side, NULL once closed */
-    struct bufferevent *bk;             /* backend side, NULL once closed */
-    bool bk_lost;                       /* backend went away: ERR 2013 at the next command */
-    bool cl_closing;                    /* client is flushing its last bytes, then closed */
-    bool free_scheduled;                /* deferred free queued */
-    bool busy_counted;                  /* counted in worker->n_busy (QUERY or admin job) */
-    bool resp_started;                  /* bytes of the current response reached the client */
-
-    uint32_t server_caps;               /* greeting capabilities after our edits */
-    uint32_t caps;                      /* client caps & server caps */
-    uint16_t status;                    /* last server status flags seen */
-    bool greeting_sent;                 /* HANDSHAKE: greeting forwarded to the client */
-
-    char *user;                         /* authenticated user (owned) */
-    char *db;                           /* current database or NULL (owned) */
-    bool rewrite_enabled;               /* session rewrite flag */
-    char *pending_user;                 /* user of the auth in progress (owned) */
-    char *pending_db;                   /* db to adopt when the command succeeds (owned) */
-    bool pending_db_valid;              /* pending_db applies to this command */
-    bool change_user;                   /* AUTH came from COM_CHANGE_USER */
-
-    uint8_t cmd;                        /* command in flight */
-    uint8_t cl_seq;                     /* sequence id of the client's last command packet */
-    uint8_t reply_seq;                  /* next sequence id the client expects from us */
-    enum resp_kind rkind;               /* response shape of cmd */
-    enum resp_phase phase;              /* where in that response we are */
-    uint64_t cols_left;                 /* column definitions to go */
-    uint64_t params_left;               /* prepare: parameter definitions to go */
-    uint64_t prep_cols;                 /* prepare: column count */
-    bool resp_ok;                       /* final packet of the response was OK */
-
-    size_t bk_pass;                     /* bytes of the current backend packet still to move */
-    bool bk_chain;                      /* next backend packet continues a 0xFFFFFF chain */
-    enum bk_sink bk_sink;               /* destination of bk_pass bytes */
-    enum bk_after bk_after;             /* action when the passed packet (chain) is complete */
-    uint8_t seq_delta;                  /* added to relayed backend sequence ids (mod 256) */
-    bool bk_paused;                     /* backend reads paused: client backlog too big */
-
-    size_t cl_pass;                     /* bytes of the current client packet still to move */
-    bool cl_chain;                      /* next client packet continues a chain */
-
-    struct px_buf query;                /* COM_QUERY payload (cmd byte + SQL) being built */
-    bool query_open;                    /* a COM_QUERY chain is being assembled */
-    uint8_t query_pkts;                 /* packets the client used for it (mod 256) */
-    bool rewrite_check;                 /* rewritten query sent: inspect first response packet */
-
-    bool admin_running;                 /* admin thread alive: do not free */
-    struct admin_job *job;              /* the job (owned) */
-    pthread_mutex_t mu;                 /* guards exec_req, exec done flags, admin_done */
-    pthread_cond_t cv;                  /* signals exec_req->done */
-    struct event *exec_ev;              /* activated by the admin thread: run exec_req */
-    struct event *admin_ev;             /* activated by the admin thread: job finished */
-    struct exec_req *exec_req;          /* posted, not yet started (under mu) */
-    struct exec_req *exec_cur;          /* running on the backend (loop thread only) */
-    struct collect coll;                /* response parser for exec_cur */
-};
+#include "px_admin_exec.h"
+#include "px_resp.h"
+#include "px_session_internal.h"
 
 static _Atomic uint64_t next_session_id = 1;
 
-static void bk_process(struct px_session *s);
-static void cl_process(struct px_session *s);
 static void session_close(struct px_session *s, const char *why);
-static void exec_finish(struct px_session *s, int rc);
-static void cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg);
 
 /* ---- state ----------------------------------------------------------- */
 
@@ -258,7 +121,7 @@ legal_transition(enum px_session_state from, enum px_session_state to)
 
 /* Keep worker->n_busy (the drain's "still in flight" count) in step with
  * S: counted while a statement's response is relayed or an admin job runs. */
-static void
+void
 busy_update(struct px_session *s)
 {
     bool busy = s->state == PX_SS_QUERY || s->admin_running;
@@ -274,7 +137,7 @@ busy_update(struct px_session *s)
  * legal (px_fatal otherwise: a programming error), logs it at debug level and
  * adjusts which sides are read.
  */
-static void
+void
 px_session_set_state(struct px_session *s, enum px_session_state to)
 {
     if (!legal_transition(s->state, to)) {
@@ -349,7 +212,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Free S later from the loop when nothing references it any more. */
-static void
+void
 maybe_free(struct px_session *s)
 {
     struct timeval zero = {0, 0};
@@ -364,7 +227,7 @@ maybe_free(struct px_session *s)
     }
 }
 
-static void
+void
 bk_close(struct px_session *s)
 {
     if (s->bk != NULL) {
@@ -404,7 +267,7 @@ cl_closing_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* Close the client side, first flushing queued bytes when FLUSH. */
-static void
+void
 cl_close(struct px_session *s, bool flush)
 {
     if (s->cl == NULL || s->cl_closing) {
@@ -497,7 +360,7 @@ px_session_next(const struct px_session *s)
 /* ---- sending to the client ------------------------------------------- */
 
 /* Send ERR CODE/SQLSTATE/MSG to the client with the next expected sequence id. */
-static void
+void
 cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg)
 {
     struct px_buf b;
@@ -512,7 +375,7 @@ cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const cha
 }
 
 /* Answer the current command with REPLY (sequence ids from reply_seq). */
-static void
+void
 cl_send_reply(struct px_session *s, const struct mvp_reply *reply)
 {
     int next;
@@ -545,7 +408,7 @@ check_client_backlog(struct px_session *s)
 /* ---- sending to the backend ------------------------------------------ */
 
 /* Frame payload P/LEN (a command) to the backend with sequence ids from 0. Returns packets sent. */
-static uint8_t
+uint8_t
 bk_send_command(struct px_session *s, const void *p, size_t len)
 {
     uint8_t seq = 0;
@@ -571,165 +434,7 @@ resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind)
     s->bk_after = AFTER_NONE;
 }
 
-/* ---- response tracking ----------------------------------------------- */
-
-/*
- * Advance the response state machine over one logical backend packet: LEN
- * is its payload length, PK its first min(LEN, PEEK_MAX) bytes (PKLEN).
- * Returns true when this packet ends the command's response.
- */
-static bool
-resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen)
-{
-    bool dep = (s->caps & PX_CLIENT_DEPRECATE_EOF) != 0;
-    bool is_final = len > 0 && len < PX_PKT_MAX && pk[0] == 0xfe; /* EOF or OK(0xFE) */
-    uint8_t b0 = len > 0 ? pk[0] : 0;
-    uint16_t st;
-    uint64_t n;
-    const uint8_t *q;
-
-    if (len == 0) {
-        /* Not a valid response packet anywhere we track; treat it as the end. */
-        return s->phase == PH_FIRST;
-    }
-    if (s->rkind == RK_ONE) {
-        s->resp_ok = b0 == 0x00;
-        if (b0 == 0x00 && px_mysql_ok_eof_status(pk, pklen, dep, &st) == PX_OK) {
-            s->status = st;
-        }
-        return true;
-    }
-    if (b0 == 0xff && (s->phase == PH_FIRST || s->phase == PH_ROWS || s->phase == PH_INFILE ||
-                       s->rkind == RK_FIELD_LIST)) {
-        s->resp_ok = false;
-        return true;
-    }
-    switch (s->rkind) {
-    case RK_FIELD_LIST:
-        if (is_final) {
-            if (px_mysql_ok_eof_status(pk, pklen, dep, &st) == PX_OK) {
-                s->status = st;
-            }
-            s->resp_ok = true;
-            return true;
-        }
-        return false;
-    case RK_PREPARE:
-        switch (s->phase) {
-        case PH_FIRST:
-            if (b0 != 0x00 || pklen < 9) {
-                return true;
-            }
-            s->prep_cols = px_mysql_u16(pk + 5);
-            s->params_left = px_mysql_u16(pk + 7);
-            s->cols_left = s->prep_cols;
-            s->resp_ok = true;
-            if (s->params_left > 0) {
-                s->phase = PH_PARAMS;
-                return false;
-            }
-            if (s->cols_left > 0) {
-                s->phase = PH_PCOLS;
-                return false;
-            }
-            return true;
-        case PH_PARAMS:
-            if (--s->params_left > 0) {
-                return false;
-            }
-            if (!dep) {
-                s->phase = PH_PARAMS_EOF;
-                return false;
-            }
-            /* fall through */
-        case PH_PARAMS_EOF:
-            if (s->cols_left > 0) {
-                s->phase = PH_PCOLS;
-                return false;
-            }
-            return true;
-        case PH_PCOLS:
-            if (--s->cols_left > 0) {
-                return false;
-            }
-            if (!dep) {
-                s->phase = PH_PCOLS_EOF;
-                return false;
-            }
-            return true;
-        case PH_PCOLS_EOF:
-            return true;
-        default:
-            return true;
-        }
-    case RK_RESULTSET:
-    case RK_FETCH:
-        switch (s->phase) {
-        case PH_FIRST:
-        case PH_INFILE:
-            s->phase = PH_FIRST;
-            if (b0 == 0x00) {
-                s->resp_ok = true;
-                if (px_mysql_ok_eof_status(pk, pklen, dep, &st) == PX_OK) {
-                    s->status = st;
-                    if (st & PX_SERVER_MORE_RESULTS_EXISTS) {
-                        return false;
-                    }
-                }
-                return true;
-            }
-            if (b0 == 0xfb && s->cmd == PX_COM_QUERY) {
-                s->phase = PH_INFILE;
-                if (s->cl != NULL) {
-                    bufferevent_enable(s->cl, EV_READ);
-                }
-                return false;
-            }
-            q = pk;
-            if (px_mysql_get_lenenc(&q, pk + pklen, &n, NULL) != PX_OK || n == 0) {
-                return true;
-            }
-            s->cols_left = n;
-            s->phase = PH_COLDEFS;
-            return false;
-        case PH_COLDEFS:
-            if (--s->cols_left > 0) {
-                return false;
-            }
-            s->phase = dep ? PH_ROWS : PH_COLDEFS_EOF;
-            return false;
-        case PH_COLDEFS_EOF:
-            if (px_mysql_ok_eof_status(pk, pklen, false, &st) == PX_OK) {
-                s->status = st;
-                if ((st & PX_SERVER_STATUS_CURSOR_EXISTS) && s->cmd == PX_COM_STMT_EXECUTE) {
-                    /* Rows come later with COM_STMT_FETCH. */
-                    s->resp_ok = true;
-                    return true;
-                }
-            }
-            s->phase = PH_ROWS;
-            return false;
-        case PH_ROWS:
-            if (is_final) {
-                s->resp_ok = true;
-                if (px_mysql_ok_eof_status(pk, pklen, dep, &st) == PX_OK) {
-                    s->status = st;
-                    if ((st & PX_SERVER_MORE_RESULTS_EXISTS) && s->rkind == RK_RESULTSET) {
-                        s->phase = PH_FIRST;
-                        return false;
-                    }
-                }
-                return true;
-            }
-            return false;
-        default:
-            return true;
-        }
-    case RK_ONE:
-        return true;
-    }
-    return true;
-}
+/* ---- response end --------------------------------------------------- */
 
 /* The command's response is complete: apply its effects, go IDLE, serve pipelined input. */
 static void
@@ -1024,437 +729,10 @@ bk_query_packet(struct px_session *s)
     return PX_OK;
 }
 
-/* ---- admin exec: collect a response into a struct mvp_reply ---------- */
-
-static void
-coll_reset(struct collect *c)
-{
-    size_t i;
-
-    for (i = 0; c->names != NULL && i < c->n_cols; i++) {
-        free(c->names[i]);
-    }
-    free(c->names);
-    free(c->types);
-    c->names = NULL;
-    c->types = NULL;
-    c->n_cols = 0;
-    c->got_cols = 0;
-    c->phase = PH_FIRST;
-}
-
-/* Map a MySQL column type byte to the reply's column type. */
-static enum mvp_col_type
-col_type(uint8_t t)
-{
-    switch (t) {
-    case 0x01: /* TINY */
-    case 0x02: /* SHORT */
-    case 0x03: /* LONG */
-    case 0x08: /* LONGLONG */
-    case 0x09: /* INT24 */
-    case 0x0d: /* YEAR */
-        return MVP_COL_INT;
-    default:
-        return MVP_COL_STRING;
-    }
-}
-
-/* Copy N bytes at P into a new NUL-terminated string. */
-static char *
-dup_bytes(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-
-    if (s == NULL) {
-        px_fatal("out of memory");
-    }
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
-/* Parse an ERR payload P/LEN into REPLY. */
-static void
-coll_err(struct mvp_reply *reply, const uint8_t *p, size_t len)
-{
-    uint16_t code = len >= 3 ? px_mysql_u16(p + 1) : ER_UNKNOWN_ERROR;
-    char state[6] = "HY000";
-    size_t off = 3;
-    char *msg;
-
-    if (len >= 9 && p[3] == '#') {
-        memcpy(state, p + 4, 5);
-        off = 9;
-    }
-    msg = dup_bytes(p + (off < len ? off : len), off < len ? len - off : 0);
-    mvp_reply_clear(reply);
-    mvp_reply_err(reply, code, state, "%s", msg);
-    free(msg);
-}
-
-/*
- * Feed one logical payload P/LEN of the exec response into S's collector.
- * Returns true when the response ended.
- */
-static bool
-coll_packet(struct px_session *s, const uint8_t *p, size_t len)
-{
-    struct collect *c = &s->coll;
-    struct mvp_reply *reply = s->exec_cur->reply;
-    bool dep = (s->caps & PX_CLIENT_DEPRECATE_EOF) != 0;
-    const uint8_t *q = p, *end = p + len, *str;
-    uint64_t n, affected, insert_id;
-    uint16_t st = 0;
-    size_t i, sl;
-    bool is_null;
-
-    if (len == 0) {
-        return c->phase == PH_FIRST;
-    }
-    if (p[0] == 0xff && c->phase != PH_COLDEFS) {
-        coll_err(reply, p, len);
-        c->have_result = true;
-        return true;
-    }
-    switch (c->phase) {
-    case PH_FIRST:
-        if (p[0] == 0x00) {
-            q = p + 1;
-            if (px_mysql_get_lenenc(&q, end, &affected, NULL) != PX_OK ||
-                px_mysql_get_lenenc(&q, end, &insert_id, NULL) != PX_OK || end - q < 4) {
-                mvp_reply_clear(reply);
-                mvp_reply_err(reply, ER_UNKNOWN_ERROR, "HY000", "malformed OK from backend");
-                return true;
-            }
-            st = px_mysql_u16(q);
-            s->status = st;
-            q += 4;
-            if (!c->have_result) {
-                char *info = NULL;
-                if (s->caps & PX_CLIENT_SESSION_TRACK) {
-                    if (q < end && px_mysql_get_lenenc_str(&q, end, &str, &sl, NULL) == PX_OK) {
-                        info = dup_bytes(str, sl);
-                    }
-                } else if (q < end) {
-                    info = dup_bytes(q, (size_t)(end - q));
-                }
-                mvp_reply_clear(reply);
-                mvp_reply_ok(reply, affected, info != NULL && info[0] ? info : NULL);
-                free(info);
-            }
-            return !(st & PX_SERVER_MORE_RESULTS_EXISTS);
-        }
-        if (p[0] == 0xfb) {
-            /* LOCAL INFILE: the proxy has no file to give; an empty packet ends it. */
-            uint8_t seq = 2;
-            px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, NULL, 0);
-            return false;
-        }
-        q = p;
-        if (px_mysql_get_lenenc(&q, end, &n, NULL) != PX_OK || n == 0 || n > 4096) {
-            mvp_reply_clear(reply);
-            mvp_reply_err(reply, ER_UNKNOWN_ERROR, "HY000", "malformed result set from backend");
-            return true;
-        }
-        coll_reset(c);
-        c->n_cols = (size_t)n;
-        c->names = calloc(n, sizeof(*c->names));
-        c->types = calloc(n, sizeof(*c->types));
-        if (c->names == NULL || c->types == NULL) {
-            px_fatal("out of memory");
-        }
-        c->keep = !c->have_result;
-        c->phase = PH_COLDEFS;
-        return false;
-    case PH_COLDEFS:
-        /* catalog, schema, table, org_table, name, org_name, 0x0c, charset, length, type */
-        for (i = 0; i < 6; i++) {
-            if (px_mysql_get_lenenc_str(&q, end, &str, &sl, NULL) != PX_OK) {
-                str = NULL;
-                break;
-            }
-            if (i == 4) {
-                c->names[c->got_cols] = dup_bytes(str, sl);
-            }
-        }
-        if (c->names[c->got_cols] == NULL) {
-            c->names[c->got_cols] = dup_bytes((const uint8_t *)"?", 1);
-        }
-        if (str != NULL && end - q >= 8) {
-            c->types[c->got_cols] = col_type(q[7]);
-        }
-        if (++c->got_cols < c->n_cols) {
-            return false;
-        }
-        if (c->keep) {
-            mvp_reply_clear(reply);
-            mvp_reply_rows(reply, c->n_cols, (const char *const *)c->names, c->types);
-            c->have_result = true;
-        }
-        c->phase = dep ? PH_ROWS : PH_COLDEFS_EOF;
-        return false;
-    case PH_COLDEFS_EOF:
-        c->phase = PH_ROWS;
-        return false;
-    case PH_ROWS:
-        if (p[0] == 0xfe && len < PX_PKT_MAX) {
-            if (px_mysql_ok_eof_status(p, len, dep, &st) == PX_OK) {
-                s->status = st;
-            }
-            coll_reset(c);
-            if (st & PX_SERVER_MORE_RESULTS_EXISTS) {
-                return false;
-            }
-            return true;
-        }
-        if (c->keep) {
-            char **vals = calloc(c->n_cols, sizeof(*vals));
-            if (vals == NULL) {
-                px_fatal("out of memory");
-            }
-            for (i = 0; i < c->n_cols; i++) {
-                if (px_mysql_get_lenenc_str(&q, end, &str, &sl, &is_null) != PX_OK) {
-                    break;
-                }
-                vals[i] = is_null ? NULL : dup_bytes(str, sl);
-            }
-            mvp_reply_add_row(reply, (const char *const *)vals);
-            for (i = 0; i < c->n_cols; i++) {
-                free(vals[i]);
-            }
-            free(vals);
-        }
-        return false;
-    default:
-        return true;
-    }
-}
-
-/* Hand the exec result back to the waiting admin thread. */
-static void
-exec_finish(struct px_session *s, int rc)
-{
-    struct exec_req *req = s->exec_cur;
-
-    coll_reset(&s->coll);
-    s->coll.pkt.len = 0;
-    s->exec_cur = NULL;
-    pthread_mutex_lock(&s->mu);
-    req->rc = rc;
-    req->done = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* Backend input while an exec runs: whole packets into the collector. */
-static int
-bk_collect(struct px_session *s)
-{
-    struct evbuffer *in = bufferevent_get_input(s->bk);
-    uint8_t seq;
-    int rc;
-
-    s->coll.pkt.len = 0;
-    rc = px_mysql_take_payload(in, s->worker->cfg->max_query, &s->coll.pkt, &seq);
-    if (rc == PX_AGAIN) {
-        return PX_AGAIN;
-    }
-    if (rc != PX_OK) {
-        mvp_reply_clear(s->exec_cur->reply);
-        mvp_reply_err(s->exec_cur->reply, ER_NET_PACKET_TOO_LARGE, "08S01",
-                      "Result packet too large for an internal query");
-        exec_finish(s, -1);
-        s->bk_lost = true;
-        bk_close(s);
-        return PX_ERR;
-    }
-    if (coll_packet(s, s->coll.pkt.data, s->coll.pkt.len)) {
-        exec_finish(s, 0);
-    }
-    return PX_OK;
-}
-
-/* Loop callback: the admin thread posted an exec request. */
-static void
-exec_ev_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct px_session *s = arg;
-    struct exec_req *req;
-    size_t n;
-    uint8_t *pl;
-
-    (void)fd;
-    (void)what;
-    pthread_mutex_lock(&s->mu);
-    req = s->exec_req;
-    s->exec_req = NULL;
-    pthread_mutex_unlock(&s->mu);
-    if (req == NULL) {
-        return;
-    }
-    s->exec_cur = req;
-    mvp_reply_init(req->reply);
-    if (s->bk == NULL || s->bk_lost) {
-        mvp_reply_err(req->reply, CR_SERVER_LOST, "HY000", "Lost connection to backend");
-        exec_finish(s, -1);
-        return;
-    }
-    px_log_debug("S-%llu: admin exec: %s", (unsigned long long)s->id, req->sql);
-    n = strlen(req->sql);
-    pl = malloc(n + 1);
-    if (pl == NULL) {
-        px_fatal("out of memory");
-    }
-    pl[0] = PX_COM_QUERY;
-    memcpy(pl + 1, req->sql, n);
-    bk_send_command(s, pl, n + 1);
-    free(pl);
-    coll_reset(&s->coll);
-    s->coll.have_result = false;
-    s->coll.keep = true;
-    if (evbuffer_get_length(bufferevent_get_input(s->bk)) > 0) {
-        bk_process(s);
-    }
-}
-
-/*
- * px_exec_fn for admin jobs: runs on the admin thread; posts SQL to the
- * session's loop and blocks until the response was parsed into REPLY.
- */
-static int
-session_exec(void *exec_ctx, const char *sql, struct mvp_reply *reply)
-{
-    struct px_session *s = exec_ctx;
-    struct exec_req req;
-
-    memset(&req, 0, sizeof(req));
-    req.sql = sql;
-    req.reply = reply;
-    pthread_mutex_lock(&s->mu);
-    s->exec_req = &req;
-    event_active(s->exec_ev, EV_READ, 0);
-    while (!req.done) {
-        pthread_cond_wait(&s->cv, &s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return req.rc;
-}
-
-/* Admin thread body: run the job, then post completion to the loop. */
-static void *
-admin_thread(void *arg)
-{
-    struct admin_job *job = arg;
-    struct px_session *s = job->s;
-
-    px_dispatch_admin_run(job->admin, &job->si, session_exec, s, &job->reply);
-    job->admin = NULL;
-    pthread_mutex_lock(&s->mu);
-    event_active(s->admin_ev, EV_READ, 0);
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-/* Loop callback: the admin job ended; answer the client (if still there). */
-static void
-admin_ev_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct px_session *s = arg;
-    struct admin_job *job;
-
-    (void)fd;
-    (void)what;
-    pthread_mutex_lock(&s->mu);
-    job = s->job;
-    s->job = NULL;
-    pthread_mutex_unlock(&s->mu);
-    s->admin_running = false;
-    busy_update(s);
-    if (job == NULL) {
-        return;
-    }
-    if (s->state == PX_SS_ADMIN && s->cl != NULL && !s->cl_closing &&
-        atomic_load(&s->worker->cut)) {
-        /* Drain cut off (SPEC §2): the job may have ended only because the
-         * drain cancelled its refresh (1317), or just before the stop; the
-         * client waiting on it gets ERR 1053, then the close, either way. */
-        px_log_debug("S-%llu: admin job ended at the drain's cut-off: ERR 1053",
-                     (unsigned long long)s->id);
-        px_session_set_state(s, PX_SS_CLOSING);
-        bk_close(s);
-        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
-        cl_close(s, true);
-        maybe_free(s);
-    } else if (s->state == PX_SS_ADMIN && s->cl != NULL) {
-        cl_send_reply(s, &job->reply);
-        s->query.len = 0;
-        px_session_set_state(s, PX_SS_IDLE);
-        if (s->bk == NULL) {
-            s->bk_lost = true;
-        }
-        if (evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
-            cl_process(s);
-        }
-    } else {
-        px_log_debug("S-%llu: admin job ended after the client left", (unsigned long long)s->id);
-        if (s->state != PX_SS_CLOSING) {
-            px_session_set_state(s, PX_SS_CLOSING);
-        }
-        bk_close(s);
-        maybe_free(s);
-    }
-    mvp_reply_clear(&job->reply);
-    free(job->user);
-    free(job->db);
-    free(job);
-}
-
-/* Start ADMIN (consumed) for the current COM_QUERY on a new thread. */
-static void
-start_admin(struct px_session *s, void *admin)
-{
-    struct admin_job *job = calloc(1, sizeof(*job));
-    pthread_t th;
-    struct px_dispatch_out tmp;
-
-    if (job == NULL) {
-        px_fatal("out of memory");
-    }
-    job->s = s;
-    job->admin = admin;
-    job->user = strdup(s->user != NULL ? s->user : "");
-    job->db = s->db != NULL ? strdup(s->db) : NULL;
-    if (job->user == NULL || (s->db != NULL && job->db == NULL)) {
-        px_fatal("out of memory");
-    }
-    job->si.id = s->id;
-    job->si.user = job->user;
-    job->si.db = job->db;
-    job->si.rewrite_enabled = s->rewrite_enabled;
-    mvp_reply_init(&job->reply);
-    s->job = job;
-    s->admin_running = true;
-    px_session_set_state(s, PX_SS_ADMIN);
-    if (rw_thread_create(&th, admin_thread, job, true) != 0) {
-        px_log_error("S-%llu: cannot start an admin thread", (unsigned long long)s->id);
-        memset(&tmp, 0, sizeof(tmp));
-        tmp.kind = PX_DISPATCH_ADMIN;
-        tmp.admin = admin;
-        px_dispatch_out_clear(&tmp);
-        mvp_reply_err(&job->reply, ER_UNKNOWN_ERROR, "HY000",
-                      "mvproxy: cannot start an admin thread");
-        pthread_mutex_lock(&s->mu);
-        event_active(s->admin_ev, EV_READ, 0);
-        pthread_mutex_unlock(&s->mu);
-        return;
-    }
-}
-
 /* ---- backend events --------------------------------------------------- */
 
 /* Process everything buffered from the backend that the current state allows. */
-static void
+void
 bk_process(struct px_session *s)
 {
     int rc;
@@ -1905,7 +1183,7 @@ too_big:
 }
 
 /* Process everything buffered from the client that the current state allows. */
-static void
+void
 cl_process(struct px_session *s)
 {
     struct evbuffer *in;

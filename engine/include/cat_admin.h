@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "cat_reply.h"
+#include "rw_lex.h"
 
 struct cat_admin_job;
 
@@ -35,8 +36,53 @@ struct cat_admin_job;
 typedef int (*cat_exec_fn)(void *exec_ctx, const char *sql, struct mvp_reply *reply);
 
 /*
+ * How much of a statement's grammar is the proxy's, judged from its first
+ * three words (hints skipped):
+ *   OURS   the whole grammar is the proxy's (CREATE / ALTER / DROP / REFRESH /
+ *          PAUSE / RESUME / CANCEL MATERIALIZED ..., SHOW MATERIALIZED VIEWS,
+ *          SHOW CREATE MATERIALIZED VIEW, SHOW PARTITIONS, SHOW CONSTRAINTS,
+ *          EXPLAIN REWRITE): a malformed one is an ERR, never relayed;
+ *   PARSE  the parser decides: a SELECT is ours only in the shape
+ *          SELECT ... FROM mv_infos(...) / tasks(...), an ALTER TABLE only in
+ *          the informational-constraint shapes; anything else is relayed;
+ *   NONE   the backend's (SHOW CREATE TABLE / VIEW / DATABASE among them).
+ */
+enum cat_admin_claim { CAT_CLAIM_NONE = 0, CAT_CLAIM_PARSE, CAT_CLAIM_OURS };
+
+/*
+ * The claim of the statement whose first three non-hint tokens are LEAD
+ * (offsets into SQL; RW_TOK_EOF past the end). Reads only those tokens.
+ */
+enum cat_admin_claim cat_admin_claim(const char *sql, const struct rw_tok lead[3]);
+
+/* Lex the first three non-hint tokens of LEN bytes at SQL into LEAD
+ * (RW_TOK_EOF past the end); reads no further than the third. */
+void cat_admin_lead(const char *sql, size_t len, struct rw_tok lead[3]);
+
+/*
+ * For a statement of LEN bytes over the size budget (rw_limits_too_big),
+ * not lexed beyond its LEAD words: returns true with ERR filled (1235/42000
+ * naming max_statement_bytes) when it can only be the proxy's; false when
+ * it is to be relayed (a SELECT, an ALTER TABLE, anything not ours).
+ */
+bool cat_admin_refuse_too_big(const char *sql, size_t len, const struct rw_tok lead[3],
+                              struct mvp_reply *err);
+
+/*
+ * cat_admin_recognise over the tokens the caller already lexed: TOK is the
+ * whole statement (N tokens plus the closing EOF, hints included, as from
+ * rw_lex_all over the same LEN bytes at SQL; borrowed). The caller has
+ * checked the size budget. Same results as cat_admin_recognise; lexes
+ * nothing again.
+ */
+bool cat_admin_recognise_toks(const char *sql, size_t len, const struct rw_tok *tok, size_t n,
+                              const char *db, struct cat_admin_job **job,
+                              struct mvp_reply *err);
+
+/*
  * Is the statement SQL (LEN bytes) with current database DB (may be NULL) an
  * admin statement? Returns false (relay it) for anything else, cheaply.
+ * The size budget is checked after the first words, before lexing the rest.
  * Returns true with either *JOB set (caller runs it with cat_admin_run or
  * frees it with cat_admin_job_free) or, for a malformed admin statement,
  * *JOB NULL and ERR filled (1064/42000 with the position, SPEC §10).

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -704,4 +705,17 @@ it_wait_stale_partitions(MYSQL *p, const char *view, const char *want, int withi
         }
         usleep(50 * 1000);
     }
+}
+
+int
+it_field_index(MYSQL_RES *r, const char *name)
+{
+    MYSQL_FIELD *f = mysql_fetch_fields(r);
+    unsigned i, n = mysql_num_fields(r);
+    for (i = 0; i < n; i++) {
+        if (strcasecmp(f[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
 }

@@ -207,4 +207,11 @@ int it_reset_dbs(const struct it_env *env, const char *db, const char *meta, boo
 int it_teardown(struct it_proxy *p, const struct it_env *env, const char *db, const char *meta,
                 const char *const *views);
 
+/*
+ * Index of the result column named NAME (case-insensitive) in R, or -1.
+ * Tests read columns such as SHOW MATERIALIZED VIEWS' FreshnessSource by
+ * name, so a column added later does not move them.
+ */
+int it_field_index(MYSQL_RES *r, const char *name);
+
 #endif /* IT_COMMON_H */

@@ -582,7 +582,7 @@ test_binlog_after_restart(void **state)
     MYSQL_ROW row;
     char sql[400], file[300], src[1024] = "";
     long long last_ok, tid;
-    unsigned n;
+    int fi;
     (void)state;
     d = it_must_connect_direct(&g_env, DB, 0);
     p = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
@@ -606,10 +606,11 @@ test_binlog_after_restart(void **state)
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB " LIKE 'mv'"), 0);
     r = mysql_store_result(p);
     assert_non_null(r);
-    n = mysql_num_fields(r);
+    fi = it_field_index(r, "FreshnessSource");
+    assert_true(fi >= 0);
     row = mysql_fetch_row(r);
-    if (row != NULL && row[n - 1] != NULL) {
-        snprintf(src, sizeof(src), "%s", row[n - 1]);
+    if (row != NULL && row[fi] != NULL) {
+        snprintf(src, sizeof(src), "%s", row[fi]);
     }
     mysql_free_result(r);
     print_message("after the restart: task %lld, file %s, FreshnessSource %s\n", tid, file, src);

@@ -116,16 +116,17 @@ freshness_source(MYSQL *p, char *buf, size_t len)
 {
     MYSQL_RES *r;
     MYSQL_ROW row;
-    unsigned n;
+    int fi;
 
     buf[0] = '\0';
     assert_int_equal(mysql_query(p, "SHOW MATERIALIZED VIEWS FROM " DB), 0);
     r = mysql_store_result(p);
     assert_non_null(r);
-    n = mysql_num_fields(r);
+    fi = it_field_index(r, "FreshnessSource");
+    assert_true(fi >= 0);
     row = mysql_fetch_row(r);
-    if (row != NULL && row[n - 1] != NULL) {
-        snprintf(buf, len, "%s", row[n - 1]);
+    if (row != NULL && row[fi] != NULL) {
+        snprintf(buf, len, "%s", row[fi]);
     }
     mysql_free_result(r);
 }

@@ -345,6 +345,40 @@ test_recognise(void **state)
     cat_admin_job_free(job);
 }
 
+/* Only a statement whose whole grammar is the proxy's is claimed: SHOW
+ * CREATE TABLE / VIEW / DATABASE are the backend's (issue 10). */
+static void
+test_recognise_show_create(void **state)
+{
+    static const char *const relayed[] = {
+        "SHOW CREATE TABLE orders", "show create view v", "SHOW CREATE DATABASE db",
+        "SHOW CREATE TABLE mv_sales", "SHOW CREATE", "SELECT * FROM tasks",
+    };
+    const char *ours = "SHOW CREATE MATERIALIZED VIEW mv_sales";
+    const char *bad = "SHOW CREATE MATERIALIZED TABLE mv_sales";
+    struct cat_admin_job *job = NULL;
+    struct mvp_reply e;
+    struct rw_tok lead[3];
+    size_t i;
+    (void)state;
+    mvp_reply_init(&e);
+    for (i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++) {
+        assert_false(cat_admin_recognise(relayed[i], strlen(relayed[i]), "db", &job, &e));
+        assert_null(job);
+    }
+    assert_int_equal(e.err_code, 0); /* no ERR for what is relayed */
+    cat_admin_lead(ours, strlen(ours), lead);
+    assert_int_equal(cat_admin_claim(ours, lead), CAT_CLAIM_OURS);
+    assert_true(cat_admin_recognise(ours, strlen(ours), "db", &job, &e));
+    assert_non_null(job);
+    cat_admin_job_free(job);
+    job = NULL;
+    assert_true(cat_admin_recognise(bad, strlen(bad), "db", &job, &e));
+    assert_null(job);
+    assert_int_equal(e.err_code, 1064);
+    mvp_reply_clear(&e);
+}
+
 /* ---- freshness marking on a hand-built snapshot ---- */
 
 static struct cat_mv *
@@ -498,6 +532,7 @@ main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_recognise),
+        cmocka_unit_test(test_recognise_show_create),
         cmocka_unit_test(test_mark_writes),
         cmocka_unit_test(test_note_write_cheap),
         cmocka_unit_test(test_like),

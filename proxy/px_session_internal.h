@@ -1,0 +1,199 @@
+/*
+ * px_session_internal.h - the fields of a session and the helpers that the
+ * session module's files share: px_session.c (the state machine, relay and
+ * teardown), px_resp.c (reading backend responses) and px_admin_exec.c
+ * (the admin bridge). Nothing outside those three files includes it; the
+ * rest of the proxy sees only px_session.h.
+ */
+#ifndef PX_SESSION_INTERNAL_H
+#define PX_SESSION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cat_reply.h"
+#include "px_dispatch.h"
+#include "px_mysql.h"
+#include "px_session.h"
+
+#define PEEK_MAX        32u                 /* payload bytes peeked per packet (OK status fits) */
+#define HANDSHAKE_MAX   (1u << 20)          /* greeting / handshake response / change-user cap */
+#define CLIENT_READ_HIGH (PX_PKT_MAX + PX_PKT_HDR_LEN + 65536u) /* whole packet always fits */
+#define CLOSE_FLUSH_SECS 10                 /* give up flushing a closing client after this */
+
+#define ER_NET_PACKET_TOO_LARGE 1153
+#define CR_CONN_HOST_ERROR      2003
+#define CR_SERVER_LOST          2013
+#define ER_NOT_SUPPORTED_AUTH   1251
+#define ER_UNKNOWN_ERROR        1105
+#define ER_SERVER_SHUTDOWN      1053
+#define SHUTDOWN_MSG            "Server shutdown in progress"
+
+/* How the end of the current command's response is recognised. */
+enum resp_kind {
+    RK_RESULTSET = 0,   /* OK | ERR | LOCAL INFILE | result set(s), MORE_RESULTS chains */
+    RK_PREPARE,         /* COM_STMT_PREPARE: ERR | OK-prepare, param defs, column defs */
+    RK_FIELD_LIST,      /* COM_FIELD_LIST: column defs until EOF/ERR */
+    RK_FETCH,           /* COM_STMT_FETCH: rows until EOF/ERR */
+    RK_ONE,             /* exactly one packet (PING, STATISTICS, unknown commands ...) */
+};
+
+enum resp_phase {
+    PH_FIRST = 0,       /* expecting the first packet of a (next) result */
+    PH_COLDEFS,         /* cols_left column definitions to go */
+    PH_COLDEFS_EOF,     /* EOF after column definitions (no DEPRECATE_EOF) */
+    PH_ROWS,            /* rows until EOF / OK(0xFE) / ERR */
+    PH_INFILE,          /* client sends file packets until an empty one */
+    PH_PARAMS,          /* prepare: params_left parameter definitions */
+    PH_PARAMS_EOF,      /* prepare: EOF after the parameter definitions */
+    PH_PCOLS,           /* prepare: cols_left column definitions */
+    PH_PCOLS_EOF,       /* prepare: EOF after the column definitions */
+};
+
+/* Where the bytes of the backend packet being passed go. */
+enum bk_sink {
+    SINK_CLIENT = 0,    /* client output buffer */
+    SINK_DISCARD,       /* dropped (swallowed rewrite ERR, unsolicited packets) */
+};
+
+/* What to do once the backend packet being passed is complete. */
+enum bk_after {
+    AFTER_NONE = 0,     /* nothing */
+    AFTER_RESP_END,     /* the command's response ended */
+    AFTER_RESEND,       /* rewritten query failed: send the original */
+    AFTER_AUTH_OK,      /* authentication succeeded */
+    AFTER_AUTH_ERR,     /* authentication failed */
+};
+
+/* A request from the admin thread to run SQL on this session's backend. */
+struct exec_req {
+    const char *sql;            /* NUL-terminated (borrowed from the admin thread) */
+    struct mvp_reply *reply;    /* filled on the loop thread */
+    int rc;                     /* 0 response arrived, -1 connection gone */
+    bool done;                  /* set under s->mu; admin thread waits for it */
+};
+
+/* An admin job in flight (owned by the session while admin_running). */
+struct admin_job {
+    struct px_session *s;       /* session (kept alive until the job ends) */
+    void *admin;                /* opaque job from px_dispatch_query (consumed by run) */
+    char *user;                 /* copy of the session user */
+    char *db;                   /* copy of the current db or NULL */
+    struct px_session_info si;  /* points at user/db above */
+    struct mvp_reply reply;     /* what the client gets */
+};
+
+/* Parser state for responses to admin EXEC queries (collect mode). */
+struct collect {
+    enum resp_phase phase;      /* PH_FIRST, PH_COLDEFS, PH_COLDEFS_EOF, PH_ROWS */
+    size_t n_cols;              /* columns of the current result set */
+    size_t got_cols;            /* column definitions seen */
+    char **names;               /* n_cols names (owned until handed to the reply) */
+    enum mvp_col_type *types;   /* n_cols types */
+    bool have_result;           /* reply holds a result set or ERR: ignore later results */
+    bool keep;                  /* rows of the current result set go into the reply */
+    struct px_buf pkt;          /* reassembled payload */
+};
+
+struct px_session {
+    uint64_t id;                        /* session id (logs, px_session_info) */
+    struct px_worker *worker;           /* owning worker (its thread runs us) */
+    struct px_session *prev, *next;     /* worker->sessions list */
+    enum px_session_state state;        /* see the diagram above */
+    char peer[64];                      /* client address for logs */
+    struct bufferevent *cl;             /* client side, NULL once closed */
+    struct bufferevent *bk;             /* backend side, NULL once closed */
+    bool bk_lost;                       /* backend went away: ERR 2013 at the next command */
+    bool cl_closing;                    /* client is flushing its last bytes, then closed */
+    bool free_scheduled;                /* deferred free queued */
+    bool busy_counted;                  /* counted in worker->n_busy (QUERY or admin job) */
+    bool resp_started;                  /* bytes of the current response reached the client */
+
+    uint32_t server_caps;               /* greeting capabilities after our edits */
+    uint32_t caps;                      /* client caps & server caps */
+    uint16_t status;                    /* last server status flags seen */
+    bool greeting_sent;                 /* HANDSHAKE: greeting forwarded to the client */
+
+    char *user;                         /* authenticated user (owned) */
+    char *db;                           /* current database or NULL (owned) */
+    bool rewrite_enabled;               /* session rewrite flag */
+    char *pending_user;                 /* user of the auth in progress (owned) */
+    char *pending_db;                   /* db to adopt when the command succeeds (owned) */
+    bool pending_db_valid;              /* pending_db applies to this command */
+    bool change_user;                   /* AUTH came from COM_CHANGE_USER */
+
+    uint8_t cmd;                        /* command in flight */
+    uint8_t cl_seq;                     /* sequence id of the client's last command packet */
+    uint8_t reply_seq;                  /* next sequence id the client expects from us */
+    enum resp_kind rkind;               /* response shape of cmd */
+    enum resp_phase phase;              /* where in that response we are */
+    uint64_t cols_left;                 /* column definitions to go */
+    uint64_t params_left;               /* prepare: parameter definitions to go */
+    uint64_t prep_cols;                 /* prepare: column count */
+    bool resp_ok;                       /* final packet of the response was OK */
+
+    size_t bk_pass;                     /* bytes of the current backend packet still to move */
+    bool bk_chain;                      /* next backend packet continues a 0xFFFFFF chain */
+    enum bk_sink bk_sink;               /* destination of bk_pass bytes */
+    enum bk_after bk_after;             /* action when the passed packet (chain) is complete */
+    uint8_t seq_delta;                  /* added to relayed backend sequence ids (mod 256) */
+    bool bk_paused;                     /* backend reads paused: client backlog too big */
+
+    size_t cl_pass;                     /* bytes of the current client packet still to move */
+    bool cl_chain;                      /* next client packet continues a chain */
+
+    struct px_buf query;                /* COM_QUERY payload (cmd byte + SQL) being built */
+    bool query_open;                    /* a COM_QUERY chain is being assembled */
+    uint8_t query_pkts;                 /* packets the client used for it (mod 256) */
+    bool rewrite_check;                 /* rewritten query sent: inspect first response packet */
+
+    bool admin_running;                 /* admin thread alive: do not free */
+    struct admin_job *job;              /* the job (owned) */
+    pthread_mutex_t mu;                 /* guards exec_req, exec done flags, admin_done */
+    pthread_cond_t cv;                  /* signals exec_req->done */
+    struct event *exec_ev;              /* activated by the admin thread: run exec_req */
+    struct event *admin_ev;             /* activated by the admin thread: job finished */
+    struct exec_req *exec_req;          /* posted, not yet started (under mu) */
+    struct exec_req *exec_cur;          /* running on the backend (loop thread only) */
+    struct collect coll;                /* response parser for exec_cur */
+};
+
+/* ---- px_session.c helpers used by px_resp.c and px_admin_exec.c ------- */
+
+/* Recompute S's contribution to worker->n_busy (QUERY or an admin job running). */
+void busy_update(struct px_session *s);
+
+/* The single place S changes state (px_fatal on an illegal transition). */
+void px_session_set_state(struct px_session *s, enum px_session_state to);
+
+/* Free S when nothing references it any more (both sides and any job gone). */
+void maybe_free(struct px_session *s);
+
+/* Close the backend connection (idempotent). */
+void bk_close(struct px_session *s);
+
+/* Close the client side; with FLUSH, after its pending output is written. */
+void cl_close(struct px_session *s, bool flush);
+
+/* Process everything buffered from the backend that the current state allows. */
+void bk_process(struct px_session *s);
+
+/* Serve buffered client input (the next pipelined command). */
+void cl_process(struct px_session *s);
+
+/* Send ERR CODE/SQLSTATE/MSG to the client with the next expected sequence id. */
+void cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg);
+
+/* Answer the current command with REPLY (sequence ids from reply_seq). */
+void cl_send_reply(struct px_session *s, const struct mvp_reply *reply);
+
+/* Frame payload P/LEN (a command, bytes) to the backend with sequence ids
+ * from 0. Returns the number of packets sent. */
+uint8_t bk_send_command(struct px_session *s, const void *p, size_t len);
+
+#endif /* PX_SESSION_INTERNAL_H */
