@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,7 @@
 #include "rw.h"
 #include "rw_lex.h"
 #include "rw_limits.h"
+#include "px_log.h"
 #include "px_stmt.h"
 
 /* Per-thread snapshot cache; released by the key destructor at thread exit. */
@@ -30,7 +32,6 @@ static _Thread_local struct cat_snapshot *tl_snap;
 static _Thread_local uint64_t tl_version;
 static pthread_key_t g_snap_key;
 static pthread_once_t g_snap_once = PTHREAD_ONCE_INIT;
-static _Atomic uint64_t g_rewrite_failures;
 
 static void
 snap_key_destroy(void *p)
@@ -115,14 +116,32 @@ handle_session_set(struct px_stmt *st, struct px_dispatch_out *out)
 
 /* Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS). */
 static void
-count_hits(const struct rw_outcome *o, int64_t now)
+count_hits(const struct rw_outcome *o, int64_t now, struct px_rewrite_views *views)
 {
-    size_t i;
+    size_t i, n = 0;
+    for (i = 0; i < o->n_cand; i++) {
+        n += o->cand[i].status == RW_CAND_CHOSEN && o->cand[i].mv != NULL &&
+             o->cand[i].mv->state != NULL;
+    }
+    views->states = n > 0 ? calloc(n, sizeof(*views->states)) : NULL;
+    views->names = n > 0 ? calloc(n, sizeof(*views->names)) : NULL;
+    if (n > 0 && (views->states == NULL || views->names == NULL)) {
+        px_rewrite_views_clear(views); /* out of memory: the failure is then not attributed */
+    }
     for (i = 0; i < o->n_cand; i++) {
         struct cat_mv *mv = o->cand[i].mv;
         if (o->cand[i].status == RW_CAND_CHOSEN && mv != NULL && mv->state != NULL) {
             atomic_fetch_add(&mv->state->hits, 1);
             atomic_store(&mv->state->last_hit_ms, now);
+            if (views->states != NULL) {
+                char *name = strdup(o->cand[i].mv_name != NULL ? o->cand[i].mv_name : mv->key);
+                if (name != NULL) {
+                    cat_mv_state_ref(mv->state);
+                    views->states[views->n] = mv->state;
+                    views->names[views->n] = name;
+                    views->n++;
+                }
+            }
         }
     }
 }
@@ -234,7 +253,7 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
             out->kind = PX_DISPATCH_REWRITE;
             out->sql = text;
             out->sql_len = body_off + o.sql_len;
-            count_hits(&o, opt.now_ms);
+            count_hits(&o, opt.now_ms, &out->views);
         }
     }
     rw_outcome_free(&o);
@@ -321,6 +340,7 @@ px_dispatch_out_clear(struct px_dispatch_out *out)
     free(out->sql);
     mvp_reply_clear(&out->reply);
     cat_admin_job_free(out->admin);
+    px_rewrite_views_clear(&out->views);
     memset(out, 0, sizeof(*out));
 }
 
@@ -332,14 +352,34 @@ px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn 
 }
 
 void
-px_dispatch_note_rewrite_failed(const struct px_session_info *si)
+px_rewrite_views_clear(struct px_rewrite_views *v)
 {
-    (void)si;
-    atomic_fetch_add(&g_rewrite_failures, 1);
+    size_t i;
+    for (i = 0; i < v->n; i++) {
+        cat_mv_state_unref(v->states[i]);
+        free(v->names[i]);
+    }
+    free(v->states);
+    free(v->names);
+    memset(v, 0, sizeof(*v));
 }
 
-uint64_t
-px_dispatch_rewrite_failures(void)
+void
+px_dispatch_note_rewrite_failed(const struct px_session_info *si,
+                                const struct px_rewrite_views *v, unsigned code)
 {
-    return atomic_load(&g_rewrite_failures);
+    char names[512];
+    size_t i, off = 0;
+    names[0] = '\0';
+    for (i = 0; i < v->n; i++) {
+        atomic_fetch_add(&v->states[i]->rewrite_failures, 1);
+        if (off < sizeof(names)) {
+            int w = snprintf(names + off, sizeof(names) - off, "%s%s", i > 0 ? ", " : "",
+                             v->names[i]);
+            off += w > 0 ? (size_t)w : 0;
+        }
+    }
+    px_log_warn("S-%llu: the backend rejected the query rewritten onto %s (ERR %u); "
+                "running the original instead", (unsigned long long)si->id,
+                v->n > 0 ? names : "(no view)", code);
 }

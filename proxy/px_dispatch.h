@@ -27,6 +27,8 @@
 
 #include "cat_reply.h"
 
+struct cat_mv_state;
+
 /* What the dispatcher knows of a session; owned by the session. */
 struct px_session_info {
     uint64_t id;                    /* session id (for logs) */
@@ -42,10 +44,26 @@ enum px_dispatch_kind {
     PX_DISPATCH_ADMIN,              /* run out->admin on an admin thread */
 };
 
+/*
+ * The views a REWRITE decision reads. The session keeps it until the
+ * backend's first response packet to the rewritten query says whether the
+ * backend took it (SPEC §7: a rejected rewrite is counted per view and the
+ * original is sent instead).
+ */
+struct px_rewrite_views {
+    size_t n;                       /* views */
+    struct cat_mv_state **states;   /* their shared states (one reference each, owned) */
+    char **names;                   /* "db.view" (owned) */
+};
+
+/* Drop what V holds (state references, names) and zero it. */
+void px_rewrite_views_clear(struct px_rewrite_views *v);
+
 struct px_dispatch_out {
     enum px_dispatch_kind kind;     /* what to do */
     char *sql;                      /* REWRITE: new query text (owned, malloc) */
     size_t sql_len;                 /* REWRITE: bytes in sql */
+    struct px_rewrite_views views;  /* REWRITE: the views sql reads (move it to keep it) */
     struct mvp_reply reply;         /* REPLY: the answer */
     void *admin;                    /* ADMIN: opaque job, pass to px_dispatch_admin_run */
     bool set_rewrite;               /* REPLY/RELAY: session flag changed ... */
@@ -83,11 +101,14 @@ typedef int (*px_exec_fn)(void *exec_ctx, const char *sql, struct mvp_reply *rep
 void px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn exec,
                            void *exec_ctx, struct mvp_reply *reply);
 
-/* Record that the rewritten query of a REWRITE decision failed at the backend
- * and the original was sent instead (counted for SHOW/metrics). */
-void px_dispatch_note_rewrite_failed(const struct px_session_info *si);
-
-/* Rewritten queries the backend rejected since start (the original ran instead). */
-uint64_t px_dispatch_rewrite_failures(void);
+/*
+ * The rewritten query of session SI, reading the views V, failed at the
+ * backend with ERR CODE (SPEC §7): each view's RewriteFailures counter
+ * (SHOW MATERIALIZED VIEWS, mv_infos) goes up by one and a WARN line names
+ * the views and the code; the caller then sends the original query. V is
+ * left as it is (the caller clears it).
+ */
+void px_dispatch_note_rewrite_failed(const struct px_session_info *si,
+                                     const struct px_rewrite_views *v, unsigned code);
 
 #endif /* PX_DISPATCH_H */

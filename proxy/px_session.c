@@ -207,6 +207,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     free(s->pending_db);
     px_buf_free(&s->query);
     px_buf_free(&s->coll.pkt);
+    px_rewrite_views_clear(&s->rewrite_views);
     free(s);
     px_worker_session_gone(w);
 }
@@ -456,6 +457,7 @@ resp_end(struct px_session *s)
     s->pending_db = NULL;
     s->query.len = 0;
     s->rewrite_check = false;
+    px_rewrite_views_clear(&s->rewrite_views);
     s->seq_delta = 0;
     if (s->state == PX_SS_QUERY) {
         px_session_set_state(s, PX_SS_IDLE);
@@ -506,9 +508,8 @@ resend_original(struct px_session *s)
     uint8_t sent;
 
     session_info(s, &si);
-    px_dispatch_note_rewrite_failed(&si);
-    px_log_debug("S-%llu: rewritten query failed at the backend; sending the original",
-                 (unsigned long long)s->id);
+    px_dispatch_note_rewrite_failed(&si, &s->rewrite_views, s->rewrite_err);
+    px_rewrite_views_clear(&s->rewrite_views);
     sent = bk_send_command(s, s->query.data, s->query.len);
     s->seq_delta = (uint8_t)(s->query_pkts - sent);
     resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
@@ -717,6 +718,7 @@ bk_query_packet(struct px_session *s)
     if (s->rewrite_check) {
         s->rewrite_check = false;
         if (len > 0 && len < PX_PKT_MAX && hdr[4] == 0xff) {
+            s->rewrite_err = pk >= 3 ? (unsigned)hdr[5] | (unsigned)hdr[6] << 8 : 0;
             s->bk_after = AFTER_RESEND;
             bk_begin_packet(s, hdr, len, SINK_DISCARD);
             return PX_OK;
@@ -992,6 +994,9 @@ cmd_query(struct px_session *s)
             sent = bk_send_command(s, pl.data, pl.len);
             px_buf_free(&pl);
             s->rewrite_check = true;
+            px_rewrite_views_clear(&s->rewrite_views);
+            s->rewrite_views = out.views;
+            memset(&out.views, 0, sizeof(out.views));
         } else {
             sent = bk_send_command(s, s->query.data, s->query.len);
         }

@@ -151,6 +151,8 @@ struct px_session {
     bool query_open;                    /* a COM_QUERY chain is being assembled */
     uint8_t query_pkts;                 /* packets the client used for it (mod 256) */
     bool rewrite_check;                 /* rewritten query sent: inspect first response packet */
+    struct px_rewrite_views rewrite_views; /* the views the rewritten query in flight reads */
+    unsigned rewrite_err;               /* ERR code the backend answered it with */
 
     bool admin_running;                 /* admin thread alive: do not free */
     struct admin_job *job;              /* the job (owned) */

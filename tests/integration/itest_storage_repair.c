@@ -65,7 +65,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    static const char *const views[] = {"rp_u", "rp_p", NULL};
+    static const char *const views[] = {"rp_u", "rp_p", "rp_f", NULL};
     (void)state;
     return it_teardown(&proxy, &env, DB, META, views);
 }
@@ -184,12 +184,69 @@ test_partitioned(void **state)
     mysql_close(d);
 }
 
+/* Count of lines of the proxy's log that contain NEEDLE. */
+static int
+log_count(const char *needle)
+{
+    char line[4096];
+    int n = 0;
+    FILE *f = fopen(proxy.log_path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        n += strstr(line, needle) != NULL;
+    }
+    fclose(f);
+    return n;
+}
+
+/*
+ * SPEC §7: a rewritten query the backend rejects is answered by the
+ * original and counted: the view's RewriteFailures column goes up by one
+ * per rejected query, and the log names the view and the backend's code.
+ * Queries the backend accepts do not count.
+ */
+static void
+test_rewrite_failure_counted(void **state)
+{
+    MYSQL *px = it_must_connect_proxy(&proxy, &env, DB, 0);
+    MYSQL *d = it_must_connect_direct(&env, DB, 0);
+    const char *fails = "SELECT RewriteFailures FROM mv_infos('database'='" DB "')"
+                        " WHERE Name = 'rp_f'";
+    const char *warn = "rejected the query rewritten onto " DB ".rp_f (ERR 1146)";
+    (void)state;
+    it_exec_ok(px, "CREATE MATERIALIZED VIEW rp_f REFRESH COMPLETE ON MANUAL AS"
+                   " SELECT k, COUNT(*) AS c FROM sales GROUP BY k");
+    assert_string_equal(rewrite_status(px, "SELECT k, COUNT(*) FROM sales GROUP BY k"),
+                        "REWRITTEN");
+    same_rows(px, d, "SELECT k, COUNT(*) FROM sales GROUP BY k");
+    assert_string_equal(val(px, fails), "0");
+    assert_int_equal(log_count(warn), 0);
+    /* the storage table goes behind the proxy's back, unlogged (so the
+     * binlog follower cannot tell the proxy): the rewrite fails */
+    it_exec_ok(d, "SET SESSION sql_log_bin = 0");
+    it_exec_ok(d, "DROP TABLE rp_f");
+    it_exec_ok(d, "SET SESSION sql_log_bin = 1");
+    same_rows(px, d, "SELECT k, COUNT(*) FROM sales GROUP BY k");
+    assert_string_equal(val(px, fails), "1");
+    same_rows(px, d, "SELECT k, COUNT(*) FROM sales GROUP BY k");
+    assert_string_equal(val(px, fails), "2");
+    assert_int_equal(log_count(warn), 2);
+    /* repaired: rewritten again, and no new failure */
+    it_exec_ok(px, "REFRESH MATERIALIZED VIEW rp_f COMPLETE");
+    same_rows(px, d, "SELECT k, COUNT(*) FROM sales GROUP BY k");
+    assert_string_equal(val(px, fails), "2");
+    it_exec_ok(px, "DROP MATERIALIZED VIEW rp_f");
+    mysql_close(px);
+    mysql_close(d);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unpartitioned),
         cmocka_unit_test(test_partitioned),
+        cmocka_unit_test(test_rewrite_failure_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
