@@ -28,11 +28,11 @@
 
 /* Hand the exec result back to the waiting admin thread. */
 void
-exec_finish(struct px_session *s, int rc)
+px_admin_exec_finish(struct px_session *s, int rc)
 {
     struct exec_req *req = s->exec_cur;
 
-    coll_reset(&s->coll);
+    px_resp_coll_reset(&s->coll);
     s->coll.pkt.len = 0;
     s->exec_cur = NULL;
     pthread_mutex_lock(&s->mu);
@@ -44,7 +44,7 @@ exec_finish(struct px_session *s, int rc)
 
 /* Backend input while an exec runs: whole packets into the collector. */
 int
-bk_collect(struct px_session *s)
+px_admin_exec_collect(struct px_session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->bk);
     uint8_t seq;
@@ -59,20 +59,20 @@ bk_collect(struct px_session *s)
         mvp_reply_clear(s->exec_cur->reply);
         mvp_reply_err(s->exec_cur->reply, ER_NET_PACKET_TOO_LARGE, "08S01",
                       "Result packet too large for an internal query");
-        exec_finish(s, -1);
+        px_admin_exec_finish(s, -1);
         s->bk_lost = true;
-        bk_close(s);
+        px_session_bk_close(s);
         return PX_ERR;
     }
-    if (coll_packet(s, s->coll.pkt.data, s->coll.pkt.len)) {
-        exec_finish(s, 0);
+    if (px_resp_coll_packet(s, s->coll.pkt.data, s->coll.pkt.len)) {
+        px_admin_exec_finish(s, 0);
     }
     return PX_OK;
 }
 
 /* Loop callback: the admin thread posted an exec request. */
 void
-exec_ev_cb(evutil_socket_t fd, short what, void *arg)
+px_admin_exec_ev_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct px_session *s = arg;
     struct exec_req *req;
@@ -92,7 +92,7 @@ exec_ev_cb(evutil_socket_t fd, short what, void *arg)
     mvp_reply_init(req->reply);
     if (s->bk == NULL || s->bk_lost) {
         mvp_reply_err(req->reply, CR_SERVER_LOST, "HY000", "Lost connection to backend");
-        exec_finish(s, -1);
+        px_admin_exec_finish(s, -1);
         return;
     }
     px_log_debug("S-%llu: admin exec: %s", (unsigned long long)s->id, req->sql);
@@ -103,13 +103,13 @@ exec_ev_cb(evutil_socket_t fd, short what, void *arg)
     }
     pl[0] = PX_COM_QUERY;
     memcpy(pl + 1, req->sql, n);
-    bk_send_command(s, pl, n + 1);
+    px_session_send_command(s, pl, n + 1);
     free(pl);
-    coll_reset(&s->coll);
+    px_resp_coll_reset(&s->coll);
     s->coll.have_result = false;
     s->coll.keep = true;
     if (evbuffer_get_length(bufferevent_get_input(s->bk)) > 0) {
-        bk_process(s);
+        px_session_bk_process(s);
     }
 }
 
@@ -153,7 +153,7 @@ admin_thread(void *arg)
 
 /* Loop callback: the admin job ended; answer the client (if still there). */
 void
-admin_ev_cb(evutil_socket_t fd, short what, void *arg)
+px_admin_exec_admin_ev_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct px_session *s = arg;
     struct admin_job *job;
@@ -165,7 +165,7 @@ admin_ev_cb(evutil_socket_t fd, short what, void *arg)
     s->job = NULL;
     pthread_mutex_unlock(&s->mu);
     s->admin_running = false;
-    busy_update(s);
+    px_session_busy_update(s);
     if (job == NULL) {
         return;
     }
@@ -177,27 +177,27 @@ admin_ev_cb(evutil_socket_t fd, short what, void *arg)
         px_log_debug("S-%llu: admin job ended at the drain's cut-off: ERR 1053",
                      (unsigned long long)s->id);
         px_session_set_state(s, PX_SS_CLOSING);
-        bk_close(s);
-        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
-        cl_close(s, true);
-        maybe_free(s);
+        px_session_bk_close(s);
+        px_session_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        px_session_cl_close(s, true);
+        px_session_maybe_free(s);
     } else if (s->state == PX_SS_ADMIN && s->cl != NULL) {
-        cl_send_reply(s, &job->reply);
+        px_session_send_reply(s, &job->reply);
         s->query.len = 0;
         px_session_set_state(s, PX_SS_IDLE);
         if (s->bk == NULL) {
             s->bk_lost = true;
         }
         if (evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
-            cl_process(s);
+            px_session_cl_process(s);
         }
     } else {
         px_log_debug("S-%llu: admin job ended after the client left", (unsigned long long)s->id);
         if (s->state != PX_SS_CLOSING) {
             px_session_set_state(s, PX_SS_CLOSING);
         }
-        bk_close(s);
-        maybe_free(s);
+        px_session_bk_close(s);
+        px_session_maybe_free(s);
     }
     mvp_reply_clear(&job->reply);
     free(job->user);
@@ -207,7 +207,7 @@ admin_ev_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Start ADMIN (consumed) for the current COM_QUERY on a new thread. */
 void
-start_admin(struct px_session *s, void *admin)
+px_admin_exec_start(struct px_session *s, void *admin)
 {
     struct admin_job *job = calloc(1, sizeof(*job));
     pthread_t th;

@@ -16,7 +16,7 @@
  * freed until the job ends. When no thread can be started the client gets
  * ERR 1105 through the normal completion path.
  */
-void start_admin(struct px_session *s, void *admin);
+void px_admin_exec_start(struct px_session *s, void *admin);
 
 /*
  * Backend input while an exec runs: take one whole packet into the
@@ -24,17 +24,17 @@ void start_admin(struct px_session *s, void *admin);
  * finished), PX_AGAIN (no whole packet yet) or PX_ERR (a packet over
  * max_query: the exec fails with ERR 1153 and the backend is closed).
  */
-int bk_collect(struct px_session *s);
+int px_admin_exec_collect(struct px_session *s);
 
 /* Hand the exec result back to the waiting admin thread: RC 0 when a
  * response arrived (even an ERR), -1 when the connection is gone. */
-void exec_finish(struct px_session *s, int rc);
+void px_admin_exec_finish(struct px_session *s, int rc);
 
 /* Loop callback (S as ARG): the admin thread posted an exec request. */
-void exec_ev_cb(evutil_socket_t fd, short what, void *arg);
+void px_admin_exec_ev_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Loop callback (S as ARG): the admin job ended; answer the client if it is
  * still there (ERR 1053 at a drain's cut-off), else finish closing. */
-void admin_ev_cb(evutil_socket_t fd, short what, void *arg);
+void px_admin_exec_admin_ev_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif /* PX_ADMIN_EXEC_H */

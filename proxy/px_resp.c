@@ -1,6 +1,6 @@
 /*
  * px_resp.c - reading the backend's responses: where the response to the
- * command in flight ends (relay mode, resp_step: the packets themselves
+ * command in flight ends (relay mode, px_resp_step: the packets themselves
  * are streamed to the client by px_session.c), and collecting a whole
  * response into a struct mvp_reply (collect mode, coll_packet: the SQL an
  * admin job runs as the client, px_admin_exec.c).
@@ -19,7 +19,7 @@
 
 /* ---- response tracking ----------------------------------------------- */
 
-/* resp_step for a COM_STMT_PREPARE response: OK-prepare, then its
+/* px_resp_step for a COM_STMT_PREPARE response: OK-prepare, then its
  * parameter and column definitions (each followed by EOF without
  * DEPRECATE_EOF). */
 static bool
@@ -74,7 +74,7 @@ resp_step_prepare(struct px_session *s, uint8_t b0, const uint8_t *pk, size_t pk
     }
 }
 
-/* resp_step for a result-set response (COM_QUERY, COM_STMT_EXECUTE,
+/* px_resp_step for a result-set response (COM_QUERY, COM_STMT_EXECUTE,
  * COM_STMT_FETCH): OK | LOCAL INFILE | column count, column definitions,
  * rows, chained by SERVER_MORE_RESULTS_EXISTS. */
 static bool
@@ -154,7 +154,7 @@ resp_step_result(struct px_session *s, uint8_t b0, const uint8_t *pk, size_t pkl
  * Returns true when this packet ends the command's response.
  */
 bool
-resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen)
+px_resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen)
 {
     bool dep = (s->caps & PX_CLIENT_DEPRECATE_EOF) != 0;
     bool is_final = len > 0 && len < PX_PKT_MAX && pk[0] == 0xfe; /* EOF or OK(0xFE) */
@@ -201,7 +201,7 @@ resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen)
 /* ---- collect mode: a response into a struct mvp_reply ---------------- */
 
 void
-coll_reset(struct collect *c)
+px_resp_coll_reset(struct collect *c)
 {
     size_t i;
 
@@ -236,7 +236,7 @@ col_type(uint8_t t)
 
 /* Copy N bytes at P into a new NUL-terminated string. */
 char *
-dup_bytes(const uint8_t *p, size_t n)
+px_resp_dup_bytes(const uint8_t *p, size_t n)
 {
     char *s = malloc(n + 1);
 
@@ -261,7 +261,7 @@ coll_err(struct mvp_reply *reply, const uint8_t *p, size_t len)
         memcpy(state, p + 4, 5);
         off = 9;
     }
-    msg = dup_bytes(p + (off < len ? off : len), off < len ? len - off : 0);
+    msg = px_resp_dup_bytes(p + (off < len ? off : len), off < len ? len - off : 0);
     mvp_reply_clear(reply);
     mvp_reply_err(reply, code, state, "%s", msg);
     free(msg);
@@ -272,7 +272,7 @@ coll_err(struct mvp_reply *reply, const uint8_t *p, size_t len)
  * Returns true when the response ended.
  */
 bool
-coll_packet(struct px_session *s, const uint8_t *p, size_t len)
+px_resp_coll_packet(struct px_session *s, const uint8_t *p, size_t len)
 {
     struct collect *c = &s->coll;
     struct mvp_reply *reply = s->exec_cur->reply;
@@ -308,10 +308,10 @@ coll_packet(struct px_session *s, const uint8_t *p, size_t len)
                 char *info = NULL;
                 if (s->caps & PX_CLIENT_SESSION_TRACK) {
                     if (q < end && px_mysql_get_lenenc_str(&q, end, &str, &sl, NULL) == PX_OK) {
-                        info = dup_bytes(str, sl);
+                        info = px_resp_dup_bytes(str, sl);
                     }
                 } else if (q < end) {
-                    info = dup_bytes(q, (size_t)(end - q));
+                    info = px_resp_dup_bytes(q, (size_t)(end - q));
                 }
                 mvp_reply_clear(reply);
                 mvp_reply_ok(reply, affected, info != NULL && info[0] ? info : NULL);
@@ -331,7 +331,7 @@ coll_packet(struct px_session *s, const uint8_t *p, size_t len)
             mvp_reply_err(reply, ER_UNKNOWN_ERROR, "HY000", "malformed result set from backend");
             return true;
         }
-        coll_reset(c);
+        px_resp_coll_reset(c);
         c->n_cols = (size_t)n;
         c->names = calloc(n, sizeof(*c->names));
         c->types = calloc(n, sizeof(*c->types));
@@ -349,11 +349,11 @@ coll_packet(struct px_session *s, const uint8_t *p, size_t len)
                 break;
             }
             if (i == 4) {
-                c->names[c->got_cols] = dup_bytes(str, sl);
+                c->names[c->got_cols] = px_resp_dup_bytes(str, sl);
             }
         }
         if (c->names[c->got_cols] == NULL) {
-            c->names[c->got_cols] = dup_bytes((const uint8_t *)"?", 1);
+            c->names[c->got_cols] = px_resp_dup_bytes((const uint8_t *)"?", 1);
         }
         if (str != NULL && end - q >= 8) {
             c->types[c->got_cols] = col_type(q[7]);
@@ -376,7 +376,7 @@ coll_packet(struct px_session *s, const uint8_t *p, size_t len)
             if (px_mysql_ok_eof_status(p, len, dep, &st) == PX_OK) {
                 s->status = st;
             }
-            coll_reset(c);
+            px_resp_coll_reset(c);
             if (st & PX_SERVER_MORE_RESULTS_EXISTS) {
                 return false;
             }
@@ -391,7 +391,7 @@ coll_packet(struct px_session *s, const uint8_t *p, size_t len)
                 if (px_mysql_get_lenenc_str(&q, end, &str, &sl, &is_null) != PX_OK) {
                     break;
                 }
-                vals[i] = is_null ? NULL : dup_bytes(str, sl);
+                vals[i] = is_null ? NULL : px_resp_dup_bytes(str, sl);
             }
             mvp_reply_add_row(reply, (const char *const *)vals);
             for (i = 0; i < c->n_cols; i++) {

@@ -20,15 +20,15 @@
  * when this packet ends the command's response. Never fails: a packet it
  * cannot read ends the response.
  */
-bool resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen);
+bool px_resp_step(struct px_session *s, uint32_t len, const uint8_t *pk, size_t pklen);
 
 /* Copy N bytes at P into a new NUL-terminated string (caller frees; out of
  * memory is fatal). */
-char *dup_bytes(const uint8_t *p, size_t n);
+char *px_resp_dup_bytes(const uint8_t *p, size_t n);
 
 /* Forget the current result set of collector C (column names and types
  * freed); back to PH_FIRST. */
-void coll_reset(struct collect *c);
+void px_resp_coll_reset(struct collect *c);
 
 /*
  * Feed one logical payload P/LEN (bytes, reassembled) of the response to
@@ -37,6 +37,6 @@ void coll_reset(struct collect *c);
  * dropped). A malformed packet becomes ERR 1105 in the reply. Returns true
  * when the response ended. Out of memory is fatal (px_fatal).
  */
-bool coll_packet(struct px_session *s, const uint8_t *p, size_t len);
+bool px_resp_coll_packet(struct px_session *s, const uint8_t *p, size_t len);
 
 #endif /* PX_RESP_H */

@@ -122,7 +122,7 @@ legal_transition(enum px_session_state from, enum px_session_state to)
 /* Keep worker->n_busy (the drain's "still in flight" count) in step with
  * S: counted while a statement's response is relayed or an admin job runs. */
 void
-busy_update(struct px_session *s)
+px_session_busy_update(struct px_session *s)
 {
     bool busy = s->state == PX_SS_QUERY || s->admin_running;
 
@@ -147,7 +147,7 @@ px_session_set_state(struct px_session *s, enum px_session_state to)
     px_log_debug("S-%llu: %s -> %s", (unsigned long long)s->id, px_session_state_name(s->state),
                  px_session_state_name(to));
     s->state = to;
-    busy_update(s);
+    px_session_busy_update(s);
     if (s->cl != NULL && !s->cl_closing) {
         if (to == PX_SS_ADMIN) {
             bufferevent_disable(s->cl, EV_READ);
@@ -214,7 +214,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Free S later from the loop when nothing references it any more. */
 void
-maybe_free(struct px_session *s)
+px_session_maybe_free(struct px_session *s)
 {
     struct timeval zero = {0, 0};
 
@@ -229,7 +229,7 @@ maybe_free(struct px_session *s)
 }
 
 void
-bk_close(struct px_session *s)
+px_session_bk_close(struct px_session *s)
 {
     if (s->bk != NULL) {
         bufferevent_free(s->bk);
@@ -244,7 +244,7 @@ cl_free(struct px_session *s)
         bufferevent_free(s->cl);
         s->cl = NULL;
     }
-    maybe_free(s);
+    px_session_maybe_free(s);
 }
 
 /* Client write callback while closing: free once everything was written. */
@@ -269,7 +269,7 @@ cl_closing_event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* Close the client side, first flushing queued bytes when FLUSH. */
 void
-cl_close(struct px_session *s, bool flush)
+px_session_cl_close(struct px_session *s, bool flush)
 {
     if (s->cl == NULL || s->cl_closing) {
         return;
@@ -299,10 +299,10 @@ session_close(struct px_session *s, const char *why)
         px_session_set_state(s, PX_SS_CLOSING);
     }
     if (!s->admin_running) {
-        bk_close(s);
+        px_session_bk_close(s);
     }
-    cl_close(s, true);
-    maybe_free(s);
+    px_session_cl_close(s, true);
+    px_session_maybe_free(s);
 }
 
 void
@@ -332,24 +332,24 @@ px_session_shutdown(struct px_session *s)
     }
     if (s->exec_cur != NULL) {
         /* The loop is going away: fail the admin job's query now. */
-        bk_close(s);
+        px_session_bk_close(s);
         s->bk_lost = true;
         mvp_reply_err(s->exec_cur->reply, CR_SERVER_LOST, "HY000",
                       "Lost connection to backend (proxy shutting down)");
-        exec_finish(s, -1);
+        px_admin_exec_finish(s, -1);
     }
     s->bk_lost = true;
-    bk_close(s);
+    px_session_bk_close(s);
     if (s->state != PX_SS_CLOSING) {
         px_session_set_state(s, PX_SS_CLOSING);
     }
     if (tell) {
-        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
-        cl_close(s, true);
+        px_session_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        px_session_cl_close(s, true);
     } else if (s->cl != NULL) {
         cl_free(s);
     }
-    maybe_free(s);
+    px_session_maybe_free(s);
 }
 
 struct px_session *
@@ -362,7 +362,7 @@ px_session_next(const struct px_session *s)
 
 /* Send ERR CODE/SQLSTATE/MSG to the client with the next expected sequence id. */
 void
-cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg)
+px_session_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg)
 {
     struct px_buf b;
 
@@ -377,7 +377,7 @@ cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const cha
 
 /* Answer the current command with REPLY (sequence ids from reply_seq). */
 void
-cl_send_reply(struct px_session *s, const struct mvp_reply *reply)
+px_session_send_reply(struct px_session *s, const struct mvp_reply *reply)
 {
     int next;
 
@@ -410,7 +410,7 @@ check_client_backlog(struct px_session *s)
 
 /* Frame payload P/LEN (a command) to the backend with sequence ids from 0. Returns packets sent. */
 uint8_t
-bk_send_command(struct px_session *s, const void *p, size_t len)
+px_session_send_command(struct px_session *s, const void *p, size_t len)
 {
     uint8_t seq = 0;
 
@@ -462,7 +462,7 @@ resp_end(struct px_session *s)
     if (s->state == PX_SS_QUERY) {
         px_session_set_state(s, PX_SS_IDLE);
         if (s->cl != NULL && evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
-            cl_process(s);
+            px_session_cl_process(s);
         }
     }
 }
@@ -483,7 +483,7 @@ auth_end(struct px_session *s, bool ok)
         s->change_user = false;
         px_session_set_state(s, PX_SS_IDLE);
         if (s->cl != NULL && evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
-            cl_process(s);
+            px_session_cl_process(s);
         }
         return;
     }
@@ -510,7 +510,7 @@ resend_original(struct px_session *s)
     session_info(s, &si);
     px_dispatch_note_rewrite_failed(&si, &s->rewrite_views, s->rewrite_err);
     px_rewrite_views_clear(&s->rewrite_views);
-    sent = bk_send_command(s, s->query.data, s->query.len);
+    sent = px_session_send_command(s, s->query.data, s->query.len);
     s->seq_delta = (uint8_t)(s->query_pkts - sent);
     resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
 }
@@ -614,7 +614,7 @@ bk_greeting(struct px_session *s)
     }
     if (rc != PX_OK || pl.len == 0) {
         px_buf_free(&pl);
-        cl_send_err(s, ER_UNKNOWN_ERROR, "08S01", "Bad handshake from backend");
+        px_session_send_err(s, ER_UNKNOWN_ERROR, "08S01", "Bad handshake from backend");
         session_close(s, "bad greeting");
         return PX_ERR;
     }
@@ -628,7 +628,7 @@ bk_greeting(struct px_session *s)
     }
     if (px_mysql_parse_handshake(pl.data, pl.len, &hs) != PX_OK) {
         px_buf_free(&pl);
-        cl_send_err(s, ER_UNKNOWN_ERROR, "08S01", "Unsupported handshake from backend");
+        px_session_send_err(s, ER_UNKNOWN_ERROR, "08S01", "Unsupported handshake from backend");
         session_close(s, "unsupported greeting");
         return PX_ERR;
     }
@@ -724,7 +724,7 @@ bk_query_packet(struct px_session *s)
             return PX_OK;
         }
     }
-    if (resp_step(s, len, hdr + 4, pk)) {
+    if (px_resp_step(s, len, hdr + 4, pk)) {
         s->bk_after = AFTER_RESP_END;
     }
     bk_begin_packet(s, hdr, len, SINK_CLIENT);
@@ -735,7 +735,7 @@ bk_query_packet(struct px_session *s)
 
 /* Process everything buffered from the backend that the current state allows. */
 void
-bk_process(struct px_session *s)
+px_session_bk_process(struct px_session *s)
 {
     int rc;
 
@@ -754,7 +754,7 @@ bk_process(struct px_session *s)
             return;
         }
         if (s->exec_cur != NULL) {
-            rc = bk_collect(s);
+            rc = px_admin_exec_collect(s);
         } else {
             switch (s->state) {
             case PX_SS_HANDSHAKE:
@@ -786,7 +786,7 @@ static void
 bk_read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    bk_process(arg);
+    px_session_bk_process(arg);
 }
 
 /* Backend output drained below its low-water mark: resume reading the client. */
@@ -800,7 +800,7 @@ bk_write_cb(struct bufferevent *bev, void *arg)
         s->state != PX_SS_CLOSING) {
         bufferevent_enable(s->cl, EV_READ);
         if (evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
-            cl_process(s);
+            px_session_cl_process(s);
         }
     }
 }
@@ -813,12 +813,12 @@ bk_lost(struct px_session *s, const char *why)
 
     px_log_debug("S-%llu: backend connection lost in %s: %s", (unsigned long long)s->id,
                  px_session_state_name(s->state), why);
-    bk_close(s);
+    px_session_bk_close(s);
     s->bk_lost = true;
     if (s->exec_cur != NULL) {
         mvp_reply_clear(s->exec_cur->reply);
         mvp_reply_err(s->exec_cur->reply, CR_SERVER_LOST, "HY000", "Lost connection to backend");
-        exec_finish(s, -1);
+        px_admin_exec_finish(s, -1);
     }
     switch (s->state) {
     case PX_SS_CONNECTING:
@@ -826,7 +826,7 @@ bk_lost(struct px_session *s, const char *why)
     case PX_SS_AUTH:
     case PX_SS_QUERY:
         if (!mid_packet) {
-            cl_send_err(s, CR_SERVER_LOST, "HY000", "Lost connection to backend");
+            px_session_send_err(s, CR_SERVER_LOST, "HY000", "Lost connection to backend");
         }
         session_close(s, "backend lost");
         return;
@@ -835,7 +835,7 @@ bk_lost(struct px_session *s, const char *why)
         /* The client learns at its next command (or when the job's reply is sent). */
         return;
     case PX_SS_CLOSING:
-        maybe_free(s);
+        px_session_maybe_free(s);
         return;
     }
 }
@@ -858,15 +858,15 @@ bk_event_cb(struct bufferevent *bev, short what, void *arg)
                  s->worker->cfg->backend_name,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         px_log_warn("S-%llu: %s", (unsigned long long)s->id, msg);
-        bk_close(s);
+        px_session_bk_close(s);
         s->reply_seq = 0;
-        cl_send_err(s, CR_CONN_HOST_ERROR, "HY000", msg);
+        px_session_send_err(s, CR_CONN_HOST_ERROR, "HY000", msg);
         session_close(s, "backend connect failed");
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         /* Relay what arrived before the close. */
-        bk_process(s);
+        px_session_bk_process(s);
         if (s->bk != NULL) {
             bk_lost(s, (what & BEV_EVENT_EOF) ? "EOF" : "socket error");
         }
@@ -930,14 +930,14 @@ cl_handshake_resp(struct px_session *s)
     if (rc != PX_OK || px_mysql_parse_handshake_resp(pl.data, pl.len, &r) != PX_OK) {
         px_buf_free(&pl);
         px_mysql_handshake_resp_free(&r);
-        cl_send_err(s, 1043, "08S01", "Bad handshake");
+        px_session_send_err(s, 1043, "08S01", "Bad handshake");
         session_close(s, "bad handshake response");
         return PX_ERR;
     }
     if (r.ssl_request) {
         px_buf_free(&pl);
         px_mysql_handshake_resp_free(&r);
-        cl_send_err(s, ER_NOT_SUPPORTED_AUTH, "08004",
+        px_session_send_err(s, ER_NOT_SUPPORTED_AUTH, "08004",
                     "mvproxy does not support TLS between client and proxy yet");
         session_close(s, "client asked for TLS");
         return PX_ERR;
@@ -991,23 +991,23 @@ cmd_query(struct px_session *s)
             px_buf_init(&pl);
             px_buf_put_u8(&pl, PX_COM_QUERY);
             px_buf_put(&pl, out.sql, out.sql_len);
-            sent = bk_send_command(s, pl.data, pl.len);
+            sent = px_session_send_command(s, pl.data, pl.len);
             px_buf_free(&pl);
             s->rewrite_check = true;
             px_rewrite_views_clear(&s->rewrite_views);
             s->rewrite_views = out.views;
             memset(&out.views, 0, sizeof(out.views));
         } else {
-            sent = bk_send_command(s, s->query.data, s->query.len);
+            sent = px_session_send_command(s, s->query.data, s->query.len);
         }
         s->seq_delta = (uint8_t)(s->query_pkts - sent);
         break;
     case PX_DISPATCH_REPLY:
-        cl_send_reply(s, &out.reply);
+        px_session_send_reply(s, &out.reply);
         s->query.len = 0;
         break;
     case PX_DISPATCH_ADMIN:
-        start_admin(s, out.admin);
+        px_admin_exec_start(s, out.admin);
         out.admin = NULL;
         break;
     }
@@ -1075,7 +1075,7 @@ cl_command(struct px_session *s)
     }
     if (len == 0) {
         s->reply_seq = (uint8_t)(seq + 1);
-        cl_send_err(s, 1047, "08S01", "Unknown command");
+        px_session_send_err(s, 1047, "08S01", "Unknown command");
         session_close(s, "empty command packet");
         return PX_ERR;
     }
@@ -1094,12 +1094,12 @@ cl_command(struct px_session *s)
     if (s->worker->draining) {
         /* SPEC §2: during the shutdown drain a new command is not relayed */
         evbuffer_drain(in, avail);
-        cl_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
+        px_session_send_err(s, ER_SERVER_SHUTDOWN, "08S01", SHUTDOWN_MSG);
         session_close(s, "command during the shutdown drain");
         return PX_ERR;
     }
     if (s->bk_lost || s->bk == NULL) {
-        cl_send_err(s, CR_SERVER_LOST, "HY000", "Lost connection to backend");
+        px_session_send_err(s, CR_SERVER_LOST, "HY000", "Lost connection to backend");
         session_close(s, "command after backend loss");
         return PX_ERR;
     }
@@ -1140,7 +1140,7 @@ cl_command(struct px_session *s)
             pl.len = len;
         }
         if (cmd == PX_COM_INIT_DB) {
-            take_str(&s->pending_db, dup_bytes(pl.data + 1, len - 1));
+            take_str(&s->pending_db, px_resp_dup_bytes(pl.data + 1, len - 1));
             s->pending_db_valid = true;
             px_buf_free(&pl);
             break;
@@ -1149,7 +1149,7 @@ cl_command(struct px_session *s)
             char *u = NULL, *d = NULL;
             if (px_mysql_parse_change_user(pl.data, pl.len, s->caps, &u, &d) != PX_OK) {
                 px_buf_free(&pl);
-                cl_send_err(s, 1043, "08S01", "Bad COM_CHANGE_USER packet");
+                px_session_send_err(s, 1043, "08S01", "Bad COM_CHANGE_USER packet");
                 session_close(s, "bad COM_CHANGE_USER");
                 return PX_ERR;
             }
@@ -1181,7 +1181,7 @@ too_big:
     evbuffer_drain(in, evbuffer_get_length(in));
     s->query_open = false;
     s->query.len = 0;
-    cl_send_err(s, ER_NET_PACKET_TOO_LARGE, "08S01",
+    px_session_send_err(s, ER_NET_PACKET_TOO_LARGE, "08S01",
                 "Got a packet bigger than the proxy's query limit");
     session_close(s, "query too large");
     return PX_ERR;
@@ -1189,7 +1189,7 @@ too_big:
 
 /* Process everything buffered from the client that the current state allows. */
 void
-cl_process(struct px_session *s)
+px_session_cl_process(struct px_session *s)
 {
     struct evbuffer *in;
     uint32_t len;
@@ -1260,7 +1260,7 @@ static void
 cl_read_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    cl_process(arg);
+    px_session_cl_process(arg);
 }
 
 /* Client output drained to the low-water mark: resume the backend. */
@@ -1275,7 +1275,7 @@ cl_write_cb(struct bufferevent *bev, void *arg)
         bufferevent_enable(s->bk, EV_READ);
         px_log_debug("S-%llu: client caught up, resuming backend reads",
                      (unsigned long long)s->id);
-        bk_process(s);
+        px_session_bk_process(s);
     }
 }
 
@@ -1331,8 +1331,8 @@ px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
     snprintf(s->peer, sizeof(s->peer), "%s:%u", host, port);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-    s->exec_ev = event_new(w->base, -1, 0, exec_ev_cb, s);
-    s->admin_ev = event_new(w->base, -1, 0, admin_ev_cb, s);
+    s->exec_ev = event_new(w->base, -1, 0, px_admin_exec_ev_cb, s);
+    s->admin_ev = event_new(w->base, -1, 0, px_admin_exec_admin_ev_cb, s);
     s->cl = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     s->bk = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (s->exec_ev == NULL || s->admin_ev == NULL || s->cl == NULL || s->bk == NULL) {
@@ -1361,9 +1361,9 @@ px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
                                    (int)cfg->backend_addrlen) != 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "Can't connect to backend %s", cfg->backend_name);
-        bk_close(s);
+        px_session_bk_close(s);
         s->reply_seq = 0;
-        cl_send_err(s, CR_CONN_HOST_ERROR, "HY000", msg);
+        px_session_send_err(s, CR_CONN_HOST_ERROR, "HY000", msg);
         session_close(s, "backend connect failed");
     }
     return 0;

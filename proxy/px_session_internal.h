@@ -168,34 +168,34 @@ struct px_session {
 /* ---- px_session.c helpers used by px_resp.c and px_admin_exec.c ------- */
 
 /* Recompute S's contribution to worker->n_busy (QUERY or an admin job running). */
-void busy_update(struct px_session *s);
+void px_session_busy_update(struct px_session *s);
 
 /* The single place S changes state (px_fatal on an illegal transition). */
 void px_session_set_state(struct px_session *s, enum px_session_state to);
 
 /* Free S when nothing references it any more (both sides and any job gone). */
-void maybe_free(struct px_session *s);
+void px_session_maybe_free(struct px_session *s);
 
 /* Close the backend connection (idempotent). */
-void bk_close(struct px_session *s);
+void px_session_bk_close(struct px_session *s);
 
 /* Close the client side; with FLUSH, after its pending output is written. */
-void cl_close(struct px_session *s, bool flush);
+void px_session_cl_close(struct px_session *s, bool flush);
 
 /* Process everything buffered from the backend that the current state allows. */
-void bk_process(struct px_session *s);
+void px_session_bk_process(struct px_session *s);
 
 /* Serve buffered client input (the next pipelined command). */
-void cl_process(struct px_session *s);
+void px_session_cl_process(struct px_session *s);
 
 /* Send ERR CODE/SQLSTATE/MSG to the client with the next expected sequence id. */
-void cl_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg);
+void px_session_send_err(struct px_session *s, uint16_t code, const char *sqlstate, const char *msg);
 
 /* Answer the current command with REPLY (sequence ids from reply_seq). */
-void cl_send_reply(struct px_session *s, const struct mvp_reply *reply);
+void px_session_send_reply(struct px_session *s, const struct mvp_reply *reply);
 
 /* Frame payload P/LEN (a command, bytes) to the backend with sequence ids
  * from 0. Returns the number of packets sent. */
-uint8_t bk_send_command(struct px_session *s, const void *p, size_t len);
+uint8_t px_session_send_command(struct px_session *s, const void *p, size_t len);
 
 #endif /* PX_SESSION_INTERNAL_H */

@@ -30,7 +30,7 @@ struct handoff {
 #define HANDOFF_DRAIN (-2)              /* begin the shutdown drain */
 
 /* Drain W: from now on the session layer answers every new command with
- * ERR 1053 (px_session.c cl_process); statements in flight run on. */
+ * ERR 1053 (px_session.c px_session_cl_process); statements in flight run on. */
 static void
 worker_begin_drain(struct px_worker *w)
 {
