@@ -1,5 +1,5 @@
 /*
- * itest_binlog.c - freshness from the binlog (SPEC §5; catalog/cat_binlog.c)
+ * itest_binlog.c - freshness from the binlog (SPEC §5; engine/cat_binlog.c)
  * against a private MariaDB started with --log-bin and a real mvproxy:
  * writes made DIRECTLY on MariaDB (INSERT, UPDATE, DELETE, TRUNCATE) make a
  * grace_period-0 view stale within 2 s (EXPLAIN REWRITE through the proxy

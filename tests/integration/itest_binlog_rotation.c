@@ -1,6 +1,6 @@
 /*
  * itest_binlog_rotation.c - the binlog follower's position across binlog
- * rotation, proxy restarts and PURGE (SPEC §5; catalog/cat_binlog.c)
+ * rotation, proxy restarts and PURGE (SPEC §5; engine/cat_binlog.c)
  * against the private MariaDB (binlog on, ROW) and a real mvproxy. View
  * mv_ev PARTITION BY (d) over ev, grace_period 0, so every spurious or
  * missed mark shows in SHOW PARTITIONS:

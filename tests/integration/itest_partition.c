@@ -1,6 +1,6 @@
 /*
  * itest_partition.c - partitioned views end to end (SPEC §4, §5, §6, §9;
- * catalog/cat_part*.c, rewriter/rw_partition.c) against the private MariaDB
+ * catalog/cat_part.c, engine/cat_part_*.c, rewriter/rw_partition.c) against the private MariaDB
  * (binlog on) and a real mvproxy:
  *
  *   base table sales: RANGE COLUMNS(d) by day, 60 days (2024-03-01 ..

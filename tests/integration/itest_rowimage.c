@@ -1,7 +1,7 @@
 /*
  * itest_rowimage.c - direct writes on the base table of a day-partitioned
  * view are narrowed to partitions from the binlog's row images (SPEC §5;
- * catalog/cat_rowimage.c, cat_part_track.c cat_part_rows_mark) against the
+ * engine/cat_rowimage.c, cat_part_rowimage.c cat_part_rows_mark) against the
  * private MariaDB (binlog ROW, binlog_row_image FULL) and a real mvproxy:
  *
  *   base table ev (id INT, amt DECIMAL(12,2), note VARCHAR(20) NULL,

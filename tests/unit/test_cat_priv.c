@@ -1,6 +1,6 @@
 /*
  * test_cat_priv.c - SHOW GRANTS lines into grants and the checks on them
- * (catalog/cat_priv.c): global, database (wildcard patterns), table and
+ * (engine/cat_priv.c): global, database (wildcard patterns), table and
  * column grants, ALL PRIVILEGES, roles' lines, lines that grant no table
  * privilege. The lines are MariaDB 10.11's SHOW GRANTS output.
  */

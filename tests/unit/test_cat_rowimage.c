@@ -1,5 +1,5 @@
 /*
- * test_cat_rowimage.c - the binlog row image decoder (catalog/
+ * test_cat_rowimage.c - the binlog row image decoder (engine/
  * cat_rowimage.c) on hand-built byte images: table map metadata for every
  * supported type (and the refusals: unknown types, metadata of the wrong
  * length, long CHAR and ENUM/SET real types), the DECIMAL size formula,

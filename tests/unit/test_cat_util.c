@@ -1,6 +1,6 @@
 /*
  * test_cat_util.c - the catalog's quoting and flat-JSON helpers
- * (catalog/cat_util.c): identifiers and string literals with their quote
+ * (base/cat_util.c): identifiers and string literals with their quote
  * doubled, the hex form for literals with a backslash or control byte, and
  * the object / array readers sharing one parser (empty input, {}, nulls,
  * growth past the first allocation, malformed input).

@@ -1,5 +1,5 @@
 /*
- * test_rw_limits.c - the analysis budgets of rewriter/rw_limits.h (issue 9
+ * test_rw_limits.c - the analysis budgets of base/rw_limits.h (issue 9
  * items 1 and 4): the token-stream depth estimate, rw_parse_sql refusing
  * deep / big statements before libpg_query builds a tree, real BI shapes
  * (100-term sums, 1,000-item IN lists, 200-WHEN CASEs, 500-term OR chains)
