@@ -1,7 +1,7 @@
 /*
  * cat_reply.h - a reply the proxy answers a client with itself: OK, ERR or a
- * small result set of text values. Built by the catalog (admin SQL), the
- * rewriter (EXPLAIN REWRITE) and the dispatch glue; encoded into MySQL
+ * small result set of text values. Built by the engine (admin SQL, SHOW,
+ * EXPLAIN REWRITE) and the proxy's dispatch; encoded into MySQL
  * packets by proxy/px_mysql.c (OK_Packet, ERR_Packet, Text Resultset).
  */
 #ifndef CAT_REPLY_H

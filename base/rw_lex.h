@@ -1,9 +1,10 @@
 /*
  * rw_lex.h - a MySQL/MariaDB lexer: splits statement text into tokens with
  * their byte offsets in the original text. Used by the dialect bridge
- * (rw_dialect.c), the admin-statement parser (catalog/cat_admin.c) and the
- * write-statement scanner (freshness). It never fails: bytes it cannot
- * classify become RW_TOK_OTHER tokens.
+ * (rewriter/rw_dialect.c), the front door (proxy/px_stmt.c), the admin
+ * statement parser (engine/cat_parse.c) and the write-statement scanner
+ * (engine/cat_fresh.c). It never fails: bytes it cannot classify become
+ * RW_TOK_OTHER tokens.
  *
  * Follows the MariaDB KB "Identifier Names", "String Literals", "Comment
  * Syntax" pages: backtick identifiers (`` doubled), '...' and "..." strings
