@@ -759,7 +759,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             mysql_close(c);
             return;
         }
-        if (cat_task_run(db, st->name, "COMPLETE", NULL, 0, CAT_TASK_BUILD, reply, NULL) < 0) {
+        if (cat_task_run(db, st->name, CAT_RM_COMPLETE, NULL, 0, CAT_TASK_BUILD, reply, NULL) < 0) {
             /* BUILD IMMEDIATE failed: the statement changes nothing. */
             struct mvp_reply keep = *reply;
             mvp_reply_init(reply);
@@ -902,15 +902,15 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                           db, name);
             return;
         }
-        cat_task_run(db, name, "PARTITIONS", st->parts, st->n_parts, CAT_TASK_MANUAL, reply, NULL);
+        cat_task_run(db, name, CAT_RM_PARTITIONS, st->parts, st->n_parts, CAT_TASK_MANUAL, reply, NULL);
         return;
     }
     cat_snapshot_release(snap);
     /* every refresh is a task (cat_task.c): row, slot, cancel, layers */
     cat_task_run(db, name,
-                 st->refresh_mode == CAT_RM_AUTO   ? "AUTO"
-                 : st->refresh_mode == CAT_RM_FAST ? "FAST"
-                                                   : "COMPLETE",
+                 st->refresh_mode == CAT_RM_AUTO || st->refresh_mode == CAT_RM_FAST
+                     ? st->refresh_mode
+                     : CAT_RM_COMPLETE,
                  NULL, 0, CAT_TASK_MANUAL, reply, NULL);
 }
 

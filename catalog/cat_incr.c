@@ -25,6 +25,7 @@
 
 #include "cat_binlog.h"
 #include "cat_internal.h"
+#include "cat_refresh.h"
 #include "cat_task.h"
 #include "rw_lex.h"
 
@@ -316,10 +317,10 @@ incr_column(const struct cat_mv *mv)
 }
 
 bool
-cat_incr_wanted(const struct cat_mv *mv, const char *mode)
+cat_incr_wanted(const struct cat_mv *mv, enum cat_refresh_method mode)
 {
     char *col;
-    if (mv->part != NULL || (strcmp(mode, "FAST") != 0 && strcmp(mode, "AUTO") != 0)) {
+    if (mv->part != NULL || (mode != CAT_RM_FAST && mode != CAT_RM_AUTO)) {
         return false;
     }
     col = incr_column(mv);
@@ -635,71 +636,340 @@ merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out
     cat_buf_free(&q);
 }
 
+/* One incremental refresh while it runs (cat_incr_refresh and its steps). */
+struct irun {
+    struct cat_mv *mv;
+    MYSQL *c;                       /* refresh connection (cat_refresh_open) */
+    const struct plan *p;           /* the definition's shape (analyse) */
+    const struct cat_table *st;     /* the storage table's columns */
+    const char *col;                /* incremental_column */
+    char *hi;                       /* MAX(col) now (NULL: empty base) */
+    char *wm;                       /* the watermark (NULL: none) */
+    char *nn, *on;                  /* baseline: staging and old table names */
+    int64_t rows;                   /* rows written */
+    int64_t total;                  /* rows of the view after it (-1 unknown) */
+    bool baseline;                  /* rebuild up to hi instead of folding */
+};
+
+/* Does MV's definition qualify (see cat_incr.h), with storage table ST
+ * matching it? P gets its shape; a reason is logged when it does not. */
+static bool
+qualifies(const struct cat_mv *mv, const struct cat_table *st, struct plan *p)
+{
+    char why[256];
+    size_t i;
+    if (!analyse(mv->query_sql, mv->db, p, why, sizeof(why))) {
+        cat_log(CAT_LOG_INFO, "view %s: incremental refresh not possible (%s); full refresh",
+                mv->key, why);
+        return false;
+    }
+    if (st == NULL || st->n_cols != p->n_out) {
+        cat_log(CAT_LOG_INFO, "view %s: incremental refresh: storage columns unknown", mv->key);
+        return false;
+    }
+    for (i = 0; i < p->n_out; i++) {
+        if (p->kinds[i] == OUT_KEY && st->cols[i].nullable) {
+            cat_log(CAT_LOG_INFO,
+                    "view %s: incremental refresh needs NOT NULL grouping columns (%s is "
+                    "nullable); full refresh", mv->key, st->cols[i].name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs, added when
+ * missing (then IR->baseline: what the table holds was not folded under
+ * it). Returns 0, or -1 when it cannot be had (logged; a full refresh).
+ */
+static int
+unique_key(struct irun *ir)
+{
+    struct cat_mv *mv = ir->mv;
+    struct cat_buf b = {0};
+    char err[512], *n;
+    bool ok;
+    size_t i;
+    cat_buf_puts(&b, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ");
+    cat_buf_lit(&b, mv->db);
+    cat_buf_puts(&b, " AND TABLE_NAME = ");
+    cat_buf_lit(&b, mv->name);
+    cat_buf_puts(&b, " AND INDEX_NAME = 'mvp_incr_key'");
+    n = scalar(ir->c, &b, &ok);
+    if (ok && n != NULL && strcmp(n, "0") == 0) {
+        size_t nk = 0;
+        cat_buf_puts(&b, "ALTER TABLE ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " ADD UNIQUE KEY mvp_incr_key (");
+        for (i = 0; i < ir->p->n_out; i++) {
+            if (ir->p->kinds[i] == OUT_KEY) {
+                cat_buf_puts(&b, nk++ > 0 ? ", " : "");
+                cat_buf_ident(&b, ir->st->cols[i].name);
+            }
+        }
+        cat_buf_puts(&b, ")");
+        if (nk == 0 || cat_q(ir->c, b.p, err, sizeof(err), NULL) < 0) {
+            cat_log(CAT_LOG_INFO, "view %s: no unique key on its grouping columns (%s); full "
+                    "refresh", mv->key, nk == 0 ? "no grouping column" : err);
+            cat_buf_free(&b);
+            free(n);
+            return -1;
+        }
+        cat_buf_free(&b);
+        ir->baseline = true;
+    }
+    free(n);
+    return 0;
+}
+
+/* IR->hi = MAX(incremental_column) of the base table, read as the view's
+ * owner (cat_refresh_src), and IR->wm the watermark; -1 with REPLY. */
+static int
+read_marks(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    struct cat_buf b = {0};
+    bool ok;
+    {
+        /* the watermark, read as the view's owner too (cat_refresh_src) */
+        struct cat_buf src = {0};
+        cat_buf_puts(&b, "SELECT MAX(");
+        cat_buf_ident(&b, ir->col);
+        cat_buf_puts(&b, ") AS m FROM ");
+        cat_buf_qname(&b, ir->p->base_db, ir->p->base_name);
+        if (cat_refresh_src(c, mv, 0, b.p, "incremental refresh", &src, reply) < 0) {
+            cat_buf_free(&b);
+            return -1;
+        }
+        cat_buf_free(&b);
+        cat_buf_puts(&b, "SELECT m FROM ");
+        cat_buf_add(&b, src.p, src.len);
+        cat_buf_free(&src);
+    }
+    ir->hi = scalar(c, &b, &ok);
+    if (!ok) {
+        if (mysql_errno(c) == 1317) {
+            cat_task_note_interrupted(); /* killed: a CANCEL */
+        }
+        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
+                      "incremental refresh of %s.%s: reading MAX(%s): %s", mv->db, mv->name,
+                      ir->col, mysql_error(c));
+        return -1;
+    }
+    cat_buf_puts(&b, "SELECT wm FROM ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
+    ir->wm = scalar(c, &b, &ok);
+    return 0;
+}
+
+/*
+ * The baseline: the watermark forgotten, a new table built from the rows
+ * up to IR->hi (all of them on an empty base) and swapped in, the new
+ * watermark recorded. Returns 0, or -1 with REPLY (staging dropped).
+ */
+static int
+fill_baseline(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    struct cat_buf b = {0};
+    cat_buf_puts(&b, "DELETE FROM ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
+    if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
+        return -1;
+    }
+    if (cat_refresh_stage(c, &b, mv, "incremental refresh", &ir->nn, &ir->on, reply) < 0) {
+        return -1;
+    }
+    {
+        struct cat_buf def = {0}, src = {0};
+        int src_rc;
+        cat_buf_puts(&def, "SELECT * FROM (");
+        if (ir->hi != NULL) {
+            bounded_def(&def, mv, ir->p, ir->col, NULL, ir->hi);
+        } else {
+            cat_buf_puts(&def, mv->query_sql);
+        }
+        cat_buf_puts(&def, "\n) AS mvp_def");
+        src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
+        cat_buf_free(&def);
+        if (src_rc < 0) {
+            goto failed_drop;
+        }
+        cat_buf_puts(&b, "INSERT INTO ");
+        cat_buf_qname(&b, mv->db, ir->nn);
+        cat_buf_puts(&b, " SELECT * FROM ");
+        cat_buf_add(&b, src.p, src.len);
+        cat_buf_free(&src);
+    }
+    if (run(c, &b, mv, "filling the new table", reply, &ir->rows) < 0) {
+        goto failed_drop;
+    }
+    ir->total = ir->rows;
+    if (cat_refresh_swap(c, &b, mv, "incremental refresh", ir->nn, ir->on, reply) < 0) {
+        goto failed_drop;
+    }
+    if (ir->hi != NULL) {
+        cat_buf_puts(&b, "REPLACE INTO ");
+        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+        cat_buf_printf(&b, " (mv_id, wm) VALUES (%llu, ", (unsigned long long)mv->id);
+        cat_buf_lit(&b, ir->hi);
+        cat_buf_puts(&b, ")");
+        if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+
+failed_drop:
+    cat_refresh_drop_staging(c, mv, ir->nn);
+    return -1;
+}
+
+/*
+ * The incremental step: in one transaction, the rows above the watermark up
+ * to IR->hi folded into the view (ON DUPLICATE KEY UPDATE with merge_expr)
+ * and the watermark moved to IR->hi. Returns 0, or -1 with REPLY (rolled
+ * back).
+ */
+static int
+fold(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    const struct plan *p = ir->p;
+    struct cat_buf b = {0}, def = {0}, src = {0};
+    char err[512];
+    bool ok;
+    size_t i;
+    int src_rc;
+    /* the owner's view first: a CREATE VIEW commits */
+    cat_buf_puts(&def, "SELECT * FROM (");
+    bounded_def(&def, mv, p, ir->col, ir->wm, ir->hi);
+    cat_buf_puts(&def, "\n) AS mvp_def");
+    src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
+    cat_buf_free(&def);
+    if (src_rc < 0) {
+        return -1;
+    }
+    if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                      mv->name, err);
+        cat_buf_free(&src);
+        return -1;
+    }
+    cat_buf_puts(&b, "INSERT INTO ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    cat_buf_puts(&b, " SELECT * FROM ");
+    cat_buf_add(&b, src.p, src.len);
+    cat_buf_free(&src);
+    cat_buf_puts(&b, " AS mvp_def ON DUPLICATE KEY UPDATE ");
+    {
+        size_t nm = 0;
+        for (i = 0; i < p->n_out; i++) {
+            if (p->kinds[i] != OUT_KEY) {
+                cat_buf_puts(&b, nm++ > 0 ? ", " : "");
+                merge_expr(&b, mv, ir->st->cols[i].name, p->kinds[i]);
+            }
+        }
+        if (nm == 0) {
+            cat_buf_ident(&b, ir->st->cols[0].name);
+            cat_buf_puts(&b, " = ");
+            cat_buf_ident(&b, ir->st->cols[0].name);
+        }
+    }
+    if (run(c, &b, mv, "folding new rows", reply, &ir->rows) < 0) {
+        cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+        return -1;
+    }
+    cat_buf_puts(&b, "UPDATE ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_puts(&b, " SET wm = ");
+    cat_buf_lit(&b, ir->hi);
+    cat_buf_printf(&b, ", updated_at = NOW(3) WHERE mv_id = %llu",
+                   (unsigned long long)mv->id);
+    if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
+        cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+        return -1;
+    }
+    if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                      mv->name, err);
+        return -1;
+    }
+    cat_buf_puts(&b, "SELECT COUNT(*) FROM ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    {
+        char *cnt = scalar(c, &b, &ok);
+        ir->total = cnt != NULL ? strtoll(cnt, NULL, 10) : -1;
+        free(cnt);
+    }
+    return 0;
+}
+
 int
-cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled)
+cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled,
+                 enum cat_task_result *outcome)
 {
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_mv *mv = cat_snapshot_find(snap, db, name);
-    const struct cat_table *st;
     struct plan p;
-    struct cat_buf b = {0};
-    char why[256], err[512], lockname[600], vkey[64], base_key[512];
-    char *col = NULL, *hi = NULL, *wm = NULL, *nn = NULL, *on = NULL;
-    MYSQL *c = NULL;
-    bool locked = false, ok, baseline, seen;
-    uint64_t task = 0, seq0, na0;
-    int64_t t0, t1, rows = 0, total = -1;
-    size_t i;
+    struct irun ir;
+    struct cat_refresh_result r = {CAT_TASK_FAILED, CAT_RS_INCREMENTAL, 0, 0, NULL, NULL};
+    char lockname[600], vkey[64], base_key[512], info[700];
+    char *col = NULL;
+    bool locked = false, seen;
+    uint64_t seq0, na0;
+    int64_t t0, t1;
     int rc = -1;
 
     *handled = false;
+    *outcome = CAT_TASK_FAILED;
     memset(&p, 0, sizeof(p));
+    memset(&ir, 0, sizeof(ir));
+    ir.total = -1;
     if (mv == NULL || mv->part != NULL || (col = incr_column(mv)) == NULL) {
         cat_snapshot_release(snap);
         return -1;
     }
-    st = cat_snapshot_table(snap, mv->db, mv->name);
-    if (!analyse(mv->query_sql, mv->db, &p, why, sizeof(why))) {
-        cat_log(CAT_LOG_INFO, "view %s: incremental refresh not possible (%s); full refresh",
-                mv->key, why);
+    ir.mv = mv;
+    ir.p = &p;
+    ir.col = col;
+    ir.st = cat_snapshot_table(snap, mv->db, mv->name);
+    if (!qualifies(mv, ir.st, &p)) {
         goto out_unhandled;
-    }
-    if (st == NULL || st->n_cols != p.n_out) {
-        cat_log(CAT_LOG_INFO, "view %s: incremental refresh: storage columns unknown", mv->key);
-        goto out_unhandled;
-    }
-    for (i = 0; i < p.n_out; i++) {
-        if (p.kinds[i] == OUT_KEY && st->cols[i].nullable) {
-            cat_log(CAT_LOG_INFO,
-                    "view %s: incremental refresh needs NOT NULL grouping columns (%s is "
-                    "nullable); full refresh", mv->key, st->cols[i].name);
-            goto out_unhandled;
-        }
     }
     cat_make_key(base_key, sizeof(base_key), p.base_db, p.base_name);
     snprintf(vkey, sizeof(vkey), "view:%llu", (unsigned long long)mv->id);
     na0 = na_get(base_key, NULL);
-    baseline = na_get(vkey, &seen) != na0 || !seen;
-    if (!baseline && na_seeded(vkey) && !cat_binlog_covers_downtime()) {
+    ir.baseline = na_get(vkey, &seen) != na0 || !seen;
+    if (!ir.baseline && na_seeded(vkey) && !cat_binlog_covers_downtime()) {
         /* restored from the last stop: trusted only once the binlog has
          * replayed what happened while no proxy was watching */
-        baseline = true;
+        ir.baseline = true;
     }
 
-    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
+    ir.c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
     *handled = true;
-    if (c == NULL || !locked) {
+    if (ir.c == NULL || !locked) {
+        if (ir.c != NULL) {
+            r.outcome = CAT_TASK_BUSY;
+        }
         goto out;
     }
-    if (mysql_select_db(c, mv->db) != 0) {
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
-                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(c));
+    if (mysql_select_db(ir.c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(ir.c), "HY000",
+                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(ir.c));
         goto out;
     }
     {
         /* storage dropped or altered behind the proxy: the complete path
          * rebuilds it (cat_refresh_stage) */
-        int sok = cat_refresh_storage_ok(c, mv, "incremental refresh", reply);
+        int sok = cat_refresh_storage_ok(ir.c, mv, "incremental refresh", reply);
         if (sok < 0) {
             goto out;
         }
@@ -708,193 +978,31 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
             goto out;
         }
     }
-    /* the UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs */
-    cat_buf_puts(&b, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ");
-    cat_buf_lit(&b, mv->db);
-    cat_buf_puts(&b, " AND TABLE_NAME = ");
-    cat_buf_lit(&b, mv->name);
-    cat_buf_puts(&b, " AND INDEX_NAME = 'mvp_incr_key'");
-    hi = scalar(c, &b, &ok);
-    if (ok && hi != NULL && strcmp(hi, "0") == 0) {
-        size_t nk = 0;
-        cat_buf_puts(&b, "ALTER TABLE ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        cat_buf_puts(&b, " ADD UNIQUE KEY mvp_incr_key (");
-        for (i = 0; i < p.n_out; i++) {
-            if (p.kinds[i] == OUT_KEY) {
-                cat_buf_puts(&b, nk++ > 0 ? ", " : "");
-                cat_buf_ident(&b, st->cols[i].name);
-            }
-        }
-        cat_buf_puts(&b, ")");
-        if (nk == 0 || cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
-            cat_log(CAT_LOG_INFO, "view %s: no unique key on its grouping columns (%s); full "
-                    "refresh", mv->key, nk == 0 ? "no grouping column" : err);
-            cat_buf_free(&b);
-            *handled = false;
-            goto out;
-        }
-        cat_buf_free(&b);
-        baseline = true;
+    if (unique_key(&ir) < 0) {
+        *handled = false;
+        goto out;
     }
-    free(hi);
-    hi = NULL;
-    task = cat_store_task_start(c, mv, baseline ? "COMPLETE" : "PARTIAL");
+    r.task = cat_store_task_start(ir.c, mv, ir.baseline ? "COMPLETE" : "PARTIAL");
     atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
     seq0 = atomic_load(&mv->state->change_seq);
     t0 = cat_now_ms();
 
-    {
-        /* the watermark, read as the view's owner too (cat_refresh_src) */
-        struct cat_buf src = {0};
-        cat_buf_puts(&b, "SELECT MAX(");
-        cat_buf_ident(&b, col);
-        cat_buf_puts(&b, ") AS m FROM ");
-        cat_buf_qname(&b, p.base_db, p.base_name);
-        if (cat_refresh_src(c, mv, 0, b.p, "incremental refresh", &src, reply) < 0) {
-            cat_buf_free(&b);
-            goto failed;
-        }
-        cat_buf_free(&b);
-        cat_buf_puts(&b, "SELECT m FROM ");
-        cat_buf_add(&b, src.p, src.len);
-        cat_buf_free(&src);
-    }
-    hi = scalar(c, &b, &ok);
-    if (!ok) {
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
-                      "incremental refresh of %s.%s: reading MAX(%s): %s", mv->db, mv->name, col,
-                      mysql_error(c));
+    if (read_marks(&ir, reply) < 0) {
         goto failed;
     }
-    cat_buf_puts(&b, "SELECT wm FROM ");
-    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-    cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
-    wm = scalar(c, &b, &ok);
-    if (wm == NULL) {
-        baseline = true;
+    if (ir.wm == NULL) {
+        ir.baseline = true;
     }
-    if (hi == NULL) {
+    if (ir.hi == NULL) {
         /* empty base: the baseline makes an empty view */
-        hi = NULL;
-        baseline = true;
+        ir.baseline = true;
     }
-    if (baseline) {
-        cat_buf_puts(&b, "DELETE FROM ");
-        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-        cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
-        if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
-            goto failed;
-        }
-        if (cat_refresh_stage(c, &b, mv, "incremental refresh", &nn, &on, reply) < 0) {
-            goto failed;
-        }
-        {
-            struct cat_buf def = {0}, src = {0};
-            int src_rc;
-            cat_buf_puts(&def, "SELECT * FROM (");
-            if (hi != NULL) {
-                bounded_def(&def, mv, &p, col, NULL, hi);
-            } else {
-                cat_buf_puts(&def, mv->query_sql);
-            }
-            cat_buf_puts(&def, "\n) AS mvp_def");
-            src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
-            cat_buf_free(&def);
-            if (src_rc < 0) {
-                goto failed_drop;
-            }
-            cat_buf_puts(&b, "INSERT INTO ");
-            cat_buf_qname(&b, mv->db, nn);
-            cat_buf_puts(&b, " SELECT * FROM ");
-            cat_buf_add(&b, src.p, src.len);
-            cat_buf_free(&src);
-        }
-        if (run(c, &b, mv, "filling the new table", reply, &rows) < 0) {
-            goto failed_drop;
-        }
-        total = rows;
-        if (cat_refresh_swap(c, &b, mv, "incremental refresh", nn, on, reply) < 0) {
-            goto failed_drop;
-        }
-        if (hi != NULL) {
-            cat_buf_puts(&b, "REPLACE INTO ");
-            cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-            cat_buf_printf(&b, " (mv_id, wm) VALUES (%llu, ", (unsigned long long)mv->id);
-            cat_buf_lit(&b, hi);
-            cat_buf_puts(&b, ")");
-            if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
-                goto failed;
-            }
-        }
-    } else {
-        struct cat_buf def = {0}, src = {0};
-        int src_rc;
-        /* the owner's view first: a CREATE VIEW commits */
-        cat_buf_puts(&def, "SELECT * FROM (");
-        bounded_def(&def, mv, &p, col, wm, hi);
-        cat_buf_puts(&def, "\n) AS mvp_def");
-        src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
-        cat_buf_free(&def);
-        if (src_rc < 0) {
-            goto failed;
-        }
-        if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
-            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
-                          mv->name, err);
-            cat_buf_free(&src);
-            goto failed;
-        }
-        cat_buf_puts(&b, "INSERT INTO ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        cat_buf_puts(&b, " SELECT * FROM ");
-        cat_buf_add(&b, src.p, src.len);
-        cat_buf_free(&src);
-        cat_buf_puts(&b, " AS mvp_def ON DUPLICATE KEY UPDATE ");
-        {
-            size_t nm = 0;
-            for (i = 0; i < p.n_out; i++) {
-                if (p.kinds[i] != OUT_KEY) {
-                    cat_buf_puts(&b, nm++ > 0 ? ", " : "");
-                    merge_expr(&b, mv, st->cols[i].name, p.kinds[i]);
-                }
-            }
-            if (nm == 0) {
-                cat_buf_ident(&b, st->cols[0].name);
-                cat_buf_puts(&b, " = ");
-                cat_buf_ident(&b, st->cols[0].name);
-            }
-        }
-        if (run(c, &b, mv, "folding new rows", reply, &rows) < 0) {
-            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-            goto failed;
-        }
-        cat_buf_puts(&b, "UPDATE ");
-        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-        cat_buf_puts(&b, " SET wm = ");
-        cat_buf_lit(&b, hi);
-        cat_buf_printf(&b, ", updated_at = NOW(3) WHERE mv_id = %llu",
-                       (unsigned long long)mv->id);
-        if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
-            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-            goto failed;
-        }
-        if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
-            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
-                          mv->name, err);
-            goto failed;
-        }
-        cat_buf_puts(&b, "SELECT COUNT(*) FROM ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        {
-            char *cnt = scalar(c, &b, &ok);
-            total = cnt != NULL ? strtoll(cnt, NULL, 10) : -1;
-            free(cnt);
-        }
+    if ((ir.baseline ? fill_baseline(&ir, reply) : fold(&ir, reply)) < 0) {
+        goto failed;
     }
     t1 = cat_now_ms();
     na_set_view(vkey, na0, base_key, mv->id, false);
-    atomic_store(&mv->state->rows, total);
+    atomic_store(&mv->state->rows, ir.total);
     atomic_store(&mv->state->last_refresh_ms, t1);
     {
         /* a change seen meanwhile may be unreflected: stale since t0 */
@@ -909,42 +1017,33 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
             atomic_store(&mv->state->stale_since_ms, t0);
         }
     }
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    atomic_store(&mv->state->dirty, 0);
-    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
-    }
-    cat_store_task_finish(c, task, "SUCCESS", rows, NULL);
-    {
-        char info[700];
-        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %s %s, %lld rows written in %.2f s",
-                 mv->db, mv->name, baseline ? "incremental baseline" : "incremental",
-                 baseline ? "rows up to" : "rows above", baseline ? (hi ? hi : "-") : wm,
-                 (long long)rows, (double)(t1 - t0) / 1000.0);
-        mvp_reply_ok(reply, (uint64_t)rows, info);
-        cat_log(CAT_LOG_INFO, "%s", info);
-    }
+    snprintf(info, sizeof(info), "refreshed %s.%s (%s): %s %s, %lld rows written in %.2f s",
+             mv->db, mv->name, ir.baseline ? "incremental baseline" : "incremental",
+             ir.baseline ? "rows up to" : "rows above",
+             ir.baseline ? (ir.hi ? ir.hi : "-") : ir.wm, (long long)ir.rows,
+             (double)(t1 - t0) / 1000.0);
+    r.outcome = CAT_TASK_OK;
+    r.rows = ir.rows;
+    r.info = info;
+    cat_refresh_finish(ir.c, mv, &r, reply);
     rc = 0;
     goto out;
 
-failed_drop:
-    cat_refresh_drop_staging(c, mv, nn);
 failed:
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
-    cat_store_save_state(c, mv, err, sizeof(err));
-    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
-    cat_log(CAT_LOG_WARN, "incremental refresh of %s failed: %s", mv->key, reply->err_msg);
+    r.outcome = cat_refresh_failure();
+    cat_refresh_finish(ir.c, mv, &r, reply);
 out:
-    if (c != NULL && locked) {
-        cat_refresh_src_drop(c, mv, 0, 1);
+    *outcome = r.outcome;
+    if (ir.c != NULL && locked) {
+        cat_refresh_src_drop(ir.c, mv, 0, 1);
     }
-    cat_refresh_close(c, lockname, locked);
+    cat_refresh_close(ir.c, lockname, locked);
 out_unhandled:
     free(col);
-    free(hi);
-    free(wm);
-    free(nn);
-    free(on);
+    free(ir.hi);
+    free(ir.wm);
+    free(ir.nn);
+    free(ir.on);
     plan_free(&p);
     cat_snapshot_release(snap);
     return rc;

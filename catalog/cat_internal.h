@@ -13,6 +13,7 @@
 
 #include "cat.h"
 #include "cat_admin.h"
+#include "cat_refresh_clause.h"
 #include "cat_reply.h"
 
 /* Make SNAP (refcount reset to 1, held by the catalog) the current snapshot;
@@ -273,33 +274,8 @@ void cat_con_spec_free(struct cat_con_spec *spec);
 int cat_con_parse_prop(const char *value, bool fk, struct cat_con_spec **out, size_t *n,
                        struct mvp_reply *err);
 
-enum cat_refresh_method {
-    CAT_RM_NONE = 0,                /* not given */
-    CAT_RM_COMPLETE,                /* COMPLETE */
-    CAT_RM_AUTO,                    /* AUTO */
-    CAT_RM_NEVER,                   /* NEVER */
-    CAT_RM_FAST,                    /* FAST (Oracle/GaussDB: incremental) */
-    CAT_RM_PARTITIONS,              /* REFRESH MATERIALIZED VIEW mv PARTITIONS (...) */
-};
-
-enum cat_refresh_trigger {
-    CAT_RT_NONE = 0,                /* not given (= MANUAL) */
-    CAT_RT_MANUAL,                  /* ON MANUAL */
-    CAT_RT_DEMAND,                  /* ON DEMAND (Oracle; = MANUAL) */
-    CAT_RT_COMMIT,                  /* ON COMMIT */
-    CAT_RT_SCHEDULE,                /* ON SCHEDULE EVERY n unit [STARTS ...] */
-    CAT_RT_EVERY,                   /* Oracle EVERY (interval '5 min') */
-};
-
-/* A refresh clause as written (CREATE / ALTER ... REFRESH). */
-struct cat_refresh_clause {
-    enum cat_refresh_method method;     /* COMPLETE / AUTO / NEVER / FAST */
-    enum cat_refresh_trigger trigger;   /* MANUAL / COMMIT / SCHEDULE ... */
-    int64_t every_n;                    /* SCHEDULE EVERY n */
-    char *unit;                         /* MINUTE/HOUR/DAY/WEEK (upper), or NULL */
-    char *starts;                       /* STARTS 'yyyy-mm-dd hh:mm:ss' or NULL */
-    char *interval;                     /* Oracle EVERY (interval 'x'): 'x' or NULL */
-};
+/* enum cat_refresh_method, enum cat_refresh_trigger, struct cat_refresh_clause:
+ * cat_refresh_clause.h */
 
 /* One PROPERTIES / SET entry. */
 struct cat_prop {
@@ -576,15 +552,7 @@ bool cat_sql_is_write(const char *sql, size_t len);
  */
 int cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen);
 
-/* ---- refresh (cat_refresh.c) ------------------------------------------------------------ */
-
-/*
- * Complete refresh of view DB.NAME (SPEC §6): task row, backend GET_LOCK,
- * build `name__mvp_new`, atomic RENAME swap, drop the old table, update and
- * persist the state. MODE is the task's mode text ("COMPLETE" / "AUTO").
- * Fills REPLY with OK ("refreshed db.mv: N rows in S s") or ERR. Returns 0/-1.
- */
-int cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply);
+/* ---- refresh (cat_refresh.c): cat_refresh.h ---- */
 
 /* ---- introspection (cat_show.c) --------------------------------------------------------- */
 

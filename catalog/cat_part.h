@@ -346,15 +346,6 @@ bool cat_part_probe_baseline_parts(MYSQL *c, struct cat_mv *mv, const struct cat
 int64_t cat_upstream_stale(const struct cat_snapshot *snap, const struct cat_mv *mv, bool all,
                            bool is_null, int64_t lo, int64_t hi);
 
-/* ---- refresh (cat_part_refresh.c) ---- */
-
-/*
- * Refresh partitioned view DB.NAME: MODE "COMPLETE" (new table built
- * partition by partition, atomic swap), "AUTO" (only stale partitions,
- * each in one transaction: DELETE its range + INSERT ... SELECT restricted
- * to it), or "PARTITIONS" with N_PARTS names PARTS. Fills REPLY. Returns 0/-1.
- */
-int cat_part_refresh(const char *db, const char *name, const char *mode, char **parts,
-                     size_t n_parts, struct mvp_reply *reply);
+/* refresh: cat_part_refresh.h */
 
 #endif /* CAT_PART_H */

@@ -60,7 +60,7 @@ struct run_arg {
     char key[512];                  /* view key */
     char db[256];                   /* view database */
     char name[256];                 /* view name */
-    char mode[12];                  /* task mode */
+    enum cat_refresh_method mode;   /* task mode */
     enum cat_task_origin origin;    /* schedule / commit */
 };
 
@@ -221,14 +221,18 @@ cat_trigger_parse(const char *info, struct cat_trigger *out, char *err, size_t e
     const char *p = info ? info : "";
     char w[64];
     memset(out, 0, sizeof(*out));
-    snprintf(out->mode, sizeof(out->mode), "AUTO");
+    out->mode = CAT_RM_AUTO;
     if (!word(&p, w, sizeof(w)) || strcmp(w, "REFRESH") != 0) {
         snprintf(err, errlen, "refresh clause '%s' not understood", info ? info : "");
         return -1;
     }
     while (word(&p, w, sizeof(w))) {
-        if (strcmp(w, "COMPLETE") == 0 || strcmp(w, "AUTO") == 0 || strcmp(w, "FAST") == 0) {
-            snprintf(out->mode, sizeof(out->mode), "%.9s", w);
+        if (strcmp(w, "COMPLETE") == 0) {
+            out->mode = CAT_RM_COMPLETE;
+        } else if (strcmp(w, "AUTO") == 0) {
+            out->mode = CAT_RM_AUTO;
+        } else if (strcmp(w, "FAST") == 0) {
+            out->mode = CAT_RM_FAST;
         } else if (strcmp(w, "NEVER") == 0) {
             out->never = true;
         } else if (strcmp(w, "ON") == 0) {
@@ -517,7 +521,7 @@ run_main(void *arg)
 
 /* Start a task thread for J (g_mu held). Returns 0 or -1. */
 static int
-dispatch(struct job *j, const char *mode, enum cat_task_origin origin)
+dispatch(struct job *j, enum cat_refresh_method mode, enum cat_task_origin origin)
 {
     struct run_arg *a = cat_xcalloc(1, sizeof(*a));
     pthread_t t;
@@ -525,7 +529,7 @@ dispatch(struct job *j, const char *mode, enum cat_task_origin origin)
     snprintf(a->key, sizeof(a->key), "%s", j->key);
     snprintf(a->db, sizeof(a->db), "%s", j->db);
     snprintf(a->name, sizeof(a->name), "%s", j->name);
-    snprintf(a->mode, sizeof(a->mode), "%s", mode);
+    a->mode = mode;
     a->origin = origin;
     if (rw_thread_attr_init(&at, true) != 0) {
         free(a);
@@ -637,7 +641,7 @@ tick(MYSQL *c, const struct cat_snapshot *snap, int64_t now)
     handle_done(snap, now);
 
     HASH_ITER(hh, snap->mvs, mv, tmp) {
-        const char *mode;
+        enum cat_refresh_method mode;
         enum cat_task_origin origin;
         bool due = false;
         HASH_FIND_STR(g_jobs, mv->key, j);
@@ -679,7 +683,7 @@ tick(MYSQL *c, const struct cat_snapshot *snap, int64_t now)
             continue;
         }
         mode = j->tr.mode;
-        if (origin == CAT_TASK_SCHEDULE && strcmp(mode, "COMPLETE") != 0 && !needs_refresh(mv) &&
+        if (origin == CAT_TASK_SCHEDULE && mode != CAT_RM_COMPLETE && !needs_refresh(mv) &&
             j->fails == 0) {
             /* AUTO / FAST on a fresh view: a NOT_REFRESH task, no backend work */
             if (c != NULL) {

@@ -44,7 +44,7 @@ enum cat_trig_kind {
 /* A refresh clause as the scheduler reads it. */
 struct cat_trigger {
     enum cat_trig_kind kind;        /* when */
-    char mode[12];                  /* task mode: "AUTO", "COMPLETE" or "FAST" */
+    enum cat_refresh_method mode;   /* task mode: CAT_RM_AUTO, _COMPLETE or _FAST */
     bool never;                     /* REFRESH NEVER */
     int64_t every_ms;               /* SCHEDULE: interval, ms (> 0) */
     int64_t starts_ms;              /* SCHEDULE: STARTS (unix ms), 0 when not given */
