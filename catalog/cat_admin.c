@@ -614,6 +614,7 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
     {
         struct cat_refresh_clause def = {0};
         mv->refresh_info = cat_refresh_text(st->has_refresh ? &st->refresh : &def);
+        cat_refresh_clause_copy(&mv->refresh, st->has_refresh ? &st->refresh : &def);
     }
     mv->build_mode = cat_xstrdup(st->build == 2 ? "DEFERRED" : "IMMEDIATE");
     mv->comment = cat_xstrdup(st->comment);
@@ -882,9 +883,7 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
          * method): the view keeps what it was built with and is never
          * refreshed, by the scheduler or by hand (Oracle: ORA-23538). The
          * build of BUILD IMMEDIATE is not a REFRESH statement and still runs. */
-        struct cat_trigger tr;
-        char terr[128];
-        if (cat_trigger_parse(mv->refresh_info, &tr, terr, sizeof(terr)) == 0 && tr.never) {
+        if (mv->refresh.method == CAT_RM_NEVER) {
             mvp_reply_err(reply, 1105, "HY000",
                           "cannot refresh materialized view %s.%s: it is REFRESH NEVER (change "
                           "that first: ALTER MATERIALIZED VIEW %s.%s REFRESH AUTO)",
@@ -1069,6 +1068,8 @@ change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     case CAT_ST_ALTER_REFRESH:
         free(mv->refresh_info);
         mv->refresh_info = cat_refresh_text(&st->refresh);
+        cat_refresh_clause_free(&mv->refresh);
+        cat_refresh_clause_copy(&mv->refresh, &st->refresh);
         break;
     case CAT_ST_ALTER_SET: {
         char **pk = NULL, **pv = NULL;

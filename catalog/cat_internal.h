@@ -369,8 +369,7 @@ int cat_props_validate(size_t n, const struct cat_prop *props, struct cat_props 
                        struct mvp_reply *err);
 void cat_props_free(struct cat_props *p);
 
-/* Canonical text of a refresh clause ("REFRESH COMPLETE ON MANUAL"); caller frees. */
-char *cat_refresh_text(const struct cat_refresh_clause *rc);
+/* cat_refresh_text: cat_refresh_clause.h */
 
 /* ---- catalog core (cat.c) --------------------------------------------------------------- */
 

@@ -1440,38 +1440,3 @@ cat_props_validate(size_t n, const struct cat_prop *props, struct cat_props *out
     }
     return 0;
 }
-
-char *
-cat_refresh_text(const struct cat_refresh_clause *rc)
-{
-    struct cat_buf b = {0};
-    static const char *const methods[] = {"AUTO", "COMPLETE", "AUTO", "NEVER", "FAST", "AUTO"};
-    cat_buf_puts(&b, "REFRESH ");
-    cat_buf_puts(&b, methods[rc->method]);
-    switch (rc->trigger) {
-    case CAT_RT_NONE:
-    case CAT_RT_MANUAL:
-        cat_buf_puts(&b, " ON MANUAL");
-        break;
-    case CAT_RT_DEMAND:
-        cat_buf_puts(&b, " ON DEMAND");
-        break;
-    case CAT_RT_COMMIT:
-        cat_buf_puts(&b, " ON COMMIT");
-        break;
-    case CAT_RT_SCHEDULE:
-        cat_buf_printf(&b, " ON SCHEDULE EVERY %lld %s", (long long)rc->every_n,
-                       rc->unit ? rc->unit : "");
-        if (rc->starts != NULL) {
-            cat_buf_puts(&b, " STARTS ");
-            cat_buf_lit(&b, rc->starts);
-        }
-        break;
-    case CAT_RT_EVERY:
-        cat_buf_puts(&b, " EVERY (INTERVAL ");
-        cat_buf_lit(&b, rc->interval ? rc->interval : "");
-        cat_buf_puts(&b, ")");
-        break;
-    }
-    return cat_buf_take(&b);
-}

@@ -8,6 +8,7 @@
 #ifndef CAT_REFRESH_CLAUSE_H
 #define CAT_REFRESH_CLAUSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum cat_refresh_method {
@@ -37,5 +38,24 @@ struct cat_refresh_clause {
     char *starts;                       /* STARTS 'yyyy-mm-dd hh:mm:ss' or NULL */
     char *interval;                     /* Oracle EVERY (interval 'x'): 'x' or NULL */
 };
+
+/* Canonical text of a refresh clause ("REFRESH COMPLETE ON MANUAL"), as
+ * stored (mvs.refresh_info) and shown; caller frees. */
+char *cat_refresh_text(const struct cat_refresh_clause *rc);
+
+/*
+ * Read canonical text TEXT (cat_refresh_text; a stored refresh_info) back
+ * into OUT (zeroed first; free with cat_refresh_clause_free), with the
+ * clause parser of CREATE / ALTER (cat_parse.c). Returns 0, or -1 with a
+ * reason in ERR (ERRLEN bytes) and OUT all defaults (AUTO ON MANUAL).
+ */
+int cat_refresh_clause_of_text(const char *text, struct cat_refresh_clause *out, char *err,
+                               size_t errlen);
+
+/* Deep copy of SRC into DST (DST's old strings are not freed). */
+void cat_refresh_clause_copy(struct cat_refresh_clause *dst, const struct cat_refresh_clause *src);
+
+/* Free RC's strings and zero it. */
+void cat_refresh_clause_free(struct cat_refresh_clause *rc);
 
 #endif /* CAT_REFRESH_CLAUSE_H */
