@@ -760,7 +760,8 @@ run_create(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
             mysql_close(c);
             return;
         }
-        if (cat_task_run(db, st->name, CAT_RM_COMPLETE, NULL, 0, CAT_TASK_BUILD, reply, NULL) < 0) {
+        if (cat_task_run(db, st->name, CAT_RM_COMPLETE, NULL, 0, CAT_TASK_BUILD, reply,
+                         NULL) < 0) {
             /* BUILD IMMEDIATE failed: the statement changes nothing. */
             struct mvp_reply keep = *reply;
             mvp_reply_init(reply);
@@ -901,7 +902,8 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                           db, name);
             return;
         }
-        cat_task_run(db, name, CAT_RM_PARTITIONS, st->parts, st->n_parts, CAT_TASK_MANUAL, reply, NULL);
+        cat_task_run(db, name, CAT_RM_PARTITIONS, st->parts, st->n_parts, CAT_TASK_MANUAL, reply,
+                     NULL);
         return;
     }
     cat_snapshot_release(snap);

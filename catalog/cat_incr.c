@@ -911,6 +911,36 @@ fold(struct irun *ir, struct mvp_reply *reply)
     return 0;
 }
 
+/*
+ * Before the task starts, on the locked connection: the view's database
+ * selected, its storage table as the definition says (else *HANDLED false:
+ * the complete path rebuilds it, cat_refresh_stage) with the unique key the
+ * fold needs (unique_key; else *HANDLED false). Returns 0, or -1 (with
+ * REPLY filled when *HANDLED stays true).
+ */
+static int
+storage_ready(struct irun *ir, struct mvp_reply *reply, bool *handled)
+{
+    struct cat_mv *mv = ir->mv;
+    int sok;
+    if (mysql_select_db(ir->c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(ir->c), "HY000",
+                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(ir->c));
+        return -1;
+    }
+    /* storage dropped or altered behind the proxy: the complete path
+     * rebuilds it (cat_refresh_stage) */
+    sok = cat_refresh_storage_ok(ir->c, mv, "incremental refresh", reply);
+    if (sok < 0) {
+        return -1;
+    }
+    if (sok == 0 || unique_key(ir) < 0) {
+        *handled = false;
+        return -1;
+    }
+    return 0;
+}
+
 int
 cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled,
                  enum cat_task_result *outcome)
@@ -961,25 +991,7 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
         }
         goto out;
     }
-    if (mysql_select_db(ir.c, mv->db) != 0) {
-        mvp_reply_err(reply, (uint16_t)mysql_errno(ir.c), "HY000",
-                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(ir.c));
-        goto out;
-    }
-    {
-        /* storage dropped or altered behind the proxy: the complete path
-         * rebuilds it (cat_refresh_stage) */
-        int sok = cat_refresh_storage_ok(ir.c, mv, "incremental refresh", reply);
-        if (sok < 0) {
-            goto out;
-        }
-        if (sok == 0) {
-            *handled = false;
-            goto out;
-        }
-    }
-    if (unique_key(&ir) < 0) {
-        *handled = false;
+    if (storage_ready(&ir, reply, handled) < 0) {
         goto out;
     }
     r.task = cat_store_task_start(ir.c, mv, ir.baseline ? "COMPLETE" : "PARTIAL");

@@ -22,7 +22,9 @@
  *          since t0 (else t0), never fresher than the views it reads
  *   task row SUCCESS / FAILED, RELEASE_LOCK
  *
- * A failed refresh leaves the view as it was.
+ * A failed refresh leaves the view as it was. The end (refresh state,
+ * persisted state, task row, reply, log) is cat_refresh_finish, shared by
+ * every engine; which engine runs is cat_refresh_pick (cat_refresh.h).
  */
 #include "cat_internal.h"
 #include "cat_binlog.h"
@@ -705,8 +707,8 @@ cat_refresh_view(const char *db, const char *name, enum cat_refresh_method mode,
     settle_freshness(mv, seq0, t0, inputs_stale);
     snprintf(info, sizeof(info), "refreshed %s.%s: %lld rows in %.2f s", mv->db, mv->name,
              (long long)rows, (double)(t1 - t0) / 1000.0);
-    snprintf(logline, sizeof(logline), "refreshed %s: %lld rows in %lld ms", mv->key, (long long)rows,
-             (long long)(t1 - t0));
+    snprintf(logline, sizeof(logline), "refreshed %s: %lld rows in %lld ms", mv->key,
+             (long long)rows, (long long)(t1 - t0));
     r.outcome = CAT_TASK_OK;
     r.rows = rows;
     r.info = info;

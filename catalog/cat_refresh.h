@@ -26,16 +26,19 @@ enum cat_refresh_strategy {
 };
 
 /*
- * The engine a refresh of MV in MODE uses (no backend I/O, cheap). The rules:
+ * The engine a refresh of MV in MODE uses (no backend I/O, cheap). The rules
+ * (SPEC §6: AUTO refreshes only invalid partitions, all of an unpartitioned
+ * view; COMPLETE rebuilds all; PARTITIONS(...) the listed ones -- as Doris
+ * async MVs do; SPEC §4: partitions map to the storage table's RANGE
+ * partitions):
  *   PARTITIONS (REFRESH ... PARTITIONS (p1, ...))   -> partition;
  *   FAST or AUTO on a view with incremental_column  -> incremental (an
- *     unpartitioned view only: cat_incr_wanted); it may still decline at
- *     run time (not provably safe) and the caller falls back to the
- *     complete engine;
+ *     unpartitioned view only: cat_incr_wanted; Oracle's REFRESH FAST); it
+ *     may still decline at run time (not provably safe) and the caller
+ *     falls back to the complete engine;
  *   a partitioned view with its partition state     -> partition (which
- *     itself refreshes every partition for COMPLETE, a never-built view or
- *     an unattributed change, else only the stale ones: SPEC §4, Doris
- *     async MV "AUTO" refreshes the partitions whose base changed);
+ *     itself rebuilds every partition for COMPLETE, a never-built view or
+ *     an unattributed change, else only the stale ones);
  *   anything else                                   -> complete.
  * NEVER is refused before a task is made (cat_admin.c); treated as AUTO.
  */

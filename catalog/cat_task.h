@@ -8,9 +8,11 @@
  *   caller (admin thread: REFRESH / BUILD IMMEDIATE; scheduler task thread)
  *     cat_task_run ─ registry entry (one task per view per process)
  *                  ─ row PENDING (owner = this proxy) ─ wait for a slot
- *                  ─ TLS context ─> cat_refresh_view / cat_part_refresh / cat_incr_refresh
+ *                  ─ TLS context ─> the engine cat_refresh_pick chose (cat_refresh.h):
+ *                        cat_refresh_view / cat_part_refresh / cat_incr_refresh
  *                        cat_store_task_start: row -> RUNNING (+ conn_id), under GET_LOCK
  *                        every step: cat_task_cancel_requested()
+ *                        the end: cat_refresh_finish, outcome (enum cat_task_result) up
  *                  ─ row SUCCESS / FAILED / CANCELED ─ slot back ─ cat_sched_task_done
  *
  * Owners: each proxy holds the backend lock "mvproxy.owner.<owner id>" for
