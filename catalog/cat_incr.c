@@ -2,7 +2,7 @@
  * cat_incr.c - incremental refresh of single-table aggregate views over
  * append-only sources (see cat_incr.h for the contract):
  *
- *   analyse(definition) ── not provably safe ──> caller's normal refresh
+ *   cat_incr_analyse(definition) ── not provably safe ──> caller's normal refresh
  *        │ one table, GROUP BY, SUM/COUNT/MIN/MAX only, key columns NOT NULL
  *   GET_LOCK (the view's refresh lock) ─ task RUNNING
  *   UNIQUE KEY mvp_incr_key on the grouping columns (once)
@@ -16,6 +16,7 @@
  *   freshness as cat_refresh.c: change_seq read before the data
  */
 #include "cat_incr.h"
+#include "cat_incr_plan.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -328,238 +329,11 @@ cat_incr_wanted(const struct cat_mv *mv, enum cat_refresh_method mode)
     return col != NULL;
 }
 
-/* ---- definition analysis ---- */
-
-enum out_kind { OUT_KEY = 0, OUT_SUM, OUT_COUNT, OUT_MIN, OUT_MAX };
-
-/* What the definition looks like, when it qualifies. */
-struct plan {
-    char *base_db;                  /* base table database */
-    char *base_name;                /* base table name */
-    size_t ref_off, ref_end;        /* the table reference (name [AS alias]) in query_sql */
-    char *alias;                    /* what the query calls the table */
-    size_t n_out;                   /* select items */
-    enum out_kind *kinds;           /* ... their kinds */
-};
-
-static void
-plan_free(struct plan *p)
-{
-    free(p->base_db);
-    free(p->base_name);
-    free(p->alias);
-    free(p->kinds);
-    memset(p, 0, sizeof(*p));
-}
-
-static bool
-is_agg_word(const struct rw_lexer *lx, struct rw_tok t)
-{
-    static const char *const aggs[] = {"SUM", "COUNT", "MIN", "MAX", "AVG", "GROUP_CONCAT", "STD",
-                                       "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE",
-                                       "VAR_POP", "VAR_SAMP", "BIT_AND", "BIT_OR", "BIT_XOR",
-                                       "JSON_ARRAYAGG", "JSON_OBJECTAGG", "PERCENTILE_CONT",
-                                       "PERCENTILE_DISC", "MEDIAN"};
-    size_t i;
-    for (i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++) {
-        if (rw_tok_is(lx, t, aggs[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Unquoted text of identifier token T (caller frees). */
-static char *
-ident_text(const struct rw_lexer *lx, struct rw_tok t)
-{
-    if (t.kind == RW_TOK_QIDENT && t.len >= 2) {
-        return cat_xstrndup(lx->src + t.off + 1, t.len - 2);
-    }
-    return cat_xstrndup(lx->src + t.off, t.len);
-}
-
-/* Classify select item toks [A, B) of TK; -1 when not allowed. */
-static int
-item_kind(const struct rw_lexer *lx, const struct rw_tok *tk, size_t a, size_t b)
-{
-    size_t i, depth = 0, close = 0;
-    bool agg_first = b - a >= 3 && tk[a].kind == RW_TOK_IDENT && rw_tok_is_op(lx, tk[a + 1], "(");
-    for (i = a; i < b; i++) {
-        if (tk[i].kind == RW_TOK_IDENT && i + 1 < b && rw_tok_is_op(lx, tk[i + 1], "(") &&
-            is_agg_word(lx, tk[i]) && i != a) {
-            return -1; /* an aggregate inside an expression: not mergeable */
-        }
-        if (rw_tok_is(lx, tk[i], "OVER") || rw_tok_is(lx, tk[i], "DISTINCT")) {
-            return -1;
-        }
-    }
-    if (!agg_first || !is_agg_word(lx, tk[a])) {
-        return OUT_KEY;
-    }
-    for (i = a + 1; i < b; i++) {
-        if (rw_tok_is_op(lx, tk[i], "(")) {
-            depth++;
-        } else if (rw_tok_is_op(lx, tk[i], ")") && --depth == 0) {
-            close = i;
-            break;
-        }
-    }
-    if (close == 0) {
-        return -1;
-    }
-    /* only an alias may follow the call */
-    i = close + 1;
-    if (i < b && rw_tok_is(lx, tk[i], "AS")) {
-        i++;
-    }
-    if (i < b && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT ||
-                  tk[i].kind == RW_TOK_STRING)) {
-        i++;
-    }
-    if (i != b) {
-        return -1;
-    }
-    if (rw_tok_is(lx, tk[a], "SUM")) {
-        return OUT_SUM;
-    }
-    if (rw_tok_is(lx, tk[a], "COUNT")) {
-        return OUT_COUNT;
-    }
-    if (rw_tok_is(lx, tk[a], "MIN")) {
-        return OUT_MIN;
-    }
-    if (rw_tok_is(lx, tk[a], "MAX")) {
-        return OUT_MAX;
-    }
-    return -1;
-}
-
-/* Analyse SQL (view db DB); fills P or writes why not into WHY. */
-static bool
-analyse(const char *sql, const char *db, struct plan *p, char *why, size_t whylen)
-{
-    struct rw_lexer lx;
-    struct rw_tok *tk;
-    size_t n, i, from = 0, item0, depth = 0, n_select = 0;
-    bool group = false;
-    memset(p, 0, sizeof(*p));
-    tk = rw_lex_all(sql, strlen(sql), &n);
-    rw_lex_init(&lx, sql, strlen(sql));
-    if (tk == NULL || n < 4 || !rw_tok_is(&lx, tk[0], "SELECT")) {
-        snprintf(why, whylen, "the definition is not a plain SELECT");
-        free(tk);
-        return false;
-    }
-    for (i = 0; i < n; i++) {
-        if (rw_tok_is(&lx, tk[i], "SELECT")) {
-            n_select++;
-        }
-        if (rw_tok_is(&lx, tk[i], "HAVING") || rw_tok_is(&lx, tk[i], "LIMIT") ||
-            rw_tok_is(&lx, tk[i], "UNION") || rw_tok_is(&lx, tk[i], "JOIN") ||
-            rw_tok_is(&lx, tk[i], "ROLLUP") || rw_tok_is(&lx, tk[i], "WITH")) {
-            snprintf(why, whylen, "the definition uses %.*s", (int)tk[i].len, sql + tk[i].off);
-            free(tk);
-            return false;
-        }
-    }
-    if (n_select != 1) {
-        snprintf(why, whylen, "the definition has a subquery");
-        free(tk);
-        return false;
-    }
-    /* select items up to the top-level FROM */
-    item0 = 1;
-    for (i = 1; i < n && tk[i].kind != RW_TOK_EOF; i++) {
-        bool end = false;
-        if (rw_tok_is_op(&lx, tk[i], "(")) {
-            depth++;
-        } else if (rw_tok_is_op(&lx, tk[i], ")")) {
-            depth--;
-        } else if (depth == 0 && rw_tok_is(&lx, tk[i], "FROM")) {
-            end = true;
-            from = i;
-        }
-        if (depth == 0 && (end || rw_tok_is_op(&lx, tk[i], ","))) {
-            int k = item_kind(&lx, tk, item0, i);
-            if (k < 0 || i == item0) {
-                snprintf(why, whylen, "output %zu is not a grouping column or SUM/COUNT/MIN/MAX",
-                         p->n_out + 1);
-                free(tk);
-                plan_free(p);
-                return false;
-            }
-            p->kinds = realloc(p->kinds, (p->n_out + 1) * sizeof(*p->kinds));
-            if (p->kinds == NULL) {
-                abort();
-            }
-            p->kinds[p->n_out++] = (enum out_kind)k;
-            item0 = i + 1;
-        }
-        if (end) {
-            break;
-        }
-    }
-    if (from == 0 || from + 1 >= n) {
-        snprintf(why, whylen, "no FROM clause");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    /* FROM name [AS alias] followed by WHERE / GROUP / end */
-    i = from + 1;
-    if (tk[i].kind != RW_TOK_IDENT && tk[i].kind != RW_TOK_QIDENT) {
-        snprintf(why, whylen, "FROM is not a single table");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    p->ref_off = tk[i].off;
-    if (i + 2 < n && rw_tok_is_op(&lx, tk[i + 1], ".")) {
-        p->base_db = ident_text(&lx, tk[i]);
-        p->base_name = ident_text(&lx, tk[i + 2]);
-        i += 3;
-    } else {
-        p->base_db = cat_xstrdup(db);
-        p->base_name = ident_text(&lx, tk[i]);
-        i += 1;
-    }
-    p->alias = cat_xstrdup(p->base_name);
-    p->ref_end = tk[i - 1].off + tk[i - 1].len;
-    if (i < n && rw_tok_is(&lx, tk[i], "AS")) {
-        i++;
-    }
-    if (i < n && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT) &&
-        !rw_tok_is(&lx, tk[i], "WHERE") && !rw_tok_is(&lx, tk[i], "GROUP")) {
-        free(p->alias);
-        p->alias = ident_text(&lx, tk[i]);
-        p->ref_end = tk[i].off + tk[i].len;
-        i++;
-    }
-    if (i < n && tk[i].kind != RW_TOK_EOF && !rw_tok_is(&lx, tk[i], "WHERE") &&
-        !rw_tok_is(&lx, tk[i], "GROUP")) {
-        snprintf(why, whylen, "FROM is not a single table");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    for (; i < n; i++) {
-        group = group || rw_tok_is(&lx, tk[i], "GROUP");
-    }
-    free(tk);
-    if (!group) {
-        snprintf(why, whylen, "the definition has no GROUP BY");
-        plan_free(p);
-        return false;
-    }
-    return true;
-}
-
 /* ---- refresh ---- */
 
 /* The definition with its table replaced by rows LO < col <= HI (LO NULL: no lower bound). */
 static void
-bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct plan *p, const char *col,
+bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct cat_incr_plan *p, const char *col,
             const char *lo, const char *hi)
 {
     cat_buf_add(b, mv->query_sql, p->ref_off);
@@ -611,9 +385,9 @@ scalar(MYSQL *c, struct cat_buf *b, bool *ok)
 /* NULL-safe merge of storage column COL of MV by KIND into B (columns
  * qualified: the SELECT's derived table has the same names). */
 static void
-merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out_kind kind)
+merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum cat_incr_out kind)
 {
-    bool mm = kind == OUT_MIN || kind == OUT_MAX;
+    bool mm = kind == CAT_IO_MIN || kind == CAT_IO_MAX;
     struct cat_buf q = {0};
     cat_buf_qname(&q, mv->db, mv->name);
     cat_buf_puts(&q, ".");
@@ -628,7 +402,7 @@ merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out
     cat_buf_puts(b, " IS NULL THEN VALUES(");
     cat_buf_ident(b, col);
     cat_buf_puts(b, ") ELSE ");
-    cat_buf_puts(b, kind == OUT_MIN ? "LEAST(" : kind == OUT_MAX ? "GREATEST(" : "");
+    cat_buf_puts(b, kind == CAT_IO_MIN ? "LEAST(" : kind == CAT_IO_MAX ? "GREATEST(" : "");
     cat_buf_puts(b, q.p);
     cat_buf_puts(b, mm ? ", VALUES(" : " + VALUES(");
     cat_buf_ident(b, col);
@@ -640,7 +414,7 @@ merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out
 struct irun {
     struct cat_mv *mv;
     MYSQL *c;                       /* refresh connection (cat_refresh_open) */
-    const struct plan *p;           /* the definition's shape (analyse) */
+    const struct cat_incr_plan *p;           /* the definition's shape (analyse) */
     const struct cat_table *st;     /* the storage table's columns */
     const char *col;                /* incremental_column */
     char *hi;                       /* MAX(col) now (NULL: empty base) */
@@ -654,11 +428,11 @@ struct irun {
 /* Does MV's definition qualify (see cat_incr.h), with storage table ST
  * matching it? P gets its shape; a reason is logged when it does not. */
 static bool
-qualifies(const struct cat_mv *mv, const struct cat_table *st, struct plan *p)
+qualifies(const struct cat_mv *mv, const struct cat_table *st, struct cat_incr_plan *p)
 {
     char why[256];
     size_t i;
-    if (!analyse(mv->query_sql, mv->db, p, why, sizeof(why))) {
+    if (!cat_incr_analyse(mv->query_sql, mv->db, p, why, sizeof(why))) {
         cat_log(CAT_LOG_INFO, "view %s: incremental refresh not possible (%s); full refresh",
                 mv->key, why);
         return false;
@@ -668,7 +442,7 @@ qualifies(const struct cat_mv *mv, const struct cat_table *st, struct plan *p)
         return false;
     }
     for (i = 0; i < p->n_out; i++) {
-        if (p->kinds[i] == OUT_KEY && st->cols[i].nullable) {
+        if (p->kinds[i] == CAT_IO_KEY && st->cols[i].nullable) {
             cat_log(CAT_LOG_INFO,
                     "view %s: incremental refresh needs NOT NULL grouping columns (%s is "
                     "nullable); full refresh", mv->key, st->cols[i].name);
@@ -703,7 +477,7 @@ unique_key(struct irun *ir)
         cat_buf_qname(&b, mv->db, mv->name);
         cat_buf_puts(&b, " ADD UNIQUE KEY mvp_incr_key (");
         for (i = 0; i < ir->p->n_out; i++) {
-            if (ir->p->kinds[i] == OUT_KEY) {
+            if (ir->p->kinds[i] == CAT_IO_KEY) {
                 cat_buf_puts(&b, nk++ > 0 ? ", " : "");
                 cat_buf_ident(&b, ir->st->cols[i].name);
             }
@@ -841,7 +615,7 @@ fold(struct irun *ir, struct mvp_reply *reply)
 {
     struct cat_mv *mv = ir->mv;
     MYSQL *c = ir->c;
-    const struct plan *p = ir->p;
+    const struct cat_incr_plan *p = ir->p;
     struct cat_buf b = {0}, def = {0}, src = {0};
     char err[512];
     bool ok;
@@ -871,7 +645,7 @@ fold(struct irun *ir, struct mvp_reply *reply)
     {
         size_t nm = 0;
         for (i = 0; i < p->n_out; i++) {
-            if (p->kinds[i] != OUT_KEY) {
+            if (p->kinds[i] != CAT_IO_KEY) {
                 cat_buf_puts(&b, nm++ > 0 ? ", " : "");
                 merge_expr(&b, mv, ir->st->cols[i].name, p->kinds[i]);
             }
@@ -947,7 +721,7 @@ cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool
 {
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_mv *mv = cat_snapshot_find(snap, db, name);
-    struct plan p;
+    struct cat_incr_plan p;
     struct irun ir;
     struct cat_refresh_result r = {CAT_TASK_FAILED, CAT_RS_INCREMENTAL, 0, 0, NULL, NULL};
     char lockname[600], vkey[64], base_key[512], info[700];
@@ -1056,7 +830,7 @@ out_unhandled:
     free(ir.wm);
     free(ir.nn);
     free(ir.on);
-    plan_free(&p);
+    cat_incr_plan_free(&p);
     cat_snapshot_release(snap);
     return rc;
 }
