@@ -115,6 +115,7 @@ cat_mv_dup(const struct cat_mv *mv)
     d->query_sql = cat_xstrdup(mv->query_sql);
     d->create_sql = cat_xstrdup(mv->create_sql);
     d->refresh_info = cat_xstrdup(mv->refresh_info);
+    cat_refresh_clause_copy(&d->refresh, &mv->refresh);
     d->build_mode = cat_xstrdup(mv->build_mode);
     d->properties_json = cat_xstrdup(mv->properties_json);
     d->comment = cat_xstrdup(mv->comment);
@@ -159,6 +160,7 @@ cat_mv_free(struct cat_mv *mv)
     free(mv->query_sql);
     free(mv->create_sql);
     free(mv->refresh_info);
+    cat_refresh_clause_free(&mv->refresh);
     free(mv->build_mode);
     free(mv->owner);
     free(mv->properties_json);

@@ -287,9 +287,7 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
          * method): the view keeps what it was built with and is never
          * refreshed, by the scheduler or by hand (Oracle: ORA-23538). The
          * build of BUILD IMMEDIATE is not a REFRESH statement and still runs. */
-        struct cat_trigger tr;
-        char terr[128];
-        if (cat_trigger_parse(mv->refresh_info, &tr, terr, sizeof(terr)) == 0 && tr.never) {
+        if (mv->refresh.method == CAT_RM_NEVER) {
             mvp_reply_err(reply, 1105, "HY000",
                           "cannot refresh materialized view %s.%s: it is REFRESH NEVER (change "
                           "that first: ALTER MATERIALIZED VIEW %s.%s REFRESH AUTO)",
@@ -307,15 +305,16 @@ run_refresh(struct cat_stmt *st, const char *sdb, cat_exec_fn exec, void *ctx,
                           db, name);
             return;
         }
-        cat_task_run(db, name, "PARTITIONS", st->parts, st->n_parts, CAT_TASK_MANUAL, reply, NULL);
+        cat_task_run(db, name, CAT_RM_PARTITIONS, st->parts, st->n_parts, CAT_TASK_MANUAL, reply,
+                     NULL);
         return;
     }
     cat_snapshot_release(snap);
     /* every refresh is a task (cat_task.c): row, slot, cancel, layers */
     cat_task_run(db, name,
-                 st->refresh_mode == CAT_RM_AUTO   ? "AUTO"
-                 : st->refresh_mode == CAT_RM_FAST ? "FAST"
-                                                   : "COMPLETE",
+                 st->refresh_mode == CAT_RM_AUTO || st->refresh_mode == CAT_RM_FAST
+                     ? st->refresh_mode
+                     : CAT_RM_COMPLETE,
                  NULL, 0, CAT_TASK_MANUAL, reply, NULL);
 }
 
@@ -580,6 +579,8 @@ change_view(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     case CAT_ST_ALTER_REFRESH:
         free(mv->refresh_info);
         mv->refresh_info = cat_refresh_text(&st->refresh);
+        cat_refresh_clause_free(&mv->refresh);
+        cat_refresh_clause_copy(&mv->refresh, &st->refresh);
         break;
     case CAT_ST_ALTER_SET:
         if (alter_set_props(st, mv, reply) < 0) {

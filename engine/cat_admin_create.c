@@ -339,6 +339,7 @@ create_view_model(const struct cat_stmt *st, const char *db, const char *key, ch
     {
         struct cat_refresh_clause def = {0};
         mv->refresh_info = cat_refresh_text(st->has_refresh ? &st->refresh : &def);
+        cat_refresh_clause_copy(&mv->refresh, st->has_refresh ? &st->refresh : &def);
     }
     mv->build_mode = cat_xstrdup(st->build == 2 ? "DEFERRED" : "IMMEDIATE");
     mv->comment = cat_xstrdup(st->comment);
@@ -506,7 +507,8 @@ create_publish(struct cat_stmt *st, const char *db, const char *key, struct cat_
             mysql_close(c);
             return;
         }
-        if (cat_task_run(db, st->name, "COMPLETE", NULL, 0, CAT_TASK_BUILD, reply, NULL) < 0) {
+        if (cat_task_run(db, st->name, CAT_RM_COMPLETE, NULL, 0, CAT_TASK_BUILD, reply,
+                         NULL) < 0) {
             /* BUILD IMMEDIATE failed: the statement changes nothing. */
             struct mvp_reply keep = *reply;
             mvp_reply_init(reply);

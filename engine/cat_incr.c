@@ -2,7 +2,7 @@
  * cat_incr.c - incremental refresh of single-table aggregate views over
  * append-only sources (see cat_incr.h for the contract):
  *
- *   analyse(definition) ── not provably safe ──> caller's normal refresh
+ *   cat_incr_analyse(definition) ── not provably safe ──> caller's normal refresh
  *        │ one table, GROUP BY, SUM/COUNT/MIN/MAX only, key columns NOT NULL
  *   GET_LOCK (the view's refresh lock) ─ task RUNNING
  *   UNIQUE KEY mvp_incr_key on the grouping columns (once)
@@ -16,6 +16,7 @@
  *   freshness as cat_refresh.c: change_seq read before the data
  */
 #include "cat_incr.h"
+#include "cat_incr_plan.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "cat_binlog.h"
 #include "cat_internal.h"
 #include "cat_freshness.h"
+#include "cat_refresh.h"
 #include "cat_task.h"
 #include "rw_lex.h"
 
@@ -317,10 +319,10 @@ incr_column(const struct cat_mv *mv)
 }
 
 bool
-cat_incr_wanted(const struct cat_mv *mv, const char *mode)
+cat_incr_wanted(const struct cat_mv *mv, enum cat_refresh_method mode)
 {
     char *col;
-    if (mv->part != NULL || (strcmp(mode, "FAST") != 0 && strcmp(mode, "AUTO") != 0)) {
+    if (mv->part != NULL || (mode != CAT_RM_FAST && mode != CAT_RM_AUTO)) {
         return false;
     }
     col = incr_column(mv);
@@ -328,238 +330,11 @@ cat_incr_wanted(const struct cat_mv *mv, const char *mode)
     return col != NULL;
 }
 
-/* ---- definition analysis ---- */
-
-enum out_kind { OUT_KEY = 0, OUT_SUM, OUT_COUNT, OUT_MIN, OUT_MAX };
-
-/* What the definition looks like, when it qualifies. */
-struct plan {
-    char *base_db;                  /* base table database */
-    char *base_name;                /* base table name */
-    size_t ref_off, ref_end;        /* the table reference (name [AS alias]) in query_sql */
-    char *alias;                    /* what the query calls the table */
-    size_t n_out;                   /* select items */
-    enum out_kind *kinds;           /* ... their kinds */
-};
-
-static void
-plan_free(struct plan *p)
-{
-    free(p->base_db);
-    free(p->base_name);
-    free(p->alias);
-    free(p->kinds);
-    memset(p, 0, sizeof(*p));
-}
-
-static bool
-is_agg_word(const struct rw_lexer *lx, struct rw_tok t)
-{
-    static const char *const aggs[] = {"SUM", "COUNT", "MIN", "MAX", "AVG", "GROUP_CONCAT", "STD",
-                                       "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE",
-                                       "VAR_POP", "VAR_SAMP", "BIT_AND", "BIT_OR", "BIT_XOR",
-                                       "JSON_ARRAYAGG", "JSON_OBJECTAGG", "PERCENTILE_CONT",
-                                       "PERCENTILE_DISC", "MEDIAN"};
-    size_t i;
-    for (i = 0; i < sizeof(aggs) / sizeof(aggs[0]); i++) {
-        if (rw_tok_is(lx, t, aggs[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Unquoted text of identifier token T (caller frees). */
-static char *
-ident_text(const struct rw_lexer *lx, struct rw_tok t)
-{
-    if (t.kind == RW_TOK_QIDENT && t.len >= 2) {
-        return cat_xstrndup(lx->src + t.off + 1, t.len - 2);
-    }
-    return cat_xstrndup(lx->src + t.off, t.len);
-}
-
-/* Classify select item toks [A, B) of TK; -1 when not allowed. */
-static int
-item_kind(const struct rw_lexer *lx, const struct rw_tok *tk, size_t a, size_t b)
-{
-    size_t i, depth = 0, close = 0;
-    bool agg_first = b - a >= 3 && tk[a].kind == RW_TOK_IDENT && rw_tok_is_op(lx, tk[a + 1], "(");
-    for (i = a; i < b; i++) {
-        if (tk[i].kind == RW_TOK_IDENT && i + 1 < b && rw_tok_is_op(lx, tk[i + 1], "(") &&
-            is_agg_word(lx, tk[i]) && i != a) {
-            return -1; /* an aggregate inside an expression: not mergeable */
-        }
-        if (rw_tok_is(lx, tk[i], "OVER") || rw_tok_is(lx, tk[i], "DISTINCT")) {
-            return -1;
-        }
-    }
-    if (!agg_first || !is_agg_word(lx, tk[a])) {
-        return OUT_KEY;
-    }
-    for (i = a + 1; i < b; i++) {
-        if (rw_tok_is_op(lx, tk[i], "(")) {
-            depth++;
-        } else if (rw_tok_is_op(lx, tk[i], ")") && --depth == 0) {
-            close = i;
-            break;
-        }
-    }
-    if (close == 0) {
-        return -1;
-    }
-    /* only an alias may follow the call */
-    i = close + 1;
-    if (i < b && rw_tok_is(lx, tk[i], "AS")) {
-        i++;
-    }
-    if (i < b && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT ||
-                  tk[i].kind == RW_TOK_STRING)) {
-        i++;
-    }
-    if (i != b) {
-        return -1;
-    }
-    if (rw_tok_is(lx, tk[a], "SUM")) {
-        return OUT_SUM;
-    }
-    if (rw_tok_is(lx, tk[a], "COUNT")) {
-        return OUT_COUNT;
-    }
-    if (rw_tok_is(lx, tk[a], "MIN")) {
-        return OUT_MIN;
-    }
-    if (rw_tok_is(lx, tk[a], "MAX")) {
-        return OUT_MAX;
-    }
-    return -1;
-}
-
-/* Analyse SQL (view db DB); fills P or writes why not into WHY. */
-static bool
-analyse(const char *sql, const char *db, struct plan *p, char *why, size_t whylen)
-{
-    struct rw_lexer lx;
-    struct rw_tok *tk;
-    size_t n, i, from = 0, item0, depth = 0, n_select = 0;
-    bool group = false;
-    memset(p, 0, sizeof(*p));
-    tk = rw_lex_all(sql, strlen(sql), &n);
-    rw_lex_init(&lx, sql, strlen(sql));
-    if (tk == NULL || n < 4 || !rw_tok_is(&lx, tk[0], "SELECT")) {
-        snprintf(why, whylen, "the definition is not a plain SELECT");
-        free(tk);
-        return false;
-    }
-    for (i = 0; i < n; i++) {
-        if (rw_tok_is(&lx, tk[i], "SELECT")) {
-            n_select++;
-        }
-        if (rw_tok_is(&lx, tk[i], "HAVING") || rw_tok_is(&lx, tk[i], "LIMIT") ||
-            rw_tok_is(&lx, tk[i], "UNION") || rw_tok_is(&lx, tk[i], "JOIN") ||
-            rw_tok_is(&lx, tk[i], "ROLLUP") || rw_tok_is(&lx, tk[i], "WITH")) {
-            snprintf(why, whylen, "the definition uses %.*s", (int)tk[i].len, sql + tk[i].off);
-            free(tk);
-            return false;
-        }
-    }
-    if (n_select != 1) {
-        snprintf(why, whylen, "the definition has a subquery");
-        free(tk);
-        return false;
-    }
-    /* select items up to the top-level FROM */
-    item0 = 1;
-    for (i = 1; i < n && tk[i].kind != RW_TOK_EOF; i++) {
-        bool end = false;
-        if (rw_tok_is_op(&lx, tk[i], "(")) {
-            depth++;
-        } else if (rw_tok_is_op(&lx, tk[i], ")")) {
-            depth--;
-        } else if (depth == 0 && rw_tok_is(&lx, tk[i], "FROM")) {
-            end = true;
-            from = i;
-        }
-        if (depth == 0 && (end || rw_tok_is_op(&lx, tk[i], ","))) {
-            int k = item_kind(&lx, tk, item0, i);
-            if (k < 0 || i == item0) {
-                snprintf(why, whylen, "output %zu is not a grouping column or SUM/COUNT/MIN/MAX",
-                         p->n_out + 1);
-                free(tk);
-                plan_free(p);
-                return false;
-            }
-            p->kinds = realloc(p->kinds, (p->n_out + 1) * sizeof(*p->kinds));
-            if (p->kinds == NULL) {
-                abort();
-            }
-            p->kinds[p->n_out++] = (enum out_kind)k;
-            item0 = i + 1;
-        }
-        if (end) {
-            break;
-        }
-    }
-    if (from == 0 || from + 1 >= n) {
-        snprintf(why, whylen, "no FROM clause");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    /* FROM name [AS alias] followed by WHERE / GROUP / end */
-    i = from + 1;
-    if (tk[i].kind != RW_TOK_IDENT && tk[i].kind != RW_TOK_QIDENT) {
-        snprintf(why, whylen, "FROM is not a single table");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    p->ref_off = tk[i].off;
-    if (i + 2 < n && rw_tok_is_op(&lx, tk[i + 1], ".")) {
-        p->base_db = ident_text(&lx, tk[i]);
-        p->base_name = ident_text(&lx, tk[i + 2]);
-        i += 3;
-    } else {
-        p->base_db = cat_xstrdup(db);
-        p->base_name = ident_text(&lx, tk[i]);
-        i += 1;
-    }
-    p->alias = cat_xstrdup(p->base_name);
-    p->ref_end = tk[i - 1].off + tk[i - 1].len;
-    if (i < n && rw_tok_is(&lx, tk[i], "AS")) {
-        i++;
-    }
-    if (i < n && (tk[i].kind == RW_TOK_IDENT || tk[i].kind == RW_TOK_QIDENT) &&
-        !rw_tok_is(&lx, tk[i], "WHERE") && !rw_tok_is(&lx, tk[i], "GROUP")) {
-        free(p->alias);
-        p->alias = ident_text(&lx, tk[i]);
-        p->ref_end = tk[i].off + tk[i].len;
-        i++;
-    }
-    if (i < n && tk[i].kind != RW_TOK_EOF && !rw_tok_is(&lx, tk[i], "WHERE") &&
-        !rw_tok_is(&lx, tk[i], "GROUP")) {
-        snprintf(why, whylen, "FROM is not a single table");
-        free(tk);
-        plan_free(p);
-        return false;
-    }
-    for (; i < n; i++) {
-        group = group || rw_tok_is(&lx, tk[i], "GROUP");
-    }
-    free(tk);
-    if (!group) {
-        snprintf(why, whylen, "the definition has no GROUP BY");
-        plan_free(p);
-        return false;
-    }
-    return true;
-}
-
 /* ---- refresh ---- */
 
 /* The definition with its table replaced by rows LO < col <= HI (LO NULL: no lower bound). */
 static void
-bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct plan *p, const char *col,
+bounded_def(struct cat_buf *b, const struct cat_mv *mv, const struct cat_incr_plan *p, const char *col,
             const char *lo, const char *hi)
 {
     cat_buf_add(b, mv->query_sql, p->ref_off);
@@ -611,9 +386,9 @@ scalar(MYSQL *c, struct cat_buf *b, bool *ok)
 /* NULL-safe merge of storage column COL of MV by KIND into B (columns
  * qualified: the SELECT's derived table has the same names). */
 static void
-merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out_kind kind)
+merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum cat_incr_out kind)
 {
-    bool mm = kind == OUT_MIN || kind == OUT_MAX;
+    bool mm = kind == CAT_IO_MIN || kind == CAT_IO_MAX;
     struct cat_buf q = {0};
     cat_buf_qname(&q, mv->db, mv->name);
     cat_buf_puts(&q, ".");
@@ -628,7 +403,7 @@ merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out
     cat_buf_puts(b, " IS NULL THEN VALUES(");
     cat_buf_ident(b, col);
     cat_buf_puts(b, ") ELSE ");
-    cat_buf_puts(b, kind == OUT_MIN ? "LEAST(" : kind == OUT_MAX ? "GREATEST(" : "");
+    cat_buf_puts(b, kind == CAT_IO_MIN ? "LEAST(" : kind == CAT_IO_MAX ? "GREATEST(" : "");
     cat_buf_puts(b, q.p);
     cat_buf_puts(b, mm ? ", VALUES(" : " + VALUES(");
     cat_buf_ident(b, col);
@@ -636,304 +411,415 @@ merge_expr(struct cat_buf *b, const struct cat_mv *mv, const char *col, enum out
     cat_buf_free(&q);
 }
 
-int
-cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled)
-{
-    struct cat_snapshot *snap = cat_snapshot_acquire();
-    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
-    const struct cat_table *st;
-    struct plan p;
-    struct cat_buf b = {0};
-    char why[256], err[512], lockname[600], vkey[64], base_key[512];
-    char *col = NULL, *hi = NULL, *wm = NULL, *nn = NULL, *on = NULL;
-    MYSQL *c = NULL;
-    bool locked = false, ok, baseline, seen;
-    uint64_t task = 0, seq0, na0;
-    int64_t t0, t1, rows = 0, total = -1;
-    size_t i;
-    int rc = -1;
+/* One incremental refresh while it runs (cat_incr_refresh and its steps). */
+struct irun {
+    struct cat_mv *mv;
+    MYSQL *c;                       /* refresh connection (cat_refresh_open) */
+    const struct cat_incr_plan *p;           /* the definition's shape (analyse) */
+    const struct cat_table *st;     /* the storage table's columns */
+    const char *col;                /* incremental_column */
+    char *hi;                       /* MAX(col) now (NULL: empty base) */
+    char *wm;                       /* the watermark (NULL: none) */
+    char *nn, *on;                  /* baseline: staging and old table names */
+    int64_t rows;                   /* rows written */
+    int64_t total;                  /* rows of the view after it (-1 unknown) */
+    bool baseline;                  /* rebuild up to hi instead of folding */
+};
 
-    *handled = false;
-    memset(&p, 0, sizeof(p));
-    if (mv == NULL || mv->part != NULL || (col = incr_column(mv)) == NULL) {
-        cat_snapshot_release(snap);
-        return -1;
-    }
-    st = cat_snapshot_table(snap, mv->db, mv->name);
-    if (!analyse(mv->query_sql, mv->db, &p, why, sizeof(why))) {
+/* Does MV's definition qualify (see cat_incr.h), with storage table ST
+ * matching it? P gets its shape; a reason is logged when it does not. */
+static bool
+qualifies(const struct cat_mv *mv, const struct cat_table *st, struct cat_incr_plan *p)
+{
+    char why[256];
+    size_t i;
+    if (!cat_incr_analyse(mv->query_sql, mv->db, p, why, sizeof(why))) {
         cat_log(CAT_LOG_INFO, "view %s: incremental refresh not possible (%s); full refresh",
                 mv->key, why);
-        goto out_unhandled;
+        return false;
     }
-    if (st == NULL || st->n_cols != p.n_out) {
+    if (st == NULL || st->n_cols != p->n_out) {
         cat_log(CAT_LOG_INFO, "view %s: incremental refresh: storage columns unknown", mv->key);
-        goto out_unhandled;
+        return false;
     }
-    for (i = 0; i < p.n_out; i++) {
-        if (p.kinds[i] == OUT_KEY && st->cols[i].nullable) {
+    for (i = 0; i < p->n_out; i++) {
+        if (p->kinds[i] == CAT_IO_KEY && st->cols[i].nullable) {
             cat_log(CAT_LOG_INFO,
                     "view %s: incremental refresh needs NOT NULL grouping columns (%s is "
                     "nullable); full refresh", mv->key, st->cols[i].name);
-            goto out_unhandled;
+            return false;
         }
     }
-    cat_make_key(base_key, sizeof(base_key), p.base_db, p.base_name);
-    snprintf(vkey, sizeof(vkey), "view:%llu", (unsigned long long)mv->id);
-    na0 = na_get(base_key, NULL);
-    baseline = na_get(vkey, &seen) != na0 || !seen;
-    if (!baseline && na_seeded(vkey) && !cat_binlog_covers_downtime()) {
-        /* restored from the last stop: trusted only once the binlog has
-         * replayed what happened while no proxy was watching */
-        baseline = true;
-    }
+    return true;
+}
 
-    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
-    *handled = true;
-    if (c == NULL || !locked) {
-        goto out;
-    }
-    if (mysql_select_db(c, mv->db) != 0) {
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
-                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(c));
-        goto out;
-    }
-    {
-        /* storage dropped or altered behind the proxy: the complete path
-         * rebuilds it (cat_refresh_stage) */
-        int sok = cat_refresh_storage_ok(c, mv, "incremental refresh", reply);
-        if (sok < 0) {
-            goto out;
-        }
-        if (sok == 0) {
-            *handled = false;
-            goto out;
-        }
-    }
-    /* the UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs */
+/*
+ * The UNIQUE KEY the fold's ON DUPLICATE KEY UPDATE needs, added when
+ * missing (then IR->baseline: what the table holds was not folded under
+ * it). Returns 0, or -1 when it cannot be had (logged; a full refresh).
+ */
+static int
+unique_key(struct irun *ir)
+{
+    struct cat_mv *mv = ir->mv;
+    struct cat_buf b = {0};
+    char err[512], *n;
+    bool ok;
+    size_t i;
     cat_buf_puts(&b, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ");
     cat_buf_lit(&b, mv->db);
     cat_buf_puts(&b, " AND TABLE_NAME = ");
     cat_buf_lit(&b, mv->name);
     cat_buf_puts(&b, " AND INDEX_NAME = 'mvp_incr_key'");
-    hi = scalar(c, &b, &ok);
-    if (ok && hi != NULL && strcmp(hi, "0") == 0) {
+    n = scalar(ir->c, &b, &ok);
+    if (ok && n != NULL && strcmp(n, "0") == 0) {
         size_t nk = 0;
         cat_buf_puts(&b, "ALTER TABLE ");
         cat_buf_qname(&b, mv->db, mv->name);
         cat_buf_puts(&b, " ADD UNIQUE KEY mvp_incr_key (");
-        for (i = 0; i < p.n_out; i++) {
-            if (p.kinds[i] == OUT_KEY) {
+        for (i = 0; i < ir->p->n_out; i++) {
+            if (ir->p->kinds[i] == CAT_IO_KEY) {
                 cat_buf_puts(&b, nk++ > 0 ? ", " : "");
-                cat_buf_ident(&b, st->cols[i].name);
+                cat_buf_ident(&b, ir->st->cols[i].name);
             }
         }
         cat_buf_puts(&b, ")");
-        if (nk == 0 || cat_q(c, b.p, err, sizeof(err), NULL) < 0) {
+        if (nk == 0 || cat_q(ir->c, b.p, err, sizeof(err), NULL) < 0) {
             cat_log(CAT_LOG_INFO, "view %s: no unique key on its grouping columns (%s); full "
                     "refresh", mv->key, nk == 0 ? "no grouping column" : err);
             cat_buf_free(&b);
-            *handled = false;
-            goto out;
+            free(n);
+            return -1;
         }
         cat_buf_free(&b);
-        baseline = true;
+        ir->baseline = true;
     }
-    free(hi);
-    hi = NULL;
-    task = cat_store_task_start(c, mv, baseline ? "COMPLETE" : "PARTIAL");
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
-    seq0 = atomic_load(&mv->state->change_seq);
-    t0 = cat_now_ms();
+    free(n);
+    return 0;
+}
 
+/* IR->hi = MAX(incremental_column) of the base table, read as the view's
+ * owner (cat_refresh_src), and IR->wm the watermark; -1 with REPLY. */
+static int
+read_marks(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    struct cat_buf b = {0};
+    bool ok;
     {
         /* the watermark, read as the view's owner too (cat_refresh_src) */
         struct cat_buf src = {0};
         cat_buf_puts(&b, "SELECT MAX(");
-        cat_buf_ident(&b, col);
+        cat_buf_ident(&b, ir->col);
         cat_buf_puts(&b, ") AS m FROM ");
-        cat_buf_qname(&b, p.base_db, p.base_name);
+        cat_buf_qname(&b, ir->p->base_db, ir->p->base_name);
         if (cat_refresh_src(c, mv, 0, b.p, "incremental refresh", &src, reply) < 0) {
             cat_buf_free(&b);
-            goto failed;
+            return -1;
         }
         cat_buf_free(&b);
         cat_buf_puts(&b, "SELECT m FROM ");
         cat_buf_add(&b, src.p, src.len);
         cat_buf_free(&src);
     }
-    hi = scalar(c, &b, &ok);
+    ir->hi = scalar(c, &b, &ok);
     if (!ok) {
+        if (mysql_errno(c) == 1317) {
+            cat_task_note_interrupted(); /* killed: a CANCEL */
+        }
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
-                      "incremental refresh of %s.%s: reading MAX(%s): %s", mv->db, mv->name, col,
-                      mysql_error(c));
-        goto failed;
+                      "incremental refresh of %s.%s: reading MAX(%s): %s", mv->db, mv->name,
+                      ir->col, mysql_error(c));
+        return -1;
     }
     cat_buf_puts(&b, "SELECT wm FROM ");
     cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
     cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
-    wm = scalar(c, &b, &ok);
-    if (wm == NULL) {
-        baseline = true;
+    ir->wm = scalar(c, &b, &ok);
+    return 0;
+}
+
+/*
+ * The baseline: the watermark forgotten, a new table built from the rows
+ * up to IR->hi (all of them on an empty base) and swapped in, the new
+ * watermark recorded. Returns 0, or -1 with REPLY (staging dropped).
+ */
+static int
+fill_baseline(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    struct cat_buf b = {0};
+    cat_buf_puts(&b, "DELETE FROM ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
+    if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
+        return -1;
     }
-    if (hi == NULL) {
-        /* empty base: the baseline makes an empty view */
-        hi = NULL;
-        baseline = true;
+    if (cat_refresh_stage(c, &b, mv, "incremental refresh", &ir->nn, &ir->on, reply) < 0) {
+        return -1;
     }
-    if (baseline) {
-        cat_buf_puts(&b, "DELETE FROM ");
-        cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-        cat_buf_printf(&b, " WHERE mv_id = %llu", (unsigned long long)mv->id);
-        if (run(c, &b, mv, "forgetting the watermark", reply, NULL) < 0) {
-            goto failed;
-        }
-        if (cat_refresh_stage(c, &b, mv, "incremental refresh", &nn, &on, reply) < 0) {
-            goto failed;
-        }
-        {
-            struct cat_buf def = {0}, src = {0};
-            int src_rc;
-            cat_buf_puts(&def, "SELECT * FROM (");
-            if (hi != NULL) {
-                bounded_def(&def, mv, &p, col, NULL, hi);
-            } else {
-                cat_buf_puts(&def, mv->query_sql);
-            }
-            cat_buf_puts(&def, "\n) AS mvp_def");
-            src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
-            cat_buf_free(&def);
-            if (src_rc < 0) {
-                goto failed_drop;
-            }
-            cat_buf_puts(&b, "INSERT INTO ");
-            cat_buf_qname(&b, mv->db, nn);
-            cat_buf_puts(&b, " SELECT * FROM ");
-            cat_buf_add(&b, src.p, src.len);
-            cat_buf_free(&src);
-        }
-        if (run(c, &b, mv, "filling the new table", reply, &rows) < 0) {
-            goto failed_drop;
-        }
-        total = rows;
-        if (cat_refresh_swap(c, &b, mv, "incremental refresh", nn, on, reply) < 0) {
-            goto failed_drop;
-        }
-        if (hi != NULL) {
-            cat_buf_puts(&b, "REPLACE INTO ");
-            cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-            cat_buf_printf(&b, " (mv_id, wm) VALUES (%llu, ", (unsigned long long)mv->id);
-            cat_buf_lit(&b, hi);
-            cat_buf_puts(&b, ")");
-            if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
-                goto failed;
-            }
-        }
-    } else {
+    {
         struct cat_buf def = {0}, src = {0};
         int src_rc;
-        /* the owner's view first: a CREATE VIEW commits */
         cat_buf_puts(&def, "SELECT * FROM (");
-        bounded_def(&def, mv, &p, col, wm, hi);
+        if (ir->hi != NULL) {
+            bounded_def(&def, mv, ir->p, ir->col, NULL, ir->hi);
+        } else {
+            cat_buf_puts(&def, mv->query_sql);
+        }
         cat_buf_puts(&def, "\n) AS mvp_def");
         src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
         cat_buf_free(&def);
         if (src_rc < 0) {
-            goto failed;
-        }
-        if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
-            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
-                          mv->name, err);
-            cat_buf_free(&src);
-            goto failed;
+            goto failed_drop;
         }
         cat_buf_puts(&b, "INSERT INTO ");
-        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_qname(&b, mv->db, ir->nn);
         cat_buf_puts(&b, " SELECT * FROM ");
         cat_buf_add(&b, src.p, src.len);
         cat_buf_free(&src);
-        cat_buf_puts(&b, " AS mvp_def ON DUPLICATE KEY UPDATE ");
-        {
-            size_t nm = 0;
-            for (i = 0; i < p.n_out; i++) {
-                if (p.kinds[i] != OUT_KEY) {
-                    cat_buf_puts(&b, nm++ > 0 ? ", " : "");
-                    merge_expr(&b, mv, st->cols[i].name, p.kinds[i]);
-                }
-            }
-            if (nm == 0) {
-                cat_buf_ident(&b, st->cols[0].name);
-                cat_buf_puts(&b, " = ");
-                cat_buf_ident(&b, st->cols[0].name);
-            }
-        }
-        if (run(c, &b, mv, "folding new rows", reply, &rows) < 0) {
-            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-            goto failed;
-        }
-        cat_buf_puts(&b, "UPDATE ");
+    }
+    if (run(c, &b, mv, "filling the new table", reply, &ir->rows) < 0) {
+        goto failed_drop;
+    }
+    ir->total = ir->rows;
+    if (cat_refresh_swap(c, &b, mv, "incremental refresh", ir->nn, ir->on, reply) < 0) {
+        goto failed_drop;
+    }
+    if (ir->hi != NULL) {
+        cat_buf_puts(&b, "REPLACE INTO ");
         cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
-        cat_buf_puts(&b, " SET wm = ");
-        cat_buf_lit(&b, hi);
-        cat_buf_printf(&b, ", updated_at = NOW(3) WHERE mv_id = %llu",
-                       (unsigned long long)mv->id);
+        cat_buf_printf(&b, " (mv_id, wm) VALUES (%llu, ", (unsigned long long)mv->id);
+        cat_buf_lit(&b, ir->hi);
+        cat_buf_puts(&b, ")");
         if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
-            cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-            goto failed;
+            return -1;
         }
-        if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
-            mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
-                          mv->name, err);
-            goto failed;
+    }
+    return 0;
+
+failed_drop:
+    cat_refresh_drop_staging(c, mv, ir->nn);
+    return -1;
+}
+
+/*
+ * The incremental step: in one transaction, the rows above the watermark up
+ * to IR->hi folded into the view (ON DUPLICATE KEY UPDATE with merge_expr)
+ * and the watermark moved to IR->hi. Returns 0, or -1 with REPLY (rolled
+ * back).
+ */
+static int
+fold(struct irun *ir, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = ir->mv;
+    MYSQL *c = ir->c;
+    const struct cat_incr_plan *p = ir->p;
+    struct cat_buf b = {0}, def = {0}, src = {0};
+    char err[512];
+    bool ok;
+    size_t i;
+    int src_rc;
+    /* the owner's view first: a CREATE VIEW commits */
+    cat_buf_puts(&def, "SELECT * FROM (");
+    bounded_def(&def, mv, p, ir->col, ir->wm, ir->hi);
+    cat_buf_puts(&def, "\n) AS mvp_def");
+    src_rc = cat_refresh_src(c, mv, 0, def.p, "incremental refresh", &src, reply);
+    cat_buf_free(&def);
+    if (src_rc < 0) {
+        return -1;
+    }
+    if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                      mv->name, err);
+        cat_buf_free(&src);
+        return -1;
+    }
+    cat_buf_puts(&b, "INSERT INTO ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    cat_buf_puts(&b, " SELECT * FROM ");
+    cat_buf_add(&b, src.p, src.len);
+    cat_buf_free(&src);
+    cat_buf_puts(&b, " AS mvp_def ON DUPLICATE KEY UPDATE ");
+    {
+        size_t nm = 0;
+        for (i = 0; i < p->n_out; i++) {
+            if (p->kinds[i] != CAT_IO_KEY) {
+                cat_buf_puts(&b, nm++ > 0 ? ", " : "");
+                merge_expr(&b, mv, ir->st->cols[i].name, p->kinds[i]);
+            }
         }
-        cat_buf_puts(&b, "SELECT COUNT(*) FROM ");
-        cat_buf_qname(&b, mv->db, mv->name);
-        {
-            char *cnt = scalar(c, &b, &ok);
-            total = cnt != NULL ? strtoll(cnt, NULL, 10) : -1;
-            free(cnt);
+        if (nm == 0) {
+            cat_buf_ident(&b, ir->st->cols[0].name);
+            cat_buf_puts(&b, " = ");
+            cat_buf_ident(&b, ir->st->cols[0].name);
         }
+    }
+    if (run(c, &b, mv, "folding new rows", reply, &ir->rows) < 0) {
+        cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+        return -1;
+    }
+    cat_buf_puts(&b, "UPDATE ");
+    cat_buf_qname(&b, cat_meta_schema(), "mv_watermarks");
+    cat_buf_puts(&b, " SET wm = ");
+    cat_buf_lit(&b, ir->hi);
+    cat_buf_printf(&b, ", updated_at = NOW(3) WHERE mv_id = %llu",
+                   (unsigned long long)mv->id);
+    if (run(c, &b, mv, "recording the watermark", reply, NULL) < 0) {
+        cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+        return -1;
+    }
+    if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "incremental refresh of %s.%s: %s", mv->db,
+                      mv->name, err);
+        return -1;
+    }
+    cat_buf_puts(&b, "SELECT COUNT(*) FROM ");
+    cat_buf_qname(&b, mv->db, mv->name);
+    {
+        char *cnt = scalar(c, &b, &ok);
+        ir->total = cnt != NULL ? strtoll(cnt, NULL, 10) : -1;
+        free(cnt);
+    }
+    return 0;
+}
+
+/*
+ * Before the task starts, on the locked connection: the view's database
+ * selected, its storage table as the definition says (else *HANDLED false:
+ * the complete path rebuilds it, cat_refresh_stage) with the unique key the
+ * fold needs (unique_key; else *HANDLED false). Returns 0, or -1 (with
+ * REPLY filled when *HANDLED stays true).
+ */
+static int
+storage_ready(struct irun *ir, struct mvp_reply *reply, bool *handled)
+{
+    struct cat_mv *mv = ir->mv;
+    int sok;
+    if (mysql_select_db(ir->c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(ir->c), "HY000",
+                      "incremental refresh of %s.%s: %s", mv->db, mv->name, mysql_error(ir->c));
+        return -1;
+    }
+    /* storage dropped or altered behind the proxy: the complete path
+     * rebuilds it (cat_refresh_stage) */
+    sok = cat_refresh_storage_ok(ir->c, mv, "incremental refresh", reply);
+    if (sok < 0) {
+        return -1;
+    }
+    if (sok == 0 || unique_key(ir) < 0) {
+        *handled = false;
+        return -1;
+    }
+    return 0;
+}
+
+int
+cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled,
+                 enum cat_task_result *outcome)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
+    struct cat_incr_plan p;
+    struct irun ir;
+    struct cat_refresh_result r = {CAT_TASK_FAILED, CAT_RS_INCREMENTAL, 0, 0, NULL, NULL};
+    char lockname[600], vkey[64], base_key[512], info[700];
+    char *col = NULL;
+    bool locked = false, seen;
+    uint64_t seq0, na0;
+    int64_t t0, t1;
+    int rc = -1;
+
+    *handled = false;
+    *outcome = CAT_TASK_FAILED;
+    memset(&p, 0, sizeof(p));
+    memset(&ir, 0, sizeof(ir));
+    ir.total = -1;
+    if (mv == NULL || mv->part != NULL || (col = incr_column(mv)) == NULL) {
+        cat_snapshot_release(snap);
+        return -1;
+    }
+    ir.mv = mv;
+    ir.p = &p;
+    ir.col = col;
+    ir.st = cat_snapshot_table(snap, mv->db, mv->name);
+    if (!qualifies(mv, ir.st, &p)) {
+        goto out_unhandled;
+    }
+    cat_make_key(base_key, sizeof(base_key), p.base_db, p.base_name);
+    snprintf(vkey, sizeof(vkey), "view:%llu", (unsigned long long)mv->id);
+    na0 = na_get(base_key, NULL);
+    ir.baseline = na_get(vkey, &seen) != na0 || !seen;
+    if (!ir.baseline && na_seeded(vkey) && !cat_binlog_covers_downtime()) {
+        /* restored from the last stop: trusted only once the binlog has
+         * replayed what happened while no proxy was watching */
+        ir.baseline = true;
+    }
+
+    ir.c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
+    *handled = true;
+    if (ir.c == NULL || !locked) {
+        if (ir.c != NULL) {
+            r.outcome = CAT_TASK_BUSY;
+        }
+        goto out;
+    }
+    if (storage_ready(&ir, reply, handled) < 0) {
+        goto out;
+    }
+    r.task = cat_store_task_start(ir.c, mv, ir.baseline ? "COMPLETE" : "PARTIAL");
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
+    seq0 = atomic_load(&mv->state->change_seq);
+    t0 = cat_now_ms();
+
+    if (read_marks(&ir, reply) < 0) {
+        goto failed;
+    }
+    if (ir.wm == NULL) {
+        ir.baseline = true;
+    }
+    if (ir.hi == NULL) {
+        /* empty base: the baseline makes an empty view */
+        ir.baseline = true;
+    }
+    if ((ir.baseline ? fill_baseline(&ir, reply) : fold(&ir, reply)) < 0) {
+        goto failed;
     }
     t1 = cat_now_ms();
     na_set_view(vkey, na0, base_key, mv->id, false);
-    atomic_store(&mv->state->rows, total);
+    atomic_store(&mv->state->rows, ir.total);
     /* a change seen meanwhile may be unreflected: stale since t0 */
     cat_fresh_settle(mv, seq0, t0, t1, 0, na_get(base_key, NULL) == na0);
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
-    }
-    cat_store_task_finish(c, task, "SUCCESS", rows, NULL);
-    {
-        char info[700];
-        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %s %s, %lld rows written in %.2f s",
-                 mv->db, mv->name, baseline ? "incremental baseline" : "incremental",
-                 baseline ? "rows up to" : "rows above", baseline ? (hi ? hi : "-") : wm,
-                 (long long)rows, (double)(t1 - t0) / 1000.0);
-        mvp_reply_ok(reply, (uint64_t)rows, info);
-        cat_log(CAT_LOG_INFO, "%s", info);
-    }
+    snprintf(info, sizeof(info), "refreshed %s.%s (%s): %s %s, %lld rows written in %.2f s",
+             mv->db, mv->name, ir.baseline ? "incremental baseline" : "incremental",
+             ir.baseline ? "rows up to" : "rows above",
+             ir.baseline ? (ir.hi ? ir.hi : "-") : ir.wm, (long long)ir.rows,
+             (double)(t1 - t0) / 1000.0);
+    r.outcome = CAT_TASK_OK;
+    r.rows = ir.rows;
+    r.info = info;
+    cat_refresh_finish(ir.c, mv, &r, reply);
     rc = 0;
     goto out;
 
-failed_drop:
-    cat_refresh_drop_staging(c, mv, nn);
 failed:
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
-    cat_store_save_state(c, mv, err, sizeof(err));
-    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
-    cat_log(CAT_LOG_WARN, "incremental refresh of %s failed: %s", mv->key, reply->err_msg);
+    r.outcome = cat_refresh_failure();
+    cat_refresh_finish(ir.c, mv, &r, reply);
 out:
-    if (c != NULL && locked) {
-        cat_refresh_src_drop(c, mv, 0, 1);
+    *outcome = r.outcome;
+    if (ir.c != NULL && locked) {
+        cat_refresh_src_drop(ir.c, mv, 0, 1);
     }
-    cat_refresh_close(c, lockname, locked);
+    cat_refresh_close(ir.c, lockname, locked);
 out_unhandled:
     free(col);
-    free(hi);
-    free(wm);
-    free(nn);
-    free(on);
-    plan_free(&p);
+    free(ir.hi);
+    free(ir.wm);
+    free(ir.nn);
+    free(ir.on);
+    cat_incr_plan_free(&p);
     cat_snapshot_release(snap);
     return rc;
 }

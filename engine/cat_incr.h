@@ -34,21 +34,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cat_internal.h"
 #include "cat_reply.h"
+#include "cat_task.h"
 
 struct cat_mv;
 struct cat_snapshot;
 
 /* Does a task of MODE on MV try the incremental path? (FAST or AUTO with
  * incremental_column set on an unpartitioned view) Cheap; no backend I/O. */
-bool cat_incr_wanted(const struct cat_mv *mv, const char *mode);
+bool cat_incr_wanted(const struct cat_mv *mv, enum cat_refresh_method mode);
 
 /*
  * Incremental refresh of view DB.NAME (see above). *HANDLED false: it did
  * nothing and the caller runs the normal refresh (REPLY untouched);
- * true: REPLY has the outcome. Returns 0 on success, -1 otherwise.
+ * true: REPLY has the outcome and *OUTCOME (not NULL) its class
+ * (CAT_TASK_BUSY when another refresh holds the view's lock). Returns 0 on
+ * success, -1 otherwise.
  */
-int cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled);
+int cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, bool *handled,
+                     enum cat_task_result *outcome);
 
 /*
  * A change to base table KEY ("db.table", lower case) that is not a pure

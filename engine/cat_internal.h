@@ -22,6 +22,7 @@
 #include "cat_constraint.h"
 #include "cat_core.h"
 #include "cat_show.h"
+#include "cat_refresh.h"
 #include "cat_store.h"
 
 
@@ -234,15 +235,5 @@ bool cat_sql_is_write(const char *sql, size_t len);
  * records its position.
  */
 int cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen);
-
-/* ---- refresh (cat_refresh.c) ------------------------------------------------------------ */
-
-/*
- * Complete refresh of view DB.NAME (SPEC §6): task row, backend GET_LOCK,
- * build `name__mvp_new`, atomic RENAME swap, drop the old table, update and
- * persist the state. MODE is the task's mode text ("COMPLETE" / "AUTO").
- * Fills REPLY with OK ("refreshed db.mv: N rows in S s") or ERR. Returns 0/-1.
- */
-int cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply);
 
 #endif /* CAT_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cat.h"
+#include "cat_refresh_clause.h"
 #include "cat_reply.h"
 #include "rw_lex.h"
 
@@ -66,33 +67,8 @@ void cat_con_spec_free(struct cat_con_spec *spec);
 int cat_con_parse_prop(const char *value, bool fk, struct cat_con_spec **out, size_t *n,
                        struct mvp_reply *err);
 
-enum cat_refresh_method {
-    CAT_RM_NONE = 0,                /* not given */
-    CAT_RM_COMPLETE,                /* COMPLETE */
-    CAT_RM_AUTO,                    /* AUTO */
-    CAT_RM_NEVER,                   /* NEVER */
-    CAT_RM_FAST,                    /* FAST (Oracle/GaussDB: incremental) */
-    CAT_RM_PARTITIONS,              /* REFRESH MATERIALIZED VIEW mv PARTITIONS (...) */
-};
-
-enum cat_refresh_trigger {
-    CAT_RT_NONE = 0,                /* not given (= MANUAL) */
-    CAT_RT_MANUAL,                  /* ON MANUAL */
-    CAT_RT_DEMAND,                  /* ON DEMAND (Oracle; = MANUAL) */
-    CAT_RT_COMMIT,                  /* ON COMMIT */
-    CAT_RT_SCHEDULE,                /* ON SCHEDULE EVERY n unit [STARTS ...] */
-    CAT_RT_EVERY,                   /* Oracle EVERY (interval '5 min') */
-};
-
-/* A refresh clause as written (CREATE / ALTER ... REFRESH). */
-struct cat_refresh_clause {
-    enum cat_refresh_method method;     /* COMPLETE / AUTO / NEVER / FAST */
-    enum cat_refresh_trigger trigger;   /* MANUAL / COMMIT / SCHEDULE ... */
-    int64_t every_n;                    /* SCHEDULE EVERY n */
-    char *unit;                         /* MINUTE/HOUR/DAY/WEEK (upper), or NULL */
-    char *starts;                       /* STARTS 'yyyy-mm-dd hh:mm:ss' or NULL */
-    char *interval;                     /* Oracle EVERY (interval 'x'): 'x' or NULL */
-};
+/* enum cat_refresh_method, enum cat_refresh_trigger, struct cat_refresh_clause,
+ * cat_refresh_text: cat_refresh_clause.h (catalog) */
 
 /* One PROPERTIES / SET entry. */
 struct cat_prop {
@@ -174,5 +150,14 @@ int cat_parse_toks(const char *sql, size_t len, const struct rw_tok *tok, size_t
 
 /* Free what ST owns and zero it (NULL is ignored). */
 void cat_stmt_free(struct cat_stmt *st);
+
+/*
+ * Read canonical text TEXT (cat_refresh_text; a stored refresh_info) back
+ * into OUT (zeroed first; free with cat_refresh_clause_free), with the
+ * clause parser of CREATE / ALTER. Returns 0, or -1 with a reason in ERR
+ * (ERRLEN bytes) and OUT all defaults (AUTO ON MANUAL).
+ */
+int cat_refresh_clause_of_text(const char *text, struct cat_refresh_clause *out, char *err,
+                               size_t errlen);
 
 #endif /* CAT_PARSE_H */

@@ -1,8 +1,8 @@
 /*
  * cat_part_engine.h - the engine's side of partitioned views (cat_part.h has
  * the types and the state): resolving a view's partition derivation and
- * persisting partition state (cat_part_resolve.c, cat_part_store.c), and
- * the partition refresh (cat_part_refresh.c). Change tracking has headers
+ * persisting partition state (cat_part_resolve.c, cat_part_store.c); the
+ * partition refresh has its own header (cat_part_refresh.h). Change tracking has headers
  * of its own (cat_part_track.h, cat_part_rowimage.h, cat_probe.h).
  * SPEC §4, §5, §9.
  */
@@ -38,15 +38,6 @@ int cat_part_store_delete(MYSQL *c, uint64_t id, char *err, size_t errlen);
  * bounds), cat_part_rowimage.h (binlog row images), cat_probe.h (the
  * probe) ---- */
 
-/* ---- refresh (cat_part_refresh.c) ---- */
-
-/*
- * Refresh partitioned view DB.NAME: MODE "COMPLETE" (new table built
- * partition by partition, atomic swap), "AUTO" (only stale partitions,
- * each in one transaction: DELETE its range + INSERT ... SELECT restricted
- * to it), or "PARTITIONS" with N_PARTS names PARTS. Fills REPLY. Returns 0/-1.
- */
-int cat_part_refresh(const char *db, const char *name, const char *mode, char **parts,
-                     size_t n_parts, struct mvp_reply *reply);
+/* The partition refresh: cat_part_refresh.h. */
 
 #endif /* CAT_PART_ENGINE_H */

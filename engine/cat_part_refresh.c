@@ -42,6 +42,8 @@
 #include "cat_internal.h"
 #include "cat_probe.h"
 #include "cat_part_track.h"
+#include "cat_part_refresh.h"
+#include "cat_refresh.h"
 #include "cat_task.h"
 #include "rw.h"
 
@@ -139,6 +141,9 @@ current_keys(MYSQL *c, const struct cat_mv *mv, int64_t **keys, size_t *n,
     }
     cat_buf_puts(&q, " ORDER BY 1");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        if (mysql_errno(c) == 1317) {
+            cat_task_note_interrupted(); /* killed: a CANCEL */
+        }
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000",
                       "refresh of %s.%s failed (listing partitions): %s", mv->db, mv->name,
                       mysql_error(c));
@@ -448,354 +453,478 @@ windows_span_partitions(const struct cat_mv *mv)
     return !rw_mv_windows_aligned(mv->model, mv->part->col);
 }
 
-int
-cat_part_refresh(const char *db, const char *name, const char *mode, char **parts,
-                 size_t n_parts, struct mvp_reply *reply)
-{
-    struct cat_snapshot *snap = cat_snapshot_acquire();
-    struct cat_mv *mv = cat_snapshot_find(snap, db, name);
-    MYSQL *c = NULL;
-    struct cat_buf b = {0};
-    char err[512], lockname[600], *nn = NULL, *on = NULL;
-    uint64_t task = 0;
-    int64_t t0, t1, total = 0, wlo, *keys = NULL, gaps0, up_all = 0;
-    size_t n_keys = 0, n_jobs = 0, i, k, bs = batch_size(mv), n_batches = 0;
-    struct job *jobs = NULL;
-    struct cat_part_view v = {0};
-    bool locked = false, complete, partial_probe;
-    struct cat_buf *srcs = NULL;     /* owner views of the current batch (batch_srcs) */
-    int rc = -1;
+/* One partition refresh while it runs: what it was asked, what it plans,
+ * what it did (cat_part_refresh and its steps). */
+struct prun {
+    struct cat_snapshot *snap;
+    struct cat_mv *mv;
+    MYSQL *c;                       /* refresh connection (cat_refresh_open) */
+    enum cat_refresh_method mode;   /* COMPLETE, AUTO or PARTITIONS */
+    char **parts;                   /* PARTITIONS: the names asked for (borrowed) */
+    size_t n_parts;
+    bool complete;                  /* rebuild the whole table (else in place) */
+    bool partial_probe;             /* the probe baseline is re-taken per partition */
+    int64_t t0;                     /* start: the time the refresh reads from */
+    int64_t wlo;                    /* partition_sync_limit window start (day) */
+    int64_t gaps0;                  /* gaps_stale_ms before reading */
+    int64_t up_all;                 /* upstream views stale since (any partition), 0 = fresh */
+    int64_t *keys;                  /* current partition keys (current_keys) */
+    size_t n_keys;
+    struct cat_part_view v;         /* the partition state before reading */
+    struct job *jobs;               /* the partitions to refresh */
+    size_t n_jobs;
+    size_t bs;                      /* refresh_partition_num: partitions per batch */
+    struct cat_buf *srcs;           /* owner views of the current batch (batch_srcs) */
+    size_t n_batches;
+    int64_t total;                  /* rows written */
+    char *nn, *on;                  /* COMPLETE: staging and old table names */
+};
 
-    if (mv == NULL || mv->part == NULL || mv->state->parts == NULL) {
-        mvp_reply_err(reply, 1146, "42S02", "Partitioned materialized view '%s.%s' doesn't exist",
-                      db ? db : "", name);
-        cat_snapshot_release(snap);
-        return -1;
-    }
-    c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
-    if (c == NULL) {
-        cat_snapshot_release(snap);
-        return -1;
-    }
-    srcs = cat_xcalloc(bs, sizeof(*srcs));
-    if (!locked) {
-        goto out;
-    }
-    if (mysql_select_db(c, mv->db) != 0) {
-        mvp_reply_err(reply, (uint16_t)mysql_errno(c), "HY000", "refresh of %s.%s: %s", mv->db,
-                      mv->name, mysql_error(c));
-        goto out;
-    }
-    {
-        /* storage dropped or altered behind the proxy: only a complete
-         * refresh rebuilds it (cat_refresh_stage), whatever was asked */
-        int sok = cat_refresh_storage_ok(c, mv, "refresh", reply);
-        if (sok < 0) {
-            goto out;
-        }
-        if (sok == 0) {
-            mode = "COMPLETE";
-        }
-    }
-    t0 = cat_now_ms();
-    wlo = window_lo(mv->part, t0);
-    complete = strcmp(mode, "COMPLETE") == 0 ||
-               atomic_load(&mv->state->last_refresh_ms) == 0 ||
-               (strcmp(mode, "AUTO") == 0 && atomic_load(&mv->state->stale_since_ms) != 0);
-    if (!complete && windows_span_partitions(mv)) {
+/*
+ * Complete or in place? COMPLETE, a never-built view and AUTO after an
+ * unattributed change rebuild the whole table; so does AUTO on a view whose
+ * windows span partitions (windows_span_partitions), which refuses
+ * PARTITIONS (ERR 1235). Returns 0, or -1 with REPLY filled.
+ */
+static int
+decide_complete(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    pr->complete = pr->mode == CAT_RM_COMPLETE ||
+                   atomic_load(&mv->state->last_refresh_ms) == 0 ||
+                   (pr->mode == CAT_RM_AUTO && atomic_load(&mv->state->stale_since_ms) != 0);
+    if (!pr->complete && windows_span_partitions(mv)) {
         /* a change in one partition changes window values in the others */
-        if (strcmp(mode, "AUTO") != 0) {
+        if (pr->mode != CAT_RM_AUTO) {
             mvp_reply_err(reply, 1235, "42000",
                           "%s.%s has window functions that are not partitioned by its partition "
                           "column: refresh it whole (AUTO or COMPLETE)", mv->db, mv->name);
-            goto out;
+            return -1;
         }
-        complete = true;
+        pr->complete = true;
     }
+    return 0;
+}
+
+/* PARTITIONS (p1, ...): the named partitions as the jobs; -1 with REPLY
+ * (ERR 1735) when one is unknown. */
+static int
+jobs_named(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    size_t i, k;
+    pr->complete = false;
+    for (k = 0; k < pr->n_parts; k++) {
+        bool found = false;
+        for (i = 0; i < pr->v.n; i++) {
+            char pn[64];
+            if (cat_streq_ci(cat_ppart_name(&pr->v.p[i], pn, sizeof(pn)), pr->parts[k])) {
+                pr->jobs = realloc(pr->jobs, (pr->n_jobs + 1) * sizeof(*pr->jobs));
+                if (pr->jobs == NULL) {
+                    abort();
+                }
+                pr->jobs[pr->n_jobs].p = pr->v.p[i];
+                pr->jobs[pr->n_jobs].rows = 0;
+                pr->n_jobs++;
+                found = true;
+            }
+        }
+        if (!found) {
+            mvp_reply_err(reply, 1735, "HY000",
+                          "Unknown partition '%s' in materialized view %s.%s (SHOW "
+                          "PARTITIONS FROM %s lists them)", pr->parts[k], mv->db, mv->name,
+                          mv->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* COMPLETE / AUTO: every current key (complete), or the stale and new
+ * partitions (in place) as the jobs; -1 with REPLY when the keys cannot be
+ * read. */
+static int
+jobs_from_keys(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    struct job *jobs;
+    size_t i, k, n_jobs = 0;
+    bool need_keys = pr->complete || pr->v.gaps_stale_ms != 0;
+    if (need_keys && current_keys(pr->c, mv, &pr->keys, &pr->n_keys, reply) < 0) {
+        return -1;
+    }
+    jobs = pr->jobs = cat_xcalloc(pr->v.n + pr->n_keys + 2, sizeof(*jobs));
+    if (pr->complete) {
+        /* p_null first, then one per key */
+        jobs[n_jobs].p.is_null = true;
+        n_jobs++;
+        for (k = 0; k < pr->n_keys; k++) {
+            jobs[n_jobs].p.lo = pr->keys[k];
+            jobs[n_jobs].p.hi = cat_unit_next(pr->keys[k], mv->part->unit);
+            n_jobs++;
+        }
+        /* keep the seqs of existing partitions for settling */
+        for (i = 0; i < n_jobs; i++) {
+            for (k = 0; k < pr->v.n; k++) {
+                if (pr->v.p[k].is_null == jobs[i].p.is_null &&
+                    (pr->v.p[k].is_null || pr->v.p[k].lo == jobs[i].p.lo)) {
+                    jobs[i].p.seq = pr->v.p[k].seq;
+                }
+            }
+        }
+    } else {
+        for (i = 0; i < pr->v.n; i++) {
+            if (pr->v.p[i].stale_since_ms != 0 || pr->v.p[i].last_refresh_ms == 0) {
+                jobs[n_jobs++].p = pr->v.p[i];
+            }
+        }
+        for (k = 0; k < pr->n_keys; k++) {
+            bool have = false;
+            for (i = 0; i < pr->v.n && !have; i++) {
+                have = !pr->v.p[i].is_null && pr->v.p[i].lo == pr->keys[k];
+            }
+            if (!have) {
+                jobs[n_jobs].p.lo = pr->keys[k];
+                jobs[n_jobs].p.hi = cat_unit_next(pr->keys[k], mv->part->unit);
+                n_jobs++;
+            }
+        }
+    }
+    pr->n_jobs = n_jobs;
+    return 0;
+}
+
+/*
+ * The plan: the probe's baseline and the partition marks as they are now,
+ * then the partitions to refresh (jobs_named / jobs_from_keys) within the
+ * partition_sync_limit window, each with its upstream views' staleness.
+ * Returns 0, or -1 with REPLY filled.
+ */
+static int
+plan_jobs(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    MYSQL *c = pr->c;
+    size_t i;
     /* baseline for the probe, then the marks as they are now: a complete
      * refresh (or a view without a strong baseline) compares and re-takes
      * all of it (one scan of the base); a partial one re-takes only the
      * keys it refreshes, below, once it knows them (pruned on the base) */
-    partial_probe = !complete && cat_part_probe_partial_ok(mv);
-    if (!partial_probe) {
+    pr->partial_probe = !pr->complete && cat_part_probe_partial_ok(mv);
+    if (!pr->partial_probe) {
         cat_part_probe_baseline(c, mv);
     }
     cat_part_bounds_refresh(c, mv);
     cat_part_explode_whole(mv);
-    if (cat_part_view_get(mv, &v) != 0) {
+    if (cat_part_view_get(mv, &pr->v) != 0) {
         mvp_reply_err(reply, 1037, "HY001", "out of memory");
-        goto out;
+        return -1;
     }
-    gaps0 = v.gaps_stale_ms;
-    if (strcmp(mode, "PARTITIONS") == 0) {
-        complete = false;
-        for (k = 0; k < n_parts; k++) {
-            bool found = false;
-            for (i = 0; i < v.n; i++) {
-                char pn[64];
-                if (cat_streq_ci(cat_ppart_name(&v.p[i], pn, sizeof(pn)), parts[k])) {
-                    jobs = realloc(jobs, (n_jobs + 1) * sizeof(*jobs));
-                    if (jobs == NULL) {
-                        abort();
-                    }
-                    jobs[n_jobs].p = v.p[i];
-                    jobs[n_jobs].rows = 0;
-                    n_jobs++;
-                    found = true;
-                }
-            }
-            if (!found) {
-                mvp_reply_err(reply, 1735, "HY000",
-                              "Unknown partition '%s' in materialized view %s.%s (SHOW "
-                              "PARTITIONS FROM %s lists them)", parts[k], mv->db, mv->name,
-                              mv->name);
-                goto out;
-            }
-        }
-    } else {
-        bool need_keys = complete || v.gaps_stale_ms != 0;
-        if (need_keys && current_keys(c, mv, &keys, &n_keys, reply) < 0) {
-            goto out;
-        }
-        jobs = cat_xcalloc(v.n + n_keys + 2, sizeof(*jobs));
-        if (complete) {
-            /* p_null first, then one per key */
-            jobs[n_jobs].p.is_null = true;
-            n_jobs++;
-            for (k = 0; k < n_keys; k++) {
-                jobs[n_jobs].p.lo = keys[k];
-                jobs[n_jobs].p.hi = cat_unit_next(keys[k], mv->part->unit);
-                n_jobs++;
-            }
-            /* keep the seqs of existing partitions for settling */
-            for (i = 0; i < n_jobs; i++) {
-                for (k = 0; k < v.n; k++) {
-                    if (v.p[k].is_null == jobs[i].p.is_null &&
-                        (v.p[k].is_null || v.p[k].lo == jobs[i].p.lo)) {
-                        jobs[i].p.seq = v.p[k].seq;
-                    }
-                }
-            }
-        } else {
-            for (i = 0; i < v.n; i++) {
-                if (v.p[i].stale_since_ms != 0 || v.p[i].last_refresh_ms == 0) {
-                    jobs[n_jobs++].p = v.p[i];
-                }
-            }
-            for (k = 0; k < n_keys; k++) {
-                bool have = false;
-                for (i = 0; i < v.n && !have; i++) {
-                    have = !v.p[i].is_null && v.p[i].lo == keys[k];
-                }
-                if (!have) {
-                    jobs[n_jobs].p.lo = keys[k];
-                    jobs[n_jobs].p.hi = cat_unit_next(keys[k], mv->part->unit);
-                    n_jobs++;
-                }
-            }
-        }
+    pr->gaps0 = pr->v.gaps_stale_ms;
+    if (pr->mode == CAT_RM_PARTITIONS ? jobs_named(pr, reply) < 0
+                                      : jobs_from_keys(pr, reply) < 0) {
+        return -1;
     }
     /* partition_sync_limit: nothing older than the window is built */
-    if (wlo != CAT_DAY_MIN) {
+    if (pr->wlo != CAT_DAY_MIN) {
         size_t j = 0;
-        for (i = 0; i < n_jobs; i++) {
-            if (jobs[i].p.is_null || jobs[i].p.hi > wlo) {
-                jobs[j++] = jobs[i];
+        for (i = 0; i < pr->n_jobs; i++) {
+            if (pr->jobs[i].p.is_null || pr->jobs[i].p.hi > pr->wlo) {
+                pr->jobs[j++] = pr->jobs[i];
             }
         }
-        n_jobs = j;
+        pr->n_jobs = j;
     }
-    if (partial_probe && n_jobs > 0) {
-        struct cat_ppart *rs = cat_xcalloc(n_jobs, sizeof(*rs));
-        for (i = 0; i < n_jobs; i++) {
-            rs[i] = jobs[i].p;
+    if (pr->partial_probe && pr->n_jobs > 0) {
+        struct cat_ppart *rs = cat_xcalloc(pr->n_jobs, sizeof(*rs));
+        for (i = 0; i < pr->n_jobs; i++) {
+            rs[i] = pr->jobs[i].p;
         }
-        if (!cat_part_probe_baseline_parts(c, mv, rs, n_jobs)) {
+        if (!cat_part_probe_baseline_parts(c, mv, rs, pr->n_jobs)) {
             cat_log(CAT_LOG_DEBUG, "refresh of %s: partial probe baseline not taken", mv->key);
         }
         free(rs);
     }
     /* upstream views (layers) as they are before anything is read: a
      * partition fed by a stale upstream partition stays stale since it */
-    up_all = cat_upstream_stale(snap, mv, true, false, 0, 0);
-    for (i = 0; i < n_jobs; i++) {
-        jobs[i].up_stale = up_all == 0 ? 0
-                                       : cat_upstream_stale(snap, mv, false, jobs[i].p.is_null,
-                                                            jobs[i].p.lo, jobs[i].p.hi);
+    pr->up_all = cat_upstream_stale(pr->snap, mv, true, false, 0, 0);
+    for (i = 0; i < pr->n_jobs; i++) {
+        pr->jobs[i].up_stale = pr->up_all == 0
+                                   ? 0
+                                   : cat_upstream_stale(pr->snap, mv, false,
+                                                        pr->jobs[i].p.is_null, pr->jobs[i].p.lo,
+                                                        pr->jobs[i].p.hi);
     }
-    task = cat_store_task_start(c, mv, complete ? "COMPLETE" : "PARTIAL");
-    task_partitions(c, task, jobs, n_jobs);
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
+    return 0;
+}
 
-    if (complete) {
-        if (cat_refresh_stage(c, &b, mv, "refresh", &nn, &on, reply) < 0) {
-            goto failed;
-        }
-        if (n_jobs < 8000) {
-            partition_ddl(&b, mv, nn, jobs, n_jobs);
-            if (run(c, &b, mv, "partitioning the new table", reply, NULL) < 0) {
-                goto failed_drop;
-            }
-        }
-        /* refresh_partition_num partitions per batch, one transaction each */
-        for (i = 0; i < n_jobs; i += bs) {
-            size_t end = i + bs < n_jobs ? i + bs : n_jobs;
-            if (batch_srcs(c, mv, jobs, i, end, srcs, reply) < 0) {
-                goto failed_drop;
-            }
-            if (bs > 1 && cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
-                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
-                              err);
-                goto failed_drop;
-            }
-            for (k = i; k < end; k++) {
-                cat_buf_puts(&b, "INSERT INTO ");
-                cat_buf_qname(&b, mv->db, nn);
-                cat_buf_puts(&b, " SELECT * FROM ");
-                cat_buf_add(&b, srcs[k - i].p, srcs[k - i].len);
-                cat_buf_puts(&b, " AS mvp_part WHERE ");
-                range_pred(&b, mv->part->col, &jobs[k].p);
-                if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
-                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-                    goto failed_drop;
-                }
-                total += jobs[k].rows;
-            }
-            if (bs > 1 && cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
-                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
-                              err);
-                goto failed_drop;
-            }
-            n_batches++;
-        }
-        cat_refresh_analyze(c, mv->db, nn, mv->key);
-        if (cat_refresh_swap(c, &b, mv, "refresh", nn, on, reply) < 0) {
+/*
+ * COMPLETE: the new table partitioned like the plan, filled batch by batch,
+ * swapped in. Returns 0; -1 with REPLY filled (the staging table dropped).
+ */
+static int
+fill_complete(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    MYSQL *c = pr->c;
+    struct job *jobs = pr->jobs;
+    struct cat_buf b = {0};
+    char err[512];
+    size_t i, k, bs = pr->bs, n_jobs = pr->n_jobs;
+    if (cat_refresh_stage(c, &b, mv, "refresh", &pr->nn, &pr->on, reply) < 0) {
+        return -1;
+    }
+    if (n_jobs < 8000) {
+        partition_ddl(&b, mv, pr->nn, jobs, n_jobs);
+        if (run(c, &b, mv, "partitioning the new table", reply, NULL) < 0) {
             goto failed_drop;
         }
-    } else {
-        /* the binlog follower ignores row events on the storage table
-         * until a minute after this refresh (cat_part_defer) */
-        atomic_store(&mv->state->parts->own_until_ms, INT64_MAX);
-        if (split_storage(c, mv, jobs, n_jobs, reply) < 0) {
-            goto failed;
+    }
+    /* refresh_partition_num partitions per batch, one transaction each */
+    for (i = 0; i < n_jobs; i += bs) {
+        size_t end = i + bs < n_jobs ? i + bs : n_jobs;
+        if (batch_srcs(c, mv, jobs, i, end, pr->srcs, reply) < 0) {
+            goto failed_drop;
         }
-        /* refresh_partition_num partitions per batch, one transaction each:
-         * DELETE the range + INSERT ... SELECT restricted to it */
-        for (i = 0; i < n_jobs; i += bs) {
-            size_t end = i + bs < n_jobs ? i + bs : n_jobs;
-            if (batch_srcs(c, mv, jobs, i, end, srcs, reply) < 0) {
-                goto failed;
-            }
-            if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
-                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
-                              err);
-                goto failed;
-            }
-            for (k = i; k < end; k++) {
-                int64_t del = 0;
-                cat_buf_puts(&b, "DELETE FROM ");
-                cat_buf_qname(&b, mv->db, mv->name);
-                cat_buf_puts(&b, " WHERE ");
-                range_pred(&b, mv->part->col, &jobs[k].p);
-                if (run(c, &b, mv, "clearing a partition", reply, &del) < 0) {
-                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-                    goto failed;
-                }
-                cat_buf_puts(&b, "INSERT INTO ");
-                cat_buf_qname(&b, mv->db, mv->name);
-                cat_buf_puts(&b, " SELECT * FROM ");
-                cat_buf_add(&b, srcs[k - i].p, srcs[k - i].len);
-                cat_buf_puts(&b, " AS mvp_part WHERE ");
-                range_pred(&b, mv->part->col, &jobs[k].p);
-                if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
-                    cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
-                    goto failed;
-                }
-            }
-            if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
-                mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
-                              err);
-                goto failed;
-            }
-            for (k = i; k < end; k++) {
-                total += jobs[k].rows;
-            }
-            n_batches++;
+        if (bs > 1 && cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                          err);
+            goto failed_drop;
         }
-        if (wlo != CAT_DAY_MIN) {
-            /* partition_sync_limit: drop the rows that fell out of the window */
-            int y, m, d;
-            cat_day_to_ymd(wlo, &y, &m, &d);
+        for (k = i; k < end; k++) {
+            cat_buf_puts(&b, "INSERT INTO ");
+            cat_buf_qname(&b, mv->db, pr->nn);
+            cat_buf_puts(&b, " SELECT * FROM ");
+            cat_buf_add(&b, pr->srcs[k - i].p, pr->srcs[k - i].len);
+            cat_buf_puts(&b, " AS mvp_part WHERE ");
+            range_pred(&b, mv->part->col, &jobs[k].p);
+            if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
+                cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                goto failed_drop;
+            }
+            pr->total += jobs[k].rows;
+        }
+        if (bs > 1 && cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                          err);
+            goto failed_drop;
+        }
+        pr->n_batches++;
+    }
+    cat_refresh_analyze(c, mv->db, pr->nn, mv->key);
+    if (cat_refresh_swap(c, &b, mv, "refresh", pr->nn, pr->on, reply) < 0) {
+        goto failed_drop;
+    }
+    return 0;
+
+failed_drop:
+    cat_refresh_drop_staging(c, mv, pr->nn);
+    return -1;
+}
+
+/*
+ * In place (AUTO, PARTITIONS): each batch one transaction that DELETEs the
+ * ranges and INSERTs them again; then the rows beyond partition_sync_limit
+ * go. Returns 0, or -1 with REPLY filled (batches committed stay).
+ */
+static int
+fill_in_place(struct prun *pr, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    MYSQL *c = pr->c;
+    struct job *jobs = pr->jobs;
+    struct cat_buf b = {0};
+    char err[512];
+    size_t i, k, bs = pr->bs, n_jobs = pr->n_jobs;
+    /* the binlog follower ignores row events on the storage table
+     * until a minute after this refresh (cat_part_defer) */
+    atomic_store(&mv->state->parts->own_until_ms, INT64_MAX);
+    if (split_storage(c, mv, jobs, n_jobs, reply) < 0) {
+        return -1;
+    }
+    /* refresh_partition_num partitions per batch, one transaction each:
+     * DELETE the range + INSERT ... SELECT restricted to it */
+    for (i = 0; i < n_jobs; i += bs) {
+        size_t end = i + bs < n_jobs ? i + bs : n_jobs;
+        if (batch_srcs(c, mv, jobs, i, end, pr->srcs, reply) < 0) {
+            return -1;
+        }
+        if (cat_q(c, "START TRANSACTION", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                          err);
+            return -1;
+        }
+        for (k = i; k < end; k++) {
+            int64_t del = 0;
             cat_buf_puts(&b, "DELETE FROM ");
             cat_buf_qname(&b, mv->db, mv->name);
             cat_buf_puts(&b, " WHERE ");
-            cat_buf_ident(&b, mv->part->col);
-            cat_buf_printf(&b, " < '%04d-%02d-%02d'", y, m, d);
-            if (run(c, &b, mv, "dropping partitions beyond partition_sync_limit", reply, NULL) <
-                0) {
-                goto failed;
+            range_pred(&b, mv->part->col, &jobs[k].p);
+            if (run(c, &b, mv, "clearing a partition", reply, &del) < 0) {
+                cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                return -1;
+            }
+            cat_buf_puts(&b, "INSERT INTO ");
+            cat_buf_qname(&b, mv->db, mv->name);
+            cat_buf_puts(&b, " SELECT * FROM ");
+            cat_buf_add(&b, pr->srcs[k - i].p, pr->srcs[k - i].len);
+            cat_buf_puts(&b, " AS mvp_part WHERE ");
+            range_pred(&b, mv->part->col, &jobs[k].p);
+            if (run(c, &b, mv, "filling a partition", reply, &jobs[k].rows) < 0) {
+                cat_q(c, "ROLLBACK", err, sizeof(err), NULL);
+                return -1;
             }
         }
+        if (cat_q(c, "COMMIT", err, sizeof(err), NULL) < 0) {
+            mvp_reply_err(reply, 1105, "HY000", "refresh of %s.%s: %s", mv->db, mv->name,
+                          err);
+            return -1;
+        }
+        for (k = i; k < end; k++) {
+            pr->total += jobs[k].rows;
+        }
+        pr->n_batches++;
     }
-    t1 = cat_now_ms();
-    if (!complete) {
+    if (pr->wlo != CAT_DAY_MIN) {
+        /* partition_sync_limit: drop the rows that fell out of the window */
+        int y, m, d;
+        cat_day_to_ymd(pr->wlo, &y, &m, &d);
+        cat_buf_puts(&b, "DELETE FROM ");
+        cat_buf_qname(&b, mv->db, mv->name);
+        cat_buf_puts(&b, " WHERE ");
+        cat_buf_ident(&b, mv->part->col);
+        cat_buf_printf(&b, " < '%04d-%02d-%02d'", y, m, d);
+        if (run(c, &b, mv, "dropping partitions beyond partition_sync_limit", reply, NULL) <
+            0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* After the fill: the partition state settled, the refresh finished
+ * (cat_refresh_finish) with its partitions in the reply's info. */
+static void
+succeeded(struct prun *pr, uint64_t task, struct mvp_reply *reply)
+{
+    struct cat_mv *mv = pr->mv;
+    struct cat_refresh_result r = {CAT_TASK_OK, CAT_RS_PARTITION, task, pr->total, NULL, NULL};
+    struct cat_buf pl = {0};
+    char info[700], pn[64];
+    int64_t t1 = cat_now_ms();
+    size_t i;
+    if (!pr->complete) {
         atomic_store(&mv->state->parts->own_until_ms, t1 + 60000);
     }
-    settle(mv, jobs, n_jobs, complete, t0, t1, wlo, gaps0, up_all);
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0 ||
-        cat_part_store_save(c, mv, err, sizeof(err)) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+    settle(mv, pr->jobs, pr->n_jobs, pr->complete, pr->t0, t1, pr->wlo, pr->gaps0, pr->up_all);
+    for (i = 0; i < pr->n_jobs && i < 20; i++) {
+        cat_buf_puts(&pl, i > 0 ? "," : "");
+        cat_buf_puts(&pl, cat_ppart_name(&pr->jobs[i].p, pn, sizeof(pn)));
+    }
+    if (pr->n_jobs > 20) {
+        cat_buf_printf(&pl, ",... (%zu)", pr->n_jobs);
+    }
+    snprintf(info, sizeof(info), "refreshed %s.%s (%s): %zu partition(s) [%s] in %zu "
+             "batch(es), %lld rows in %.2f s", mv->db, mv->name,
+             pr->complete ? "COMPLETE" : "PARTIAL", pr->n_jobs, pl.p ? pl.p : "", pr->n_batches,
+             (long long)pr->total, (double)(t1 - pr->t0) / 1000.0);
+    r.info = info;
+    cat_refresh_finish(pr->c, mv, &r, reply);
+    cat_buf_free(&pl);
+}
+
+int
+cat_part_refresh(const char *db, const char *name, enum cat_refresh_method mode, char **parts,
+                 size_t n_parts, struct mvp_reply *reply, enum cat_task_result *outcome)
+{
+    struct prun pr;
+    struct cat_mv *mv;
+    char lockname[600];
+    uint64_t task = 0;
+    size_t i;
+    bool locked = false;
+    int rc = -1;
+
+    memset(&pr, 0, sizeof(pr));
+    *outcome = CAT_TASK_FAILED;
+    pr.snap = cat_snapshot_acquire();
+    mv = pr.mv = cat_snapshot_find(pr.snap, db, name);
+    pr.mode = mode == CAT_RM_COMPLETE || mode == CAT_RM_PARTITIONS ? mode : CAT_RM_AUTO;
+    pr.parts = parts;
+    pr.n_parts = n_parts;
+    if (mv == NULL || mv->part == NULL || mv->state->parts == NULL) {
+        mvp_reply_err(reply, 1146, "42S02", "Partitioned materialized view '%s.%s' doesn't exist",
+                      db ? db : "", name);
+        cat_snapshot_release(pr.snap);
+        return -1;
+    }
+    pr.bs = batch_size(mv);
+    pr.c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
+    if (pr.c == NULL) {
+        cat_snapshot_release(pr.snap);
+        return -1;
+    }
+    pr.srcs = cat_xcalloc(pr.bs, sizeof(*pr.srcs));
+    if (!locked) {
+        *outcome = CAT_TASK_BUSY;
+        goto out;
+    }
+    if (mysql_select_db(pr.c, mv->db) != 0) {
+        mvp_reply_err(reply, (uint16_t)mysql_errno(pr.c), "HY000", "refresh of %s.%s: %s",
+                      mv->db, mv->name, mysql_error(pr.c));
+        goto out;
     }
     {
-        struct cat_buf pl = {0};
-        char info[700], pn[64];
-        for (i = 0; i < n_jobs && i < 20; i++) {
-            cat_buf_puts(&pl, i > 0 ? "," : "");
-            cat_buf_puts(&pl, cat_ppart_name(&jobs[i].p, pn, sizeof(pn)));
+        /* storage dropped or altered behind the proxy: only a complete
+         * refresh rebuilds it (cat_refresh_stage), whatever was asked */
+        int sok = cat_refresh_storage_ok(pr.c, mv, "refresh", reply);
+        if (sok < 0) {
+            goto out;
         }
-        if (n_jobs > 20) {
-            cat_buf_printf(&pl, ",... (%zu)", n_jobs);
+        if (sok == 0) {
+            pr.mode = CAT_RM_COMPLETE;
         }
-        cat_store_task_finish(c, task, "SUCCESS", total, NULL);
-        snprintf(info, sizeof(info), "refreshed %s.%s (%s): %zu partition(s) [%s] in %zu "
-                 "batch(es), %lld rows in %.2f s", mv->db, mv->name,
-                 complete ? "COMPLETE" : "PARTIAL", n_jobs, pl.p ? pl.p : "", n_batches,
-                 (long long)total, (double)(t1 - t0) / 1000.0);
-        mvp_reply_ok(reply, (uint64_t)total, info);
-        cat_log(CAT_LOG_INFO, "%s", info);
-        cat_buf_free(&pl);
     }
-    rc = 0;
-    goto out;
+    pr.t0 = cat_now_ms();
+    pr.wlo = window_lo(mv->part, pr.t0);
+    if (decide_complete(&pr, reply) < 0 || plan_jobs(&pr, reply) < 0) {
+        goto out;
+    }
+    task = cat_store_task_start(pr.c, mv, pr.complete ? "COMPLETE" : "PARTIAL");
+    task_partitions(pr.c, task, pr.jobs, pr.n_jobs);
+    atomic_store(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
 
-failed_drop:
-    cat_refresh_drop_staging(c, mv, nn);
-failed:
-    /* partitions refreshed before the failure stay stale (safe: each was
-     * one transaction, the state just does not claim them) */
-    if (!complete) {
-        atomic_store(&mv->state->parts->own_until_ms, cat_now_ms() + 60000);
+    if ((pr.complete ? fill_complete(&pr, reply) : fill_in_place(&pr, reply)) == 0) {
+        succeeded(&pr, task, reply);
+        *outcome = CAT_TASK_OK;
+        rc = 0;
+    } else {
+        /* partitions refreshed before the failure stay stale (safe: each was
+         * one transaction, the state just does not claim them) */
+        struct cat_refresh_result r = {CAT_TASK_FAILED, CAT_RS_PARTITION, task, 0, NULL, NULL};
+        if (!pr.complete) {
+            atomic_store(&mv->state->parts->own_until_ms, cat_now_ms() + 60000);
+        }
+        r.outcome = *outcome = cat_refresh_failure();
+        cat_refresh_finish(pr.c, mv, &r, reply);
     }
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
-    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
-    cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
+
 out:
-    if (srcs != NULL) {
-        if (c != NULL && locked) {
-            cat_refresh_src_drop(c, mv, 0, (unsigned)bs);
+    if (pr.srcs != NULL) {
+        if (pr.c != NULL && locked) {
+            cat_refresh_src_drop(pr.c, mv, 0, (unsigned)pr.bs);
         }
-        for (i = 0; i < bs; i++) {
-            cat_buf_free(&srcs[i]);
+        for (i = 0; i < pr.bs; i++) {
+            cat_buf_free(&pr.srcs[i]);
         }
-        free(srcs);
+        free(pr.srcs);
     }
-    cat_part_view_free(&v);
-    free(jobs);
-    free(keys);
-    free(nn);
-    free(on);
-    cat_refresh_close(c, lockname, locked);
-    cat_snapshot_release(snap);
+    cat_part_view_free(&pr.v);
+    free(pr.jobs);
+    free(pr.keys);
+    free(pr.nn);
+    free(pr.on);
+    cat_refresh_close(pr.c, lockname, locked);
+    cat_snapshot_release(pr.snap);
     return rc;
 }

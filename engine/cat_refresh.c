@@ -22,13 +22,17 @@
  *          since t0 (else t0), never fresher than the views it reads
  *   task row SUCCESS / FAILED, RELEASE_LOCK
  *
- * A failed refresh leaves the view as it was.
+ * A failed refresh leaves the view as it was. The end (refresh state,
+ * persisted state, task row, reply, log) is cat_refresh_finish, shared by
+ * every engine; which engine runs is cat_refresh_pick (cat_refresh.h).
  */
 #include "cat_internal.h"
 #include "cat_freshness.h"
 #include "cat_binlog.h"
 #include "cat_part_engine.h"
+#include "cat_part_refresh.h"
 #include "cat_incr.h"
+#include "cat_refresh.h"
 #include "cat_task.h"
 
 #include <stdio.h>
@@ -48,6 +52,10 @@ cat_refresh_run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char
     }
     if (mysql_real_query(c, b->p, b->len) != 0) {
         const char *state = mysql_sqlstate(c);
+        if (mysql_errno(c) == 1317) {
+            /* its query was killed (a CANCEL, here or on another proxy) */
+            cat_task_note_interrupted();
+        }
         mvp_reply_err(reply, (uint16_t)mysql_errno(c), state && *state ? state : "HY000",
                       "%s of %s.%s failed (%s): %s", kind, mv->db, mv->name, what,
                       mysql_error(c));
@@ -284,6 +292,9 @@ cat_refresh_storage_ok(MYSQL *c, const struct cat_mv *mv, const char *kind,
     }
     cat_buf_free(&def);
     if (col_names(c, src.p, &dn, &nd, &code) < 0) {
+        if (code == 1317) {
+            cat_task_note_interrupted();
+        }
         mvp_reply_err(reply, (uint16_t)code, mysql_sqlstate(c), "%s of %s.%s failed (reading "
                       "the definition as its owner): %s", kind, mv->db, mv->name,
                       mysql_error(c));
@@ -520,33 +531,109 @@ inputs_stale_since(const struct cat_snapshot *snap, const struct cat_mv *mv)
     return cat_upstream_stale(snap, mv, true, false, 0, 0);
 }
 
+enum cat_refresh_strategy
+cat_refresh_pick(const struct cat_mv *mv, enum cat_refresh_method mode)
+{
+    if (mode == CAT_RM_PARTITIONS) {
+        return CAT_RS_PARTITION;
+    }
+    if (cat_incr_wanted(mv, mode)) {
+        return CAT_RS_INCREMENTAL;
+    }
+    if (mv->part != NULL && mv->state->parts != NULL) {
+        return CAT_RS_PARTITION;
+    }
+    return CAT_RS_COMPLETE;
+}
+
+const char *
+cat_refresh_method_name(enum cat_refresh_method mode)
+{
+    switch (mode) {
+    case CAT_RM_COMPLETE:
+        return "COMPLETE";
+    case CAT_RM_PARTITIONS:
+        return "PARTITIONS";
+    case CAT_RM_FAST:
+        return "FAST";
+    case CAT_RM_NONE:
+    case CAT_RM_AUTO:
+    case CAT_RM_NEVER:
+        break;
+    }
+    return "AUTO";
+}
+
+enum cat_task_result
+cat_refresh_failure(void)
+{
+    return cat_task_cancel_requested() ? CAT_TASK_CANCELED : CAT_TASK_FAILED;
+}
+
+void
+cat_refresh_finish(MYSQL *c, struct cat_mv *mv, const struct cat_refresh_result *r,
+                   struct mvp_reply *reply)
+{
+    char err[512];
+    bool ok = r->outcome == CAT_TASK_OK;
+    bool part = r->strategy == CAT_RS_PARTITION;
+    atomic_store(&mv->state->refresh_state, ok ? CAT_REFRESH_SUCCESS : CAT_REFRESH_FAILED);
+    if (ok && part) {
+        if (cat_store_save_state(c, mv, err, sizeof(err)) < 0 ||
+            cat_part_store_save(c, mv, err, sizeof(err)) < 0) {
+            cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+        }
+    } else if (!part) {
+        /* the incremental engine never logged a failure to persist after a
+         * failed refresh (the refresh's own failure is logged below) */
+        if (cat_store_save_state(c, mv, err, sizeof(err)) < 0 &&
+            (ok || r->strategy != CAT_RS_INCREMENTAL)) {
+            cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
+        }
+    }
+    if (ok) {
+        cat_store_task_finish(c, r->task, "SUCCESS", r->rows, NULL);
+        mvp_reply_ok(reply, (uint64_t)r->rows, r->info);
+        cat_log(CAT_LOG_INFO, "%s", r->log != NULL ? r->log : r->info);
+        return;
+    }
+    cat_store_task_finish(c, r->task, "FAILED", 0, reply->err_msg);
+    cat_log(CAT_LOG_WARN, "%s of %s failed: %s",
+            r->strategy == CAT_RS_INCREMENTAL ? "incremental refresh" : "refresh", mv->key,
+            reply->err_msg);
+}
+
 int
-cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_reply *reply)
+cat_refresh_view(const char *db, const char *name, enum cat_refresh_method mode,
+                 struct mvp_reply *reply, enum cat_task_result *outcome)
 {
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_mv *mv = cat_snapshot_find(snap, db, name);
     MYSQL *c = NULL;
     struct cat_buf b = {0};
-    char err[512], *nn = NULL, *on = NULL, lockname[600];
-    uint64_t task = 0, seq0;
+    char *nn = NULL, *on = NULL, lockname[600];
+    char info[600], logline[600];
+    struct cat_refresh_result r = {CAT_TASK_FAILED, CAT_RS_COMPLETE, 0, 0, NULL, NULL};
+    uint64_t seq0;
     int64_t t0, t1, rows = 0, inputs_stale;
     int prev_state;
     bool locked = false;
     int rc = -1;
 
+    *outcome = CAT_TASK_FAILED;
     if (mv == NULL) {
         mvp_reply_err(reply, 1146, "42S02", "Materialized view '%s.%s' doesn't exist",
                       db ? db : "", name);
         cat_snapshot_release(snap);
         return -1;
     }
-    if (mv->part != NULL && mv->state->parts != NULL) {
+    if (cat_refresh_pick(mv, mode) == CAT_RS_PARTITION) {
         /* partitioned: partition by partition (cat_part_refresh.c) */
         char vdb[256], vname[256];
         snprintf(vdb, sizeof(vdb), "%s", mv->db);
         snprintf(vname, sizeof(vname), "%s", mv->name);
         cat_snapshot_release(snap);
-        return cat_part_refresh(vdb, vname, mode, NULL, 0, reply);
+        return cat_part_refresh(vdb, vname, mode, NULL, 0, reply, outcome);
     }
     c = cat_refresh_open(mv, lockname, sizeof(lockname), &locked, reply);
     if (c == NULL) {
@@ -554,6 +641,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
         return -1;
     }
     if (!locked) {
+        r.outcome = CAT_TASK_BUSY;
         goto out;
     }
     if (mysql_select_db(c, mv->db) != 0) {
@@ -561,7 +649,7 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
                       "refresh of %s.%s: %s", mv->db, mv->name, mysql_error(c));
         goto out;
     }
-    task = cat_store_task_start(c, mv, mode);
+    r.task = cat_store_task_start(c, mv, cat_refresh_method_name(mode));
     /* a rebuild outside the incremental path invalidates its watermark (cat_incr.c) */
     cat_incr_forget(c, mv->id);
     prev_state = atomic_exchange(&mv->state->refresh_state, CAT_REFRESH_RUNNING);
@@ -589,19 +677,15 @@ cat_refresh_view(const char *db, const char *name, const char *mode, struct mvp_
     t1 = cat_now_ms();
     atomic_store(&mv->state->rows, rows);
     cat_fresh_settle(mv, seq0, t0, t1, inputs_stale, true);
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_SUCCESS);
-    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
-    }
-    cat_store_task_finish(c, task, "SUCCESS", rows, NULL);
-    {
-        char info[600];
-        snprintf(info, sizeof(info), "refreshed %s.%s: %lld rows in %.2f s", mv->db, mv->name,
-                 (long long)rows, (double)(t1 - t0) / 1000.0);
-        mvp_reply_ok(reply, (uint64_t)rows, info);
-    }
-    cat_log(CAT_LOG_INFO, "refreshed %s: %lld rows in %lld ms", mv->key, (long long)rows,
-            (long long)(t1 - t0));
+    snprintf(info, sizeof(info), "refreshed %s.%s: %lld rows in %.2f s", mv->db, mv->name,
+             (long long)rows, (double)(t1 - t0) / 1000.0);
+    snprintf(logline, sizeof(logline), "refreshed %s: %lld rows in %lld ms", mv->key,
+             (long long)rows, (long long)(t1 - t0));
+    r.outcome = CAT_TASK_OK;
+    r.rows = rows;
+    r.info = info;
+    r.log = logline;
+    cat_refresh_finish(c, mv, &r, reply);
     rc = 0;
     goto out;
 
@@ -609,13 +693,10 @@ failed_drop:
     cat_refresh_drop_staging(c, mv, nn);
     cat_refresh_src_drop(c, mv, 0, 1);
 failed:
-    atomic_store(&mv->state->refresh_state, CAT_REFRESH_FAILED);
-    if (cat_store_save_state(c, mv, err, sizeof(err)) < 0) {
-        cat_log(CAT_LOG_WARN, "refresh of %s: persisting its state: %s", mv->key, err);
-    }
-    cat_store_task_finish(c, task, "FAILED", 0, reply->err_msg);
-    cat_log(CAT_LOG_WARN, "refresh of %s failed: %s", mv->key, reply->err_msg);
+    r.outcome = cat_refresh_failure();
+    cat_refresh_finish(c, mv, &r, reply);
 out:
+    *outcome = r.outcome;
     free(nn);
     free(on);
     cat_refresh_close(c, lockname, locked);

@@ -4,7 +4,7 @@
  * due views dispatched as tasks on detached threads within the task limit,
  * upstream-first ordering for layered views, backoff on failure.
  *
- *   tick ─ snapshot ─ for each view: job (trigger parsed from refresh_info)
+ *   tick ─ snapshot ─ for each view: job (trigger from its refresh clause)
  *        │               COMMIT: change_seq moved -> pending window
  *        │               SCHEDULE: next_ms
  *        │               failed: retry_at (2 s * 2^k, cap 300 s)
@@ -40,7 +40,7 @@ struct job {
     char db[256];                   /* view database */
     char name[256];                 /* view name */
     uint64_t mv_id;                 /* catalog id */
-    char *info;                     /* refresh_info the trigger was parsed from */
+    char *info;                     /* refresh_info of the clause the trigger was made from */
     struct cat_trigger tr;          /* parsed trigger */
     bool valid;                     /* tr parsed */
     uint64_t seen_seq;              /* change_seq last observed */
@@ -60,7 +60,7 @@ struct run_arg {
     char key[512];                  /* view key */
     char db[256];                   /* view database */
     char name[256];                 /* view name */
-    char mode[12];                  /* task mode */
+    enum cat_refresh_method mode;   /* task mode */
     enum cat_task_origin origin;    /* schedule / commit */
 };
 
@@ -135,66 +135,6 @@ interval_ms(const char *s)
     }
 }
 
-/* Read a '...' literal at *P (with '' doubling) into OUT; advances *P. */
-static bool
-read_lit(const char **p, char *out, size_t outlen)
-{
-    const char *s = *p;
-    size_t n = 0;
-    if (*s != '\'') {
-        return false;
-    }
-    s++;
-    while (*s != '\0') {
-        if (*s == '\'') {
-            if (s[1] == '\'') {
-                s++;
-            } else {
-                break;
-            }
-        }
-        if (n + 1 < outlen) {
-            out[n++] = *s;
-        }
-        s++;
-    }
-    out[n] = '\0';
-    if (*s != '\'') {
-        return false;
-    }
-    *p = s + 1;
-    return true;
-}
-
-/* Next word of *P (upper-cased into W); false at the end. */
-static bool
-word(const char **p, char *w, size_t wlen)
-{
-    const char *s = *p;
-    size_t n = 0;
-    while (isspace((unsigned char)*s)) {
-        s++;
-    }
-    if (*s == '\0') {
-        *p = s;
-        return false;
-    }
-    while (*s != '\0' && !isspace((unsigned char)*s) && *s != '(' && *s != '\'') {
-        if (n + 1 < wlen) {
-            w[n++] = (char)toupper((unsigned char)*s);
-        }
-        s++;
-    }
-    if (n == 0 && (*s == '(' || *s == '\'')) {
-        if (*s == '(' && n + 1 < wlen) {
-            w[n++] = *s++;
-        }
-    }
-    w[n] = '\0';
-    *p = s;
-    return n > 0 || *s != '\0';
-}
-
 /* "YYYY-MM-DD HH:MM:SS" local time -> unix ms, 0 when malformed. */
 static int64_t
 parse_ts(const char *s)
@@ -216,100 +156,64 @@ parse_ts(const char *s)
 }
 
 int
-cat_trigger_parse(const char *info, struct cat_trigger *out, char *err, size_t errlen)
+cat_trigger_of(const struct cat_refresh_clause *rc, struct cat_trigger *out, char *err,
+               size_t errlen)
 {
-    const char *p = info ? info : "";
-    char w[64];
     memset(out, 0, sizeof(*out));
-    snprintf(out->mode, sizeof(out->mode), "AUTO");
-    if (!word(&p, w, sizeof(w)) || strcmp(w, "REFRESH") != 0) {
-        snprintf(err, errlen, "refresh clause '%s' not understood", info ? info : "");
-        return -1;
-    }
-    while (word(&p, w, sizeof(w))) {
-        if (strcmp(w, "COMPLETE") == 0 || strcmp(w, "AUTO") == 0 || strcmp(w, "FAST") == 0) {
-            snprintf(out->mode, sizeof(out->mode), "%.9s", w);
-        } else if (strcmp(w, "NEVER") == 0) {
-            out->never = true;
-        } else if (strcmp(w, "ON") == 0) {
-            if (!word(&p, w, sizeof(w))) {
-                break;
-            }
-            if (strcmp(w, "COMMIT") == 0) {
-                out->kind = CAT_TRIG_COMMIT;
-            } else if (strcmp(w, "SCHEDULE") == 0) {
-                long long n = 0;
-                char *end;
-                if (!word(&p, w, sizeof(w)) || strcmp(w, "EVERY") != 0 ||
-                    !word(&p, w, sizeof(w))) {
-                    snprintf(err, errlen, "ON SCHEDULE needs EVERY n unit");
-                    return -1;
-                }
-                n = strtoll(w, &end, 10);
-                if (*end != '\0' || n <= 0) {
-                    snprintf(err, errlen, "ON SCHEDULE EVERY needs a whole number > 0, not %s",
-                             w);
-                    return -1;
-                }
-                if (!word(&p, w, sizeof(w))) {
-                    snprintf(err, errlen, "ON SCHEDULE EVERY %lld needs a unit", n);
-                    return -1;
-                }
-                if (strcmp(w, "SECOND") == 0) {
-                    out->every_ms = n * 1000;
-                } else if (strcmp(w, "MINUTE") == 0) {
-                    out->every_ms = n * 60000;
-                } else if (strcmp(w, "HOUR") == 0) {
-                    out->every_ms = n * 3600000;
-                } else if (strcmp(w, "DAY") == 0) {
-                    out->every_ms = n * 86400000;
-                } else if (strcmp(w, "WEEK") == 0) {
-                    out->every_ms = n * 604800000;
-                } else {
-                    snprintf(err, errlen,
-                             "ON SCHEDULE unit %s is not supported (SECOND, MINUTE, HOUR, DAY, "
-                             "WEEK)", w);
-                    return -1;
-                }
-                out->kind = CAT_TRIG_SCHEDULE;
-                while (isspace((unsigned char)*p)) {
-                    p++;
-                }
-                if (strncasecmp(p, "STARTS", 6) == 0) {
-                    char ts[64];
-                    p += 6;
-                    while (isspace((unsigned char)*p)) {
-                        p++;
-                    }
-                    if (!read_lit(&p, ts, sizeof(ts)) || (out->starts_ms = parse_ts(ts)) == 0) {
-                        snprintf(err, errlen, "STARTS needs 'yyyy-mm-dd hh:mm:ss'");
-                        return -1;
-                    }
-                }
-            }
-            /* MANUAL, DEMAND: nothing for the scheduler */
-        } else if (strcmp(w, "EVERY") == 0) {
-            char iv[64];
-            while (isspace((unsigned char)*p) || *p == '(') {
-                p++;
-            }
-            if (strncasecmp(p, "INTERVAL", 8) == 0) {
-                p += 8;
-            }
-            while (isspace((unsigned char)*p)) {
-                p++;
-            }
-            if (!read_lit(&p, iv, sizeof(iv)) || (out->every_ms = interval_ms(iv)) <= 0) {
-                snprintf(err, errlen,
-                         "EVERY (INTERVAL '...') needs 'n unit' with unit second, minute, hour, "
-                         "day or week (e.g. '5 min')");
-                return -1;
-            }
-            out->kind = CAT_TRIG_SCHEDULE;
-            while (*p == ')' || isspace((unsigned char)*p)) {
-                p++;
-            }
+    out->mode = rc->method == CAT_RM_COMPLETE || rc->method == CAT_RM_FAST ? rc->method
+                                                                          : CAT_RM_AUTO;
+    out->never = rc->method == CAT_RM_NEVER;
+    switch (rc->trigger) {
+    case CAT_RT_NONE:
+    case CAT_RT_MANUAL:
+    case CAT_RT_DEMAND:
+        break; /* nothing for the scheduler */
+    case CAT_RT_COMMIT:
+        out->kind = CAT_TRIG_COMMIT;
+        break;
+    case CAT_RT_SCHEDULE: {
+        long long n = (long long)rc->every_n;
+        const char *u = rc->unit != NULL ? rc->unit : "";
+        if (n <= 0) {
+            snprintf(err, errlen, "ON SCHEDULE EVERY needs a whole number > 0, not %lld", n);
+            return -1;
         }
+        if (*u == '\0') {
+            snprintf(err, errlen, "ON SCHEDULE EVERY %lld needs a unit", n);
+            return -1;
+        }
+        if (strcmp(u, "SECOND") == 0) {
+            out->every_ms = n * 1000;
+        } else if (strcmp(u, "MINUTE") == 0) {
+            out->every_ms = n * 60000;
+        } else if (strcmp(u, "HOUR") == 0) {
+            out->every_ms = n * 3600000;
+        } else if (strcmp(u, "DAY") == 0) {
+            out->every_ms = n * 86400000;
+        } else if (strcmp(u, "WEEK") == 0) {
+            out->every_ms = n * 604800000;
+        } else {
+            snprintf(err, errlen,
+                     "ON SCHEDULE unit %s is not supported (SECOND, MINUTE, HOUR, DAY, "
+                     "WEEK)", u);
+            return -1;
+        }
+        out->kind = CAT_TRIG_SCHEDULE;
+        if (rc->starts != NULL && (out->starts_ms = parse_ts(rc->starts)) == 0) {
+            snprintf(err, errlen, "STARTS needs 'yyyy-mm-dd hh:mm:ss'");
+            return -1;
+        }
+        break;
+    }
+    case CAT_RT_EVERY:
+        if ((out->every_ms = interval_ms(rc->interval != NULL ? rc->interval : "")) <= 0) {
+            snprintf(err, errlen,
+                     "EVERY (INTERVAL '...') needs 'n unit' with unit second, minute, hour, "
+                     "day or week (e.g. '5 min')");
+            return -1;
+        }
+        out->kind = CAT_TRIG_SCHEDULE;
+        break;
     }
     if (out->never) {
         out->kind = CAT_TRIG_MANUAL;
@@ -320,12 +224,9 @@ cat_trigger_parse(const char *info, struct cat_trigger *out, char *err, size_t e
 int
 cat_sched_validate(const struct cat_refresh_clause *rc, struct mvp_reply *reply)
 {
-    char *text = cat_refresh_text(rc);
     struct cat_trigger tr;
     char err[256];
-    int r = cat_trigger_parse(text, &tr, err, sizeof(err));
-    free(text);
-    if (r < 0) {
+    if (cat_trigger_of(rc, &tr, err, sizeof(err)) < 0) {
         mvp_reply_err(reply, 1235, "42000", "%s", err);
         return -1;
     }
@@ -517,7 +418,7 @@ run_main(void *arg)
 
 /* Start a task thread for J (g_mu held). Returns 0 or -1. */
 static int
-dispatch(struct job *j, const char *mode, enum cat_task_origin origin)
+dispatch(struct job *j, enum cat_refresh_method mode, enum cat_task_origin origin)
 {
     struct run_arg *a = cat_xcalloc(1, sizeof(*a));
     pthread_t t;
@@ -525,7 +426,7 @@ dispatch(struct job *j, const char *mode, enum cat_task_origin origin)
     snprintf(a->key, sizeof(a->key), "%s", j->key);
     snprintf(a->db, sizeof(a->db), "%s", j->db);
     snprintf(a->name, sizeof(a->name), "%s", j->name);
-    snprintf(a->mode, sizeof(a->mode), "%s", mode);
+    a->mode = mode;
     a->origin = origin;
     if (rw_thread_attr_init(&at, true) != 0) {
         free(a);
@@ -606,7 +507,9 @@ tick(MYSQL *c, const struct cat_snapshot *snap, int64_t now)
             char err[256];
             free(j->info);
             j->info = cat_xstrdup(mv->refresh_info ? mv->refresh_info : "");
-            j->valid = cat_trigger_parse(j->info, &j->tr, err, sizeof(err)) == 0;
+            /* the text only tells that the clause changed; the trigger
+             * comes from the parsed clause (cat_refresh_clause.h) */
+            j->valid = cat_trigger_of(&mv->refresh, &j->tr, err, sizeof(err)) == 0;
             if (!j->valid) {
                 cat_log(CAT_LOG_WARN, "view %s: %s; it is refreshed only on request", mv->key,
                         err);
@@ -637,7 +540,7 @@ tick(MYSQL *c, const struct cat_snapshot *snap, int64_t now)
     handle_done(snap, now);
 
     HASH_ITER(hh, snap->mvs, mv, tmp) {
-        const char *mode;
+        enum cat_refresh_method mode;
         enum cat_task_origin origin;
         bool due = false;
         HASH_FIND_STR(g_jobs, mv->key, j);
@@ -679,7 +582,7 @@ tick(MYSQL *c, const struct cat_snapshot *snap, int64_t now)
             continue;
         }
         mode = j->tr.mode;
-        if (origin == CAT_TASK_SCHEDULE && strcmp(mode, "COMPLETE") != 0 && !needs_refresh(mv) &&
+        if (origin == CAT_TASK_SCHEDULE && mode != CAT_RM_COMPLETE && !needs_refresh(mv) &&
             j->fails == 0) {
             /* AUTO / FAST on a fresh view: a NOT_REFRESH task, no backend work */
             if (c != NULL) {

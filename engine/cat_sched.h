@@ -44,20 +44,22 @@ enum cat_trig_kind {
 /* A refresh clause as the scheduler reads it. */
 struct cat_trigger {
     enum cat_trig_kind kind;        /* when */
-    char mode[12];                  /* task mode: "AUTO", "COMPLETE" or "FAST" */
+    enum cat_refresh_method mode;   /* task mode: CAT_RM_AUTO, _COMPLETE or _FAST */
     bool never;                     /* REFRESH NEVER */
     int64_t every_ms;               /* SCHEDULE: interval, ms (> 0) */
     int64_t starts_ms;              /* SCHEDULE: STARTS (unix ms), 0 when not given */
 };
 
 /*
- * Read the canonical refresh clause text INFO (struct cat_mv.refresh_info,
- * made by cat_refresh_text) into OUT. Units: SECOND (an extension, for
- * tests), MINUTE, HOUR, DAY, WEEK; Oracle intervals "5 min", "1 hour",
- * "30 seconds", "2 days", "1 week". Returns 0, or -1 with a reason in ERR
- * (ERRLEN bytes).
+ * What refresh clause RC (struct cat_mv.refresh, parsed once at CREATE /
+ * ALTER or when loaded) asks of the scheduler, into OUT. Units: SECOND (an
+ * extension, for tests), MINUTE, HOUR, DAY, WEEK; Oracle intervals "5 min",
+ * "1 hour", "30 seconds", "2 days", "1 week". Returns 0, or -1 with a
+ * reason in ERR (ERRLEN bytes): a unit such as MONTH, a zero count, a
+ * STARTS or interval text that is not understood.
  */
-int cat_trigger_parse(const char *info, struct cat_trigger *out, char *err, size_t errlen);
+int cat_trigger_of(const struct cat_refresh_clause *rc, struct cat_trigger *out, char *err,
+                   size_t errlen);
 
 /*
  * Check that refresh clause RC can run (CREATE / ALTER ... REFRESH). Returns

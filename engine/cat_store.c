@@ -184,6 +184,14 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
         mv->query_sql = cat_xstrdup(row[3]);
         mv->create_sql = cat_xstrdup(row[4]);
         mv->refresh_info = cat_xstrdup(row[5]);
+        {
+            char rerr[300];
+            if (cat_refresh_clause_of_text(mv->refresh_info, &mv->refresh, rerr,
+                                           sizeof(rerr)) < 0) {
+                cat_log(CAT_LOG_WARN, "view %s: %s; it is refreshed only on request", mv->key,
+                        rerr);
+            }
+        }
         mv->build_mode = cat_xstrdup(row[6]);
         mv->comment = cat_xstrdup(row[8]);
         mv->owner = row[18] != NULL && *row[18] != '\0' ? cat_xstrdup(row[18]) : NULL;

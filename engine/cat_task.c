@@ -17,6 +17,9 @@
 #include "cat_incr.h"
 #include "cat_internal.h"
 #include "cat_part_engine.h"
+#include "cat_part.h"
+#include "cat_part_refresh.h"
+#include "cat_refresh.h"
 #include "cat_sched.h"
 
 /* Rows kept in `tasks` (as cat_store.c). */
@@ -133,6 +136,14 @@ bool
 cat_task_cancel_requested(void)
 {
     return t_cur != NULL && atomic_load(&t_cur->cancel);
+}
+
+void
+cat_task_note_interrupted(void)
+{
+    if (t_cur != NULL) {
+        atomic_store(&t_cur->cancel, true);
+    }
 }
 
 int
@@ -404,20 +415,152 @@ ent_remove(struct task_ent *t)
     free(t);
 }
 
+/* Enter T (key set) in the registry; false, with *OTHER the task id of the
+ * task of the same view already there, when there is one (T not entered). */
+static bool
+ent_add(struct task_ent *t, uint64_t *other)
+{
+    struct task_ent *o;
+    pthread_mutex_lock(&g_mu);
+    for (o = g_tasks; o != NULL; o = o->next) {
+        if (strcmp(o->key, t->key) == 0) {
+            *other = o->task_id;
+            pthread_mutex_unlock(&g_mu);
+            return false;
+        }
+    }
+    t->next = g_tasks;
+    g_tasks = t;
+    pthread_mutex_unlock(&g_mu);
+    return true;
+}
+
+/* Wait for a slot in the process-wide limit; false (no slot taken) when
+ * CANCEL ended the wait. */
+static bool
+slot_take(struct task_ent *t)
+{
+    pthread_mutex_lock(&g_mu);
+    while (g_running >= g_max && !atomic_load(&t->cancel)) {
+        pthread_cond_wait(&g_cv, &g_mu);
+    }
+    if (atomic_load(&t->cancel)) {
+        pthread_mutex_unlock(&g_mu);
+        return false;
+    }
+    g_running++;
+    pthread_mutex_unlock(&g_mu);
+    return true;
+}
+
+static void
+slot_give(void)
+{
+    pthread_mutex_lock(&g_mu);
+    g_running--;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+}
+
+/*
+ * Run the engine STRATEGY (cat_refresh_pick) for view VDB.VNAME in MODE;
+ * an incremental refresh that declines falls back to the complete engine
+ * (cat_refresh_view, which hands a partitioned view to cat_part_refresh).
+ * *RES gets the engine's outcome. Returns 0/-1 with REPLY filled.
+ */
+static int
+run_engine(const char *vdb, const char *vname, enum cat_refresh_strategy strategy,
+           enum cat_refresh_method mode, char **parts, size_t n_parts, struct mvp_reply *reply,
+           enum cat_task_result *res)
+{
+    if (strategy == CAT_RS_INCREMENTAL) {
+        bool handled = false;
+        int rc = cat_incr_refresh(vdb, vname, reply, &handled, res);
+        if (handled) {
+            return rc;
+        }
+        mvp_reply_clear(reply);
+        mvp_reply_init(reply);
+    }
+    if (mode == CAT_RM_PARTITIONS) {
+        return cat_part_refresh(vdb, vname, CAT_RM_PARTITIONS, parts, n_parts, reply, res);
+    }
+    return cat_refresh_view(vdb, vname, mode == CAT_RM_COMPLETE ? CAT_RM_COMPLETE : CAT_RM_AUTO,
+                            reply, res);
+}
+
+/*
+ * Record how task T of VDB.VNAME ended over C from the engine's RC and
+ * outcome RES: the row (when the engine did not write it, or CANCELED over
+ * its FAILED), and for a cancel the reply. Returns the outcome class.
+ */
+static enum cat_task_result
+record_end(MYSQL *c, struct task_ent *t, int rc, enum cat_task_result res, const char *vdb,
+           const char *vname, struct mvp_reply *reply)
+{
+    bool started = atomic_load(&t->started);
+    if (rc == 0) {
+        if (!started) {
+            row_final(c, t->task_id, "SUCCESS", NULL);
+        }
+        return CAT_TASK_OK;
+    }
+    if (!started && res == CAT_TASK_BUSY) {
+        /* another proxy holds the view's refresh lock: not a task of ours */
+        row_delete(c, t->task_id);
+        return CAT_TASK_BUSY;
+    }
+    if (atomic_load(&t->cancel) || res == CAT_TASK_CANCELED) {
+        row_final(c, t->task_id, "CANCELED",
+                  "canceled by CANCEL MATERIALIZED VIEW TASK; the view is as it was");
+        mvp_reply_clear(reply);
+        mvp_reply_err(reply, 1317, "70100", "refresh task %llu of %s.%s was canceled",
+                      (unsigned long long)t->task_id, vdb, vname);
+        return CAT_TASK_CANCELED;
+    }
+    if (!started) {
+        row_final(c, t->task_id, "FAILED",
+                  reply->kind == MVP_REPLY_ERR ? reply->err_msg : "failed");
+    }
+    return CAT_TASK_FAILED;
+}
+
+/* C lost the backend during the task: the end RES of task TID recorded on
+ * a new link, or deferred until the backend is back (flush_deferred).
+ * Returns the new link (NULL when none could be opened). */
+static MYSQL *
+record_end_after_loss(MYSQL *c, uint64_t tid, enum cat_task_result res, const char *vdb,
+                      const char *vname, const struct mvp_reply *reply)
+{
+    char err[512];
+    const char *status = res == CAT_TASK_CANCELED ? "CANCELED" : "FAILED";
+    const char *why = reply->kind == MVP_REPLY_ERR && reply->err_msg != NULL
+                          ? reply->err_msg
+                          : "backend went away";
+    mysql_close(c);
+    c = cat_connect(err, sizeof(err));
+    if (res == CAT_TASK_FAILED || res == CAT_TASK_CANCELED) {
+        if (c == NULL || row_final_at(c, tid, status, why, 0) < 0) {
+            defer_end(tid, status, why, vdb, vname);
+        }
+    }
+    return c;
+}
+
 int
-cat_task_run(const char *db, const char *name, const char *mode, char **parts,
+cat_task_run(const char *db, const char *name, enum cat_refresh_method mode, char **parts,
              size_t n_parts, enum cat_task_origin origin, struct mvp_reply *reply,
              enum cat_task_result *result)
 {
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_mv *mv = cat_snapshot_find(snap, db, name);
-    struct task_ent *t, *o;
+    struct task_ent *t;
     char vdb[256], vname[256], err[512];
-    uint64_t mv_id;
+    uint64_t mv_id, other = 0;
     MYSQL *c;
-    enum cat_task_result res = CAT_TASK_FAILED;
+    enum cat_task_result res = CAT_TASK_FAILED, engine_res = CAT_TASK_FAILED;
+    enum cat_refresh_strategy strategy;
     int rc = -1;
-    bool incr;
 
     if (result != NULL) {
         *result = CAT_TASK_FAILED;
@@ -431,20 +574,12 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
     snprintf(vdb, sizeof(vdb), "%s", mv->db);
     snprintf(vname, sizeof(vname), "%s", mv->name);
     mv_id = mv->id;
-    incr = cat_incr_wanted(mv, mode);
+    strategy = cat_refresh_pick(mv, mode);
     t = cat_xcalloc(1, sizeof(*t));
     snprintf(t->key, sizeof(t->key), "%s", mv->key);
     cat_snapshot_release(snap);
 
-    pthread_mutex_lock(&g_mu);
-    for (o = g_tasks; o != NULL; o = o->next) {
-        if (strcmp(o->key, t->key) == 0) {
-            break;
-        }
-    }
-    if (o != NULL) {
-        uint64_t other = o->task_id;
-        pthread_mutex_unlock(&g_mu);
+    if (!ent_add(t, &other)) {
         free(t);
         mvp_reply_err(reply, 1205, "HY000", "a refresh of %s.%s is already running (task %llu)",
                       vdb, vname, (unsigned long long)other);
@@ -453,9 +588,6 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
         }
         return -1;
     }
-    t->next = g_tasks;
-    g_tasks = t;
-    pthread_mutex_unlock(&g_mu);
 
     c = cat_connect(err, sizeof(err));
     if (c == NULL) {
@@ -463,7 +595,7 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
         goto done;
     }
     flush_deferred(c, false);
-    t->task_id = row_pending(c, mv_id, vdb, vname, mode);
+    t->task_id = row_pending(c, mv_id, vdb, vname, cat_refresh_method_name(mode));
     if (t->task_id == 0) {
         mvp_reply_err(reply, (uint16_t)(mysql_errno(c) ? mysql_errno(c) : 1105), "HY000",
                       "refresh of %s.%s: cannot record its task: %s", vdb, vname,
@@ -471,91 +603,30 @@ cat_task_run(const char *db, const char *name, const char *mode, char **parts,
         goto done;
     }
     /* a slot in the process-wide limit; CANCEL may end the wait */
-    pthread_mutex_lock(&g_mu);
-    while (g_running >= g_max && !atomic_load(&t->cancel)) {
-        pthread_cond_wait(&g_cv, &g_mu);
-    }
-    if (atomic_load(&t->cancel)) {
-        pthread_mutex_unlock(&g_mu);
+    if (!slot_take(t)) {
         mvp_reply_err(reply, 1317, "70100", "refresh task %llu of %s.%s was canceled",
                       (unsigned long long)t->task_id, vdb, vname);
         res = CAT_TASK_CANCELED;
         row_final(c, t->task_id, "CANCELED", "canceled before it started");
         goto done;
     }
-    g_running++;
-    pthread_mutex_unlock(&g_mu);
 
     cat_log(CAT_LOG_INFO, "refresh task %llu of %s.%s (%s, %s) starts",
-            (unsigned long long)t->task_id, vdb, vname, mode,
+            (unsigned long long)t->task_id, vdb, vname, cat_refresh_method_name(mode),
             origin == CAT_TASK_SCHEDULE ? "schedule"
             : origin == CAT_TASK_COMMIT ? "on commit"
             : origin == CAT_TASK_BUILD  ? "build"
                                         : "manual");
     t_cur = t;
-    if (incr) {
-        bool handled = false;
-        rc = cat_incr_refresh(vdb, vname, reply, &handled);
-        if (!handled) {
-            mvp_reply_clear(reply);
-            mvp_reply_init(reply);
-            incr = false;
-        }
-    }
-    if (!incr) {
-        if (strcmp(mode, "PARTITIONS") == 0) {
-            rc = cat_part_refresh(vdb, vname, "PARTITIONS", parts, n_parts, reply);
-        } else {
-            rc = cat_refresh_view(vdb, vname, strcmp(mode, "COMPLETE") == 0 ? "COMPLETE" : "AUTO",
-                                  reply);
-        }
-    }
+    rc = run_engine(vdb, vname, strategy, mode, parts, n_parts, reply, &engine_res);
     t_cur = NULL;
-    pthread_mutex_lock(&g_mu);
-    g_running--;
-    pthread_cond_broadcast(&g_cv);
-    pthread_mutex_unlock(&g_mu);
-
-    if (rc == 0) {
-        res = CAT_TASK_OK;
-        if (!atomic_load(&t->started)) {
-            row_final(c, t->task_id, "SUCCESS", NULL);
-        }
-    } else if (!atomic_load(&t->started) && reply->kind == MVP_REPLY_ERR &&
-               reply->err_code == 1205) {
-        /* another proxy holds the view's refresh lock: not a task of ours */
-        res = CAT_TASK_BUSY;
-        row_delete(c, t->task_id);
-    } else if (atomic_load(&t->cancel) ||
-               (reply->kind == MVP_REPLY_ERR && reply->err_code == 1317)) {
-        res = CAT_TASK_CANCELED;
-        row_final(c, t->task_id, "CANCELED",
-                  "canceled by CANCEL MATERIALIZED VIEW TASK; the view is as it was");
-        mvp_reply_clear(reply);
-        mvp_reply_err(reply, 1317, "70100", "refresh task %llu of %s.%s was canceled",
-                      (unsigned long long)t->task_id, vdb, vname);
-    } else {
-        res = CAT_TASK_FAILED;
-        if (!atomic_load(&t->started)) {
-            row_final(c, t->task_id, "FAILED",
-                      reply->kind == MVP_REPLY_ERR ? reply->err_msg : "failed");
-        }
-    }
+    slot_give();
+    res = record_end(c, t, rc, engine_res, vdb, vname, reply);
 done:
     if (c != NULL && mysql_ping(c) != 0) {
         /* the backend went away during the task: record the end on a new
          * link, or once the backend is back (flush_deferred) */
-        const char *status = res == CAT_TASK_CANCELED ? "CANCELED" : "FAILED";
-        const char *why = reply->kind == MVP_REPLY_ERR && reply->err_msg != NULL
-                              ? reply->err_msg
-                              : "backend went away";
-        mysql_close(c);
-        c = cat_connect(err, sizeof(err));
-        if (res == CAT_TASK_FAILED || res == CAT_TASK_CANCELED) {
-            if (c == NULL || row_final_at(c, t->task_id, status, why, 0) < 0) {
-                defer_end(t->task_id, status, why, vdb, vname);
-            }
-        }
+        c = record_end_after_loss(c, t->task_id, res, vdb, vname, reply);
     }
     if (c != NULL) {
         mysql_close(c);

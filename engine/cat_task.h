@@ -8,9 +8,11 @@
  *   caller (admin thread: REFRESH / BUILD IMMEDIATE; scheduler task thread)
  *     cat_task_run ─ registry entry (one task per view per process)
  *                  ─ row PENDING (owner = this proxy) ─ wait for a slot
- *                  ─ TLS context ─> cat_refresh_view / cat_part_refresh / cat_incr_refresh
+ *                  ─ TLS context ─> the engine cat_refresh_pick chose (cat_refresh.h):
+ *                        cat_refresh_view / cat_part_refresh / cat_incr_refresh
  *                        cat_store_task_start: row -> RUNNING (+ conn_id), under GET_LOCK
  *                        every step: cat_task_cancel_requested()
+ *                        the end: cat_refresh_finish, outcome (enum cat_task_result) up
  *                  ─ row SUCCESS / FAILED / CANCELED ─ slot back ─ cat_sched_task_done
  *
  * Owners: each proxy holds the backend lock "mvproxy.owner.<owner id>" for
@@ -27,6 +29,7 @@
 
 #include <mysql.h>
 
+#include "cat_refresh_clause.h"
 #include "cat_reply.h"
 
 /* Who asked for a task (logged; the scheduler uses its outcome). */
@@ -61,14 +64,15 @@ const char *cat_task_owner(void);
 
 /*
  * Run a refresh of view DB.NAME as a task, on the calling thread, and
- * return when it ended. MODE: "AUTO", "COMPLETE", "PARTITIONS" (with
- * N_PARTS names PARTS, borrowed) or "FAST" (incremental where provably
- * safe, else AUTO). Fills REPLY with OK (the refresh's info) or ERR
- * (1205 when a refresh of the view already runs, here or on another proxy;
- * 1317/70100 when canceled). *RESULT (may be NULL) gets the outcome class.
- * Returns 0 on SUCCESS, -1 otherwise.
+ * return when it ended. MODE: CAT_RM_AUTO, CAT_RM_COMPLETE,
+ * CAT_RM_PARTITIONS (with N_PARTS names PARTS, borrowed) or CAT_RM_FAST
+ * (incremental where provably safe, else AUTO); the engine is chosen by
+ * cat_refresh_pick (cat_refresh.h). Fills REPLY with OK (the refresh's
+ * info) or ERR (1205 when a refresh of the view already runs, here or on
+ * another proxy; 1317/70100 when canceled). *RESULT (may be NULL) gets the
+ * outcome class the engine reported. Returns 0 on SUCCESS, -1 otherwise.
  */
-int cat_task_run(const char *db, const char *name, const char *mode, char **parts,
+int cat_task_run(const char *db, const char *name, enum cat_refresh_method mode, char **parts,
                  size_t n_parts, enum cat_task_origin origin, struct mvp_reply *reply,
                  enum cat_task_result *result);
 
@@ -111,6 +115,15 @@ int cat_task_cancel(const char *db, const char *name, uint64_t task_id,
  * fails the step with ERR 1317 when it is set. False outside a task.
  */
 bool cat_task_cancel_requested(void);
+
+/*
+ * The backend interrupted a query of the task running on this thread (ERR
+ * 1317: a KILL QUERY, from this proxy's CANCEL or another proxy's, which
+ * reaches the refresh connection through the task row's conn_id): from now
+ * on the task counts as canceled (cat_task_cancel_requested). No-op
+ * outside a task.
+ */
+void cat_task_note_interrupted(void);
 
 /*
  * Called by cat_store_task_start on the refresh connection C once the view's

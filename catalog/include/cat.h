@@ -27,6 +27,7 @@
 
 #include <uthash.h>
 
+#include "cat_refresh_clause.h"
 #include "cat_reply.h"
 
 struct rw_mv_model;
@@ -146,6 +147,7 @@ struct cat_mv {
     char *query_sql;                /* the AS <select> text, as written (MariaDB dialect) */
     char *create_sql;               /* the whole CREATE statement, as written */
     char *refresh_info;             /* canonical refresh clause, e.g. "REFRESH COMPLETE ON MANUAL" */
+    struct cat_refresh_clause refresh; /* the same clause parsed (refresh_info is its text) */
     char *build_mode;               /* "IMMEDIATE" or "DEFERRED" */
     char *properties_json;          /* PROPERTIES as a JSON object text */
     char *comment;                  /* COMMENT or NULL */
