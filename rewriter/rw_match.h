@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "rw_model.h"
+#include "rw_winpart.h" /* rw_win_part_aligned() */
 
 /*
  * Match query block Q against view model V (outputs carry storage column
@@ -22,17 +23,6 @@
  */
 int rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb,
              const char *vname, char **block, int *n_comp, char **reason);
-
-/*
- * Partitioned views with window functions: is every window function of view
- * model V's outputs partitioned (PARTITION BY) on something that
- * determines V's partition column VCOL (its output expression itself, or
- * every column it reads)? Then each window partition lies inside one view
- * partition, and per-partition freshness, refresh and compensation stay
- * exact. Returns true when so (or V has no window), else false with a
- * reason in *WHY (caller frees; NULL on OOM).
- */
-bool rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why);
 
 /*
  * rw_match(), and join-back: when Q reads table instances V lacks (more
