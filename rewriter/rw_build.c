@@ -94,7 +94,7 @@ rw_build_rte_push(struct build *b, struct rte *r)
 /*
  * Append an entry for the model's last table (b->m->tabs[n_tabs - 1]) under
  * ALIAS (copied). Returns 0, or -1 with "out of memory" failed in B (an
- * rte_push failure is only in B->err, as for every rte_push).
+ * rw_build_rte_push failure is only in B->err, as for every rw_build_rte_push).
  */
 int
 rw_build_rte_push_last_table(struct build *b, const char *alias)

@@ -57,7 +57,8 @@ struct build {
 /*
  * Record the first failure reason of B: the printf-style message goes to
  * B->err (owned by B, "out of memory" when formatting fails); later calls
- * keep the first one. Every builder step returns early once B->err is set.
+ * keep the first one. The builder stops at the first failure (its steps
+ * check B->err).
  */
 void rw_build_fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -37,7 +37,7 @@ rw_conv_out_named(const struct rw_model *m, const char *name)
     return found;
 }
 
-/* Expression for column K (rte_col) named COL of entry R; NULL with b->err. */
+/* Expression for column K (rw_build_rte_col) named COL of entry R; NULL with b->err. */
 struct rw_expr *
 rw_conv_rte_ref(struct build *b, const struct rte *r, int k, const char *col)
 {
@@ -45,9 +45,9 @@ rw_conv_rte_ref(struct build *b, const struct rte *r, int k, const char *col)
     if (r->tab >= 0) {
         e = rw_from_col_expr(r->tab, col);
     } else if (r->bad[k]) {
-        rw_build_fail(b, "column %s.%s of a derived table on the null-supplying side of an outer join "
-                "is not NULL when the join finds no match (a constant, COALESCE, CASE ...): "
-                "not supported", r->alias, r->names[k]);
+        rw_build_fail(b, "column %s.%s of a derived table on the null-supplying side of an outer "
+                         "join is not NULL when the join finds no match (a constant, COALESCE, "
+                         "CASE ...): not supported", r->alias, r->names[k]);
         return NULL;
     } else {
         e = rw_expr_copy(r->exprs[k]);
@@ -253,7 +253,7 @@ frame_offset(struct build *b, struct rw_expr *fr, const PgQuery__Node *n)
     if (o->kind != RW_E_CONST || o->ctype != RW_C_INT || o->val[0] == '-') {
         rw_expr_free(o);
         rw_build_fail(b, "window frame offsets other than non-negative integer literals are not "
-                "supported");
+                         "supported");
         return false;
     }
     if (rw_expr_add(fr, o) != 0) {
@@ -430,7 +430,8 @@ conv_window(struct build *b, const PgQuery__FuncCall *f, const char *raw)
         if ((sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT &&
              sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORT_BY_NULLS_UNDEFINED) ||
             sb->n_use_op > 0) {
-            rw_build_fail(b, "NULLS FIRST/LAST or USING in a window ORDER BY is not MariaDB syntax");
+            rw_build_fail(b,
+                          "NULLS FIRST/LAST or USING in a window ORDER BY is not MariaDB syntax");
             break;
         }
         oe = rw_conv(b, sb->node);
@@ -455,12 +456,12 @@ conv_window(struct build *b, const PgQuery__FuncCall *f, const char *raw)
     for (i = 0; b->err == NULL && i < call->n; i++) {
         if (rw_expr_has_agg(call->args[i])) {
             rw_build_fail(b, "window functions over aggregates (windows together with GROUP BY or "
-                    "aggregates) are outside the model");
+                             "aggregates) are outside the model");
         }
     }
     if (b->err == NULL && (rw_expr_has_agg(part) || rw_expr_has_agg(ord))) {
         rw_build_fail(b, "window functions over aggregates (windows together with GROUP BY or "
-                "aggregates) are outside the model");
+                         "aggregates) are outside the model");
     }
     if (b->err != NULL) {
         goto bad;
@@ -717,7 +718,8 @@ conv_aexpr(struct build *b, const PgQuery__AExpr *a)
             break;
         }
         e->neg = nm != NULL && strcmp(nm, "!~~") == 0;
-        if (rw_expr_add(e, rw_conv(b, a->lexpr)) != 0 || rw_expr_add(e, rw_conv(b, a->rexpr)) != 0) {
+        if (rw_expr_add(e, rw_conv(b, a->lexpr)) != 0 ||
+            rw_expr_add(e, rw_conv(b, a->rexpr)) != 0) {
             break;
         }
         return e;
@@ -839,7 +841,7 @@ conv_cast_expr(struct build *b, const PgQuery__TypeCast *tc)
     ty = cast_type_text(b->p, rw_parse_orig(b->p, tc->type_name->location));
     if (ty == NULL) {
         rw_build_fail(b, "CAST target type at offset %zu is not supported",
-             rw_parse_orig(b->p, tc->type_name->location));
+                      rw_parse_orig(b->p, tc->type_name->location));
         return NULL;
     }
     e = rw_expr_new(RW_E_CAST, ty);
@@ -881,7 +883,7 @@ conv_cast(struct build *b, const PgQuery__TypeCast *tc)
         if (e->val == NULL || e->text == NULL) {
             rw_expr_free(e);
             rw_build_fail(b, "cannot read the typed literal at offset %zu",
-                 rw_parse_orig(b->p, tc->location));
+                          rw_parse_orig(b->p, tc->location));
             return NULL;
         }
         return e;
@@ -961,7 +963,8 @@ conv_raw(struct build *b, const PgQuery__Node *n)
             nm = "current_user";
             break;
         default:
-            rw_build_fail(b, "SQL value function %d is not supported", (int)n->sqlvalue_function->op);
+            rw_build_fail(b, "SQL value function %d is not supported",
+                          (int)n->sqlvalue_function->op);
             return NULL;
         }
         b->m->nondet = true;
@@ -986,7 +989,8 @@ conv_raw(struct build *b, const PgQuery__Node *n)
         for (i = 0; i < c->n_args; i++) {
             const PgQuery__CaseWhen *w = c->args[i]->case_when;
             if (c->args[i]->node_case != PG_QUERY__NODE__NODE_CASE_WHEN ||
-                rw_expr_add(e, rw_conv(b, w->expr)) != 0 || rw_expr_add(e, rw_conv(b, w->result)) != 0) {
+                rw_expr_add(e, rw_conv(b, w->expr)) != 0 ||
+                rw_expr_add(e, rw_conv(b, w->result)) != 0) {
                 goto bad;
             }
         }
@@ -1002,8 +1006,8 @@ conv_raw(struct build *b, const PgQuery__Node *n)
         rw_build_fail(b, "subqueries in expressions are not supported yet");
         return NULL;
     case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
-        rw_build_fail(b, "an explicit COLLATE overrides the column's collation: such comparisons are "
-                "not matched");
+        rw_build_fail(b, "an explicit COLLATE overrides the column's collation: such comparisons "
+                         "are not matched");
         return NULL;
     case PG_QUERY__NODE__NODE_PARAM_REF:
         rw_build_fail(b, "placeholders are not supported");

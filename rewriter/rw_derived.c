@@ -273,21 +273,21 @@ opaque_derived(struct build *b, const PgQuery__RangeSubselect *rs, const char *a
     body = rw_model_build(b->p, s, b->db, b->snap, &err);
     if (body == NULL) {
         rw_build_fail(b, "derived table %s cannot be merged into the block (%s) and its body is "
-                "outside the model: %s", alias, why, err != NULL ? err : "out of memory");
+                         "outside the model: %s", alias, why, err != NULL ? err : "out of memory");
         free(err);
         return;
     }
     bad = opaque_refusal(body);
     if (bad != NULL) {
         rw_build_fail(b, "derived table %s cannot be merged into the block (%s) nor matched as a "
-                "whole: %s", alias, why, bad);
+                         "whole: %s", alias, why, bad);
         rw_model_free(body);
         return;
     }
     n = body->n_out;
     if (rs->alias->n_colnames > 0 && rs->alias->n_colnames != n) {
         rw_build_fail(b, "derived table %s names %zu columns, its select list has %zu", alias,
-             rs->alias->n_colnames, n);
+                      rs->alias->n_colnames, n);
         rw_model_free(body);
         return;
     }
@@ -433,7 +433,7 @@ rw_derived(struct build *b, const PgQuery__RangeSubselect *rs)
         struct rw_expr *w = rw_conv(b, s->where_clause);
         if (w != NULL && rw_expr_nondeterministic(w)) {
             rw_build_fail(b, "derived table %s cannot be merged into the block: it calls a "
-                    "non-deterministic function", alias);
+                             "non-deterministic function", alias);
         }
         if (w != NULL && b->null_side) {
             if (rw_from_split_conj(w, &b->pend, &b->n_pend) != 0) {
@@ -458,7 +458,8 @@ rw_derived(struct build *b, const PgQuery__RangeSubselect *rs)
     d.names = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.names));
     d.exprs = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.exprs));
     d.bad = calloc(d.n_cols ? d.n_cols : 1, sizeof(*d.bad));
-    if (b->err == NULL && (d.alias == NULL || d.names == NULL || d.exprs == NULL || d.bad == NULL)) {
+    if (b->err == NULL &&
+        (d.alias == NULL || d.names == NULL || d.exprs == NULL || d.bad == NULL)) {
         rw_build_fail(b, "out of memory");
     }
     for (i = 0; i < d.n_cols && b->err == NULL; i++) {
@@ -468,11 +469,12 @@ rw_derived(struct build *b, const PgQuery__RangeSubselect *rs)
         o->name = NULL;
         o->e = NULL;
         if (rw_expr_has_agg(d.exprs[i])) {
-            rw_build_fail(b, "derived table %s cannot be merged into the block: it aggregates", alias);
+            rw_build_fail(b, "derived table %s cannot be merged into the block: it aggregates",
+                          alias);
         } else if (rw_expr_nondeterministic(d.exprs[i])) {
             /* merged, each reference would call it again */
             rw_build_fail(b, "derived table %s cannot be merged into the block: it calls a "
-                    "non-deterministic function", alias);
+                             "non-deterministic function", alias);
         }
     }
     /* what the outer block does not reference is still read: privilege guard */
@@ -491,11 +493,12 @@ rw_derived(struct build *b, const PgQuery__RangeSubselect *rs)
     if (b->err == NULL && rs->alias->n_colnames > 0) {
         if (rs->alias->n_colnames != d.n_cols) {
             rw_build_fail(b, "derived table %s names %zu columns, its select list has %zu", alias,
-                 rs->alias->n_colnames, d.n_cols);
+                          rs->alias->n_colnames, d.n_cols);
         }
         for (i = 0; i < d.n_cols && b->err == NULL; i++) {
-            char *nn = rw_build_sval(rs->alias->colnames[i]) ? rw_strdup(rw_build_sval(rs->alias->colnames[i]))
-                                                    : NULL;
+            char *nn = rw_build_sval(rs->alias->colnames[i])
+                           ? rw_strdup(rw_build_sval(rs->alias->colnames[i]))
+                           : NULL;
             if (nn == NULL) {
                 rw_build_fail(b, "bad column list of derived table %s", alias);
                 break;

@@ -65,7 +65,7 @@ is_func1(const struct rw_expr *e, const char *name)
     return e->kind == RW_E_FUNC && e->n == 1 && strcmp(e->name, name) == 0;
 }
 
-/* Is E the bridge's INTERVAL expr UNIT (rw_model.c conv_interval) in UNIT? */
+/* Is E the bridge's INTERVAL expr UNIT (rw_conv.c conv_interval) in UNIT? */
 static bool
 is_interval(const struct rw_expr *e, const char *unit)
 {

@@ -131,7 +131,7 @@ rw_join_vadj_free(struct vadj *adj)
  */
 bool
 rw_join_outer_joins(struct mctx *c, const struct rw_model *v, struct vadj *adj, struct comp *cp,
-            const struct rw_model **veff)
+                    const struct rw_model **veff)
 {
     const struct rw_model *q = c->q;
     size_t i, k, nconv = 0;
@@ -142,13 +142,13 @@ rw_join_outer_joins(struct mctx *c, const struct rw_model *v, struct vadj *adj, 
         int vo = rw_model_oj_of(v, vi);
         if (vo < 0) {
             rw_mctx_fail(c, "the query's LEFT JOIN of %s keeps rows without a match, the view "
-                     "inner-joins it",
-                  q->tabs[q->oj[i].tab].alias);
+                            "inner-joins it",
+                         q->tabs[q->oj[i].tab].alias);
             return false;
         }
         if (!on_equal(&q->oj[i], &v->oj[vo], c->map)) {
             rw_mctx_fail(c, "the view's LEFT JOIN of %s has another ON clause than the query's",
-                  q->tabs[q->oj[i].tab].alias);
+                         q->tabs[q->oj[i].tab].alias);
             return false;
         }
     }
@@ -174,9 +174,9 @@ rw_join_outer_joins(struct mctx *c, const struct rw_model *v, struct vadj *adj, 
         }
         if (out < 0) {
             rw_mctx_fail(c, "the view's LEFT JOIN of %s answers the query's inner join only when a "
-                     "column of %s that is never NULL in matched rows (a NOT NULL column or "
-                     "the join key) is a view output",
-                  v->tabs[oj->tab].alias, v->tabs[oj->tab].alias);
+                            "column of %s that is never NULL in matched rows (a NOT NULL column or "
+                            "the join key) is a view output",
+                         v->tabs[oj->tab].alias, v->tabs[oj->tab].alias);
             free(conv);
             return false;
         }
@@ -508,23 +508,23 @@ rw_join_extras_lossless(struct mctx *c)
     for (i = 0; i < v->n_tabs && ok; i++) {
         const char *fkname = NULL, *fkcol = NULL, *fktab = NULL;
         if (c->map[i] < 0 && v->tabs[i].opaque) {
-            rw_mctx_fail(c, "view reads derived table %s, which the query does not: a derived table "
-                     "that groups, aggregates or is DISTINCT is never eliminated",
-                  v->tabs[i].alias);
+            rw_mctx_fail(c, "view reads derived table %s, which the query does not: a derived "
+                            "table that groups, aggregates or is DISTINCT is never eliminated",
+                         v->tabs[i].alias);
             ok = false;
         } else if (c->map[i] < 0 && !gone[i] &&
                    nullable_fk_to(v, (int)i, &fkname, &fktab, &fkcol)) {
-            rw_mctx_fail(c, "view joins table %s that the query does not; the %sforeign key%s%s of %s "
-                     "referencing it has a nullable column %s (rows with a NULL there are not in "
-                     "the view's inner join): declare the column NOT NULL",
-                  v->tabs[i].key, fkname ? "informational " : "", fkname ? " " : "",
-                  fkname ? fkname : "", fktab, fkcol);
+            rw_mctx_fail(c, "view joins table %s that the query does not; the %sforeign key%s%s of "
+                            "%s referencing it has a nullable column %s (rows with a NULL there "
+                            "are not in the view's inner join): declare the column NOT NULL",
+                         v->tabs[i].key, fkname ? "informational " : "", fkname ? " " : "",
+                         fkname ? fkname : "", fktab, fkcol);
             ok = false;
         } else if (c->map[i] < 0 && !gone[i]) {
-            rw_mctx_fail(c, "view joins table %s that the query does not, and that join may drop or "
-                     "duplicate rows (it needs a declared foreign key, NOT NULL, to a unique key, "
-                     "or a LEFT JOIN on a unique key, and no filter on %s)",
-                  v->tabs[i].key, v->tabs[i].alias);
+            rw_mctx_fail(c, "view joins table %s that the query does not, and that join may drop "
+                            "or duplicate rows (it needs a declared foreign key, NOT NULL, to a "
+                            "unique key, or a LEFT JOIN on a unique key, and no filter on %s)",
+                         v->tabs[i].key, v->tabs[i].alias);
             ok = false;
         }
     }
@@ -569,25 +569,25 @@ rw_join_joinback_ok(struct mctx *c, const char *vname)
     if (v->is_agg || v->distinct) {
         for (t = 0; t + 1 < q->n_tabs && c->inv[t] >= 0; t++) {
         }
-        rw_mctx_fail(c, "query reads table %s that the view does not, and the view is %s: joining it "
-                 "back would change the row multiplicities",
-              q->tabs[t].key, v->distinct ? "DISTINCT" : "aggregated");
+        rw_mctx_fail(c, "query reads table %s that the view does not, and the view is %s: joining "
+                        "it back would change the row multiplicities",
+                     q->tabs[t].key, v->distinct ? "DISTINCT" : "aggregated");
         return false;
     }
     for (i = 0; i < q->n_oj; i++) {
         const struct rw_ojoin *oj = &q->oj[i];
         if (c->inv[oj->tab] < 0) {
             rw_mctx_fail(c, "the query LEFT JOINs %s, which the view does not read: a table joined "
-                     "back to the view must be inner-joined",
-                  q->tabs[oj->tab].alias);
+                            "back to the view must be inner-joined",
+                         q->tabs[oj->tab].alias);
             return false;
         }
         for (j = 0; j < oj->n_on; j++) {
             for (t = 0; t < q->n_tabs; t++) {
                 if (c->inv[t] < 0 && mentions(oj->on[j], (int)t)) {
-                    rw_mctx_fail(c, "the ON clause of the query's LEFT JOIN of %s reads %s, which the "
-                             "view does not read",
-                          q->tabs[oj->tab].alias, q->tabs[t].alias);
+                    rw_mctx_fail(c, "the ON clause of the query's LEFT JOIN of %s reads %s, which "
+                                    "the view does not read",
+                                 q->tabs[oj->tab].alias, q->tabs[t].alias);
                     return false;
                 }
             }
@@ -596,14 +596,14 @@ rw_join_joinback_ok(struct mctx *c, const char *vname)
     for (t = 0; t < q->n_tabs; t++) {
         if (c->inv[t] < 0 && q->tabs[t].opaque) {
             rw_mctx_fail(c, "the query's derived table %s is not in the view: a derived table that "
-                     "groups, aggregates or is DISTINCT is never joined back",
-                  q->tabs[t].alias);
+                            "groups, aggregates or is DISTINCT is never joined back",
+                         q->tabs[t].alias);
             return false;
         }
         if (c->inv[t] < 0 && q->tabs[t].star) {
             rw_mctx_fail(c, "SELECT * lists the columns of %s, which the view does not read: name "
-                     "them to have it joined back to the view",
-                  q->tabs[t].alias);
+                            "them to have it joined back to the view",
+                         q->tabs[t].alias);
             return false;
         }
     }

@@ -1,8 +1,9 @@
 /*
- * rw_match.c - subsumption tests and output derivation (Goldstein &
- * Larson 2001 §3: equijoin, range and residual subsumption; §4: output and
- * grouping computability, aggregate roll-up), plus time roll-up over a
- * view column equal to DATE(ts). Everything is compared in the query's
+ * rw_match.c - view matching of one query block against one view model:
+ * subsumption tests and output derivation (Goldstein & Larson 2001 §3:
+ * equijoin, range and residual subsumption; §4: output and grouping
+ * computability, aggregate roll-up), plus time roll-up over a view column
+ * equal to DATE(ts). Everything is compared in the query's
  * space: view columns are mapped onto query table instances and every
  * column is replaced by its query equivalence-class representative.
  *

@@ -29,8 +29,8 @@ int rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb
  * instances of a table than V, or tables V does not read), an SPJ view V
  * (no aggregate, no DISTINCT) stands in for the instances it covers and the
  * others are read next to it, inner-joined, in the replacement block
- * (rw_match.c, joinback_ok). *N_BACK (when not NULL) receives the number of
- * query instances joined back (0: V covers every table of Q). Aggregate
+ * (rw_join.c, rw_join_joinback_ok). *N_BACK (when not NULL) receives the
+ * number of query instances joined back (0: V covers every table of Q). Aggregate
  * and DISTINCT views are refused (1) with a reason when Q has tables they
  * lack.
  */

@@ -189,7 +189,7 @@ struct rw_mv_model {
  * no range type), and its key is a hash of the body's canonical signature,
  * so view matching maps it only onto a structurally identical body (the
  * full signature is compared too). Such an instance is never joined back
- * nor eliminated (rw_match.c); the privilege guard covers its body.
+ * nor eliminated (rw_join.c); the privilege guard covers its body.
  */
 struct rw_model *rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s,
                                 const char *db, const struct cat_snapshot *snap, char **err);

@@ -23,7 +23,7 @@
 static struct rw_expr *xlate_agg(struct mctx *c, const struct rw_expr *e);
 
 /*
- * Append to R the translations (xlate) of E's arguments FROM.. in order.
+ * Append to R the translations (rw_rollup_xlate) of E's arguments FROM.. in order.
  * Returns 0, or -1 when one fails (R keeps what was appended; caller frees).
  */
 static int
@@ -49,9 +49,9 @@ xlate_win(struct mctx *c, const struct rw_expr *e)
 {
     struct rw_expr *r, *call;
     if (c->v->is_agg) {
-        rw_mctx_fail(c, "window function %s() is not an output of the view, and the view's rows are "
-                 "groups, not the query's rows, to compute it over",
-              e->name);
+        rw_mctx_fail(c, "window function %s() is not an output of the view, and the view's rows "
+                        "are groups, not the query's rows, to compute it over",
+                     e->name);
         return NULL;
     }
     r = rw_expr_new(RW_E_WIN, e->name);
@@ -142,7 +142,7 @@ rw_rollup_xlate(struct mctx *c, const struct rw_expr *e)
             return r;
         }
         rw_mctx_fail(c, "column %s is not an output of the view%s", e->name,
-              c->v->is_agg ? " (as a grouping column)" : "");
+                     c->v->is_agg ? " (as a grouping column)" : "");
         return NULL;
     case RW_E_CONST:
         return rw_expr_copy(e);
@@ -296,9 +296,11 @@ xlate_agg_raw(struct mctx *c, const struct rw_expr *e)
     }
     if (!e->distinct && strcmp(nm, "count") == 0 && e->n == 1 &&
         (k = find_count(c, e->args[0])) >= 0) {
-        r = c->equal_groups ? rw_mctx_vcol(c, (size_t)k) : mkagg("sum", rw_mctx_vcol(c, (size_t)k), false);
-        return c->q->n_group == 0 && !c->equal_groups ? rw_rollup_mkfunc2("coalesce", RW_E_FUNC, r, zero())
-                                                      : r;
+        r = c->equal_groups ? rw_mctx_vcol(c, (size_t)k)
+                            : mkagg("sum", rw_mctx_vcol(c, (size_t)k), false);
+        return c->q->n_group == 0 && !c->equal_groups
+                   ? rw_rollup_mkfunc2("coalesce", RW_E_FUNC, r, zero())
+                   : r;
     }
     if (!e->distinct && strcmp(nm, "avg") == 0 && e->n == 1) {
         struct rw_expr *sum = mkagg("sum", rw_expr_copy(e->args[0]), false);
@@ -308,11 +310,14 @@ xlate_agg_raw(struct mctx *c, const struct rw_expr *e)
         if (ks >= 0 && kc >= 0) {
             /* SUM(s) / NULLIF(SUM(c), 0): decimal division adds div_precision_increment
              * (4) to the scale, as AVG does; NULL over no rows like AVG */
-            struct rw_expr *num = c->equal_groups ? rw_mctx_vcol(c, (size_t)ks)
-                                                  : mkagg("sum", rw_mctx_vcol(c, (size_t)ks), false);
-            struct rw_expr *den = c->equal_groups ? rw_mctx_vcol(c, (size_t)kc)
-                                                  : mkagg("sum", rw_mctx_vcol(c, (size_t)kc), false);
-            return rw_rollup_mkfunc2("/", RW_E_OP, num, rw_rollup_mkfunc2("nullif", RW_E_FUNC, den, zero()));
+            struct rw_expr *num = c->equal_groups
+                                      ? rw_mctx_vcol(c, (size_t)ks)
+                                      : mkagg("sum", rw_mctx_vcol(c, (size_t)ks), false);
+            struct rw_expr *den = c->equal_groups
+                                      ? rw_mctx_vcol(c, (size_t)kc)
+                                      : mkagg("sum", rw_mctx_vcol(c, (size_t)kc), false);
+            return rw_rollup_mkfunc2("/", RW_E_OP, num,
+                                     rw_rollup_mkfunc2("nullif", RW_E_FUNC, den, zero()));
         }
     }
     if (!c->equal_groups && e->n == 1 &&
@@ -335,7 +340,7 @@ xlate_agg_raw(struct mctx *c, const struct rw_expr *e)
     if (e->distinct && e->n == 1) {
         char *arg = rw_mctx_show(e->args[0]);
         rw_mctx_fail(c, "%s needs %s as a grouping column of the view", s ? s : "aggregate",
-              arg ? arg : "its argument");
+                     arg ? arg : "its argument");
         free(arg);
     } else {
         rw_mctx_fail(c, "aggregate %s cannot be derived from the view", s ? s : "");

@@ -145,7 +145,8 @@ rw_select_item(struct build *b, const PgQuery__Node *n)
                     }
                 }
                 if (tab < 0) {
-                    rw_build_fail(b, "unknown table %s in %s.*", rw_build_sval(c->fields[0]), rw_build_sval(c->fields[0]));
+                    rw_build_fail(b, "unknown table %s in %s.*", rw_build_sval(c->fields[0]),
+                                  rw_build_sval(c->fields[0]));
                     return;
                 }
                 expand_star(b, tab);

@@ -62,8 +62,8 @@ rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const stru
     unsigned long long vn, vo, qn, qo;
     size_t i;
     if (q->limit_text == NULL || q->n_sort == 0) {
-        rw_mctx_fail(c, "view has ORDER BY ... LIMIT: only a query with the same ORDER BY and a LIMIT "
-                 "inside the view's can use it");
+        rw_mctx_fail(c, "view has ORDER BY ... LIMIT: only a query with the same ORDER BY and a "
+                        "LIMIT inside the view's can use it");
         return false;
     }
     if (c->n_back > 0 || unmapped > 0) {
@@ -72,7 +72,7 @@ rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const stru
     }
     if (cp->n > 0) {
         rw_mctx_fail(c, "view has LIMIT: the query's filters must be the view's (a filter on the "
-                 "view's first rows is not a filter on the query's)");
+                        "view's first rows is not a filter on the query's)");
         return false;
     }
     if (q->having != NULL || q->distinct || q->has_win) {
@@ -94,8 +94,9 @@ rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const stru
         struct rw_expr *a, *b;
         bool same;
         if (qe == NULL || ve == NULL || qs->desc != vs->desc) {
-            rw_mctx_fail(c, "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
-                  i + 1);
+            rw_mctx_fail(c,
+                         "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
+                         i + 1);
             return false;
         }
         a = rw_mctx_qspace(q, qe, NULL);
@@ -104,8 +105,9 @@ rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const stru
         rw_expr_free(a);
         rw_expr_free(b);
         if (!same) {
-            rw_mctx_fail(c, "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
-                  i + 1);
+            rw_mctx_fail(c,
+                         "view has LIMIT: the query's ORDER BY differs from the view's (key %zu)",
+                         i + 1);
             return false;
         }
     }
@@ -116,7 +118,7 @@ rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const stru
     }
     if (qo < vo || qo + qn > vo + vn) {
         rw_mctx_fail(c, "view has LIMIT %llu OFFSET %llu (rows %llu..%llu of the order); the query "
-                 "asks for rows %llu..%llu", vn, vo, vo + 1, vo + vn, qo + 1, qo + qn);
+                        "asks for rows %llu..%llu", vn, vo, vo + 1, vo + vn, qo + 1, qo + qn);
         return false;
     }
     c->topn_limit = rw_sprintf("%llu", qn);

@@ -14,9 +14,10 @@ struct rw_model;
 /*
  * Top-N view V (ORDER BY ... LIMIT n OFFSET o): may it answer the query
  * C->q, which must be V's block exactly but for a LIMIT qn OFFSET qo with
- * [qo, qo+qn) inside [o, o+n) (no join-back: UNMAPPED view instances 0,
- * no compensation in CP, the same groups and ORDER BY)? Sets
- * C->topn_limit / C->topn_offset (owned by C), or false with C->why.
+ * [qo, qo+qn) inside [o, o+n)? No join-back, no eliminated join (UNMAPPED,
+ * the view instances the mapping leaves out, must be 0), no compensation in
+ * CP, the same groups and ORDER BY. True with C->topn_limit / C->topn_offset
+ * set (owned by C), else false with the reason in C->why.
  */
 bool rw_topn_ok(struct mctx *c, const struct rw_model *v, size_t unmapped, const struct comp *cp);
 

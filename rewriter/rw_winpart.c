@@ -104,11 +104,11 @@ rw_winpart_comp_on_partitions(struct mctx *c, const struct rw_expr *p)
         rw_emit_expr(&b, w->args[1], "", "");
         pt = rw_buf_take(&b);
         col = x != c->vouts[i] ? rw_mctx_show(x) : NULL;
-        rw_mctx_fail(c, "query filter on %s is not on the PARTITION BY of the view's window %s() (%s): "
-                 "a window sees only the rows that pass the filter, so a filter that cuts "
-                 "through its partitions changes its values",
-              col != NULL ? col : p->name, w->name,
-              pt != NULL && pt[0] != '\0' ? pt : "no PARTITION BY");
+        rw_mctx_fail(c, "query filter on %s is not on the PARTITION BY of the view's window %s() "
+                        "(%s): a window sees only the rows that pass the filter, so a filter that "
+                        "cuts through its partitions changes its values",
+                     col != NULL ? col : p->name, w->name,
+                     pt != NULL && pt[0] != '\0' ? pt : "no PARTITION BY");
         free(pt);
         free(col);
         return false;
