@@ -148,6 +148,143 @@ rw_keys_free(struct cat_key *k, size_t n)
     free(k);
 }
 
+/* Refuse (in B) a block outside the model: set operations, WITH, INTO,
+ * WINDOW, locking reads, VALUES, no FROM, GROUP BY DISTINCT. */
+static void
+block_refusal(struct build *b, const PgQuery__SelectStmt *s)
+{
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+        rw_build_fail(b, "UNION/INTERSECT/EXCEPT blocks are not supported yet");
+    } else if (s->with_clause != NULL) {
+        rw_build_fail(b, "WITH (common table expressions) is not supported yet");
+    } else if (s->into_clause != NULL) {
+        rw_build_fail(b, "SELECT ... INTO is not rewritten");
+    } else if (s->n_window_clause > 0) {
+        rw_build_fail(b, "WINDOW clause is outside the model");
+    } else if (s->n_locking_clause > 0) {
+        rw_build_fail(b, "locking reads (FOR UPDATE / LOCK IN SHARE MODE) are not rewritten");
+    } else if (s->n_values_lists > 0) {
+        rw_build_fail(b, "VALUES is not a table block");
+    } else if (s->n_from_clause == 0) {
+        rw_build_fail(b, "SELECT without FROM");
+    } else if (s->group_distinct) {
+        rw_build_fail(b, "GROUP BY DISTINCT is not supported");
+    }
+}
+
+/* GROUP BY of S into the model: columns first, then select aliases
+ * (MariaDB's order), ordinals. */
+static void
+group_by(struct build *b, const PgQuery__SelectStmt *s)
+{
+    size_t i;
+    b->allow_agg = false;
+    b->alias_fallback = true;
+    for (i = 0; i < s->n_group_clause && b->err == NULL; i++) {
+        const PgQuery__Node *g = s->group_clause[i];
+        long k = rw_select_ordinal(g);
+        struct rw_expr *e;
+        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+            rw_build_fail(b, "ROLLUP / GROUPING SETS are not supported");
+            break;
+        }
+        if (k >= 1 && (size_t)k <= b->m->n_out) {
+            e = rw_expr_copy(b->m->out[k - 1].e);
+            if (e != NULL && rw_expr_has_agg(e)) {
+                rw_build_fail(b, "GROUP BY %ld refers to an aggregate", k);
+                rw_expr_free(e);
+                break;
+            }
+        } else if (k >= 0) {
+            rw_build_fail(b, "GROUP BY position %ld is out of range", k);
+            break;
+        } else {
+            e = rw_conv(b, g);
+        }
+        if (e != NULL && rw_expr_has_win(e)) {
+            rw_build_fail(b, "GROUP BY on a window function");
+            rw_expr_free(e);
+            break;
+        }
+        if (e == NULL || rw_build_push((void ***)&b->m->group, &b->m->n_group, e) != 0) {
+            rw_expr_free(e);
+            rw_build_fail(b, "out of memory");
+        }
+    }
+}
+
+/* ORDER BY of S into the model: select aliases first, then columns;
+ * ordinals refer to outputs. */
+static void
+order_by(struct build *b, const PgQuery__SelectStmt *s)
+{
+    size_t i;
+    for (i = 0; i < s->n_sort_clause && b->err == NULL; i++) {
+        const PgQuery__SortBy *sb;
+        struct rw_sort *srt;
+        long k;
+        if (s->sort_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
+            rw_build_fail(b, "bad ORDER BY item");
+            break;
+        }
+        sb = s->sort_clause[i]->sort_by;
+        srt = realloc(b->m->sort, (b->m->n_sort + 1) * sizeof(*srt));
+        if (srt == NULL) {
+            rw_build_fail(b, "out of memory");
+            break;
+        }
+        b->m->sort = srt;
+        srt = &srt[b->m->n_sort++];
+        memset(srt, 0, sizeof(*srt));
+        srt->out_ref = -1;
+        srt->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        if (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT &&
+            sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORT_BY_NULLS_UNDEFINED) {
+            rw_build_fail(b, "NULLS FIRST/LAST is not MariaDB syntax");
+            break;
+        }
+        k = rw_select_ordinal(sb->node);
+        if (k >= 1 && (size_t)k <= b->m->n_out) {
+            srt->out_ref = (int)k - 1;
+            continue;
+        }
+        if (sb->node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+            sb->node->column_ref->n_fields == 1 && rw_build_sval(sb->node->column_ref->fields[0])) {
+            int o = rw_conv_out_named(b->m, rw_build_sval(sb->node->column_ref->fields[0]));
+            if (o >= 0) {
+                srt->out_ref = o;
+                continue;
+            }
+        }
+        b->allow_win = true;
+        srt->e = rw_conv(b, sb->node);
+        b->allow_win = false;
+    }
+}
+
+/* The block-wide flags of a built model: aggregate, non-deterministic;
+ * window functions refused with GROUP BY, aggregates or DISTINCT. */
+static void
+block_flags(struct build *b)
+{
+    size_t i;
+    if (b->err == NULL) {
+        b->m->is_agg = b->m->n_group > 0 || (b->m->having != NULL);
+        for (i = 0; i < b->m->n_out && !b->m->is_agg; i++) {
+            b->m->is_agg = rw_expr_has_agg(b->m->out[i].e);
+        }
+        for (i = 0; i < b->m->n_conj; i++) {
+            if (rw_expr_nondeterministic(b->m->conj[i])) {
+                b->m->nondet = true;
+            }
+        }
+        if (b->m->has_win && (b->m->is_agg || b->m->distinct)) {
+            rw_build_fail(b, "window functions together with %s are outside the model",
+                          b->m->distinct ? "DISTINCT" : "GROUP BY or aggregates");
+        }
+    }
+}
+
 struct rw_model *
 rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const char *db,
                const struct cat_snapshot *snap, char **err)
@@ -163,23 +300,7 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
         *err = rw_strdup("out of memory");
         return NULL;
     }
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
-        rw_build_fail(&b, "UNION/INTERSECT/EXCEPT blocks are not supported yet");
-    } else if (s->with_clause != NULL) {
-        rw_build_fail(&b, "WITH (common table expressions) is not supported yet");
-    } else if (s->into_clause != NULL) {
-        rw_build_fail(&b, "SELECT ... INTO is not rewritten");
-    } else if (s->n_window_clause > 0) {
-        rw_build_fail(&b, "WINDOW clause is outside the model");
-    } else if (s->n_locking_clause > 0) {
-        rw_build_fail(&b, "locking reads (FOR UPDATE / LOCK IN SHARE MODE) are not rewritten");
-    } else if (s->n_values_lists > 0) {
-        rw_build_fail(&b, "VALUES is not a table block");
-    } else if (s->n_from_clause == 0) {
-        rw_build_fail(&b, "SELECT without FROM");
-    } else if (s->group_distinct) {
-        rw_build_fail(&b, "GROUP BY DISTINCT is not supported");
-    }
+    block_refusal(&b, s);
     for (i = 0; i < s->n_from_clause && b.err == NULL; i++) {
         rw_from_item(&b, s->from_clause[i]);
     }
@@ -200,86 +321,12 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
         }
         b.m->distinct = true;
     }
-    /* GROUP BY: columns first, then select aliases (MariaDB's order), ordinals */
-    b.allow_agg = false;
-    b.alias_fallback = true;
-    for (i = 0; i < s->n_group_clause && b.err == NULL; i++) {
-        const PgQuery__Node *g = s->group_clause[i];
-        long k = rw_select_ordinal(g);
-        struct rw_expr *e;
-        if (g->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
-            rw_build_fail(&b, "ROLLUP / GROUPING SETS are not supported");
-            break;
-        }
-        if (k >= 1 && (size_t)k <= b.m->n_out) {
-            e = rw_expr_copy(b.m->out[k - 1].e);
-            if (e != NULL && rw_expr_has_agg(e)) {
-                rw_build_fail(&b, "GROUP BY %ld refers to an aggregate", k);
-                rw_expr_free(e);
-                break;
-            }
-        } else if (k >= 0) {
-            rw_build_fail(&b, "GROUP BY position %ld is out of range", k);
-            break;
-        } else {
-            e = rw_conv(&b, g);
-        }
-        if (e != NULL && rw_expr_has_win(e)) {
-            rw_build_fail(&b, "GROUP BY on a window function");
-            rw_expr_free(e);
-            break;
-        }
-        if (e == NULL || rw_build_push((void ***)&b.m->group, &b.m->n_group, e) != 0) {
-            rw_expr_free(e);
-            rw_build_fail(&b, "out of memory");
-        }
-    }
+    group_by(&b, s);
     b.allow_agg = true;
     if (b.err == NULL && s->having_clause != NULL) {
         b.m->having = rw_conv(&b, s->having_clause);
     }
-    /* ORDER BY: select aliases first, then columns; ordinals refer to outputs */
-    for (i = 0; i < s->n_sort_clause && b.err == NULL; i++) {
-        const PgQuery__SortBy *sb;
-        struct rw_sort *srt;
-        long k;
-        if (s->sort_clause[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY) {
-            rw_build_fail(&b, "bad ORDER BY item");
-            break;
-        }
-        sb = s->sort_clause[i]->sort_by;
-        srt = realloc(b.m->sort, (b.m->n_sort + 1) * sizeof(*srt));
-        if (srt == NULL) {
-            rw_build_fail(&b, "out of memory");
-            break;
-        }
-        b.m->sort = srt;
-        srt = &srt[b.m->n_sort++];
-        memset(srt, 0, sizeof(*srt));
-        srt->out_ref = -1;
-        srt->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-        if (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT &&
-            sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORT_BY_NULLS_UNDEFINED) {
-            rw_build_fail(&b, "NULLS FIRST/LAST is not MariaDB syntax");
-            break;
-        }
-        k = rw_select_ordinal(sb->node);
-        if (k >= 1 && (size_t)k <= b.m->n_out) {
-            srt->out_ref = (int)k - 1;
-            continue;
-        }
-        if (sb->node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
-            sb->node->column_ref->n_fields == 1 && rw_build_sval(sb->node->column_ref->fields[0])) {
-            int o = rw_conv_out_named(b.m, rw_build_sval(sb->node->column_ref->fields[0]));
-            if (o >= 0) {
-                srt->out_ref = o;
-                continue;
-            }
-        }
-        b.allow_win = true;
-        srt->e = rw_conv(&b, sb->node);
-        b.allow_win = false;
-    }
+    order_by(&b, s);
     if (b.err == NULL && s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES) {
         rw_build_fail(&b, "FETCH ... WITH TIES is not supported");
     }
@@ -289,21 +336,7 @@ rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s, const cha
     if (b.err == NULL && s->limit_offset != NULL) {
         b.m->offset_text = rw_select_limit_text(&b, s->limit_offset);
     }
-    if (b.err == NULL) {
-        b.m->is_agg = b.m->n_group > 0 || (b.m->having != NULL);
-        for (i = 0; i < b.m->n_out && !b.m->is_agg; i++) {
-            b.m->is_agg = rw_expr_has_agg(b.m->out[i].e);
-        }
-        for (i = 0; i < b.m->n_conj; i++) {
-            if (rw_expr_nondeterministic(b.m->conj[i])) {
-                b.m->nondet = true;
-            }
-        }
-        if (b.m->has_win && (b.m->is_agg || b.m->distinct)) {
-            rw_build_fail(&b, "window functions together with %s are outside the model",
-                 b.m->distinct ? "DISTINCT" : "GROUP BY or aggregates");
-        }
-    }
+    block_flags(&b);
     if (b.err == NULL) {
         if (rw_model_simplify_oj(b.m) != 0 || rw_model_analyze(b.m) != 0) {
             rw_build_fail(&b, "out of memory");

@@ -172,7 +172,7 @@ compensate(struct mctx *c, struct comp *cp, const struct rw_expr *e)
         c->why = save;
         s = rw_mctx_show(e);
         rw_mctx_fail(c, "query filter %s cannot be applied to the view: %s", s ? s : "",
-              inner ? inner : "not expressible over its columns");
+                     inner ? inner : "not expressible over its columns");
         free(s);
         free(inner);
         return false;
@@ -210,13 +210,13 @@ implied_not_null(struct mctx *c, const struct rw_expr *ve)
     return yes;
 }
 
-/* The subsumption tests; fills CP with compensations. */
-bool
-rw_subsume(struct mctx *c, struct comp *cp)
+/* 1. Equijoin subsumption: every view join predicate (a = b in a view
+ * equivalence class) holds in the query's classes; false with the reason in C. */
+static bool
+equijoin_subsumed(struct mctx *c)
 {
     const struct rw_pred *qp = &c->q->pred, *vp = &c->v->pred;
     size_t i, j;
-    /* 1. equijoin subsumption */
     for (i = 0; i < vp->n_cols; i++) {
         int r = rw_pred_root(vp, (int)i), a, b;
         if (r == (int)i || c->map[vp->cols[i].tab] < 0) {
@@ -237,10 +237,20 @@ rw_subsume(struct mctx *c, struct comp *cp)
         b = rw_pred_find(qp, c->map[vp->cols[r].tab], vp->cols[r].col);
         if (a < 0 || b < 0 || rw_pred_root(qp, a) != rw_pred_root(qp, b)) {
             rw_mctx_fail(c, "view join predicate %s = %s is not in the query", vp->cols[i].col,
-                  vp->cols[r].col);
+                         vp->cols[r].col);
             return false;
         }
     }
+    return true;
+}
+
+/* The query equalities the view lacks, into CP as compensations over view
+ * outputs (and joined-back columns); false with the reason in C or on OOM. */
+static bool
+equijoin_compensations(struct mctx *c, struct comp *cp)
+{
+    const struct rw_pred *qp = &c->q->pred, *vp = &c->v->pred;
+    size_t i, j;
     /* query equalities the view lacks: v.a = v.b over view outputs; with
      * join-back, also every column of a joined-back instance in the class
      * (v.a = r.b, r.b = r.c): each class becomes one chain of equalities */
@@ -303,19 +313,21 @@ rw_subsume(struct mctx *c, struct comp *cp)
             if (item == NULL || prev_missing) {
                 const char *miss = item == NULL ? qp->cols[j].col : prev_col;
                 if (c->n_back > 0) {
-                    rw_mctx_fail(c, "query join predicate on %s needs the column in the view output "
-                             "(to join the view with the tables it does not read, or to "
-                             "compensate)",
-                          miss);
+                    rw_mctx_fail(c, "query join predicate on %s needs the column in the view "
+                                    "output (to join the view with the tables it does not read, or "
+                                    "to compensate)",
+                                 miss);
                 } else {
-                    rw_mctx_fail(c, "query join predicate on %s needs the column in the view output",
-                          qp->cols[j].col);
+                    rw_mctx_fail(c,
+                                 "query join predicate on %s needs the column in the view output",
+                                 qp->cols[j].col);
                 }
                 rw_expr_free(item);
                 rw_expr_free(prev);
                 return false;
             }
-            if (!rw_subsume_comp_add(cp, rw_rollup_mkfunc2("=", RW_E_OP, prev, rw_expr_copy(item)))) {
+            if (!rw_subsume_comp_add(cp,
+                                     rw_rollup_mkfunc2("=", RW_E_OP, prev, rw_expr_copy(item)))) {
                 rw_expr_free(item);
                 return false;
             }
@@ -325,7 +337,16 @@ rw_subsume(struct mctx *c, struct comp *cp)
         }
         rw_expr_free(prev);
     }
-    /* 2. range subsumption */
+    return true;
+}
+
+/* 2. Range subsumption: every view range contains the query's range on the
+ * same class; false with the reason in C. */
+static bool
+range_subsumed(struct mctx *c)
+{
+    const struct rw_pred *qp = &c->q->pred, *vp = &c->v->pred;
+    size_t i, j;
     for (i = 0; i < vp->n_cols; i++) {
         const struct rw_range *vr = &vp->ranges[i];
         const struct rw_range *qr = NULL;
@@ -355,12 +376,22 @@ rw_subsume(struct mctx *c, struct comp *cp)
                                     "column's collation, or the collation cannot compare the "
                                     "bounds"
                                   : NULL;
-            rw_mctx_fail(c, "view filter %s is not implied by the query%s%s", s ? s : vp->cols[i].col,
-                  why ? ": " : "", why ? why : "");
+            rw_mctx_fail(c, "view filter %s is not implied by the query%s%s",
+                         s ? s : vp->cols[i].col, why ? ": " : "", why ? why : "");
             free(s);
             return false;
         }
     }
+    return true;
+}
+
+/* The query ranges the view does not apply as they are, into CP as
+ * compensations; false with the reason in C or on OOM. */
+static bool
+range_compensations(struct mctx *c, struct comp *cp)
+{
+    const struct rw_pred *qp = &c->q->pred, *vp = &c->v->pred;
+    size_t i, j;
     for (i = 0; i < qp->n_cols; i++) {
         const struct rw_range *qr = &qp->ranges[i];
         bool same = false;
@@ -384,51 +415,67 @@ rw_subsume(struct mctx *c, struct comp *cp)
             }
         }
     }
-    /* 3. residual subsumption */
-    {
-        bool *hit = calloc(qp->n_resid ? qp->n_resid : 1, sizeof(*hit));
-        struct rw_expr **qres = calloc(qp->n_resid ? qp->n_resid : 1, sizeof(*qres));
-        bool ok = hit != NULL && qres != NULL;
-        for (i = 0; ok && i < qp->n_resid; i++) {
-            qres[i] = rw_mctx_qspace(c->q, qp->resid[i], NULL);
-            ok = qres[i] != NULL;
-        }
-        for (i = 0; ok && i < vp->n_resid; i++) {
-            struct rw_expr *ve = rw_mctx_qspace(c->q, vp->resid[i], c->map);
-            bool found = false;
-            for (j = 0; ve != NULL && j < qp->n_resid; j++) {
-                if (rw_expr_cmp(ve, qres[j]) == 0) {
-                    hit[j] = true;
-                    found = true;
-                }
-            }
-            if (!found && ve != NULL) {
-                found = implied_not_null(c, ve);
-            }
-            rw_expr_free(ve);
-            if (!found) {
-                char *s = rw_mctx_show(vp->resid[i]);
-                const char *why = resid_note(vp, vp->resid[i]);
-                rw_mctx_fail(c, "view filter %s is not implied by the query%s%s", s ? s : "",
-                      why ? ": " : "", why ? why : "");
-                free(s);
-                ok = false;
-            }
-        }
-        for (i = 0; ok && i < qp->n_resid; i++) {
-            if (!hit[i]) {
-                ok = compensate(c, cp, qres[i]);
-            }
-        }
-        for (i = 0; qres != NULL && i < qp->n_resid; i++) {
-            rw_expr_free(qres[i]);
-        }
-        free(qres);
-        free(hit);
-        return ok;
-    }
+    return true;
 }
 
+/* 3. Residual subsumption: every view residual is a query residual (or an
+ * implied IS NOT NULL); the query residuals the view lacks go to CP. False
+ * with the reason in C or on OOM. */
+static bool
+residual_subsumed(struct mctx *c, struct comp *cp)
+{
+    const struct rw_pred *qp = &c->q->pred, *vp = &c->v->pred;
+    size_t i, j;
+    bool *hit = calloc(qp->n_resid ? qp->n_resid : 1, sizeof(*hit));
+    struct rw_expr **qres = calloc(qp->n_resid ? qp->n_resid : 1, sizeof(*qres));
+    bool ok = hit != NULL && qres != NULL;
+    for (i = 0; ok && i < qp->n_resid; i++) {
+        qres[i] = rw_mctx_qspace(c->q, qp->resid[i], NULL);
+        ok = qres[i] != NULL;
+    }
+    for (i = 0; ok && i < vp->n_resid; i++) {
+        struct rw_expr *ve = rw_mctx_qspace(c->q, vp->resid[i], c->map);
+        bool found = false;
+        for (j = 0; ve != NULL && j < qp->n_resid; j++) {
+            if (rw_expr_cmp(ve, qres[j]) == 0) {
+                hit[j] = true;
+                found = true;
+            }
+        }
+        if (!found && ve != NULL) {
+            found = implied_not_null(c, ve);
+        }
+        rw_expr_free(ve);
+        if (!found) {
+            char *s = rw_mctx_show(vp->resid[i]);
+            const char *why = resid_note(vp, vp->resid[i]);
+            rw_mctx_fail(c, "view filter %s is not implied by the query%s%s", s ? s : "",
+                         why ? ": " : "", why ? why : "");
+            free(s);
+            ok = false;
+        }
+    }
+    for (i = 0; ok && i < qp->n_resid; i++) {
+        if (!hit[i]) {
+            ok = compensate(c, cp, qres[i]);
+        }
+    }
+    for (i = 0; qres != NULL && i < qp->n_resid; i++) {
+        rw_expr_free(qres[i]);
+    }
+    free(qres);
+    free(hit);
+    return ok;
+}
+
+/* The subsumption tests, in order (equijoin, range, residual); fills CP with
+ * compensations. */
+bool
+rw_subsume(struct mctx *c, struct comp *cp)
+{
+    return equijoin_subsumed(c) && equijoin_compensations(c, cp) && range_subsumed(c) &&
+           range_compensations(c, cp) && residual_subsumed(c, cp);
+}
 /* Do the query's and the view's groupings coincide (as sets, in query space)? */
 bool
 rw_subsume_groups_equal(struct mctx *c)
