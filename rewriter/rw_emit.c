@@ -73,11 +73,15 @@ struct tabq {
     size_t n;                   /* entries in alias */
 };
 
+static void emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+                 const struct tabq *tq);
+
+/* A column: a view storage column (qualified by the view table) or a column
+ * of a joined-back table (qualified by its alias). */
 static void
-emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
-     const struct tabq *tq)
+emit_column(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+            const struct tabq *tq)
 {
-    size_t i;
     switch (e->kind) {
     case RW_E_VCOL:
         rw_buf_ident(b, db);
@@ -97,9 +101,18 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
         /* only reached for a programming error; keep the text valid-looking */
         rw_buf_ident(b, e->name);
         return;
-    case RW_E_CONST:
-        rw_buf_puts(b, e->text);
+    default: /* the other kinds: emit() */
         return;
+    }
+}
+
+/* An operator, AND / OR, NOT: parenthesised. */
+static void
+emit_operator(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+              const struct tabq *tq)
+{
+    size_t i;
+    switch (e->kind) {
     case RW_E_OP:
         rw_buf_puts(b, "(");
         if (e->n == 1) {
@@ -131,10 +144,22 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
         emit(b, e->args[0], db, table, tq);
         rw_buf_puts(b, ")");
         return;
+    default: /* the other kinds: emit() */
+        return;
+    }
+}
+
+/* A function or aggregate call (and the bridge's INTERVAL). */
+static void
+emit_call(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+          const struct tabq *tq)
+{
+    size_t i;
+    switch (e->kind) {
     case RW_E_FUNC:
     case RW_E_AGG:
         if (e->kind == RW_E_FUNC && strcmp(e->name, "mvp_interval") == 0 && e->n == 2) {
-            /* the bridge's INTERVAL expr unit (rw_model.c conv_interval) */
+            /* the bridge's INTERVAL expr unit (rw_conv.c conv_interval) */
             bool paren = e->args[0]->kind != RW_E_CONST && e->args[0]->kind != RW_E_OP;
             rw_buf_puts(b, paren ? "INTERVAL (" : "INTERVAL ");
             emit(b, e->args[0], db, table, tq);
@@ -161,6 +186,18 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
         }
         rw_buf_puts(b, ")");
         return;
+    default: /* the other kinds: emit() */
+        return;
+    }
+}
+
+/* IS [NOT] NULL, [NOT] IN, [NOT] BETWEEN, [NOT] LIKE: parenthesised. */
+static void
+emit_predicate(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+               const struct tabq *tq)
+{
+    size_t i;
+    switch (e->kind) {
     case RW_E_ISNULL:
         rw_buf_puts(b, "(");
         emit(b, e->args[0], db, table, tq);
@@ -194,13 +231,19 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
         emit(b, e->args[1], db, table, tq);
         rw_buf_puts(b, ")");
         return;
-    case RW_E_CAST:
-        rw_buf_puts(b, "CAST(");
-        emit(b, e->args[0], db, table, tq);
-        rw_buf_puts(b, " AS ");
-        rw_buf_puts(b, e->name);
-        rw_buf_puts(b, ")");
+    default: /* the other kinds: emit() */
         return;
+    }
+}
+
+/* A window function call OVER (...) and its PARTITION BY, ORDER BY and
+ * sort items (the frame: emit_frame). */
+static void
+emit_window(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+            const struct tabq *tq)
+{
+    size_t i;
+    switch (e->kind) {
     case RW_E_WIN: {
         /* CALL OVER ([PARTITION BY ..] [ORDER BY ..] [frame]) */
         bool sep = false;
@@ -239,9 +282,17 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
             rw_buf_puts(b, " DESC");
         }
         return;
-    case RW_E_WFRAME:
-        emit_frame(b, e, db, table);
+    default: /* the other kinds: emit() */
         return;
+    }
+}
+
+/* CASE [arg] WHEN .. THEN .. [ELSE ..] END. */
+static void
+emit_case(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+          const struct tabq *tq)
+{
+    switch (e->kind) {
     case RW_E_CASE: {
         size_t k = 0, end = e->has_else ? e->n - 1 : e->n;
         rw_buf_puts(b, "CASE");
@@ -263,6 +314,60 @@ emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *tabl
         rw_buf_puts(b, " END");
         return;
     }
+    default: /* the other kinds: emit() */
+        return;
+    }
+}
+
+/* Append E to B as MariaDB text: view columns qualified by DB.TABLE, the
+ * columns of joined-back instances by their alias in TQ (NULL: none). */
+static void
+emit(struct rw_buf *b, const struct rw_expr *e, const char *db, const char *table,
+     const struct tabq *tq)
+{
+    switch (e->kind) {
+    case RW_E_VCOL:
+    case RW_E_COL:
+        emit_column(b, e, db, table, tq);
+        return;
+    case RW_E_CONST:
+        rw_buf_puts(b, e->text);
+        return;
+    case RW_E_OP:
+    case RW_E_AND:
+    case RW_E_OR:
+    case RW_E_NOT:
+        emit_operator(b, e, db, table, tq);
+        return;
+    case RW_E_FUNC:
+    case RW_E_AGG:
+        emit_call(b, e, db, table, tq);
+        return;
+    case RW_E_ISNULL:
+    case RW_E_IN:
+    case RW_E_BETWEEN:
+    case RW_E_LIKE:
+        emit_predicate(b, e, db, table, tq);
+        return;
+    case RW_E_CAST:
+        rw_buf_puts(b, "CAST(");
+        emit(b, e->args[0], db, table, tq);
+        rw_buf_puts(b, " AS ");
+        rw_buf_puts(b, e->name);
+        rw_buf_puts(b, ")");
+        return;
+    case RW_E_WIN:
+    case RW_E_WPART:
+    case RW_E_WORDER:
+    case RW_E_WSORT:
+        emit_window(b, e, db, table, tq);
+        return;
+    case RW_E_WFRAME:
+        emit_frame(b, e, db, table);
+        return;
+    case RW_E_CASE:
+        emit_case(b, e, db, table, tq);
+        return;
     }
 }
 

@@ -21,7 +21,7 @@ void rw_emit_expr(struct rw_buf *b, const struct rw_expr *e, const char *db, con
  * Like rw_emit_expr(), and a plain column (RW_E_COL) of query instance T is
  * written `ALIASES[T]`.`col` when T < N_ALIASES and ALIASES[T] is not NULL:
  * the columns of the tables a join-back rewrite reads next to the view
- * (rw_match.c). ALIASES is borrowed; NULL behaves as rw_emit_expr().
+ * (rw_join.c). ALIASES is borrowed; NULL behaves as rw_emit_expr().
  */
 void rw_emit_expr_tabs(struct rw_buf *b, const struct rw_expr *e, const char *db,
                        const char *table, const char *const *aliases, size_t n_aliases);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "rw_model.h"
+#include "rw_winpart.h" /* rw_win_part_aligned() */
 
 /*
  * Match query block Q against view model V (outputs carry storage column
@@ -24,23 +25,12 @@ int rw_match(const struct rw_model *q, const struct rw_model *v, const char *vdb
              const char *vname, char **block, int *n_comp, char **reason);
 
 /*
- * Partitioned views with window functions: is every window function of view
- * model V's outputs partitioned (PARTITION BY) on something that
- * determines V's partition column VCOL (its output expression itself, or
- * every column it reads)? Then each window partition lies inside one view
- * partition, and per-partition freshness, refresh and compensation stay
- * exact. Returns true when so (or V has no window), else false with a
- * reason in *WHY (caller frees; NULL on OOM).
- */
-bool rw_win_part_aligned(const struct rw_model *v, const char *vcol, char **why);
-
-/*
  * rw_match(), and join-back: when Q reads table instances V lacks (more
  * instances of a table than V, or tables V does not read), an SPJ view V
  * (no aggregate, no DISTINCT) stands in for the instances it covers and the
  * others are read next to it, inner-joined, in the replacement block
- * (rw_match.c, joinback_ok). *N_BACK (when not NULL) receives the number of
- * query instances joined back (0: V covers every table of Q). Aggregate
+ * (rw_join.c, rw_join_joinback_ok). *N_BACK (when not NULL) receives the
+ * number of query instances joined back (0: V covers every table of Q). Aggregate
  * and DISTINCT views are refused (1) with a reason when Q has tables they
  * lack.
  */

@@ -189,47 +189,13 @@ struct rw_mv_model {
  * no range type), and its key is a hash of the body's canonical signature,
  * so view matching maps it only onto a structurally identical body (the
  * full signature is compared too). Such an instance is never joined back
- * nor eliminated (rw_match.c); the privilege guard covers its body.
+ * nor eliminated (rw_join.c); the privilege guard covers its body.
  */
 struct rw_model *rw_model_build(const struct rw_parse *p, const PgQuery__SelectStmt *s,
                                 const char *db, const struct cat_snapshot *snap, char **err);
 
 /* Free M (NULL ignored). */
 void rw_model_free(struct rw_model *m);
-
-/* (Re)compute M->pred from M->conj. Returns 0 or -1 on OOM. */
-int rw_model_analyze(struct rw_model *m);
-
-/* Free the predicate analysis PRED (not the conjuncts it borrows) and zero it. */
-void rw_pred_free(struct rw_pred *pred);
-
-/*
- * Turn every outer join of M whose null-supplying instance is null-rejected
- * by a conjunct of M->conj (a strict comparison, IN, BETWEEN, LIKE or IS
- * NOT NULL on one of its columns) into an inner join: its ON conjuncts move
- * to conj[] (the padded rows are filtered out anyway, so the rows are the
- * same). Repeats until nothing changes. Call before rw_model_analyze().
- * Returns 0 or -1 on OOM.
- */
-int rw_model_simplify_oj(struct rw_model *m);
-
-/* Index in M->oj of the outer join that null-supplies instance TAB; -1 when
- * TAB is inner-joined (its rows are never padded with NULLs). */
-int rw_model_oj_of(const struct rw_model *m, int tab);
-
-/* True when conjunct E is false or NULL whenever every column of instance
- * TAB is NULL (E rejects the NULL-padded rows of TAB). */
-bool rw_expr_rejects_null(const struct rw_expr *e, int tab);
-
-/* True when conjunct E is false or NULL whenever column COL of instance TAB
- * is NULL (COL NULL: whenever every column of TAB is NULL). */
-bool rw_expr_rejects_null_col(const struct rw_expr *e, int tab, const char *col);
-
-/* Find the union-find node of (TAB, COL) in PRED; -1 when absent. */
-int rw_pred_find(const struct rw_pred *pred, int tab, const char *col);
-
-/* Root of node I. */
-int rw_pred_root(const struct rw_pred *pred, int i);
 
 /* Domain of a MariaDB DATA_TYPE (lower case). */
 enum rw_rtype rw_rtype_of(const char *data_type);
@@ -241,7 +207,7 @@ struct cat_key *rw_keys_dup(const struct cat_key *src, size_t n, bool *ok);
 void rw_keys_free(struct cat_key *k, size_t n);
 
 /*
- * Is window function W (RW_E_WIN, over M's instances) deterministic in M:
+ * (rw_select.c) Is window function W (RW_E_WIN, over M's instances) deterministic in M:
  * its value does not depend on how the backend orders rows that tie on the
  * window's PARTITION BY and ORDER BY? RANK, DENSE_RANK, PERCENT_RANK,
  * CUME_DIST and aggregates over a RANGE frame (the default) or the whole
@@ -255,5 +221,9 @@ bool rw_win_deterministic(const struct rw_model *m, const struct rw_expr *w);
 
 /* Schema column COL of table instance TAB of M, or NULL. */
 const struct rw_mcol *rw_model_col(const struct rw_model *m, int tab, const char *col);
+
+/* The model's predicate analysis and outer joins (their own modules). */
+#include "rw_outer.h"
+#include "rw_pred.h"
 
 #endif /* RW_MODEL_H */

@@ -389,7 +389,7 @@ distinct_to_group(struct rw_model *m)
 
 /*
  * Why a view with LIMIT (a Top-N view) is never used, or NULL when it may
- * answer a query that differs only in LIMIT/OFFSET (rw_match.c): it must
+ * answer a query that differs only in LIMIT/OFFSET (rw_topn.c): it must
  * group (GROUP BY or DISTINCT), have a LIMIT count, an ORDER BY that names
  * every GROUP BY expression (groups are distinct on them, so no two rows
  * tie and the order is total), no window function. An SPJ view is refused:

@@ -364,6 +364,150 @@ def_source_sql(struct rw_buf *b, const struct cat_mv *mv, const char *sql)
     }
 }
 
+/* Which needed partitions the rewrite can read (rw_part_apply's scan). */
+struct part_scan {
+    bool *use;                  /* per partition of the view: needed and usable */
+    bool any_use, any_bad;      /* some needed partition is usable / unusable */
+    bool bad_null;              /* p_null is needed and unusable */
+    int64_t bad_lo, bad_hi;     /* hull of the unusable partitions */
+    bool gaps_bad;              /* needed ranges without a partition are not valid */
+};
+
+/*
+ * Classify the partitions of V the key range [KLO, KHI) needs (p_null too
+ * when not FOUND) into SC, and list the unusable ones (stale beyond the
+ * grace period or outside partition_sync_limit, then the invalid gaps) in
+ * ST, comma-separated.
+ */
+static void
+scan_partitions(const struct cat_mv *mv, const struct cat_part_view *v, bool found, int64_t klo,
+                int64_t khi, int64_t now_ms, struct part_scan *sc, struct rw_buf *st)
+{
+    const char *gap_why = NULL;
+    size_t i;
+    for (i = 0; i < v->n; i++) {
+        const struct cat_ppart *p = &v->p[i];
+        int64_t eff = p->stale_since_ms;
+        bool needed = p->is_null ? !found : (p->hi > klo && p->lo < khi);
+        char name[64];
+        if (!needed) {
+            continue;
+        }
+        if (v->whole_stale_ms != 0 && (eff == 0 || v->whole_stale_ms < eff)) {
+            eff = v->whole_stale_ms;
+        }
+        if (!p->is_null && p->hi <= v->window_lo) {
+            eff = 1; /* outside partition_sync_limit: not held */
+        }
+        if (cat_part_usable(mv, eff, now_ms) && !(p->is_null == false && p->hi <= v->window_lo)) {
+            sc->use[i] = true;
+            sc->any_use = true;
+        } else {
+            sc->any_bad = true;
+            if (p->is_null) {
+                sc->bad_null = true;
+            } else {
+                sc->bad_lo = p->lo < sc->bad_lo ? p->lo : sc->bad_lo;
+                sc->bad_hi = p->hi > sc->bad_hi ? p->hi : sc->bad_hi;
+            }
+            rw_buf_puts(st, st->len > 0 ? "," : "");
+            rw_buf_puts(st, cat_ppart_name(p, name, sizeof(name)));
+        }
+    }
+    /* ranges the view holds no partition for */
+    if (v->gaps_stale_ms != 0 && !cat_part_usable(mv, v->gaps_stale_ms, now_ms)) {
+        sc->gaps_bad = true;
+        gap_why = "ranges without a partition changed";
+    }
+    if (v->window_lo != CAT_DAY_MIN && klo < v->window_lo) {
+        sc->gaps_bad = true;
+        gap_why = "ranges older than partition_sync_limit are not kept";
+    }
+    if (sc->gaps_bad) {
+        rw_buf_puts(st, st->len > 0 ? "," : "");
+        rw_buf_printf(st, "(%s)", gap_why);
+    }
+}
+
+/*
+ * Append to D the compensating derived table that stands in for the view:
+ * its usable partitions UNION ALL the definition over the rest of the key
+ * range [KLO, KHI) (FOUND: the block restricts the key), named as the view.
+ */
+static void
+compensating_table(struct rw_buf *d, const struct cat_mv *mv, const struct cat_part_view *v,
+                   const struct part_scan *sc, bool found, int64_t klo, int64_t khi)
+{
+    const struct cat_part_spec *s = mv->part;
+    rw_buf_puts(d, "(SELECT * FROM ");
+    rw_buf_ident(d, mv->db);
+    rw_buf_puts(d, ".");
+    rw_buf_ident(d, mv->name);
+    rw_buf_puts(d, " WHERE ");
+    usable_pred(d, s->col, v->p, sc->use, v->n);
+    rw_buf_puts(d, " UNION ALL SELECT * FROM (");
+    {
+        /* the definition restricted on the BASE column to the range it must
+         * supply (the block's range; within it, when ranges without a
+         * partition are valid, the hull of the unusable partitions), so
+         * that MariaDB prunes the base table's partitions; as it is when
+         * p_null must be supplied or the restriction cannot be made */
+        int64_t rlo = klo, rhi = khi;
+        char *rdef = NULL;
+        if (!sc->gaps_bad && sc->bad_lo < sc->bad_hi) {
+            rlo = sc->bad_lo > rlo ? sc->bad_lo : rlo;
+            rhi = sc->bad_hi < rhi ? sc->bad_hi : rhi;
+        }
+        if (!sc->bad_null && rlo < rhi) {
+            rdef = rw_part_restrict_def(mv, rlo, rhi);
+        }
+        def_source_sql(d, mv, rdef != NULL ? rdef : mv->query_sql);
+        free(rdef);
+    }
+    rw_buf_puts(d, ") AS mvp_comp WHERE NOT COALESCE(");
+    usable_pred(d, s->col, v->p, sc->use, v->n);
+    rw_buf_puts(d, ", FALSE)");
+    if (found) {
+        if (klo > CAT_DAY_MIN) {
+            rw_buf_puts(d, " AND ");
+            rw_buf_ident(d, s->col);
+            rw_buf_puts(d, " >= ");
+            day_lit(d, klo);
+        }
+        if (khi < CAT_DAY_MAX) {
+            rw_buf_puts(d, " AND ");
+            rw_buf_ident(d, s->col);
+            rw_buf_puts(d, " < ");
+            day_lit(d, khi);
+        }
+    }
+    rw_buf_puts(d, ") AS ");
+    rw_buf_ident(d, mv->name);
+}
+
+/* Replace the view in *REPL by the compensating derived table in D (taken).
+ * Returns 0, 1 with *REASON (STALE names the partitions) when the block has
+ * an unexpected shape, -1 on OOM. */
+static int
+swap_compensation(char **repl, const struct cat_mv *mv, struct rw_buf *d, const char *stale,
+                  char **reason)
+{
+    char *dt = rw_buf_take(d), *nr;
+    if (dt == NULL) {
+        return -1;
+    }
+    nr = swap_view(*repl, mv, dt);
+    free(dt);
+    if (nr == NULL) {
+        *reason = rw_sprintf("stale partitions (%s) need compensation, but the rewritten "
+                             "block has an unexpected shape", stale);
+        return *reason ? 1 : -1;
+    }
+    free(*repl);
+    *repl = nr;
+    return 0;
+}
+
 int
 rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
               const struct rw_model *q, const char *cur_db, const char *block, size_t blen,
@@ -374,12 +518,9 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
     struct cat_part_view v;
     struct tk k;
     int64_t lo, hi, klo = CAT_DAY_MIN, khi = CAT_DAY_MAX;
-    int64_t bad_lo = CAT_DAY_MAX, bad_hi = CAT_DAY_MIN; /* hull of the unusable partitions */
-    bool found, gaps_bad = false, *use = NULL, any_use = false, any_bad = false;
-    bool bad_null = false;
+    struct part_scan sc;
+    bool found;
     struct rw_buf st = {0}, d = {0};
-    const char *gap_why = NULL;
-    size_t i;
     int rc = 0;
 
     (void)snap;
@@ -402,65 +543,27 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
     if (cat_part_view_get(mv, &v) != 0) {
         return -1;
     }
-    use = calloc(v.n + 1, sizeof(*use));
-    if (use == NULL) {
+    memset(&sc, 0, sizeof(sc));
+    sc.bad_lo = CAT_DAY_MAX;
+    sc.bad_hi = CAT_DAY_MIN;
+    sc.use = calloc(v.n + 1, sizeof(*sc.use));
+    if (sc.use == NULL) {
         cat_part_view_free(&v);
         return -1;
     }
-    for (i = 0; i < v.n; i++) {
-        const struct cat_ppart *p = &v.p[i];
-        int64_t eff = p->stale_since_ms;
-        bool needed = p->is_null ? !found : (p->hi > klo && p->lo < khi);
-        char name[64];
-        if (!needed) {
-            continue;
-        }
-        if (v.whole_stale_ms != 0 && (eff == 0 || v.whole_stale_ms < eff)) {
-            eff = v.whole_stale_ms;
-        }
-        if (!p->is_null && p->hi <= v.window_lo) {
-            eff = 1; /* outside partition_sync_limit: not held */
-        }
-        if (cat_part_usable(mv, eff, now_ms) && !(p->is_null == false && p->hi <= v.window_lo)) {
-            use[i] = true;
-            any_use = true;
-        } else {
-            any_bad = true;
-            if (p->is_null) {
-                bad_null = true;
-            } else {
-                bad_lo = p->lo < bad_lo ? p->lo : bad_lo;
-                bad_hi = p->hi > bad_hi ? p->hi : bad_hi;
-            }
-            rw_buf_puts(&st, st.len > 0 ? "," : "");
-            rw_buf_puts(&st, cat_ppart_name(p, name, sizeof(name)));
-        }
-    }
-    /* ranges the view holds no partition for */
-    if (v.gaps_stale_ms != 0 && !cat_part_usable(mv, v.gaps_stale_ms, now_ms)) {
-        gaps_bad = true;
-        gap_why = "ranges without a partition changed";
-    }
-    if (v.window_lo != CAT_DAY_MIN && klo < v.window_lo) {
-        gaps_bad = true;
-        gap_why = "ranges older than partition_sync_limit are not kept";
-    }
-    if (gaps_bad) {
-        rw_buf_puts(&st, st.len > 0 ? "," : "");
-        rw_buf_printf(&st, "(%s)", gap_why);
-    }
+    scan_partitions(mv, &v, found, klo, khi, now_ms, &sc, &st);
     *stale = st.len > 0 ? rw_buf_take(&st) : rw_strdup("");
     if (*stale == NULL) {
         rc = -1;
         goto out;
     }
-    if (!any_bad && !gaps_bad) {
+    if (!sc.any_bad && !sc.gaps_bad) {
         goto out; /* every needed partition usable: the plain rewrite */
     }
-    if (mv->consistency == CAT_CONSISTENCY_LOOSE && !gaps_bad) {
+    if (mv->consistency == CAT_CONSISTENCY_LOOSE && !sc.gaps_bad) {
         goto out;
     }
-    if (!any_use) {
+    if (!sc.any_use) {
         *reason = rw_sprintf("only unusable partitions are needed (%s): stale beyond "
                              "grace_period %llds or not held; answered from the base tables",
                              *stale, (long long)mv->grace_period_s);
@@ -475,71 +578,12 @@ rw_part_apply(const struct cat_snapshot *snap, const struct cat_mv *mv,
         goto out;
     }
     /* the compensating derived table */
-    rw_buf_puts(&d, "(SELECT * FROM ");
-    rw_buf_ident(&d, mv->db);
-    rw_buf_puts(&d, ".");
-    rw_buf_ident(&d, mv->name);
-    rw_buf_puts(&d, " WHERE ");
-    usable_pred(&d, s->col, v.p, use, v.n);
-    rw_buf_puts(&d, " UNION ALL SELECT * FROM (");
-    {
-        /* the definition restricted on the BASE column to the range it must
-         * supply (the block's range; within it, when ranges without a
-         * partition are valid, the hull of the unusable partitions), so
-         * that MariaDB prunes the base table's partitions; as it is when
-         * p_null must be supplied or the restriction cannot be made */
-        int64_t rlo = klo, rhi = khi;
-        char *rdef = NULL;
-        if (!gaps_bad && bad_lo < bad_hi) {
-            rlo = bad_lo > rlo ? bad_lo : rlo;
-            rhi = bad_hi < rhi ? bad_hi : rhi;
-        }
-        if (!bad_null && rlo < rhi) {
-            rdef = rw_part_restrict_def(mv, rlo, rhi);
-        }
-        def_source_sql(&d, mv, rdef != NULL ? rdef : mv->query_sql);
-        free(rdef);
-    }
-    rw_buf_puts(&d, ") AS mvp_comp WHERE NOT COALESCE(");
-    usable_pred(&d, s->col, v.p, use, v.n);
-    rw_buf_puts(&d, ", FALSE)");
-    if (found) {
-        if (klo > CAT_DAY_MIN) {
-            rw_buf_puts(&d, " AND ");
-            rw_buf_ident(&d, s->col);
-            rw_buf_puts(&d, " >= ");
-            day_lit(&d, klo);
-        }
-        if (khi < CAT_DAY_MAX) {
-            rw_buf_puts(&d, " AND ");
-            rw_buf_ident(&d, s->col);
-            rw_buf_puts(&d, " < ");
-            day_lit(&d, khi);
-        }
-    }
-    rw_buf_puts(&d, ") AS ");
-    rw_buf_ident(&d, mv->name);
-    {
-        char *dt = rw_buf_take(&d), *nr;
-        if (dt == NULL) {
-            rc = -1;
-            goto out;
-        }
-        nr = swap_view(*repl, mv, dt);
-        free(dt);
-        if (nr == NULL) {
-            *reason = rw_sprintf("stale partitions (%s) need compensation, but the rewritten "
-                                 "block has an unexpected shape", *stale);
-            rc = *reason ? 1 : -1;
-            goto out;
-        }
-        free(*repl);
-        *repl = nr;
-    }
+    compensating_table(&d, mv, &v, &sc, found, klo, khi);
+    rc = swap_compensation(repl, mv, &d, *stale, reason);
 out:
     rw_buf_free(&st);
     rw_buf_free(&d);
-    free(use);
+    free(sc.use);
     cat_part_view_free(&v);
     return rc;
 }

@@ -97,6 +97,187 @@ static const char *const k_terms[] = {
         goto out;                                   \
     } while (0)
 
+#define FAIL_RET(...)                               \
+    do {                                            \
+        *err = rw_sprintf(__VA_ARGS__);             \
+        return false;                               \
+    } while (0)
+
+/* Clause positions of block S on the original tokens of P, depth 0: *FROM
+ * (the FROM keyword), *WHERE (0: none) and *TERM (the first token after the
+ * WHERE condition, the EOF token when none). False with the reason in *ERR
+ * (refused shapes: window functions, an aggregate without GROUP BY, index
+ * hints, two WHERE keywords, unbalanced parentheses). */
+static bool
+locate_clauses(const struct rw_parse *p, const PgQuery__SelectStmt *s, size_t *from_out,
+               size_t *where_out, size_t *term_out, char **err)
+{
+    size_t i, start, from = 0, where = 0, term = 0;
+    int depth = 0;
+    for (start = 0; start < p->n_toks && p->toks[start].kind == RW_TOK_HINT; start++) {
+    }
+    if (start >= p->n_toks || !tok_is(p, start, "SELECT")) {
+        FAIL_RET("the block does not start with SELECT");
+    }
+    for (i = start + 1; i + 1 < p->n_toks; i++) {
+        if (tok_is(p, i, "OVER") && tok_op(p, i + 1, "(")) {
+            /* a window sees only the rows the restriction keeps: its values change unless
+             * it is partitioned by the partition column; never restrict such a block */
+            FAIL_RET("window functions");
+        }
+    }
+    for (i = start + 1; i < p->n_toks; i++) {
+        if (tok_op(p, i, "(")) {
+            depth++;
+        } else if (tok_op(p, i, ")")) {
+            if (--depth < 0) {
+                FAIL_RET("unbalanced parentheses");
+            }
+        } else if (depth == 0 && p->toks[i].kind == RW_TOK_IDENT) {
+            size_t k;
+            if (from == 0) {
+                if (tok_is(p, i, "FROM")) {
+                    from = i;
+                } else if (s->n_group_clause == 0 && i + 1 < p->n_toks && tok_op(p, i + 1, "(")) {
+                    for (k = 0; k_aggs[k] != NULL; k++) {
+                        if (tok_is(p, i, k_aggs[k])) {
+                            FAIL_RET("an aggregate without GROUP BY");
+                        }
+                    }
+                }
+                continue;
+            }
+            if ((tok_is(p, i, "USE") || tok_is(p, i, "FORCE") || tok_is(p, i, "IGNORE")) &&
+                i + 1 < p->n_toks && (tok_is(p, i + 1, "INDEX") || tok_is(p, i + 1, "KEY"))) {
+                FAIL_RET("index hints");
+            }
+            if (tok_is(p, i, "WHERE")) {
+                if (where != 0) {
+                    FAIL_RET("two WHERE keywords");
+                }
+                where = i;
+                continue;
+            }
+            for (k = 0; k_terms[k] != NULL; k++) {
+                if (tok_is(p, i, k_terms[k])) {
+                    break;
+                }
+            }
+            if (k_terms[k] != NULL) {
+                term = i;
+                break;
+            }
+        } else if (depth == 0 && tok_op(p, i, ";")) {
+            term = i;
+            break;
+        }
+        if (from == 0 && s->n_group_clause == 0 && p->toks[i].kind == RW_TOK_IDENT &&
+            i + 1 < p->n_toks && tok_op(p, i + 1, "(")) {
+            size_t k;
+            for (k = 0; k_aggs[k] != NULL; k++) {
+                if (tok_is(p, i, k_aggs[k])) {
+                    FAIL_RET("an aggregate without GROUP BY");
+                }
+            }
+        }
+    }
+    if (term == 0) {
+        term = p->n_toks; /* the EOF token */
+    }
+    if (from == 0 || term <= from + 1 || (where != 0) != (s->where_clause != NULL) ||
+        (where != 0 && term <= where + 1)) {
+        FAIL_RET("the block's clauses could not be located");
+    }
+    *from_out = from;
+    *where_out = where;
+    *term_out = term;
+    return true;
+}
+
+/* The text [*Q_B, *Q_E) of P that names table reference R->rv between FROM
+ * and TERM: its name, or its alias. False with the reason in *ERR. */
+static bool
+locate_ref(const struct rw_parse *p, const struct ref *r, size_t from, size_t term, size_t *q_b,
+           size_t *q_e, char **err)
+{
+    size_t name_b, name_e;
+    name_b = rw_parse_tok_at(p, rw_parse_orig(p, r->rv->location));
+    if (name_b <= from || name_b >= term ||
+        (p->toks[name_b].kind != RW_TOK_IDENT && p->toks[name_b].kind != RW_TOK_QIDENT)) {
+        FAIL_RET("the table reference could not be located");
+    }
+    name_e = name_b + 1;
+    while (name_e + 1 < term && tok_op(p, name_e, ".") &&
+           (p->toks[name_e + 1].kind == RW_TOK_IDENT ||
+            p->toks[name_e + 1].kind == RW_TOK_QIDENT)) {
+        name_e += 2;
+    }
+    *q_b = p->toks[name_b].off;
+    *q_e = p->toks[name_e - 1].off + p->toks[name_e - 1].len;
+    if (r->rv->alias != NULL && r->rv->alias->aliasname != NULL) {
+        size_t a = name_e;
+        const struct rw_tok *t;
+        if (a < term && tok_is(p, a, "AS")) {
+            a++;
+        }
+        t = &p->toks[a];
+        if (a >= term || (t->kind != RW_TOK_IDENT && t->kind != RW_TOK_QIDENT)) {
+            FAIL_RET("the table's alias could not be located");
+        }
+        {
+            size_t al = strlen(r->rv->alias->aliasname);
+            size_t tl = t->kind == RW_TOK_QIDENT ? t->len - 2 : t->len;
+            const char *tp = p->src + t->off + (t->kind == RW_TOK_QIDENT ? 1 : 0);
+            if (al != tl || strncasecmp(tp, r->rv->alias->aliasname, al) != 0) {
+                FAIL_RET("the table's alias could not be located");
+            }
+        }
+        *q_b = t->off;
+        *q_e = t->off + t->len;
+    }
+    return true;
+}
+
+/* The text of P with the range lo <= Q.BASE_COL < hi (LO or HI NULL: that
+ * bound open; Q the text [Q_B, Q_E)) and-ed into its WHERE (at WHERE, 0:
+ * none, ending before TERM) or added as one, in B. Returns the text
+ * (caller frees), NULL on OOM. */
+static char *
+splice(struct rw_buf *b, const struct rw_parse *p, size_t from, size_t where, size_t term,
+       size_t q_b, size_t q_e, const char *base_col, const char *lo, const char *hi)
+{
+    size_t ins_b, ins_e; /* WHERE condition span, or the insertion point */
+    size_t last = term - 1;
+    while (last > from && p->toks[last].kind == RW_TOK_HINT) {
+        last--;
+    }
+    ins_e = p->toks[last].off + p->toks[last].len;
+    ins_b = where != 0 ? p->toks[where + 1].off : ins_e;
+    rw_buf_add(b, p->src, ins_b);
+    if (where != 0) {
+        rw_buf_puts(b, "(");
+        rw_buf_add(b, p->src + ins_b, ins_e - ins_b);
+        rw_buf_puts(b, ") AND ");
+    } else {
+        rw_buf_puts(b, " WHERE ");
+    }
+    if (lo != NULL) {
+        rw_buf_add(b, p->src + q_b, q_e - q_b);
+        rw_buf_puts(b, ".");
+        rw_buf_ident(b, base_col);
+        rw_buf_printf(b, " >= '%s'", lo);
+    }
+    if (hi != NULL) {
+        rw_buf_puts(b, lo != NULL ? " AND " : "");
+        rw_buf_add(b, p->src + q_b, q_e - q_b);
+        rw_buf_puts(b, ".");
+        rw_buf_ident(b, base_col);
+        rw_buf_printf(b, " < '%s'", hi);
+    }
+    rw_buf_add(b, p->src + ins_e, p->src_len - ins_e);
+    return rw_buf_take(b);
+}
+
 int
 rw_restrict_base_range(const char *select_sql, const char *db, const char *base_key,
                        const char *base_col, const char *lo, const char *hi, char **out,
@@ -108,8 +289,7 @@ rw_restrict_base_range(const char *select_sql, const char *db, const char *base_
     struct rw_buf b = {0};
     char *perr = NULL;
     const char *dot;
-    size_t i, start, from = 0, where = 0, term = 0, name_b, name_e, q_b, q_e;
-    int depth = 0;
+    size_t i, from = 0, where = 0, term = 0, q_b, q_e;
     int rc = -1;
 
     *out = NULL;
@@ -149,152 +329,13 @@ rw_restrict_base_range(const char *select_sql, const char *db, const char *base_
         FAIL("%s appears %d times in the block's FROM", base_key, r.n);
     }
 
-    /* clause positions on the original tokens, depth 0 */
-    for (start = 0; start < p.n_toks && p.toks[start].kind == RW_TOK_HINT; start++) {
+    if (!locate_clauses(&p, s, &from, &where, &term, err) ||
+        !locate_ref(&p, &r, from, term, &q_b, &q_e, err)) {
+        goto out;
     }
-    if (start >= p.n_toks || !tok_is(&p, start, "SELECT")) {
-        FAIL("the block does not start with SELECT");
-    }
-    for (i = start + 1; i + 1 < p.n_toks; i++) {
-        if (tok_is(&p, i, "OVER") && tok_op(&p, i + 1, "(")) {
-            /* a window sees only the rows the restriction keeps: its values change unless
-             * it is partitioned by the partition column; never restrict such a block */
-            FAIL("window functions");
-        }
-    }
-    for (i = start + 1; i < p.n_toks; i++) {
-        if (tok_op(&p, i, "(")) {
-            depth++;
-        } else if (tok_op(&p, i, ")")) {
-            if (--depth < 0) {
-                FAIL("unbalanced parentheses");
-            }
-        } else if (depth == 0 && p.toks[i].kind == RW_TOK_IDENT) {
-            size_t k;
-            if (from == 0) {
-                if (tok_is(&p, i, "FROM")) {
-                    from = i;
-                } else if (s->n_group_clause == 0 && i + 1 < p.n_toks && tok_op(&p, i + 1, "(")) {
-                    for (k = 0; k_aggs[k] != NULL; k++) {
-                        if (tok_is(&p, i, k_aggs[k])) {
-                            FAIL("an aggregate without GROUP BY");
-                        }
-                    }
-                }
-                continue;
-            }
-            if ((tok_is(&p, i, "USE") || tok_is(&p, i, "FORCE") || tok_is(&p, i, "IGNORE")) &&
-                i + 1 < p.n_toks && (tok_is(&p, i + 1, "INDEX") || tok_is(&p, i + 1, "KEY"))) {
-                FAIL("index hints");
-            }
-            if (tok_is(&p, i, "WHERE")) {
-                if (where != 0) {
-                    FAIL("two WHERE keywords");
-                }
-                where = i;
-                continue;
-            }
-            for (k = 0; k_terms[k] != NULL; k++) {
-                if (tok_is(&p, i, k_terms[k])) {
-                    break;
-                }
-            }
-            if (k_terms[k] != NULL) {
-                term = i;
-                break;
-            }
-        } else if (depth == 0 && tok_op(&p, i, ";")) {
-            term = i;
-            break;
-        }
-        if (from == 0 && s->n_group_clause == 0 && p.toks[i].kind == RW_TOK_IDENT &&
-            i + 1 < p.n_toks && tok_op(&p, i + 1, "(")) {
-            size_t k;
-            for (k = 0; k_aggs[k] != NULL; k++) {
-                if (tok_is(&p, i, k_aggs[k])) {
-                    FAIL("an aggregate without GROUP BY");
-                }
-            }
-        }
-    }
-    if (term == 0) {
-        term = p.n_toks; /* the EOF token */
-    }
-    if (from == 0 || term <= from + 1 || (where != 0) != (s->where_clause != NULL) ||
-        (where != 0 && term <= where + 1)) {
-        FAIL("the block's clauses could not be located");
-    }
-
-    /* the table reference's text: its name, or its alias */
-    name_b = rw_parse_tok_at(&p, rw_parse_orig(&p, r.rv->location));
-    if (name_b <= from || name_b >= term ||
-        (p.toks[name_b].kind != RW_TOK_IDENT && p.toks[name_b].kind != RW_TOK_QIDENT)) {
-        FAIL("the table reference could not be located");
-    }
-    name_e = name_b + 1;
-    while (name_e + 1 < term && tok_op(&p, name_e, ".") &&
-           (p.toks[name_e + 1].kind == RW_TOK_IDENT || p.toks[name_e + 1].kind == RW_TOK_QIDENT)) {
-        name_e += 2;
-    }
-    q_b = p.toks[name_b].off;
-    q_e = p.toks[name_e - 1].off + p.toks[name_e - 1].len;
-    if (r.rv->alias != NULL && r.rv->alias->aliasname != NULL) {
-        size_t a = name_e;
-        const struct rw_tok *t;
-        if (a < term && tok_is(&p, a, "AS")) {
-            a++;
-        }
-        t = &p.toks[a];
-        if (a >= term || (t->kind != RW_TOK_IDENT && t->kind != RW_TOK_QIDENT)) {
-            FAIL("the table's alias could not be located");
-        }
-        {
-            size_t al = strlen(r.rv->alias->aliasname);
-            size_t tl = t->kind == RW_TOK_QIDENT ? t->len - 2 : t->len;
-            const char *tp = p.src + t->off + (t->kind == RW_TOK_QIDENT ? 1 : 0);
-            if (al != tl || strncasecmp(tp, r.rv->alias->aliasname, al) != 0) {
-                FAIL("the table's alias could not be located");
-            }
-        }
-        q_b = t->off;
-        q_e = t->off + t->len;
-    }
-
-    /* splice */
-    {
-        size_t ins_b, ins_e; /* WHERE condition span, or the insertion point */
-        size_t last = term - 1;
-        while (last > from && p.toks[last].kind == RW_TOK_HINT) {
-            last--;
-        }
-        ins_e = p.toks[last].off + p.toks[last].len;
-        ins_b = where != 0 ? p.toks[where + 1].off : ins_e;
-        rw_buf_add(&b, p.src, ins_b);
-        if (where != 0) {
-            rw_buf_puts(&b, "(");
-            rw_buf_add(&b, p.src + ins_b, ins_e - ins_b);
-            rw_buf_puts(&b, ") AND ");
-        } else {
-            rw_buf_puts(&b, " WHERE ");
-        }
-        if (lo != NULL) {
-            rw_buf_add(&b, p.src + q_b, q_e - q_b);
-            rw_buf_puts(&b, ".");
-            rw_buf_ident(&b, base_col);
-            rw_buf_printf(&b, " >= '%s'", lo);
-        }
-        if (hi != NULL) {
-            rw_buf_puts(&b, lo != NULL ? " AND " : "");
-            rw_buf_add(&b, p.src + q_b, q_e - q_b);
-            rw_buf_puts(&b, ".");
-            rw_buf_ident(&b, base_col);
-            rw_buf_printf(&b, " < '%s'", hi);
-        }
-        rw_buf_add(&b, p.src + ins_e, p.src_len - ins_e);
-        *out = rw_buf_take(&b);
-        if (*out == NULL) {
-            goto out;
-        }
+    *out = splice(&b, &p, from, where, term, q_b, q_e, base_col, lo, hi);
+    if (*out == NULL) {
+        goto out;
     }
     rc = 0;
 out:

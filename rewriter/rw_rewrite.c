@@ -657,6 +657,253 @@ block_reason(const struct rctx *x, size_t k, char *reason)
     return r;
 }
 
+/* What matching one candidate view against a block found (match_block). */
+struct attempt {
+    int m;                      /* 0 matched, 1 refused (rw_match_ext) */
+    char *block;                /* matched: the replacement block (owned) */
+    char *reason;               /* refused: why (owned) */
+    char *note;                 /* matched: informational constraints trusted, or NULL (owned) */
+    char *pstale;               /* partitioned view: its stale partitions, or NULL (owned) */
+    int nc;                     /* compensations */
+    size_t nb;                  /* query instances joined back */
+};
+
+/*
+ * Refuse view MV for block model Q (time budget, hints, no model, a
+ * partitioned view it cannot serve, freshness) or match it (its unfolded
+ * model, then its direct one) into A. Returns 0, or -1 on OOM (A's strings
+ * freed).
+ */
+static int
+match_view(struct rctx *x, const struct rw_model *q, struct cat_mv *mv, struct attempt *a)
+{
+    char why[256];
+    if (over_budget(x)) {
+        a->reason = rw_sprintf("not tried: the rewrite decision ran over its time budget of "
+                               "%u ms (rewrite_time_budget_ms)", rw_limits_get()->time_budget_ms);
+    } else if (in_list(x->h->no, x->h->n_no, mv)) {
+        a->reason = rw_strdup("excluded by the NO_USE_MV hint");
+    } else if (x->h->n_use > 0 && !in_list(x->h->use, x->h->n_use, mv)) {
+        a->reason = rw_strdup("not named in the USE_MV hint");
+    } else if (mv->model == NULL) {
+        a->reason = rw_sprintf("view is not usable for rewrite: %s",
+                               mv->model_error ? mv->model_error : "no model");
+    } else if (mv->part != NULL && (mv->model->direct->limit_text != NULL ||
+                                    mv->model->direct->offset_text != NULL)) {
+        a->reason = rw_strdup("partitioned view with LIMIT: its rows are the first rows of "
+                              "the whole order, not of each partition; never used for rewrite");
+    } else if (mv->part != NULL && mv->model->direct->has_derived) {
+        a->reason = rw_strdup("partitioned view whose definition reads a derived table: its "
+                              "partition column is not traced through derived tables");
+    } else if (!cat_mv_usable(mv, x->opt->now_ms, why, sizeof(why))) {
+        struct cat_mv **u = realloc(x->unusable, (x->n_unusable + 1) * sizeof(*u));
+        if (u == NULL) {
+            return -1;
+        }
+        x->unusable = u;
+        u[x->n_unusable++] = mv;
+        a->reason = rw_strdup(why);
+    } else if (mv->part != NULL &&
+               !rw_win_part_aligned(mv->model->unfolded ? mv->model->unfolded
+                                                        : mv->model->direct,
+                                    mv->part->col, &a->reason)) {
+        if (a->reason == NULL) {
+            return -1;
+        }
+    } else {
+        const struct rw_model *vm[2] = {mv->model->unfolded, mv->model->direct};
+        size_t j;
+        for (j = 0; j < 2 && a->m != 0; j++) {
+            char *r2 = NULL;
+            if (vm[j] == NULL) {
+                continue;
+            }
+            a->m = rw_match_ext(q, vm[j], mv->db, mv->name, &a->block, &a->nc, &a->nb, &r2);
+            if (a->m < 0) {
+                free(a->reason);
+                return -1;
+            }
+            if (a->m == 1 && a->reason == NULL) {
+                a->reason = r2;
+            } else if (a->m == 0) {
+                a->note = r2; /* informational constraints trusted, or NULL */
+            } else {
+                free(r2);
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Partitioned views: rewrite the matched block of A by partition
+ * (rw_partition.c); stale partitions that need compensation from the base
+ * tables turn the match into a refusal when they cannot be compensated (or
+ * the view is joined back). Returns 0, or -1 on OOM (A's strings freed).
+ */
+static int
+match_partitions(struct rctx *x, const struct rw_model *q, const struct block *b,
+                 struct cat_mv *mv, struct attempt *a)
+{
+    char *pwhy = NULL, *before = a->nb > 0 ? rw_strdup(a->block) : NULL;
+    int pr;
+    if (a->nb > 0 && before == NULL) {
+        free(a->reason);
+        free(a->block);
+        return -1;
+    }
+    pr = rw_part_apply(x->snap, mv, q, x->db, x->sql + b->start, b->end - b->start,
+                       x->opt->now_ms, &a->block, &a->pstale, &pwhy);
+    if (pr < 0) {
+        free(before);
+        free(a->reason);
+        free(a->block);
+        free(a->pstale);
+        free(a->note);
+        return -1;
+    }
+    if (pr == 0 && before != NULL && strcmp(before, a->block) != 0) {
+        /* stale partitions compensated from the base tables: not combined
+         * with a join-back (the block's range is read from its text, where
+         * the joined-back tables' columns could be taken for the view's) */
+        pr = 1;
+        pwhy = rw_sprintf("stale partitions (%s) would need compensation from the base "
+                          "tables, which is not combined with joining the view back to "
+                          "the tables it does not read",
+                          a->pstale != NULL ? a->pstale : "");
+        if (pwhy == NULL) {
+            free(before);
+            free(a->reason);
+            free(a->block);
+            free(a->pstale);
+            return -1;
+        }
+    }
+    free(before);
+    if (pr == 1) {
+        free(a->block);
+        a->block = NULL;
+        free(a->reason);
+        a->reason = pwhy;
+        a->m = 1;
+    }
+    return 0;
+}
+
+/* Add the candidate row of A (view MV for block B, ordinal K) to X->out:
+ * matched (the whole statement with the block replaced) or rejected (A's
+ * reason). A's strings are consumed. Returns 0 or -1 on OOM. */
+static int
+add_attempt(struct rctx *x, const struct block *b, size_t k, struct cat_mv *mv,
+            struct attempt *a)
+{
+    char *full = NULL;
+    if (a->m != 0) {
+        free(a->note);
+        a->note = NULL;
+    }
+    if (a->m == 0) {
+        size_t flen;
+        /* CHOSEN keeps this reason: "" or the informational constraints trusted */
+        char *r0 = a->note != NULL ? block_reason(x, k, a->note) : rw_strdup("");
+        free(a->reason);
+        full = rw_emit_splice(x->sql, x->len, b->start, b->end, a->block, &flen);
+        free(a->block);
+        if (full == NULL) {
+            free(r0);
+        }
+        if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, r0, full) != 0 ||
+            note_ncomp(x, a->nc, a->nb) != 0) {
+            free(a->pstale);
+            return -1;
+        }
+    } else if (add_cand(x->out, mv, RW_CAND_REJECTED, block_reason(x, k, a->reason), NULL) !=
+                   0 ||
+               note_ncomp(x, 0, 0) != 0) {
+        free(a->pstale);
+        return -1;
+    }
+    if (a->pstale != NULL) { /* partitioned views: EXPLAIN's stale_partitions */
+        free(x->out->cand[x->out->n_cand - 1].stale_partitions);
+        x->out->cand[x->out->n_cand - 1].stale_partitions = a->pstale;
+    }
+    return 0;
+}
+
+/* The best matched candidate from index FIRST on (fewest instances joined
+ * back, then fewest rows, then fewest compensations, then name; SPEC §7);
+ * -1 when none matched. */
+static ssize_t
+best_candidate(const struct rctx *x, size_t first)
+{
+    ssize_t best = -1;
+    size_t i;
+    for (i = first; i < x->out->n_cand; i++) {
+        const struct rw_candidate *c = &x->out->cand[i], *bc;
+        if (c->status != RW_CAND_MATCHED_NOT_CHOSEN) {
+            continue;
+        }
+        if (best < 0) {
+            best = (ssize_t)i;
+            continue;
+        }
+        bc = &x->out->cand[best];
+        if (x->nback[i] != x->nback[best]) {
+            /* a view covering more of the block's tables first (SPEC §7) */
+            if (x->nback[i] < x->nback[best]) {
+                best = (ssize_t)i;
+            }
+            continue;
+        }
+        if (rows_of(c) < rows_of(bc) ||
+            (rows_of(c) == rows_of(bc) &&
+             (x->ncomp[i] < x->ncomp[best] ||
+              (x->ncomp[i] == x->ncomp[best] && strcmp(c->mv_name, bc->mv_name) < 0)))) {
+            best = (ssize_t)i;
+        }
+    }
+    return best;
+}
+
+/* Give every matched candidate from FIRST on but BEST the reason it was not
+ * chosen (for block K). Returns 0 or -1 on OOM. */
+static int
+explain_not_chosen(struct rctx *x, size_t k, size_t first, ssize_t best)
+{
+    size_t i;
+    for (i = first; i < x->out->n_cand; i++) {
+        struct rw_candidate *c = &x->out->cand[i], *bc = &x->out->cand[best];
+        char *r;
+        if (c->status != RW_CAND_MATCHED_NOT_CHOSEN || (ssize_t)i == best) {
+            continue;
+        }
+        if (x->nback[best] < x->nback[i]) {
+            r = rw_sprintf("view %s covers more of the query's tables (%zu joined back "
+                           "instead of %zu)",
+                           bc->mv_name, x->nback[best], x->nback[i]);
+        } else if (rows_of(bc) < rows_of(c)) {
+            if (c->est_rows < 0) {
+                r = rw_sprintf("view %s holds fewer rows (%lld < unknown)", bc->mv_name,
+                               (long long)bc->est_rows);
+            } else {
+                r = rw_sprintf("view %s holds fewer rows (%lld < %lld)", bc->mv_name,
+                               (long long)bc->est_rows, (long long)c->est_rows);
+            }
+        } else if (x->ncomp[best] < x->ncomp[i]) {
+            r = rw_sprintf("view %s needs fewer compensating predicates (%d < %d)", bc->mv_name,
+                           x->ncomp[best], x->ncomp[i]);
+        } else {
+            r = rw_sprintf("view %s is equally good and sorts first by name", bc->mv_name);
+        }
+        free(c->reason);
+        c->reason = block_reason(x, k, r);
+        if (c->reason == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /*
  * Match block B (ordinal K, 1-based) against every candidate view and
  * choose one (fewest rows, then fewest compensations, then name; SPEC §7).
@@ -704,173 +951,17 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
     }
     for (i = 0; i < n_mvs; i++) {
         struct cat_mv *mv = mvs[i];
-        char why[256];
-        char *block = NULL, *reason = NULL, *full = NULL, *note = NULL;
-        int nc = 0, m = 1;
-        size_t nb = 0;
-        if (over_budget(x)) {
-            reason = rw_sprintf("not tried: the rewrite decision ran over its time budget of "
-                                "%u ms (rewrite_time_budget_ms)", rw_limits_get()->time_budget_ms);
-        } else if (in_list(x->h->no, x->h->n_no, mv)) {
-            reason = rw_strdup("excluded by the NO_USE_MV hint");
-        } else if (x->h->n_use > 0 && !in_list(x->h->use, x->h->n_use, mv)) {
-            reason = rw_strdup("not named in the USE_MV hint");
-        } else if (mv->model == NULL) {
-            reason = rw_sprintf("view is not usable for rewrite: %s",
-                                mv->model_error ? mv->model_error : "no model");
-        } else if (mv->part != NULL && (mv->model->direct->limit_text != NULL ||
-                                        mv->model->direct->offset_text != NULL)) {
-            reason = rw_strdup("partitioned view with LIMIT: its rows are the first rows of "
-                               "the whole order, not of each partition; never used for rewrite");
-        } else if (mv->part != NULL && mv->model->direct->has_derived) {
-            reason = rw_strdup("partitioned view whose definition reads a derived table: its "
-                               "partition column is not traced through derived tables");
-        } else if (!cat_mv_usable(mv, x->opt->now_ms, why, sizeof(why))) {
-            struct cat_mv **a = realloc(x->unusable, (x->n_unusable + 1) * sizeof(*a));
-            if (a == NULL) {
-                rc = -1;
-                goto done;
-            }
-            x->unusable = a;
-            a[x->n_unusable++] = mv;
-            reason = rw_strdup(why);
-        } else if (mv->part != NULL &&
-                   !rw_win_part_aligned(mv->model->unfolded ? mv->model->unfolded
-                                                            : mv->model->direct,
-                                        mv->part->col, &reason)) {
-            if (reason == NULL) {
-                rc = -1;
-                goto done;
-            }
-        } else {
-            const struct rw_model *vm[2] = {mv->model->unfolded, mv->model->direct};
-            size_t j;
-            for (j = 0; j < 2 && m != 0; j++) {
-                char *r2 = NULL;
-                if (vm[j] == NULL) {
-                    continue;
-                }
-                m = rw_match_ext(q, vm[j], mv->db, mv->name, &block, &nc, &nb, &r2);
-                if (m < 0) {
-                    rc = -1;
-                    free(reason);
-                    goto done;
-                }
-                if (m == 1 && reason == NULL) {
-                    reason = r2;
-                } else if (m == 0) {
-                    note = r2; /* informational constraints trusted, or NULL */
-                } else {
-                    free(r2);
-                }
-            }
-        }
-        /* ---- partitioned views: rewrite by partition (rw_partition.c) ---- */
-        char *pstale = NULL;
-        if (m == 0 && mv->part != NULL) {
-            char *pwhy = NULL, *before = nb > 0 ? rw_strdup(block) : NULL;
-            int pr;
-            if (nb > 0 && before == NULL) {
-                free(reason);
-                free(block);
-                rc = -1;
-                goto done;
-            }
-            pr = rw_part_apply(x->snap, mv, q, x->db, x->sql + b->start, b->end - b->start,
-                               x->opt->now_ms, &block, &pstale, &pwhy);
-            if (pr < 0) {
-                free(before);
-                free(reason);
-                free(block);
-                free(pstale);
-                free(note);
-                rc = -1;
-                goto done;
-            }
-            if (pr == 0 && before != NULL && strcmp(before, block) != 0) {
-                /* stale partitions compensated from the base tables: not combined
-                 * with a join-back (the block's range is read from its text, where
-                 * the joined-back tables' columns could be taken for the view's) */
-                pr = 1;
-                pwhy = rw_sprintf("stale partitions (%s) would need compensation from the base "
-                                  "tables, which is not combined with joining the view back to "
-                                  "the tables it does not read",
-                                  pstale != NULL ? pstale : "");
-                if (pwhy == NULL) {
-                    free(before);
-                    free(reason);
-                    free(block);
-                    free(pstale);
-                    rc = -1;
-                    goto done;
-                }
-            }
-            free(before);
-            if (pr == 1) {
-                free(block);
-                block = NULL;
-                free(reason);
-                reason = pwhy;
-                m = 1;
-            }
-        }
-        /* ---- end partitioned views ---- */
-        if (m != 0) {
-            free(note);
-            note = NULL;
-        }
-        if (m == 0) {
-            size_t flen;
-            /* CHOSEN keeps this reason: "" or the informational constraints trusted */
-            char *r0 = note != NULL ? block_reason(x, k, note) : rw_strdup("");
-            free(reason);
-            full = rw_emit_splice(x->sql, x->len, b->start, b->end, block, &flen);
-            free(block);
-            if (full == NULL) {
-                free(r0);
-            }
-            if (full == NULL || add_cand(x->out, mv, RW_CAND_MATCHED_NOT_CHOSEN, r0, full) != 0 ||
-                note_ncomp(x, nc, nb) != 0) {
-                free(pstale);
-                rc = -1;
-                goto done;
-            }
-        } else if (add_cand(x->out, mv, RW_CAND_REJECTED, block_reason(x, k, reason), NULL) !=
-                       0 ||
-                   note_ncomp(x, 0, 0) != 0) {
-            free(pstale);
+        struct attempt a;
+        memset(&a, 0, sizeof(a));
+        a.m = 1;
+        if (match_view(x, q, mv, &a) != 0 ||
+            (a.m == 0 && mv->part != NULL && match_partitions(x, q, b, mv, &a) != 0) ||
+            add_attempt(x, b, k, mv, &a) != 0) {
             rc = -1;
             goto done;
         }
-        if (pstale != NULL) { /* partitioned views: EXPLAIN's stale_partitions */
-            free(x->out->cand[x->out->n_cand - 1].stale_partitions);
-            x->out->cand[x->out->n_cand - 1].stale_partitions = pstale;
-        }
     }
-    for (i = first; i < x->out->n_cand; i++) {
-        const struct rw_candidate *c = &x->out->cand[i], *bc;
-        if (c->status != RW_CAND_MATCHED_NOT_CHOSEN) {
-            continue;
-        }
-        if (best < 0) {
-            best = (ssize_t)i;
-            continue;
-        }
-        bc = &x->out->cand[best];
-        if (x->nback[i] != x->nback[best]) {
-            /* a view covering more of the block's tables first (SPEC §7) */
-            if (x->nback[i] < x->nback[best]) {
-                best = (ssize_t)i;
-            }
-            continue;
-        }
-        if (rows_of(c) < rows_of(bc) ||
-            (rows_of(c) == rows_of(bc) &&
-             (x->ncomp[i] < x->ncomp[best] ||
-              (x->ncomp[i] == x->ncomp[best] && strcmp(c->mv_name, bc->mv_name) < 0)))) {
-            best = (ssize_t)i;
-        }
-    }
+    best = best_candidate(x, first);
     if (best < 0) {
         *why_out = block_reason(x, k,
                                 rw_strdup(x->out->n_cand == first
@@ -879,36 +970,9 @@ match_block(struct rctx *x, const struct rw_parse *p, struct block *b, size_t k,
         rc = *why_out ? 0 : -1;
         goto done;
     }
-    for (i = first; i < x->out->n_cand; i++) {
-        struct rw_candidate *c = &x->out->cand[i], *bc = &x->out->cand[best];
-        char *r;
-        if (c->status != RW_CAND_MATCHED_NOT_CHOSEN || (ssize_t)i == best) {
-            continue;
-        }
-        if (x->nback[best] < x->nback[i]) {
-            r = rw_sprintf("view %s covers more of the query's tables (%zu joined back "
-                           "instead of %zu)",
-                           bc->mv_name, x->nback[best], x->nback[i]);
-        } else if (rows_of(bc) < rows_of(c)) {
-            if (c->est_rows < 0) {
-                r = rw_sprintf("view %s holds fewer rows (%lld < unknown)", bc->mv_name,
-                               (long long)bc->est_rows);
-            } else {
-                r = rw_sprintf("view %s holds fewer rows (%lld < %lld)", bc->mv_name,
-                               (long long)bc->est_rows, (long long)c->est_rows);
-            }
-        } else if (x->ncomp[best] < x->ncomp[i]) {
-            r = rw_sprintf("view %s needs fewer compensating predicates (%d < %d)", bc->mv_name,
-                           x->ncomp[best], x->ncomp[i]);
-        } else {
-            r = rw_sprintf("view %s is equally good and sorts first by name", bc->mv_name);
-        }
-        free(c->reason);
-        c->reason = block_reason(x, k, r);
-        if (c->reason == NULL) {
-            rc = -1;
-            goto done;
-        }
+    if (explain_not_chosen(x, k, first, best) != 0) {
+        rc = -1;
+        goto done;
     }
     x->out->cand[best].status = RW_CAND_CHOSEN;
     b->best = best;
@@ -948,6 +1012,96 @@ stmt_blocks(const struct rw_parse *p, struct walk *w)
         return NULL;
     }
     return "not a single SELECT or INSERT ... SELECT statement";
+}
+
+/* Match every block of W in turn (match_block) until the time budget runs
+ * out; the reasons of the blocks nothing was chosen for go to REASONS, "; "
+ * separated, and *N_DONE gets the number of blocks tried. Returns 0 or -1 on
+ * OOM. */
+static int
+match_blocks(struct rctx *x, const struct rw_parse *p, struct walk *w, struct rw_buf *reasons,
+             size_t *n_done)
+{
+    size_t i;
+    for (i = 0; i < w->n; i++) {
+        char *bw = NULL;
+        if (over_budget(x)) {
+            break;
+        }
+        if (match_block(x, p, &w->b[i], i + 1, &bw) != 0) {
+            free(bw);
+            return -1;
+        }
+        if (bw != NULL) {
+            if (reasons->len > 0) {
+                rw_buf_puts(reasons, "; ");
+            }
+            rw_buf_puts(reasons, bw);
+            free(bw);
+        }
+    }
+    *n_done = i;
+    return 0;
+}
+
+/* The time budget ran out after DONE_BLOCKS of N_BLOCKS blocks: give up as a
+ * whole, every chosen candidate of OUT back to matched, OUT->reason says why
+ * (NULL on OOM), *TIMED_OUT (when not NULL) set. */
+static void
+give_up_over_budget(struct rw_outcome *out, size_t done_blocks, size_t n_blocks,
+                    bool *timed_out)
+{
+    size_t i;
+    /* give up as a whole: the statement is relayed unchanged (issue 9 item 4) */
+    for (i = 0; i < out->n_cand; i++) {
+        if (out->cand[i].status == RW_CAND_CHOSEN) {
+            free(out->cand[i].reason);
+            out->cand[i].reason = rw_strdup("the decision ran over its time budget");
+            out->cand[i].status = RW_CAND_MATCHED_NOT_CHOSEN;
+        }
+    }
+    out->reason = rw_sprintf("not rewritten: the rewrite decision ran over its time budget "
+                             "of %u ms (rewrite_time_budget_ms) after %zu of %zu blocks",
+                             rw_limits_get()->time_budget_ms, done_blocks, n_blocks);
+    if (timed_out != NULL) {
+        *timed_out = true;
+    }
+}
+
+/* Append to SB the original text up to each chosen block of W and its
+ * replacement, in text order, from *POS on (*POS: where the text is copied
+ * up to; *N_CHOSEN counts the blocks spliced); a block nested in a rewritten
+ * one is not chosen after all. Returns 0 or -1 on OOM. */
+static int
+splice_chosen(struct rctx *x, struct walk *w, struct rw_buf *sb, size_t *pos, size_t *n_chosen)
+{
+    struct rw_outcome *out = x->out;
+    size_t i;
+    /* splice every chosen block, in text order, skipping any that overlaps an earlier one */
+    for (i = 0; i < w->n; i++) {
+        struct block *b = &w->b[i];
+        if (b->chosen == NULL || b->skip != NULL) {
+            continue;
+        }
+        if (b->start < *pos) {
+            /* nested in a rewritten block: the enclosing block's rewrite replaces it */
+            struct rw_candidate *c = &out->cand[b->best];
+            char *r = block_reason(x, i + 1,
+                                   rw_strdup("an enclosing block is rewritten instead"));
+            if (r == NULL) {
+                return -1;
+            }
+            free(c->reason);
+            c->reason = r;
+            c->status = RW_CAND_MATCHED_NOT_CHOSEN;
+            continue;
+        }
+        rw_buf_add(sb, x->sql + *pos, b->start - *pos);
+        rw_buf_puts(sb, b->chosen);
+        *pos = b->end;
+        (*n_chosen)++;
+    }
+    return 0;
 }
 
 /*
@@ -1013,66 +1167,17 @@ decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *s
     if (rw_limits_get()->time_budget_ms > 0) {
         x.deadline_ms = rw_limits_now_ms() + rw_limits_get()->time_budget_ms;
     }
-    for (i = 0; i < w.n; i++) {
-        char *bw = NULL;
-        if (over_budget(&x)) {
-            break;
-        }
-        if (match_block(&x, &p, &w.b[i], i + 1, &bw) != 0) {
-            free(bw);
-            rc = -1;
-            goto done;
-        }
-        if (bw != NULL) {
-            if (reasons.len > 0) {
-                rw_buf_puts(&reasons, "; ");
-            }
-            rw_buf_puts(&reasons, bw);
-            free(bw);
-        }
-    }
-    if (over_budget(&x)) {
-        size_t done_blocks = i;
-        /* give up as a whole: the statement is relayed unchanged (issue 9 item 4) */
-        for (i = 0; i < out->n_cand; i++) {
-            if (out->cand[i].status == RW_CAND_CHOSEN) {
-                free(out->cand[i].reason);
-                out->cand[i].reason = rw_strdup("the decision ran over its time budget");
-                out->cand[i].status = RW_CAND_MATCHED_NOT_CHOSEN;
-            }
-        }
-        out->reason = rw_sprintf("not rewritten: the rewrite decision ran over its time budget "
-                                 "of %u ms (rewrite_time_budget_ms) after %zu of %zu blocks",
-                                 rw_limits_get()->time_budget_ms, done_blocks, w.n);
-        if (timed_out != NULL) {
-            *timed_out = true;
-        }
+    if (match_blocks(&x, &p, &w, &reasons, &i) != 0) {
+        rc = -1;
         goto done;
     }
-    /* splice every chosen block, in text order, skipping any that overlaps an earlier one */
-    for (i = 0; i < w.n; i++) {
-        struct block *b = &w.b[i];
-        if (b->chosen == NULL || b->skip != NULL) {
-            continue;
-        }
-        if (b->start < pos) {
-            /* nested in a rewritten block: the enclosing block's rewrite replaces it */
-            struct rw_candidate *c = &out->cand[b->best];
-            char *r = block_reason(&x, i + 1,
-                                   rw_strdup("an enclosing block is rewritten instead"));
-            if (r == NULL) {
-                rc = -1;
-                goto done;
-            }
-            free(c->reason);
-            c->reason = r;
-            c->status = RW_CAND_MATCHED_NOT_CHOSEN;
-            continue;
-        }
-        rw_buf_add(&sb, sql + pos, b->start - pos);
-        rw_buf_puts(&sb, b->chosen);
-        pos = b->end;
-        n_chosen++;
+    if (over_budget(&x)) {
+        give_up_over_budget(out, i, w.n, timed_out);
+        goto done;
+    }
+    if (splice_chosen(&x, &w, &sb, &pos, &n_chosen) != 0) {
+        rc = -1;
+        goto done;
     }
     if (n_chosen == 0) {
         out->reason = reasons.len > 0 ? rw_buf_take(&reasons) : rw_strdup("no block rewritten");
