@@ -26,6 +26,13 @@
 #include "cat_util.h"
 #include "rw_lex.h"
 
+bool
+cat_part_maps_table(const struct cat_mv *mv, const char *key)
+{
+    return mv->part != NULL && mv->part->base_key != NULL && mv->state->parts != NULL &&
+           strcmp(mv->part->base_key, key) == 0;
+}
+
 int64_t
 cat_part_key(const struct cat_part_spec *spec, int64_t v)
 {

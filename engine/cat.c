@@ -12,7 +12,16 @@
  * Views share their struct cat_mv_state across snapshots by refcount, so a
  * freshness mark made on any snapshot is seen by all.
  */
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_constraint.h"
+#include "cat_core.h"
+#include "cat_engine.h"
+#include "cat_fresh.h"
+#include "cat_parse.h"
+#include "cat_refresh.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_part_engine.h"
 #include "cat_probe.h"
 #include "cat_part.h"
@@ -148,6 +157,27 @@ cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
     return c;
 }
 
+char *
+cat_q_value(MYSQL *c, const char *sql)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    char *v = NULL;
+    if (mysql_real_query(c, sql, strlen(sql)) != 0) {
+        return NULL;
+    }
+    res = mysql_store_result(c);
+    if (res == NULL) {
+        return NULL;
+    }
+    row = mysql_fetch_row(res);
+    if (row != NULL && row[0] != NULL) {
+        v = cat_xstrdup(row[0]);
+    }
+    mysql_free_result(res);
+    return v;
+}
+
 int
 cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code)
 {
@@ -237,7 +267,7 @@ set_add(char ***v, size_t *n, const char *key)
 /*
  * The databases whose every table goes into the snapshot: those of the base
  * tables the views read (a query may join a view back to any other table
- * there; rw_match.c). System schemas and the metadata schema are left out.
+ * there; rewriter/rw_join.c). System schemas and the metadata schema are left out.
  * Returns the count; *DBS gets a malloc'd array of malloc'd names
  * (cat_strv_free).
  */

@@ -10,7 +10,12 @@
 #include "cat_admin_show.h"
 
 #include "cat_admin_util.h"
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_admin.h"
+#include "cat_part.h"
+#include "cat_reply.h"
+#include "cat_show.h"
+#include "cat_util.h"
 #include "cat_parse.h"
 #include "cat_part_engine.h"
 #include "cat_priv.h"

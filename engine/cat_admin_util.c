@@ -7,7 +7,15 @@
  */
 #include "cat_admin_util.h"
 
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_admin.h"
+#include "cat_core.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_parse.h"
 #include "cat_part_engine.h"
 #include "cat_priv.h"

@@ -100,7 +100,10 @@
  *     FreshnessSource says so until the next start: cat_binlog_gap). Before the very first start there is no
  *     position: the follower starts at the end of the binlog.
  */
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_fresh.h"
+#include "cat_util.h"
 #include "rw_limits.h"
 #include "cat_part_engine.h"
 #include "cat_part.h"

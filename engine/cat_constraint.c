@@ -18,7 +18,15 @@
  * constraint, a rewrite that eliminated a join on it can return other rows
  * than the original query (README, "Informational constraints").
  */
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_admin.h"
+#include "cat_constraint.h"
+#include "cat_core.h"
+#include "cat_parse.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 #include "cat_priv.h"
 
 #include <stdio.h>

@@ -26,6 +26,11 @@ MYSQL *cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen);
  * with the MySQL code) and, when CODE is not NULL, the error number. */
 int cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code);
 
+/* Run SQL on C and return the first column of its first row as a new
+ * string (caller frees); NULL when the query fails, returns no row, or the
+ * value is NULL (the error, if any, stays in mysql_error(C)). */
+char *cat_q_value(MYSQL *c, const char *sql);
+
 /* Metadata schema name (valid after cat_init). */
 const char *cat_meta_schema(void);
 

@@ -27,7 +27,13 @@
 #include "cat_fresh.h"
 #include "cat_freshness.h"
 #include "rw_limits.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_engine.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_part_engine.h"
 #include "cat_part.h"
 #include "cat_part_track.h"
@@ -180,6 +186,18 @@ cat_marked_claim(struct cat_marked *m, struct cat_mv *mv)
         abort();
     }
     m->v[m->n++] = mv;
+}
+
+bool
+cat_marked_has(const struct cat_marked *m, const struct cat_mv *mv)
+{
+    size_t k;
+    for (k = 0; k < m->n; k++) {
+        if (m->v[k] == mv) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void

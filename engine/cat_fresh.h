@@ -3,7 +3,7 @@
  * shared by the proxy's DML path (cat_note_write, cat.h) and the binlog
  * follower's Query events (cat_binlog.c). The other cat_fresh.c functions
  * (cat_mark_table, cat_mark_name, cat_mark_all, cat_scan_writes, the
- * persistence thread) are declared in cat_internal.h.
+ * persistence thread) follow below.
  */
 #ifndef CAT_FRESH_H
 #define CAT_FRESH_H
@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mysql.h>
+
+#include "cat.h"
 
 struct cat_snapshot;
 struct cat_marked;
@@ -49,5 +53,70 @@ struct cat_mark_opt {
  */
 int cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len,
                         const char *db, int64_t when_ms, struct cat_mark_opt *opt);
+
+/* Start / stop the background thread that persists freshness marks. */
+int cat_fresh_start(char *err, size_t errlen);
+void cat_fresh_stop(void);
+/* Wake the persistence thread (cheap; never blocks). */
+void cat_fresh_kick(void);
+/*
+ * Mark the views of SNAP over the tables the write statement SQL names
+ * (see cat_note_write) stale from NOW_MS; returns the number of views whose
+ * change_seq moved. Pure in-memory; used by cat_note_write and unit tests.
+ */
+int cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
+                    int64_t now_ms);
+
+/*
+ * The one marking path, used by the proxy-DML scanner above and by the
+ * binlog follower (cat_binlog.c). A struct cat_marked collects the views
+ * one change marked, so each view is marked once per change; zero it
+ * before use, free with cat_marked_free().
+ */
+struct cat_marked {
+    struct cat_mv **v;              /* views marked by this change (borrowed from the snapshot) */
+    size_t n;                       /* count */
+};
+/*
+ * Mark every view of SNAP over table KEY ("db.table", lower case; not in
+ * its excluded_trigger_tables) and the view whose storage table KEY is:
+ * stale_since goes from 0 to WHEN_MS, or down to WHEN_MS when it was
+ * later (the earliest unreflected change wins); change_seq++; the state is
+ * queued for persistence. Lock-free (atomics); SNAP may be NULL.
+ */
+void cat_mark_table(const struct cat_snapshot *snap, const char *key, struct cat_marked *m,
+                    int64_t when_ms);
+/* Same for table NAME in database DB; DB NULL or "" means "any database"
+ * (an unqualified name with no current database). */
+void cat_mark_name(const struct cat_snapshot *snap, const char *db, const char *name,
+                   struct cat_marked *m, int64_t when_ms);
+/* Mark every view of SNAP (a change the follower cannot attribute). */
+void cat_mark_all(const struct cat_snapshot *snap, struct cat_marked *m, int64_t when_ms);
+/* Is MV in M already (marked or claimed by this change)? */
+bool cat_marked_has(const struct cat_marked *m, const struct cat_mv *mv);
+void cat_marked_free(struct cat_marked *m);
+
+/* Called by cat_scan_writes for each table name a write statement may
+ * write: DB is the qualifier or the default database (NULL when neither),
+ * NAME the lower-cased name (both valid during the call only). */
+typedef void (*cat_write_name_fn)(const char *db, const char *name, void *arg);
+/*
+ * The write scanner: for every statement of SQL (LEN bytes, ';'-separated)
+ * whose first keyword changes data or definitions (INSERT, REPLACE,
+ * UPDATE, DELETE, TRUNCATE, LOAD, ALTER, DROP, RENAME), call FN for each
+ * IDENT / IDENT.IDENT in it (conservative: columns too). Returns the number
+ * of calls.
+ */
+int cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn fn,
+                    void *arg);
+/* Cheap test: may SQL write (first keyword a write word, or several statements)? */
+bool cat_sql_is_write(const char *sql, size_t len);
+/*
+ * Persist every dirty view state over C now (waits for a flush in progress
+ * on the freshness thread). Returns 0 when every mark made before the call
+ * is stored, -1 with ERR otherwise. Used by the binlog follower before it
+ * records its position.
+ */
+int cat_fresh_flush_sync(MYSQL *c, char *err, size_t errlen);
 
 #endif /* CAT_FRESH_H */

@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_fresh.h"
+#include "cat_part.h"
+#include "cat_util.h"
 
 /* Lower *CUR to WHEN (<= 0 taken as 1): the EARLIEST unreflected change. */
 static void

@@ -25,7 +25,15 @@
 #include <string.h>
 
 #include "cat_binlog.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_fresh.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_freshness.h"
 #include "cat_refresh.h"
 #include "cat_task.h"
@@ -119,19 +127,11 @@ static char *
 stored_binlog_pos(MYSQL *c)
 {
     struct cat_buf q = {0};
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    char *v = NULL;
+    char *v;
     cat_buf_puts(&q, "SELECT v FROM ");
     cat_buf_qname(&q, cat_meta_schema(), "meta");
     cat_buf_puts(&q, " WHERE k = 'binlog_position'");
-    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
-        row = mysql_fetch_row(res);
-        if (row != NULL && row[0] != NULL) {
-            v = cat_xstrdup(row[0]);
-        }
-        mysql_free_result(res);
-    }
+    v = cat_q_value(c, q.p);
     cat_buf_free(&q);
     return v;
 }

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_util.h"
 #include "rw_lex.h"
 
 void

@@ -8,7 +8,9 @@
  *     -> cat_table.ukeys (PRIMARY KEY, UNIQUE) / cat_table.fkeys (FOREIGN KEY)
  *   + the informational constraints of the snapshot (cat_icons_merge, cat_constraint.c)
  */
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

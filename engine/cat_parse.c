@@ -12,7 +12,10 @@
  */
 #include "cat_parse.h"
 
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -32,6 +32,10 @@ int cat_part_resolve(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen);
 int cat_part_store_init(MYSQL *c, char *err, size_t errlen);
 int cat_part_store_save(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
 int cat_part_store_load(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen);
+/* The stored partition rows of view ID over C: is_null, lo_day, hi_day,
+ * stale_since_ms, last_refresh_ms, row_count (free with mysql_free_result),
+ * or NULL with the error in mysql_error(C). */
+MYSQL_RES *cat_part_store_rows(MYSQL *c, uint64_t id);
 int cat_part_store_delete(MYSQL *c, uint64_t id, char *err, size_t errlen);
 
 /* ---- change tracking: cat_part_track.h (write statements, base partition

@@ -39,7 +39,16 @@
 
 #include "cat_binlog.h"
 #include "cat_freshness.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_probe.h"
 #include "cat_part_track.h"
 #include "cat_part_refresh.h"

@@ -8,7 +8,10 @@
 
 #include <stddef.h>
 
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 #include "cat_task.h"
 
 /*

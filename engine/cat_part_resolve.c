@@ -11,7 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_util.h"
 #include "rw_lex.h"
 
 /* ---- derivation ---- */
@@ -268,28 +274,6 @@ alias_table(const struct toks *k, const char *alias)
     return NULL;
 }
 
-/* Run Q on C and return its single-row result's first column (caller frees) or NULL. */
-static char *
-q_value(MYSQL *c, const char *q)
-{
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    char *v = NULL;
-    if (mysql_real_query(c, q, strlen(q)) != 0) {
-        return NULL;
-    }
-    res = mysql_store_result(c);
-    if (res == NULL) {
-        return NULL;
-    }
-    row = mysql_fetch_row(res);
-    if (row != NULL && row[0] != NULL) {
-        v = cat_xstrdup(row[0]);
-    }
-    mysql_free_result(res);
-    return v;
-}
-
 static void
 set_unmapped(struct cat_part_spec *s, const char *why)
 {
@@ -360,7 +344,7 @@ check_storage_column(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_lit(&q, mv->name);
     cat_buf_puts(&q, " AND COLUMN_NAME = ");
     cat_buf_lit(&q, s->col);
-    type = q_value(c, q.p);
+    type = cat_q_value(c, q.p);
     cat_buf_free(&q);
     if (type == NULL) {
         snprintf(err, errlen,
@@ -405,7 +389,7 @@ check_no_backend_view(MYSQL *c, const struct cat_mv *mv, char *err, size_t errle
         cat_buf_lit(&q, dbn);
         cat_buf_puts(&q, " AND TABLE_NAME = ");
         cat_buf_lit(&q, dot + 1);
-        tt = q_value(c, q.p);
+        tt = cat_q_value(c, q.p);
         cat_buf_free(&q);
         free(dbn);
         if (tt != NULL && strcmp(tt, "VIEW") == 0) {
@@ -460,7 +444,7 @@ find_base_column(MYSQL *c, const struct cat_mv *mv, const char *col, const char 
         cat_buf_lit(&q, tname);
         cat_buf_puts(&q, " AND LOWER(c.COLUMN_NAME) = ");
         cat_buf_lit(&q, col);
-        v = q_value(c, q.p);
+        v = cat_q_value(c, q.p);
         cat_buf_free(&q);
         if (v != NULL) {
             n_found++;

@@ -19,7 +19,9 @@
 
 #include "cat_fresh.h"
 #include "cat_freshness.h"
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_util.h"
 #include "cat_part_track.h"
 #include "cat_rowimage.h"
 #include "rw_lex.h"
@@ -219,16 +221,8 @@ cat_part_rows_mark(const struct cat_snapshot *snap, const char *key,
         char why[300] = "";
         ssize_t col = -1;
         size_t k;
-        bool dup = false;
         long imgs = -1;
-        if (mv->part == NULL || mv->part->base_key == NULL ||
-            strcmp(mv->part->base_key, key) != 0 || mv->state->parts == NULL) {
-            continue;
-        }
-        for (k = 0; k < m->n; k++) {
-            dup = dup || m->v[k] == mv;
-        }
-        if (dup) {
+        if (!cat_part_maps_table(mv, key) || cat_marked_has(m, mv)) {
             continue;
         }
         memset(&r, 0, sizeof(r));

@@ -10,7 +10,12 @@
 #include <string.h>
 
 #include "cat_freshness.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_util.h"
 
 /* ------------------------------------------------------------ persistence */
 
@@ -98,23 +103,32 @@ out:
     return rc;
 }
 
+MYSQL_RES *
+cat_part_store_rows(MYSQL *c, uint64_t id)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res = NULL;
+    cat_buf_puts(&q, "SELECT is_null, lo_day, hi_day, stale_since_ms, last_refresh_ms, "
+                     "row_count FROM ");
+    cat_buf_qname(&q, cat_meta_schema(), "mv_partitions");
+    cat_buf_printf(&q, " WHERE mv_id = %llu", (unsigned long long)id);
+    if (mysql_real_query(c, q.p, q.len) == 0) {
+        res = mysql_store_result(c);
+    }
+    cat_buf_free(&q);
+    return res;
+}
+
 int
 cat_part_store_load(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
 {
     struct cat_pstate *ps = mv->state->parts;
-    struct cat_buf q = {0};
-    MYSQL_RES *res;
+    MYSQL_RES *res = cat_part_store_rows(c, mv->id);
     MYSQL_ROW row;
-    cat_buf_puts(&q, "SELECT is_null, lo_day, hi_day, stale_since_ms, last_refresh_ms, "
-                     "row_count FROM ");
-    cat_buf_qname(&q, cat_meta_schema(), "mv_partitions");
-    cat_buf_printf(&q, " WHERE mv_id = %llu", (unsigned long long)mv->id);
-    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+    if (res == NULL) {
         snprintf(err, errlen, "loading partitions of %s: %s", mv->key, mysql_error(c));
-        cat_buf_free(&q);
         return -1;
     }
-    cat_buf_free(&q);
     pthread_mutex_lock(&ps->mu);
     while ((row = mysql_fetch_row(res)) != NULL) {
         cat_fresh_load_part(ps, atoi(row[0]), strtoll(row[1], NULL, 10),

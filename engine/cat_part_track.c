@@ -29,7 +29,11 @@
 
 #include "cat_fresh.h"
 #include "cat_freshness.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_util.h"
 #include "cat_rowimage.h"
 #include "rw_lex.h"
 

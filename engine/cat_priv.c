@@ -14,7 +14,10 @@
  * matches it; table-level grants are exact.
  */
 #include "cat_priv.h"
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_admin.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 
 #include <ctype.h>
 #include <stdio.h>

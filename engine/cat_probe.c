@@ -47,7 +47,12 @@
 
 #include "cat_fresh.h"
 #include "cat_freshness.h"
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_core.h"
+#include "cat_util.h"
 #include "cat_part_track.h"
 #include "cat_rowimage.h"
 #include "rw_lex.h"
@@ -255,9 +260,7 @@ table_sig(MYSQL *c, const struct cat_mv *mv)
 {
     const char *key = mv->part->base_key, *dot = strchr(key, '.');
     struct cat_buf q = {0};
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    char *dbn, *v = NULL;
+    char *dbn, *v;
     cat_buf_puts(&q, "SELECT CONCAT_WS('/', IFNULL(UPDATE_TIME, '-'), TABLE_ROWS, DATA_LENGTH) "
                      "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ");
     dbn = cat_xstrndup(key, (size_t)(dot - key));
@@ -265,13 +268,7 @@ table_sig(MYSQL *c, const struct cat_mv *mv)
     free(dbn);
     cat_buf_puts(&q, " AND TABLE_NAME = ");
     cat_buf_lit(&q, dot + 1);
-    if (mysql_real_query(c, q.p, q.len) == 0 && (res = mysql_store_result(c)) != NULL) {
-        row = mysql_fetch_row(res);
-        if (row != NULL && row[0] != NULL) {
-            v = cat_xstrdup(row[0]);
-        }
-        mysql_free_result(res);
-    }
+    v = cat_q_value(c, q.p);
     cat_buf_free(&q);
     return v;
 }
@@ -625,16 +622,8 @@ cat_part_defer(const struct cat_snapshot *snap, const char *key, struct cat_mark
     for (j = 0; ix != NULL && j < ix->n; j++) {
         struct cat_mv *mv = ix->mvs[j];
         struct fp_entry *e;
-        size_t k;
-        bool dup = false, deferred = false;
-        if (mv->part == NULL || mv->part->base_key == NULL ||
-            strcmp(mv->part->base_key, key) != 0 || mv->state->parts == NULL) {
-            continue;
-        }
-        for (k = 0; k < m->n; k++) {
-            dup = dup || m->v[k] == mv;
-        }
-        if (dup) {
+        bool deferred = false;
+        if (!cat_part_maps_table(mv, key) || cat_marked_has(m, mv)) {
             continue;
         }
         pthread_mutex_lock(&g_fp_mu);

@@ -26,7 +26,15 @@
  * persisted state, task row, reply, log) is cat_refresh_finish, shared by
  * every engine; which engine runs is cat_refresh_pick (cat_refresh.h).
  */
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_freshness.h"
 #include "cat_binlog.h"
 #include "cat_part_engine.h"

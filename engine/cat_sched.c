@@ -26,7 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_task.h"
+#include "cat_util.h"
 #include "cat_part_engine.h"
 #include "cat_sync.h"
 

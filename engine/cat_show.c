@@ -5,7 +5,15 @@
  * a filtered / projected SELECT over mv_infos() or tasks() can run on the
  * client's own connection.
  */
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_calendar.h"
+#include "cat_core.h"
+#include "cat_part.h"
+#include "cat_reply.h"
+#include "cat_show.h"
+#include "cat_util.h"
 #include "cat_part_engine.h"
 #include "cat_binlog.h"
 

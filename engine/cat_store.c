@@ -4,7 +4,15 @@
  * freshness state), `tasks` (refresh task history, SPEC §9, bounded) and
  * `meta` (schema version). All access is with the service account.
  */
-#include "cat_internal.h"
+#include <mysql.h>
+
+#include "cat.h"
+#include "cat_constraint.h"
+#include "cat_core.h"
+#include "cat_parse.h"
+#include "cat_reply.h"
+#include "cat_store.h"
+#include "cat_util.h"
 #include "cat_freshness.h"
 #include "cat_incr.h"
 #include "cat_part_engine.h"

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "cat_admin.h"
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_parse.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

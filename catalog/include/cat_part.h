@@ -103,6 +103,9 @@ struct cat_pstate {
                                      * deferred binlog changes, refresh baselines) */
 };
 
+/* Is MV a partitioned view (with its state) whose partition column derives
+ * from base table KEY ("db.table", lower case)? */
+bool cat_part_maps_table(const struct cat_mv *mv, const char *key);
 /* View partition key (lo day) for base value day V under SPEC. */
 int64_t cat_part_key(const struct cat_part_spec *spec, int64_t v);
 

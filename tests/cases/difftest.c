@@ -376,7 +376,7 @@ static const struct relate relates[] = {
     {11, 0, {0, -1, -1}},
     {0, 1, {0, -1, -1}},  /* the query joins a table the view lacks */
     {6, 7, {1, -1, -1}},
-    /* join-back (rw_match.c joinback_ok): an SPJ view stands in for its tables,
+    /* join-back (rw_join.c rw_join_joinback_ok): an SPJ view stands in for its tables,
      * the others are read next to it; aggregate views and LEFT JOINs of the
      * tables the view lacks must be refused */
     {0, 3, {0, -1, -1}},  /* customer_id nullable: NULLs join nothing */

@@ -1,6 +1,6 @@
 /*
  * itest_rw_types.c - result-set metadata fidelity of rewritten queries: for
- * each roll-up rule of rw_match.c (COUNT as SUM of a count column, SUM of a
+ * each roll-up rule of rw_rollup.c (COUNT as SUM of a count column, SUM of a
  * sum column, AVG as SUM/NULLIF(SUM), MIN/MAX, 1:1 mapping at equal
  * grouping, time roll-up, aggregation over a non-aggregate view, nested
  * views) the query runs through a real mvproxy and directly on MariaDB and

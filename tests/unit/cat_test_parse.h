@@ -1,7 +1,7 @@
 /*
  * cat_test_parse.h - the admin-SQL parser (cat_parse) as the catalog's unit
  * tests call it (test_cat_admin.c, test_cat_constraint.c). Header-only,
- * test use only: include it after "cat_admin.h" and "cat_internal.h".
+ * test use only: it includes what it needs (cat_admin.h, cat_parse.h).
  */
 #ifndef CAT_TEST_PARSE_H
 #define CAT_TEST_PARSE_H
@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "cat_admin.h"
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_parse.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 
 /* Parse SQL; returns cat_parse's result, ST and ERR filled (caller frees with done()). */
 static __attribute__((unused)) int

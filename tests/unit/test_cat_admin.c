@@ -16,7 +16,15 @@
 
 #include "cat.h"
 #include "cat_admin.h"
-#include "cat_internal.h"
+#include "cat_core.h"
+#include "cat_engine.h"
+#include "cat_fresh.h"
+#include "cat_parse.h"
+#include "cat_refresh_clause.h"
+#include "cat_reply.h"
+#include "cat_show.h"
+#include "cat_util.h"
+#include "rw_lex.h"
 #include "cat_test_parse.h"
 
 

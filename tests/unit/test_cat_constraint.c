@@ -16,7 +16,11 @@
 
 #include "cat.h"
 #include "cat_admin.h"
-#include "cat_internal.h"
+#include "cat_constraint.h"
+#include "cat_core.h"
+#include "cat_parse.h"
+#include "cat_reply.h"
+#include "cat_util.h"
 #include "cat_test_parse.h"
 
 

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "cat.h"
-#include "cat_internal.h"
+#include "cat_parse.h"
+#include "cat_util.h"
 #include "cat_refresh_clause.h"
 #include "cat_sched.h"
 

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cat_internal.h"
+#include "cat.h"
+#include "cat_util.h"
 
 static void
 test_ident(void **state)

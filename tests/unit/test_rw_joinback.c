@@ -1,5 +1,5 @@
 /*
- * test_rw_joinback.c - join-back (rw_match.c joinback_ok): a query block
+ * test_rw_joinback.c - join-back (rw_join.c rw_join_joinback_ok): a query block
  * that reads tables the view does not is answered from an SPJ view joined
  * with the remaining table instances; the exact text emitted, the guard
  * restricted to the view's tables, the refusals (aggregate view, outer join

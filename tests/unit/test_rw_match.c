@@ -2,7 +2,7 @@
  * test_rw_match.c - view matching through rw_rewrite(): exact match,
  * compensations, roll-ups, time roll-up, joins, self-joins, residuals,
  * nested views, choice among views, hints, freshness, and the exact text
- * emitted (see ../../rewriter/rw_match.c).
+ * emitted (see ../../rewriter/rw_match.c and the modules it uses).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -955,7 +955,7 @@ test_is_not_null_implied(void **st)
 #define W "`test`.`mv_w`."
 
 /* Window functions in views: same window + filters on its PARTITION BY only
- * (rw_match.c comp_on_partitions), ties (rw_win_deterministic), windows
+ * (rw_winpart.c rw_winpart_comp_on_partitions), ties (rw_win_deterministic), windows
  * computed again over an SPJ view, partitioned views (rw_win_part_aligned). */
 static void
 test_windows(void **st)

@@ -1,4 +1,0 @@
-/* Must not compile: the rewriter layer may not include cat_internal.h (a layer above it, or
- * a layer's private header). See tests/layers/README.md. */
-#include "cat_internal.h"
-int layer_probe_rewriter_cat_internal;
