@@ -10,6 +10,7 @@
 #include "cat_constraint.h"
 #include "cat_core.h"
 #include "cat_parse.h"
+#include "cat_props.h"
 #include "cat_reply.h"
 #include "cat_store.h"
 #include "cat_util.h"

@@ -20,6 +20,7 @@
 #include "cat_engine.h"
 #include "cat_fresh.h"
 #include "cat_parse.h"
+#include "cat_props.h"
 #include "cat_refresh_clause.h"
 #include "cat_reply.h"
 #include "cat_show.h"
