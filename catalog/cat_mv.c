@@ -74,14 +74,9 @@ cat_mv_state_new(void)
     return s;
 }
 
-void
-cat_mv_state_ref(struct cat_mv_state *s)
-{
-    atomic_fetch_add(&s->refcnt, 1);
-}
-
-void
-cat_mv_state_unref(struct cat_mv_state *s)
+/* Drop a reference to S; the last one frees it (with its partition state). */
+static void
+state_release(struct cat_mv_state *s)
 {
     if (s != NULL && atomic_fetch_sub(&s->refcnt, 1) == 1) {
         cat_pstate_free(s->parts);
@@ -132,7 +127,7 @@ cat_mv_dup(const struct cat_mv *mv)
     d->model_free = NULL;
     d->model_error = NULL;
     d->state = mv->state;
-    cat_mv_state_ref(d->state);
+    atomic_fetch_add(&d->state->refcnt, 1);
     d->paused = mv->paused;
     d->n_cols = mv->n_cols;
     d->col_names = strv_dup(mv->col_names, mv->n_cols);
@@ -171,7 +166,7 @@ cat_mv_free(struct cat_mv *mv)
         mv->model_free(mv->model);
     }
     free(mv->model_error);
-    cat_mv_state_unref(mv->state);
+    state_release(mv->state);
     cat_part_spec_free(mv->part);
     cat_strv_free(mv->col_names, mv->n_cols);
     cat_strv_free(mv->col_comments, mv->n_cols);

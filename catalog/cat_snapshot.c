@@ -51,6 +51,12 @@ cat_snapshot_acquire(void)
 }
 
 void
+cat_snapshot_ref(struct cat_snapshot *snap)
+{
+    atomic_fetch_add(&snap->refcnt, 1);
+}
+
+void
 cat_snapshot_release(struct cat_snapshot *snap)
 {
     if (snap == NULL) {

@@ -114,35 +114,31 @@ handle_session_set(struct px_stmt *st, struct px_dispatch_out *out)
     free(val);
 }
 
-/* Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS). */
+/*
+ * Count a hit on every view the outcome chose (SHOW MATERIALIZED VIEWS) and
+ * list them in VIEWS, holding a reference to SNAP (where they live) so the
+ * session can still name and count them when the backend rejects the
+ * rewritten query.
+ */
 static void
-count_hits(const struct rw_outcome *o, int64_t now, struct px_rewrite_views *views)
+count_hits(const struct rw_outcome *o, int64_t now, struct cat_snapshot *snap,
+           struct px_rewrite_views *views)
 {
-    size_t i, n = 0;
-    for (i = 0; i < o->n_cand; i++) {
-        n += o->cand[i].status == RW_CAND_CHOSEN && o->cand[i].mv != NULL &&
-             o->cand[i].mv->state != NULL;
-    }
-    views->states = n > 0 ? calloc(n, sizeof(*views->states)) : NULL;
-    views->names = n > 0 ? calloc(n, sizeof(*views->names)) : NULL;
-    if (n > 0 && (views->states == NULL || views->names == NULL)) {
-        px_rewrite_views_clear(views); /* out of memory: the failure is then not attributed */
-    }
+    size_t i;
+    views->mvs = o->n_cand > 0 ? calloc(o->n_cand, sizeof(*views->mvs)) : NULL;
     for (i = 0; i < o->n_cand; i++) {
         struct cat_mv *mv = o->cand[i].mv;
         if (o->cand[i].status == RW_CAND_CHOSEN && mv != NULL && mv->state != NULL) {
             atomic_fetch_add(&mv->state->hits, 1);
             atomic_store(&mv->state->last_hit_ms, now);
-            if (views->states != NULL) {
-                char *name = strdup(o->cand[i].mv_name != NULL ? o->cand[i].mv_name : mv->key);
-                if (name != NULL) {
-                    cat_mv_state_ref(mv->state);
-                    views->states[views->n] = mv->state;
-                    views->names[views->n] = name;
-                    views->n++;
-                }
+            if (views->mvs != NULL) { /* out of memory: the failure is then not attributed */
+                views->mvs[views->n++] = mv;
             }
         }
+    }
+    if (views->n > 0) {
+        cat_snapshot_ref(snap);
+        views->snap = snap;
     }
 }
 
@@ -253,7 +249,7 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
             out->kind = PX_DISPATCH_REWRITE;
             out->sql = text;
             out->sql_len = body_off + o.sql_len;
-            count_hits(&o, opt.now_ms, &out->views);
+            count_hits(&o, opt.now_ms, snap, &out->views);
         }
     }
     rw_outcome_free(&o);
@@ -354,13 +350,8 @@ px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn 
 void
 px_rewrite_views_clear(struct px_rewrite_views *v)
 {
-    size_t i;
-    for (i = 0; i < v->n; i++) {
-        cat_mv_state_unref(v->states[i]);
-        free(v->names[i]);
-    }
-    free(v->states);
-    free(v->names);
+    cat_snapshot_release(v->snap);
+    free(v->mvs);
     memset(v, 0, sizeof(*v));
 }
 
@@ -372,10 +363,10 @@ px_dispatch_note_rewrite_failed(const struct px_session_info *si,
     size_t i, off = 0;
     names[0] = '\0';
     for (i = 0; i < v->n; i++) {
-        atomic_fetch_add(&v->states[i]->rewrite_failures, 1);
+        atomic_fetch_add(&v->mvs[i]->state->rewrite_failures, 1);
         if (off < sizeof(names)) {
-            int w = snprintf(names + off, sizeof(names) - off, "%s%s", i > 0 ? ", " : "",
-                             v->names[i]);
+            int w = snprintf(names + off, sizeof(names) - off, "%s%s.%s", i > 0 ? ", " : "",
+                             v->mvs[i]->db, v->mvs[i]->name);
             off += w > 0 ? (size_t)w : 0;
         }
     }

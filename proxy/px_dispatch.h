@@ -27,7 +27,8 @@
 
 #include "cat_reply.h"
 
-struct cat_mv_state;
+struct cat_mv;
+struct cat_snapshot;
 
 /* What the dispatcher knows of a session; owned by the session. */
 struct px_session_info {
@@ -51,12 +52,12 @@ enum px_dispatch_kind {
  * original is sent instead).
  */
 struct px_rewrite_views {
+    struct cat_snapshot *snap;      /* a reference to the snapshot the views are from, or NULL */
     size_t n;                       /* views */
-    struct cat_mv_state **states;   /* their shared states (one reference each, owned) */
-    char **names;                   /* "db.view" (owned) */
+    struct cat_mv **mvs;            /* the views (borrowed from snap; the array is owned) */
 };
 
-/* Drop what V holds (state references, names) and zero it. */
+/* Drop what V holds (the snapshot reference, the array) and zero it. */
 void px_rewrite_views_clear(struct px_rewrite_views *v);
 
 struct px_dispatch_out {

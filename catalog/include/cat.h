@@ -201,6 +201,10 @@ uint64_t cat_version(void);
 /* Take a reference to the current snapshot; release with cat_snapshot_release(). */
 struct cat_snapshot *cat_snapshot_acquire(void);
 
+/* One more reference to SNAP, which the caller already holds (release it
+ * with cat_snapshot_release()); lock-free. */
+void cat_snapshot_ref(struct cat_snapshot *snap);
+
 /* Drop a reference taken with cat_snapshot_acquire(); NULL is ignored. */
 void cat_snapshot_release(struct cat_snapshot *snap);
 
@@ -240,10 +244,6 @@ struct cat_mv *cat_mv_dup(const struct cat_mv *mv);
 void cat_mv_free(struct cat_mv *mv);
 /* A new view state: fresh, never refreshed, rows unknown, refcount 1. */
 struct cat_mv_state *cat_mv_state_new(void);
-/* Take one more reference to S (kept past the snapshot it came from). */
-void cat_mv_state_ref(struct cat_mv_state *s);
-/* Drop a reference to S; the last one frees it (with its partition state). NULL is ignored. */
-void cat_mv_state_unref(struct cat_mv_state *s);
 /* Free every view of the hash MVS (a list outside any snapshot). */
 void cat_free_mvs(struct cat_mv *mvs);
 
