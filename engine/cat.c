@@ -158,17 +158,23 @@ cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
 }
 
 char *
-cat_q_value(MYSQL *c, const char *sql)
+cat_q_value(MYSQL *c, const char *sql, bool *ok)
 {
     MYSQL_RES *res;
     MYSQL_ROW row;
     char *v = NULL;
+    if (ok != NULL) {
+        *ok = false;
+    }
     if (mysql_real_query(c, sql, strlen(sql)) != 0) {
         return NULL;
     }
     res = mysql_store_result(c);
     if (res == NULL) {
         return NULL;
+    }
+    if (ok != NULL) {
+        *ok = true;
     }
     row = mysql_fetch_row(res);
     if (row != NULL && row[0] != NULL) {

@@ -28,8 +28,9 @@ int cat_q(MYSQL *c, const char *sql, char *err, size_t errlen, unsigned *code);
 
 /* Run SQL on C and return the first column of its first row as a new
  * string (caller frees); NULL when the query fails, returns no row, or the
- * value is NULL (the error, if any, stays in mysql_error(C)). */
-char *cat_q_value(MYSQL *c, const char *sql);
+ * value is NULL. OK (may be NULL) tells those apart: true when the query
+ * ran; on failure the error stays in mysql_error(C). */
+char *cat_q_value(MYSQL *c, const char *sql, bool *ok);
 
 /* Metadata schema name (valid after cat_init). */
 const char *cat_meta_schema(void);

@@ -67,22 +67,15 @@ static pthread_mutex_t g_flush_mu = PTHREAD_MUTEX_INITIALIZER; /* one flush at a
  * to WHEN_MS when a later change had already marked it (a binlog event can
  * arrive after a through-proxy mark of a later write). change_seq moves
  * once per view per change, which is what a running refresh checks
- * (cat_refresh.c settle_freshness).
+ * (cat_freshness.c cat_fresh_settle).
  */
 static void
 mark(struct cat_marked *m, struct cat_mv *mv, int64_t when_ms)
 {
-    size_t i;
-    for (i = 0; i < m->n; i++) {
-        if (m->v[i] == mv) {
-            return;
-        }
+    if (cat_marked_has(m, mv)) {
+        return;
     }
-    m->v = realloc(m->v, (m->n + 1) * sizeof(*m->v));
-    if (m->v == NULL) {
-        abort();
-    }
-    m->v[m->n++] = mv;
+    cat_marked_claim(m, mv);
     cat_fresh_mark_view(mv, when_ms);
 }
 

@@ -18,18 +18,6 @@
 #include "cat_part.h"
 #include "cat_util.h"
 
-/* Lower *CUR to WHEN (<= 0 taken as 1): the EARLIEST unreflected change. */
-static void
-stale_min(int64_t *cur, int64_t when)
-{
-    if (when <= 0) {
-        when = 1;
-    }
-    if (*cur == 0 || when < *cur) {
-        *cur = when;
-    }
-}
-
 /* ------------------------------------------------------------ marks */
 
 void
@@ -73,7 +61,7 @@ cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
         khi = cat_part_key(s, hi - 1);
         for (i = 0; i < ps->n; i++) {
             if (!ps->p[i].is_null && ps->p[i].lo <= khi && ps->p[i].lo >= klo) {
-                stale_min(&ps->p[i].stale_since_ms, when_ms);
+                cat_stale_min(&ps->p[i].stale_since_ms, when_ms);
                 ps->p[i].seq++;
             }
         }
@@ -87,12 +75,12 @@ cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
             for (k = klo; k <= khi; k = cat_unit_next(k, s->unit)) {
                 if (cat_pstate_find(ps, false, k) < 0) {
                     size_t j = cat_pstate_add(ps, false, k, cat_unit_next(k, s->unit));
-                    stale_min(&ps->p[j].stale_since_ms, when_ms);
+                    cat_stale_min(&ps->p[j].stale_since_ms, when_ms);
                     ps->p[j].seq++;
                 }
             }
         } else {
-            stale_min(&ps->gaps_stale_ms, when_ms);
+            cat_stale_min(&ps->gaps_stale_ms, when_ms);
         }
     }
     if (with_null) {
@@ -100,7 +88,7 @@ cat_part_mark_range(struct cat_mv *mv, int64_t lo, int64_t hi, bool with_null,
         if (j < 0) {
             j = (ssize_t)cat_pstate_add(ps, true, 0, 0);
         }
-        stale_min(&ps->p[j].stale_since_ms, when_ms);
+        cat_stale_min(&ps->p[j].stale_since_ms, when_ms);
         ps->p[j].seq++;
     }
     ps->dirty = 1;
@@ -122,9 +110,9 @@ cat_part_explode_whole(struct cat_mv *mv)
     pthread_mutex_lock(&ps->mu);
     for (;;) {
         for (i = 0; i < ps->n; i++) {
-            stale_min(&ps->p[i].stale_since_ms, w);
+            cat_stale_min(&ps->p[i].stale_since_ms, w);
         }
-        stale_min(&ps->gaps_stale_ms, w);
+        cat_stale_min(&ps->gaps_stale_ms, w);
         if (atomic_compare_exchange_strong(&mv->state->stale_since_ms, &w, 0) || w == 0) {
             break;
         }

@@ -131,7 +131,7 @@ stored_binlog_pos(MYSQL *c)
     cat_buf_puts(&q, "SELECT v FROM ");
     cat_buf_qname(&q, cat_meta_schema(), "meta");
     cat_buf_puts(&q, " WHERE k = 'binlog_position'");
-    v = cat_q_value(c, q.p);
+    v = cat_q_value(c, q.p, NULL);
     cat_buf_free(&q);
     return v;
 }
@@ -367,18 +367,7 @@ run(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const char *what,
 static char *
 scalar(MYSQL *c, struct cat_buf *b, bool *ok)
 {
-    MYSQL_RES *res;
-    MYSQL_ROW row;
-    char *v = NULL;
-    *ok = false;
-    if (mysql_real_query(c, b->p, b->len) == 0 && (res = mysql_store_result(c)) != NULL) {
-        row = mysql_fetch_row(res);
-        if (row != NULL && row[0] != NULL) {
-            v = cat_xstrdup(row[0]);
-        }
-        *ok = true;
-        mysql_free_result(res);
-    }
+    char *v = cat_q_value(c, b->p, ok);
     cat_buf_free(b);
     return v;
 }

@@ -344,7 +344,7 @@ check_storage_column(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_lit(&q, mv->name);
     cat_buf_puts(&q, " AND COLUMN_NAME = ");
     cat_buf_lit(&q, s->col);
-    type = cat_q_value(c, q.p);
+    type = cat_q_value(c, q.p, NULL);
     cat_buf_free(&q);
     if (type == NULL) {
         snprintf(err, errlen,
@@ -389,7 +389,7 @@ check_no_backend_view(MYSQL *c, const struct cat_mv *mv, char *err, size_t errle
         cat_buf_lit(&q, dbn);
         cat_buf_puts(&q, " AND TABLE_NAME = ");
         cat_buf_lit(&q, dot + 1);
-        tt = cat_q_value(c, q.p);
+        tt = cat_q_value(c, q.p, NULL);
         cat_buf_free(&q);
         free(dbn);
         if (tt != NULL && strcmp(tt, "VIEW") == 0) {
@@ -444,7 +444,7 @@ find_base_column(MYSQL *c, const struct cat_mv *mv, const char *col, const char 
         cat_buf_lit(&q, tname);
         cat_buf_puts(&q, " AND LOWER(c.COLUMN_NAME) = ");
         cat_buf_lit(&q, col);
-        v = cat_q_value(c, q.p);
+        v = cat_q_value(c, q.p, NULL);
         cat_buf_free(&q);
         if (v != NULL) {
             n_found++;

@@ -268,7 +268,7 @@ table_sig(MYSQL *c, const struct cat_mv *mv)
     free(dbn);
     cat_buf_puts(&q, " AND TABLE_NAME = ");
     cat_buf_lit(&q, dot + 1);
-    v = cat_q_value(c, q.p);
+    v = cat_q_value(c, q.p, NULL);
     cat_buf_free(&q);
     return v;
 }

@@ -6,7 +6,7 @@
  *
  * The engines: complete (cat_refresh.c), partition (cat_part_refresh.c),
  * incremental (cat_incr.c). The step helpers they share (cat_refresh_run,
- * _open, _stage, _swap, _src ...) are declared in cat_internal.h.
+ * _open, _stage, _swap, _src ...) are declared at the end of this header.
  */
 #ifndef CAT_REFRESH_H
 #define CAT_REFRESH_H

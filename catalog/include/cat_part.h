@@ -135,7 +135,8 @@ ssize_t cat_pstate_find(const struct cat_pstate *ps, bool is_null, int64_t lo);
 /* Add partition [LO, HI) (IS_NULL: p_null) to PS, never refreshed, valid; keeps PS->p
  * sorted and returns the new index. Caller holds PS->mu; aborts on out-of-memory. */
 size_t cat_pstate_add(struct cat_pstate *ps, bool is_null, int64_t lo, int64_t hi);
-/* *CUR = the earlier of *CUR and WHEN (unix ms), where 0 means "none". */
+/* Lower *CUR (unix ms, 0 = none) to WHEN, a change time (<= 0 is taken as 1):
+ * the EARLIEST unreflected change wins. */
 void cat_stale_min(int64_t *cur, int64_t when);
 
 /* Marking partitions stale (cat_part_mark_range, cat_part_explode_whole)
