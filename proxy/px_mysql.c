@@ -810,3 +810,105 @@ px_mysql_parse_use(const char *sql, size_t len)
     }
     return db;
 }
+
+/* ---- OK packets and session state tracking ---------------------------- */
+
+int
+px_mysql_parse_ok(const uint8_t *p, size_t len, bool track, struct px_ok *ok)
+{
+    const uint8_t *q = p + 1, *end = p + len;
+
+    memset(ok, 0, sizeof(*ok));
+    if (len < 1 || (p[0] != 0x00 && p[0] != 0xfe)) {
+        return PX_ERR;
+    }
+    ok->header = p[0];
+    if (px_mysql_get_lenenc(&q, end, &ok->affected, NULL) != PX_OK ||
+        px_mysql_get_lenenc(&q, end, &ok->insert_id, NULL) != PX_OK || end - q < 4) {
+        return PX_ERR;
+    }
+    ok->status = px_mysql_u16(q);
+    ok->warnings = px_mysql_u16(q + 2);
+    q += 4;
+    if (!track) {
+        if (q < end) {
+            ok->info = q;
+            ok->info_len = (size_t)(end - q);
+        }
+        return PX_OK;
+    }
+    if (q == end) {
+        return PX_OK; /* no info, no state */
+    }
+    if (px_mysql_get_lenenc_str(&q, end, &ok->info, &ok->info_len, NULL) != PX_OK) {
+        return PX_ERR;
+    }
+    if ((ok->status & PX_SERVER_SESSION_STATE_CHANGED) && q < end) {
+        if (px_mysql_get_lenenc_str(&q, end, &ok->state, &ok->state_len, NULL) != PX_OK) {
+            return PX_ERR;
+        }
+    }
+    return PX_OK;
+}
+
+void
+px_mysql_build_ok_untracked(struct px_buf *b, const struct px_ok *ok)
+{
+    px_buf_put_u8(b, ok->header);
+    px_buf_put_lenenc(b, ok->affected);
+    px_buf_put_lenenc(b, ok->insert_id);
+    px_buf_put_u16(b, ok->status);
+    px_buf_put_u16(b, ok->warnings);
+    if (ok->info_len > 0) {
+        px_buf_put(b, ok->info, ok->info_len);
+    }
+}
+
+bool
+px_mysql_state_sysvar(const uint8_t *state, size_t len, const char *name, const uint8_t **val,
+                      size_t *vlen)
+{
+    const uint8_t *q = state, *end = state + len;
+    size_t nlen = strlen(name);
+    bool found = false;
+
+    while (q < end) {
+        uint8_t type = *q++;
+        const uint8_t *data, *dq, *dend, *n, *v;
+        size_t dlen, nl, vl;
+        if (px_mysql_get_lenenc_str(&q, end, &data, &dlen, NULL) != PX_OK) {
+            return false;
+        }
+        if (type != 0x00) { /* SESSION_TRACK_SYSTEM_VARIABLES */
+            continue;
+        }
+        dq = data;
+        dend = data + dlen;
+        if (px_mysql_get_lenenc_str(&dq, dend, &n, &nl, NULL) != PX_OK ||
+            px_mysql_get_lenenc_str(&dq, dend, &v, &vl, NULL) != PX_OK) {
+            return false;
+        }
+        if (nl == nlen && strncasecmp((const char *)n, name, nl) == 0) {
+            *val = v;
+            *vlen = vl;
+            found = true;
+        }
+    }
+    return found;
+}
+
+uint32_t
+px_mysql_handshake_resp_add_caps(uint8_t *p, size_t len, uint32_t add)
+{
+    uint32_t caps;
+
+    if (len < 32) {
+        return 0;
+    }
+    caps = px_mysql_u32(p) | add;
+    p[0] = (uint8_t)caps;
+    p[1] = (uint8_t)(caps >> 8);
+    p[2] = (uint8_t)(caps >> 16);
+    p[3] = (uint8_t)(caps >> 24);
+    return caps;
+}

@@ -324,6 +324,58 @@ int px_mysql_parse_change_user(const uint8_t *p, size_t len, uint32_t caps, char
  */
 int px_mysql_ok_eof_status(const uint8_t *p, size_t len, bool deprecate_eof, uint16_t *status);
 
+/* A parsed OK_Packet (pointers borrow the payload it was parsed from). */
+struct px_ok {
+    uint8_t header;             /* 0x00, or 0xFE for an OK ending a result set */
+    uint64_t affected;          /* affected rows */
+    uint64_t insert_id;         /* last insert id */
+    uint16_t status;            /* server status flags */
+    uint16_t warnings;          /* warning count */
+    const uint8_t *info;        /* human-readable info (not NUL-terminated) or NULL */
+    size_t info_len;            /* its length, bytes */
+    const uint8_t *state;       /* session state changes (the entries, without their
+                                 * outer lenenc length) or NULL */
+    size_t state_len;           /* their length, bytes */
+};
+
+/*
+ * Parse the OK_Packet payload P (LEN bytes, header 0x00 or 0xFE) sent on a
+ * connection whose capabilities include CLIENT_SESSION_TRACK when TRACK:
+ * then info is a lenenc string that may be absent, followed by the session
+ * state changes when status has SERVER_SESSION_STATE_CHANGED; without TRACK,
+ * info runs to the end of the packet. Fills *OK (pointers into P). Returns
+ * PX_OK, or PX_ERR for a truncated or malformed packet (nothing to trust).
+ * Follows page_protocol_basic_ok_packet (CLIENT_PROTOCOL_41 assumed).
+ */
+int px_mysql_parse_ok(const uint8_t *p, size_t len, bool track, struct px_ok *ok);
+
+/*
+ * OK payload into B (appended) as a connection WITHOUT CLIENT_SESSION_TRACK
+ * receives it: OK's header, counts, status and warnings, then its info to
+ * the end of the packet; the session state changes are dropped. What the
+ * proxy relays to a client that did not ask for session tracking when the
+ * proxy asked the backend for it.
+ */
+void px_mysql_build_ok_untracked(struct px_buf *b, const struct px_ok *ok);
+
+/*
+ * Find the last SESSION_TRACK_SYSTEM_VARIABLES entry for variable NAME
+ * (ASCII case-insensitive) in the session state changes STATE/LEN (as
+ * px_mysql_parse_ok gives them). Sets *VAL and *VLEN to its value (borrowed).
+ * Returns true when found; false when absent or the entries are malformed
+ * (a malformed list is never half read: false). Follows
+ * page_protocol_basic_ok_packet, "Session State Information".
+ */
+bool px_mysql_state_sysvar(const uint8_t *state, size_t len, const char *name,
+                           const uint8_t **val, size_t *vlen);
+
+/*
+ * Set the capability bits ADD in the HandshakeResponse41 payload P (LEN
+ * bytes; its first 4 bytes are the client flags) and return the new flags,
+ * or 0 when P is too short to be one (nothing changed).
+ */
+uint32_t px_mysql_handshake_resp_add_caps(uint8_t *p, size_t len, uint32_t add);
+
 /*
  * If the COM_QUERY text SQL (LEN bytes) is a single `USE db` statement
  * (leading whitespace and comments allowed, db optionally backquoted,

@@ -306,7 +306,7 @@ px_resp_coll_packet(struct px_session *s, const uint8_t *p, size_t len)
             q += 4;
             if (!c->have_result) {
                 char *info = NULL;
-                if (s->caps & PX_CLIENT_SESSION_TRACK) {
+                if (s->bk_caps & PX_CLIENT_SESSION_TRACK) {
                     if (q < end && px_mysql_get_lenenc_str(&q, end, &str, &sl, NULL) == PX_OK) {
                         info = px_resp_dup_bytes(str, sl);
                     }

@@ -65,6 +65,8 @@
 #include "px_admin_exec.h"
 #include "px_resp.h"
 #include "px_session_internal.h"
+#include "px_track.h"
+#include "px_validate.h"
 
 static _Atomic uint64_t next_session_id = 1;
 
@@ -206,6 +208,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     free(s->pending_user);
     free(s->pending_db);
     px_buf_free(&s->query);
+    px_track_free(s);
     px_buf_free(&s->coll.pkt);
     px_rewrite_views_clear(&s->rewrite_views);
     free(s);
@@ -421,8 +424,8 @@ px_session_send_command(struct px_session *s, const void *p, size_t len)
 }
 
 /* Start tracking the response to command CMD of shape KIND. */
-static void
-resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind)
+void
+px_session_resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind)
 {
     s->cmd = cmd;
     s->rkind = kind;
@@ -452,15 +455,20 @@ resp_end(struct px_session *s)
     }
     if (s->cmd == PX_COM_RESET_CONNECTION && s->resp_ok) {
         s->rewrite_enabled = true;
+        s->rearm = true; /* session variables are back to their defaults */
     }
     free(s->pending_db);
     s->pending_db = NULL;
     s->query.len = 0;
     s->rewrite_check = false;
+    s->validate = PX_VAL_NONE;
     px_rewrite_views_clear(&s->rewrite_views);
     s->seq_delta = 0;
     if (s->state == PX_SS_QUERY) {
         px_session_set_state(s, PX_SS_IDLE);
+        if (s->rearm) {
+            px_track_arm(s);
+        }
         if (s->cl != NULL && evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
             px_session_cl_process(s);
         }
@@ -482,6 +490,7 @@ auth_end(struct px_session *s, bool ok)
         px_log_debug("S-%llu: authenticated as '%s'", (unsigned long long)s->id, s->user);
         s->change_user = false;
         px_session_set_state(s, PX_SS_IDLE);
+        px_track_arm(s);
         if (s->cl != NULL && evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
             px_session_cl_process(s);
         }
@@ -492,9 +501,20 @@ auth_end(struct px_session *s, bool ok)
     free(s->pending_db);
     s->pending_db = NULL;
     if (s->change_user) {
-        /* The backend keeps the connection after a failed COM_CHANGE_USER? Not
-         * reliably across versions: drop the session, the client already has the ERR. */
-        session_close(s, "COM_CHANGE_USER failed");
+        /* MariaDB keeps the connection after a failed COM_CHANGE_USER: the
+         * previous user stays logged in, with its session reset (no current
+         * database, session variables at their defaults). The client has the
+         * ERR; the session goes on likewise. */
+        s->change_user = false;
+        take_str(&s->db, NULL);
+        s->rewrite_enabled = true;
+        px_log_debug("S-%llu: COM_CHANGE_USER failed; still '%s'", (unsigned long long)s->id,
+                     s->user != NULL ? s->user : "");
+        px_session_set_state(s, PX_SS_IDLE);
+        px_track_arm(s);
+        if (s->cl != NULL && evbuffer_get_length(bufferevent_get_input(s->cl)) > 0) {
+            px_session_cl_process(s);
+        }
         return;
     }
     session_close(s, "authentication failed");
@@ -512,7 +532,7 @@ resend_original(struct px_session *s)
     px_rewrite_views_clear(&s->rewrite_views);
     sent = px_session_send_command(s, s->query.data, s->query.len);
     s->seq_delta = (uint8_t)(s->query_pkts - sent);
-    resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
+    px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
 }
 
 /* ---- backend side ---------------------------------------------------- */
@@ -564,8 +584,8 @@ bk_begin_packet(struct px_session *s, uint8_t *hdr, uint32_t len, enum bk_sink s
 }
 
 /* Run the action queued for the end of the packet just passed. */
-static void
-bk_after_packet(struct px_session *s)
+void
+px_session_bk_after(struct px_session *s)
 {
     enum bk_after a = s->bk_after;
 
@@ -587,6 +607,12 @@ bk_after_packet(struct px_session *s)
         break;
     case AFTER_AUTH_ERR:
         auth_end(s, false);
+        break;
+    case AFTER_VALIDATED:
+        px_validate_prepared(s);
+        break;
+    case AFTER_RUN_ORIGINAL:
+        px_validate_run_original(s);
         break;
     }
 }
@@ -690,6 +716,10 @@ bk_auth_packet(struct px_session *s)
         return rc == PEEK_CHAIN ? PX_OK : rc;
     }
     if (len > 0 && len < PX_PKT_MAX && hdr[4] == 0x00) {
+        rc = px_track_ok_packet(s, hdr, len, pk);
+        if (rc != PX_TRACK_PASS) {
+            return rc;
+        }
         if (px_mysql_ok_eof_status(hdr + 4, pk, false, &st) == PX_OK) {
             s->status = st;
         }
@@ -715,6 +745,12 @@ bk_query_packet(struct px_session *s)
     if (rc != PX_OK) {
         return rc == PEEK_CHAIN ? PX_OK : rc;
     }
+    if (s->validate != PX_VAL_NONE) {
+        /* the PREPARE of the original, or a rewritten answer to discard */
+        px_validate_prepare_packet(s, hdr, len, pk);
+        bk_begin_packet(s, hdr, len, SINK_DISCARD);
+        return PX_OK;
+    }
     if (s->rewrite_check) {
         s->rewrite_check = false;
         if (len > 0 && len < PX_PKT_MAX && hdr[4] == 0xff) {
@@ -723,6 +759,10 @@ bk_query_packet(struct px_session *s)
             bk_begin_packet(s, hdr, len, SINK_DISCARD);
             return PX_OK;
         }
+    }
+    rc = px_track_ok_packet(s, hdr, len, pk);
+    if (rc != PX_TRACK_PASS) {
+        return rc;
     }
     if (px_resp_step(s, len, hdr + 4, pk)) {
         s->bk_after = AFTER_RESP_END;
@@ -747,7 +787,7 @@ px_session_bk_process(struct px_session *s)
             if (s->bk_pass > 0) {
                 return;
             }
-            bk_after_packet(s);
+            px_session_bk_after(s);
             continue;
         }
         if (evbuffer_get_length(in) == 0) {
@@ -755,6 +795,8 @@ px_session_bk_process(struct px_session *s)
         }
         if (s->exec_cur != NULL) {
             rc = px_admin_exec_collect(s);
+        } else if (s->arming) {
+            rc = px_track_arm_packet(s);
         } else {
             switch (s->state) {
             case PX_SS_HANDSHAKE:
@@ -815,6 +857,7 @@ bk_lost(struct px_session *s, const char *why)
                  px_session_state_name(s->state), why);
     px_session_bk_close(s);
     s->bk_lost = true;
+    s->arming = false;
     if (s->exec_cur != NULL) {
         mvp_reply_clear(s->exec_cur->reply);
         mvp_reply_err(s->exec_cur->reply, CR_SERVER_LOST, "HY000", "Lost connection to backend");
@@ -950,6 +993,7 @@ cl_handshake_resp(struct px_session *s)
     px_log_debug("S-%llu: client user '%s' db '%s' caps 0x%08x", (unsigned long long)s->id,
                  s->pending_user, s->pending_db ? s->pending_db : "", s->caps);
     px_mysql_handshake_resp_free(&r);
+    px_track_handshake(s, pl.data, pl.len);
     px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, pl.data, pl.len);
     px_buf_free(&pl);
     s->change_user = false;
@@ -978,25 +1022,34 @@ cmd_query(struct px_session *s)
     switch (out.kind) {
     case PX_DISPATCH_RELAY:
     case PX_DISPATCH_REWRITE:
+        px_track_note_query(s, sql, len);
+        px_validate_note_query(sql, len);
         use_db = px_mysql_parse_use(sql, len);
         if (use_db != NULL) {
             take_str(&s->pending_db, use_db);
             s->pending_db_valid = true;
         }
         px_session_set_state(s, PX_SS_QUERY);
-        resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
+        px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
         if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
             px_log_debug("S-%llu: rewritten: %.*s", (unsigned long long)s->id,
                          (int)(out.sql_len > 2000 ? 2000 : out.sql_len), out.sql);
-            px_buf_init(&pl);
-            px_buf_put_u8(&pl, PX_COM_QUERY);
-            px_buf_put(&pl, out.sql, out.sql_len);
-            sent = px_session_send_command(s, pl.data, pl.len);
-            px_buf_free(&pl);
-            s->rewrite_check = true;
             px_rewrite_views_clear(&s->rewrite_views);
             s->rewrite_views = out.views;
             memset(&out.views, 0, sizeof(out.views));
+            if (px_validate_known(s)) {
+                px_buf_init(&pl);
+                px_buf_put_u8(&pl, PX_COM_QUERY);
+                px_buf_put(&pl, out.sql, out.sql_len);
+                sent = px_session_send_command(s, pl.data, pl.len);
+                px_buf_free(&pl);
+                s->rewrite_check = true;
+            } else {
+                /* the backend judges the original first (px_validate.h) */
+                sent = px_validate_start(s, out.sql, out.sql_len);
+                s->val_seq_delta = (uint8_t)(s->query_pkts - sent);
+                break;
+            }
         } else {
             sent = px_session_send_command(s, s->query.data, s->query.len);
         }
@@ -1172,7 +1225,7 @@ cl_command(struct px_session *s)
         break;
     }
     px_session_set_state(s, PX_SS_QUERY);
-    resp_begin(s, cmd, cmd_resp_kind(cmd));
+    px_session_resp_begin(s, cmd, cmd_resp_kind(cmd));
     s->seq_delta = 0;
     cl_begin_packet(s, len);
     return PX_OK;
@@ -1229,7 +1282,8 @@ px_session_cl_process(struct px_session *s)
             rc = PX_AGAIN;
             break;
         case PX_SS_IDLE:
-            rc = cl_command(s);
+            /* while the tracking statement is answered, commands wait */
+            rc = s->arming ? PX_AGAIN : cl_command(s);
             break;
         case PX_SS_QUERY:
             if (s->phase == PH_INFILE) {

@@ -68,6 +68,8 @@ enum bk_after {
     AFTER_RESEND,       /* rewritten query failed: send the original */
     AFTER_AUTH_OK,      /* authentication succeeded */
     AFTER_AUTH_ERR,     /* authentication failed */
+    AFTER_VALIDATED,    /* the PREPARE of the original answered (px_validate.c) */
+    AFTER_RUN_ORIGINAL, /* the discarded rewritten answer ended: run the original */
 };
 
 /* A request from the admin thread to run SQL on this session's backend. */
@@ -163,9 +165,29 @@ struct px_session {
     struct exec_req *exec_req;          /* posted, not yet started (under mu) */
     struct exec_req *exec_cur;          /* running on the backend (loop thread only) */
     struct collect coll;                /* response parser for exec_cur */
+
+    /* session state tracking (px_track.c) */
+    uint32_t bk_caps;                   /* capabilities of the backend connection: caps, plus
+                                         * CLIENT_SESSION_TRACK when the proxy added it */
+    bool track_added;                   /* the proxy asked the backend for session tracking:
+                                         * OK packets are converted back for the client */
+    bool arming;                        /* the tracking statement is in flight: commands wait */
+    bool rearm;                         /* run it again when the command in flight ends */
+    bool mode_known;                    /* sql_mode is the backend's current one */
+    uint32_t sql_mode;                  /* its rw_sql_mode_parse flags */
+    char *sql_mode_text;                /* its text as the backend reported it (owned) */
+
+    /* validation of the original before a rewrite (px_validate.c) */
+    int validate;                       /* enum px_validate_state */
+    uint32_t val_stmt_id;               /* the PREPARE's statement id */
+    uint64_t val_epoch;                 /* schema epoch when it was sent */
+    uint8_t val_seq_delta;              /* seq_delta of the rewritten query behind it */
 };
 
 /* ---- px_session.c helpers used by px_resp.c and px_admin_exec.c ------- */
+
+/* Start tracking the response to command CMD of shape KIND (phase, counters). */
+void px_session_resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind);
 
 /* Recompute S's contribution to worker->n_busy (QUERY or an admin job running). */
 void px_session_busy_update(struct px_session *s);
@@ -181,6 +203,10 @@ void px_session_bk_close(struct px_session *s);
 
 /* Close the client side; with FLUSH, after its pending output is written. */
 void px_session_cl_close(struct px_session *s, bool flush);
+
+/* Run the action queued (bk_after) for the end of the backend packet just
+ * passed or consumed: the response's end, a resend, the end of authentication. */
+void px_session_bk_after(struct px_session *s);
 
 /* Process everything buffered from the backend that the current state allows. */
 void px_session_bk_process(struct px_session *s);

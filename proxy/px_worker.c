@@ -6,6 +6,7 @@
  * session (including any waiting for an admin job) has been freed.
  */
 #include "px_worker.h"
+#include "px_validate.h"
 #include "rw_limits.h"
 
 #include <errno.h>
@@ -101,6 +102,7 @@ worker_main(void *arg)
 
     px_log_debug("worker %d started", w->index);
     event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    px_validate_thread_free();
     px_log_debug("worker %d stopped", w->index);
     return NULL;
 }
