@@ -225,6 +225,85 @@ test_ok_packet(void **state)
     px_buf_free(&b);
 }
 
+/* OK packets under session tracking: parsed, the sql_mode change found, and
+ * converted for a client that did not ask for tracking. */
+static void
+test_ok_session_state(void **state)
+{
+    /* OK: 0 rows, id 0, status 0x4002 (SESSION_STATE_CHANGED|AUTOCOMMIT),
+     * 0 warnings, info "", state: one SYSTEM_VARIABLES entry
+     * (type 0, data = lenenc "sql_mode" + lenenc "ANSI_QUOTES"),
+     * one SCHEMA entry (type 1, data = lenenc "db"). */
+    static const uint8_t pkt[] = {
+        0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00,
+        28, 0x00, 21, 8, 's', 'q', 'l', '_', 'm', 'o', 'd', 'e',
+        11, 'A', 'N', 'S', 'I', '_', 'Q', 'U', 'O', 'T', 'E', 'S',
+        0x01, 3, 2, 'd', 'b',
+    };
+    static const uint8_t info_pkt[] = {0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 2, 'h', 'i'};
+    struct px_ok ok;
+    struct px_buf b;
+    const uint8_t *v;
+    size_t vl;
+    uint8_t bad[sizeof(pkt)];
+
+    (void)state;
+    assert_int_equal(sizeof(pkt), 37);
+    assert_int_equal(px_mysql_parse_ok(pkt, sizeof(pkt), true, &ok), PX_OK);
+    assert_int_equal(ok.status, 0x4002);
+    assert_int_equal(ok.info_len, 0);
+    assert_non_null(ok.state);
+    assert_int_equal(ok.state_len, 28);
+    assert_true(px_mysql_state_sysvar(ok.state, ok.state_len, "SQL_MODE", &v, &vl));
+    assert_int_equal(vl, 11);
+    assert_memory_equal(v, "ANSI_QUOTES", 11);
+    assert_false(px_mysql_state_sysvar(ok.state, ok.state_len, "autocommit", &v, &vl));
+    /* a truncated entry list is never half read */
+    assert_false(px_mysql_state_sysvar(ok.state, ok.state_len - 4, "sql_mode", &v, &vl));
+    /* the untracked form: the fixed part only */
+    px_buf_init(&b);
+    px_mysql_build_ok_untracked(&b, &ok);
+    assert_int_equal(b.len, 7);
+    assert_memory_equal(b.data, pkt, 7);
+    /* info: lenenc when tracked, to the end of the packet when not */
+    assert_int_equal(px_mysql_parse_ok(info_pkt, sizeof(info_pkt), true, &ok), PX_OK);
+    assert_int_equal(ok.affected, 1);
+    assert_int_equal(ok.info_len, 2);
+    assert_null(ok.state);
+    b.len = 0;
+    px_mysql_build_ok_untracked(&b, &ok);
+    assert_int_equal(b.len, 9);
+    assert_memory_equal(b.data, "\x00\x01\x00\x02\x00\x00\x00hi", 9);
+    assert_int_equal(px_mysql_parse_ok(info_pkt, sizeof(info_pkt), false, &ok), PX_OK);
+    assert_int_equal(ok.info_len, 3); /* the lenenc byte is part of the text then */
+    /* malformed: too short, bad header, info longer than the packet */
+    assert_int_equal(px_mysql_parse_ok(pkt, 4, true, &ok), PX_ERR);
+    memcpy(bad, pkt, sizeof(pkt));
+    bad[0] = 0xff;
+    assert_int_equal(px_mysql_parse_ok(bad, sizeof(bad), true, &ok), PX_ERR);
+    memcpy(bad, pkt, sizeof(pkt));
+    bad[8] = 200;
+    assert_int_equal(px_mysql_parse_ok(bad, sizeof(bad), true, &ok), PX_ERR);
+    px_buf_free(&b);
+}
+
+/* The proxy asks the backend for session tracking in the client's response. */
+static void
+test_handshake_resp_add_caps(void **state)
+{
+    uint8_t p[40];
+
+    (void)state;
+    memset(p, 0, sizeof(p));
+    p[0] = 0x05;
+    p[1] = 0xa2;
+    assert_int_equal(px_mysql_handshake_resp_add_caps(p, sizeof(p), PX_CLIENT_SESSION_TRACK),
+                     0xa205u | PX_CLIENT_SESSION_TRACK);
+    assert_int_equal(px_mysql_u32(p), 0xa205u | PX_CLIENT_SESSION_TRACK);
+    assert_int_equal(px_mysql_handshake_resp_add_caps(p, 8, PX_CLIENT_SSL), 0);
+    assert_int_equal(px_mysql_u32(p), 0xa205u | PX_CLIENT_SESSION_TRACK);
+}
+
 static void
 test_err_and_eof_packets(void **state)
 {
@@ -632,6 +711,8 @@ main(void)
         cmocka_unit_test(test_handshake_response),
         cmocka_unit_test(test_change_user),
         cmocka_unit_test(test_parse_use),
+        cmocka_unit_test(test_ok_session_state),
+        cmocka_unit_test(test_handshake_resp_add_caps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
