@@ -56,6 +56,14 @@ at(const struct rw_lexer *lx, size_t i)
     return i < lx->len ? (unsigned char)lx->src[i] : 0;
 }
 
+/* Whether a backslash escapes the next byte in LX's strings (not under
+ * NO_BACKSLASH_ESCAPES). */
+static bool
+str_backslash(const struct rw_lexer *lx)
+{
+    return (lx->mode & RW_MODE_NO_BACKSLASH_ESCAPES) == 0;
+}
+
 /* Build a token of KIND covering [OFF, END). */
 static struct rw_tok
 mk(enum rw_tok_kind kind, size_t off, size_t end)
@@ -189,7 +197,7 @@ lex_var(const struct rw_lexer *lx, size_t i)
         i++;
         c = at(lx, i);
         if (i < lx->len && (c == '`' || c == '\'' || c == '"')) {
-            return mk(RW_TOK_VAR, start, scan_quoted(lx, i, c, c != '`'));
+            return mk(RW_TOK_VAR, start, scan_quoted(lx, i, c, c != '`' && str_backslash(lx)));
         }
         i = scan_ident(lx, i);
         if (at(lx, i) == '.' && i + 1 < lx->len && is_ident_byte(at(lx, i + 1))) {
@@ -199,7 +207,7 @@ lex_var(const struct rw_lexer *lx, size_t i)
     }
     c = at(lx, i);
     if (i < lx->len && (c == '`' || c == '\'' || c == '"')) {
-        return mk(RW_TOK_VAR, start, scan_quoted(lx, i, c, c != '`'));
+        return mk(RW_TOK_VAR, start, scan_quoted(lx, i, c, c != '`' && str_backslash(lx)));
     }
     if (i < lx->len && is_ident_byte(c)) {
         return mk(RW_TOK_VAR, start, scan_ident(lx, i));
@@ -300,14 +308,23 @@ skip_blank(struct rw_lexer *lx, size_t *hint_end)
     }
 }
 
-/* Start lexing LEN bytes at SRC (borrowed for the lexer's life). */
+/* Start lexing LEN bytes at SRC (borrowed for the lexer's life), mode 0. */
 void
 rw_lex_init(struct rw_lexer *lx, const char *src, size_t len)
+{
+    rw_lex_init_mode(lx, src, len, 0);
+}
+
+/* Start lexing LEN bytes at SRC (borrowed) under the sql_mode flags MODE. */
+void
+rw_lex_init_mode(struct rw_lexer *lx, const char *src, size_t len, uint32_t mode)
 {
     lx->src = src;
     lx->len = src == NULL ? 0 : len;
     lx->pos = 0;
+    lx->mode = mode;
 }
+
 
 /*
  * Next token of LX, skipping white space and ordinary comments. Returns an
@@ -339,10 +356,10 @@ rw_lex_next(struct rw_lexer *lx)
             t = lex_number(lx, i);
         } else if (is_ident_byte(c)) {
             t = mk(RW_TOK_IDENT, i, scan_ident(lx, i));
-        } else if (c == '`') {
-            t = mk(RW_TOK_QIDENT, i, scan_quoted(lx, i, '`', false));
+        } else if (c == '`' || (c == '"' && (lx->mode & RW_MODE_ANSI_QUOTES) != 0)) {
+            t = mk(RW_TOK_QIDENT, i, scan_quoted(lx, i, c, false));
         } else if (c == '\'' || c == '"') {
-            t = mk(RW_TOK_STRING, i, scan_quoted(lx, i, c, true));
+            t = mk(RW_TOK_STRING, i, scan_quoted(lx, i, c, str_backslash(lx)));
         } else if (c == '?') {
             t = mk(RW_TOK_PARAM, i, i + 1);
         } else if (c == '@') {
@@ -472,12 +489,14 @@ rw_tok_text(const struct rw_lexer *lx, struct rw_tok tok)
         bool closed;
 
         /* drop the closing quote unless the token is unterminated */
-        rw_lex_init(&sub, p, len);
-        scan_quoted_ex(&sub, 0, (unsigned char)q, tok.kind == RW_TOK_STRING, &closed);
+        bool bs = tok.kind == RW_TOK_STRING && str_backslash(lx);
+
+        rw_lex_init_mode(&sub, p, len, lx->mode);
+        scan_quoted_ex(&sub, 0, (unsigned char)q, bs, &closed);
         if (closed && body > 0) {
             body--;
         }
-        unquote(p + 1, body, q, tok.kind == RW_TOK_STRING, dst);
+        unquote(p + 1, body, q, bs, dst);
         return dst;
     }
     memcpy(dst, p, len);
@@ -493,6 +512,13 @@ rw_tok_text(const struct rw_lexer *lx, struct rw_tok tok)
 struct rw_tok *
 rw_lex_all(const char *src, size_t len, size_t *n)
 {
+    return rw_lex_all_mode(src, len, 0, n);
+}
+
+/* rw_lex_all under the sql_mode flags MODE. */
+struct rw_tok *
+rw_lex_all_mode(const char *src, size_t len, uint32_t mode, size_t *n)
+{
     struct rw_lexer lx;
     struct rw_tok *toks;
     size_t cap = 16;
@@ -503,7 +529,7 @@ rw_lex_all(const char *src, size_t len, size_t *n)
     if (toks == NULL) {
         return NULL;
     }
-    rw_lex_init(&lx, src, len);
+    rw_lex_init_mode(&lx, src, len, mode);
     for (;;) {
         struct rw_tok t = rw_lex_next(&lx);
 

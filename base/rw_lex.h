@@ -31,12 +31,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "rw_sqlmode.h"
 
 enum rw_tok_kind {
     RW_TOK_EOF = 0,     /* end of input (len 0) */
     RW_TOK_IDENT,       /* bare identifier or keyword: SELECT, raw_sales */
-    RW_TOK_QIDENT,      /* `quoted identifier` (off/len include the backticks) */
-    RW_TOK_STRING,      /* 'text' or "text" (off/len include the quotes) */
+    RW_TOK_QIDENT,      /* `quoted identifier`, or "quoted" under ANSI_QUOTES (off/len include
+                           the quotes; the first byte tells which) */
+    RW_TOK_STRING,      /* 'text', or "text" unless ANSI_QUOTES (off/len include the quotes) */
     RW_TOK_NUMBER,      /* 12, 1.5, .5e3, 0x1F, X'1F', b'01' */
     RW_TOK_PARAM,       /* ? placeholder */
     RW_TOK_OP,          /* operator or punctuation: ( ) , . ; = <> != <= >= <=> || && := + - * / % ... */
@@ -55,10 +59,23 @@ struct rw_lexer {
     const char *src;        /* input text (borrowed, not NUL-terminated necessarily) */
     size_t len;             /* input length in bytes */
     size_t pos;             /* next byte to scan */
+    uint32_t mode;          /* RW_MODE_* flags (rw_sqlmode.h) the text is read under; 0 = default */
 };
 
-/* Start lexing LEN bytes at SRC (borrowed for the lexer's life). */
+/* Start lexing LEN bytes at SRC (borrowed for the lexer's life) under
+ * MariaDB's default sql_mode (mode 0). */
 void rw_lex_init(struct rw_lexer *lx, const char *src, size_t len);
+
+/*
+ * Start lexing LEN bytes at SRC (borrowed) as MariaDB reads them under the
+ * sql_mode flags MODE (RW_MODE_*, rw_sqlmode.h; other bits are ignored by
+ * the lexer): RW_MODE_ANSI_QUOTES makes "..." a quoted identifier
+ * (RW_TOK_QIDENT, "" doubling, no escapes); RW_MODE_NO_BACKSLASH_ESCAPES
+ * makes a backslash an ordinary byte in strings (and rw_tok_text decodes
+ * them so). Sources: MariaDB KB "SQL_MODE", "Identifier Names", "String
+ * Literals". Mode 0 is rw_lex_init.
+ */
+void rw_lex_init_mode(struct rw_lexer *lx, const char *src, size_t len, uint32_t mode);
 
 /* Next token, skipping white space and ordinary comments (hint comments
  * "/ *+ ... * /" are returned as RW_TOK_HINT; executable comments
@@ -73,9 +90,11 @@ bool rw_tok_is_op(const struct rw_lexer *lx, struct rw_tok tok, const char *op);
 
 /*
  * Copy the value of TOK into a new NUL-terminated string (caller frees):
- * an identifier unquoted (backticks removed, `` -> `), a string literal
- * unquoted and unescaped (\n, \t, \0, \\, \', \", doubled quotes), other
- * tokens verbatim. Returns NULL only on out-of-memory.
+ * an identifier unquoted (`x` or, under ANSI_QUOTES, "x": quotes removed,
+ * the doubled quote -> one), a string literal unquoted and unescaped
+ * (\n, \t, \0, \\, \', \", doubled quotes; no backslash escapes when LX's
+ * mode has RW_MODE_NO_BACKSLASH_ESCAPES), other tokens verbatim. TOK must
+ * come from a lexer with LX's mode. Returns NULL only on out-of-memory.
  */
 char *rw_tok_text(const struct rw_lexer *lx, struct rw_tok tok);
 
@@ -84,5 +103,8 @@ char *rw_tok_text(const struct rw_lexer *lx, struct rw_tok tok);
  * RW_TOK_EOF token; stores the count (without EOF) in *N. Caller frees.
  */
 struct rw_tok *rw_lex_all(const char *src, size_t len, size_t *n);
+
+/* rw_lex_all under the sql_mode flags MODE (see rw_lex_init_mode). */
+struct rw_tok *rw_lex_all_mode(const char *src, size_t len, uint32_t mode, size_t *n);
 
 #endif /* RW_LEX_H */

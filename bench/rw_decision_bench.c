@@ -108,7 +108,7 @@ build_snapshot(int n_views)
 static double
 time_decisions(struct cat_snapshot *s, const char *sql, int iters, bool *rewritten)
 {
-    struct rw_options opt = {true, false, 5000};
+    struct rw_options opt = {true, false, 5000, 0};
     struct timespec a, b;
     struct rw_outcome o;
     int i;

@@ -60,6 +60,7 @@
 struct cat_admin_job {
     struct cat_stmt st;             /* the parsed statement */
     bool rewrite_enabled;           /* session enable_materialized_view_rewrite */
+    uint32_t sql_mode;              /* the session's sql_mode (RW_MODE_*), for EXPLAIN REWRITE */
 };
 
 void
@@ -78,6 +79,38 @@ cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled)
     if (job != NULL) {
         job->rewrite_enabled = enabled;
     }
+}
+
+bool
+cat_admin_job_set_sql_mode(struct cat_admin_job *job, uint32_t mode, struct mvp_reply *err)
+{
+    char names[96];
+
+    if (job == NULL) {
+        return true;
+    }
+    job->sql_mode = mode;
+    if (mode == 0) {
+        return true;
+    }
+    switch (job->st.kind) {
+    case CAT_ST_EXPLAIN_REWRITE:
+    case CAT_ST_SHOW_MVS:
+    case CAT_ST_SHOW_CREATE:
+    case CAT_ST_SHOW_PARTITIONS:
+    case CAT_ST_SHOW_CONSTRAINTS:
+    case CAT_ST_SELECT_TF:
+        return true;
+    default:
+        break;
+    }
+    mvp_reply_err(err, 1235, "42000",
+                  "materialized view definitions must be written in MariaDB's default "
+                  "sql_mode; the session's sql_mode has %s",
+                  (mode & RW_MODE_HONOURED) != 0
+                      ? rw_sql_mode_names(mode & RW_MODE_HONOURED, names, sizeof(names))
+                      : "a mode the proxy does not model");
+    return false;
 }
 
 /* Fill ERR for an admin statement of LEN bytes over the size budget; returns true. */
@@ -779,7 +812,7 @@ cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, cat_e
         cat_admin_select_tf(st, db, exec, exec_ctx, reply);
         break;
     case CAT_ST_EXPLAIN_REWRITE:
-        cat_admin_explain(st, job->rewrite_enabled, db, exec, exec_ctx, reply);
+        cat_admin_explain(st, job->rewrite_enabled, job->sql_mode, db, exec, exec_ctx, reply);
         break;
     case CAT_ST_ADD_CONSTRAINT:
     case CAT_ST_DROP_CONSTRAINT:

@@ -173,7 +173,7 @@ run_show_where(struct cat_stmt *st, const struct mvp_reply *rows, cat_exec_fn ex
 /* ---- EXPLAIN REWRITE (SPEC §8) ---- */
 
 void
-cat_admin_explain(struct cat_stmt *st, bool rewrite_enabled, const char *db, cat_exec_fn exec,
+cat_admin_explain(struct cat_stmt *st, bool rewrite_enabled, uint32_t sql_mode, const char *db, cat_exec_fn exec,
                   void *ctx, struct mvp_reply *reply)
 {
     static const char *const cols[] = {"mv_name", "status", "reason", "stale_partitions",
@@ -183,7 +183,7 @@ cat_admin_explain(struct cat_stmt *st, bool rewrite_enabled, const char *db, cat
     static const char *const status[] = {"CHOSEN", "MATCHED_NOT_CHOSEN", "REJECTED"};
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct rw_options opt = {.enabled = rewrite_enabled, .explain = true,
-                             .now_ms = cat_now_ms()};
+                             .now_ms = cat_now_ms(), .sql_mode = sql_mode};
     struct rw_outcome out;
     size_t i;
     struct cat_buf notes = {0}; /* what CHOSEN matches trusted, for the summary row */

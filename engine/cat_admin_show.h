@@ -31,9 +31,9 @@ void cat_admin_select_tf(struct cat_stmt *st, const char *sdb, cat_exec_fn exec,
                          struct mvp_reply *reply);
 
 /* EXPLAIN REWRITE <select> (SPEC §8) as a session with rewrite
- * REWRITE_ENABLED would get it: one row per candidate view plus a summary
- * row. */
-void cat_admin_explain(struct cat_stmt *st, bool rewrite_enabled, const char *db,
+ * REWRITE_ENABLED and sql_mode SQL_MODE (RW_MODE_*) would get it: one row
+ * per candidate view plus a summary row. */
+void cat_admin_explain(struct cat_stmt *st, bool rewrite_enabled, uint32_t sql_mode, const char *db,
                        cat_exec_fn exec, void *ctx, struct mvp_reply *reply);
 
 #endif /* CAT_ADMIN_SHOW_H */

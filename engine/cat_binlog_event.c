@@ -328,13 +328,14 @@ on_query(struct bl_state *st, const MARIADB_RPL_EVENT *ev, uint32_t thread_id,
     if (cat_binlog_is_own_conn(thread_id) || cat_binlog_ci_contains(sql, len, "__mvp_") || meta_stmt(sql, len)) {
         cat_log(CAT_LOG_DEBUG, "binlog: skipped a refresh statement of connection %u",
                 thread_id);
-    } else if (cat_sql_is_write(sql, len)) {
+    } else if (cat_sql_is_write(sql, len, 0)) {
         struct cat_mark_opt opt = {query_skip_name, NULL, false};
         int n;
         snprintf(db, sizeof(db), "%.*s", (int)(dbs ? dbs->length : 0), dbs ? dbs->str : "");
         /* the same marking as proxy DML (cat_fresh.c), dated by the event */
-        cat_incr_note_sql(sql, len, db[0] ? db : NULL); /* every write statement */
-        n = cat_mark_writes_opt(snap_for_marking(st), sql, len, db[0] ? db : NULL,
+        /* sql_mode 0: the event's own Q_SQL_MODE_CODE is not read yet */
+        cat_incr_note_sql(sql, len, db[0] ? db : NULL, 0); /* every write statement */
+        n = cat_mark_writes_opt(snap_for_marking(st), sql, len, db[0] ? db : NULL, 0,
                                 event_time(ev), &opt);
         if (opt.user) {
             st->group_user = true;

@@ -232,11 +232,11 @@ name_text(const struct rw_lexer *lx, struct rw_tok t)
 }
 
 bool
-cat_sql_is_write(const char *sql, size_t len)
+cat_sql_is_write(const char *sql, size_t len, uint32_t mode)
 {
     struct rw_lexer lx;
     struct rw_tok t;
-    rw_lex_init(&lx, sql, len);
+    rw_lex_init_mode(&lx, sql, len, mode & RW_MODE_HONOURED);
     do {
         t = rw_lex_next(&lx);
     } while (t.kind == RW_TOK_HINT);
@@ -244,7 +244,8 @@ cat_sql_is_write(const char *sql, size_t len)
 }
 
 int
-cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn fn, void *arg)
+cat_scan_writes(const char *sql, size_t len, const char *db, uint32_t mode, cat_write_name_fn fn,
+                void *arg)
 {
     struct rw_lexer lx;
     struct rw_tok t;
@@ -255,7 +256,7 @@ cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn f
     if (db != NULL && *db == '\0') {
         db = NULL;
     }
-    rw_lex_init(&lx, sql, len);
+    rw_lex_init_mode(&lx, sql, len, mode & RW_MODE_HONOURED);
     for (;;) {
         t = rw_lex_next(&lx);
         if (t.kind == RW_TOK_EOF) {
@@ -338,7 +339,7 @@ mark_name_cb(const char *db, const char *name, void *arg)
 
 int
 cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len,
-                    const char *db, int64_t when_ms, struct cat_mark_opt *opt)
+                    const char *db, uint32_t mode, int64_t when_ms, struct cat_mark_opt *opt)
 {
     struct mark_ctx ctx = {snap, {NULL, 0}, when_ms, opt};
     size_t n;
@@ -350,13 +351,13 @@ cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len
     }
     /* one single-table DML statement: partitioned views are marked by
      * partition (cat_part_track.c), the others whole, as below */
-    if (cat_part_note_write(snap, sql, len, db, when_ms, &np)) {
+    if (mode == 0 && cat_part_note_write(snap, sql, len, db, when_ms, &np)) {
         if (opt != NULL) {
             opt->user = true;
         }
         return np;
     }
-    cat_scan_writes(sql, len, db, mark_name_cb, &ctx);
+    cat_scan_writes(sql, len, db, mode, mark_name_cb, &ctx);
     n = ctx.m.n;
     cat_marked_free(&ctx.m);
     return (int)n;
@@ -366,21 +367,21 @@ int
 cat_mark_writes(const struct cat_snapshot *snap, const char *sql, size_t len, const char *db,
                 int64_t now_ms)
 {
-    return cat_mark_writes_opt(snap, sql, len, db, now_ms, NULL);
+    return cat_mark_writes_opt(snap, sql, len, db, 0, now_ms, NULL);
 }
 
 int
-cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms)
+cat_note_write(const char *sql, size_t len, const char *db, uint32_t mode, int64_t now_ms)
 {
     struct cat_snapshot *snap;
     int n;
     /* Cheap exit for the common case: a single read statement. */
-    if (!cat_sql_is_write(sql, len)) {
+    if (!cat_sql_is_write(sql, len, mode)) {
         return 0;
     }
-    cat_incr_note_sql(sql, len, db); /* UPDATE/DELETE/...: incremental refresh falls back */
+    cat_incr_note_sql(sql, len, db, mode); /* UPDATE/DELETE/...: incremental refresh falls back */
     snap = cat_snapshot_acquire();
-    n = cat_mark_writes(snap, sql, len, db, now_ms);
+    n = cat_mark_writes_opt(snap, sql, len, db, mode, now_ms, NULL);
     cat_snapshot_release(snap);
     if (n > 0) {
         cat_log(CAT_LOG_DEBUG, "write marked %d view(s) stale", n);

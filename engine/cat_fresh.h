@@ -47,12 +47,17 @@ struct cat_mark_opt {
  * names and reports whether a user table was named; with OPT the
  * statement is analysed even when SNAP is NULL or has no views. The caller has
  * checked cat_sql_is_write() and told the incremental refresh
- * (cat_incr_note_sql). Returns the number of views marked; borrows
- * everything; no errors (a statement it cannot analyse marks more, never
- * less).
+ * (cat_incr_note_sql). MODE is the sql_mode the statement was issued
+ * under (RW_MODE_*, rw_sqlmode.h; 0 = default): the scanner lexes with its
+ * honoured flags, and under any mode other than 0 the partition tracker,
+ * which reads values in the default mode, is skipped, so partitioned views
+ * are marked whole (more, never less; issue 11). Returns the number of
+ * views marked; borrows everything; no errors (a statement it cannot
+ * analyse marks more, never less).
  */
 int cat_mark_writes_opt(const struct cat_snapshot *snap, const char *sql, size_t len,
-                        const char *db, int64_t when_ms, struct cat_mark_opt *opt);
+                        const char *db, uint32_t mode, int64_t when_ms,
+                        struct cat_mark_opt *opt);
 
 /* Start / stop the background thread that persists freshness marks. */
 int cat_fresh_start(char *err, size_t errlen);
@@ -104,13 +109,15 @@ typedef void (*cat_write_name_fn)(const char *db, const char *name, void *arg);
  * The write scanner: for every statement of SQL (LEN bytes, ';'-separated)
  * whose first keyword changes data or definitions (INSERT, REPLACE,
  * UPDATE, DELETE, TRUNCATE, LOAD, ALTER, DROP, RENAME), call FN for each
- * IDENT / IDENT.IDENT in it (conservative: columns too). Returns the number
- * of calls.
+ * IDENT / IDENT.IDENT in it (conservative: columns too). The text is lexed
+ * under the sql_mode flags MODE (RW_MODE_*, rw_sqlmode.h): under
+ * ANSI_QUOTES "t" is a name (issue 11). Returns the number of calls.
  */
-int cat_scan_writes(const char *sql, size_t len, const char *db, cat_write_name_fn fn,
-                    void *arg);
-/* Cheap test: may SQL write (first keyword a write word, or several statements)? */
-bool cat_sql_is_write(const char *sql, size_t len);
+int cat_scan_writes(const char *sql, size_t len, const char *db, uint32_t mode,
+                    cat_write_name_fn fn, void *arg);
+/* Cheap test: may SQL write (first keyword a write word, or several
+ * statements)? MODE: the sql_mode flags the text is lexed under. */
+bool cat_sql_is_write(const char *sql, size_t len, uint32_t mode);
 /*
  * Persist every dirty view state over C now (waits for a flush in progress
  * on the freshness thread). Returns 0 when every mark made before the call

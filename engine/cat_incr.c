@@ -237,12 +237,12 @@ note_cb(const char *db, const char *name, void *arg)
 }
 
 void
-cat_incr_note_sql(const char *sql, size_t len, const char *db)
+cat_incr_note_sql(const char *sql, size_t len, const char *db, uint32_t mode)
 {
     struct rw_lexer lx;
     struct rw_tok t;
     bool plain_insert = false;
-    rw_lex_init(&lx, sql, len);
+    rw_lex_init_mode(&lx, sql, len, mode & RW_MODE_HONOURED);
     do {
         t = rw_lex_next(&lx);
     } while (t.kind == RW_TOK_HINT);
@@ -260,7 +260,7 @@ cat_incr_note_sql(const char *sql, size_t len, const char *db)
         }
     }
     if (!plain_insert) {
-        cat_scan_writes(sql, len, db, note_cb, NULL);
+        cat_scan_writes(sql, len, db, mode, note_cb, NULL);
     }
 }
 

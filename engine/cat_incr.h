@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cat.h"
 #include "cat_refresh_clause.h"
@@ -64,9 +65,10 @@ int cat_incr_refresh(const char *db, const char *name, struct mvp_reply *reply, 
  */
 void cat_incr_note_nonappend(const char *key);
 
-/* Same for every write statement SQL (LEN bytes, current database DB) that is
- * not a plain INSERT ... VALUES / INSERT ... SELECT. */
-void cat_incr_note_sql(const char *sql, size_t len, const char *db);
+/* Same for every write statement SQL (LEN bytes, current database DB,
+ * issued under the sql_mode flags MODE) that is not a plain INSERT ...
+ * VALUES / INSERT ... SELECT. */
+void cat_incr_note_sql(const char *sql, size_t len, const char *db, uint32_t mode);
 
 /* Forget view MV_ID's watermark over C (a complete refresh rebuilt it from
  * every row; the next incremental step starts with a baseline). */

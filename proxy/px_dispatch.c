@@ -186,8 +186,9 @@ names_a_view_table(const struct cat_snapshot *snap, const char *db, struct px_st
             const char *p = sql + t.off;
             size_t n = t.len;
             if (t.kind == RW_TOK_QIDENT) {
-                if (n < 2 || memchr(p + 1, '`', n - 2) != NULL) {
-                    return true; /* doubled backticks: let the parser decide */
+                /* `x`, or "x" under ANSI_QUOTES */
+                if (n < 2 || memchr(p + 1, p[0], n - 2) != NULL) {
+                    return true; /* doubled quotes: let the parser decide */
                 }
                 p++;
                 n -= 2;
@@ -200,6 +201,9 @@ names_a_view_table(const struct cat_snapshot *snap, const char *db, struct px_st
                 const char *q = sql + prev2.off;
                 size_t qn = prev2.len;
                 if (prev2.kind == RW_TOK_QIDENT && qn >= 2) {
+                    if (memchr(q + 1, q[0], qn - 2) != NULL) {
+                        return true; /* doubled quotes: let the parser decide */
+                    }
                     q++;
                     qn -= 2;
                 }
@@ -239,6 +243,7 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
     opt.enabled = si->rewrite_enabled;
     opt.explain = false;
     opt.now_ms = cat_now_ms();
+    opt.sql_mode = si->sql_mode;
     if (rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 && o.rewritten &&
         o.sql != NULL) {
         char *text = malloc(body_off + o.sql_len + 1);
@@ -278,6 +283,12 @@ dispatch_admin(const struct px_session_info *si, struct px_stmt *st, struct px_d
     if (!ours) {
         return false;
     }
+    if (job != NULL && !cat_admin_job_set_sql_mode(job, si->sql_mode, &out->reply)) {
+        /* a definition written under another sql_mode (issue 11) */
+        cat_admin_job_free(job);
+        out->kind = PX_DISPATCH_REPLY;
+        return true;
+    }
     if (job != NULL) {
         cat_admin_job_set_rewrite(job, si->rewrite_enabled);
         out->kind = PX_DISPATCH_ADMIN;
@@ -296,7 +307,7 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
 
     out->kind = PX_DISPATCH_RELAY;
     memset(&st, 0, sizeof(st));
-    px_stmt_classify(&st, sql, len);
+    px_stmt_classify_mode(&st, sql, len, si->sql_mode);
     if (st.kind == PX_STMT_SESSION_SET) {
         handle_session_set(&st, out);
         px_stmt_free(&st);
@@ -317,7 +328,7 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
     case PX_STMT_WRITE:
         /* Mark first: an INSERT ... SELECT that reads a table it also writes
          * must not be answered from a view it just made stale. */
-        (void)cat_note_write(sql, len, si->db, cat_now_ms());
+        (void)cat_note_write(sql, len, si->db, si->sql_mode, cat_now_ms());
         if (px_stmt_is_insert_select(&st)) {
             try_rewrite(si, &st, 0, 0, out);
         }

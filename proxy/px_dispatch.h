@@ -36,6 +36,10 @@ struct px_session_info {
     const char *user;               /* authenticated user name, never NULL */
     const char *db;                 /* current database or NULL */
     bool rewrite_enabled;           /* SET enable_materialized_view_rewrite; default true */
+    uint32_t sql_mode;              /* the session's @@sql_mode as RW_MODE_* flags
+                                     * (rw_sql_mode_parse, base/rw_sqlmode.h), filled by the
+                                     * session; 0 = MariaDB's default parse. The statement is
+                                     * lexed, rewritten and write-marked under it (issue 11) */
 };
 
 enum px_dispatch_kind {

@@ -160,12 +160,18 @@ lexical_kind(struct px_stmt *st, size_t first)
 void
 px_stmt_classify(struct px_stmt *st, const char *sql, size_t len)
 {
+    px_stmt_classify_mode(st, sql, len, 0);
+}
+
+void
+px_stmt_classify_mode(struct px_stmt *st, const char *sql, size_t len, uint32_t mode)
+{
     size_t first, i, k;
     enum cat_admin_claim claim;
 
     st->sql = sql;
     st->len = len;
-    rw_lex_init(&st->lx, sql, len);
+    rw_lex_init_mode(&st->lx, sql, len, mode & RW_MODE_HONOURED);
     st->set_var = session_set_var(st, &st->set_arg);
     if (st->set_var != PX_SET_NONE) {
         st->kind = PX_STMT_SESSION_SET;

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cat_admin.h"
 #include "rw_lex.h"
@@ -65,6 +66,14 @@ struct px_stmt {
  * memory classifies as OTHER). Free with px_stmt_free.
  */
 void px_stmt_classify(struct px_stmt *st, const char *sql, size_t len);
+
+/*
+ * px_stmt_classify for text issued under the session's sql_mode flags MODE
+ * (RW_MODE_*, base/rw_sqlmode.h; 0 = MariaDB's default): every token of
+ * ST is lexed under it (rw_lex_init_mode), so "x" is a name under
+ * ANSI_QUOTES. px_stmt_classify is mode 0.
+ */
+void px_stmt_classify_mode(struct px_stmt *st, const char *sql, size_t len, uint32_t mode);
 
 /* Token I of ST (hints included), lexing on demand; RW_TOK_EOF past the end. */
 struct rw_tok px_stmt_tok(struct px_stmt *st, size_t i);

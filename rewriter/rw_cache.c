@@ -5,7 +5,8 @@
  * takes no lock. Entries live in a uthash table whose application order is
  * the recency order: a hit deletes and re-adds the entry (moves it to the
  * tail) and eviction takes the head (the uthash LRU idiom). The key is the
- * bytes  snapshot-pointer | version | enabled | db '\0' | text,  so a new
+ * bytes  snapshot-pointer | version | enabled | sql_mode | db '\0' | text,
+ * so the same text read under another sql_mode never shares a decision, a new
  * catalog version (or another snapshot object) never matches an old entry
  * and old entries age out. View pointers kept in an entry are dereferenced
  * only on a key match, i.e. while the same snapshot is held by the caller.
@@ -115,7 +116,7 @@ cache_get(void)
 /* Build the key bytes into a new buffer; NULL on OOM or when too long. */
 static char *
 make_key(const char *sql, size_t len, const char *db, const struct cat_snapshot *snap,
-         bool enabled, size_t *klen)
+         bool enabled, uint32_t mode, size_t *klen)
 {
     size_t dlen = db != NULL ? strlen(db) : 0, n;
     uintptr_t sp = (uintptr_t)snap;
@@ -124,7 +125,7 @@ make_key(const char *sql, size_t len, const char *db, const struct cat_snapshot 
     if (len > RW_CACHE_MAX_TEXT) {
         return NULL;
     }
-    n = sizeof(sp) + sizeof(ver) + 1 + dlen + 1 + len;
+    n = sizeof(sp) + sizeof(ver) + 1 + sizeof(mode) + dlen + 1 + len;
     k = malloc(n);
     if (k == NULL) {
         return NULL;
@@ -135,6 +136,8 @@ make_key(const char *sql, size_t len, const char *db, const struct cat_snapshot 
     memcpy(p, &ver, sizeof(ver));
     p += sizeof(ver);
     *p++ = enabled ? 1 : 0;
+    memcpy(p, &mode, sizeof(mode));
+    p += sizeof(mode);
     if (dlen > 0) {
         memcpy(p, db, dlen);
     }
@@ -175,7 +178,7 @@ rw_cache_lookup(const char *sql, size_t len, const char *db, const struct cat_sn
     if (c == NULL || c->cap == 0) {
         return false;
     }
-    key = make_key(sql, len, db, snap, opt->enabled, &klen);
+    key = make_key(sql, len, db, snap, opt->enabled, opt->sql_mode, &klen);
     if (key == NULL) {
         return false;
     }
@@ -243,7 +246,7 @@ rw_cache_store(const char *sql, size_t len, const char *db, const struct cat_sna
     if (e == NULL) {
         return;
     }
-    e->key = make_key(sql, len, db, snap, opt->enabled, &e->key_len);
+    e->key = make_key(sql, len, db, snap, opt->enabled, opt->sql_mode, &e->key_len);
     e->rewritten = out->rewritten;
     e->reason = rw_strdup(out->reason != NULL ? out->reason : "");
     if (out->sql != NULL) {

@@ -767,7 +767,7 @@ cast_type_text(const struct rw_parse *p, size_t off)
     int depth = 0;
     bool prev_word = false;
     char *r;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     for (; i < p->n_toks; i++) {
         struct rw_tok k = p->toks[i];
         if (rw_tok_is_op(&lx, k, "(")) {

@@ -18,8 +18,10 @@
  */
 #include "rw_dialect.h"
 #include "rw_lex.h"
+#include "rw_sqlmode.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,9 @@ struct tr {
     int case_depth;             /* open CASE ... END */
     int depth;                  /* recursion depth of emit_range */
     int rc;                     /* 0, TR_UNSUPPORTED or TR_NOMEM */
+    uint32_t mode;              /* RW_MODE_* flags the text is read under */
+    size_t *rmatch;             /* rmatch[i]: index of the "(" opening ")" at i, or n (owned) */
+    bool *chain;                /* chain[i]: a PIPES_AS_CONCAT chain starts at token i (owned) */
 };
 
 /* PostgreSQL reserved (or type/function-name) keywords that MariaDB accepts
@@ -84,6 +89,42 @@ static const char *const quoted_funcs[] = {
 static const char *const nullary_kw_funcs[] = {
     "current_date", "current_time", "current_timestamp", "localtime", "localtimestamp",
     "current_user", "current_role",
+};
+
+/*
+ * Built-in functions MariaDB recognises only when "(" follows the name
+ * immediately, unless IGNORE_SPACE (its sql/lex.h "sql_functions" list).
+ * Checked against MariaDB 10.11 (SELECT f (x) errors with sql_mode='',
+ * works with 'IGNORE_SPACE'): every name below. Checked and NOT in the list
+ * (a gap is accepted in both modes): AVG, CONVERT, SYSDATE, UTC_DATE,
+ * UTC_TIME, UTC_TIMESTAMP, ROW_NUMBER, LAST_VALUE, CURRENT_DATE,
+ * CURRENT_TIME, CURRENT_TIMESTAMP, LOCALTIME, LOCALTIMESTAMP, CURRENT_USER,
+ * DATABASE, USER, CONCAT, IFNULL, COALESCE, DATE_FORMAT, TIMESTAMPADD,
+ * TIMESTAMPDIFF, CHAR, TIME, TIMESTAMP, INTERVAL, EXISTS.
+ */
+static const char *const no_space_funcs[] = {
+    "adddate", "bit_and", "bit_or", "bit_xor", "cast", "count", "cume_dist", "curdate",
+    "curtime", "date_add", "date_sub", "dense_rank", "extract", "first_value", "group_concat",
+    "json_arrayagg", "json_objectagg", "lag", "lead", "max", "median", "mid", "min", "now",
+    "nth_value", "ntile", "percent_rank", "percentile_cont", "percentile_disc", "position",
+    "rank", "session_user", "std", "stddev", "stddev_pop", "stddev_samp", "subdate", "substr",
+    "substring", "sum", "system_user", "trim", "var_pop", "var_samp", "variance",
+};
+
+/* Words after which an operand starts a new PIPES_AS_CONCAT chain: they
+ * bind more loosely than || in both MariaDB and PG (see concat_prepass). */
+static const char *const concat_lead_kw[] = {
+    "select", "distinct", "all", "where", "having", "on", "and", "or", "not", "when",
+    "then", "else", "case", "by", "like", "between", "regexp", "rlike", "xor", "escape",
+    "mod", "return",
+};
+
+/* Words that may follow the last operand of a PIPES_AS_CONCAT chain. */
+static const char *const concat_follow_kw[] = {
+    "from", "as", "and", "or", "is", "like", "not", "between", "in", "then", "when", "else",
+    "end", "asc", "desc", "mod", "xor", "regexp", "rlike", "where", "group", "order",
+    "having", "limit", "union", "escape", "sounds", "except", "intersect", "into", "for",
+    "window",
 };
 
 /* SELECT modifiers PG does not have; dropped. */
@@ -334,7 +375,7 @@ decode_quoted(struct tr *t, size_t i, char **dst, size_t *dlen, bool *has_nul)
 {
     const char *p = t->src + t->tk[i].off;
     size_t len = t->tk[i].len;
-    bool bs = t->tk[i].kind == RW_TOK_STRING;
+    bool bs = t->tk[i].kind == RW_TOK_STRING && (t->mode & RW_MODE_NO_BACKSLASH_ESCAPES) == 0;
     char q = p[0];
     size_t k = 1;
     size_t n = 0;
@@ -747,6 +788,176 @@ operand_end(const struct tr *t, size_t k, size_t j)
     return k;
 }
 
+/*
+ * Start of the primary that ends at token K (walking back): a (qualified)
+ * name, a literal run with its _charset / N introducer, ?, @var, a
+ * parenthesised group with the (qualified) function name before it.
+ * Returns SIZE_MAX when none can be delimited.
+ */
+static size_t
+operand_start(const struct tr *t, size_t k)
+{
+    size_t n = t->n;
+
+    if (k >= n) {
+        return SIZE_MAX;
+    }
+    if (op(t, k, n, ")")) {
+        k = t->rmatch[k];
+        if (k >= n) {
+            return SIZE_MAX;
+        }
+        if (k == 0 || !(kind(t, k - 1, n, RW_TOK_IDENT) || kind(t, k - 1, n, RW_TOK_QIDENT)) ||
+            KW_IN(t, k - 1, n, concat_lead_kw) >= 0) {
+            return k;
+        }
+        k--;
+    } else if (kind(t, k, n, RW_TOK_STRING)) {
+        while (k > 0 && kind(t, k - 1, n, RW_TOK_STRING)) {
+            k--;
+        }
+        if (k > 0 && kind(t, k - 1, n, RW_TOK_IDENT) &&
+            (t->src[t->tk[k - 1].off] == '_' ||
+             (t->tk[k - 1].len == 1 && (t->src[t->tk[k - 1].off] == 'N' ||
+                                        t->src[t->tk[k - 1].off] == 'n')))) {
+            k--;
+        }
+        return k;
+    } else if (kind(t, k, n, RW_TOK_NUMBER) || kind(t, k, n, RW_TOK_PARAM) ||
+               kind(t, k, n, RW_TOK_VAR)) {
+        return k;
+    } else if (!(kind(t, k, n, RW_TOK_IDENT) || kind(t, k, n, RW_TOK_QIDENT))) {
+        return SIZE_MAX;
+    }
+    /* a name: walk back over "qual ." parts */
+    while (k >= 2 && op(t, k - 1, n, ".") &&
+           (kind(t, k - 2, n, RW_TOK_IDENT) || kind(t, k - 2, n, RW_TOK_QIDENT))) {
+        k -= 2;
+    }
+    return k;
+}
+
+/* May the token before the first operand of a || chain (at K) stand
+ * there: it binds more loosely than || in MariaDB, and is not a prefix
+ * operator that would take the operand alone? */
+static bool
+concat_lead_ok(const struct tr *t, size_t k)
+{
+    static const char *const ops[] = {"(", ",", ";", "=", "<", ">", "<=", ">=", "<>",
+                                      "!=", "<=>", "&&", "*", "/", "%", "^", "&",
+                                      "|", "<<", ">>"};
+    size_t n = t->n;
+    size_t x;
+
+    if (kind(t, k, n, RW_TOK_HINT) || KW_IN(t, k, n, concat_lead_kw) >= 0) {
+        return true;
+    }
+    for (x = 0; x < sizeof(ops) / sizeof(ops[0]); x++) {
+        if (op(t, k, n, ops[x])) {
+            return true;
+        }
+    }
+    if ((op(t, k, n, "+") || op(t, k, n, "-")) && k > 0) {
+        /* binary only after something that ends an operand */
+        enum rw_tok_kind pk = t->tk[k - 1].kind;
+
+        return pk == RW_TOK_NUMBER || pk == RW_TOK_STRING || pk == RW_TOK_QIDENT ||
+               pk == RW_TOK_PARAM || pk == RW_TOK_VAR || op(t, k - 1, n, ")");
+    }
+    return false;
+}
+
+/* May token K follow the last operand of a || chain? */
+static bool
+concat_follow_ok(const struct tr *t, size_t k)
+{
+    static const char *const ops[] = {")", ",", ";", "=", "<", ">", "<=", ">=", "<>",
+                                      "!=", "<=>", "&&", "||", "*", "/", "%", "^",
+                                      "&", "|", "<<", ">>", "+", "-"};
+    size_t n = t->n;
+    size_t x;
+
+    if (k >= n || KW_IN(t, k, n, concat_follow_kw) >= 0) {
+        return true;
+    }
+    for (x = 0; x < sizeof(ops) / sizeof(ops[0]); x++) {
+        if (op(t, k, n, ops[x])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * PIPES_AS_CONCAT: find every chain "a || b || ..." and mark its first
+ * token in t->chain. MariaDB's || (concat) binds tighter than everything
+ * but the prefix operators, BINARY, COLLATE and INTERVAL (KB "Operator
+ * Precedence"; checked: 1 + 2 || 3 = 24, 2 * 3 || 4 = 68), so each operand
+ * is one primary (operand_end / operand_start) and the chain becomes
+ * concat(a, b, ...) (emit_concat), which keeps MariaDB's grouping whatever
+ * surrounds it and means the same in the text sent back to MariaDB in any
+ * mode. When the token before or after the chain could take a part of an
+ * operand instead (a prefix operator, DATE 'x', an alias without AS, ...),
+ * the statement is refused (TR_UNSUPPORTED).
+ */
+static void
+concat_prepass(struct tr *t)
+{
+    size_t n = t->n;
+    size_t prev_end = SIZE_MAX; /* end of the right operand of the last || */
+    size_t i;
+
+    for (i = 0; i < n && t->rc == 0; i++) {
+        size_t e;
+
+        if (!op(t, i, n, "||")) {
+            continue;
+        }
+        if (prev_end != i) {
+            size_t s = i == 0 ? SIZE_MAX : operand_start(t, i - 1);
+
+            if (s == SIZE_MAX || (s > 0 && !concat_lead_ok(t, s - 1))) {
+                t->rc = TR_UNSUPPORTED;
+                return;
+            }
+            t->chain[s] = true;
+        }
+        e = operand_end(t, i + 1, n);
+        if (e > n || !concat_follow_ok(t, e)) {
+            t->rc = TR_UNSUPPORTED;
+            return;
+        }
+        prev_end = e;
+    }
+}
+
+/* The chain a || b || ... starting at I (< J) -> concat(a, b, ...). */
+static size_t
+emit_concat(struct tr *t, size_t i, size_t j)
+{
+    size_t k = i;
+
+    t->chain[i] = false;
+    piece(t, "concat(", 7, t->tk[i].off, 0);
+    for (;;) {
+        size_t e = operand_end(t, k, j);
+
+        if (e > j) {
+            t->rc = TR_UNSUPPORTED;
+            return j;
+        }
+        emit_range(t, k, e);
+        if (!op(t, e, j, "||")) {
+            k = e;
+            break;
+        }
+        glue(t, ",", 1, t->tk[e].off, t->tk[e].len);
+        k = e + 1;
+    }
+    glue(t, ")", 1, t->last_end, 0);
+    return k;
+}
+
 /* ! x -> (NOT x): MariaDB's ! binds tighter than comparison, PG's NOT does not. */
 static size_t
 emit_bang(struct tr *t, size_t i, size_t j)
@@ -1046,6 +1257,12 @@ emit_ident(struct tr *t, size_t i, size_t j)
                          t->tk[i + 1].off == t->tk[i].off + 1))) {
         return i + 1;
     }
+    if (call && (t->mode & RW_MODE_IGNORE_SPACE) == 0 &&
+        t->tk[i + 1].off != t->tk[i].off + t->tk[i].len && KW_IN(t, i, j, no_space_funcs) >= 0) {
+        /* COUNT (x) without IGNORE_SPACE: MariaDB reads COUNT as a name */
+        t->rc = TR_UNSUPPORTED;
+        return i + 1;
+    }
     if (p[0] >= '0' && p[0] <= '9') {
         return emit_ident_quoted(t, i);
     }
@@ -1176,6 +1393,9 @@ emit_ident(struct tr *t, size_t i, size_t j)
 static size_t
 emit_one(struct tr *t, size_t i, size_t j)
 {
+    if (t->chain != NULL && t->chain[i]) {
+        return emit_concat(t, i, j);
+    }
     switch (t->tk[i].kind) {
     case RW_TOK_HINT:
         return i + 1;
@@ -1195,7 +1415,11 @@ emit_one(struct tr *t, size_t i, size_t j)
         if (op(t, i, j, "&&")) {
             piece_tok(t, "AND", i);
         } else if (op(t, i, j, "||")) {
-            piece_tok(t, "OR", i);
+            if ((t->mode & RW_MODE_PIPES_AS_CONCAT) != 0) {
+                t->rc = TR_UNSUPPORTED; /* a || outside a chain concat_prepass found */
+            } else {
+                piece_tok(t, "OR", i);
+            }
         } else if (op(t, i, j, "<=>")) {
             piece_tok(t, "IS NOT DISTINCT FROM", i);
         } else if (op(t, i, j, ":=")) {
@@ -1240,23 +1464,33 @@ prepare(struct tr *t)
     size_t i;
     int params = 0;
 
-    t->tk = rw_lex_all(t->src, t->src_len, &t->n);
+    t->tk = rw_lex_all_mode(t->src, t->src_len, t->mode, &t->n);
     if (t->tk == NULL) {
         return false;
     }
     t->match = malloc((t->n + 1) * sizeof(*t->match));
+    t->rmatch = malloc((t->n + 1) * sizeof(*t->rmatch));
     t->pnum = malloc((t->n + 1) * sizeof(*t->pnum));
     stack = malloc((t->n + 1) * sizeof(*stack));
-    if (t->match == NULL || t->pnum == NULL || stack == NULL) {
+    if (t->match == NULL || t->rmatch == NULL || t->pnum == NULL || stack == NULL) {
         free(stack);
         return false;
     }
+    if ((t->mode & RW_MODE_PIPES_AS_CONCAT) != 0) {
+        t->chain = calloc(t->n + 1, sizeof(*t->chain));
+        if (t->chain == NULL) {
+            free(stack);
+            return false;
+        }
+    }
     for (i = 0; i < t->n; i++) {
         t->match[i] = t->n;
+        t->rmatch[i] = t->n;
         t->pnum[i] = 0;
         if (rw_tok_is_op(&t->lx, t->tk[i], "(")) {
             stack[sp++] = i;
         } else if (rw_tok_is_op(&t->lx, t->tk[i], ")") && sp > 0) {
+            t->rmatch[i] = stack[sp - 1];
             t->match[stack[--sp]] = i;
         } else if (t->tk[i].kind == RW_TOK_PARAM) {
             t->pnum[i] = ++params;
@@ -1275,6 +1509,17 @@ prepare(struct tr *t)
 int
 rw_dialect_translate(const char *src, size_t len, struct rw_dialect_out *out)
 {
+    return rw_dialect_translate_mode(src, len, 0, out);
+}
+
+/*
+ * rw_dialect_translate under the sql_mode flags MODE (rw_dialect.h);
+ * RW_MODE_UNSUPPORTED: -1 at once.
+ */
+int
+rw_dialect_translate_mode(const char *src, size_t len, uint32_t mode,
+                          struct rw_dialect_out *out)
+{
     struct tr t;
 
     memset(out, 0, sizeof(*out));
@@ -1283,16 +1528,27 @@ rw_dialect_translate(const char *src, size_t len, struct rw_dialect_out *out)
         src = "";
         len = 0;
     }
+    if ((mode & RW_MODE_UNSUPPORTED) != 0) {
+        return -1;
+    }
     t.src = src;
     t.src_len = len;
-    rw_lex_init(&t.lx, src, len);
+    t.mode = mode;
+    rw_lex_init_mode(&t.lx, src, len, mode);
     if (!prepare(&t)) {
         t.rc = TR_NOMEM;
-    } else if (reserve(&t, len + 16)) {
-        emit_range(&t, 0, t.n);
+    } else {
+        if (t.chain != NULL) {
+            concat_prepass(&t);
+        }
+        if (t.rc == 0 && reserve(&t, len + 16)) {
+            emit_range(&t, 0, t.n);
+        }
     }
     free(t.tk);
     free(t.match);
+    free(t.rmatch);
+    free(t.chain);
     free(t.pnum);
     if (t.rc != 0 || !reserve(&t, 0)) {
         free(t.out);

@@ -47,7 +47,8 @@
  *                              FuncCall location = the INTERVAL keyword,
  *                              the 'unit' constant = the unit word
  *   INTERVAL(n, n1, ...)    -> "interval"(n, n1, ...)
- *   a && b, a || b          -> a AND b, a OR b (default sql_mode)
+ *   a && b, a || b          -> a AND b, a OR b (default sql_mode; for
+ *                              PIPES_AS_CONCAT see rw_dialect_translate_mode)
  *   !x                      -> (NOT x) (x: one operand; keeps ! binding)
  *   a <=> b                 -> a IS NOT DISTINCT FROM b
  *   a MOD b                 -> a % b
@@ -95,6 +96,7 @@
 #define RW_DIALECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct rw_dialect_out {
     char *text;         /* translated text, NUL-terminated (owned) */
@@ -110,6 +112,28 @@ struct rw_dialect_out {
  * relays the query unchanged).
  */
 int rw_dialect_translate(const char *src, size_t len, struct rw_dialect_out *out);
+
+/*
+ * rw_dialect_translate for text issued under the sql_mode flags MODE
+ * (RW_MODE_*, base/rw_sqlmode.h; MariaDB KB "SQL_MODE"); mode 0 is
+ * rw_dialect_translate. The differences:
+ *   ANSI_QUOTES           "x" is an identifier -> "x" (like `x`)
+ *   NO_BACKSLASH_ESCAPES  a backslash in a string is an ordinary byte
+ *   PIPES_AS_CONCAT       a || b || c -> concat(a, b, c), each operand one
+ *                         primary (|| binds tighter than * and ^ in
+ *                         MariaDB); -1 when what stands before or after
+ *                         the chain could take a part of an operand
+ *                         (-a || b, DATE 'x' || y, a || b alias, ...)
+ *   IGNORE_SPACE          absent (the default): a name of MariaDB's
+ *                         "function needing an immediate (" list followed
+ *                         by a gap (space or comment) and "(" -> -1, as
+ *                         MariaDB reads it as an identifier (COUNT (*) is
+ *                         a syntax error); present: accepted
+ *   RW_MODE_UNSUPPORTED   -1 at once
+ * Same ownership and errors as rw_dialect_translate.
+ */
+int rw_dialect_translate_mode(const char *src, size_t len, uint32_t mode,
+                              struct rw_dialect_out *out);
 
 /* Free what OUT owns and zero it. */
 void rw_dialect_free(struct rw_dialect_out *out);

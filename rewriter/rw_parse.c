@@ -10,10 +10,18 @@
 #include <string.h>
 
 #include "rw_limits.h"
+#include "rw_sqlmode.h"
 #include "rw_util.h"
 
 int
 rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t *err_pos)
+{
+    return rw_parse_sql_mode(sql, len, 0, p, err, err_pos);
+}
+
+int
+rw_parse_sql_mode(const char *sql, size_t len, uint32_t mode, struct rw_parse *p, char **err,
+                  size_t *err_pos)
 {
     PgQueryProtobufParseResult r;
     const struct rw_limits *lim;
@@ -22,8 +30,15 @@ rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t
     memset(p, 0, sizeof(*p));
     p->src = sql;
     p->src_len = len;
+    p->mode = mode;
     if (err_pos != NULL) {
         *err_pos = 0;
+    }
+    if ((mode & RW_MODE_UNSUPPORTED) != 0) {
+        *err = rw_strdup("the session's sql_mode is not modelled (a mode other than ANSI_QUOTES, "
+                         "PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES, IGNORE_SPACE and the harmless "
+                         "ones of base/rw_sqlmode.h)");
+        return -1;
     }
     lim = rw_limits_get();
     if (rw_limits_too_big(len)) {
@@ -31,7 +46,7 @@ rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t
                           "(max_statement_bytes)", len, lim->max_bytes);
         return -1;
     }
-    p->toks = rw_lex_all(sql, len, &p->n_toks);
+    p->toks = rw_lex_all_mode(sql, len, mode, &p->n_toks);
     if (p->toks == NULL) {
         *err = rw_strdup("out of memory");
         return -1;
@@ -47,8 +62,13 @@ rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t
                           "%u, max_parse_depth)", depth, lim->max_depth);
         return -1;
     }
-    if (rw_dialect_translate(sql, len, &p->d) != 0) {
-        *err = rw_strdup("statement uses MariaDB syntax the rewriter cannot translate");
+    if (rw_dialect_translate_mode(sql, len, mode, &p->d) != 0) {
+        char names[96];
+
+        *err = mode == 0 ? rw_strdup("statement uses MariaDB syntax the rewriter cannot translate")
+                         : rw_sprintf("statement uses MariaDB syntax the rewriter cannot translate "
+                                      "under sql_mode %s",
+                                      rw_sql_mode_names(mode, names, sizeof(names)));
         return -1;
     }
     r = pg_query_parse_protobuf(p->d.text);
@@ -109,7 +129,7 @@ static bool
 tok_is(const struct rw_parse *p, size_t i, const char *word)
 {
     struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     return i < p->n_toks && rw_tok_is(&lx, p->toks[i], word);
 }
 
@@ -118,7 +138,7 @@ static bool
 tok_op(const struct rw_parse *p, size_t i, const char *op)
 {
     struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     return i < p->n_toks && rw_tok_is_op(&lx, p->toks[i], op);
 }
 

@@ -28,6 +28,8 @@ struct rw_parse {
     PgQuery__ParseResult *tree;     /* unpacked parse tree (owned) */
     struct rw_tok *toks;            /* tokens of the original text, EOF-terminated (owned) */
     size_t n_toks;                  /* tokens without the EOF */
+    uint32_t mode;                  /* RW_MODE_* flags the text was lexed under (rw_sqlmode.h);
+                                       re-lex p->src with rw_lex_init_mode(.., mode) */
 };
 
 /*
@@ -40,6 +42,15 @@ struct rw_parse {
  * caller ever gets a tree deeper than the limit (issue 9 item 1).
  */
 int rw_parse_sql(const char *sql, size_t len, struct rw_parse *p, char **err, size_t *err_pos);
+
+/*
+ * rw_parse_sql for text issued under the sql_mode flags MODE (RW_MODE_*,
+ * base/rw_sqlmode.h): lexed and translated as MariaDB reads it under that
+ * mode (rw_dialect_translate_mode). RW_MODE_UNSUPPORTED: -1 with
+ * "sql_mode ... is not modelled" in *ERR. Mode 0 is rw_parse_sql.
+ */
+int rw_parse_sql_mode(const char *sql, size_t len, uint32_t mode, struct rw_parse *p,
+                      char **err, size_t *err_pos);
 
 /* Free what P owns and zero it. */
 void rw_parse_free(struct rw_parse *p);

@@ -91,11 +91,11 @@ name_push(char ***v, size_t *n, char *name)
 
 /* Parse the hint comment TEXT (without the comment markers). */
 static int
-parse_hint(struct hints *h, const char *text, size_t len)
+parse_hint(struct hints *h, const char *text, size_t len, uint32_t mode)
 {
     struct rw_lexer lx;
     struct rw_tok t;
-    rw_lex_init(&lx, text, len);
+    rw_lex_init_mode(&lx, text, len, mode);
     t = rw_lex_next(&lx);
     while (t.kind != RW_TOK_EOF) {
         bool use = rw_tok_is(&lx, t, "USE_MV"), no = rw_tok_is(&lx, t, "NO_USE_MV");
@@ -149,7 +149,7 @@ collect_hints(const struct rw_parse *p, struct hints *h)
     size_t i;
     for (i = 0; i < p->n_toks; i++) {
         if (p->toks[i].kind == RW_TOK_HINT && p->toks[i].len >= 5 &&
-            parse_hint(h, p->src + p->toks[i].off + 3, p->toks[i].len - 5) != 0) {
+            parse_hint(h, p->src + p->toks[i].off + 3, p->toks[i].len - 5, p->mode) != 0) {
             return -1;
         }
     }
@@ -307,7 +307,7 @@ static bool
 tok_word(const struct rw_parse *p, size_t i, const char *word)
 {
     struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     return i < p->n_toks && rw_tok_is(&lx, p->toks[i], word);
 }
 
@@ -316,7 +316,7 @@ static bool
 tok_op(const struct rw_parse *p, size_t i, const char *op)
 {
     struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     return i < p->n_toks && rw_tok_is_op(&lx, p->toks[i], op);
 }
 
@@ -1129,7 +1129,7 @@ decide(const char *sql, size_t len, const char *db, const struct cat_snapshot *s
     memset(&x, 0, sizeof(x));
     *unusable = NULL;
     *n_un = 0;
-    if (rw_parse_sql(sql, len, &p, &err, NULL) != 0) {
+    if (rw_parse_sql_mode(sql, len, opt->sql_mode, &p, &err, NULL) != 0) {
         out->reason = rw_sprintf("not rewritten: %s", err ? err : "parse failed");
         goto done;
     }
@@ -1246,6 +1246,13 @@ rw_rewrite(const char *sql, size_t len, const char *db, const struct cat_snapsho
     memset(out, 0, sizeof(*out));
     if (!opt->enabled) {
         out->reason = rw_strdup("enable_materialized_view_rewrite is OFF");
+        return out->reason ? 0 : -1;
+    }
+    if ((opt->sql_mode & RW_MODE_UNSUPPORTED) != 0) {
+        /* decided before the cache: no parse can be trusted (issue 11) */
+        out->reason = rw_strdup("not rewritten: sql_mode (a mode outside ANSI_QUOTES, "
+                                "PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES, IGNORE_SPACE and the "
+                                "harmless ones) is not modelled");
         return out->reason ? 0 : -1;
     }
     if (!opt->explain && rw_cache_lookup(sql, len, db, snap, opt, out)) {

@@ -27,7 +27,7 @@ static char *
 tok_value(const struct rw_parse *p, size_t i)
 {
     struct rw_lexer lx;
-    rw_lex_init(&lx, p->src, p->src_len);
+    rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
     return rw_tok_text(&lx, p->toks[i]);
 }
 
@@ -42,7 +42,7 @@ item_name(struct build *b, const PgQuery__ResTarget *r)
     if (r->name != NULL && r->name[0] != '\0') {
         /* alias: the token after the expression (after AS when present) */
         struct rw_lexer lx;
-        rw_lex_init(&lx, p->src, p->src_len);
+        rw_lex_init_mode(&lx, p->src, p->src_len, p->mode);
         if (i < p->n_toks && rw_tok_is(&lx, p->toks[i], "AS")) {
             i++;
         }

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cat_reply.h"
 #include "rw_lex.h"
@@ -104,6 +105,22 @@ void cat_admin_run(struct cat_admin_job *job, const char *user, const char *db, 
  * true); EXPLAIN REWRITE explains what the session would get. NULL ignored.
  */
 void cat_admin_job_set_rewrite(struct cat_admin_job *job, bool enabled);
+
+/*
+ * Pass the session's sql_mode (RW_MODE_* flags, base/rw_sqlmode.h) to JOB.
+ * Under mode 0 (MariaDB's default, or only the harmless words) every
+ * statement runs. Under any other mode only the statements that store no
+ * SQL text run: EXPLAIN REWRITE (which then explains the query as read
+ * under that mode), SHOW MATERIALIZED VIEWS / CREATE / PARTITIONS /
+ * CONSTRAINTS and the mv_infos / tasks table functions. The others
+ * (CREATE, ALTER, DROP, REFRESH, CANCEL, constraint changes) are refused:
+ * returns false with ERR (1235/42000 "materialized view definitions must be
+ * written in MariaDB's default sql_mode; the session's sql_mode has
+ * ANSI_QUOTES") filled; a view definition is stored, re-read and refreshed
+ * in the default mode, so one written under another mode would mean
+ * something else (issue 11). Returns true otherwise. JOB NULL: true.
+ */
+bool cat_admin_job_set_sql_mode(struct cat_admin_job *job, uint32_t mode, struct mvp_reply *err);
 
 /* Free JOB without running it (NULL is ignored). */
 void cat_admin_job_free(struct cat_admin_job *job);

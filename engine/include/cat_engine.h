@@ -60,7 +60,11 @@ void cat_drain_cancel(void);
  * writes (INSERT, REPLACE, UPDATE, DELETE, TRUNCATE, LOAD DATA, ALTER/DROP/
  * RENAME TABLE) becomes stale from NOW_MS. Returns the number of views
  * marked. Cheap when the statement is a read. Thread-safe.
+ * MODE is the session's sql_mode as RW_MODE_* flags (base/rw_sqlmode.h;
+ * 0 = MariaDB's default): the statement is lexed as the server reads it
+ * (under ANSI_QUOTES, UPDATE "t" SET ... writes table t), and under any
+ * mode but 0 partitioned views are marked whole (issue 11).
  */
-int cat_note_write(const char *sql, size_t len, const char *db, int64_t now_ms);
+int cat_note_write(const char *sql, size_t len, const char *db, uint32_t mode, int64_t now_ms);
 
 #endif /* CAT_ENGINE_H */

@@ -48,6 +48,9 @@ struct rw_options {
     bool enabled;               /* session enable_materialized_view_rewrite */
     bool explain;               /* fill cand[] with reasons (EXPLAIN REWRITE) */
     int64_t now_ms;             /* unix ms, for freshness */
+    uint32_t sql_mode;          /* the session's sql_mode as RW_MODE_* flags (base/rw_sqlmode.h,
+                                   rw_sql_mode_parse); 0 = MariaDB's default parse. The text is
+                                   read under it; RW_MODE_UNSUPPORTED: nothing is rewritten */
 };
 
 /*
@@ -69,6 +72,13 @@ struct rw_options {
  * runs over the time budget (checked per block and per candidate view)
  * gives up; either way nothing is rewritten and the reason says which
  * budget (such a timed-out decision is not cached).
+ * SQL is read under opt->sql_mode (issue 11: ANSI_QUOTES, PIPES_AS_CONCAT,
+ * NO_BACKSLASH_ESCAPES, IGNORE_SPACE as MariaDB reads them; see
+ * rw_dialect_translate_mode); with RW_MODE_UNSUPPORTED nothing is
+ * rewritten and the reason says "sql_mode ... is not modelled". The
+ * rewritten text keeps the original bytes around each splice and prints
+ * only mode-independent text (backtick names, CONCAT(), '..' literals from
+ * the original), so it means the same under the session's mode.
  * Returns 0; -1 only on out-of-memory.
  * Thread-safe: SNAP is read-only, the cache is per thread.
  */
@@ -81,7 +91,7 @@ void rw_outcome_free(struct rw_outcome *out);
 /*
  * Decision cache (rw_cache.c). rw_rewrite() without opt->explain answers a
  * repeated statement from a per-thread LRU keyed on (exact text, current
- * database, snapshot and catalog version, enabled flag); on every hit it
+ * database, snapshot and catalog version, enabled flag, sql_mode); on every hit it
  * re-checks cat_mv_usable() for the chosen views and for the views it
  * rejected as stale, and runs full matching when either changed. A hit's
  * outcome lists only the CHOSEN candidates. Thread-local: no locks.

@@ -365,11 +365,11 @@ test_freshness(void **state)
                       "('excluded_trigger_tables'='dim') AS SELECT s.region, d.label FROM "
                       "raw_sales s JOIN dim d ON s.dim_id = d.dim_id");
     /* reads mark nothing */
-    assert_int_equal(cat_note_write("SELECT * FROM raw_sales", 23, DB, cat_now_ms()), 0);
+    assert_int_equal(cat_note_write("SELECT * FROM raw_sales", 23, DB, 0, cat_now_ms()), 0);
     /* a write to the excluded dim marks nothing */
-    assert_int_equal(cat_note_write("INSERT INTO dim VALUES (3,'c')", 30, DB, cat_now_ms()), 0);
+    assert_int_equal(cat_note_write("INSERT INTO dim VALUES (3,'c')", 30, DB, 0, cat_now_ms()), 0);
     q(g_root, "INSERT INTO " DB ".raw_sales VALUES (5,'west',1,1)");
-    assert_true(cat_note_write("INSERT INTO raw_sales VALUES (5,'west',1,1)", 43, DB,
+    assert_true(cat_note_write("INSERT INTO raw_sales VALUES (5,'west',1,1)", 43, DB, 0,
                                cat_now_ms() - 1000) >= 4);
     assert_false(usable("mv_region"));
     assert_true(usable("mv_grace"));
@@ -391,7 +391,7 @@ test_layers(void **state)
     expect_ok(g_root, "CREATE MATERIALIZED VIEW mv_top AS SELECT SUM(total) AS grand FROM "
                       "mv_region");
     assert_true(usable("mv_top"));
-    assert_true(cat_note_write("UPDATE raw_sales SET amount = amount + 1 WHERE id = 1", 52, DB,
+    assert_true(cat_note_write("UPDATE raw_sales SET amount = amount + 1 WHERE id = 1", 52, DB, 0,
                                cat_now_ms() - 1000) >= 2);
     assert_false(usable("mv_region"));
     assert_false(usable("mv_top"));
@@ -474,7 +474,7 @@ test_restart(void **state)
     char before[64];
     (void)state;
     snprintf(before, sizeof(before), "%s", show_value("mv_region", "LastRefreshTime"));
-    cat_note_write("DELETE FROM raw_sales WHERE id = 5", 34, DB, cat_now_ms() - 5000);
+    cat_note_write("DELETE FROM raw_sales WHERE id = 5", 34, DB, 0, cat_now_ms() - 5000);
     usleep(400 * 1000);
     cat_shutdown();
     assert_int_equal(start_catalog(), 0);

@@ -513,9 +513,9 @@ test_note_write_cheap(void **state)
 {
     (void)state;
     /* no catalog published: reads and writes return 0 without crashing */
-    assert_int_equal(cat_note_write("SELECT 1", 8, "db", 1), 0);
-    assert_int_equal(cat_note_write("INSERT INTO t VALUES (1)", 24, "db", 1), 0);
-    assert_int_equal(cat_note_write("", 0, NULL, 1), 0);
+    assert_int_equal(cat_note_write("SELECT 1", 8, "db", 0, 1), 0);
+    assert_int_equal(cat_note_write("INSERT INTO t VALUES (1)", 24, "db", 0, 1), 0);
+    assert_int_equal(cat_note_write("", 0, NULL, 0, 1), 0);
 }
 
 static void

@@ -17,8 +17,8 @@
 #include "rw_test_snap.h"
 #include "rw_test_expect.h"
 
-static struct rw_options xopt = {true, true, 5000};   /* EXPLAIN: no cache */
-static struct rw_options qopt = {true, false, 5000};  /* query path: cached */
+static struct rw_options xopt = {true, true, 5000, 0};   /* EXPLAIN: no cache */
+static struct rw_options qopt = {true, false, 5000, 0};  /* query path: cached */
 
 #define V "`test`.`mv_r`."
 #define MVR "SELECT " V "`region_id` AS `region_id`, " V "`amt` AS `s` FROM `test`.`mv_r`"

@@ -18,6 +18,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "rw_dialect.h"
+#include "rw_sqlmode.h"
 
 /* Translate SRC, expecting success and exactly the text WANT (NULL: any). */
 static void
@@ -506,6 +507,91 @@ test_map_invariants(void **state)
  * written the way a MariaDB application sends them: they must translate
  * and parse.
  */
+
+/* Translate SRC under MODE to WANT (checked to parse), or expect -1 when
+ * WANT is NULL; the offset map must cover the original. */
+static void
+tr_mode(uint32_t mode, const char *src, const char *want)
+{
+    struct rw_dialect_out out;
+    int rc = rw_dialect_translate_mode(src, strlen(src), mode, &out);
+
+    if (want == NULL) {
+        if (rc != -1) {
+            print_error("mode %x: expected -1 for: %s (got %s)\n", mode, src, out.text);
+            rw_dialect_free(&out);
+            fail();
+        }
+        assert_null(out.text);
+        return;
+    }
+    if (rc != 0) {
+        print_error("mode %x: translate failed for: %s\n", mode, src);
+        fail();
+    }
+    if (strcmp(out.text, want) != 0) {
+        print_error("mode %x\nsrc:  %s\ngot:  %s\nwant: %s\n", mode, src, out.text, want);
+        fail();
+    }
+    assert_int_equal(out.orig_off[out.len], strlen(src));
+    parses(out.text);
+    rw_dialect_free(&out);
+}
+
+/* Issue 11: the same text under the session's sql_mode. */
+static void
+test_sql_modes(void **state)
+{
+    const uint32_t aq = RW_MODE_ANSI_QUOTES, pc = RW_MODE_PIPES_AS_CONCAT;
+    const uint32_t is = RW_MODE_IGNORE_SPACE, nb = RW_MODE_NO_BACKSLASH_ESCAPES;
+    struct rw_dialect_out out;
+    size_t k;
+
+    (void)state;
+    /* ANSI_QUOTES: "x" is a column, not a string */
+    tr_mode(0, "SELECT \"amount\" FROM t", "SELECT 'amount' FROM t");
+    tr_mode(aq, "SELECT \"amount\" FROM t", "SELECT \"amount\" FROM t");
+    tr_mode(aq, "SELECT \"a\"\"b\", 'x' FROM \"t\"", "SELECT \"a\"\"b\", 'x' FROM \"t\"");
+    tr_mode(aq, "SELECT `a`, \"b\" FROM t WHERE c = 'it''s'",
+            "SELECT \"a\", \"b\" FROM t WHERE c = 'it''s'");
+    /* NO_BACKSLASH_ESCAPES: 'a\' is the two bytes a and backslash */
+    tr_mode(0, "SELECT 'a\\' FROM t", NULL); /* unterminated in the default mode */
+    tr_mode(nb, "SELECT 'a\\' FROM t", "SELECT 'a\\' FROM t");
+    tr_mode(0, "SELECT 'a\\nb' FROM t", "SELECT 'a\nb' FROM t");
+    tr_mode(nb, "SELECT 'a\\nb' FROM t", "SELECT 'a\\nb' FROM t");
+    /* PIPES_AS_CONCAT: || is concat; default: OR */
+    tr_mode(0, "SELECT a || b FROM t", "SELECT a OR b FROM t");
+    tr_mode(pc, "SELECT a || b FROM t", "SELECT concat(a, b) FROM t");
+    tr_mode(pc, "SELECT a || 'x' || t.c AS k FROM t",
+            "SELECT concat(a, 'x', t.c) AS k FROM t");
+    /* || binds tighter than * and + in MariaDB (2 * 3 || 4 = 68) */
+    tr_mode(pc, "SELECT 2 * 3 || 4, 1 + 2 || 3 FROM t", "SELECT 2 * concat(3, 4), 1 + concat(2, 3) FROM t");
+    tr_mode(pc, "SELECT x FROM t WHERE a || b = 'xy' AND f(c) || (d) LIKE 'q%'",
+            "SELECT x FROM t WHERE concat(a, b) = 'xy' AND concat(f(c), (d)) LIKE 'q%'");
+    tr_mode(pc, "SELECT (a || b) || c FROM t", "SELECT concat((concat(a, b)), c) FROM t");
+    tr_mode(pc, "SELECT a || -b FROM t", "SELECT concat(a, -b) FROM t");
+    tr_mode(pc | aq, "SELECT \"a\" || 'x' FROM t", "SELECT concat(\"a\", 'x') FROM t");
+    tr_mode(pc, "SELECT -a || b FROM t", NULL);         /* (-a) || b */
+    tr_mode(pc, "SELECT DATE '2024-01-01' || b FROM t", NULL);
+    tr_mode(pc, "SELECT a || b c FROM t", NULL);       /* alias without AS */
+    tr_mode(pc, "SELECT x FROM t WHERE a || b IS NULL", "SELECT x FROM t WHERE concat(a, b) IS NULL");
+    tr_mode(pc, "SELECT a || INTERVAL 1 DAY FROM t", NULL);
+    tr_mode(pc, "SELECT a || f(x) OVER (ORDER BY y) FROM t", NULL);
+    /* IGNORE_SPACE: COUNT (*) is a syntax error without it */
+    tr_mode(0, "SELECT COUNT(*), SUM(x) FROM t", "SELECT COUNT(*), SUM(x) FROM t");
+    tr_mode(0, "SELECT COUNT (*) FROM t", NULL);
+    tr_mode(0, "SELECT SUM (x) FROM t", NULL);
+    tr_mode(0, "SELECT sum/* c */(x) FROM t", NULL);
+    tr_mode(0, "SELECT AVG (x), CONVERT (x, CHAR) FROM t", "SELECT AVG (x), CAST (x AS CHAR) FROM t");
+    tr_mode(is, "SELECT COUNT (*), SUM (x) FROM t", "SELECT COUNT (*), SUM (x) FROM t");
+    tr_mode(is, "SELECT sum/* c */(x) FROM t", "SELECT sum (x) FROM t");
+    /* a mode the bridge does not model: never translated */
+    for (k = 0; k < 2; k++) {
+        assert_int_equal(rw_dialect_translate_mode("SELECT 1", 8, RW_MODE_UNSUPPORTED | (uint32_t)k, &out), -1);
+        assert_null(out.text);
+    }
+}
+
 static void
 test_seed_queries(void **state)
 {
@@ -687,6 +773,7 @@ main(void)
         cmocka_unit_test(test_keyword_aliases),
         cmocka_unit_test(test_map_invariants),
         cmocka_unit_test(test_seed_queries),
+        cmocka_unit_test(test_sql_modes),
         cmocka_unit_test(test_random_input),
     };
 

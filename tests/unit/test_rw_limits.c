@@ -245,7 +245,7 @@ test_bi_sql_rewritten(void **state)
         int n;
     } ok[] = {{INLIST, 1000}, {ORS, 500}, {ANDS, 500}};
     struct cat_snapshot *s = ts_base();
-    struct rw_options opt = {true, true, 5000};
+    struct rw_options opt = {true, true, 5000, 0};
     (void)state;
     rw_limits_set(&defaults);
     ts_view(s, "test", "mv_r",
@@ -274,7 +274,7 @@ static void *
 deep_main(void *arg)
 {
     struct deep_run *r = arg;
-    struct rw_options opt = {true, true, 5000};
+    struct rw_options opt = {true, true, 5000, 0};
     struct rw_outcome out;
     bool refused;
     memset(&out, 0, sizeof(out));
@@ -356,7 +356,7 @@ static void
 test_time_budget(void **state)
 {
     struct cat_snapshot *s = ts_base();
-    struct rw_options opt = {true, true, 5000};
+    struct rw_options opt = {true, true, 5000, 0};
     struct rw_limits l = defaults;
     struct rw_outcome out;
     char *sql = make(UNIONS, 150);

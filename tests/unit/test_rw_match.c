@@ -17,7 +17,7 @@
 #include "rw_test_snap.h"
 #include "rw_test_expect.h"
 
-static struct rw_options opt = {true, true, 5000};
+static struct rw_options opt = {true, true, 5000, 0};
 
 /* this file's options: the shared assertions of rw_test_expect.h */
 #define rw(s, sql) ts_rw((s), (sql), &opt)

@@ -352,7 +352,7 @@ static void
 test_names_and_splice(void **st)
 {
     struct cat_snapshot *s = ts_base();
-    struct rw_options opt = {true, true, 5000};
+    struct rw_options opt = {true, true, 5000, 0};
     struct rw_outcome o;
     const char *q = "-- head\n/* c */ SELECT  Region_ID , `category_id`, sale_amount*2  ,"
                     "sale_amount AS 'Amt' FROM test.raw_sales WHERE region_id = 1 ;  /* tail */";
