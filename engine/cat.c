@@ -182,6 +182,14 @@ connect_once(unsigned timeout_s, bool tls, unsigned *code, char *err, size_t err
         mysql_close(c);
         return NULL;
     }
+    if (tls && g_cfg.tls >= 2 && mysql_get_ssl_cipher(c) == NULL) {
+        /* libmariadb 3.3 goes on in plaintext when the server has no TLS */
+        snprintf(err, errlen, "the backend %s:%u does not offer TLS (--backend-tls %s)", g_cfg.host,
+                 g_cfg.port, g_cfg.tls >= 3 ? "verify-*" : "required");
+        *code = 2026;
+        mysql_close(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -189,8 +197,10 @@ connect_once(unsigned timeout_s, bool tls, unsigned *code, char *err, size_t err
  * The one place the engine connects to the backend: every libmariadb
  * connection (service user, refresh tasks, binlog follower, probe, sync)
  * comes from here, so --backend-tls applies to all of them. "preferred"
- * tries TLS first and falls back to plaintext when the backend cannot do
- * it (CR_SSL_CONNECTION_ERROR, 2026).
+ * asks for TLS and goes on in plaintext when the backend has none (and
+ * tries once more without TLS should the TLS attempt fail with
+ * CR_SSL_CONNECTION_ERROR, 2026); "required" and the verify modes refuse a
+ * connection that did not end up encrypted.
  */
 MYSQL *
 cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)

@@ -1609,6 +1609,10 @@ px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
     w->n_sessions++;
 
     cl_setup(s);
+    if (cfg->tls_ctx != NULL) {
+        /* Read the handshake response's header alone first (cl_handshake_resp). */
+        bufferevent_setwatermark(s->cl, EV_READ, 0, PX_PKT_HDR_LEN);
+    }
     bufferevent_setcb(s->bk, bk_read_cb, bk_write_cb, bk_event_cb, s);
     bufferevent_setwatermark(s->bk, EV_WRITE, cfg->client_low_water, 0);
     px_log_debug("S-%llu: client %s connected (worker %d)", (unsigned long long)s->id, s->peer,

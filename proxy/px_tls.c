@@ -31,7 +31,7 @@
 
 #include "px_log.h"
 
-#define EPHEMERAL_DAYS 3650     /* MariaDB's auto-generated certificate lasts ten years too */
+#define EPHEMERAL_DAYS 3650 /* MariaDB's auto-generated certificate lasts ten years too */
 
 static const char *const mode_names[] = {"disabled", "preferred", "required"};
 static const char *const backend_names[] = {"disabled", "preferred", "required", "verify-ca",
@@ -156,8 +156,7 @@ log_fingerprint(SSL_CTX *ctx, const char *what)
 }
 
 SSL_CTX *
-px_tls_server_ctx_new(const char *cert, const char *key, const char *ca, char *err,
-                      size_t errlen)
+px_tls_server_ctx_new(const char *cert, const char *key, const char *ca, char *err, size_t errlen)
 {
     static const unsigned char sid_ctx[] = "mvproxy";
     SSL_CTX *ctx;
@@ -205,7 +204,7 @@ px_tls_server_ctx_new(const char *cert, const char *key, const char *ca, char *e
         log_fingerprint(ctx, "no --tls-cert given: ephemeral self-signed");
     }
     if (ca != NULL) {
-        STACK_OF(X509_NAME) *names;
+        STACK_OF(X509_NAME) * names;
         if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
             ssl_err(err, errlen, ca);
             goto fail;
@@ -224,8 +223,8 @@ fail:
 }
 
 SSL_CTX *
-px_tls_client_ctx_new(enum px_backend_tls mode, const char *ca, const char *cert,
-                      const char *key, char *err, size_t errlen)
+px_tls_client_ctx_new(enum px_backend_tls mode, const char *ca, const char *cert, const char *key,
+                      char *err, size_t errlen)
 {
     SSL_CTX *ctx;
 
@@ -349,6 +348,9 @@ px_tls_error(struct bufferevent *bev, char *buf, size_t len)
 
     buf[0] = '\0';
     while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+        if (ERR_GET_LIB(e) == 0) {
+            continue; /* libevent queues errno values here too */
+        }
         ERR_error_string_n(e, one, sizeof(one));
         used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
                                  used > 0 ? "; " : "", one);

@@ -19,18 +19,18 @@ struct ssl_ctx_st;
 
 /* --tls-mode: TLS between clients and the proxy. */
 enum px_tls_mode {
-    PX_TLS_DISABLED = 0,        /* CLIENT_SSL not offered; an SSLRequest is refused */
-    PX_TLS_PREFERRED,           /* offered; plaintext clients accepted (default) */
-    PX_TLS_REQUIRED,            /* offered; plaintext handshake responses get ERR 08004 */
+    PX_TLS_DISABLED = 0, /* CLIENT_SSL not offered; an SSLRequest is refused */
+    PX_TLS_PREFERRED,    /* offered; plaintext clients accepted (default) */
+    PX_TLS_REQUIRED,     /* offered; plaintext handshake responses get ERR 08004 */
 };
 
 /* --backend-tls: TLS between the proxy and the backend. */
 enum px_backend_tls {
-    PX_BTLS_DISABLED = 0,       /* never (default) */
-    PX_BTLS_PREFERRED,          /* when the backend offers CLIENT_SSL; no certificate check */
-    PX_BTLS_REQUIRED,           /* a backend without CLIENT_SSL is an error; no check */
-    PX_BTLS_VERIFY_CA,          /* required, and the certificate must chain to the CA */
-    PX_BTLS_VERIFY_FULL,        /* verify-ca, and its name must match the backend host */
+    PX_BTLS_DISABLED = 0, /* never (default) */
+    PX_BTLS_PREFERRED,    /* when the backend offers CLIENT_SSL; no certificate check */
+    PX_BTLS_REQUIRED,     /* a backend without CLIENT_SSL is an error; no check */
+    PX_BTLS_VERIFY_CA,    /* required, and the certificate must chain to the CA */
+    PX_BTLS_VERIFY_FULL,  /* verify-ca, and its name must match the backend host */
 };
 
 /* Parse "disabled" / "preferred" / "required" into *MODE. Returns 0 or -1. */
@@ -62,9 +62,8 @@ struct ssl_ctx_st *px_tls_server_ctx_new(const char *cert, const char *key, cons
  * certificate shown to the backend. Returns the context (free with
  * px_tls_ctx_free()) or NULL with a reason in ERR.
  */
-struct ssl_ctx_st *px_tls_client_ctx_new(enum px_backend_tls mode, const char *ca,
-                                         const char *cert, const char *key, char *err,
-                                         size_t errlen);
+struct ssl_ctx_st *px_tls_client_ctx_new(enum px_backend_tls mode, const char *ca, const char *cert,
+                                         const char *key, char *err, size_t errlen);
 
 /* Free CTX (NULL is fine). Call after every session using it is gone. */
 void px_tls_ctx_free(struct ssl_ctx_st *ctx);
