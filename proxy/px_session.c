@@ -1099,11 +1099,13 @@ cl_handshake_resp(struct px_session *s)
     if (!s->greeting_sent) {
         return PX_AGAIN;
     }
-    if (cfg->tls_ctx != NULL && !s->cl_tls && px_mysql_peek_header(in, &hlen, &seq) == PX_OK &&
-        hlen < HANDSHAKE_MAX) {
+    if (cfg->tls_ctx != NULL && !s->cl_tls && px_mysql_peek_header(in, &hlen, &seq) == PX_OK) {
         /* Read no byte past this packet: after an SSLRequest the TLS
-         * ClientHello follows at once, and it belongs to the TLS socket. */
-        bufferevent_setwatermark(s->cl, EV_READ, 0, PX_PKT_HDR_LEN + (size_t)hlen);
+         * ClientHello follows at once, and it belongs to the TLS socket.
+         * (An oversized packet reads on and is refused below.) */
+        bufferevent_setwatermark(s->cl, EV_READ, 0,
+                                 hlen < HANDSHAKE_MAX ? PX_PKT_HDR_LEN + (size_t)hlen
+                                                      : CLIENT_READ_HIGH);
     }
     px_buf_init(&pl);
     rc = px_mysql_take_payload(in, HANDSHAKE_MAX, &pl, &seq);
