@@ -467,6 +467,70 @@ test_backend_wrong_ca(void **state)
     }
 }
 
+/* Copy file FROM over TO (fails the test on an error). */
+static void
+copy_file(const char *from, const char *to)
+{
+    char cmd[1200], *out = NULL;
+
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' 2>&1", from, to);
+    if (run(cmd, &out) != 0) {
+        fail_msg("cp %s %s: %s", from, to, out);
+    }
+    free(out);
+}
+
+/*
+ * A session whose backend TLS handshake fails (the backend's certificate
+ * changed under a running verify-ca proxy: FLUSH SSL with the test's own
+ * self-signed pair) gets a clear ERR, the proxy logs it and keeps serving;
+ * with the right certificate back, sessions work again.
+ */
+static void
+test_backend_handshake_fails(void **state)
+{
+    const char *ca = getenv("MVP_DB_TLS_CA");
+    const char *rd = getenv("MVP_RUN_DIR");
+    const char *args[] = {"--backend-tls", "verify-ca", "--backend-tls-ca", ca, NULL};
+    char srv_cert[400], srv_key[400], save_cert[400], save_key[400], err[512];
+    struct it_proxy p;
+    unsigned code = 0;
+    MYSQL *d, *m;
+
+    (void)state;
+    if (ca == NULL || rd == NULL) {
+        fail_msg("MVP_DB_TLS_CA / MVP_RUN_DIR not set (scripts/mariadb.sh env)");
+    }
+    snprintf(srv_cert, sizeof(srv_cert), "%s/tls/server-cert.pem", rd);
+    snprintf(srv_key, sizeof(srv_key), "%s/tls/server-key.pem", rd);
+    snprintf(save_cert, sizeof(save_cert), "%s/orig-cert.pem", tmpdir);
+    snprintf(save_key, sizeof(save_key), "%s/orig-key.pem", tmpdir);
+    start(&p, args);
+    d = it_must_connect_direct(&env, NULL, 0);
+    copy_file(srv_cert, save_cert);
+    copy_file(srv_key, save_key);
+    copy_file(cert_path, srv_cert);
+    copy_file(key_path, srv_key);
+    it_exec_ok(d, "FLUSH SSL");
+    m = conn(p.port, env.db_user, env.db_password, true, NULL, false, &code, err);
+    /* put the backend's own certificate back before any assertion can fail */
+    copy_file(save_cert, srv_cert);
+    copy_file(save_key, srv_key);
+    it_exec_ok(d, "FLUSH SSL");
+    mysql_close(d);
+    if (m != NULL) {
+        mysql_close(m);
+        fail_msg("connected although the backend's certificate does not verify");
+    }
+    assert_int_equal(code, 1158); /* CR_SSL_CONNECTION_ERROR as a server-side code */
+    assert_non_null(strstr(err, "TLS handshake with backend"));
+    assert_true(it_proxy_alive(&p));
+    assert_true(log_has(&p, "TLS handshake with backend"));
+    m = must_conn(&p, true);
+    mysql_close(m);
+    assert_int_equal(it_proxy_stop(&p), 0);
+}
+
 /*
  * The engine's libmariadb connections over TLS: a service user that
  * REQUIREs SSL works only with --backend-tls; CREATE MATERIALIZED VIEW and
@@ -682,8 +746,9 @@ main(void)
         cmocka_unit_test(test_preferred),        cmocka_unit_test(test_required),
         cmocka_unit_test(test_disabled),         cmocka_unit_test(test_given_cert),
         cmocka_unit_test(test_ed25519),          cmocka_unit_test(test_backend_tls),
-        cmocka_unit_test(test_backend_wrong_ca), cmocka_unit_test(test_engine_tls),
-        cmocka_unit_test(test_cli_and_pymysql),  cmocka_unit_test(test_raw_misbehaviour),
+        cmocka_unit_test(test_backend_wrong_ca), cmocka_unit_test(test_backend_handshake_fails),
+        cmocka_unit_test(test_engine_tls),       cmocka_unit_test(test_cli_and_pymysql),
+        cmocka_unit_test(test_raw_misbehaviour),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
