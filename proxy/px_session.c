@@ -18,6 +18,13 @@
  * evbuffer_remove_buffer(). A packet of 0xFFFFFF payload bytes continues in
  * the next one: such continuation packets are passed through uninspected.
  *
+ * TLS (px_tls.c): in HANDSHAKE a client SSLRequest (seq 1) switches s->cl to
+ * TLS and the handshake response follows as seq 2; with --backend-tls the
+ * proxy sends the backend its own SSLRequest (the response's first 32 bytes)
+ * and switches s->bk before forwarding the response. Each hop keeps its own
+ * sequence ids; seq_delta (backend -> client) and auth_cl_delta (client ->
+ * backend) renumber the rest of the connection phase.
+ *
  * Split over three files (px_session_internal.h has the fields): this one
  * is the state machine, the relay and the teardown; px_resp.c reads the
  * backend's responses (where one ends; collecting one into a reply);
