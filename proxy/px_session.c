@@ -889,6 +889,7 @@ bk_tls_event(struct px_session *s, short what)
 
     if (what & BEV_EVENT_CONNECTED) {
         s->bk_tls_pending = false;
+        bufferevent_set_timeouts(s->bk, NULL, NULL);
         px_log_debug("S-%llu: backend TLS up (%s)", (unsigned long long)s->id,
                      px_tls_cipher(s->bk) ? px_tls_cipher(s->bk) : "?");
         if (px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, s->bk_hs_resp.data,
@@ -901,7 +902,11 @@ bk_tls_event(struct px_session *s, short what)
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
         return;
     }
-    px_tls_error(s->bk, why, sizeof(why));
+    if (what & BEV_EVENT_TIMEOUT) {
+        snprintf(why, sizeof(why), "no progress for %d s", TLS_HANDSHAKE_SECS);
+    } else {
+        px_tls_error(s->bk, why, sizeof(why));
+    }
     snprintf(msg, sizeof(msg), "TLS handshake with backend %s failed: %s",
              s->worker->cfg->backend_name, why);
     px_log_warn("S-%llu: %s", (unsigned long long)s->id, msg);
@@ -1045,6 +1050,10 @@ bk_start_tls(struct px_session *s, struct px_buf *pl)
     bufferevent_setcb(s->bk, bk_read_cb, bk_write_cb, bk_event_cb, s);
     bufferevent_setwatermark(s->bk, EV_WRITE, cfg->client_low_water, 0);
     bufferevent_enable(s->bk, EV_READ | EV_WRITE);
+    {
+        struct timeval tv = {TLS_HANDSHAKE_SECS, 0};
+        bufferevent_set_timeouts(s->bk, &tv, &tv);
+    }
     s->bk_tls = true;
     s->bk_tls_pending = true;
     px_buf_free(&s->bk_hs_resp);
@@ -1079,6 +1088,11 @@ cl_start_tls(struct px_session *s, uint8_t seq)
     s->cl_tls = true;
     s->reply_seq = (uint8_t)(seq + 1);
     cl_setup(s);
+    {
+        /* a client that stops half-way through the handshake is dropped */
+        struct timeval tv = {TLS_HANDSHAKE_SECS, 0};
+        bufferevent_set_timeouts(s->cl, &tv, &tv);
+    }
     px_log_debug("S-%llu: client %s: TLS handshake started", (unsigned long long)s->id, s->peer);
     return PX_AGAIN;
 }
@@ -1542,16 +1556,22 @@ cl_event_cb(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     if (what & BEV_EVENT_CONNECTED) {
         s->cl_tls_up = true;
+        bufferevent_set_timeouts(s->cl, NULL, NULL);
         px_log_debug("S-%llu: client TLS up (%s)", (unsigned long long)s->id,
                      px_tls_cipher(s->cl) ? px_tls_cipher(s->cl) : "?");
         return;
     }
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
+        !((what & BEV_EVENT_TIMEOUT) && s->cl_tls && !s->cl_tls_up)) {
         return;
     }
     if (s->cl_tls && !s->cl_tls_up) {
         char why[400];
-        px_tls_error(s->cl, why, sizeof(why));
+        if (what & BEV_EVENT_TIMEOUT) {
+            snprintf(why, sizeof(why), "no progress for %d s", TLS_HANDSHAKE_SECS);
+        } else {
+            px_tls_error(s->cl, why, sizeof(why));
+        }
         px_log_warn("S-%llu: client %s: TLS handshake failed: %s", (unsigned long long)s->id,
                     s->peer, why);
     }

@@ -25,6 +25,7 @@
 #define HANDSHAKE_MAX   (1u << 20)          /* greeting / handshake response / change-user cap */
 #define CLIENT_READ_HIGH (PX_PKT_MAX + PX_PKT_HDR_LEN + 65536u) /* whole packet always fits */
 #define CLOSE_FLUSH_SECS 10                 /* give up flushing a closing client after this */
+#define TLS_HANDSHAKE_SECS 10                 /* a TLS handshake (either hop) must end by then */
 
 #define ER_NET_PACKET_TOO_LARGE 1153
 #define CR_CONN_HOST_ERROR      2003

@@ -708,6 +708,14 @@ test_raw_misbehaviour(void **state)
         it_sleep_ms(100);
         close(fd);
     }
+    /* an SSLRequest, then silence: dropped after the handshake timeout (10 s) */
+    fd = raw_connect(&p);
+    assert_int_equal(send(fd, req, sizeof(req), 0), (ssize_t)sizeof(req));
+    if (!closed_within(fd, 15000)) {
+        fail_msg("a client silent after its SSLRequest was not dropped within 15 s");
+    }
+    close(fd);
+    assert_true(log_has(&p, "no progress for"));
     /* a malformed (short) SSLRequest-like packet: 31 bytes with CLIENT_SSL */
     fd = raw_connect(&p);
     req[0] = 27;
