@@ -50,6 +50,10 @@ static struct {
     char *password;                 /* its password */
     char *meta;                     /* metadata schema */
     bool refresh_nolog;             /* refresh connections run with sql_log_bin = 0 */
+    int tls;                        /* cat_config.backend_tls: 0 off .. 4 verify-full */
+    char *tls_ca;                   /* CA file or NULL */
+    char *tls_cert;                 /* client certificate or NULL */
+    char *tls_key;                  /* its key or NULL */
 } g_cfg;
 static _Atomic int g_nolog_warned;          /* the sql_log_bin refusal was logged */
 
@@ -132,13 +136,35 @@ cat_connect(char *err, size_t errlen)
     return cat_connect_timeout(0, err, errlen);
 }
 
-MYSQL *
-cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
+/* Set C's TLS options for g_cfg.tls (TLS wanted: ENFORCE true) before connecting. */
+static void
+set_tls(MYSQL *c, bool enforce)
+{
+    my_bool on = 1, verify = g_cfg.tls >= 3;
+
+    if (!enforce) {
+        return;
+    }
+    mysql_optionsv(c, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_optionsv(c, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+    if (g_cfg.tls_ca != NULL) {
+        mysql_optionsv(c, MYSQL_OPT_SSL_CA, g_cfg.tls_ca);
+    }
+    if (g_cfg.tls_cert != NULL) {
+        mysql_optionsv(c, MYSQL_OPT_SSL_CERT, g_cfg.tls_cert);
+        mysql_optionsv(c, MYSQL_OPT_SSL_KEY, g_cfg.tls_key);
+    }
+}
+
+/* One connection attempt as the service user, over TLS when TLS. NULL with ERR on failure. */
+static MYSQL *
+connect_once(unsigned timeout_s, bool tls, unsigned *code, char *err, size_t errlen)
 {
     MYSQL *c = mysql_init(NULL);
     unsigned timeout = 10;
     if (c == NULL) {
         snprintf(err, errlen, "out of memory creating a backend connection");
+        *code = 0;
         return NULL;
     }
     mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
@@ -147,12 +173,43 @@ cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
         mysql_options(c, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
     }
     mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    set_tls(c, tls);
     if (mysql_real_connect(c, g_cfg.host, g_cfg.user, g_cfg.password, NULL, g_cfg.port, NULL,
                            CLIENT_MULTI_RESULTS) == NULL) {
-        snprintf(err, errlen, "cannot connect to the backend %s:%u as %s: %s", g_cfg.host,
-                 g_cfg.port, g_cfg.user, mysql_error(c));
+        snprintf(err, errlen, "cannot connect to the backend %s:%u as %s%s: %s", g_cfg.host,
+                 g_cfg.port, g_cfg.user, tls ? " over TLS" : "", mysql_error(c));
+        *code = mysql_errno(c);
         mysql_close(c);
         return NULL;
+    }
+    if (tls && g_cfg.tls >= 2 && mysql_get_ssl_cipher(c) == NULL) {
+        /* libmariadb 3.3 goes on in plaintext when the server has no TLS */
+        snprintf(err, errlen, "the backend %s:%u does not offer TLS (--backend-tls %s)", g_cfg.host,
+                 g_cfg.port, g_cfg.tls >= 3 ? "verify-*" : "required");
+        *code = 2026;
+        mysql_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/*
+ * The one place the engine connects to the backend: every libmariadb
+ * connection (service user, refresh tasks, binlog follower, probe, sync)
+ * comes from here, so --backend-tls applies to all of them. "preferred"
+ * asks for TLS and goes on in plaintext when the backend has none (and
+ * tries once more without TLS should the TLS attempt fail with
+ * CR_SSL_CONNECTION_ERROR, 2026); "required" and the verify modes refuse a
+ * connection that did not end up encrypted.
+ */
+MYSQL *
+cat_connect_timeout(unsigned timeout_s, char *err, size_t errlen)
+{
+    unsigned code = 0;
+    MYSQL *c = connect_once(timeout_s, g_cfg.tls > 0, &code, err, errlen);
+
+    if (c == NULL && g_cfg.tls == 1 && code == 2026) {
+        c = connect_once(timeout_s, false, &code, err, errlen);
     }
     return c;
 }
@@ -698,6 +755,10 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     g_cfg.port = cfg->backend_port ? cfg->backend_port : 3306;
     g_cfg.user = cat_xstrdup(cfg->service_user ? cfg->service_user : "mvproxy");
     g_cfg.password = cat_xstrdup(cfg->service_password ? cfg->service_password : "");
+    g_cfg.tls = cfg->backend_tls;
+    g_cfg.tls_ca = cfg->backend_tls_ca ? cat_xstrdup(cfg->backend_tls_ca) : NULL;
+    g_cfg.tls_cert = cfg->backend_tls_cert ? cat_xstrdup(cfg->backend_tls_cert) : NULL;
+    g_cfg.tls_key = cfg->backend_tls_key ? cat_xstrdup(cfg->backend_tls_key) : NULL;
     {
         int lb = cfg->refresh_log_bin;
         if (lb == 0) {
@@ -761,6 +822,9 @@ fail:
     free(g_cfg.user);
     free(g_cfg.password);
     free(g_cfg.meta);
+    free(g_cfg.tls_ca);
+    free(g_cfg.tls_cert);
+    free(g_cfg.tls_key);
     memset(&g_cfg, 0, sizeof(g_cfg));
     return -1;
 }
@@ -790,6 +854,9 @@ cat_shutdown(void)
     free(g_cfg.user);
     free(g_cfg.password);
     free(g_cfg.meta);
+    free(g_cfg.tls_ca);
+    free(g_cfg.tls_cert);
+    free(g_cfg.tls_key);
     memset(&g_cfg, 0, sizeof(g_cfg));
     g_started = false;
 }

@@ -39,6 +39,7 @@
 #include "cat_engine.h"
 #include "px_conf.h"
 #include "px_log.h"
+#include "px_tls.h"
 #include "px_worker.h"
 #include "rw_limits.h"
 
@@ -316,6 +317,26 @@ main(int argc, char **argv)
     px.relay.max_query = MAX_QUERY_BYTES;
     px.relay.client_high_water = CLIENT_HIGH_WATER;
     px.relay.client_low_water = CLIENT_LOW_WATER;
+    snprintf(px.relay.backend_host, sizeof(px.relay.backend_host), "%s", px.conf.backend_host);
+    px.relay.tls_mode = (int)px.conf.tls_mode;
+    px.relay.backend_tls = (int)px.conf.backend_tls;
+    if (px.conf.tls_mode != PX_TLS_DISABLED) {
+        px.relay.tls_ctx =
+            px_tls_server_ctx_new(px.conf.tls_cert, px.conf.tls_key, px.conf.tls_ca, err,
+                                  sizeof(err));
+        if (px.relay.tls_ctx == NULL) {
+            die("TLS: %s", err);
+        }
+    }
+    if (px.conf.backend_tls != PX_BTLS_DISABLED) {
+        px.relay.backend_tls_ctx =
+            px_tls_client_ctx_new(px.conf.backend_tls, px.conf.backend_tls_ca,
+                                  px.conf.backend_tls_cert, px.conf.backend_tls_key, err,
+                                  sizeof(err));
+        if (px.relay.backend_tls_ctx == NULL) {
+            die("backend TLS: %s", err);
+        }
+    }
     rc = probe_backend(&px.relay.backend_addr, px.relay.backend_addrlen);
     if (rc != 0) {
         die("backend %s unreachable: %s", px.relay.backend_name, strerror(rc));
@@ -370,6 +391,10 @@ main(int argc, char **argv)
     cc.commit_debounce_ms = px.conf.commit_debounce_ms;
     cc.catalog_poll_ms = px.conf.catalog_poll_ms;
     cc.refresh_log_bin = px.conf.refresh_log_bin;
+    cc.backend_tls = (int)px.conf.backend_tls;
+    cc.backend_tls_ca = px.conf.backend_tls_ca;
+    cc.backend_tls_cert = px.conf.backend_tls_cert;
+    cc.backend_tls_key = px.conf.backend_tls_key;
     err[0] = '\0';
     if (cat_init(&cc, err, sizeof(err)) != 0) {
         proxy_teardown(&px);
@@ -390,14 +415,19 @@ main(int argc, char **argv)
         }
         px.n_workers = i + 1;
     }
-    px_log_info("mvproxy %s listening on %s:%u, backend %s, %d worker threads", MVPROXY_VERSION,
-                px.conf.listen_host, px.conf.listen_port, px.relay.backend_name,
-                px.conf.threads);
+    px_log_info("mvproxy %s listening on %s:%u, backend %s, %d worker threads, client TLS %s, "
+                "backend TLS %s",
+                MVPROXY_VERSION, px.conf.listen_host, px.conf.listen_port, px.relay.backend_name,
+                px.conf.threads, px_tls_mode_name(px.conf.tls_mode),
+                px_tls_backend_mode_name(px.conf.backend_tls));
 
     event_base_dispatch(px.base);
 
     proxy_teardown(&px);
     cat_shutdown();
+    /* every session (and its SSL object) is gone with the workers */
+    px_tls_ctx_free(px.relay.tls_ctx);
+    px_tls_ctx_free(px.relay.backend_tls_ctx);
     px_log_info("stopped");
     px_conf_free(&px.conf);
     libevent_global_shutdown();

@@ -34,6 +34,14 @@ enum key_id {
     K_MAX_STATEMENT_TOKENS,
     K_MAX_PARSE_DEPTH,
     K_REWRITE_TIME_BUDGET_MS,
+    K_TLS_MODE,
+    K_TLS_CERT,
+    K_TLS_KEY,
+    K_TLS_CA,
+    K_BACKEND_TLS,
+    K_BACKEND_TLS_CA,
+    K_BACKEND_TLS_CERT,
+    K_BACKEND_TLS_KEY,
 };
 
 struct key_def {
@@ -44,6 +52,10 @@ struct key_def {
 
 static const struct key_def keys[] = {
     {"backend", "--backend", K_BACKEND},
+    {"backend_tls", "--backend-tls", K_BACKEND_TLS},
+    {"backend_tls_ca", "--backend-tls-ca", K_BACKEND_TLS_CA},
+    {"backend_tls_cert", "--backend-tls-cert", K_BACKEND_TLS_CERT},
+    {"backend_tls_key", "--backend-tls-key", K_BACKEND_TLS_KEY},
     {"catalog_poll_ms", "--catalog-poll-ms", K_CATALOG_POLL_MS},
     {"commit_debounce_ms", "--commit-debounce-ms", K_COMMIT_DEBOUNCE_MS},
     {"listen", "--listen", K_LISTEN},
@@ -59,6 +71,10 @@ static const struct key_def keys[] = {
     {"service_user", "--service-user", K_SERVICE_USER},
     {"shutdown_timeout", "--shutdown-timeout", K_SHUTDOWN_TIMEOUT},
     {"threads", "--threads", K_THREADS},
+    {"tls_ca", "--tls-ca", K_TLS_CA},
+    {"tls_cert", "--tls-cert", K_TLS_CERT},
+    {"tls_key", "--tls-key", K_TLS_KEY},
+    {"tls_mode", "--tls-mode", K_TLS_MODE},
 };
 
 static char *
@@ -100,6 +116,8 @@ px_conf_defaults(struct px_conf *cf)
     cf->max_statement_tokens = RW_DEFAULT_MAX_TOKENS;
     cf->max_parse_depth = RW_DEFAULT_MAX_DEPTH;
     cf->rewrite_time_budget_ms = RW_DEFAULT_TIME_BUDGET_MS;
+    cf->tls_mode = PX_TLS_PREFERRED;
+    cf->backend_tls = PX_BTLS_DISABLED;
 }
 
 void
@@ -111,6 +129,12 @@ px_conf_free(struct px_conf *cf)
     free(cf->service_user);
     free(cf->service_password);
     free(cf->meta_schema);
+    free(cf->tls_cert);
+    free(cf->tls_key);
+    free(cf->tls_ca);
+    free(cf->backend_tls_ca);
+    free(cf->backend_tls_cert);
+    free(cf->backend_tls_key);
     memset(cf, 0, sizeof(*cf));
 }
 
@@ -300,6 +324,41 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
         }
         cf->shutdown_timeout = (int)n;
         return 0;
+    case K_TLS_MODE:
+        if (px_tls_parse_mode(value, &cf->tls_mode) != 0) {
+            snprintf(err, errlen, "bad tls_mode '%s': use disabled, preferred or required", value);
+            return -1;
+        }
+        return 0;
+    case K_BACKEND_TLS:
+        if (px_tls_parse_backend_mode(value, &cf->backend_tls) != 0) {
+            snprintf(err, errlen,
+                     "bad backend_tls '%s': use disabled, preferred, required, verify-ca or "
+                     "verify-full",
+                     value);
+            return -1;
+        }
+        return 0;
+    case K_TLS_CERT:
+    case K_TLS_KEY:
+    case K_TLS_CA:
+    case K_BACKEND_TLS_CA:
+    case K_BACKEND_TLS_CERT:
+    case K_BACKEND_TLS_KEY: {
+        char **dst = id == K_TLS_CERT           ? &cf->tls_cert
+                     : id == K_TLS_KEY          ? &cf->tls_key
+                     : id == K_TLS_CA           ? &cf->tls_ca
+                     : id == K_BACKEND_TLS_CA   ? &cf->backend_tls_ca
+                     : id == K_BACKEND_TLS_CERT ? &cf->backend_tls_cert
+                                                : &cf->backend_tls_key;
+        if (value[0] == '\0') {
+            free(*dst); /* an empty value unsets the file */
+            *dst = NULL;
+        } else {
+            set_str(dst, value);
+        }
+        return 0;
+    }
     case K_LOG_LEVEL:
         if (px_log_parse_level(value, &cf->log_level) != 0) {
             snprintf(err, errlen, "bad log level '%s': use error, warn, info or debug", value);
@@ -391,8 +450,10 @@ px_conf_usage(FILE *out)
             "                            commit_debounce_ms, catalog_poll_ms,\n"
             "                            refresh_log_bin, shutdown_timeout,\n"
             "                            max_statement_bytes, max_statement_tokens,\n"
-            "                            max_parse_depth, rewrite_time_budget_ms); flags\n"
-            "                            override it\n"
+            "                            max_parse_depth, rewrite_time_budget_ms,\n"
+            "                            tls_mode, tls_cert, tls_key, tls_ca, backend_tls,\n"
+            "                            backend_tls_ca, backend_tls_cert,\n"
+            "                            backend_tls_key); flags override it\n"
             "  --listen HOST:PORT        client listen address (default %s)\n"
             "  --backend HOST:PORT       MySQL/MariaDB backend (default %s)\n"
             "  --service-user USER       service account for catalog work (default %s)\n"
@@ -424,6 +485,22 @@ px_conf_usage(FILE *out)
             "  --rewrite-time-budget-ms MS  a rewrite decision taking longer gives up and\n"
             "                            relays the statement unchanged (default %u; 0 =\n"
             "                            no limit)\n"
+            "  --tls-mode MODE           TLS between clients and the proxy: disabled,\n"
+            "                            preferred (default: offered, plaintext accepted)\n"
+            "                            or required (plaintext clients get ERR 08004)\n"
+            "  --tls-cert FILE           PEM certificate (chain) shown to clients; without\n"
+            "                            it an ephemeral self-signed one is made at start\n"
+            "                            (its SHA-256 fingerprint is logged)\n"
+            "  --tls-key FILE            PEM private key of --tls-cert\n"
+            "  --tls-ca FILE             ask clients for a certificate; one presented must\n"
+            "                            verify against these CAs\n"
+            "  --backend-tls MODE        TLS from the proxy to the backend: disabled\n"
+            "                            (default), preferred, required, verify-ca or\n"
+            "                            verify-full (also checks the backend host name);\n"
+            "                            the engine's own connections follow it too\n"
+            "  --backend-tls-ca FILE     CAs for verify-ca / verify-full (default: system)\n"
+            "  --backend-tls-cert FILE   client certificate shown to the backend\n"
+            "  --backend-tls-key FILE    its private key\n"
             "  --version                 print the version and exit\n"
             "  --help                    print this help and exit\n",
             PX_CONF_DEFAULT_LISTEN, PX_CONF_DEFAULT_BACKEND, PX_CONF_DEFAULT_USER,

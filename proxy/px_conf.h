@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "px_log.h"
+#include "px_tls.h"
 
 #define PX_CONF_DEFAULT_LISTEN      "127.0.0.1:6033"
 #define PX_CONF_DEFAULT_BACKEND     "127.0.0.1:3306"
@@ -50,6 +51,14 @@ struct px_conf {
     long long max_statement_tokens; /* analysis size budget, tokens (0 = none) */
     long long max_parse_depth;  /* estimated parse-tree depth limit, 1..RW_MAX_DEPTH_CEILING */
     long long rewrite_time_budget_ms; /* rewrite decision time budget, ms (0 = none) */
+    enum px_tls_mode tls_mode;  /* client-side TLS (default preferred) */
+    char *tls_cert;             /* PEM certificate (chain) for clients, NULL = ephemeral (owned) */
+    char *tls_key;              /* its PEM private key or NULL (owned) */
+    char *tls_ca;               /* CA for client certificates or NULL = none asked (owned) */
+    enum px_backend_tls backend_tls; /* proxy -> backend TLS (default disabled) */
+    char *backend_tls_ca;       /* CA for the backend certificate or NULL = system (owned) */
+    char *backend_tls_cert;     /* client certificate for the backend or NULL (owned) */
+    char *backend_tls_key;      /* its private key or NULL (owned) */
 };
 
 enum px_conf_result {

@@ -558,6 +558,30 @@ px_mysql_handshake_clear_caps(uint8_t *p, size_t len, struct px_handshake *hs, u
     }
 }
 
+void
+px_mysql_handshake_set_caps(uint8_t *p, size_t len, struct px_handshake *hs, uint32_t set)
+{
+    hs->caps |= set;
+    /* clearing nothing rewrites the (now larger) flags into the payload */
+    px_mysql_handshake_clear_caps(p, len, hs, 0, 0);
+}
+
+void
+px_mysql_resp_set_ssl(uint8_t *p, size_t len, bool on)
+{
+    uint32_t caps;
+
+    if (len < 4) {
+        return;
+    }
+    caps = px_mysql_u32(p);
+    caps = on ? caps | PX_CLIENT_SSL : caps & ~PX_CLIENT_SSL;
+    p[0] = (uint8_t)caps;
+    p[1] = (uint8_t)(caps >> 8);
+    p[2] = (uint8_t)(caps >> 16);
+    p[3] = (uint8_t)(caps >> 24);
+}
+
 /* Copy a NUL-terminated string at *Q (before END) into a new allocation. */
 static int
 take_cstr(const uint8_t **q, const uint8_t *end, char **out)

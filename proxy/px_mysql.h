@@ -283,6 +283,21 @@ int px_mysql_parse_handshake(const uint8_t *p, size_t len, struct px_handshake *
 void px_mysql_handshake_clear_caps(uint8_t *p, size_t len, struct px_handshake *hs,
                                    uint32_t clear, uint32_t ext_clear);
 
+/*
+ * Set capability bits SET (32-bit standard flags) in the greeting payload P
+ * (edited in place, LEN unchanged) as parsed into HS; HS->caps is updated.
+ * The proxy sets CLIENT_SSL this way when it terminates TLS itself.
+ */
+void px_mysql_handshake_set_caps(uint8_t *p, size_t len, struct px_handshake *hs, uint32_t set);
+
+/*
+ * Set (ON) or clear CLIENT_SSL in the capability flags of a
+ * HandshakeResponse41 or SSLRequest payload P of LEN bytes (at least 4), in
+ * place. "Protocol::SSLRequest": the client's 32-byte packet is the first 32
+ * bytes of its HandshakeResponse41 with CLIENT_SSL set.
+ */
+void px_mysql_resp_set_ssl(uint8_t *p, size_t len, bool on);
+
 /* What the proxy reads from HandshakeResponse41. Strings are owned (malloc). */
 struct px_handshake_resp {
     uint32_t caps;              /* client capability flags */

@@ -18,6 +18,13 @@
  * evbuffer_remove_buffer(). A packet of 0xFFFFFF payload bytes continues in
  * the next one: such continuation packets are passed through uninspected.
  *
+ * TLS (px_tls.c): in HANDSHAKE a client SSLRequest (seq 1) switches s->cl to
+ * TLS and the handshake response follows as seq 2; with --backend-tls the
+ * proxy sends the backend its own SSLRequest (the response's first 32 bytes)
+ * and switches s->bk before forwarding the response. Each hop keeps its own
+ * sequence ids; seq_delta (backend -> client) and auth_cl_delta (client ->
+ * backend) renumber the rest of the connection phase.
+ *
  * Split over three files (px_session_internal.h has the fields): this one
  * is the state machine, the relay and the teardown; px_resp.c reads the
  * backend's responses (where one ends; collecting one into a reply);
@@ -60,6 +67,7 @@
 #include "px_dispatch.h"
 #include "px_log.h"
 #include "px_mysql.h"
+#include "px_tls.h"
 #include "px_worker.h"
 
 #include "px_admin_exec.h"
@@ -71,6 +79,12 @@
 static _Atomic uint64_t next_session_id = 1;
 
 static void session_close(struct px_session *s, const char *why);
+static void cl_read_cb(struct bufferevent *bev, void *arg);
+static void cl_write_cb(struct bufferevent *bev, void *arg);
+static void cl_event_cb(struct bufferevent *bev, short what, void *arg);
+static void bk_read_cb(struct bufferevent *bev, void *arg);
+static void bk_write_cb(struct bufferevent *bev, void *arg);
+static void bk_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* ---- state ----------------------------------------------------------- */
 
@@ -210,6 +224,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     px_buf_free(&s->query);
     px_track_free(s);
     px_buf_free(&s->coll.pkt);
+    px_buf_free(&s->bk_hs_resp);
     px_rewrite_views_clear(&s->rewrite_views);
     free(s);
     px_worker_session_gone(w);
@@ -479,6 +494,9 @@ resp_end(struct px_session *s)
 static void
 auth_end(struct px_session *s, bool ok)
 {
+    /* the connection phase's sequence offsets end with it */
+    s->seq_delta = 0;
+    s->auth_cl_delta = 0;
     if (ok) {
         take_str(&s->user, s->pending_user);
         s->pending_user = NULL;
@@ -658,7 +676,24 @@ bk_greeting(struct px_session *s)
         session_close(s, "unsupported greeting");
         return PX_ERR;
     }
+    s->bk_ssl_offered = (hs.caps & PX_CLIENT_SSL) != 0;
+    if (s->worker->cfg->backend_tls >= PX_BTLS_REQUIRED && !s->bk_ssl_offered) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "Backend %s does not offer TLS (--backend-tls %s)",
+                 s->worker->cfg->backend_name,
+                 px_tls_backend_mode_name((enum px_backend_tls)s->worker->cfg->backend_tls));
+        px_log_warn("S-%llu: %s", (unsigned long long)s->id, msg);
+        px_buf_free(&pl);
+        s->reply_seq = 0;
+        px_session_send_err(s, CR_SSL_CONNECTION_ERROR, "08S01", msg);
+        session_close(s, "backend without TLS");
+        return PX_ERR;
+    }
     px_mysql_handshake_clear_caps(pl.data, pl.len, &hs, PX_CAPS_CLEARED, PX_EXT_CAPS_CLEARED);
+    if (s->worker->cfg->tls_ctx != NULL) {
+        /* the proxy terminates the client's TLS itself (Protocol::SSLRequest) */
+        px_mysql_handshake_set_caps(pl.data, pl.len, &hs, PX_CLIENT_SSL);
+    }
     s->server_caps = hs.caps;
     s->status = hs.status;
     px_log_debug("S-%llu: backend %s conn %u caps 0x%08x ext 0x%08x", (unsigned long long)s->id,
@@ -883,6 +918,49 @@ bk_lost(struct px_session *s, const char *why)
     }
 }
 
+/*
+ * An event of the backend bufferevent while its TLS handshake runs
+ * (bk_tls_pending): CONNECTED sends the client's handshake response, now
+ * with CLIENT_SSL, as sequence id 2 (1 was the proxy's SSLRequest); a
+ * failure (bad certificate, no TLS, closed) tells the client and closes.
+ */
+static void
+bk_tls_event(struct px_session *s, short what)
+{
+    char why[400], msg[800];
+    uint8_t seq = 2;
+
+    if (what & BEV_EVENT_CONNECTED) {
+        s->bk_tls_pending = false;
+        bufferevent_set_timeouts(s->bk, NULL, NULL);
+        px_log_debug("S-%llu: backend TLS up (%s)", (unsigned long long)s->id,
+                     px_tls_cipher(s->bk) ? px_tls_cipher(s->bk) : "?");
+        if (px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, s->bk_hs_resp.data,
+                                  s->bk_hs_resp.len) != PX_OK) {
+            session_close(s, "out of memory");
+        }
+        px_buf_free(&s->bk_hs_resp);
+        return;
+    }
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        snprintf(why, sizeof(why), "no progress for %d s", TLS_HANDSHAKE_SECS);
+    } else {
+        px_tls_error(s->bk, why, sizeof(why));
+    }
+    snprintf(msg, sizeof(msg), "TLS handshake with backend %s failed: %s",
+             s->worker->cfg->backend_name, why);
+    px_log_warn("S-%llu: %s", (unsigned long long)s->id, msg);
+    s->bk_tls_pending = false;
+    px_buf_free(&s->bk_hs_resp);
+    px_session_bk_close(s);
+    s->bk_lost = true;
+    px_session_send_err(s, CR_SSL_CONNECTION_ERROR, "08S01", msg);
+    session_close(s, "backend TLS handshake failed");
+}
+
 static void
 bk_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -890,6 +968,10 @@ bk_event_cb(struct bufferevent *bev, short what, void *arg)
     int one = 1;
     char msg[512];
 
+    if (s->bk_tls_pending) {
+        bk_tls_event(s, what);
+        return;
+    }
     if (what & BEV_EVENT_CONNECTED) {
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         px_session_set_state(s, PX_SS_HANDSHAKE);
@@ -949,18 +1031,145 @@ cl_begin_packet(struct px_session *s, uint32_t len)
     s->cl_pass = (size_t)len + PX_PKT_HDR_LEN;
 }
 
-/* HANDSHAKE: the client's handshake response. */
+/* Callbacks and watermarks of the client bufferevent (again after its switch to TLS). */
+static void
+cl_setup(struct px_session *s)
+{
+    bufferevent_setcb(s->cl, cl_read_cb, cl_write_cb, cl_event_cb, s);
+    bufferevent_setwatermark(s->cl, EV_READ, 0, CLIENT_READ_HIGH);
+    bufferevent_setwatermark(s->cl, EV_WRITE, s->worker->cfg->client_low_water, 0);
+    bufferevent_enable(s->cl, EV_READ | EV_WRITE);
+}
+
+/*
+ * Write the whole output of the plaintext backend bufferevent (the proxy's
+ * SSLRequest) to its socket now, so the TLS handshake can follow it on the
+ * same socket. 36 bytes into a fresh connection: EAGAIN is not expected.
+ * Returns PX_OK or PX_ERR.
+ */
+static int
+bk_flush_now(struct px_session *s)
+{
+    struct evbuffer *out = bufferevent_get_output(s->bk);
+    evutil_socket_t fd = bufferevent_getfd(s->bk);
+    int tries = 0;
+
+    while (evbuffer_get_length(out) > 0) {
+        if (evbuffer_write(out, fd) < 0 || ++tries > 100) {
+            return PX_ERR;
+        }
+    }
+    return PX_OK;
+}
+
+/*
+ * Start TLS to the backend (Protocol::SSLRequest, client side): send the
+ * first 32 bytes of the client's handshake response PL (CLIENT_SSL set) as
+ * sequence id 1, switch s->bk to TLS, and keep PL (consumed, on success and
+ * failure) to send once the handshake is done (bk_tls_event). Returns PX_OK,
+ * or PX_ERR after telling the client and closing.
+ */
+static int
+bk_start_tls(struct px_session *s, struct px_buf *pl)
+{
+    const struct px_relay_cfg *cfg = s->worker->cfg;
+    uint8_t req[32];
+    uint8_t seq = 1;
+
+    memcpy(req, pl->data, sizeof(req));
+    px_mysql_resp_set_ssl(req, sizeof(req), true);
+    px_mysql_resp_set_ssl(pl->data, pl->len, true);
+    if (px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, req, sizeof(req)) != PX_OK ||
+        bk_flush_now(s) != PX_OK ||
+        px_tls_switch(&s->bk, s->worker->base, cfg->backend_tls_ctx, false, cfg->backend_host,
+                      cfg->backend_tls == PX_BTLS_VERIFY_FULL) != 0) {
+        px_buf_free(pl);
+        px_log_warn("S-%llu: cannot start TLS to the backend", (unsigned long long)s->id);
+        px_session_send_err(s, CR_SSL_CONNECTION_ERROR, "08S01",
+                            "Cannot start TLS to the backend");
+        session_close(s, "backend TLS start failed");
+        return PX_ERR;
+    }
+    bufferevent_setcb(s->bk, bk_read_cb, bk_write_cb, bk_event_cb, s);
+    bufferevent_setwatermark(s->bk, EV_WRITE, cfg->client_low_water, 0);
+    bufferevent_enable(s->bk, EV_READ | EV_WRITE);
+    {
+        struct timeval tv = {TLS_HANDSHAKE_SECS, 0};
+        bufferevent_set_timeouts(s->bk, &tv, &tv);
+    }
+    s->bk_tls = true;
+    s->bk_tls_pending = true;
+    px_buf_free(&s->bk_hs_resp);
+    s->bk_hs_resp = *pl;
+    px_buf_init(pl);
+    return PX_OK;
+}
+
+/*
+ * The client's SSLRequest arrived (sequence id SEQ): switch the client
+ * bufferevent to the server side of a TLS handshake; the real handshake
+ * response follows over TLS. Returns PX_AGAIN, or PX_ERR (closed).
+ */
+static int
+cl_start_tls(struct px_session *s, uint8_t seq)
+{
+    const struct px_relay_cfg *cfg = s->worker->cfg;
+
+    if (cfg->tls_ctx == NULL || s->cl_tls) {
+        px_session_send_err(s, ER_NOT_SUPPORTED_AUTH, "08004",
+                            s->cl_tls ? "SSLRequest over TLS" : "TLS is disabled on this proxy");
+        session_close(s, "unexpected SSLRequest");
+        return PX_ERR;
+    }
+    if (px_tls_switch(&s->cl, s->worker->base, cfg->tls_ctx, true, NULL, false) != 0) {
+        /* bytes after the SSLRequest before our answer, or out of memory */
+        px_log_warn("S-%llu: client %s: cannot start TLS after its SSLRequest",
+                    (unsigned long long)s->id, s->peer);
+        session_close(s, "client TLS start failed");
+        return PX_ERR;
+    }
+    s->cl_tls = true;
+    s->reply_seq = (uint8_t)(seq + 1);
+    cl_setup(s);
+    {
+        /* a client that stops half-way through the handshake is dropped */
+        struct timeval tv = {TLS_HANDSHAKE_SECS, 0};
+        bufferevent_set_timeouts(s->cl, &tv, &tv);
+    }
+    px_log_debug("S-%llu: client %s: TLS handshake started", (unsigned long long)s->id, s->peer);
+    return PX_AGAIN;
+}
+
+/*
+ * HANDSHAKE: the client's handshake response (Connection Phase), or its
+ * SSLRequest first (sequence id 1; the response then comes over TLS as 2).
+ * The backend always sees a response with the sequence id and CLIENT_SSL of
+ * its own hop: 1 and no CLIENT_SSL in plaintext, 2 and CLIENT_SSL after the
+ * proxy's SSLRequest (bk_start_tls). seq_delta / auth_cl_delta renumber the
+ * rest of the connection phase between the two hops.
+ */
 static int
 cl_handshake_resp(struct px_session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->cl);
+    const struct px_relay_cfg *cfg = s->worker->cfg;
     struct px_handshake_resp r;
     struct px_buf pl;
-    uint8_t seq;
+    uint32_t hlen;
+    uint8_t seq, bseq;
     int rc;
+    bool bk_tls;
 
     if (!s->greeting_sent) {
         return PX_AGAIN;
+    }
+    if (cfg->tls_ctx != NULL && !s->cl_tls && px_mysql_peek_header(in, &hlen, &seq) == PX_OK) {
+        /* Read no byte past this packet: after an SSLRequest the TLS
+         * ClientHello follows at once, and it belongs to the TLS socket.
+         * (An oversized packet reads on and is refused below.) */
+        bufferevent_setwatermark(s->cl, EV_READ, 0,
+                                 hlen < HANDSHAKE_MAX ? PX_PKT_HDR_LEN + (size_t)hlen
+                                                      : CLIENT_READ_HIGH);
     }
     px_buf_init(&pl);
     rc = px_mysql_take_payload(in, HANDSHAKE_MAX, &pl, &seq);
@@ -980,9 +1189,20 @@ cl_handshake_resp(struct px_session *s)
     if (r.ssl_request) {
         px_buf_free(&pl);
         px_mysql_handshake_resp_free(&r);
-        px_session_send_err(s, ER_NOT_SUPPORTED_AUTH, "08004",
-                    "mvproxy does not support TLS between client and proxy yet");
-        session_close(s, "client asked for TLS");
+        return cl_start_tls(s, seq);
+    }
+    if (cfg->tls_ctx != NULL && !s->cl_tls) {
+        bufferevent_setwatermark(s->cl, EV_READ, 0, CLIENT_READ_HIGH);
+    }
+    if (cfg->tls_mode == PX_TLS_REQUIRED && !s->cl_tls) {
+        px_buf_free(&pl);
+        px_mysql_handshake_resp_free(&r);
+        px_log_info("S-%llu: client %s refused: plaintext, and --tls-mode is required",
+                    (unsigned long long)s->id, s->peer);
+        px_session_send_err(s, ER_SECURE_TRANSPORT_REQUIRED, "08004",
+                            "Connections using insecure transport are prohibited while "
+                            "--tls-mode=required");
+        session_close(s, "plaintext client in tls-mode required");
         return PX_ERR;
     }
     s->caps = r.caps & s->server_caps;
@@ -990,14 +1210,54 @@ cl_handshake_resp(struct px_session *s)
     take_str(&s->pending_db, r.db);
     r.user = NULL;
     r.db = NULL;
-    px_log_debug("S-%llu: client user '%s' db '%s' caps 0x%08x", (unsigned long long)s->id,
-                 s->pending_user, s->pending_db ? s->pending_db : "", s->caps);
+    px_log_debug("S-%llu: client user '%s' db '%s' caps 0x%08x%s", (unsigned long long)s->id,
+                 s->pending_user, s->pending_db ? s->pending_db : "", s->caps,
+                 s->cl_tls ? " over TLS" : "");
     px_mysql_handshake_resp_free(&r);
     px_track_handshake(s, pl.data, pl.len);
-    px_mysql_write_packet(bufferevent_get_output(s->bk), &seq, pl.data, pl.len);
-    px_buf_free(&pl);
+    bk_tls = cfg->backend_tls != PX_BTLS_DISABLED && s->bk_ssl_offered;
+    /* backend packet n is client packet n + seq_delta (mod 256) */
+    s->seq_delta = (uint8_t)((s->cl_tls ? 1 : 0) - (bk_tls ? 1 : 0));
+    s->auth_cl_delta = (uint8_t)-s->seq_delta;
     s->change_user = false;
+    if (bk_tls) {
+        if (bk_start_tls(s, &pl) != PX_OK) {
+            return PX_ERR;
+        }
+        px_session_set_state(s, PX_SS_AUTH);
+        return PX_OK;
+    }
+    px_mysql_resp_set_ssl(pl.data, pl.len, false);
+    bseq = 1;
+    px_mysql_write_packet(bufferevent_get_output(s->bk), &bseq, pl.data, pl.len);
+    px_buf_free(&pl);
     px_session_set_state(s, PX_SS_AUTH);
+    return PX_OK;
+}
+
+/*
+ * AUTH (connection phase only, auth_cl_delta != 0): relay the client's auth
+ * packets (auth switch responses, more data) to the backend with their
+ * sequence ids renumbered for the backend's hop. Returns PX_OK or PX_AGAIN.
+ */
+static int
+cl_auth_packet(struct px_session *s)
+{
+    struct evbuffer *in = bufferevent_get_input(s->cl);
+    uint8_t hdr[PX_PKT_HDR_LEN];
+    uint32_t len;
+    uint8_t seq;
+
+    if (px_mysql_peek_header(in, &len, &seq) != PX_OK) {
+        return PX_AGAIN;
+    }
+    evbuffer_remove(in, hdr, sizeof(hdr));
+    hdr[3] = (uint8_t)(seq + s->auth_cl_delta);
+    if (s->bk != NULL) {
+        evbuffer_add(bufferevent_get_output(s->bk), hdr, sizeof(hdr));
+    }
+    s->cl_chain = false;
+    s->cl_pass = len;
     return PX_OK;
 }
 
@@ -1273,6 +1533,15 @@ px_session_cl_process(struct px_session *s)
             rc = cl_handshake_resp(s);
             break;
         case PX_SS_AUTH:
+            if (s->bk_tls_pending) {
+                /* the backend has not seen the handshake response yet */
+                rc = PX_AGAIN;
+                break;
+            }
+            if (s->auth_cl_delta != 0) {
+                rc = cl_auth_packet(s);
+                break;
+            }
             /* Auth responses: relay as they come. */
             if (s->bk != NULL) {
                 evbuffer_remove_buffer(in, bufferevent_get_output(s->bk), evbuffer_get_length(in));
@@ -1339,8 +1608,26 @@ cl_event_cb(struct bufferevent *bev, short what, void *arg)
     struct px_session *s = arg;
 
     (void)bev;
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+    if (what & BEV_EVENT_CONNECTED) {
+        s->cl_tls_up = true;
+        bufferevent_set_timeouts(s->cl, NULL, NULL);
+        px_log_debug("S-%llu: client TLS up (%s)", (unsigned long long)s->id,
+                     px_tls_cipher(s->cl) ? px_tls_cipher(s->cl) : "?");
         return;
+    }
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
+        !((what & BEV_EVENT_TIMEOUT) && s->cl_tls && !s->cl_tls_up)) {
+        return;
+    }
+    if (s->cl_tls && !s->cl_tls_up) {
+        char why[400];
+        if (what & BEV_EVENT_TIMEOUT) {
+            snprintf(why, sizeof(why), "no progress for %d s", TLS_HANDSHAKE_SECS);
+        } else {
+            px_tls_error(s->cl, why, sizeof(why));
+        }
+        px_log_warn("S-%llu: client %s: TLS handshake failed: %s", (unsigned long long)s->id,
+                    s->peer, why);
     }
     px_log_debug("S-%llu: client %s in %s", (unsigned long long)s->id,
                  (what & BEV_EVENT_EOF) ? "closed" : "error", px_session_state_name(s->state));
@@ -1371,6 +1658,7 @@ px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
     s->rewrite_enabled = true;
     px_buf_init(&s->query);
     px_buf_init(&s->coll.pkt);
+    px_buf_init(&s->bk_hs_resp);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     if (sa != NULL && sa->sa_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in)) {
@@ -1403,10 +1691,11 @@ px_session_new(struct px_worker *w, int fd, const struct sockaddr *sa, socklen_t
     w->sessions = s;
     w->n_sessions++;
 
-    bufferevent_setcb(s->cl, cl_read_cb, cl_write_cb, cl_event_cb, s);
-    bufferevent_setwatermark(s->cl, EV_READ, 0, CLIENT_READ_HIGH);
-    bufferevent_setwatermark(s->cl, EV_WRITE, cfg->client_low_water, 0);
-    bufferevent_enable(s->cl, EV_READ | EV_WRITE);
+    cl_setup(s);
+    if (cfg->tls_ctx != NULL) {
+        /* Read the handshake response's header alone first (cl_handshake_resp). */
+        bufferevent_setwatermark(s->cl, EV_READ, 0, PX_PKT_HDR_LEN);
+    }
     bufferevent_setcb(s->bk, bk_read_cb, bk_write_cb, bk_event_cb, s);
     bufferevent_setwatermark(s->bk, EV_WRITE, cfg->client_low_water, 0);
     px_log_debug("S-%llu: client %s connected (worker %d)", (unsigned long long)s->id, s->peer,

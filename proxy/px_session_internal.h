@@ -25,6 +25,7 @@
 #define HANDSHAKE_MAX   (1u << 20)          /* greeting / handshake response / change-user cap */
 #define CLIENT_READ_HIGH (PX_PKT_MAX + PX_PKT_HDR_LEN + 65536u) /* whole packet always fits */
 #define CLOSE_FLUSH_SECS 10                 /* give up flushing a closing client after this */
+#define TLS_HANDSHAKE_SECS 10                 /* a TLS handshake (either hop) must end by then */
 
 #define ER_NET_PACKET_TOO_LARGE 1153
 #define CR_CONN_HOST_ERROR      2003
@@ -32,6 +33,11 @@
 #define ER_NOT_SUPPORTED_AUTH   1251
 #define ER_UNKNOWN_ERROR        1105
 #define ER_SERVER_SHUTDOWN      1053
+#define CR_SSL_CONNECTION_ERROR 2026    /* sent as 1158 / 08S01 (px_mysql_build_err) */
+/* MySQL 5.7+ ER_SECURE_TRANSPORT_REQUIRED. MariaDB 10.11 has no such code: under
+ * require_secure_transport it answers 1045 / 28000 (checked), which would read as a
+ * bad password; the proxy uses the MySQL code with SQLSTATE 08004. */
+#define ER_SECURE_TRANSPORT_REQUIRED 3159
 #define SHUTDOWN_MSG            "Server shutdown in progress"
 
 /* How the end of the current command's response is recognised. */
@@ -120,6 +126,15 @@ struct px_session {
     uint32_t caps;                      /* client caps & server caps */
     uint16_t status;                    /* last server status flags seen */
     bool greeting_sent;                 /* HANDSHAKE: greeting forwarded to the client */
+
+    bool cl_tls;                        /* client bev switched to TLS after its SSLRequest */
+    bool cl_tls_up;                     /* ... and its TLS handshake completed */
+    bool bk_ssl_offered;                /* the backend's greeting had CLIENT_SSL */
+    bool bk_tls;                        /* the backend hop is (being switched to) TLS */
+    bool bk_tls_pending;                /* backend TLS handshake running: bk_hs_resp waits */
+    struct px_buf bk_hs_resp;           /* handshake response to send once backend TLS is up */
+    uint8_t auth_cl_delta;              /* AUTH: added to client sequence ids sent on to the
+                                         * backend (the two hops' SSLRequests differ) */
 
     char *user;                         /* authenticated user (owned) */
     char *db;                           /* current database or NULL (owned) */

@@ -18,6 +18,7 @@
 struct event;
 struct event_base;
 struct px_session;
+struct ssl_ctx_st;
 
 /* Settings shared read-only by all workers and sessions. */
 struct px_relay_cfg {
@@ -27,6 +28,12 @@ struct px_relay_cfg {
     size_t max_query;                       /* COM_QUERY payload cap (bytes) */
     size_t client_high_water;               /* pause backend reads above this client backlog */
     size_t client_low_water;                /* resume at or below this */
+    int tls_mode;                           /* enum px_tls_mode (client side) */
+    struct ssl_ctx_st *tls_ctx;             /* server context for clients, NULL when disabled
+                                             * (owned by main, shared by every worker) */
+    int backend_tls;                        /* enum px_backend_tls */
+    struct ssl_ctx_st *backend_tls_ctx;     /* client context for the backend or NULL */
+    char backend_host[256];                 /* backend host: SNI and verify-full's name */
 };
 
 struct px_worker {

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libpg-query-dev libprotobuf-c-dev libmariadb-dev uthash-dev libevent-dev
-      libcmocka-dev libinih-dev libjansson-dev
+      libcmocka-dev libinih-dev libjansson-dev libssl-dev openssl
+      python3-pymysql   # itest_tls: a second client library over TLS
       mariadb-server mariadb-client valgrind
       clang libclang-rt-14-dev)   # fuzz/ (libFuzzer runtime)
 missing=()

@@ -9,6 +9,11 @@
 #   scripts/mariadb.sh stop    stops it by its pid file.
 #   scripts/mariadb.sh env     prints the env file (for `eval`/`source`).
 #
+# TLS: a private CA and a server certificate for localhost / 127.0.0.1 are
+# made once in $MVP_RUN_DIR/tls (openssl; kept across runs) and mariadbd is
+# started with them, so the backend offers TLS; the env file names the CA
+# (MVP_DB_TLS_CA) for tests of --backend-tls verify-ca / verify-full.
+#
 # It never touches the system MariaDB service. root may log in over TCP with
 # no password (the instance only listens on loopback); the proxy's service
 # account `mvproxy`@`%` (password `mvproxy`) and a test user `app` (password
@@ -32,6 +37,25 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 PY
 }
 
+# Make the CA and the server certificate under $RUN_DIR/tls unless they exist.
+make_tls() {
+    local d="$RUN_DIR/tls"
+    [ -s "$d/ca.pem" ] && [ -s "$d/server-cert.pem" ] && [ -s "$d/server-key.pem" ] && return 0
+    command -v openssl >/dev/null || { echo "mariadb: openssl not found (run scripts/deps.sh)" >&2; exit 1; }
+    mkdir -p "$d"
+    (
+        cd "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mvproxy test CA" \
+            -keyout ca-key.pem -out ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout server-key.pem -out server.csr
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+            -days 3650 -extfile server.ext -out server-cert.pem
+        rm -f server.csr server.ext
+    ) >"$RUN_DIR/tls.log" 2>&1 || { echo "mariadb: certificate generation failed, see $RUN_DIR/tls.log" >&2; exit 1; }
+}
+
 running() { [ -f "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null; }
 
 start() {
@@ -45,6 +69,7 @@ start() {
             --auth-root-authentication-method=normal --skip-test-db >"$RUN_DIR/install.log" 2>&1 \
             || { echo "mariadb: install-db failed, see $RUN_DIR/install.log" >&2; exit 1; }
     fi
+    make_tls
     port="${MVP_DB_PORT:-$(free_port)}"
     "$mysqld" --no-defaults --datadir="$DATA" --socket="$SOCK" --pid-file="$PIDF" \
         --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
@@ -54,6 +79,8 @@ start() {
         --tmp-table-size=256M --max-heap-table-size=256M \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
         --log-bin="$RUN_DIR/binlog" --binlog-format=ROW --server-id=1 \
+        --ssl-ca="$RUN_DIR/tls/ca.pem" --ssl-cert="$RUN_DIR/tls/server-cert.pem" \
+        --ssl-key="$RUN_DIR/tls/server-key.pem" \
         >/dev/null 2>&1 &
     local i
     for i in $(seq 1 120); do
@@ -79,6 +106,7 @@ MVP_DB_PORT=$port
 MVP_DB_SOCKET=$SOCK
 MVP_DB_USER=root
 MVP_RUN_DIR=$RUN_DIR
+MVP_DB_TLS_CA=$RUN_DIR/tls/ca.pem
 ENV
     echo "mariadb: started on 127.0.0.1:$port (pid $(cat "$PIDF"), dir $RUN_DIR)"
 }

@@ -28,6 +28,15 @@ struct cat_config {
      * sql_log_bin = 0 on refresh connections), 0 = not configured: env
      * MVPROXY_REFRESH_LOG_BIN (on/off), else logged. */
     int refresh_log_bin;
+    /* TLS of the engine's own libmariadb connections (service user, refresh
+     * tasks, binlog follower, probe, sync), as --backend-tls: 0 disabled,
+     * 1 preferred (TLS when the backend offers it), 2 required, 3 verify-ca
+     * (certificate checked against backend_tls_ca), 4 verify-full (and the
+     * host name; libmariadb checks the name whenever it verifies). */
+    int backend_tls;
+    const char *backend_tls_ca;     /* PEM CA file or NULL */
+    const char *backend_tls_cert;   /* client certificate or NULL */
+    const char *backend_tls_key;    /* its key or NULL */
 };
 
 /*

@@ -584,6 +584,37 @@ make_response(struct px_buf *b, uint32_t caps, const char *user, const char *db)
     }
 }
 
+/* CLIENT_SSL put back into a greeting after PX_CAPS_CLEARED, and set/cleared in a response. */
+static void
+test_ssl_caps_edit(void **state)
+{
+    uint8_t g[256], resp[40];
+    size_t n = make_greeting(g);
+    struct px_handshake hs, hs2;
+
+    (void)state;
+    assert_int_equal(px_mysql_parse_handshake(g, n, &hs), PX_OK);
+    px_mysql_handshake_clear_caps(g, n, &hs, PX_CAPS_CLEARED, PX_EXT_CAPS_CLEARED);
+    assert_false(hs.caps & PX_CLIENT_SSL);
+    px_mysql_handshake_set_caps(g, n, &hs, PX_CLIENT_SSL);
+    assert_true(hs.caps & PX_CLIENT_SSL);
+    assert_int_equal(px_mysql_parse_handshake(g, n, &hs2), PX_OK);
+    assert_int_equal(hs2.caps, hs.caps);
+    assert_false(hs2.caps & PX_CLIENT_COMPRESS);
+    assert_int_equal(hs2.ext_caps, hs.ext_caps);
+
+    memset(resp, 0, sizeof(resp));
+    resp[0] = 0x05;
+    resp[1] = 0xa2; /* PROTOCOL_41 | SECURE_CONNECTION | INTERACTIVE (0x0200, 0x8000, 0x0400) */
+    resp[2] = 0x0a;
+    px_mysql_resp_set_ssl(resp, sizeof(resp), true);
+    assert_int_equal(px_mysql_u32(resp), 0x000aaa05u);
+    px_mysql_resp_set_ssl(resp, sizeof(resp), false);
+    assert_int_equal(px_mysql_u32(resp), 0x000aa205u);
+    px_mysql_resp_set_ssl(resp, 3, true); /* too short: untouched */
+    assert_int_equal(px_mysql_u32(resp), 0x000aa205u);
+}
+
 static void
 test_handshake_response(void **state)
 {
@@ -708,6 +739,7 @@ main(void)
         cmocka_unit_test(test_encode_rows_deprecate_eof),
         cmocka_unit_test(test_encode_ok_err),
         cmocka_unit_test(test_handshake_parse_and_edit),
+        cmocka_unit_test(test_ssl_caps_edit),
         cmocka_unit_test(test_handshake_response),
         cmocka_unit_test(test_change_user),
         cmocka_unit_test(test_parse_use),
