@@ -219,6 +219,24 @@ names_a_view_table(const struct cat_snapshot *snap, const char *db, struct px_st
 }
 
 /*
+ * Does ST hold a `?` placeholder token from token FROM on? The backend
+ * rejects such a COM_QUERY text (issue 11: it is never rewritten; the
+ * prepared-statement path substitutes the bound values first, px_prep.c).
+ */
+static bool
+has_placeholder(struct px_stmt *st, size_t from)
+{
+    struct rw_tok t;
+    size_t i;
+    for (i = from, t = px_stmt_tok(st, i); t.kind != RW_TOK_EOF; t = px_stmt_tok(st, ++i)) {
+        if (t.kind == RW_TOK_PARAM) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * Try to rewrite the SELECT that starts at BODY_OFF of SQL; on success the
  * text before BODY_OFF (EXPLAIN prefix, leading comments) is kept.
  */
@@ -235,7 +253,7 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
     /* the size budget first: even the view-name pre-filter lexes the whole
      * text, and this runs on the worker's event loop (issue 9 item 4) */
     if (!snapshot_has_views(snap) || !si->rewrite_enabled || rw_limits_too_big(len - body_off) ||
-        !names_a_view_table(snap, si->db, st, body_tok)) {
+        has_placeholder(st, body_tok) || !names_a_view_table(snap, si->db, st, body_tok)) {
         return;
     }
     memset(&opt, 0, sizeof(opt));

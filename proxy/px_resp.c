@@ -30,8 +30,10 @@ resp_step_prepare(struct px_session *s, uint8_t b0, const uint8_t *pk, size_t pk
         if (b0 != 0x00 || pklen < 9) {
             return true;
         }
+        s->prep_id = px_mysql_u32(pk + 1);
         s->prep_cols = px_mysql_u16(pk + 5);
         s->params_left = px_mysql_u16(pk + 7);
+        s->prep_params = s->params_left;
         s->cols_left = s->prep_cols;
         s->resp_ok = true;
         if (s->params_left > 0) {

@@ -71,6 +71,7 @@
 #include "px_worker.h"
 
 #include "px_admin_exec.h"
+#include "px_prep.h"
 #include "px_resp.h"
 #include "px_session_internal.h"
 #include "px_track.h"
@@ -181,6 +182,13 @@ session_info(const struct px_session *s, struct px_session_info *si)
     si->user = s->user != NULL ? s->user : "";
     si->db = s->db;
     si->rewrite_enabled = s->rewrite_enabled;
+    si->sql_mode = px_track_sql_mode(s);
+}
+
+void
+px_session_fill_info(const struct px_session *s, struct px_session_info *si)
+{
+    session_info(s, si);
 }
 
 /* Replace owned string *DST with SRC (taken, may be NULL). */
@@ -226,6 +234,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     px_buf_free(&s->coll.pkt);
     px_buf_free(&s->bk_hs_resp);
     px_rewrite_views_clear(&s->rewrite_views);
+    px_prep_free(s);
     free(s);
     px_worker_session_gone(w);
 }
@@ -459,6 +468,7 @@ px_session_resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind)
 static void
 resp_end(struct px_session *s)
 {
+    px_prep_resp_end(s);
     if (s->pending_db_valid) {
         if (s->resp_ok) {
             px_log_debug("S-%llu: current db now '%s'", (unsigned long long)s->id,
@@ -538,7 +548,8 @@ auth_end(struct px_session *s, bool ok)
     session_close(s, "authentication failed");
 }
 
-/* Send the original query text again after the rewritten one failed. */
+/* Send the original command (a COM_QUERY, or a COM_STMT_EXECUTE: px_prep.c)
+ * again after the rewritten one failed. */
 static void
 resend_original(struct px_session *s)
 {
@@ -548,9 +559,16 @@ resend_original(struct px_session *s)
     session_info(s, &si);
     px_dispatch_note_rewrite_failed(&si, &s->rewrite_views, s->rewrite_err);
     px_rewrite_views_clear(&s->rewrite_views);
+    px_prep_rewrite_failed(s);
     sent = px_session_send_command(s, s->query.data, s->query.len);
     s->seq_delta = (uint8_t)(s->query_pkts - sent);
-    px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
+    px_session_resp_begin(s, s->query.len > 0 ? s->query.data[0] : PX_COM_QUERY, RK_RESULTSET);
+}
+
+void
+px_session_resend_original(struct px_session *s)
+{
+    resend_original(s);
 }
 
 /* ---- backend side ---------------------------------------------------- */
@@ -601,6 +619,12 @@ bk_begin_packet(struct px_session *s, uint8_t *hdr, uint32_t len, enum bk_sink s
     }
 }
 
+void
+px_session_bk_begin_packet(struct px_session *s, uint8_t *hdr, uint32_t len, enum bk_sink sink)
+{
+    bk_begin_packet(s, hdr, len, sink);
+}
+
 /* Run the action queued for the end of the packet just passed. */
 void
 px_session_bk_after(struct px_session *s)
@@ -619,6 +643,9 @@ px_session_bk_after(struct px_session *s)
         break;
     case AFTER_RESEND:
         resend_original(s);
+        break;
+    case AFTER_PREP:
+        px_prep_after_packet(s);
         break;
     case AFTER_AUTH_OK:
         auth_end(s, true);
@@ -784,6 +811,9 @@ bk_query_packet(struct px_session *s)
         /* the PREPARE of the original, or a rewritten answer to discard */
         px_validate_prepare_packet(s, hdr, len, pk);
         bk_begin_packet(s, hdr, len, SINK_DISCARD);
+        return PX_OK;
+    }
+    if (px_prep_bk_packet(s, hdr, len, pk)) {
         return PX_OK;
     }
     if (s->rewrite_check) {
@@ -1276,6 +1306,9 @@ cmd_query(struct px_session *s)
     memset(&out, 0, sizeof(out));
     session_info(s, &si);
     px_dispatch_query(&si, sql, len, &out);
+    if (out.kind == PX_DISPATCH_RELAY) {
+        px_prep_sql_query(s, &si, sql, len, &out);
+    }
     if (out.set_rewrite) {
         s->rewrite_enabled = out.rewrite_enabled;
     }
@@ -1415,6 +1448,12 @@ cl_command(struct px_session *s)
         px_session_send_err(s, CR_SERVER_LOST, "HY000", "Lost connection to backend");
         session_close(s, "command after backend loss");
         return PX_ERR;
+    }
+    {
+        int prc = px_prep_cl_command(s, cmd, len);
+        if (prc != PX_PREP_PASS) {
+            return prc;
+        }
     }
     switch (cmd) {
     case PX_COM_QUERY:

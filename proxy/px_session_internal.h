@@ -76,6 +76,7 @@ enum bk_after {
     AFTER_AUTH_ERR,     /* authentication failed */
     AFTER_VALIDATED,    /* the PREPARE of the original answered (px_validate.c) */
     AFTER_RUN_ORIGINAL, /* the discarded rewritten answer ended: run the original */
+    AFTER_PREP,         /* the proxy's own COM_STMT_PREPARE answered (px_prep.c) */
 };
 
 /* A request from the admin thread to run SQL on this session's backend. */
@@ -152,6 +153,9 @@ struct px_session {
     uint64_t cols_left;                 /* column definitions to go */
     uint64_t params_left;               /* prepare: parameter definitions to go */
     uint64_t prep_cols;                 /* prepare: column count */
+    uint64_t prep_params;               /* prepare: parameter count */
+    uint32_t prep_id;                   /* prepare: statement id of the PREPARE_OK */
+    struct px_prep *prep;               /* prepared statements (px_prep.c; owned, lazily made) */
     bool resp_ok;                       /* final packet of the response was OK */
 
     size_t bk_pass;                     /* bytes of the current backend packet still to move */
@@ -238,5 +242,18 @@ void px_session_send_reply(struct px_session *s, const struct mvp_reply *reply);
 /* Frame payload P/LEN (a command, bytes) to the backend with sequence ids
  * from 0. Returns the number of packets sent. */
 uint8_t px_session_send_command(struct px_session *s, const void *p, size_t len);
+
+/* Begin passing the backend packet whose header HDR (payload LEN bytes) is at
+ * the front of the backend input to SINK (sequence id renumbered by
+ * seq_delta when it goes to the client). */
+void px_session_bk_begin_packet(struct px_session *s, uint8_t *hdr, uint32_t len,
+                                enum bk_sink sink);
+
+/* Fill SI from S (pointers borrowed until S's user/db change). */
+void px_session_fill_info(const struct px_session *s, struct px_session_info *si);
+
+/* The rewritten statement in flight failed (s->rewrite_err): count it on its
+ * views and send the client's original command (s->query) instead. */
+void px_session_resend_original(struct px_session *s);
 
 #endif /* PX_SESSION_INTERNAL_H */

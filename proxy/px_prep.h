@@ -1,0 +1,102 @@
+/*
+ * px_prep.h - prepared statements on the rewrite path (issue 11). Part of
+ * the session module (px_session_internal.h); px_session.c calls the hooks
+ * below from cl_command, cmd_query, bk_query_packet, resp_end,
+ * resend_original and the session free.
+ *
+ * Binary protocol (MariaDB KB "COM_STMT_PREPARE", "COM_STMT_EXECUTE",
+ * "Binary Protocol Result Set"): the client's statements are relayed to the
+ * backend as before and keep their ids (the client's id IS the backend's).
+ * The session remembers, per client statement id, the SQL text, the
+ * parameter and column counts of the PREPARE_OK and the parameter types of
+ * the last execute that bound them. A COM_STMT_EXECUTE of a SELECT without a
+ * cursor and without long data gets its values written into the text as
+ * literals; when the dispatcher rewrites that text onto a view, the
+ * rewritten text runs as a proxy-owned statement (prepared once per session
+ * and text, at most PX_PREP_CACHE_MAX kept) whose binary result set the
+ * client gets in place of the original's. An ERR for the rewritten
+ * statement (at its prepare or its execute) sends the client's execute
+ * packet instead; the client never sees a proxy statement id.
+ *
+ * SQL level: `PREPARE name FROM 'text'` is remembered when the backend
+ * accepts it; `EXECUTE name` (no USING) is then rewritten like a COM_QUERY
+ * of the text and sent as one. DEALLOCATE / DROP PREPARE forget.
+ */
+#ifndef PX_PREP_H
+#define PX_PREP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "px_dispatch.h"
+#include "px_session_internal.h"
+
+#define PX_PREP_CACHE_MAX 32u   /* proxy-owned (rewritten) statements kept per session */
+#define PX_PREP_PASS      1     /* px_prep_cl_command: go on with the usual relay */
+
+/*
+ * The client command CMD (first payload byte) with payload LEN bytes is at
+ * the front of S's client input (IDLE state, header not yet drained):
+ * notes what the statement table needs (PREPARE text, CLOSE, RESET,
+ * SEND_LONG_DATA, RESET_CONNECTION, CHANGE_USER) and, for an EXECUTE of a
+ * rewrite candidate, takes the whole packet and runs it (rewritten or not).
+ * Returns PX_PREP_PASS (nothing consumed: relay the command as usual),
+ * PX_AGAIN (more client bytes needed first) or PX_OK (the command was taken
+ * and sent; S is in QUERY). Never fails; out of memory aborts (px_buf).
+ */
+int px_prep_cl_command(struct px_session *s, uint8_t cmd, uint32_t len);
+
+/*
+ * A backend packet (header and first PK payload bytes in HDR, payload LEN
+ * bytes) arrived in QUERY state. When it belongs to the proxy's own
+ * COM_STMT_PREPARE of a rewritten text, it is consumed here (dropped, its
+ * end queues AFTER_PREP) and true is returned; false: relay it as usual.
+ */
+bool px_prep_bk_packet(struct px_session *s, uint8_t *hdr, uint32_t len, size_t pk);
+
+/*
+ * AFTER_PREP: the response to the proxy's COM_STMT_PREPARE is complete.
+ * Executes the new statement (caching it) when it has no parameters and
+ * the original's column count; otherwise sends the client's execute.
+ */
+void px_prep_after_packet(struct px_session *s);
+
+/* The response to S's current client command ended (before resp_end
+ * clears the command's state): registers a prepared statement (binary or
+ * SQL level) the backend accepted and ends a rewritten execute. */
+void px_prep_resp_end(struct px_session *s);
+
+/* The rewritten statement in flight was rejected (resend_original): a
+ * proxy-owned statement that failed is closed and dropped from the cache. */
+void px_prep_rewrite_failed(struct px_session *s);
+
+/*
+ * The COM_QUERY text SQL/LEN of session S (info SI) was dispatched into OUT
+ * as PX_DISPATCH_RELAY: follows SQL PREPARE / EXECUTE / DEALLOCATE PREPARE,
+ * and for `EXECUTE name` of a remembered text that the dispatcher rewrites,
+ * replaces OUT with that PX_DISPATCH_REWRITE (the fallback is the client's
+ * EXECUTE, s->query). OUT stays as it is otherwise.
+ */
+void px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const char *sql,
+                       size_t len, struct px_dispatch_out *out);
+
+/* Free everything S's statement state owns (session end). The backend
+ * connection is closed with it, which frees the proxy's statements. */
+void px_prep_free(struct px_session *s);
+
+/*
+ * Write the SQL text SQL/LEN with its N_PARAMS `?` placeholders replaced
+ * by the values of a COM_STMT_EXECUTE: PARAMS/PLEN are the execute payload
+ * bytes after the 10-byte head (null bitmap, bound flag, types when bound,
+ * values), TYPES the 2*N_PARAMS type bytes in force (those in PARAMS when
+ * it binds new ones). NULL, integers, FLOAT/DOUBLE (as DOUBLE literals),
+ * DECIMAL, strings without backslashes or control bytes, DATE, DATETIME,
+ * TIMESTAMP and TIME become literals of the same value and type; for
+ * anything else (blobs, other types, a malformed packet) NULL is returned.
+ * Returns the text (caller frees; *OUT_LEN bytes, NUL-terminated).
+ */
+char *px_prep_literal_text(const char *sql, size_t len, uint16_t n_params, const uint8_t *types,
+                           const uint8_t *params, size_t plen, size_t *out_len);
+
+#endif /* PX_PREP_H */
