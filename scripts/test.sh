@@ -2,7 +2,8 @@
 # scripts/test.sh - THE test command (README, .ci/run). On a fresh Debian
 # bookworm machine, as root:
 #
-#   1. installs the Debian packages (scripts/deps.sh; idempotent),
+#   1. installs the Debian packages (scripts/deps.sh, and the client programs
+#      of the real-client matrix: scripts/deps-clients.sh; idempotent),
 #   2. configures and builds (build/, or build-asan/ with --asan),
 #   3. starts a private MariaDB in .run/test-mariadb (a fresh data directory
 #      each run; stopped on exit, failure or Ctrl-C - never the system one),
@@ -59,6 +60,8 @@ step() { printf '\n=== %s (%ds)\n' "$*" $(( $(date +%s) - T0 )); }
 
 step "dependencies"
 bash scripts/deps.sh
+# The real-client matrix's clients (tests/integration/t_clients.sh).
+bash scripts/deps-clients.sh
 
 step "configure + build ($BUILD, -j$JOBS)"
 mkdir -p "$BUILD"
@@ -112,6 +115,7 @@ CT_ARGS=(--output-on-failure --timeout "${MVP_TEST_TIMEOUT:-900}" -j"$JOBS")
 CT_LOG="$BUILD/ctest-summary.log"
 # ctest writes to the log and `tail` shows it live: a pipe into tee would hang
 # for as long as any process a test left behind keeps the pipe open.
+: >"$CT_LOG"   # exists before `tail` opens it (the subshell below may start later)
 (cd "$BUILD" && exec ctest "${CT_ARGS[@]}") </dev/null >"$CT_LOG" 2>&1 &
 CT_PID=$!
 tail -n +1 -f --pid="$CT_PID" "$CT_LOG"
