@@ -50,6 +50,8 @@ struct prep_stmt {
     uint8_t *types;         /* 2 * n_params type bytes last bound (owned) or NULL */
     bool candidate;         /* a SELECT the dispatcher may rewrite */
     bool long_data;         /* COM_STMT_SEND_LONG_DATA since the last execute / reset */
+    bool bk_bound;          /* the backend's statement has been given the types: an
+                             * execute relayed to it may omit them */
     UT_hash_handle hh;
 };
 
@@ -800,6 +802,23 @@ exec_command(struct px_session *s, struct prep_stmt *st, uint32_t len, size_t av
         st->types = cat_xmalloc(2u * st->n_params);
         memcpy(st->types, params + nb + 1, 2u * st->n_params);
     }
+    if (st->n_params > 0 && plen >= nb + 1 && params[nb] == 0 && !st->bk_bound &&
+        st->types != NULL) {
+        /* The client bound its types in an execute that the proxy ran on its
+         * own statement: the backend's statement has never seen them, so an
+         * execute relayed to it must carry them (else ERR 1210). */
+        struct px_buf q;
+        px_buf_init(&q);
+        px_buf_put(&q, p, EXEC_HEAD + nb);
+        px_buf_put_u8(&q, 1);
+        px_buf_put(&q, st->types, 2u * st->n_params);
+        px_buf_put(&q, params + nb + 1, plen - nb - 1);
+        px_buf_free(&s->query);
+        s->query = q;
+        p = s->query.data;
+        params = p + EXEC_HEAD;
+        plen = s->query.len - EXEC_HEAD;
+    }
     px_session_set_state(s, PX_SS_QUERY);
     if (p[5] == 0 && !long_data && s->rewrite_enabled && db_eq(st->db, s->db)) {
         text = px_prep_literal_text(st->sql, st->len, st->n_params, st->types, params, plen,
@@ -817,6 +836,9 @@ exec_command(struct px_session *s, struct prep_stmt *st, uint32_t len, size_t av
         }
         px_dispatch_out_clear(&out);
         free(text);
+    }
+    if (st->n_params > 0 && plen >= nb + 1 && params[nb] == 1) {
+        st->bk_bound = true;
     }
     relay_execute(s);
     return PX_OK;

@@ -1302,12 +1302,15 @@ cmd_query(struct px_session *s)
     struct px_buf pl;
     uint8_t sent;
     char *use_db;
+    bool sql_execute = false;
 
     memset(&out, 0, sizeof(out));
     session_info(s, &si);
     px_dispatch_query(&si, sql, len, &out);
     if (out.kind == PX_DISPATCH_RELAY) {
         px_prep_sql_query(s, &si, sql, len, &out);
+        /* an SQL EXECUTE rewritten: the backend accepted its text at PREPARE */
+        sql_execute = out.kind == PX_DISPATCH_REWRITE;
     }
     if (out.set_rewrite) {
         s->rewrite_enabled = out.rewrite_enabled;
@@ -1330,7 +1333,7 @@ cmd_query(struct px_session *s)
             px_rewrite_views_clear(&s->rewrite_views);
             s->rewrite_views = out.views;
             memset(&out.views, 0, sizeof(out.views));
-            if (px_validate_known(s)) {
+            if (sql_execute || px_validate_known(s)) {
                 px_buf_init(&pl);
                 px_buf_put_u8(&pl, PX_COM_QUERY);
                 px_buf_put(&pl, out.sql, out.sql_len);
