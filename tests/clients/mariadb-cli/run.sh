@@ -51,9 +51,9 @@ if [ -z "$MVC_TLS_PORT" ]; then echo NA
 else
     # --ssl asks for TLS (no certificate check: the proxy's cert is self-signed),
     # but the 10.11 client goes on in clear text when the server offers no TLS:
-    # `status` shows what the client itself negotiated.
+    # `\s` (status) shows what the client itself negotiated.
     if out=$(mariadb --no-defaults -h"$MVC_HOST" -P"$MVC_TLS_PORT" -u"$MVC_USER" ${MVC_PASS:+-p"$MVC_PASS"} \
-             --ssl --ssl-verify-server-cert=0 -N -B -e "SELECT 'tls'"$'\n''status' 2>&1); then
+             --ssl --ssl-verify-server-cert=0 -N -B -e "SELECT 'tls'; \\s" 2>&1); then
         printf '%s\n' "$out" | grep -q 'Cipher in use' || echo "EXC connected without TLS"
         printf '%s\n' "$out" | head -1
     else echo "EXC $out"; echo "$out" >&2; fi
