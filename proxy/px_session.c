@@ -80,6 +80,7 @@
 static _Atomic uint64_t next_session_id = 1;
 
 static void session_close(struct px_session *s, const char *why);
+static void cl_tls_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void cl_read_cb(struct bufferevent *bev, void *arg);
 static void cl_write_cb(struct bufferevent *bev, void *arg);
 static void cl_event_cb(struct bufferevent *bev, short what, void *arg);
@@ -223,6 +224,9 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     px_log_debug("S-%llu: freed", (unsigned long long)s->id);
     event_free(s->exec_ev);
     event_free(s->admin_ev);
+    if (s->tls_timer != NULL) {
+        event_free(s->tls_timer);
+    }
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->user);
@@ -301,7 +305,9 @@ px_session_cl_close(struct px_session *s, bool flush)
     if (s->cl == NULL || s->cl_closing) {
         return;
     }
-    if (flush && evbuffer_get_length(bufferevent_get_output(s->cl)) > 0) {
+    /* nothing can be written before the client's TLS handshake is done */
+    if (flush && !(s->cl_tls && !s->cl_tls_up) &&
+        evbuffer_get_length(bufferevent_get_output(s->cl)) > 0) {
         struct timeval tv = {CLOSE_FLUSH_SECS, 0};
         s->cl_closing = true;
         bufferevent_disable(s->cl, EV_READ);
@@ -1165,6 +1171,14 @@ cl_start_tls(struct px_session *s, uint8_t seq)
         /* a client that stops half-way through the handshake is dropped */
         struct timeval tv = {TLS_HANDSHAKE_SECS, 0};
         bufferevent_set_timeouts(s->cl, &tv, &tv);
+        /* and a timer of its own: a filter bufferevent's timeouts do not
+         * always fire while the handshake waits for the peer */
+        if (s->tls_timer == NULL) {
+            s->tls_timer = evtimer_new(s->worker->base, cl_tls_timer_cb, s);
+        }
+        if (s->tls_timer != NULL) {
+            evtimer_add(s->tls_timer, &tv);
+        }
     }
     px_log_debug("S-%llu: client %s: TLS handshake started", (unsigned long long)s->id, s->peer);
     return PX_AGAIN;
@@ -1653,6 +1667,9 @@ cl_event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         s->cl_tls_up = true;
         bufferevent_set_timeouts(s->cl, NULL, NULL);
+        if (s->tls_timer != NULL) {
+            evtimer_del(s->tls_timer);
+        }
         px_log_debug("S-%llu: client TLS up (%s)", (unsigned long long)s->id,
                      px_tls_cipher(s->cl) ? px_tls_cipher(s->cl) : "?");
         return;
@@ -1676,6 +1693,24 @@ cl_event_cb(struct bufferevent *bev, short what, void *arg)
     bufferevent_free(s->cl);
     s->cl = NULL;
     session_close(s, "client gone");
+}
+
+/* The client's TLS handshake made no progress for TLS_HANDSHAKE_SECS. */
+static void
+cl_tls_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_session *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->cl == NULL || !s->cl_tls || s->cl_tls_up) {
+        return;
+    }
+    if (s->cl_closing || s->state == PX_SS_CLOSING) {
+        cl_free(s); /* a flush that cannot happen before the handshake */
+        return;
+    }
+    cl_event_cb(s->cl, BEV_EVENT_TIMEOUT, s);
 }
 
 /* ---- creation -------------------------------------------------------- */

@@ -130,6 +130,7 @@ struct px_session {
 
     bool cl_tls;                        /* client bev switched to TLS after its SSLRequest */
     bool cl_tls_up;                     /* ... and its TLS handshake completed */
+    struct event *tls_timer;            /* drops a client whose TLS handshake stalls (owned) */
     bool bk_ssl_offered;                /* the backend's greeting had CLIENT_SSL */
     bool bk_tls;                        /* the backend hop is (being switched to) TLS */
     bool bk_tls_pending;                /* backend TLS handshake running: bk_hs_resp waits */
