@@ -146,7 +146,9 @@ exec_rows(MYSQL_STMT *st, const struct pval *v, unsigned n, bool bind, struct it
         return e ? e : 1;
     }
     mysql_stmt_free_result(st);
-    qsort(out->rows, out->n, sizeof(*out->rows), cmp_str);
+    if (out->n > 1) {
+        qsort(out->rows, out->n, sizeof(*out->rows), cmp_str);
+    }
     return 0;
 }
 
