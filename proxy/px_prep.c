@@ -536,12 +536,8 @@ px_prep_literal_text(const char *sql, size_t len, uint16_t n_params, const uint8
 static void
 relay_execute(struct px_session *s)
 {
-    uint8_t sent;
-    px_rewrite_views_clear(&s->rewrite_views);
     s->rewrite_check = false;
-    px_session_resp_begin(s, PX_COM_STMT_EXECUTE, RK_RESULTSET);
-    sent = px_session_send_command(s, s->query.data, s->query.len);
-    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+    px_session_send_original(s);
 }
 
 /* Execute proxy statement C (no parameters, no cursor) in place of the

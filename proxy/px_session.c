@@ -554,21 +554,28 @@ auth_end(struct px_session *s, bool ok)
     session_close(s, "authentication failed");
 }
 
+void
+px_session_send_original(struct px_session *s)
+{
+    uint8_t sent;
+
+    px_rewrite_views_clear(&s->rewrite_views);
+    sent = px_session_send_command(s, s->query.data, s->query.len);
+    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+    px_session_resp_begin(s, s->query.len > 0 ? s->query.data[0] : PX_COM_QUERY, RK_RESULTSET);
+}
+
 /* Send the original command (a COM_QUERY, or a COM_STMT_EXECUTE: px_prep.c)
  * again after the rewritten one failed. */
 static void
 resend_original(struct px_session *s)
 {
     struct px_session_info si;
-    uint8_t sent;
 
     session_info(s, &si);
     px_dispatch_note_rewrite_failed(&si, &s->rewrite_views, s->rewrite_err);
-    px_rewrite_views_clear(&s->rewrite_views);
     px_prep_rewrite_failed(s);
-    sent = px_session_send_command(s, s->query.data, s->query.len);
-    s->seq_delta = (uint8_t)(s->query_pkts - sent);
-    px_session_resp_begin(s, s->query.len > 0 ? s->query.data[0] : PX_COM_QUERY, RK_RESULTSET);
+    px_session_send_original(s);
 }
 
 void

@@ -240,6 +240,12 @@ void px_session_send_err(struct px_session *s, uint16_t code, const char *sqlsta
 /* Answer the current command with REPLY (sequence ids from reply_seq). */
 void px_session_send_reply(struct px_session *s, const struct mvp_reply *reply);
 
+/* Send the client's own command (s->query: a COM_QUERY or COM_STMT_EXECUTE
+ * payload) unchanged and follow its answer for the client; drops the views
+ * of a rewrite that is not used. The one way back to the original after a
+ * rewritten command failed, was not validated, or was not taken. */
+void px_session_send_original(struct px_session *s);
+
 /* Frame payload P/LEN (a command, bytes) to the backend with sequence ids
  * from 0. Returns the number of packets sent. */
 uint8_t px_session_send_command(struct px_session *s, const void *p, size_t len);

@@ -67,6 +67,20 @@ set_mode(struct px_session *s, const uint8_t *v, size_t n)
                  s->sql_mode);
 }
 
+/* Learn sql_mode from OK's session state changes; true when they had it. */
+static bool
+learn_mode(struct px_session *s, const struct px_ok *ok)
+{
+    const uint8_t *v;
+    size_t vl;
+
+    if (ok->state == NULL || !px_mysql_state_sysvar(ok->state, ok->state_len, "sql_mode", &v, &vl)) {
+        return false;
+    }
+    set_mode(s, v, vl);
+    return true;
+}
+
 void
 px_track_arm(struct px_session *s)
 {
@@ -89,10 +103,8 @@ int
 px_track_arm_packet(struct px_session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->bk);
-    const uint8_t *v;
     struct px_ok ok;
     struct px_buf pl;
-    size_t vl;
     uint8_t seq;
     int rc;
 
@@ -102,11 +114,8 @@ px_track_arm_packet(struct px_session *s)
         px_buf_free(&pl);
         return PX_AGAIN;
     }
-    if (rc == PX_OK && pl.len > 0 && pl.data[0] == 0x00 &&
-        px_mysql_parse_ok(pl.data, pl.len, true, &ok) == PX_OK && ok.state != NULL &&
-        px_mysql_state_sysvar(ok.state, ok.state_len, "sql_mode", &v, &vl)) {
-        set_mode(s, v, vl);
-    } else {
+    if (!(rc == PX_OK && pl.len > 0 && pl.data[0] == 0x00 &&
+          px_mysql_parse_ok(pl.data, pl.len, true, &ok) == PX_OK && learn_mode(s, &ok))) {
         if (rc != PX_OK) {
             evbuffer_drain(in, evbuffer_get_length(in)); /* cannot resynchronise */
         }
@@ -151,11 +160,11 @@ int
 px_track_ok_packet(struct px_session *s, uint8_t *hdr, uint32_t len, size_t pk)
 {
     struct evbuffer *in = bufferevent_get_input(s->bk);
-    const uint8_t *q, *end, *v;
+    const uint8_t *q, *end;
     uint64_t n;
     struct px_ok ok;
     struct px_buf pl, outb;
-    size_t vl, fixed;
+    size_t fixed;
     uint16_t st;
     uint8_t seq;
     bool convert;
@@ -186,9 +195,7 @@ px_track_ok_packet(struct px_session *s, uint8_t *hdr, uint32_t len, size_t pk)
     pl.len = len;
     px_buf_init(&outb);
     if (px_mysql_parse_ok(pl.data, pl.len, true, &ok) == PX_OK) {
-        if (ok.state != NULL && px_mysql_state_sysvar(ok.state, ok.state_len, "sql_mode", &v, &vl)) {
-            set_mode(s, v, vl);
-        }
+        learn_mode(s, &ok);
         if (s->track_added) {
             px_mysql_build_ok_untracked(&outb, &ok);
         }

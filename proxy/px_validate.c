@@ -190,13 +190,8 @@ px_validate_prepared(struct px_session *s)
 void
 px_validate_run_original(struct px_session *s)
 {
-    uint8_t sent;
-
     s->validate = PX_VAL_NONE;
-    px_rewrite_views_clear(&s->rewrite_views);
-    sent = px_session_send_command(s, s->query.data, s->query.len);
-    px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
-    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+    px_session_send_original(s);
 }
 
 /* Statements after which what a query may name or read can differ. */
