@@ -14,6 +14,10 @@
 # started with them, so the backend offers TLS; the env file names the CA
 # (MVP_DB_TLS_CA) for tests of --backend-tls verify-ca / verify-full.
 #
+# connect_timeout is 30 s (the server's default is 10): a client that stalls
+# in its connection phase must be dropped by the proxy's own 10 s handshake
+# timer (itest_tls checks its log line), not by the backend hanging up first.
+#
 # It never touches the system MariaDB service. root may log in over TCP with
 # no password (the instance only listens on loopback); the proxy's service
 # account `mvproxy`@`%` (password `mvproxy`) and a test user `app` (password
@@ -81,6 +85,7 @@ start() {
         --log-bin="$RUN_DIR/binlog" --binlog-format=ROW --server-id=1 \
         --ssl-ca="$RUN_DIR/tls/ca.pem" --ssl-cert="$RUN_DIR/tls/server-cert.pem" \
         --ssl-key="$RUN_DIR/tls/server-key.pem" \
+        --connect-timeout=30 \
         >/dev/null 2>&1 &
     local i
     for i in $(seq 1 120); do
