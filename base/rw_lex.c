@@ -552,3 +552,119 @@ rw_lex_all_mode(const char *src, size_t len, uint32_t mode, size_t *n)
     *n = cnt;
     return toks;
 }
+
+/* Does the text hold an executable comment opener, "/ *!" or "/ *M!"? */
+static bool
+has_executable_comment(const char *src, size_t len)
+{
+    size_t i;
+    for (i = 0; i + 2 < len; i++) {
+        if (src[i] == '/' && src[i + 1] == '*' &&
+            (src[i + 2] == '!' || (src[i + 2] == 'M' && i + 3 < len && src[i + 3] == '!'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Words that open a compound statement when they start one (MariaDB KB
+ * "Using Compound Statements Outside of Stored Programs"). */
+static const char *const COMPOUND_WORDS[] = {
+    "IF", "CASE", "LOOP", "WHILE", "REPEAT", "FOR", "DECLARE", NULL,
+};
+
+/* Is TOK, the first token of a statement, a compound statement's opener? */
+static bool
+opens_compound(const struct rw_lexer *lx, struct rw_tok tok)
+{
+    size_t i;
+    for (i = 0; COMPOUND_WORDS[i] != NULL; i++) {
+        if (rw_tok_is(lx, tok, COMPOUND_WORDS[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+rw_split_statements(const char *src, size_t len, uint32_t mode, struct rw_span **spans,
+                    size_t *n)
+{
+    struct rw_lexer lx;
+    struct rw_tok t, first = {RW_TOK_EOF, 0, 0};
+    struct rw_span *out = NULL;
+    size_t cnt = 0, cap = 0, start = 0, ntok = 0;
+    bool begin_first = false;
+
+    *spans = NULL;
+    *n = 0;
+    rw_lex_init_mode(&lx, src, len, mode);
+    for (;;) {
+        t = rw_lex_next(&lx);
+        if (t.kind == RW_TOK_EOF || (t.kind == RW_TOK_OP && t.len == 1 && src[t.off] == ';')) {
+            if (ntok == 0) {
+                if (t.kind == RW_TOK_EOF && cnt > 0) {
+                    break; /* a trailing `;`: no statement after it */
+                }
+                if (t.kind == RW_TOK_EOF) {
+                    break; /* nothing at all */
+                }
+                free(out);
+                return 0; /* an empty statement between two `;` */
+            }
+            if (cnt == cap) {
+                size_t ncap = cap == 0 ? 4 : 2 * cap;
+                struct rw_span *grown = realloc(out, ncap * sizeof(*out));
+                if (grown == NULL) {
+                    free(out);
+                    return -1;
+                }
+                out = grown;
+                cap = ncap;
+            }
+            out[cnt].off = start;
+            out[cnt].len = (t.kind == RW_TOK_EOF ? len : t.off) - start;
+            cnt++;
+            if (t.kind == RW_TOK_EOF) {
+                break;
+            }
+            start = t.off + 1;
+            ntok = 0;
+            begin_first = false;
+            continue;
+        }
+        if (t.kind == RW_TOK_HINT) {
+            continue;
+        }
+        if (ntok == 0) {
+            first = t;
+            if (opens_compound(&lx, t)) {
+                free(out);
+                return 0;
+            }
+            begin_first = rw_tok_is(&lx, t, "BEGIN");
+        } else if (ntok == 1) {
+            /* `label:` opens a labelled block; BEGIN NOT ATOMIC a compound one;
+             * BEGIN [WORK] alone starts a transaction */
+            if ((first.kind == RW_TOK_IDENT && rw_tok_is_op(&lx, t, ":")) ||
+                (begin_first && !rw_tok_is(&lx, t, "WORK"))) {
+                free(out);
+                return 0;
+            }
+        }
+        if (ntok > 0 && rw_tok_is(&lx, t, "BEGIN")) {
+            free(out);
+            return 0; /* CREATE PROCEDURE ... BEGIN ... END and the like */
+        }
+        ntok++;
+    }
+    /* a `;` inside an executable comment would be read as a separator: with
+     * one the text is split only when it has no `;` before its end */
+    if (cnt == 0 || (cnt > 1 && has_executable_comment(src, len))) {
+        free(out);
+        return 0;
+    }
+    *spans = out;
+    *n = cnt;
+    return 1;
+}

@@ -107,4 +107,32 @@ struct rw_tok *rw_lex_all(const char *src, size_t len, size_t *n);
 /* rw_lex_all under the sql_mode flags MODE (see rw_lex_init_mode). */
 struct rw_tok *rw_lex_all_mode(const char *src, size_t len, uint32_t mode, size_t *n);
 
+/* A byte range of a text: OFF bytes from its start, LEN bytes long. */
+struct rw_span {
+    size_t off;
+    size_t len;
+};
+
+/*
+ * Split a multi-statement text (a COM_QUERY sent with
+ * CLIENT_MULTI_STATEMENTS; MariaDB KB "Multiple Statements") of LEN bytes at
+ * SRC, lexed under the sql_mode flags MODE, at its top-level `;` tokens.
+ * On success *SPANS (malloc'd, caller frees) holds *N >= 1 statements in
+ * order; each span runs from the byte after the previous `;` (or 0) to the
+ * byte before its own `;` (or the end), so leading comments and white space
+ * stay with their statement; a `;` and white space or comments at the very
+ * end add no statement. Returns:
+ *    1  split (*N may be 1: a single statement);
+ *    0  not split: the text holds a compound statement whose body has `;` of
+ *       its own (BEGIN NOT ATOMIC ... END, IF / CASE / LOOP / WHILE / REPEAT /
+ *       FOR at a statement's start, a label `l:`, CREATE ... BEGIN), two or
+ *       more statements and an executable comment (a `;` inside one would
+ *       be read as a separator), an empty statement between two `;` (the
+ *       server answers ERR 1065), or no statement at all;
+ *   -1  out of memory.
+ * *SPANS is NULL and *N 0 unless 1 is returned.
+ */
+int rw_split_statements(const char *src, size_t len, uint32_t mode, struct rw_span **spans,
+                        size_t *n);
+
 #endif /* RW_LEX_H */

@@ -124,19 +124,25 @@ static void
 count_hits(const struct rw_outcome *o, int64_t now, struct cat_snapshot *snap,
            struct px_rewrite_views *views)
 {
+    struct cat_mv **grown;
     size_t i;
-    views->mvs = o->n_cand > 0 ? calloc(o->n_cand, sizeof(*views->mvs)) : NULL;
+
+    grown = o->n_cand > 0 ? realloc(views->mvs, (views->n + o->n_cand) * sizeof(*views->mvs))
+                          : views->mvs;
+    if (grown != NULL) {
+        views->mvs = grown;
+    }
     for (i = 0; i < o->n_cand; i++) {
         struct cat_mv *mv = o->cand[i].mv;
         if (o->cand[i].status == RW_CAND_CHOSEN && mv != NULL && mv->state != NULL) {
             atomic_fetch_add(&mv->state->hits, 1);
             atomic_store(&mv->state->last_hit_ms, now);
-            if (views->mvs != NULL) { /* out of memory: the failure is then not attributed */
+            if (grown != NULL) { /* out of memory: the failure is then not attributed */
                 views->mvs[views->n++] = mv;
             }
         }
     }
-    if (views->n > 0) {
+    if (views->n > 0 && views->snap == NULL) {
         cat_snapshot_ref(snap);
         views->snap = snap;
     }
@@ -237,24 +243,28 @@ has_placeholder(struct px_stmt *st, size_t from)
 }
 
 /*
- * Try to rewrite the SELECT that starts at BODY_OFF of SQL; on success the
- * text before BODY_OFF (EXPLAIN prefix, leading comments) is kept.
+ * Rewrite the SELECT that starts at BODY_OFF (token BODY_TOK) of ST for
+ * session SI against SNAP. On success returns true with the whole new text
+ * of ST in *TEXT (malloc'd, NUL-terminated, *TLEN bytes; the text before
+ * BODY_OFF, an EXPLAIN prefix or leading comments, is kept) and the chosen
+ * views appended to VIEWS (their hits counted); false leaves both alone.
  */
-static void
-try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_off,
-            size_t body_tok, struct px_dispatch_out *out)
+static bool
+rewrite_stmt(const struct px_session_info *si, struct px_stmt *st, size_t body_off,
+             size_t body_tok, struct cat_snapshot *snap, char **text, size_t *tlen,
+             struct px_rewrite_views *views)
 {
-    struct cat_snapshot *snap = thread_snapshot();
     struct rw_options opt;
     struct rw_outcome o;
     const char *sql = st->sql;
     size_t len = st->len;
+    bool done = false;
 
     /* the size budget first: even the view-name pre-filter lexes the whole
      * text, and this runs on the worker's event loop (issue 9 item 4) */
     if (!snapshot_has_views(snap) || !si->rewrite_enabled || rw_limits_too_big(len - body_off) ||
         has_placeholder(st, body_tok) || !names_a_view_table(snap, si->db, st, body_tok)) {
-        return;
+        return false;
     }
     memset(&opt, 0, sizeof(opt));
     memset(&o, 0, sizeof(o));
@@ -264,18 +274,126 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
     opt.sql_mode = si->sql_mode;
     if (rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 && o.rewritten &&
         o.sql != NULL) {
-        char *text = malloc(body_off + o.sql_len + 1);
-        if (text != NULL) {
-            memcpy(text, sql, body_off);
-            memcpy(text + body_off, o.sql, o.sql_len);
-            text[body_off + o.sql_len] = '\0';
-            out->kind = PX_DISPATCH_REWRITE;
-            out->sql = text;
-            out->sql_len = body_off + o.sql_len;
-            count_hits(&o, opt.now_ms, snap, &out->views);
+        char *t = malloc(body_off + o.sql_len + 1);
+        if (t != NULL) {
+            memcpy(t, sql, body_off);
+            memcpy(t + body_off, o.sql, o.sql_len);
+            t[body_off + o.sql_len] = '\0';
+            *text = t;
+            *tlen = body_off + o.sql_len;
+            count_hits(&o, opt.now_ms, snap, views);
+            done = true;
         }
     }
     rw_outcome_free(&o);
+    return done;
+}
+
+/* Try to rewrite the SELECT that starts at BODY_OFF of ST into OUT (rewrite_stmt). */
+static void
+try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_off,
+            size_t body_tok, struct px_dispatch_out *out)
+{
+    if (rewrite_stmt(si, st, body_off, body_tok, thread_snapshot(), &out->sql, &out->sql_len,
+                     &out->views)) {
+        out->kind = PX_DISPATCH_REWRITE;
+    }
+}
+
+/*
+ * A COM_QUERY of several statements (MariaDB KB "Multiple Statements"):
+ * true when SQL holds more than one, and OUT is then decided. Every write
+ * in it marks its views first (as a single write does, px_dispatch_query).
+ * When the session runs multi-statements and every statement is a plain
+ * SELECT, each is considered for rewrite on its own and the packet is sent
+ * with the rewritten ones in place, the separators and the others byte for
+ * byte; OUT->checks lists every statement of the original, which the
+ * session validates one by one before the rows reach the client
+ * (px_validate.h). Anything else in the packet (a SET, USE, a write, a
+ * compound statement ...) can change what a later statement reads or how
+ * it parses: the packet is relayed unchanged.
+ */
+static bool
+dispatch_multi(const struct px_session_info *si, const char *sql, size_t len,
+               struct px_dispatch_out *out)
+{
+    struct cat_snapshot *snap;
+    struct rw_span *sp = NULL;
+    char **piece = NULL;
+    size_t *plen = NULL;
+    size_t n = 0, i, done = 0, total = len, at = 0, w = 0;
+    bool plain = true;
+    char *text;
+    int rc;
+
+    if (memchr(sql, ';', len) == NULL) {
+        return false;
+    }
+    rc = rw_split_statements(sql, len, si->sql_mode, &sp, &n);
+    if (rc == 1 && n == 1) {
+        free(sp);
+        return false; /* one statement and a trailing `;` */
+    }
+    /* several statements, or ones the splitter cannot see into: every
+     * write among them marks its views (cat_scan_writes reads them all) */
+    (void)cat_note_write(sql, len, si->db, si->sql_mode, cat_now_ms());
+    snap = thread_snapshot();
+    if (rc != 1 || n > PX_DISPATCH_MULTI_MAX || !si->multi_statements || !si->rewrite_enabled ||
+        !snapshot_has_views(snap) || rw_limits_too_big(len)) {
+        free(sp);
+        return true;
+    }
+    for (i = 0; i < n && plain; i++) {
+        struct px_stmt st;
+        memset(&st, 0, sizeof(st));
+        px_stmt_classify_mode(&st, sql + sp[i].off, sp[i].len, si->sql_mode);
+        plain = st.kind == PX_STMT_SELECT && !st.admin_maybe;
+        px_stmt_free(&st);
+    }
+    piece = plain ? calloc(n, sizeof(*piece)) : NULL;
+    plen = plain ? calloc(n, sizeof(*plen)) : NULL;
+    for (i = 0; piece != NULL && plen != NULL && i < n; i++) {
+        struct px_stmt st;
+        memset(&st, 0, sizeof(st));
+        px_stmt_classify_mode(&st, sql + sp[i].off, sp[i].len, si->sql_mode);
+        if (rewrite_stmt(si, &st, 0, 0, snap, &piece[i], &plen[i], &out->views)) {
+            total = total - sp[i].len + plen[i];
+            done++;
+        }
+        px_stmt_free(&st);
+    }
+    text = done > 0 ? malloc(total + 1) : NULL;
+    if (text != NULL) {
+        for (i = 0; i < n; i++) {
+            if (piece[i] == NULL) {
+                continue;
+            }
+            memcpy(text + w, sql + at, sp[i].off - at);
+            w += sp[i].off - at;
+            memcpy(text + w, piece[i], plen[i]);
+            w += plen[i];
+            at = sp[i].off + sp[i].len;
+        }
+        memcpy(text + w, sql + at, len - at);
+        w += len - at;
+        text[w] = '\0';
+        out->kind = PX_DISPATCH_REWRITE;
+        out->sql = text;
+        out->sql_len = w;
+        out->checks = sp;
+        out->n_checks = n;
+        sp = NULL;
+    } else if (done > 0) {
+        px_dispatch_uncount(&out->views); /* out of memory: relayed after all */
+        px_rewrite_views_clear(&out->views);
+    }
+    for (i = 0; piece != NULL && i < n; i++) {
+        free(piece[i]);
+    }
+    free(piece);
+    free(plen);
+    free(sp);
+    return true;
 }
 
 /*
@@ -336,6 +454,10 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
         px_stmt_free(&st);
         return;
     }
+    if (dispatch_multi(si, sql, len, out)) {
+        px_stmt_free(&st);
+        return;
+    }
     switch (st.kind) {
     case PX_STMT_SELECT:
         try_rewrite(si, &st, 0, 0, out);
@@ -363,6 +485,7 @@ void
 px_dispatch_out_clear(struct px_dispatch_out *out)
 {
     free(out->sql);
+    free(out->checks);
     mvp_reply_clear(&out->reply);
     cat_admin_job_free(out->admin);
     px_rewrite_views_clear(&out->views);
@@ -374,6 +497,15 @@ px_dispatch_admin_run(void *admin, const struct px_session_info *si, px_exec_fn 
                       void *exec_ctx, struct mvp_reply *reply)
 {
     cat_admin_run(admin, si->user, si->db, exec, exec_ctx, reply);
+}
+
+void
+px_dispatch_uncount(const struct px_rewrite_views *v)
+{
+    size_t i;
+    for (i = 0; i < v->n; i++) {
+        atomic_fetch_sub(&v->mvs[i]->state->hits, 1);
+    }
 }
 
 void

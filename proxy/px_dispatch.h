@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "cat_reply.h"
+#include "rw_lex.h"
 
 struct cat_mv;
 struct cat_snapshot;
@@ -40,6 +41,9 @@ struct px_session_info {
                                      * (rw_sql_mode_parse, base/rw_sqlmode.h), filled by the
                                      * session; 0 = MariaDB's default parse. The statement is
                                      * lexed, rewritten and write-marked under it (issue 11) */
+    bool multi_statements;          /* the backend takes several `;`-separated statements in one
+                                     * COM_QUERY: CLIENT_MULTI_STATEMENTS at the handshake, or
+                                     * COM_SET_OPTION since (each is then considered, issue 11) */
 };
 
 enum px_dispatch_kind {
@@ -61,14 +65,29 @@ struct px_rewrite_views {
     struct cat_mv **mvs;            /* the views (borrowed from snap; the array is owned) */
 };
 
+/*
+ * Take back the hit counted on each view of V (the rewrite they were
+ * counted for was not sent, or its answer was discarded). V is unchanged.
+ */
+void px_dispatch_uncount(const struct px_rewrite_views *v);
+
 /* Drop what V holds (the snapshot reference, the array) and zero it. */
 void px_rewrite_views_clear(struct px_rewrite_views *v);
+
+/* Statements of one multi-statement packet the proxy considers for rewrite;
+ * a packet of more is relayed unrewritten. */
+#define PX_DISPATCH_MULTI_MAX 16
 
 struct px_dispatch_out {
     enum px_dispatch_kind kind;     /* what to do */
     char *sql;                      /* REWRITE: new query text (owned, malloc) */
     size_t sql_len;                 /* REWRITE: bytes in sql */
     struct px_rewrite_views views;  /* REWRITE: the views sql reads (move it to keep it) */
+    struct rw_span *checks;         /* REWRITE of a multi-statement packet: the statements of
+                                     * the original to validate one by one (COM_STMT_PREPARE
+                                     * takes one), offsets into the client's SQL; owned.
+                                     * NULL: validate the whole text */
+    size_t n_checks;                /* entries in checks */
     struct mvp_reply reply;         /* REPLY: the answer */
     void *admin;                    /* ADMIN: opaque job, pass to px_dispatch_admin_run */
     bool set_rewrite;               /* REPLY/RELAY: session flag changed ... */

@@ -184,6 +184,7 @@ session_info(const struct px_session *s, struct px_session_info *si)
     si->db = s->db;
     si->rewrite_enabled = s->rewrite_enabled;
     si->sql_mode = px_track_sql_mode(s);
+    si->multi_statements = s->multi_on;
 }
 
 void
@@ -1257,6 +1258,7 @@ cl_handshake_resp(struct px_session *s)
         return PX_ERR;
     }
     s->caps = r.caps & s->server_caps;
+    s->multi_on = (s->caps & PX_CLIENT_MULTI_STATEMENTS) != 0;
     take_str(&s->pending_user, r.user);
     take_str(&s->pending_db, r.db);
     r.user = NULL;
@@ -1363,7 +1365,7 @@ cmd_query(struct px_session *s)
                 s->rewrite_check = true;
             } else {
                 /* the backend judges the original first (px_validate.h) */
-                sent = px_validate_start(s, out.sql, out.sql_len);
+                sent = px_validate_start(s, out.sql, out.sql_len, out.checks, out.n_checks);
                 s->val_seq_delta = (uint8_t)(s->query_pkts - sent);
                 break;
             }
@@ -1477,6 +1479,15 @@ cl_command(struct px_session *s)
         int prc = px_prep_cl_command(s, cmd, len);
         if (prc != PX_PREP_PASS) {
             return prc;
+        }
+    }
+    if (cmd == PX_COM_SET_OPTION && len == 3 && avail >= PX_PKT_HDR_LEN + 3) {
+        /* COM_SET_OPTION: 0 turns multi-statements on, 1 off (relayed as it is) */
+        uint8_t opt[PX_PKT_HDR_LEN + 3];
+        evbuffer_copyout(in, opt, sizeof(opt));
+        uint16_t v = (uint16_t)(opt[5] | (opt[6] << 8));
+        if (v <= 1) {
+            s->multi_on = v == 0;
         }
     }
     switch (cmd) {

@@ -125,6 +125,8 @@ struct px_session {
 
     uint32_t server_caps;               /* greeting capabilities after our edits */
     uint32_t caps;                      /* client caps & server caps */
+    bool multi_on;                      /* multi-statements on: CLIENT_MULTI_STATEMENTS in caps,
+                                         * then the last COM_SET_OPTION */
     uint16_t status;                    /* last server status flags seen */
     bool greeting_sent;                 /* HANDSHAKE: greeting forwarded to the client */
 
@@ -199,7 +201,10 @@ struct px_session {
 
     /* validation of the original before a rewrite (px_validate.c) */
     int validate;                       /* enum px_validate_state */
-    uint32_t val_stmt_id;               /* the PREPARE's statement id */
+    uint32_t val_ids[PX_DISPATCH_MULTI_MAX];  /* the PREPAREs' statement ids (0: failed) */
+    uint8_t val_sent;                   /* PREPAREs sent for the command in flight */
+    uint8_t val_done;                   /* ... and answered */
+    bool val_bad;                       /* one of them answered ERR */
     uint64_t val_epoch;                 /* schema epoch when it was sent */
     uint8_t val_seq_delta;              /* seq_delta of the rewritten query behind it */
 };

@@ -124,21 +124,34 @@ remember(const struct px_session *s, uint64_t epoch)
 }
 
 uint8_t
-px_validate_start(struct px_session *s, const char *sql, size_t len)
+px_validate_start(struct px_session *s, const char *sql, size_t len, const struct rw_span *checks,
+                  size_t n_checks)
 {
+    const char *orig = (const char *)s->query.data + 1;
     struct px_buf pl;
     uint8_t sent;
+    size_t i, n = checks != NULL ? n_checks : 1;
 
     px_buf_init(&pl);
-    px_buf_put_u8(&pl, PX_COM_STMT_PREPARE);
-    px_buf_put(&pl, s->query.data + 1, s->query.len - 1);
-    px_session_send_command(s, pl.data, pl.len);
+    for (i = 0; i < n && i < PX_DISPATCH_MULTI_MAX; i++) {
+        pl.len = 0;
+        px_buf_put_u8(&pl, PX_COM_STMT_PREPARE);
+        if (checks != NULL) {
+            px_buf_put(&pl, orig + checks[i].off, checks[i].len);
+        } else {
+            px_buf_put(&pl, orig, s->query.len - 1);
+        }
+        px_session_send_command(s, pl.data, pl.len);
+        s->val_ids[i] = 0;
+    }
+    s->val_sent = (uint8_t)i;
+    s->val_done = 0;
+    s->val_bad = false;
     pl.len = 0;
     px_buf_put_u8(&pl, PX_COM_QUERY);
     px_buf_put(&pl, sql, len);
     sent = px_session_send_command(s, pl.data, pl.len);
     px_buf_free(&pl);
-    s->val_stmt_id = 0;
     s->val_epoch = atomic_load(&g_epoch);
     px_session_resp_begin(s, PX_COM_STMT_PREPARE, RK_PREPARE);
     s->validate = PX_VAL_PREPARE;
@@ -149,8 +162,8 @@ void
 px_validate_prepare_packet(struct px_session *s, uint8_t *hdr, uint32_t len, size_t pk)
 {
     if (s->validate == PX_VAL_PREPARE && s->phase == PH_FIRST && len > 4 && hdr[4] == 0x00 &&
-        pk >= 5) {
-        s->val_stmt_id = px_mysql_u32(hdr + 5);
+        pk >= 5 && s->val_done < s->val_sent) {
+        s->val_ids[s->val_done] = px_mysql_u32(hdr + 5);
     }
     if (px_resp_step(s, len, hdr + 4, pk)) {
         s->bk_after = s->validate == PX_VAL_PREPARE ? AFTER_VALIDATED : AFTER_RUN_ORIGINAL;
@@ -161,14 +174,28 @@ void
 px_validate_prepared(struct px_session *s)
 {
     struct px_buf pl;
-    size_t i;
+    uint8_t i;
 
-    if (s->resp_ok) {
-        px_buf_init(&pl);
-        px_buf_put_u8(&pl, PX_COM_STMT_CLOSE);
-        px_buf_put_u32(&pl, s->val_stmt_id);
-        px_session_send_command(s, pl.data, pl.len); /* no answer */
-        px_buf_free(&pl);
+    if (!s->resp_ok) {
+        s->val_bad = true;
+        s->val_ids[s->val_done] = 0;
+    }
+    if (++s->val_done < s->val_sent) {
+        /* the next statement's PREPARE answers next (a multi-statement packet) */
+        px_session_resp_begin(s, PX_COM_STMT_PREPARE, RK_PREPARE);
+        return;
+    }
+    px_buf_init(&pl);
+    for (i = 0; i < s->val_sent; i++) {
+        if (s->val_ids[i] != 0) {
+            pl.len = 0;
+            px_buf_put_u8(&pl, PX_COM_STMT_CLOSE);
+            px_buf_put_u32(&pl, s->val_ids[i]);
+            px_session_send_command(s, pl.data, pl.len); /* no answer */
+        }
+    }
+    px_buf_free(&pl);
+    if (!s->val_bad) {
         remember(s, s->val_epoch);
         px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
         s->seq_delta = s->val_seq_delta;
@@ -177,9 +204,7 @@ px_validate_prepared(struct px_session *s)
         return;
     }
     /* The original is not valid as it stands: its own answer is the one to give. */
-    for (i = 0; i < s->rewrite_views.n; i++) {
-        atomic_fetch_sub(&s->rewrite_views.mvs[i]->state->hits, 1);
-    }
+    px_dispatch_uncount(&s->rewrite_views);
     px_log_debug("S-%llu: the backend rejects the original; not rewritten",
                  (unsigned long long)s->id);
     px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
@@ -200,31 +225,52 @@ static const char *const SCHEMA_WORDS[] = {
     "FLUSH", "CALL", "EXECUTE", "INSTALL", "UNINSTALL", "IMPORT", NULL,
 };
 
+/* Does the statement whose first word is T (lexed by LX) change names or privileges? */
+static bool
+changes_schema(struct rw_lexer *lx, struct rw_tok t)
+{
+    size_t i;
+
+    if (t.kind != RW_TOK_IDENT) {
+        return false;
+    }
+    for (i = 0; SCHEMA_WORDS[i] != NULL; i++) {
+        if (rw_tok_is(lx, t, SCHEMA_WORDS[i])) {
+            return true;
+        }
+    }
+    if (rw_tok_is(lx, t, "SET")) {
+        t = rw_lex_next(lx);
+        return rw_tok_is(lx, t, "ROLE") || rw_tok_is(lx, t, "DEFAULT") ||
+               rw_tok_is(lx, t, "PASSWORD");
+    }
+    return false;
+}
+
 void
 px_validate_note_query(const char *sql, size_t len)
 {
     struct rw_lexer lx;
     struct rw_tok t;
-    size_t i;
+    bool start = true;
 
+    /* every statement of a multi-statement packet: the first word of each */
     rw_lex_init(&lx, sql, len);
-    do {
-        t = rw_lex_next(&lx);
-    } while (t.kind == RW_TOK_HINT);
-    if (t.kind != RW_TOK_IDENT) {
-        return;
-    }
-    for (i = 0; SCHEMA_WORDS[i] != NULL; i++) {
-        if (rw_tok_is(&lx, t, SCHEMA_WORDS[i])) {
+    for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
+        if (t.kind == RW_TOK_HINT) {
+            continue;
+        }
+        if (rw_tok_is_op(&lx, t, ";")) {
+            start = true;
+            continue;
+        }
+        if (start && changes_schema(&lx, t)) {
             atomic_fetch_add(&g_epoch, 1);
             return;
         }
-    }
-    if (rw_tok_is(&lx, t, "SET")) {
-        t = rw_lex_next(&lx);
-        if (rw_tok_is(&lx, t, "ROLE") || rw_tok_is(&lx, t, "DEFAULT") ||
-            rw_tok_is(&lx, t, "PASSWORD")) {
-            atomic_fetch_add(&g_epoch, 1);
+        start = false;
+        if (memchr(sql + t.off, ';', len - t.off) == NULL) {
+            return; /* no statement after this one */
         }
     }
 }

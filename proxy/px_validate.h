@@ -16,6 +16,10 @@
  *                   as a plain COM_QUERY and its own answer (the error) is
  *                   relayed, exactly as direct
  *
+ * A multi-statement packet sends one PREPARE per statement before its
+ * COM_QUERY (px_dispatch.c considers it only when every statement is a
+ * SELECT, so discarding its answer and running the original is safe).
+ *
  * A success is remembered per worker thread for VALIDATE_TTL_MS, keyed by
  * (user, current database, sql_mode flags, exact text), and forgotten by
  * every worker when any session relays a statement that can change names or
@@ -31,6 +35,7 @@
 #include <stdint.h>
 
 struct px_session;
+struct rw_span;
 
 #define VALIDATE_TTL_MS 2000    /* how long a validated text is trusted: ms */
 
@@ -51,11 +56,16 @@ bool px_validate_known(const struct px_session *s);
 /*
  * Send COM_STMT_PREPARE of the original (s->query) then COM_QUERY of the
  * rewritten text SQL (LEN bytes) on S's backend connection, and start reading
- * the PREPARE's answer. The caller has set the rewritten query's seq_delta
- * bookkeeping into s->val_seq_delta and s->rewrite_views.
- * Returns the number of packets the rewritten COM_QUERY took.
+ * the PREPARE's answer. CHECKS (N_CHECKS spans of the original's SQL, or
+ * NULL) are the statements of a multi-statement packet: each gets its own
+ * PREPARE (one takes a single statement), at most PX_DISPATCH_MULTI_MAX,
+ * and the rewrite stands only if every one is accepted. The caller has set
+ * the rewritten query's seq_delta bookkeeping into s->val_seq_delta and
+ * s->rewrite_views. Returns the number of packets the rewritten COM_QUERY
+ * took.
  */
-uint8_t px_validate_start(struct px_session *s, const char *sql, size_t len);
+uint8_t px_validate_start(struct px_session *s, const char *sql, size_t len,
+                          const struct rw_span *checks, size_t n_checks);
 
 /*
  * A backend packet of the PREPARE's answer (header HDR, payload LEN, PK bytes
@@ -66,10 +76,11 @@ uint8_t px_validate_start(struct px_session *s, const char *sql, size_t len);
 void px_validate_prepare_packet(struct px_session *s, uint8_t *hdr, uint32_t len, size_t pk);
 
 /*
- * The PREPARE's answer is complete (AFTER_VALIDATED): on OK, close the
- * statement, remember the text, and go on reading the rewritten query's
- * answer for the client; on ERR, read the rewritten answer to the void
- * (PX_VAL_DISCARD) and take back the views' hits.
+ * A PREPARE's answer is complete (AFTER_VALIDATED). While more PREPAREs
+ * were sent, read the next one's. After the last: close the statements;
+ * when all were OK, remember the text and go on reading the rewritten
+ * query's answer for the client; on any ERR, read the rewritten answer to
+ * the void (PX_VAL_DISCARD) and take back the views' hits.
  */
 void px_validate_prepared(struct px_session *s);
 

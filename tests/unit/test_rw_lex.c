@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rw_lex.h"
+#include "rw_sqlmode.h"
 
 /* One expected token: kind and exact text in the source. */
 struct exp_tok {
@@ -460,6 +461,68 @@ test_random_bytes(void **state)
     }
 }
 
+/* Split SQL; expect RC and, when split, the statements' texts in order. */
+static void
+expect_split(const char *sql, uint32_t mode, int rc, const char *const *want, size_t n_want)
+{
+    struct rw_span *sp = NULL;
+    size_t n = 99, i;
+    int got = rw_split_statements(sql, strlen(sql), mode, &sp, &n);
+
+    assert_int_equal(got, rc);
+    if (rc != 1) {
+        assert_null(sp);
+        assert_int_equal(n, 0);
+        return;
+    }
+    assert_int_equal(n, n_want);
+    for (i = 0; i < n; i++) {
+        assert_true(sp[i].off + sp[i].len <= strlen(sql));
+        if (strlen(want[i]) != sp[i].len || memcmp(sql + sp[i].off, want[i], sp[i].len) != 0) {
+            fail_msg("statement %zu of [%s]: got [%.*s], want [%s]", i, sql, (int)sp[i].len,
+                     sql + sp[i].off, want[i]);
+        }
+    }
+    free(sp);
+}
+
+static void
+test_split_statements(void **state)
+{
+    static const char *const one[] = {"SELECT 1"};
+    static const char *const two[] = {"SELECT 1", " SELECT 'a;b' AS `c;d`"};
+    static const char *const cmt[] = {"SELECT 1 -- a; comment\n", " /* ; */ SELECT 2"};
+    static const char *const txn[] = {"BEGIN", " INSERT INTO t VALUES (1)", " COMMIT"};
+    static const char *const ansi[] = {"SELECT \"a;b\"", " SELECT 2"};
+    static const char *const bs[] = {"SELECT 'x\\'", "SELECT 2"};
+    static const char *const ec[] = {"SELECT /*!40001 SQL_NO_CACHE */ 1"};
+
+    (void)state;
+    expect_split("SELECT 1", 0, 1, one, 1);
+    expect_split("SELECT 1;", 0, 1, one, 1);
+    expect_split("SELECT /*!40001 SQL_NO_CACHE */ 1;", 0, 1, ec, 1);
+    expect_split("SELECT 1; -- done\n  ", 0, 1, one, 1);
+    expect_split("SELECT 1; SELECT 'a;b' AS `c;d`", 0, 1, two, 2);
+    expect_split("SELECT 1 -- a; comment\n; /* ; */ SELECT 2", 0, 1, cmt, 2);
+    expect_split("BEGIN; INSERT INTO t VALUES (1); COMMIT", 0, 1, txn, 3);
+    /* "a;b" is a string by default and a name under ANSI_QUOTES: one `;` either way */
+    expect_split("SELECT \"a;b\"; SELECT 2", RW_MODE_ANSI_QUOTES, 1, ansi, 2);
+    /* under NO_BACKSLASH_ESCAPES 'x\' ends at its second quote */
+    expect_split("SELECT 'x\\';SELECT 2", RW_MODE_NO_BACKSLASH_ESCAPES, 1, bs, 2);
+    /* not split: compound statements, executable comments, empty statements */
+    expect_split("BEGIN NOT ATOMIC SELECT 1; SELECT 2; END", 0, 0, NULL, 0);
+    expect_split("CREATE PROCEDURE p() BEGIN SELECT 1; END; SELECT 2", 0, 0, NULL, 0);
+    expect_split("IF 1 THEN SELECT 1; END IF", 0, 0, NULL, 0);
+    expect_split("SELECT 1; lbl: LOOP SELECT 1; END LOOP", 0, 0, NULL, 0);
+    expect_split("WHILE 0 DO SELECT 1; END WHILE", 0, 0, NULL, 0);
+    expect_split("SELECT 1 /*!50000 ; SELECT 2 */", 0, 0, NULL, 0);
+    expect_split("SELECT 1 /*M!100100 ; SELECT 2 */", 0, 0, NULL, 0);
+    expect_split("SELECT 1;; SELECT 2", 0, 0, NULL, 0);
+    expect_split(";", 0, 0, NULL, 0);
+    expect_split("", 0, 0, NULL, 0);
+    expect_split("  -- nothing\n", 0, 0, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -479,6 +542,7 @@ main(void)
         cmocka_unit_test(test_predicates),
         cmocka_unit_test(test_lex_all),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_split_statements),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
