@@ -52,9 +52,8 @@ declare -A CMD=(
     [go-interp]="env MVC_MODE=interpolate $WORK/bin/go_client"
     [sysbench]="bash $CL/sysbench/run.sh"
 )
-# Not in the default run yet (programs unfinished/unverified): mysql2 mysqli
-# pdo-native pdo-emulate perl perl-server go go-interp (MVP_CLIENTS runs them).
-ORDER=(mariadb-cli mariadb-dump libmariadb pymysql mysqldb sqlalchemy connj-server connj-client sysbench)
+ORDER=(mariadb-cli mariadb-dump libmariadb pymysql mysqldb sqlalchemy connj-server connj-client
+       mysql2 mysqli pdo-native pdo-emulate perl perl-server go go-interp sysbench)
 if [ -n "${MVP_CLIENTS:-}" ]; then read -r -a ORDER <<<"$MVP_CLIENTS"; fi
 
 PIDS=()

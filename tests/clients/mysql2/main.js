@@ -77,6 +77,9 @@ const checks = {
   change_user: async () => {
     await c.changeUser({ user: 'app', password: 'app_pw', database: E.MVC_DB });
     await q('SELECT CURRENT_USER(), DATABASE()');
+    // mysql2 takes an empty password as "keep the current one" (options.password ||
+    // config.password, and config now holds app_pw): clear it first
+    c.connection.config.password = E.MVC_PASS;
     await c.changeUser({ user: E.MVC_USER, password: E.MVC_PASS, database: E.MVC_DB });
     await q('SELECT CURRENT_USER()');
   },

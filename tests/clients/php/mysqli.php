@@ -1,8 +1,8 @@
 <?php
 // PHP mysqli (mysqlnd) in the real-client matrix (tests/clients/README.md):
 // query(), server-side prepare(), multi_query(), send_long_data(),
-// change_user(). PHP 8.2's mysqli has no COM_RESET_CONNECTION call
-// (reset_connection() is PHP 8.2+... only where present): n/a otherwise.
+// change_user(). mysqli (PHP 8.2) has no COM_RESET_CONNECTION call: reset
+// is n/a unless a later PHP adds mysqli::reset_connection().
 require __DIR__ . '/common.php';
 mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
 $c = null;
