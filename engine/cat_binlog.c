@@ -728,7 +728,8 @@ pick_server_id(uint32_t master_id)
     return id;
 }
 
-/* REPLICATION SLAVE (or SUPER) among the current user's direct grants:
+/* REPLICATION SLAVE among the current user's direct grants (SUPER does not
+ * imply it: a binlog dump needs it by name, MariaDB KB "GRANT"):
  * 1 yes, 0 no (and no role in use), -1 unknown. */
 static int
 repl_privilege(MYSQL *c)
@@ -737,7 +738,7 @@ repl_privilege(MYSQL *c)
     int r = -1;
     if (q_row(c,
               "SELECT (SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES"
-              " WHERE PRIVILEGE_TYPE IN ('REPLICATION SLAVE', 'SUPER') AND GRANTEE ="
+              " WHERE PRIVILEGE_TYPE = 'REPLICATION SLAVE' AND GRANTEE ="
               " CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''',"
               " SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')), CURRENT_ROLE()",
               2, v, err, sizeof(err), NULL) == 0 &&

@@ -125,6 +125,37 @@ it_proxy_log_tail(const struct it_proxy *p, int lines)
     }
 }
 
+/* Every proxy child started, so that one a failed test left running (cmocka's
+ * fail_msg jumps past the test's own it_proxy_stop) is stopped at exit. */
+static pid_t g_children[256];
+static size_t g_n_children;
+
+/* atexit: stop each child still running (waitpid only sees our own children). */
+static void
+stop_leftover_children(void)
+{
+    size_t i;
+    int st;
+    for (i = 0; i < g_n_children; i++) {
+        if (waitpid(g_children[i], &st, WNOHANG) == 0) {
+            kill(g_children[i], SIGKILL);
+            waitpid(g_children[i], &st, 0);
+        }
+    }
+}
+
+/* Remember child PID for stop_leftover_children. */
+static void
+note_child(pid_t pid)
+{
+    if (g_n_children == 0) {
+        atexit(stop_leftover_children);
+    }
+    if (g_n_children < sizeof(g_children) / sizeof(g_children[0])) {
+        g_children[g_n_children++] = pid;
+    }
+}
+
 int
 it_proxy_start(struct it_proxy *p, const struct it_env *env, const char *meta_schema,
                const char *const *extra_args)
@@ -174,6 +205,7 @@ it_proxy_start(struct it_proxy *p, const struct it_env *env, const char *meta_sc
             execv(env->proxy_bin, (char *const *)argv);
             _exit(127);
         }
+        note_child(p->pid);
         for (i = 0; i < 400; i++) {
             if (!it_proxy_alive(p)) {
                 break;
