@@ -587,27 +587,24 @@ opens_compound(const struct rw_lexer *lx, struct rw_tok tok)
 }
 
 int
-rw_split_statements(const char *src, size_t len, uint32_t mode, struct rw_span **spans,
-                    size_t *n)
+rw_split_statements(const struct rw_lexer *lx, const struct rw_tok *tok, size_t ntok,
+                    struct rw_span **spans, size_t *n)
 {
-    struct rw_lexer lx;
+    const char *src = lx->src;
     struct rw_tok t, first = {RW_TOK_EOF, 0, 0};
     struct rw_span *out = NULL;
-    size_t cnt = 0, cap = 0, start = 0, ntok = 0;
+    size_t cnt = 0, cap = 0, start = 0, in_stmt = 0, i;
     bool begin_first = false;
 
     *spans = NULL;
     *n = 0;
-    rw_lex_init_mode(&lx, src, len, mode);
-    for (;;) {
-        t = rw_lex_next(&lx);
-        if (t.kind == RW_TOK_EOF || (t.kind == RW_TOK_OP && t.len == 1 && src[t.off] == ';')) {
-            if (ntok == 0) {
-                if (t.kind == RW_TOK_EOF && cnt > 0) {
-                    break; /* a trailing `;`: no statement after it */
-                }
-                if (t.kind == RW_TOK_EOF) {
-                    break; /* nothing at all */
+    for (i = 0; i <= ntok; i++) {
+        bool end = i == ntok;
+        t = end ? (struct rw_tok){RW_TOK_EOF, lx->len, 0} : tok[i];
+        if (end || (t.kind == RW_TOK_OP && t.len == 1 && src[t.off] == ';')) {
+            if (in_stmt == 0) {
+                if (end) {
+                    break; /* a trailing `;`, or nothing at all */
                 }
                 free(out);
                 return 0; /* an empty statement between two `;` */
@@ -623,44 +620,41 @@ rw_split_statements(const char *src, size_t len, uint32_t mode, struct rw_span *
                 cap = ncap;
             }
             out[cnt].off = start;
-            out[cnt].len = (t.kind == RW_TOK_EOF ? len : t.off) - start;
+            out[cnt].len = t.off - start;
             cnt++;
-            if (t.kind == RW_TOK_EOF) {
-                break;
-            }
             start = t.off + 1;
-            ntok = 0;
+            in_stmt = 0;
             begin_first = false;
             continue;
         }
         if (t.kind == RW_TOK_HINT) {
             continue;
         }
-        if (ntok == 0) {
+        if (in_stmt == 0) {
             first = t;
-            if (opens_compound(&lx, t)) {
+            if (opens_compound(lx, t)) {
                 free(out);
                 return 0;
             }
-            begin_first = rw_tok_is(&lx, t, "BEGIN");
-        } else if (ntok == 1) {
+            begin_first = rw_tok_is(lx, t, "BEGIN");
+        } else if (in_stmt == 1) {
             /* `label:` opens a labelled block; BEGIN NOT ATOMIC a compound one;
              * BEGIN [WORK] alone starts a transaction */
-            if ((first.kind == RW_TOK_IDENT && rw_tok_is_op(&lx, t, ":")) ||
-                (begin_first && !rw_tok_is(&lx, t, "WORK"))) {
+            if ((first.kind == RW_TOK_IDENT && rw_tok_is_op(lx, t, ":")) ||
+                (begin_first && !rw_tok_is(lx, t, "WORK"))) {
                 free(out);
                 return 0;
             }
         }
-        if (ntok > 0 && rw_tok_is(&lx, t, "BEGIN")) {
+        if (in_stmt > 0 && rw_tok_is(lx, t, "BEGIN")) {
             free(out);
             return 0; /* CREATE PROCEDURE ... BEGIN ... END and the like */
         }
-        ntok++;
+        in_stmt++;
     }
     /* a `;` inside an executable comment would be read as a separator: with
      * one the text is split only when it has no `;` before its end */
-    if (cnt == 0 || (cnt > 1 && has_executable_comment(src, len))) {
+    if (cnt == 0 || (cnt > 1 && has_executable_comment(src, lx->len))) {
         free(out);
         return 0;
     }

@@ -115,8 +115,10 @@ struct rw_span {
 
 /*
  * Split a multi-statement text (a COM_QUERY sent with
- * CLIENT_MULTI_STATEMENTS; MariaDB KB "Multiple Statements") of LEN bytes at
- * SRC, lexed under the sql_mode flags MODE, at its top-level `;` tokens.
+ * CLIENT_MULTI_STATEMENTS; MariaDB KB "Multiple Statements") at its
+ * top-level `;` tokens. TOK holds NTOK tokens of LX's whole text (hints
+ * included, the RW_TOK_EOF not counted: what rw_lex_all_mode returns), lexed
+ * by LX under the session's sql_mode; LX gives the text and compares words.
  * On success *SPANS (malloc'd, caller frees) holds *N >= 1 statements in
  * order; each span runs from the byte after the previous `;` (or 0) to the
  * byte before its own `;` (or the end), so leading comments and white space
@@ -132,7 +134,7 @@ struct rw_span {
  *   -1  out of memory.
  * *SPANS is NULL and *N 0 unless 1 is returned.
  */
-int rw_split_statements(const char *src, size_t len, uint32_t mode, struct rw_span **spans,
-                        size_t *n);
+int rw_split_statements(const struct rw_lexer *lx, const struct rw_tok *tok, size_t ntok,
+                        struct rw_span **spans, size_t *n);
 
 #endif /* RW_LEX_H */

@@ -302,34 +302,42 @@ try_rewrite(const struct px_session_info *si, struct px_stmt *st, size_t body_of
 
 /*
  * A COM_QUERY of several statements (MariaDB KB "Multiple Statements"):
- * true when SQL holds more than one, and OUT is then decided. Every write
- * in it marks its views first (as a single write does, px_dispatch_query).
- * When the session runs multi-statements and every statement is a plain
- * SELECT, each is considered for rewrite on its own and the packet is sent
- * with the rewritten ones in place, the separators and the others byte for
- * byte; OUT->checks lists every statement of the original, which the
- * session validates one by one before the rows reach the client
- * (px_validate.h). Anything else in the packet (a SET, USE, a write, a
- * compound statement ...) can change what a later statement reads or how
- * it parses: the packet is relayed unchanged.
+ * true when ST (the whole text, classified) holds more than one, and OUT is
+ * then decided. Every write in it marks its views first (as a single write
+ * does, px_dispatch_query). When the session runs multi-statements and
+ * every statement is a plain SELECT, each is considered for rewrite on its
+ * own and the packet is sent with the rewritten ones in place, the
+ * separators and the others byte for byte; OUT->checks lists every
+ * statement of the original, which the session validates one by one before
+ * the rows reach the client (px_validate.h). Anything else in the packet (a
+ * SET, USE, a write, a compound statement ...) can change what a later
+ * statement reads or how it parses: the packet is relayed unchanged. The
+ * split reads ST's tokens, which the single-statement path reuses.
  */
 static bool
-dispatch_multi(const struct px_session_info *si, const char *sql, size_t len,
-               struct px_dispatch_out *out)
+dispatch_multi(const struct px_session_info *si, struct px_stmt *st, struct px_dispatch_out *out)
 {
+    struct px_stmt part[PX_DISPATCH_MULTI_MAX];
+    char *piece[PX_DISPATCH_MULTI_MAX] = {NULL};
+    size_t plen[PX_DISPATCH_MULTI_MAX] = {0};
+    const char *sql = st->sql;
+    size_t len = st->len;
     struct cat_snapshot *snap;
+    const struct rw_tok *tok;
     struct rw_span *sp = NULL;
-    char **piece = NULL;
-    size_t *plen = NULL;
-    size_t n = 0, i, done = 0, total = len, at = 0, w = 0;
+    size_t n = 0, ntok, i, done = 0, total = len, at = 0, w = 0;
     bool plain = true;
     char *text;
-    int rc;
+    int rc = 0;
 
     if (memchr(sql, ';', len) == NULL) {
         return false;
     }
-    rc = rw_split_statements(sql, len, si->sql_mode, &sp, &n);
+    /* over the size budget the text is not lexed here (rw_limits.h); the
+     * write marking below reads it as a big single write would be read */
+    if (!rw_limits_too_big(len) && (tok = px_stmt_all(st, &ntok)) != NULL) {
+        rc = rw_split_statements(&st->lx, tok, ntok, &sp, &n);
+    }
     if (rc == 1 && n == 1) {
         free(sp);
         return false; /* one statement and a trailing `;` */
@@ -339,28 +347,20 @@ dispatch_multi(const struct px_session_info *si, const char *sql, size_t len,
     (void)cat_note_write(sql, len, si->db, si->sql_mode, cat_now_ms());
     snap = thread_snapshot();
     if (rc != 1 || n > PX_DISPATCH_MULTI_MAX || !si->multi_statements || !si->rewrite_enabled ||
-        !snapshot_has_views(snap) || rw_limits_too_big(len)) {
+        !snapshot_has_views(snap)) {
         free(sp);
         return true;
     }
+    memset(part, 0, n * sizeof(part[0]));
     for (i = 0; i < n && plain; i++) {
-        struct px_stmt st;
-        memset(&st, 0, sizeof(st));
-        px_stmt_classify_mode(&st, sql + sp[i].off, sp[i].len, si->sql_mode);
-        plain = st.kind == PX_STMT_SELECT && !st.admin_maybe;
-        px_stmt_free(&st);
+        px_stmt_classify_mode(&part[i], sql + sp[i].off, sp[i].len, si->sql_mode);
+        plain = part[i].kind == PX_STMT_SELECT && !part[i].admin_maybe;
     }
-    piece = plain ? calloc(n, sizeof(*piece)) : NULL;
-    plen = plain ? calloc(n, sizeof(*plen)) : NULL;
-    for (i = 0; piece != NULL && plen != NULL && i < n; i++) {
-        struct px_stmt st;
-        memset(&st, 0, sizeof(st));
-        px_stmt_classify_mode(&st, sql + sp[i].off, sp[i].len, si->sql_mode);
-        if (rewrite_stmt(si, &st, 0, 0, snap, &piece[i], &plen[i], &out->views)) {
+    for (i = 0; plain && i < n; i++) {
+        if (rewrite_stmt(si, &part[i], 0, 0, snap, &piece[i], &plen[i], &out->views)) {
             total = total - sp[i].len + plen[i];
             done++;
         }
-        px_stmt_free(&st);
     }
     text = done > 0 ? malloc(total + 1) : NULL;
     if (text != NULL) {
@@ -387,11 +387,10 @@ dispatch_multi(const struct px_session_info *si, const char *sql, size_t len,
         px_dispatch_uncount(&out->views); /* out of memory: relayed after all */
         px_rewrite_views_clear(&out->views);
     }
-    for (i = 0; piece != NULL && i < n; i++) {
+    for (i = 0; i < n; i++) {
         free(piece[i]);
+        px_stmt_free(&part[i]);
     }
-    free(piece);
-    free(plen);
     free(sp);
     return true;
 }
@@ -454,7 +453,7 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
         px_stmt_free(&st);
         return;
     }
-    if (dispatch_multi(si, sql, len, out)) {
+    if (dispatch_multi(si, &st, out)) {
         px_stmt_free(&st);
         return;
     }

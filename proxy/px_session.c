@@ -1484,8 +1484,9 @@ cl_command(struct px_session *s)
     if (cmd == PX_COM_SET_OPTION && len == 3 && avail >= PX_PKT_HDR_LEN + 3) {
         /* COM_SET_OPTION: 0 turns multi-statements on, 1 off (relayed as it is) */
         uint8_t opt[PX_PKT_HDR_LEN + 3];
+        uint16_t v;
         evbuffer_copyout(in, opt, sizeof(opt));
-        uint16_t v = (uint16_t)(opt[5] | (opt[6] << 8));
+        v = px_mysql_u16(opt + 5);
         if (v <= 1) {
             s->multi_on = v == 0;
         }

@@ -253,8 +253,10 @@ px_validate_note_query(const char *sql, size_t len)
     struct rw_lexer lx;
     struct rw_tok t;
     bool start = true;
+    bool multi = memchr(sql, ';', len) != NULL;
 
-    /* every statement of a multi-statement packet: the first word of each */
+    /* the first word of each statement: of a multi-statement packet all are
+     * read, of anything else only the first */
     rw_lex_init(&lx, sql, len);
     for (t = rw_lex_next(&lx); t.kind != RW_TOK_EOF; t = rw_lex_next(&lx)) {
         if (t.kind == RW_TOK_HINT) {
@@ -269,8 +271,8 @@ px_validate_note_query(const char *sql, size_t len)
             return;
         }
         start = false;
-        if (memchr(sql + t.off, ';', len - t.off) == NULL) {
-            return; /* no statement after this one */
+        if (!multi) {
+            return;
         }
     }
 }

@@ -466,8 +466,16 @@ static void
 expect_split(const char *sql, uint32_t mode, int rc, const char *const *want, size_t n_want)
 {
     struct rw_span *sp = NULL;
-    size_t n = 99, i;
-    int got = rw_split_statements(sql, strlen(sql), mode, &sp, &n);
+    struct rw_lexer lx;
+    struct rw_tok *tok;
+    size_t n = 99, i, ntok;
+    int got;
+
+    tok = rw_lex_all_mode(sql, strlen(sql), mode, &ntok);
+    assert_non_null(tok);
+    rw_lex_init_mode(&lx, sql, strlen(sql), mode);
+    got = rw_split_statements(&lx, tok, ntok, &sp, &n);
+    free(tok);
 
     assert_int_equal(got, rc);
     if (rc != 1) {
