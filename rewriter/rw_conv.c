@@ -854,6 +854,29 @@ conv_cast_expr(struct build *b, const PgQuery__TypeCast *tc)
     return e;
 }
 
+/*
+ * Text of the typed literal DATE '..' / TIMESTAMP '..' whose string starts
+ * at parser location LOC: the keyword of type TN ("date" or "timestamp"),
+ * a space and the original string literal (MariaDB reads DATE'x' and
+ * DATE 'x' alike). A new string, or NULL when the literal cannot be read.
+ */
+static char *
+typed_literal_text(const struct rw_parse *p, const char *tn, int32_t loc)
+{
+    char *lit = rw_parse_literal(p, loc), *r;
+    size_t n;
+    if (lit == NULL) {
+        return NULL;
+    }
+    n = strlen(lit) + 12;
+    r = malloc(n);
+    if (r != NULL) {
+        snprintf(r, n, "%s %s", strcmp(tn, "date") == 0 ? "DATE" : "TIMESTAMP", lit);
+    }
+    free(lit);
+    return r;
+}
+
 /* Convert a TypeCast: typed literals DATE '..' / TIMESTAMP '..', else a cast. */
 static struct rw_expr *
 conv_cast(struct build *b, const PgQuery__TypeCast *tc)
@@ -874,12 +897,14 @@ conv_cast(struct build *b, const PgQuery__TypeCast *tc)
         }
         e->ctype = RW_C_DATE;
         e->val = rw_strdup(norm);
-        e->text = rw_parse_literal(b->p, tc->location);
-        if (e->val != NULL && e->text == NULL) {
-            /* CAST('2024-01-01' AS DATE): not a typed literal, an ordinary cast */
+        if (tc->location >= 0) {
+            /* CAST('2024-01-01' AS DATE) or '2024-01-01'::date: an ordinary
+             * cast. The parser gives a typed literal (makeStringConstCast)
+             * no location of its own; its string keeps one. */
             rw_expr_free(e);
             return conv_cast_expr(b, tc);
         }
+        e->text = typed_literal_text(b->p, tn, tc->arg->a_const->location);
         if (e->val == NULL || e->text == NULL) {
             rw_expr_free(e);
             rw_build_fail(b, "cannot read the typed literal at offset %zu",
