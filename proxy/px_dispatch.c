@@ -480,6 +480,24 @@ px_dispatch_query(const struct px_session_info *si, const char *sql, size_t len,
     px_stmt_free(&st);
 }
 
+bool
+px_dispatch_may_rewrite(const struct px_session_info *si, const char *sql, size_t len)
+{
+    struct cat_snapshot *snap = thread_snapshot();
+    struct px_stmt st;
+    bool may;
+
+    if (!si->rewrite_enabled || !snapshot_has_views(snap) || rw_limits_too_big(len)) {
+        return false;
+    }
+    memset(&st, 0, sizeof(st));
+    px_stmt_classify_mode(&st, sql, len, si->sql_mode);
+    may = st.kind == PX_STMT_SELECT && !st.admin_maybe && memchr(sql, ';', len) == NULL &&
+          names_a_view_table(snap, si->db, &st, 0);
+    px_stmt_free(&st);
+    return may;
+}
+
 void
 px_dispatch_out_clear(struct px_dispatch_out *out)
 {

@@ -95,6 +95,16 @@ struct px_dispatch_out {
 };
 
 /*
+ * Could the single SELECT of LEN bytes at SQL (placeholders allowed) be
+ * rewritten for session SI at all: rewrite on, views in the catalog, within
+ * the size budget, a plain SELECT (no `;`) that names a table some view
+ * reads? A cheap pre-filter (lexes, never parses) for work that costs a
+ * round trip before the real decision (px_prep.c's user-variable probe);
+ * false is final, true only means px_dispatch_query may rewrite it.
+ */
+bool px_dispatch_may_rewrite(const struct px_session_info *si, const char *sql, size_t len);
+
+/*
  * Decide what to do with a COM_QUERY of LEN bytes at SQL (not NUL-terminated,
  * the payload after the 0x03 command byte) from session SI. Fills OUT, which
  * the caller has zeroed and later frees with px_dispatch_out_clear(). Never

@@ -77,6 +77,22 @@ enum prep_phase {
     PP_NONE = 0,            /* no proxy statement in flight */
     PP_PREPARE,             /* the proxy's COM_STMT_PREPARE of a rewritten text */
     PP_EXEC,                /* the proxy's COM_STMT_EXECUTE of a cached statement */
+    PP_PROBE,               /* the proxy's SELECT of the user variables of an EXECUTE ... USING */
+};
+
+/* Where the user-variable probe's result set is (a text result set). */
+enum probe_phase {
+    PR_FIRST = 0,           /* column count, or ERR */
+    PR_COLS,                /* column definitions */
+    PR_COLS_EOF,            /* the EOF after them (no CLIENT_DEPRECATE_EOF) */
+    PR_ROWS,                /* the row, then EOF / OK */
+};
+
+/* One column of the probe's result set: its definition and its value. */
+struct probe_col {
+    uint8_t type;           /* column type byte */
+    char *val;              /* the row's value (owned, NUL-terminated) or NULL for SQL NULL */
+    size_t len;             /* bytes in val */
 };
 
 struct px_prep {
@@ -100,6 +116,20 @@ struct px_prep {
     uint16_t want_cols;             /* PP_PREPARE: the original's column count */
     bool first_seen;                /* PP_PREPARE: first response packet examined */
     uint32_t run_id;                /* PP_EXEC: the proxy statement executing */
+
+    /* PP_PROBE: `EXECUTE name USING ...` waits for its variables' values */
+    char *pr_text;                  /* the statement's text (owned) */
+    size_t pr_n;                    /* USING items (= the text's placeholders) */
+    char **pr_lit;                  /* pr_n literals: a constant item's text, NULL for a
+                                     * variable's (array and strings owned) */
+    char **pr_var;                  /* pr_n variable names as written (@a, @@x) or NULL (owned) */
+    size_t pr_nvar;                 /* variables probed */
+    enum probe_phase pr_phase;      /* where the response is */
+    size_t pr_cols;                 /* columns expected: 2 per variable, then 4 */
+    size_t pr_got;                  /* column definitions read */
+    size_t pr_rows;                 /* rows read */
+    bool pr_failed;                 /* the probe cannot give the values: run the original */
+    struct probe_col *pr_col;       /* pr_cols columns (owned) */
 };
 
 /* S's statement state, made on first use (out of memory aborts). */
@@ -185,6 +215,31 @@ cache_del(struct px_prep *pp, struct prep_cached *c)
     free(c);
 }
 
+/* Free what the user-variable probe holds (none in flight afterwards). */
+static void
+probe_clear(struct px_prep *pp)
+{
+    size_t i;
+    for (i = 0; i < pp->pr_n; i++) {
+        free(pp->pr_lit[i]);
+        free(pp->pr_var[i]);
+    }
+    for (i = 0; pp->pr_col != NULL && i < pp->pr_cols; i++) {
+        free(pp->pr_col[i].val);
+    }
+    free(pp->pr_lit);
+    free(pp->pr_var);
+    free(pp->pr_col);
+    free(pp->pr_text);
+    pp->pr_lit = NULL;
+    pp->pr_var = NULL;
+    pp->pr_col = NULL;
+    pp->pr_text = NULL;
+    pp->pr_n = 0;
+    pp->pr_nvar = 0;
+    pp->pr_cols = 0;
+}
+
 /*
  * Forget every statement of S: the backend forgot them too (COM_RESET_CONNECTION,
  * COM_CHANGE_USER) or the session ends; nothing is sent.
@@ -220,6 +275,7 @@ px_prep_free(struct px_session *s)
     free(pp->sqlp_name);
     free(pp->sqlp_text);
     free(pp->run_key);
+    probe_clear(pp);
     free(pp);
     s->prep = NULL;
 }
@@ -475,14 +531,66 @@ put_value(struct cat_buf *b, uint8_t type, bool uns, const uint8_t **pp, const u
     return true;
 }
 
-char *
-px_prep_literal_text(const char *sql, size_t len, uint16_t n_params, const uint8_t *types,
-                     const uint8_t *params, size_t plen, size_t *out_len)
+/*
+ * SQL/LEN (lexed under sql_mode flags MODE) with its `?` placeholder tokens
+ * replaced, in order, by the N literals LIT, each with a space either side.
+ * NULL when the text does not hold exactly N placeholders (or cannot be
+ * lexed); else the text (caller frees; *OUT_LEN bytes, NUL-terminated).
+ */
+static char *
+subst_params(const char *sql, size_t len, uint32_t mode, size_t n, char *const *lit,
+             size_t *out_len)
 {
-    size_t nb = ((size_t)n_params + 7) / 8, n_tok = 0, i, k = 0, last = 0;
-    const uint8_t *p = params, *end = params + plen;
-    struct rw_tok *tok;
+    size_t n_tok = 0, i, k = 0, last = 0;
+    struct rw_tok *tok = rw_lex_all_mode(sql, len, mode, &n_tok);
     struct cat_buf b = {0};
+
+    if (tok == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < n_tok; i++) {
+        if (tok[i].kind != RW_TOK_PARAM) {
+            continue;
+        }
+        if (k >= n) {
+            break;
+        }
+        cat_buf_add(&b, sql + last, tok[i].off - last);
+        cat_buf_add(&b, " ", 1);
+        cat_buf_puts(&b, lit[k]);
+        cat_buf_add(&b, " ", 1);
+        last = tok[i].off + tok[i].len;
+        k++;
+    }
+    free(tok);
+    if (i < n_tok || k != n) {
+        cat_buf_free(&b);
+        return NULL;
+    }
+    cat_buf_add(&b, sql + last, len - last);
+    *out_len = b.len;
+    return cat_buf_take(&b);
+}
+
+/* Free the N strings of LIT and the array. */
+static void
+lits_free(char **lit, size_t n)
+{
+    size_t i;
+    for (i = 0; lit != NULL && i < n; i++) {
+        free(lit[i]);
+    }
+    free(lit);
+}
+
+char *
+px_prep_literal_text(const char *sql, size_t len, uint32_t mode, uint16_t n_params,
+                     const uint8_t *types, const uint8_t *params, size_t plen, size_t *out_len)
+{
+    size_t nb = ((size_t)n_params + 7) / 8, k;
+    const uint8_t *p = params, *end = params + plen;
+    char **lit;
+    char *text = NULL;
     bool ok = true;
 
     if (n_params > 0) {
@@ -497,37 +605,97 @@ px_prep_literal_text(const char *sql, size_t len, uint16_t n_params, const uint8
             p += 2u * n_params;
         }
     }
-    tok = rw_lex_all(sql, len, &n_tok);
-    if (tok == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < n_tok && ok; i++) {
-        if (tok[i].kind != RW_TOK_PARAM) {
-            continue;
-        }
-        if (k >= n_params) {
-            ok = false;
-            break;
-        }
-        cat_buf_add(&b, sql + last, tok[i].off - last);
-        cat_buf_add(&b, " ", 1);
+    lit = cat_xcalloc(n_params > 0 ? n_params : 1, sizeof(*lit));
+    for (k = 0; k < n_params && ok; k++) {
+        struct cat_buf v = {0};
         if (params[k / 8] & (1u << (k % 8))) {
-            cat_buf_puts(&b, "NULL");
+            cat_buf_puts(&v, "NULL");
         } else {
-            ok = put_value(&b, types[2 * k], (types[2 * k + 1] & 0x80) != 0, &p, end);
+            ok = put_value(&v, types[2 * k], (types[2 * k + 1] & 0x80) != 0, &p, end);
         }
-        cat_buf_add(&b, " ", 1);
-        last = tok[i].off + tok[i].len;
-        k++;
+        lit[k] = cat_buf_take(&v);
+        ok = ok && lit[k] != NULL;
     }
-    free(tok);
-    if (!ok || k != n_params) {
-        cat_buf_free(&b);
-        return NULL;
+    if (ok) {
+        text = subst_params(sql, len, mode, n_params, lit, out_len);
     }
-    cat_buf_add(&b, sql + last, len - last);
-    *out_len = b.len;
-    return cat_buf_take(&b);
+    lits_free(lit, n_params);
+    return text;
+}
+
+/* Is the text of VAL/N an integer (DEC: a decimal with at most one '.'),
+ * an optional '-' first and at least one digit? */
+static bool
+numeric_text(const char *val, size_t n, bool dec)
+{
+    size_t i;
+    bool digit = false, dot = false;
+    for (i = 0; i < n; i++) {
+        if (val[i] >= '0' && val[i] <= '9') {
+            digit = true;
+        } else if (dec && val[i] == '.' && !dot) {
+            dot = true;
+        } else if (!(val[i] == '-' && i == 0)) {
+            return false;
+        }
+    }
+    return digit;
+}
+
+bool
+px_prep_var_literal(struct cat_buf *b, uint8_t type, const char *val, size_t n, const char *coll,
+                    const char *conn_coll, bool str_ok)
+{
+    size_t i;
+    if (val == NULL) {
+        cat_buf_puts(b, "NULL");
+        return true;
+    }
+    switch (type) {
+    case 0x01: /* TINY */
+    case 0x02: /* SHORT */
+    case 0x03: /* LONG */
+    case 0x08: /* LONGLONG */
+    case 0x09: /* INT24 */
+    case 0x00: /* DECIMAL */
+    case 0xf6: /* NEWDECIMAL */
+        if (!numeric_text(val, n, type == 0x00 || type == 0xf6)) {
+            return false;
+        }
+        if (val[0] == '-') {
+            cat_buf_add(b, "(", 1);
+            cat_buf_add(b, val, n);
+            cat_buf_add(b, ")", 1);
+        } else {
+            cat_buf_add(b, val, n);
+        }
+        return true;
+    case 0x0f: /* VARCHAR */
+    case 0xfd: /* VAR_STRING */
+    case 0xfe: /* STRING */
+    case 0xf9: /* TINY_BLOB */
+    case 0xfa: /* MEDIUM_BLOB */
+    case 0xfb: /* LONG_BLOB */
+    case 0xfc: /* BLOB */
+        /* The value as a literal of the connection's character set: only
+         * when it already is one (its collation is the connection's, the
+         * client, connection and result sets agree), without backslashes
+         * (NO_BACKSLASH_ESCAPES) or control and NUL bytes. */
+        if (!str_ok || coll == NULL || conn_coll == NULL || strcmp(coll, conn_coll) != 0 ||
+            strcmp(coll, "binary") == 0) {
+            return false;
+        }
+        for (i = 0; i < n; i++) {
+            if (val[i] == '\\' || (unsigned char)val[i] < 0x20) {
+                return false;
+            }
+        }
+        cat_buf_lit(b, val);
+        return true;
+    default:
+        /* DOUBLE: its text form need not give back the same bits */
+        return false;
+    }
 }
 
 /* ---- the proxy's statements ------------------------------------------ */
@@ -816,13 +984,13 @@ exec_command(struct px_session *s, struct prep_stmt *st, uint32_t len, size_t av
         plen = s->query.len - EXEC_HEAD;
     }
     px_session_set_state(s, PX_SS_QUERY);
+    px_session_fill_info(s, &si);
     if (p[5] == 0 && !long_data && s->rewrite_enabled && db_eq(st->db, s->db)) {
-        text = px_prep_literal_text(st->sql, st->len, st->n_params, st->types, params, plen,
-                                    &tlen);
+        text = px_prep_literal_text(st->sql, st->len, si.sql_mode, st->n_params, st->types,
+                                    params, plen, &tlen);
     }
     if (text != NULL) {
         memset(&out, 0, sizeof(out));
-        px_session_fill_info(s, &si);
         px_dispatch_query(&si, text, tlen, &out);
         if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
             start_rewritten(s, st, &out);
@@ -940,7 +1108,130 @@ name_of(struct rw_lexer *lx, struct rw_tok t)
     return q;
 }
 
-void
+/* Send the rewritten COM_QUERY text OUT in place of the client's EXECUTE
+ * (s->query, the fallback should the backend reject it). */
+static void
+send_rewritten_query(struct px_session *s, struct px_dispatch_out *out)
+{
+    struct px_buf pl;
+    uint8_t sent;
+
+    px_log_debug("S-%llu: EXECUTE rewritten: %.*s", (unsigned long long)s->id,
+                 (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
+    px_rewrite_views_clear(&s->rewrite_views);
+    s->rewrite_views = out->views;
+    memset(&out->views, 0, sizeof(out->views));
+    px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
+    px_buf_init(&pl);
+    px_buf_put_u8(&pl, PX_COM_QUERY);
+    px_buf_put(&pl, out->sql, out->sql_len);
+    sent = px_session_send_command(s, pl.data, pl.len);
+    px_buf_free(&pl);
+    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+    s->rewrite_check = true;
+}
+
+/* The number of `?` placeholders of SQL/LEN under MODE (SIZE_MAX: not lexed). */
+static size_t
+count_params(const char *sql, size_t len, uint32_t mode)
+{
+    size_t n_tok = 0, i, k = 0;
+    struct rw_tok *tok = rw_lex_all_mode(sql, len, mode, &n_tok);
+    if (tok == NULL) {
+        return SIZE_MAX;
+    }
+    for (i = 0; i < n_tok; i++) {
+        k += tok[i].kind == RW_TOK_PARAM;
+    }
+    free(tok);
+    return k;
+}
+
+/*
+ * The USING list of `EXECUTE name USING ...` from LX on (after USING), for
+ * a text of N_PARAMS placeholders: each item is a constant (an unsigned
+ * number, optionally after '-', a plain '...' string, NULL) or a variable
+ * (@user_var, @@system_var). Fills PP's pr_lit / pr_var / pr_n / pr_nvar
+ * and returns true; false (PP untouched) for any other item, a count that
+ * is not N_PARAMS, or text after the list.
+ */
+static bool
+parse_using(struct px_prep *pp, struct rw_lexer *lx, const char *sql, size_t n_params)
+{
+    char **lit = cat_xcalloc(n_params > 0 ? n_params : 1, sizeof(*lit));
+    char **var = cat_xcalloc(n_params > 0 ? n_params : 1, sizeof(*var));
+    size_t n = 0, nvar = 0, i;
+    struct rw_tok t = rw_lex_next(lx);
+    bool ok = n_params > 0;
+
+    while (ok) {
+        bool neg = false;
+        if (n >= n_params) {
+            ok = false;
+            break;
+        }
+        if (rw_tok_is_op(lx, t, "-")) {
+            neg = true;
+            t = rw_lex_next(lx);
+        }
+        if (t.kind == RW_TOK_NUMBER) {
+            for (i = 0; i < t.len && ok; i++) {
+                char c = sql[t.off + i];
+                ok = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E';
+            }
+            lit[n] = cat_xstrndup(sql + t.off, t.len);
+            if (neg) {
+                char *w = cat_xmalloc(t.len + 4);
+                snprintf(w, t.len + 4, "(-%s)", lit[n]);
+                free(lit[n]);
+                lit[n] = w;
+            }
+        } else if (neg) {
+            ok = false;
+        } else if (t.kind == RW_TOK_STRING && sql[t.off] == '\'' &&
+                   memchr(sql + t.off, '\\', t.len) == NULL) {
+            lit[n] = cat_xstrndup(sql + t.off, t.len);
+        } else if (rw_tok_is(lx, t, "NULL")) {
+            lit[n] = cat_xstrdup("NULL");
+        } else if (t.kind == RW_TOK_VAR) {
+            var[n] = cat_xstrndup(sql + t.off, t.len);
+            nvar++;
+        } else {
+            ok = false;
+        }
+        n++;
+        t = rw_lex_next(lx);
+        if (stmt_end(lx, t)) {
+            break;
+        }
+        if (!rw_tok_is_op(lx, t, ",")) {
+            ok = false;
+            break;
+        }
+        t = rw_lex_next(lx);
+    }
+    if (!ok || n != n_params) {
+        lits_free(lit, n_params);
+        lits_free(var, n_params);
+        return false;
+    }
+    probe_clear(pp);
+    pp->pr_lit = lit;
+    pp->pr_var = var;
+    pp->pr_n = n;
+    pp->pr_nvar = nvar;
+    return true;
+}
+
+/* The text of PP's statement with its USING values in place (all constants
+ * or read by the probe); NULL when one cannot be written as a literal. */
+static char *
+using_text(struct px_prep *pp, uint32_t mode, size_t *tlen)
+{
+    return subst_params(pp->pr_text, strlen(pp->pr_text), mode, pp->pr_n, pp->pr_lit, tlen);
+}
+
+bool
 px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const char *sql,
                   size_t len, struct px_dispatch_out *out)
 {
@@ -950,7 +1241,7 @@ px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const 
     struct sql_name *n = NULL;
     char *name;
 
-    rw_lex_init(&lx, sql, len);
+    rw_lex_init_mode(&lx, sql, len, si->sql_mode);
     t0 = rw_lex_next(&lx);
     if (rw_tok_is(&lx, t0, "PREPARE")) {
         t1 = rw_lex_next(&lx);
@@ -973,30 +1264,69 @@ px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const 
             memchr(sql + t3.off, '\\', t3.len) == NULL && stmt_end(&lx, rw_lex_next(&lx))) {
             pp->sqlp_text = rw_tok_text(&lx, t3);
         }
-        return;
+        return false;
     }
     if (rw_tok_is(&lx, t0, "EXECUTE")) {
+        bool using = false;
         t1 = rw_lex_next(&lx);
         name = name_of(&lx, t1);
         if (name == NULL) {
             goto other;
         }
-        if (s->prep != NULL && stmt_end(&lx, rw_lex_next(&lx))) {
-            HASH_FIND_STR(s->prep->names, name, n);
+        if (s->prep != NULL) {
+            t2 = rw_lex_next(&lx);
+            using = rw_tok_is(&lx, t2, "USING");
+            if (using || stmt_end(&lx, t2)) {
+                HASH_FIND_STR(s->prep->names, name, n);
+            }
         }
         free(name);
-        if (n != NULL && si->rewrite_enabled && db_eq(n->db, si->db)) {
+        if (n == NULL || !si->rewrite_enabled || !db_eq(n->db, si->db)) {
+            return false;
+        }
+        if (using) {
+            /* EXECUTE name USING v, ...: the values go into the text as
+             * literals; variables are read first (px_prep_probe_start) */
+            size_t tlen = 0, np = count_params(n->text, strlen(n->text), si->sql_mode);
+            char *text;
+            struct px_dispatch_out o2;
+            if (np == SIZE_MAX || np == 0 ||
+                !px_dispatch_may_rewrite(si, n->text, strlen(n->text)) ||
+                !parse_using(s->prep, &lx, sql, np)) {
+                return false;
+            }
+            s->prep->pr_text = cat_xstrdup(n->text);
+            if (s->prep->pr_nvar > 0) {
+                return true;
+            }
+            text = using_text(s->prep, si->sql_mode, &tlen);
+            probe_clear(s->prep);
+            if (text == NULL) {
+                return false;
+            }
+            memset(&o2, 0, sizeof(o2));
+            px_dispatch_query(si, text, tlen, &o2);
+            free(text);
+            if (o2.kind == PX_DISPATCH_REWRITE && o2.sql != NULL) {
+                px_dispatch_out_clear(out);
+                *out = o2;
+                return false;
+            }
+            px_dispatch_out_clear(&o2);
+            return false;
+        }
+        {
             struct px_dispatch_out o2;
             memset(&o2, 0, sizeof(o2));
             px_dispatch_query(si, n->text, strlen(n->text), &o2);
             if (o2.kind == PX_DISPATCH_REWRITE && o2.sql != NULL) {
                 px_dispatch_out_clear(out);
                 *out = o2;
-                return;
+                return false;
             }
             px_dispatch_out_clear(&o2);
         }
-        return;
+        return false;
     }
     if (rw_tok_is(&lx, t0, "DEALLOCATE") || rw_tok_is(&lx, t0, "DROP")) {
         t1 = rw_lex_next(&lx);
@@ -1006,7 +1336,7 @@ px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const 
                 forget_name(s->prep, name);
             }
             free(name);
-            return;
+            return false;
         }
     }
 other:
@@ -1015,4 +1345,217 @@ other:
     if (s->prep != NULL && s->prep->names != NULL && cat_contains_ci(sql, len, "prepare")) {
         forget_names(s->prep);
     }
+    return false;
+}
+
+/* ---- EXECUTE ... USING @var: the user-variable probe ------------------ */
+
+/* The probe's last four columns: what a string value may be written as. */
+#define PROBE_TAIL                                                                             \
+    ", @@collation_connection, @@character_set_client, @@character_set_connection, "          \
+    "@@character_set_results"
+
+void
+px_prep_probe_start(struct px_session *s)
+{
+    struct px_prep *pp = s->prep;
+    struct px_buf pl;
+    size_t i;
+    bool first = true;
+
+    px_buf_init(&pl);
+    px_buf_put_u8(&pl, PX_COM_QUERY);
+    px_buf_put(&pl, "SELECT ", 7);
+    for (i = 0; i < pp->pr_n; i++) {
+        if (pp->pr_var[i] == NULL) {
+            continue;
+        }
+        if (!first) {
+            px_buf_put(&pl, ", ", 2);
+        }
+        first = false;
+        px_buf_put(&pl, pp->pr_var[i], strlen(pp->pr_var[i]));
+        px_buf_put(&pl, ", COLLATION(", 12);
+        px_buf_put(&pl, pp->pr_var[i], strlen(pp->pr_var[i]));
+        px_buf_put(&pl, ")", 1);
+    }
+    px_buf_put(&pl, PROBE_TAIL, sizeof(PROBE_TAIL) - 1);
+    pp->pr_cols = 2 * pp->pr_nvar + 4;
+    pp->pr_col = cat_xcalloc(pp->pr_cols, sizeof(*pp->pr_col));
+    pp->pr_phase = PR_FIRST;
+    pp->pr_got = 0;
+    pp->pr_rows = 0;
+    pp->pr_failed = false;
+    pp->phase = PP_PROBE;
+    px_log_debug("S-%llu: EXECUTE USING: reading %zu variable(s)", (unsigned long long)s->id,
+                 pp->pr_nvar);
+    (void)px_session_send_command(s, pl.data, pl.len);
+    px_buf_free(&pl);
+}
+
+/* Probe column I's value, NULL when SQL NULL or out of range. */
+static const char *
+probe_val(const struct px_prep *pp, size_t i)
+{
+    return i < pp->pr_cols ? pp->pr_col[i].val : NULL;
+}
+
+/* The probe's response is complete: run the client's EXECUTE, rewritten
+ * with the values read when they all make literals and a view answers. */
+static void
+probe_done(struct px_session *s)
+{
+    struct px_prep *pp = s->prep;
+    struct px_session_info si;
+    struct px_dispatch_out out;
+    char *text = NULL;
+    size_t tlen = 0, i, j = 0, base = 2 * pp->pr_nvar;
+    bool ok = !pp->pr_failed && pp->pr_rows == 1;
+
+    pp->phase = PP_NONE;
+    px_session_fill_info(s, &si);
+    if (ok) {
+        const char *cc = probe_val(pp, base + 1), *cn = probe_val(pp, base + 2),
+                   *cr = probe_val(pp, base + 3);
+        bool str_ok = cc != NULL && cn != NULL && cr != NULL && strcmp(cc, cn) == 0 &&
+                      strcmp(cn, cr) == 0;
+        for (i = 0; i < pp->pr_n && ok; i++) {
+            struct cat_buf b = {0};
+            const struct probe_col *v;
+            if (pp->pr_var[i] == NULL) {
+                continue;
+            }
+            v = &pp->pr_col[2 * j];
+            ok = px_prep_var_literal(&b, v->type, v->val, v->len, probe_val(pp, 2 * j + 1),
+                                     probe_val(pp, base), str_ok);
+            j++;
+            free(pp->pr_lit[i]);
+            pp->pr_lit[i] = cat_buf_take(&b);
+            ok = ok && pp->pr_lit[i] != NULL;
+        }
+    }
+    if (ok) {
+        text = using_text(pp, si.sql_mode, &tlen);
+    }
+    probe_clear(pp);
+    if (text != NULL) {
+        memset(&out, 0, sizeof(out));
+        px_dispatch_query(&si, text, tlen, &out);
+        free(text);
+        if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
+            send_rewritten_query(s, &out);
+            px_dispatch_out_clear(&out);
+            return;
+        }
+        px_dispatch_out_clear(&out);
+    } else {
+        px_log_debug("S-%llu: EXECUTE USING: values not written as literals; relayed",
+                     (unsigned long long)s->id);
+    }
+    s->rewrite_check = false;
+    px_session_send_original(s);
+}
+
+/* Read one whole probe payload P/LEN into PP; true when the response ended. */
+static bool
+probe_payload(struct px_session *s, struct px_prep *pp, const uint8_t *p, size_t len)
+{
+    bool dep = (s->caps & PX_CLIENT_DEPRECATE_EOF) != 0;
+    const uint8_t *q = p, *end = p + len, *str;
+    uint64_t n;
+    size_t i, sl;
+    bool is_null;
+
+    if (len > 0 && p[0] == 0xff && pp->pr_phase != PR_COLS) {
+        pp->pr_failed = true; /* the backend refused the probe: the original says why */
+        return true;
+    }
+    switch (pp->pr_phase) {
+    case PR_FIRST:
+        if (len == 0 || p[0] == 0x00 || p[0] == 0xfb ||
+            px_mysql_get_lenenc(&q, end, &n, NULL) != PX_OK || n != pp->pr_cols) {
+            /* not the result set asked for: nothing more to read can be
+             * assumed, so this ends the probe (a LOCAL INFILE cannot come) */
+            pp->pr_failed = true;
+            return true;
+        }
+        pp->pr_phase = PR_COLS;
+        return false;
+    case PR_COLS:
+        /* catalog, schema, table, org_table, name, org_name, 0x0c, charset,
+         * length, type (MariaDB KB "Result Set Packets", column definition) */
+        for (i = 0; i < 6; i++) {
+            if (px_mysql_get_lenenc_str(&q, end, &str, &sl, NULL) != PX_OK) {
+                pp->pr_failed = true;
+                break;
+            }
+        }
+        if (i == 6 && end - q >= 8) {
+            pp->pr_col[pp->pr_got].type = q[7];
+        } else {
+            pp->pr_failed = true;
+        }
+        if (++pp->pr_got == pp->pr_cols) {
+            pp->pr_phase = dep ? PR_ROWS : PR_COLS_EOF;
+        }
+        return false;
+    case PR_COLS_EOF:
+        pp->pr_phase = PR_ROWS;
+        return false;
+    case PR_ROWS:
+        if (len > 0 && p[0] == 0xfe) {
+            return true; /* EOF, or the OK that ends it (CLIENT_DEPRECATE_EOF) */
+        }
+        if (++pp->pr_rows > 1) {
+            return false;
+        }
+        for (i = 0; i < pp->pr_cols; i++) {
+            if (px_mysql_get_lenenc_str(&q, end, &str, &sl, &is_null) != PX_OK) {
+                pp->pr_failed = true;
+                break;
+            }
+            if (!is_null) {
+                pp->pr_col[i].val = px_resp_dup_bytes(str, sl);
+                pp->pr_col[i].len = sl;
+            }
+        }
+        return false;
+    }
+    return true;
+}
+
+int
+px_prep_probe_packet(struct px_session *s, uint8_t *hdr, uint32_t len)
+{
+    struct px_prep *pp = s->prep;
+    struct evbuffer *in;
+    struct px_buf pl;
+    uint8_t seq;
+    bool end;
+
+    if (pp == NULL || pp->phase != PP_PROBE) {
+        return PX_PREP_PASS;
+    }
+    if (len >= PX_PKT_MAX || len > s->worker->cfg->max_query) {
+        /* a value too big to write into a statement: skip the packet (a row;
+         * a column definition cannot be this long) */
+        pp->pr_failed = true;
+        if (pp->pr_phase == PR_ROWS) {
+            pp->pr_rows++;
+        }
+        px_session_bk_begin_packet(s, hdr, len, SINK_DISCARD);
+        return PX_OK;
+    }
+    in = bufferevent_get_input(s->bk);
+    px_buf_init(&pl);
+    if (px_mysql_take_payload(in, len, &pl, &seq) != PX_OK) {
+        px_buf_free(&pl);
+        return PX_AGAIN;
+    }
+    end = probe_payload(s, pp, pl.data, pl.len);
+    px_buf_free(&pl);
+    if (end) {
+        probe_done(s);
+    }
+    return PX_OK;
 }

@@ -827,6 +827,10 @@ bk_query_packet(struct px_session *s)
         bk_begin_packet(s, hdr, len, SINK_DISCARD);
         return PX_OK;
     }
+    rc = px_prep_probe_packet(s, hdr, len);
+    if (rc != PX_PREP_PASS) {
+        return rc;
+    }
     if (px_prep_bk_packet(s, hdr, len, pk)) {
         return PX_OK;
     }
@@ -1325,13 +1329,13 @@ cmd_query(struct px_session *s)
     struct px_buf pl;
     uint8_t sent;
     char *use_db;
-    bool sql_execute = false;
+    bool sql_execute = false, probe = false;
 
     memset(&out, 0, sizeof(out));
     session_info(s, &si);
     px_dispatch_query(&si, sql, len, &out);
     if (out.kind == PX_DISPATCH_RELAY) {
-        px_prep_sql_query(s, &si, sql, len, &out);
+        probe = px_prep_sql_query(s, &si, sql, len, &out);
         /* an SQL EXECUTE rewritten: the backend accepted its text at PREPARE */
         sql_execute = out.kind == PX_DISPATCH_REWRITE;
     }
@@ -1350,6 +1354,11 @@ cmd_query(struct px_session *s)
         }
         px_session_set_state(s, PX_SS_QUERY);
         px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
+        if (probe) {
+            /* EXECUTE ... USING @var: its values first (px_prep.h) */
+            px_prep_probe_start(s);
+            break;
+        }
         if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
             px_log_debug("S-%llu: rewritten: %.*s", (unsigned long long)s->id,
                          (int)(out.sql_len > 2000 ? 2000 : out.sql_len), out.sql);

@@ -563,7 +563,7 @@ test_close_and_new_prepare(void **state)
     mysql_close(d);
 }
 
-/* SQL PREPARE / EXECUTE: rewritten without USING, relayed with USING. */
+/* SQL PREPARE / EXECUTE: rewritten without USING and with USING (test_sql_using). */
 static void
 test_sql_prepare(void **state)
 {
@@ -588,10 +588,13 @@ test_sql_prepare(void **state)
     assert_rows_same(&ra, &rb, "EXECUTE s1");
     assert_int_equal(hits(p, "mv_g"), h0 + 1);
     h0 += 1;
+    /* USING @var: the value is read back and written as a literal */
     assert_int_equal(it_query_rows(p, "EXECUTE s2 USING @lim", &ra), 0);
     assert_int_equal(it_query_rows(d, "EXECUTE s2 USING @lim", &rb), 0);
+    assert_int_equal(ra.n, 2);
     assert_rows_same(&ra, &rb, "EXECUTE s2 USING @lim");
-    assert_int_equal(hits(p, "mv_g"), h0);
+    assert_int_equal(hits(p, "mv_g"), h0 + 1);
+    h0 += 1;
     /* without USING: the backend's error, not a rewrite of the text with `?` */
     assert_int_equal(it_query_rows(p, "EXECUTE s2", &ra), it_query_rows(d, "EXECUTE s2", &rb));
     assert_int_equal(hits(p, "mv_g"), h0);
@@ -616,6 +619,90 @@ test_sql_prepare(void **state)
     it_exec_ok(d, "DEALLOCATE PREPARE s2");
     it_expect_errno(p, "EXECUTE s2", 1243);
     it_expect_errno(d, "EXECUTE s2", 1243);
+    mysql_close(p);
+    mysql_close(d);
+}
+
+/* EXECUTE su USING LIST through the proxy and directly: error WANT_ERR
+ * (0: none) on both, the same rows, and mv_g's hits moved by WANT. */
+static void
+same_using(MYSQL *p, MYSQL *d, const char *list, long long want, unsigned want_err)
+{
+    char sql[512];
+    struct it_rows ra, rb;
+    long long h0 = hits(p, "mv_g"), h1;
+    unsigned ea, eb;
+    snprintf(sql, sizeof(sql), "EXECUTE su USING %s", list);
+    ea = (unsigned)it_query_rows(p, sql, &ra);
+    eb = (unsigned)it_query_rows(d, sql, &rb);
+    if (ea != want_err || eb != want_err) {
+        it_proxy_log_tail(&proxy, 20);
+        fail_msg("%s: proxy error %u, direct %u, expected %u", sql, ea, eb, want_err);
+    }
+    if (ea == 0) {
+        assert_rows_same(&ra, &rb, sql);
+    }
+    h1 = hits(p, "mv_g");
+    if (want >= 0 && h1 - h0 != want) {
+        it_proxy_log_tail(&proxy, 20);
+        fail_msg("%s: hits moved by %lld, expected %lld", sql, h1 - h0, want);
+    }
+    /* the connection is usable and its state unchanged by the proxy's probe */
+    assert_int_equal(it_query_rows(p, "SELECT @i, @s", &ra), 0);
+    assert_int_equal(it_query_rows(d, "SELECT @i, @s", &rb), 0);
+    assert_rows_same(&ra, &rb, "SELECT @i, @s");
+}
+
+/*
+ * EXECUTE ... USING: constants and user / system variables are written as
+ * literals (variables read back by the proxy's own SELECT first); values
+ * that would not mean the same as a literal (a DOUBLE, a binary string, a
+ * string in another collation, a backslash) are relayed, rows right; a
+ * variable the backend cannot read gives the backend's error.
+ */
+static void
+test_sql_using(void **state)
+{
+    MYSQL *p, *d;
+    static const char *const setup_sql[] = {
+        "PREPARE su FROM 'SELECT g, name, COUNT(*) FROM t WHERE g <= ? AND name <> ? "
+        "GROUP BY g, name'",
+        "SET @i = 3, @s = 'b', @neg = -1, @dec = 2.50, @dbl = 2.5e0, @nul = NULL, "
+        "@bin = BINARY 'b', @lat = _latin1'b' COLLATE latin1_bin, @bs = 'a\\\\b', "
+        "@q = 'o''k'",
+        NULL};
+    int i;
+    (void)state;
+    conns(&p, &d, 0);
+    for (i = 0; setup_sql[i] != NULL; i++) {
+        it_exec_ok(p, setup_sql[i]);
+        it_exec_ok(d, setup_sql[i]);
+    }
+    same_using(p, d, "@i, @s", 1, 0);
+    same_using(p, d, "2, 'a'", 1, 0);
+    same_using(p, d, "-1, 'a'", 1, 0);
+    same_using(p, d, "@neg, @s", 1, 0);
+    same_using(p, d, "@dec, @s", 1, 0);
+    same_using(p, d, "@i, @q", 1, 0);
+    same_using(p, d, "@i, NULL", 1, 0);
+    same_using(p, d, "@nul, @s", 1, 0);
+    same_using(p, d, "@never_set, @s", 1, 0);
+    same_using(p, d, "@@auto_increment_increment, @s", 1, 0);
+    same_using(p, d, "@i, 'b'", 1, 0);
+    /* relayed: rows right, no hit */
+    same_using(p, d, "@dbl, @s", 0, 0);
+    same_using(p, d, "@i, @bin", 0, 0);
+    same_using(p, d, "@i, @lat", 0, 0);
+    same_using(p, d, "@i, @bs", 0, 0);
+    same_using(p, d, "@i + 1, @s", 0, 0);
+    /* the backend's own errors, the connection kept */
+    same_using(p, d, "@i", 0, 1210);
+    same_using(p, d, "@@no_such_variable, @s", 0, 1193);
+    /* a view made stale by a write is not used; the base table answers */
+    it_exec_ok(p, "INSERT INTO t VALUES (100, 1, '2024-05-01', 'z', 1.00, 1.0)");
+    same_using(p, d, "@i, @s", 0, 0);
+    it_exec_ok(p, "DELETE FROM t WHERE id = 100");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_g COMPLETE");
     mysql_close(p);
     mysql_close(d);
 }
@@ -725,6 +812,7 @@ main(void)
         cmocka_unit_test(test_execute_error),
         cmocka_unit_test(test_close_and_new_prepare),
         cmocka_unit_test(test_sql_prepare),
+        cmocka_unit_test(test_sql_using),
         cmocka_unit_test(test_query_with_placeholder),
         cmocka_unit_test(test_multi_statement),
         cmocka_unit_test(test_stale_view),
