@@ -1231,6 +1231,23 @@ using_text(struct px_prep *pp, uint32_t mode, size_t *tlen)
     return subst_params(pp->pr_text, strlen(pp->pr_text), mode, pp->pr_n, pp->pr_lit, tlen);
 }
 
+/* Dispatch the statement text TEXT/LEN of an SQL EXECUTE for SI; when the
+ * dispatcher rewrites it, OUT (the EXECUTE's relay) becomes that rewrite. */
+static void
+take_rewrite(const struct px_session_info *si, const char *text, size_t len,
+             struct px_dispatch_out *out)
+{
+    struct px_dispatch_out o2;
+    memset(&o2, 0, sizeof(o2));
+    px_dispatch_query(si, text, len, &o2);
+    if (o2.kind == PX_DISPATCH_REWRITE && o2.sql != NULL) {
+        px_dispatch_out_clear(out);
+        *out = o2;
+        return;
+    }
+    px_dispatch_out_clear(&o2);
+}
+
 bool
 px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const char *sql,
                   size_t len, struct px_dispatch_out *out)
@@ -1289,7 +1306,6 @@ px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const 
              * literals; variables are read first (px_prep_probe_start) */
             size_t tlen = 0, np = count_params(n->text, strlen(n->text), si->sql_mode);
             char *text;
-            struct px_dispatch_out o2;
             if (np == SIZE_MAX || np == 0 ||
                 !px_dispatch_may_rewrite(si, n->text, strlen(n->text)) ||
                 !parse_using(s->prep, &lx, sql, np)) {
@@ -1304,28 +1320,11 @@ px_prep_sql_query(struct px_session *s, const struct px_session_info *si, const 
             if (text == NULL) {
                 return false;
             }
-            memset(&o2, 0, sizeof(o2));
-            px_dispatch_query(si, text, tlen, &o2);
+            take_rewrite(si, text, tlen, out);
             free(text);
-            if (o2.kind == PX_DISPATCH_REWRITE && o2.sql != NULL) {
-                px_dispatch_out_clear(out);
-                *out = o2;
-                return false;
-            }
-            px_dispatch_out_clear(&o2);
             return false;
         }
-        {
-            struct px_dispatch_out o2;
-            memset(&o2, 0, sizeof(o2));
-            px_dispatch_query(si, n->text, strlen(n->text), &o2);
-            if (o2.kind == PX_DISPATCH_REWRITE && o2.sql != NULL) {
-                px_dispatch_out_clear(out);
-                *out = o2;
-                return false;
-            }
-            px_dispatch_out_clear(&o2);
-        }
+        take_rewrite(si, n->text, strlen(n->text), out);
         return false;
     }
     if (rw_tok_is(&lx, t0, "DEALLOCATE") || rw_tok_is(&lx, t0, "DROP")) {
