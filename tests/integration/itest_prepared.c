@@ -504,38 +504,51 @@ test_reset_and_long_data(void **state)
     mysql_close(d);
 }
 
-/* An execute error reaches the client as direct; the connection stays usable. */
+/*
+ * An execute error reaches the client as direct, at the same step (execute or
+ * fetch) and with the same code; the connection stays usable. Each statement
+ * errors while rows are produced (a scalar subquery returns more than one
+ * row): in the select list, in WHERE, and where the backend reports it at
+ * execute already (before the first row).
+ */
 static void
 test_execute_error(void **state)
 {
+    static const char *const sqls[] = {
+        "SELECT g, COUNT(*) FROM t WHERE g < (SELECT id FROM t WHERE g > ?) GROUP BY g",
+        "SELECT g, (SELECT id FROM t WHERE g > ?) FROM t GROUP BY g",
+        "SELECT 1 FROM t WHERE ? = (SELECT id FROM t)",
+        "SELECT g, COUNT(*) FROM t WHERE g >= ? AND g < (SELECT id FROM t) GROUP BY g",
+    };
     MYSQL *p, *d;
     MYSQL_STMT *a, *b;
-    struct pval v[1] = {iv(0)};
+    struct pval v[1];
     struct it_rows ra, rb;
-    /* an error while rows are produced (the subquery returns more than one
-     * row). Not covered here: a statement whose ERR comes directly at
-     * execute but through the proxy only at fetch, without its code (the
-     * proxy clears MARIADB_CLIENT_CACHE_METADATA; recorded in the issue). */
-    const char *sql = "SELECT g, COUNT(*) FROM t WHERE g < (SELECT id FROM t WHERE g > ?) "
-                      "GROUP BY g";
-    unsigned ea, eb;
+    unsigned ea, eb, k;
     (void)state;
     conns(&p, &d, 0);
-    a = prep(p, sql);
-    b = prep(d, sql);
-    ea = exec_rows(a, v, 1, true, &ra);
-    eb = exec_rows(b, v, 1, true, &rb);
-    assert_int_not_equal(eb, 0);
-    assert_int_equal(ea, eb);
-    v[0].i = 3;
-    ea = exec_rows(a, v, 1, true, &ra);
-    eb = exec_rows(b, v, 1, true, &rb);
-    assert_int_equal(ea, eb);
-    if (eb == 0) {
-        assert_rows_same(&ra, &rb, "after the error");
+    for (k = 0; k < sizeof(sqls) / sizeof(sqls[0]); k++) {
+        a = prep(p, sqls[k]);
+        b = prep(d, sqls[k]);
+        v[0] = iv(0);
+        ea = exec_rows(a, v, 1, true, &ra);
+        eb = exec_rows(b, v, 1, true, &rb);
+        assert_int_not_equal(eb, 0);
+        if (ea != eb) {
+            fail_msg("%s: through the proxy %u, direct %u", sqls[k], ea, eb);
+        }
+        v[0].i = 3;
+        ea = exec_rows(a, v, 1, true, &ra);
+        eb = exec_rows(b, v, 1, true, &rb);
+        if (ea != eb) {
+            fail_msg("%s (again): through the proxy %u, direct %u", sqls[k], ea, eb);
+        }
+        if (eb == 0) {
+            assert_rows_same(&ra, &rb, "after the error");
+        }
+        mysql_stmt_close(a);
+        mysql_stmt_close(b);
     }
-    mysql_stmt_close(a);
-    mysql_stmt_close(b);
     v[0] = iv(1);
     same_stmt(p, d, "SELECT g, COUNT(*) FROM t WHERE g >= ? GROUP BY g", v, 1, 1, NULL, NULL);
     mysql_close(p);
