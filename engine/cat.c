@@ -36,6 +36,7 @@
 #include <mysql.h>
 
 #include "cat_binlog.h"
+#include "cat_fence.h"
 #include "cat_incr.h"
 #include "cat_sched.h"
 #include "cat_sync.h"
@@ -804,7 +805,10 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     }
     /* Binlog follower (SPEC §5): never fatal; without it freshness falls
      * back to proxy DML only, and SHOW MATERIALIZED VIEWS says why. */
-    (void)cat_binlog_start();
+    if (cat_binlog_start() == 0) {
+        /* the freshness fence waits for the follower (issue 12) */
+        (void)cat_fence_start();
+    }
     /* Partition probe (SPEC §5): narrows binlog row events to partitions
      * and sees writes that bypass the proxy when there is no binlog. */
     if (cat_part_probe_start(err, errlen) < 0) {
@@ -840,6 +844,7 @@ cat_shutdown(void)
     }
     cat_sched_stop();   /* first: running refreshes end, no new ones start */
     followed = strcmp(cat_binlog_source(src, sizeof(src)), "binlog") == 0;
+    cat_fence_stop();
     cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
     /* then what incremental refresh may trust after the restart (cat_incr.h) */
     if ((c = cat_connect(err, sizeof(err))) != NULL) {

@@ -126,6 +126,7 @@
 #include "cat_binlog.h"
 #include "cat_binlog_event.h"
 #include "cat_rowimage.h"
+#include "cat_fence.h"
 
 /* Seconds between heartbeats the server sends when the binlog is idle. */
 #define BL_HEARTBEAT_S 1
@@ -232,6 +233,7 @@ set_reason(const char *reason)
     pthread_mutex_lock(&g_bl.mu);
     snprintf(g_bl.reason, sizeof(g_bl.reason), "%.*s", (int)(sizeof(g_bl.reason) - 1), reason);
     g_bl.following = reason[0] == '\0';
+    cat_fence_set_following(g_bl.following);
     /* while it follows, the partition probe only resolves what it is handed */
     cat_part_probe_binlog_covers(g_bl.following);
     pthread_mutex_unlock(&g_bl.mu);
@@ -398,6 +400,19 @@ master_end(MYSQL *c, struct bl_pos *p, char *err, size_t errlen)
     snprintf(p->file, sizeof(p->file), "%s", v[0]);
     p->pos = strtoull(v[1], NULL, 10);
     free_strs(v, 2);
+    return 0;
+}
+
+int
+cat_binlog_master_end(MYSQL *c, char *file, size_t filelen, uint64_t *pos, char *err,
+                      size_t errlen)
+{
+    struct bl_pos p;
+    if (master_end(c, &p, err, errlen) < 0) {
+        return -1;
+    }
+    snprintf(file, filelen, "%s", p.file);
+    *pos = p.pos;
     return 0;
 }
 
@@ -679,6 +694,8 @@ follower_main(void *arg)
                 break;
             }
             mariadb_free_rpl_event(ev);
+            /* every mark of the events read so far is made: the fence may pass */
+            cat_fence_follower_at(st->cur.file, st->cur.pos);
             checkpoint(st, false);
             backoff = 500;
         }

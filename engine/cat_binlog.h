@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mysql.h>
+
 /*
  * Decide from the server's settings whether its binlog can be followed.
  * LOG_BIN is @@log_bin ("1"/"ON" = on; NULL unknown), FORMAT
@@ -102,5 +104,13 @@ bool cat_binlog_ci_contains(const char *s, size_t len, const char *needle);
 /* Record that the follower ST has read up to the end the binlog had at
  * its start (cat_binlog_covers_downtime). */
 void cat_binlog_note_progress(const struct bl_state *st);
+
+/*
+ * The current end of C's binlog (SHOW MASTER STATUS: needs BINLOG MONITOR
+ * or REPLICATION CLIENT) into FILE (FILELEN bytes) and *POS (bytes).
+ * Returns 0, or -1 with a one-line reason in ERR (ERRLEN bytes).
+ */
+int cat_binlog_master_end(MYSQL *c, char *file, size_t filelen, uint64_t *pos, char *err,
+                          size_t errlen);
 
 #endif /* CAT_BINLOG_H */

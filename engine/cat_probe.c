@@ -240,6 +240,22 @@ fp_lookup(const struct cat_mv *mv)
     return e;
 }
 
+bool
+cat_part_probe_pending(void)
+{
+    struct fp_entry *e, *tmp;
+    bool any = false;
+    pthread_mutex_lock(&g_fp_mu);
+    HASH_ITER(hh, g_fp, e, tmp) {
+        if (e->pending_ms != 0) {
+            any = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_fp_mu);
+    return any;
+}
+
 /* The entry of MV, created empty when missing; caller holds g_fp_mu. */
 static struct fp_entry *
 fp_get(const struct cat_mv *mv)

@@ -54,6 +54,14 @@ void cat_part_key_sql(struct cat_buf *b, const char *col, enum cat_punit floor, 
  */
 int cat_part_probe_settle(MYSQL *c);
 
+/*
+ * Does any view have a change the binlog handed to the probe
+ * (cat_part_defer) that no probe has resolved yet? Such a change is read
+ * by the follower but not marked: the freshness fence (cat_fence.c) waits
+ * for it. Thread-safe; takes the fingerprint lock briefly.
+ */
+bool cat_part_probe_pending(void);
+
 /* Start / stop the probe thread (SPEC §5 fallback for writes that bypass
  * the proxy): every MVPROXY_PROBE_INTERVAL_MS (default 2000) ms. */
 int cat_part_probe_start(char *err, size_t errlen);

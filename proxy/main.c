@@ -315,6 +315,7 @@ main(int argc, char **argv)
     snprintf(px.relay.backend_name, sizeof(px.relay.backend_name), "%s:%u",
              px.conf.backend_host, px.conf.backend_port);
     px.relay.max_query = MAX_QUERY_BYTES;
+    px.relay.fence_ms = px.conf.freshness_fence_ms;
     px.relay.client_high_water = CLIENT_HIGH_WATER;
     px.relay.client_low_water = CLIENT_LOW_WATER;
     snprintf(px.relay.backend_host, sizeof(px.relay.backend_host), "%s", px.conf.backend_host);

@@ -42,6 +42,7 @@ enum key_id {
     K_BACKEND_TLS_CA,
     K_BACKEND_TLS_CERT,
     K_BACKEND_TLS_KEY,
+    K_FRESHNESS_FENCE_MS,
 };
 
 struct key_def {
@@ -58,6 +59,7 @@ static const struct key_def keys[] = {
     {"backend_tls_key", "--backend-tls-key", K_BACKEND_TLS_KEY},
     {"catalog_poll_ms", "--catalog-poll-ms", K_CATALOG_POLL_MS},
     {"commit_debounce_ms", "--commit-debounce-ms", K_COMMIT_DEBOUNCE_MS},
+    {"freshness_fence_ms", "--freshness-fence-ms", K_FRESHNESS_FENCE_MS},
     {"listen", "--listen", K_LISTEN},
     {"log_level", "--log-level", K_LOG_LEVEL},
     {"max_parse_depth", "--max-parse-depth", K_MAX_PARSE_DEPTH},
@@ -110,6 +112,7 @@ px_conf_defaults(struct px_conf *cf)
     cf->service_password = xstrdup("");
     cf->meta_schema = xstrdup(PX_CONF_DEFAULT_META);
     cf->threads = PX_CONF_DEFAULT_THREADS;
+    cf->freshness_fence_ms = PX_CONF_DEFAULT_FENCE_MS;
     cf->shutdown_timeout = PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT;
     cf->log_level = PX_LOG_INFO;
     cf->max_statement_bytes = RW_DEFAULT_MAX_BYTES;
@@ -295,6 +298,14 @@ apply(struct px_conf *cf, enum key_id id, const char *value, char *err, size_t e
             return -1;
         }
         cf->max_parse_depth = n;
+        return 0;
+    case K_FRESHNESS_FENCE_MS:
+        if (int_in(value, 0, PX_CONF_MAX_FENCE_MS, &n) != 0) {
+            snprintf(err, errlen, "bad freshness_fence_ms '%s': must be 0 (no fence)..%d", value,
+                     PX_CONF_MAX_FENCE_MS);
+            return -1;
+        }
+        cf->freshness_fence_ms = n;
         return 0;
     case K_REWRITE_TIME_BUDGET_MS:
         if (int_in(value, 0, PX_CONF_MAX_INTERVAL_MS, &n) != 0) {
@@ -485,6 +496,10 @@ px_conf_usage(FILE *out)
             "  --rewrite-time-budget-ms MS  a rewrite decision taking longer gives up and\n"
             "                            relays the statement unchanged (default %u; 0 =\n"
             "                            no limit)\n"
+            "  --freshness-fence-ms MS   before an answer from a view, wait up to MS for the\n"
+            "                            binlog follower to read every change committed\n"
+            "                            before the query; else relay it (default 50;\n"
+            "                            0 = no fence)\n"
             "  --tls-mode MODE           TLS between clients and the proxy: disabled,\n"
             "                            preferred (default: offered, plaintext accepted)\n"
             "                            or required (plaintext clients get ERR 08004)\n"

@@ -26,6 +26,8 @@
 #define PX_CONF_MAX_THREADS         256
 #define PX_CONF_MAX_REFRESH_TASKS   64
 #define PX_CONF_MAX_INTERVAL_MS     86400000  /* one day */
+#define PX_CONF_DEFAULT_FENCE_MS    50        /* freshness fence wait (issue 12) */
+#define PX_CONF_MAX_FENCE_MS        10000
 #define PX_CONF_DEFAULT_SHUTDOWN_TIMEOUT 30   /* seconds of drain on SIGTERM */
 #define PX_CONF_MAX_SHUTDOWN_TIMEOUT 86400    /* one day */
 #define PX_CONF_MAX_STATEMENT       (1LL << 30) /* max_statement_bytes / _tokens ceiling */
@@ -51,6 +53,8 @@ struct px_conf {
     long long max_statement_tokens; /* analysis size budget, tokens (0 = none) */
     long long max_parse_depth;  /* estimated parse-tree depth limit, 1..RW_MAX_DEPTH_CEILING */
     long long rewrite_time_budget_ms; /* rewrite decision time budget, ms (0 = none) */
+    long long freshness_fence_ms; /* longest wait for the binlog follower before an answer
+                                   * from a view, ms (0 = no fence; cat_engine.h) */
     enum px_tls_mode tls_mode;  /* client-side TLS (default preferred) */
     char *tls_cert;             /* PEM certificate (chain) for clients, NULL = ephemeral (owned) */
     char *tls_key;              /* its PEM private key or NULL (owned) */

@@ -130,6 +130,11 @@ struct px_prep {
     size_t pr_rows;                 /* rows read */
     bool pr_failed;                 /* the probe cannot give the values: run the original */
     struct probe_col *pr_col;       /* pr_cols columns (owned) */
+
+    /* a command the freshness fence parked (px_fence.h) */
+    char *fence_text;               /* its text with the bound values (owned) */
+    size_t fence_len;               /* bytes in fence_text */
+    uint32_t fence_stmt;            /* PX_FENCE_AT_EXECUTE: the client statement's id */
 };
 
 /* S's statement state, made on first use (out of memory aborts). */
@@ -275,6 +280,7 @@ px_prep_free(struct px_session *s)
     free(pp->sqlp_name);
     free(pp->sqlp_text);
     free(pp->run_key);
+    free(pp->fence_text);
     probe_clear(pp);
     free(pp);
     s->prep = NULL;
@@ -922,6 +928,60 @@ px_prep_resp_end(struct px_session *s)
 
 /* ---- client commands --------------------------------------------------- */
 
+/* Relay the client's execute in s->query of statement ST unchanged; an
+ * execute that binds its types leaves them bound on the backend's
+ * statement too. */
+static void
+exec_relay(struct px_session *s, struct prep_stmt *st)
+{
+    size_t nb = ((size_t)st->n_params + 7) / 8;
+    if (st->n_params > 0 && s->query.len >= EXEC_HEAD + nb + 1 &&
+        s->query.data[EXEC_HEAD + nb] == 1) {
+        st->bk_bound = true;
+    }
+    relay_execute(s);
+}
+
+/*
+ * Decide *TEXTP (TLEN bytes: the text of S's command with its bound values
+ * in place) into OUT, which the caller frees: true when OUT is a rewrite
+ * that the freshness fence lets go. False means send the original; then
+ * *PARKED says whether the fence parked the command instead, in which case
+ * the text is kept for px_prep_fence_resume (*TEXTP taken and set NULL;
+ * STMT_ID is the client statement of an execute) and nothing is sent.
+ */
+static bool
+decide_gated(struct px_session *s, char **textp, size_t tlen, enum px_fence_at at,
+             uint32_t stmt_id, struct px_dispatch_out *out, bool *parked)
+{
+    struct px_prep *pp = prep_get(s);
+    struct px_session_info si;
+
+    *parked = false;
+    memset(out, 0, sizeof(*out));
+    px_session_fill_info(s, &si);
+    px_dispatch_query(&si, *textp, tlen, out);
+    if (out->kind != PX_DISPATCH_REWRITE || out->sql == NULL) {
+        return false;
+    }
+    switch (px_fence_gate(s, &out->views, at)) {
+    case PX_FENCE_GO:
+        return true;
+    case PX_FENCE_PARKED:
+        free(pp->fence_text);
+        pp->fence_text = *textp;
+        pp->fence_len = tlen;
+        pp->fence_stmt = stmt_id;
+        *textp = NULL;
+        *parked = true;
+        break;
+    case PX_FENCE_RELAY:
+        break;
+    }
+    px_dispatch_uncount(&out->views);
+    return false;
+}
+
 /* COM_STMT_EXECUTE (LEN payload bytes, AVAIL buffered with the header) of
  * client statement ST: see px_prep_cl_command. */
 static int
@@ -990,9 +1050,8 @@ exec_command(struct px_session *s, struct prep_stmt *st, uint32_t len, size_t av
                                     params, plen, &tlen);
     }
     if (text != NULL) {
-        memset(&out, 0, sizeof(out));
-        px_dispatch_query(&si, text, tlen, &out);
-        if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
+        bool parked;
+        if (decide_gated(s, &text, tlen, PX_FENCE_AT_EXECUTE, st->id, &out, &parked)) {
             start_rewritten(s, st, &out);
             px_dispatch_out_clear(&out);
             free(text);
@@ -1000,11 +1059,11 @@ exec_command(struct px_session *s, struct prep_stmt *st, uint32_t len, size_t av
         }
         px_dispatch_out_clear(&out);
         free(text);
+        if (parked) {
+            return PX_OK;
+        }
     }
-    if (st->n_params > 0 && plen >= nb + 1 && params[nb] == 1) {
-        st->bk_bound = true;
-    }
-    relay_execute(s);
+    exec_relay(s, st);
     return PX_OK;
 }
 
@@ -1438,15 +1497,17 @@ probe_done(struct px_session *s)
     }
     probe_clear(pp);
     if (text != NULL) {
-        memset(&out, 0, sizeof(out));
-        px_dispatch_query(&si, text, tlen, &out);
+        bool parked, go = decide_gated(s, &text, tlen, PX_FENCE_AT_USING, 0, &out, &parked);
         free(text);
-        if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
+        if (go) {
             send_rewritten_query(s, &out);
             px_dispatch_out_clear(&out);
             return;
         }
         px_dispatch_out_clear(&out);
+        if (parked) {
+            return;
+        }
     } else {
         px_log_debug("S-%llu: EXECUTE USING: values not written as literals; relayed",
                      (unsigned long long)s->id);
@@ -1557,4 +1618,42 @@ px_prep_probe_packet(struct px_session *s, uint8_t *hdr, uint32_t len)
         probe_done(s);
     }
     return PX_OK;
+}
+
+void
+px_prep_fence_resume(struct px_session *s, enum px_fence_at at)
+{
+    struct px_prep *pp = prep_get(s);
+    struct px_dispatch_out out;
+    struct prep_stmt *st = NULL;
+    char *text = pp->fence_text;
+    size_t tlen = pp->fence_len;
+    bool parked, go;
+
+    pp->fence_text = NULL;
+    if (at == PX_FENCE_AT_EXECUTE) {
+        HASH_FIND(hh, pp->stmts, &pp->fence_stmt, sizeof(pp->fence_stmt), st);
+    }
+    if (text == NULL || (at == PX_FENCE_AT_EXECUTE && st == NULL)) {
+        free(text);
+        s->rewrite_check = false;
+        px_session_send_original(s);
+        return;
+    }
+    /* the fence has passed or failed for this command: never parked again */
+    go = decide_gated(s, &text, tlen, at, pp->fence_stmt, &out, &parked);
+    free(text);
+    if (go) {
+        if (at == PX_FENCE_AT_EXECUTE) {
+            start_rewritten(s, st, &out);
+        } else {
+            send_rewritten_query(s, &out);
+        }
+    } else if (at == PX_FENCE_AT_EXECUTE) {
+        exec_relay(s, st);
+    } else {
+        s->rewrite_check = false;
+        px_session_send_original(s);
+    }
+    px_dispatch_out_clear(&out);
 }

@@ -37,6 +37,7 @@
 
 #include "cat_util.h"
 #include "px_dispatch.h"
+#include "px_fence.h"
 #include "px_session_internal.h"
 
 #define PX_PREP_CACHE_MAX 32u   /* proxy-owned (rewritten) statements kept per session */
@@ -110,6 +111,14 @@ void px_prep_probe_start(struct px_session *s);
  * the client's EXECUTE sent unchanged (its own error follows).
  */
 int px_prep_probe_packet(struct px_session *s, uint8_t *hdr, uint32_t len);
+/*
+ * Run the command that the freshness fence parked at AT again
+ * (px_fence.h): a COM_STMT_EXECUTE (PX_FENCE_AT_EXECUTE) or the SQL
+ * EXECUTE ... USING whose values were probed (PX_FENCE_AT_USING). Its text
+ * with the bound values, kept when it was parked, is decided again and
+ * sent rewritten, or the client's own command goes unchanged.
+ */
+void px_prep_fence_resume(struct px_session *s, enum px_fence_at at);
 /*
  * Append to B a literal of the same value and type as a variable read back
  * in a text result set: column type TYPE, value VAL/N bytes (NULL: SQL

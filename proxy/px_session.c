@@ -65,6 +65,7 @@
 #include <event2/event.h>
 
 #include "px_dispatch.h"
+#include "px_fence.h"
 #include "px_log.h"
 #include "px_mysql.h"
 #include "px_tls.h"
@@ -240,6 +241,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
     px_buf_free(&s->bk_hs_resp);
     px_rewrite_views_clear(&s->rewrite_views);
     px_prep_free(s);
+    px_fence_free(s);
     free(s);
     px_worker_session_gone(w);
 }
@@ -1318,6 +1320,93 @@ cl_auth_packet(struct px_session *s)
     return PX_OK;
 }
 
+/* Decide the COM_QUERY in s->query (0x03 + SQL) for S into OUT (zeroed
+ * here) and SI: *PROBE when an EXECUTE ... USING reads its variables first,
+ * *SQL_EXECUTE when the decision rewrites an SQL EXECUTE. */
+static void
+query_decide(struct px_session *s, struct px_session_info *si, struct px_dispatch_out *out,
+             bool *probe, bool *sql_execute)
+{
+    const char *sql = (const char *)s->query.data + 1;
+    size_t len = s->query.len - 1;
+
+    memset(out, 0, sizeof(*out));
+    session_info(s, si);
+    px_dispatch_query(si, sql, len, out);
+    *probe = false;
+    *sql_execute = false;
+    if (out->kind == PX_DISPATCH_RELAY) {
+        *probe = px_prep_sql_query(s, si, sql, len, out);
+        /* an SQL EXECUTE rewritten: the backend accepted its text at PREPARE */
+        *sql_execute = out->kind == PX_DISPATCH_REWRITE;
+    }
+}
+
+/* Send what OUT decided for the COM_QUERY in s->query: the probe of an
+ * EXECUTE ... USING, the rewrite (behind the freshness fence and, unless
+ * known, the validation of the original), or the client's bytes. S is in
+ * QUERY with its response tracking begun. */
+static void
+query_send(struct px_session *s, struct px_dispatch_out *out, bool sql_execute, bool probe)
+{
+    struct px_buf pl;
+    uint8_t sent;
+
+    if (probe) {
+        /* EXECUTE ... USING @var: its values first (px_prep.h) */
+        px_prep_probe_start(s);
+        return;
+    }
+    if (out->kind == PX_DISPATCH_REWRITE && out->sql != NULL) {
+        switch (px_fence_gate(s, &out->views, PX_FENCE_AT_QUERY)) {
+        case PX_FENCE_PARKED:
+            /* decided again when the fence passes (px_session_query_resume) */
+            px_dispatch_uncount(&out->views);
+            return;
+        case PX_FENCE_RELAY:
+            px_dispatch_uncount(&out->views);
+            goto original;
+        case PX_FENCE_GO:
+            break;
+        }
+        px_log_debug("S-%llu: rewritten: %.*s", (unsigned long long)s->id,
+                     (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
+        px_rewrite_views_clear(&s->rewrite_views);
+        s->rewrite_views = out->views;
+        memset(&out->views, 0, sizeof(out->views));
+        if (sql_execute || px_validate_known(s)) {
+            px_buf_init(&pl);
+            px_buf_put_u8(&pl, PX_COM_QUERY);
+            px_buf_put(&pl, out->sql, out->sql_len);
+            sent = px_session_send_command(s, pl.data, pl.len);
+            px_buf_free(&pl);
+            s->rewrite_check = true;
+        } else {
+            /* the backend judges the original first (px_validate.h) */
+            sent = px_validate_start(s, out->sql, out->sql_len, out->checks, out->n_checks);
+            s->val_seq_delta = (uint8_t)(s->query_pkts - sent);
+            return;
+        }
+        s->seq_delta = (uint8_t)(s->query_pkts - sent);
+        return;
+    }
+original:
+    sent = px_session_send_command(s, s->query.data, s->query.len);
+    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+}
+
+void
+px_session_query_resume(struct px_session *s)
+{
+    struct px_dispatch_out out;
+    struct px_session_info si;
+    bool probe, sql_execute;
+
+    query_decide(s, &si, &out, &probe, &sql_execute);
+    query_send(s, &out, sql_execute, probe);
+    px_dispatch_out_clear(&out);
+}
+
 /* Act on a complete COM_QUERY (s->query holds 0x03 + SQL). */
 static void
 cmd_query(struct px_session *s)
@@ -1326,19 +1415,11 @@ cmd_query(struct px_session *s)
     struct px_session_info si;
     const char *sql = (const char *)s->query.data + 1;
     size_t len = s->query.len - 1;
-    struct px_buf pl;
-    uint8_t sent;
     char *use_db;
-    bool sql_execute = false, probe = false;
+    bool sql_execute, probe;
 
-    memset(&out, 0, sizeof(out));
-    session_info(s, &si);
-    px_dispatch_query(&si, sql, len, &out);
-    if (out.kind == PX_DISPATCH_RELAY) {
-        probe = px_prep_sql_query(s, &si, sql, len, &out);
-        /* an SQL EXECUTE rewritten: the backend accepted its text at PREPARE */
-        sql_execute = out.kind == PX_DISPATCH_REWRITE;
-    }
+    px_fence_reset(s);
+    query_decide(s, &si, &out, &probe, &sql_execute);
     if (out.set_rewrite) {
         s->rewrite_enabled = out.rewrite_enabled;
     }
@@ -1354,34 +1435,7 @@ cmd_query(struct px_session *s)
         }
         px_session_set_state(s, PX_SS_QUERY);
         px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
-        if (probe) {
-            /* EXECUTE ... USING @var: its values first (px_prep.h) */
-            px_prep_probe_start(s);
-            break;
-        }
-        if (out.kind == PX_DISPATCH_REWRITE && out.sql != NULL) {
-            px_log_debug("S-%llu: rewritten: %.*s", (unsigned long long)s->id,
-                         (int)(out.sql_len > 2000 ? 2000 : out.sql_len), out.sql);
-            px_rewrite_views_clear(&s->rewrite_views);
-            s->rewrite_views = out.views;
-            memset(&out.views, 0, sizeof(out.views));
-            if (sql_execute || px_validate_known(s)) {
-                px_buf_init(&pl);
-                px_buf_put_u8(&pl, PX_COM_QUERY);
-                px_buf_put(&pl, out.sql, out.sql_len);
-                sent = px_session_send_command(s, pl.data, pl.len);
-                px_buf_free(&pl);
-                s->rewrite_check = true;
-            } else {
-                /* the backend judges the original first (px_validate.h) */
-                sent = px_validate_start(s, out.sql, out.sql_len, out.checks, out.n_checks);
-                s->val_seq_delta = (uint8_t)(s->query_pkts - sent);
-                break;
-            }
-        } else {
-            sent = px_session_send_command(s, s->query.data, s->query.len);
-        }
-        s->seq_delta = (uint8_t)(s->query_pkts - sent);
+        query_send(s, &out, sql_execute, probe);
         break;
     case PX_DISPATCH_REPLY:
         px_session_send_reply(s, &out.reply);
@@ -1484,6 +1538,7 @@ cl_command(struct px_session *s)
         session_close(s, "command after backend loss");
         return PX_ERR;
     }
+    px_fence_reset(s);
     {
         int prc = px_prep_cl_command(s, cmd, len);
         if (prc != PX_PREP_PASS) {

@@ -16,6 +16,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "cat_engine.h"
 #include "cat_reply.h"
 #include "px_dispatch.h"
 #include "px_mysql.h"
@@ -207,9 +208,20 @@ struct px_session {
     bool val_bad;                       /* one of them answered ERR */
     uint64_t val_epoch;                 /* schema epoch when it was sent */
     uint8_t val_seq_delta;              /* seq_delta of the rewritten query behind it */
+
+    /* freshness fence (px_fence.c) */
+    struct cat_fence_waiter fence;      /* the engine's waiter (linked while parked) */
+    struct event *fence_wake;           /* activated by the engine; also a 1 ms poll (owned) */
+    struct event *fence_timer;          /* the --freshness-fence-ms deadline (owned) */
+    uint8_t fence_state;                /* px_fence.c enum px_fence_state, per command */
+    uint8_t fence_at;                   /* enum px_fence_at of the parked command */
 };
 
 /* ---- px_session.c helpers used by px_resp.c and px_admin_exec.c ------- */
+
+/* Decide the parked COM_QUERY in s->query again and send it (px_fence.c;
+ * S is in QUERY and its response tracking has begun). */
+void px_session_query_resume(struct px_session *s);
 
 /* Start tracking the response to command CMD of shape KIND (phase, counters). */
 void px_session_resp_begin(struct px_session *s, uint8_t cmd, enum resp_kind kind);

@@ -26,6 +26,7 @@ struct px_relay_cfg {
     socklen_t backend_addrlen;              /* bytes used in backend_addr */
     char backend_name[300];                 /* "host:port" for logs */
     size_t max_query;                       /* COM_QUERY payload cap (bytes) */
+    long long fence_ms;                     /* freshness fence wait, ms (0 = no fence) */
     size_t client_high_water;               /* pause backend reads above this client backlog */
     size_t client_low_water;                /* resume at or below this */
     int tls_mode;                           /* enum px_tls_mode (client side) */

@@ -7,6 +7,7 @@
 #ifndef CAT_ENGINE_H
 #define CAT_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,5 +76,64 @@ void cat_drain_cancel(void);
  * mode but 0 partitioned views are marked whole (issue 11).
  */
 int cat_note_write(const char *sql, size_t len, const char *db, uint32_t mode, int64_t now_ms);
+
+/*
+ * The freshness fence (issue 12; SPEC §5 "every change committed more than
+ * grace_period seconds before the query"). A view is known stale only once
+ * the binlog follower has read the change; a write made directly on the
+ * backend a moment before a query may not be read yet. Before an answer
+ * from a view, the session waits until the follower has read the backend's
+ * binlog up to a position fetched after the query arrived (grace 0), or
+ * fetched at most GRACE ms before it (shared by every session: one
+ * SHOW MASTER STATUS per batch of waiters, on the fence thread's own
+ * connection), and until the partition probe has resolved every change
+ * handed to it. Without the follower the fence is off: the guarantee is
+ * then that of the probe and of proxy DML (SHOW MATERIALIZED VIEWS
+ * FreshnessSource says which).
+ *
+ * A waiter is the caller's (embedded in its session, no allocation); the
+ * engine links it while it waits and calls WAKE(ARG) from an engine thread
+ * (under the fence's lock: WAKE must only signal, e.g. event_active) when
+ * cat_fence_poll may now pass. Use from one thread per waiter.
+ */
+struct cat_fence_waiter {
+    uint64_t ticket;                /* generation of the position fetch that covers it */
+    uint64_t target;                /* binlog key (cat_fence.c) the follower must reach */
+    bool has_target;                /* target is known (its fetch completed) */
+    bool linked;                    /* on the engine's waiter list */
+    void (*wake)(void *arg);        /* signal: poll again */
+    void *arg;                      /* its argument */
+    struct cat_fence_waiter *prev;  /* waiter list (engine-owned while linked) */
+    struct cat_fence_waiter *next;
+};
+
+enum cat_fence_result {
+    CAT_FENCE_PASSED = 0,           /* the follower has read every change that matters */
+    CAT_FENCE_WAIT,                 /* not yet: W is linked; WAKE comes, then poll again */
+    CAT_FENCE_OFF,                  /* no binlog follower: nothing to wait for */
+};
+
+/*
+ * Start fencing a query that arrived at NOW_MS (wall clock, cat_now_ms)
+ * and would be answered from views whose smallest grace period is GRACE_MS
+ * (0 = strict). Returns PASSED when a position fetched no earlier than
+ * NOW_MS - GRACE_MS (strictly after the arrival when GRACE_MS is 0) is
+ * already read, WAIT (W linked, a fetch requested when needed) or OFF.
+ * W must not be linked. Thread-safe.
+ */
+enum cat_fence_result cat_fence_begin(struct cat_fence_waiter *w, int64_t grace_ms,
+                                      int64_t now_ms, void (*wake)(void *arg), void *arg);
+
+/* Check waiter W again: PASSED (W unlinked) or WAIT (still linked). */
+enum cat_fence_result cat_fence_poll(struct cat_fence_waiter *w);
+
+/* Stop waiting (timeout, session closed): unlink W; no WAKE after the
+ * return. Safe on a waiter that is not linked. */
+void cat_fence_end(struct cat_fence_waiter *w);
+
+/* Fence counters since start (SHOW PROXY STATUS style, and tests):
+ * queries fenced, of which passed at once, passed after waiting; position
+ * fetches made. Thread-safe; any pointer may be NULL. */
+void cat_fence_stats(uint64_t *fenced, uint64_t *at_once, uint64_t *waited, uint64_t *fetches);
 
 #endif /* CAT_ENGINE_H */
