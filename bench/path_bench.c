@@ -29,6 +29,8 @@
  *
  *   path_bench --proxy HOST:PORT --workload select1|point|agg|agg_new
  *              --count N [--db D] [--user U] [--password P]
+ *   path_bench --direct HOST:PORT --proxy HOST:PORT --workload setup|cleanup
+ *              [--db D] [--rows R]
  *
  * The first form creates database D (it must not be a database you use:
  * it is dropped at the end unless --keep; --rows 0 reuses a kept one), the
@@ -38,8 +40,10 @@
  * bad usage or setup.
  *
  * The second form only runs N queries of one kind on one connection to the
- * proxy (over the data of a kept first run) and prints nothing on success:
- * bench/callgrind.sh drives it to count instructions per query.
+ * proxy (over the data of a kept first run or of the third form) and prints
+ * nothing on success: bench/callgrind.sh drives it to count instructions per
+ * query. The third form only creates (setup: database, t, mv_g) or drops
+ * (cleanup) what the first form uses.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -78,6 +82,7 @@ enum kind {
 };
 
 static long g_uniq = 1000;      /* next K of K_AGG_NEW: never repeats in a process */
+static long g_point;            /* queries of K_POINT so far: the next key follows */
 
 static double
 now_s(void)
@@ -138,9 +143,10 @@ exec(MYSQL *m, const char *sql)
     return 0;
 }
 
-/* The text of query I of KIND into SQL. */
+/* The text of the next query of KIND into SQL (K_POINT: keys 1..MAX_ID, a
+ * new one each time until MAX_ID of them were used). */
 static void
-make_sql(enum kind kind, long i, long max_id, char *sql, size_t len)
+make_sql(enum kind kind, long max_id, char *sql, size_t len)
 {
     switch (kind) {
     case K_SELECT1:
@@ -148,7 +154,7 @@ make_sql(enum kind kind, long i, long max_id, char *sql, size_t len)
         break;
     case K_POINT:
         snprintf(sql, len, "SELECT id, g, amt FROM t WHERE id = %ld",
-                 1 + (17 + i * 7919) % (max_id > 0 ? max_id : 1));
+                 1 + (17 + g_point++ * 7919) % (max_id > 0 ? max_id : 1));
         break;
     case K_AGG:
         snprintf(sql, len, "SELECT g, SUM(amt) FROM t GROUP BY g");
@@ -168,7 +174,7 @@ run_n(MYSQL *m, enum kind kind, long n, long max_id)
     double t0 = now_s();
 
     for (long i = 0; i < n; i++) {
-        make_sql(kind, i, max_id, sql, sizeof(sql));
+        make_sql(kind, max_id, sql, sizeof(sql));
         if (mysql_real_query(m, sql, strlen(sql)) != 0) {
             fprintf(stderr, "path_bench: %s: %s\n", sql, mysql_error(m));
             return -1;
@@ -393,7 +399,9 @@ usage(void)
             "                  [--user U] [--password P] [--db D] [--rows R] [--n N]\n"
             "                  [--points P] [--conns C] [--repeat R] [--keep]\n"
             "       path_bench --proxy HOST:PORT --workload select1|point|agg|agg_new\n"
-            "                  --count N [--db D] [--user U] [--password P]\n");
+            "                  --count N [--db D] [--user U] [--password P]\n"
+            "       path_bench --direct HOST:PORT --proxy HOST:PORT --workload setup|cleanup\n"
+            "                  [--db D] [--rows R]\n");
     exit(2);
 }
 
@@ -444,17 +452,25 @@ parse_args(int argc, char **argv, struct opts *o)
             usage();
         }
     }
+    bool bad_db = strncmp(o->db, "bench", 5) != 0;
+    if (bad_db) {
+        fprintf(stderr, "path_bench: --db must start with \"bench\" (it is dropped)\n");
+    }
+    if (o->workload != NULL && (strcmp(o->workload, "setup") == 0 ||
+                                strcmp(o->workload, "cleanup") == 0)) {
+        if (!have_direct || !have_proxy || o->rows < 1 || bad_db) {
+            usage();
+        }
+        return;
+    }
     if (o->workload != NULL) {
         if (!have_proxy || o->count < 1) {
             usage();
         }
         return;
     }
-    if (!ok || !have_direct || !have_proxy || o->rows < 0 || o->n < 1 || o->points < 1 ||
-        o->conns < 1 || o->repeat < 1 || strncmp(o->db, "bench", 5) != 0) {
-        if (strncmp(o->db, "bench", 5) != 0) {
-            fprintf(stderr, "path_bench: --db must start with \"bench\" (it is dropped)\n");
-        }
+    if (bad_db || !ok || !have_direct || !have_proxy || o->rows < 0 || o->n < 1 ||
+        o->points < 1 || o->conns < 1 || o->repeat < 1) {
         usage();
     }
 }
@@ -485,8 +501,10 @@ workload(const struct opts *o)
             return 2;
         }
         long max_id = kinds[i].kind == K_POINT ? query_ll(m, "SELECT MAX(id) FROM t") : 1;
-        /* K from the clock: a new text even across the runs of callgrind.sh */
-        g_uniq = 1000 + (long)(now_s() * 1000) % 100000000L * 10;
+        /* start from the clock: new texts even across the runs of callgrind.sh */
+        long clock_ms = (long)(now_s() * 1000) % 100000000L;
+        g_uniq = 1000 + clock_ms * 10;
+        g_point = clock_ms;
         double t = max_id > 0 ? run_n(m, kinds[i].kind, o->count, max_id) : -1;
         mysql_close(m);
         if (max_id <= 0) {
@@ -518,6 +536,16 @@ main(int argc, char **argv)
     if (mysql_library_init(0, NULL, NULL) != 0) {
         fprintf(stderr, "path_bench: mysql_library_init failed\n");
         return 2;
+    }
+    if (o.workload != NULL && strcmp(o.workload, "setup") == 0) {
+        int rc = setup(&o) == 0 ? 0 : 2;
+        mysql_library_end();
+        return rc;
+    }
+    if (o.workload != NULL && strcmp(o.workload, "cleanup") == 0) {
+        cleanup(&o);
+        mysql_library_end();
+        return 0;
     }
     if (o.workload != NULL) {
         int rc = workload(&o);
