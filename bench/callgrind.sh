@@ -14,8 +14,9 @@
 #
 # Starts its own mvproxy (from $MVP_BUILD_DIR, default ./build) under
 # valgrind --tool=callgrind against the MariaDB of $MVP_DB_HOST/$MVP_DB_PORT
-# (root, no password unless $MVP_DB_PASSWORD; e.g. `set -a; . RUN_DIR/env;
-# set +a`), creates database bench_cg (R rows, default 20000; the view
+# ($MVP_DB_USER, default root, password $MVP_DB_PASSWORD; e.g. `set -a;
+# . RUN_DIR/env; set +a`; service user $MVP_SERVICE_USER/$MVP_SERVICE_PASSWORD,
+# default the same), creates database bench_cg (R rows, default 20000; the view
 # bench_cg.mv_g through the proxy) with path_bench --workload setup, then for
 # each kind: N queries to warm up, then N queries and 2N queries on one
 # connection each, with callgrind_control -z before and -d after each phase
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
         --count) COUNT="$2"; shift 2 ;;
         --rows) ROWS="$2"; shift 2 ;;
         --keep-out) KEEP_OUT=1; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -e/{/^set -e/!p}' "$0"; exit 0 ;;
         *) echo "bench/callgrind.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -49,6 +50,8 @@ fi
 DB_HOST="${MVP_DB_HOST:-127.0.0.1}"
 DB_USER="${MVP_DB_USER:-root}"
 DB_PASS="${MVP_DB_PASSWORD:-}"
+SVC_USER="${MVP_SERVICE_USER:-$DB_USER}"
+SVC_PASS="${MVP_SERVICE_PASSWORD:-$DB_PASS}"
 OUT="$ROOT/.run/callgrind-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -78,9 +81,10 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.%p" \
+MVPROXY_SERVICE_PASSWORD="$SVC_PASS" valgrind --tool=callgrind \
+    --callgrind-out-file="$OUT/cg.%p" \
     "$BUILD/mvproxy" --listen "127.0.0.1:$PORT" --backend "$DB_HOST:$MVP_DB_PORT" \
-    --service-user "$DB_USER" --meta-schema mvp_meta_cg --tls-mode disabled \
+    --service-user "$SVC_USER" --meta-schema mvp_meta_cg --tls-mode disabled \
     >"$OUT/proxy.log" 2>&1 &
 PROXY_PID=$!
 for _ in $(seq 1 600); do
