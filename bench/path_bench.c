@@ -407,8 +407,9 @@ usage(void)
 {
     fprintf(stderr,
             "usage: path_bench --direct HOST:PORT --proxy HOST:PORT [--tls-proxy HOST:PORT]\n"
-            "                  [--tls-ca FILE] [--user U] [--password P] [--db D] [--rows R] [--n N]\n"
-            "                  [--points P] [--conns C] [--repeat R] [--keep]\n"
+            "                  [--tls-ca FILE] [--user U] [--password P] [--db D]\n"
+            "                  [--rows R] [--n N] [--points P] [--conns C] [--repeat R]\n"
+            "                  [--keep]\n"
             "       path_bench --proxy HOST:PORT --workload select1|point|agg|agg_new\n"
             "                  --count N [--db D] [--user U] [--password P]\n"
             "       path_bench --direct HOST:PORT --proxy HOST:PORT --workload setup|cleanup\n"
