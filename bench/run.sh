@@ -8,9 +8,17 @@
 #      against the complete build at CREATE;
 #   2. bench/relay_bench against the same MariaDB and proxy: the proxy's
 #      overhead on queries it only relays (point queries, 1 and 4 clients;
-#      a 1M-row result).
+#      a 1M-row result);
+#   3. bench/path.sh (bench/path_bench with a proxy of its own, TLS on,
+#      database bench_path) against the same MariaDB: a rewritten aggregate
+#      against the same SQL direct, the validation cache's hit against its
+#      miss, SELECT 1 / point queries / connects over TLS;
+#   4. bench/callgrind.sh (skipped without valgrind, or with --no-callgrind):
+#      the proxy's instructions per query (relayed SELECT 1, relayed point
+#      query, rewritten aggregate with the same and with a new text).
 #
 #   bench/run.sh [--rows N] [--runs K] [--small N] [--large-rows M]
+#                [--no-callgrind]
 #
 # Prints a summary of the ratios at the end; the full output goes to
 # .run/bench-<date>.log. Needs what scripts/demo.sh needs (root on a fresh
@@ -23,13 +31,15 @@ ROWS=10000000
 RUNS=5
 SMALL=20000
 LARGE=1000000
+CALLGRIND=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS="$2"; shift 2 ;;
         --runs) RUNS="$2"; shift 2 ;;
         --small) SMALL="$2"; shift 2 ;;
         --large-rows) LARGE="$2"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --no-callgrind) CALLGRIND=0; shift ;;
+        -h|--help) sed -n '2,/^set -e/{/^set -e/!p}' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -60,7 +70,7 @@ if [ "$rc" != 0 ]; then
     echo "bench: the demo failed (exit $rc); see $LOG" >&2
     exit "$rc"
 fi
-cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target relay_bench >/dev/null
+cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target relay_bench path_bench >/dev/null
 set -a
 # shellcheck disable=SC1091
 . "$RUN_DIR/env"
@@ -69,9 +79,22 @@ set -a
 set +a
 
 echo
-echo "bench: relay overhead (relay_bench)"
+echo "bench: relay overhead (relay_bench)" | tee -a "$LOG"
 "$BUILD/relay_bench" --direct "127.0.0.1:$MVP_DB_PORT" --proxy "127.0.0.1:$PROXY_PORT" \
     --small "$SMALL" --large-rows "$LARGE" 2>&1 | tee -a "$LOG"
+
+# The next two start proxies of their own (path.sh: TLS on; callgrind.sh:
+# under valgrind) against the demo's MariaDB, with databases of their own.
+failed=""
+echo
+echo "bench: proxy paths (bench/path.sh)" | tee -a "$LOG"
+MVP_BUILD_DIR="$BUILD" bash "$ROOT/bench/path.sh" 2>&1 | tee -a "$LOG" || failed="$failed path.sh"
+if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
+    echo
+    echo "bench: instructions per query (bench/callgrind.sh)" | tee -a "$LOG"
+    MVP_BUILD_DIR="$BUILD" bash "$ROOT/bench/callgrind.sh" 2>&1 | tee -a "$LOG" ||
+        failed="$failed callgrind.sh"
+fi
 
 echo
 echo "=== bench summary ($ROWS rows)"
@@ -92,4 +115,14 @@ awk '$2 == "mv_dwd_sales" && $3 == "SUCCESS" && ($4 == "COMPLETE" || $4 == "PART
      END { if (ms["COMPLETE"] && ms["PARTIAL"])
               printf "  refresh   mv_dwd_sales COMPLETE (build) %9.1f s  AUTO (2 changed days) %6.2f s  COMPLETE/AUTO %6.1f\n",
                      ms["COMPLETE"] / 1000, ms["PARTIAL"] / 1000, ms["COMPLETE"] / ms["PARTIAL"] }' "$LOG"
-grep '^RATIO' "$LOG" | awk '{ printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }'
+awk '/^bench: relay overhead/ { sec = "relay" }
+     /^bench: proxy paths/ { sec = "path" }
+     /^RATIO/ && sec == "relay" { printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }
+     /^RATIO/ && sec == "path" { printf "  path      %-46s %.3f\n", $2, $3 }
+     /^IR / { printf "  callgrind %-46s Ir/query %d\n", $2, $3 }' "$LOG"
+echo "  path: rewrite_agg_* is direct/proxy (times faster); vcache_miss_over_hit and"
+echo "        vcache_hit_over_point compare proxy paths; the others proxy/direct"
+if [ -n "$failed" ]; then
+    echo "bench: failed:$failed (see $LOG)" >&2
+    exit 1
+fi
