@@ -140,7 +140,41 @@ cat_mv_dup(const struct cat_mv *mv)
     }
     d->created_ms = mv->created_ms;
     d->part = mv->part != NULL ? cat_part_spec_dup(mv->part) : NULL;
+    d->n_indexes = mv->n_indexes;
+    cat_mv_indexes_copy(&d->indexes, mv->indexes, mv->n_indexes);
     return d;
+}
+
+void
+cat_mv_indexes_copy(struct cat_mv_index **out, const struct cat_mv_index *v, size_t n)
+{
+    size_t i;
+    *out = NULL;
+    if (n == 0) {
+        return;
+    }
+    *out = cat_xcalloc(n, sizeof(**out));
+    for (i = 0; i < n; i++) {
+        (*out)[i].name = cat_xstrdup(v[i].name);
+        (*out)[i].is_key = v[i].is_key;
+        (*out)[i].is_auto = v[i].is_auto;
+        (*out)[i].n_cols = v[i].n_cols;
+        (*out)[i].cols = strv_dup(v[i].cols, v[i].n_cols);
+    }
+}
+
+void
+cat_mv_indexes_free(struct cat_mv_index *v, size_t n)
+{
+    size_t i;
+    if (v == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        free(v[i].name);
+        cat_strv_free(v[i].cols, v[i].n_cols);
+    }
+    free(v);
 }
 
 void
@@ -170,6 +204,7 @@ cat_mv_free(struct cat_mv *mv)
     cat_part_spec_free(mv->part);
     cat_strv_free(mv->col_names, mv->n_cols);
     cat_strv_free(mv->col_comments, mv->n_cols);
+    cat_mv_indexes_free(mv->indexes, mv->n_indexes);
     free(mv);
 }
 

@@ -37,6 +37,7 @@
 #include "cat.h"
 #include "cat_constraint.h"
 #include "cat_core.h"
+#include "cat_index.h"
 #include "cat_refresh_clause.h"
 #include "cat_reply.h"
 #include "cat_show.h"
@@ -658,10 +659,117 @@ out:
 }
 
 /*
+ * ALTER ... ADD INDEX: the new index ST names (con_name over parts) against
+ * MV's storage columns (from SNAP) and its indexes. Returns 0, or -1 with
+ * REPLY (1072, 1060, 1061).
+ */
+static int
+alter_index_check(const struct cat_snapshot *snap, const struct cat_stmt *st,
+                  const struct cat_mv *mv, struct mvp_reply *reply)
+{
+    const struct cat_table *t = cat_snapshot_table(snap, mv->db, mv->name);
+    struct cat_mv_index ix;
+    char **cols;
+    size_t i;
+    int rc;
+    if (t == NULL) {
+        return 0; /* the storage table is not known: the backend judges */
+    }
+    cols = cat_xcalloc(t->n_cols + 1, sizeof(char *));
+    for (i = 0; i < t->n_cols; i++) {
+        cols[i] = t->cols[i].name;
+    }
+    memset(&ix, 0, sizeof(ix));
+    ix.name = st->con_name;
+    ix.n_cols = st->n_parts;
+    ix.cols = st->parts;
+    rc = cat_index_check(&ix, 1, mv->indexes, mv->n_indexes, cols, t->n_cols, reply);
+    free(cols);
+    return rc;
+}
+
+/*
+ * After ALTER ... ADD / DROP INDEX ran on the storage table: the view's
+ * index list in the catalog (stored, published, announced) gains or loses
+ * it, so refreshes that rebuild the table from the definition, restarted
+ * proxies and other proxies know it. A DROP of an index the catalog does
+ * not list (made with plain ALTER TABLE) changes nothing. Returns 0, or -1
+ * with REPLY (the catalog's error; the table already changed).
+ */
+static int
+alter_index_record(const struct cat_stmt *st, const char *key, struct mvp_reply *reply)
+{
+    struct cat_mv *mvs, *mv = NULL;
+    char err[512];
+    MYSQL *c = cat_connect(err, sizeof(err));
+    size_t i;
+    int rc = -1;
+    if (c == NULL) {
+        mvp_reply_err(reply, 2003, "HY000", "recording the index of %s: %s", key, err);
+        return -1;
+    }
+    cat_writer_lock();
+    mvs = cat_current_mvs();
+    HASH_FIND_STR(mvs, key, mv);
+    if (mv == NULL) {
+        rc = 0; /* dropped meanwhile */
+        goto out;
+    }
+    if (st->index_drop) {
+        size_t k = 0;
+        for (i = 0; i < mv->n_indexes; i++) {
+            if (cat_streq_ci(mv->indexes[i].name, st->con_name)) {
+                free(mv->indexes[i].name);
+                cat_strv_free(mv->indexes[i].cols, mv->indexes[i].n_cols);
+            } else {
+                mv->indexes[k++] = mv->indexes[i];
+            }
+        }
+        if (k == mv->n_indexes) {
+            rc = 0; /* not one of the view's */
+            goto out;
+        }
+        mv->n_indexes = k;
+    } else {
+        struct cat_mv_index *x;
+        mv->indexes = realloc(mv->indexes, (mv->n_indexes + 1) * sizeof(*mv->indexes));
+        if (mv->indexes == NULL) {
+            abort();
+        }
+        x = &mv->indexes[mv->n_indexes++];
+        memset(x, 0, sizeof(*x));
+        x->name = cat_xstrdup(st->con_name);
+        x->n_cols = st->n_parts;
+        x->cols = cat_xcalloc(st->n_parts, sizeof(char *));
+        for (i = 0; i < st->n_parts; i++) {
+            x->cols[i] = cat_xstrdup(st->parts[i]);
+        }
+    }
+    free(mv->create_sql);
+    mv->create_sql = cat_show_create_text(mv);
+    if (cat_store_update_def(c, mv, err, sizeof(err)) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "updating the catalog: %s", err);
+        goto out;
+    }
+    rc = cat_publish_mvs(c, mvs, err, sizeof(err));
+    mvs = NULL;
+    if (rc < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "publishing the catalog: %s", err);
+    }
+out:
+    cat_free_mvs(mvs);
+    cat_writer_unlock();
+    mysql_close(c);
+    return rc;
+}
+
+/*
  * ALTER MATERIALIZED VIEW mv {ADD INDEX i (cols) | DROP INDEX i}: an index
  * of the storage table, made with the client's own connection (the backend
- * checks its ALTER / INDEX privileges too) under the view's refresh lock, so
- * that a complete refresh (staging CREATE ... LIKE the table) keeps it.
+ * checks its ALTER / INDEX privileges too) under the view's refresh lock,
+ * then recorded in the view's index list (alter_index_record). ADD checks
+ * first that the columns are the view's outputs and the name is new
+ * (ERR 1072 / 1060 / 1061, nothing changed).
  */
 static void
 alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
@@ -670,7 +778,7 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     struct cat_snapshot *snap;
     struct cat_mv *mv;
     struct cat_buf q = {0};
-    char err[512];
+    char err[512], key[512];
     MYSQL *c;
     size_t i;
     if (cat_adm_check_view_priv(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, NULL, 0, reply) < 0) {
@@ -682,6 +790,11 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
         cat_snapshot_release(snap);
         return;
     }
+    if (!st->index_drop && alter_index_check(snap, st, mv, reply) < 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s", mv->key);
     cat_buf_puts(&q, "ALTER TABLE ");
     cat_buf_qname(&q, mv->db, mv->name);
     if (st->index_drop) {
@@ -713,7 +826,8 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
         return;
     }
     cat_snapshot_release(snap);
-    if (cat_adm_exec_client(exec, ctx, q.p, reply) == 0) {
+    if (cat_adm_exec_client(exec, ctx, q.p, reply) == 0 &&
+        alter_index_record(st, key, reply) == 0) {
         mvp_reply_ok(reply, 0, NULL);
     }
     cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);

@@ -17,6 +17,7 @@
 #include "cat.h"
 #include "cat_admin.h"
 #include "cat_core.h"
+#include "cat_index.h"
 #include "cat_part.h"
 #include "cat_refresh_clause.h"
 #include "cat_reply.h"
@@ -360,6 +361,8 @@ create_view_model(const struct cat_stmt *st, const char *db, const char *key, ch
     if (st->n_cols > 0) {
         copy_columns(mv, st);
     }
+    mv->n_indexes = st->n_indexes; /* checked and built once the storage table exists */
+    cat_mv_indexes_copy(&mv->indexes, st->indexes, st->n_indexes);
     /* ENABLE / DISABLE QUERY REWRITE is kept as Doris's use_for_rewrite property. */
     n_props = st->n_props;
     props = cat_xcalloc(n_props + 1, sizeof(*props));
@@ -451,6 +454,105 @@ create_storage(struct cat_stmt *st, const char *db, struct cat_mv *mv, cat_exec_
 }
 
 /*
+ * CREATE, step 6a: the declared indexes of MV (KEY / INDEX clauses) name
+ * output columns of the new storage table and each other once (checked
+ * with C, the service connection: cat_index_check), then are built on the
+ * still empty table, so the first load and every staging table made LIKE
+ * it have them. Returns 0, or -1 with REPLY (1072, 1060, 1061, or the
+ * catalog read's error).
+ */
+static int
+create_indexes(MYSQL *c, struct cat_mv *mv, struct mvp_reply *reply)
+{
+    char **cols = NULL, err[512];
+    size_t nc = 0;
+    int rc;
+    if (mv->n_indexes == 0) {
+        return 0;
+    }
+    if (cat_index_table_cols(c, mv->db, mv->name, &cols, NULL, &nc, err, sizeof(err)) < 0) {
+        mvp_reply_err(reply, 1105, "HY000", "%s", err);
+        return -1;
+    }
+    rc = cat_index_check(mv->indexes, mv->n_indexes, NULL, 0, cols, nc, reply);
+    cat_strv_free(cols, nc);
+    if (rc == 0) {
+        bool *ok = cat_xcalloc(mv->n_indexes, sizeof(*ok));
+        size_t i, k = 0;
+        (void)cat_index_build(c, mv->db, mv->name, mv->indexes, mv->n_indexes, mv->key, ok);
+        for (i = 0; i < mv->n_indexes; i++) {
+            /* one the backend refused (logged) is not recorded */
+            if (ok[i]) {
+                mv->indexes[k++] = mv->indexes[i];
+            } else {
+                free(mv->indexes[i].name);
+                cat_strv_free(mv->indexes[i].cols, mv->indexes[i].n_cols);
+            }
+        }
+        mv->n_indexes = k;
+        free(ok);
+    }
+    return rc;
+}
+
+/*
+ * CREATE, step 6b (writer lock held, view KEY just published): a view that
+ * declared no index gets the defaults (cat_index_defaults, from the
+ * published model), built on the empty storage table and recorded. Never
+ * fatal: a failure is logged and the view has fewer indexes.
+ */
+static void
+create_default_indexes(MYSQL *c, const char *key)
+{
+    struct cat_snapshot *snap = cat_snapshot_acquire();
+    struct cat_mv *pub = NULL, *mvs, *mv = NULL;
+    struct cat_mv_index *ix = NULL;
+    size_t n = 0, i, k = 0;
+    bool *ok;
+    char err[512];
+    if (snap != NULL) {
+        HASH_FIND_STR(snap->mvs, key, pub);
+    }
+    if (pub != NULL) {
+        n = cat_index_defaults(pub, &ix);
+    }
+    if (n == 0) {
+        cat_snapshot_release(snap);
+        return;
+    }
+    ok = cat_xcalloc(n, sizeof(*ok));
+    (void)cat_index_build(c, pub->db, pub->name, ix, n, pub->key, ok);
+    cat_snapshot_release(snap);
+    for (i = 0; i < n; i++) {
+        /* record only those that exist (a skipped one would be skipped again) */
+        if (ok[i]) {
+            ix[k++] = ix[i];
+        } else {
+            free(ix[i].name);
+            cat_strv_free(ix[i].cols, ix[i].n_cols);
+        }
+    }
+    free(ok);
+    mvs = cat_current_mvs();
+    HASH_FIND_STR(mvs, key, mv);
+    if (mv == NULL || k == 0) {
+        cat_mv_indexes_free(ix, k);
+        cat_free_mvs(mvs);
+        return;
+    }
+    mv->indexes = ix;
+    mv->n_indexes = k;
+    if (cat_store_update_def(c, mv, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "view %s: recording its default indexes: %s", key, err);
+        cat_free_mvs(mvs);
+        return;
+    }
+    if (cat_publish_mvs(c, mvs, err, sizeof(err)) < 0) {
+        cat_log(CAT_LOG_WARN, "view %s: publishing its default indexes: %s", key, err);
+    }
+}
+
+/*
  * CREATE, step 6: record MV (taken) in the catalog, publish it and, unless
  * BUILD DEFERRED, run its first refresh as a BUILD task. Any failure drops
  * the storage table again and leaves the catalog as it was: the statement
@@ -483,6 +585,9 @@ create_publish(struct cat_stmt *st, const char *db, const char *key, struct cat_
         }
         mv->state->parts = cat_pstate_new();
     }
+    if (create_indexes(c, mv, reply) < 0) {
+        goto undo_table;
+    }
     cat_writer_lock();
     if (cat_store_insert(c, mv, err, sizeof(err)) < 0) {
         cat_writer_unlock();
@@ -494,6 +599,7 @@ create_publish(struct cat_stmt *st, const char *db, const char *key, struct cat_
     }
     {
         uint64_t id = mv->id;
+        size_t mv_declared = st->n_indexes;
         mvs = cat_current_mvs();
         HASH_ADD_KEYPTR(hh, mvs, mv->key, strlen(mv->key), mv);
         mv = NULL;
@@ -504,6 +610,9 @@ create_publish(struct cat_stmt *st, const char *db, const char *key, struct cat_
             mysql_close(c);
             c = NULL;
             goto undo_table;
+        }
+        if (mv_declared == 0) {
+            create_default_indexes(c, key);
         }
         cat_writer_unlock();
 

@@ -441,6 +441,45 @@ explain_tail(struct parser *p, struct cat_stmt *st)
     return 0;
 }
 
+static int ident_list(struct parser *p, char ***cols, size_t *n);
+
+/*
+ * One index clause of CREATE, after KEY (IS_KEY: the view's key, named
+ * "mvp_key"; a second one is a syntax error) or after INDEX (then: name
+ * (cols)). Appended to ST->indexes. Whether the columns exist is checked
+ * once the storage table does (cat_index_check).
+ */
+static int
+index_clause(struct parser *p, struct cat_stmt *st, bool is_key)
+{
+    struct cat_mv_index ix;
+    size_t i;
+    memset(&ix, 0, sizeof(ix));
+    if (is_key) {
+        for (i = 0; i < st->n_indexes; i++) {
+            if (st->indexes[i].is_key) {
+                p->i--; /* point at the clause given twice */
+                return syntax_error(p);
+            }
+        }
+        ix.name = cat_xstrdup("mvp_key");
+        ix.is_key = true;
+    } else if (ident(p, &ix.name) < 0) {
+        return -1;
+    }
+    if (ident_list(p, &ix.cols, &ix.n_cols) < 0) {
+        free(ix.name);
+        cat_strv_free(ix.cols, ix.n_cols);
+        return -1;
+    }
+    st->indexes = realloc(st->indexes, (st->n_indexes + 1) * sizeof(*st->indexes));
+    if (st->indexes == NULL) {
+        abort();
+    }
+    st->indexes[st->n_indexes++] = ix;
+    return 0;
+}
+
 static int
 parse_create(struct parser *p, struct cat_stmt *st)
 {
@@ -525,15 +564,18 @@ parse_create(struct parser *p, struct cat_stmt *st)
                 }
             }
             st->distributed = true;
-        } else if ((is_word(p, "DUPLICATE") || is_word(p, "UNIQUE") || is_word(p, "AGGREGATE")) &&
-                   peek_word(p, 1, "KEY")) {
-            p->i += 2;
-            if (skip_group(p) < 0) {
+        } else if (((is_word(p, "DUPLICATE") || is_word(p, "UNIQUE") ||
+                     is_word(p, "AGGREGATE")) && peek_word(p, 1, "KEY")) ||
+                   (is_word(p, "KEY") && rw_tok_is_op(&p->lx, peek(p, 1), "(")) ||
+                   (is_word(p, "ORDER") && peek_word(p, 1, "BY"))) {
+            /* the view's KEY: Doris [DUPLICATE] KEY (cols), StarRocks ORDER BY (cols) */
+            p->i += is_word(p, "KEY") ? 1 : 2;
+            if (index_clause(p, st, true) < 0) {
                 return -1;
             }
-        } else if (is_word(p, "KEY") && rw_tok_is_op(&p->lx, peek(p, 1), "(")) {
+        } else if (is_word(p, "INDEX") && !rw_tok_is_op(&p->lx, peek(p, 1), "(")) {
             p->i++;
-            if (skip_group(p) < 0) {
+            if (index_clause(p, st, false) < 0) {
                 return -1;
             }
         } else if (accept(p, "COMMENT")) {
@@ -1124,6 +1166,7 @@ cat_stmt_free(struct cat_stmt *st)
     }
     free(st->cons);
     free(st->con_name);
+    cat_mv_indexes_free(st->indexes, st->n_indexes);
     memset(st, 0, sizeof(*st));
 }
 

@@ -126,6 +126,8 @@ struct cat_stmt {
     bool index_drop;                /* ALTER_INDEX: DROP INDEX (else ADD INDEX con_name (parts)) */
     bool set_unique;                /* SET: "unique_constraints" given (replaces PK/UNIQUE) */
     bool set_foreign;               /* SET: "foreign_key_constraints" given (replaces FKs) */
+    size_t n_indexes;               /* CREATE: KEY (cols) / INDEX name (cols) clauses */
+    struct cat_mv_index *indexes;   /* n_indexes, as written (KEY named "mvp_key"; owned) */
 };
 
 /*

@@ -9,7 +9,8 @@
  *   CREATE TABLE mv__mvp_new LIKE mv            or, when mv is missing or its
  *                                               columns no longer match the
  *                                               definition: CREATE TABLE ... AS
- *                                               SELECT * FROM <owner view> WHERE 0
+ *                                               SELECT * FROM <owner view> WHERE 0,
+ *                                               then the view's indexes (cat_index.c)
  *   CREATE OR REPLACE DEFINER=<owner> SQL SECURITY DEFINER
  *       VIEW <meta>.mvp_src_<id>_0 AS SELECT * FROM (<definition>) AS mvp_def
  *   INSERT INTO mv__mvp_new SELECT * FROM <meta>.mvp_src_<id>_0
@@ -40,6 +41,7 @@
 #include "cat_part_engine.h"
 #include "cat_part_refresh.h"
 #include "cat_incr.h"
+#include "cat_index.h"
 #include "cat_refresh.h"
 #include "cat_task.h"
 
@@ -383,6 +385,11 @@ cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const ch
         rc = cat_refresh_run(c, b, mv, kind, "rebuilding the storage table from the definition",
                              reply, NULL);
         cat_refresh_src_drop(c, mv, CAT_SRC_CHECK, 1);
+        if (rc == 0) {
+            /* LIKE would have copied them: the view's indexes, on the empty table */
+            (void)cat_index_build(c, mv->db, *nn, mv->indexes, mv->n_indexes, mv->key,
+                                  NULL);
+        }
         return rc;
     }
 }

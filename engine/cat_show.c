@@ -10,6 +10,7 @@
 #include "cat.h"
 #include "cat_calendar.h"
 #include "cat_core.h"
+#include "cat_index.h"
 #include "cat_part.h"
 #include "cat_reply.h"
 #include "cat_show.h"
@@ -28,14 +29,14 @@ static const char *const g_mv_cols[] = {
     "RefreshState", "RefreshInfo",   "QuerySql",        "MvProperties",    "MvPartitionInfo",
     "SyncWithBaseTables", "Database", "GracePeriod",    "PartitionsValid", "PartitionsTotal",
     "LastRefreshTime", "Staleness",  "Rows",            "RewriteHits",     "LastHitTime",
-    "RewriteModel", "FreshnessSource", "RewriteFailures"};
+    "RewriteModel", "FreshnessSource", "RewriteFailures", "Indexes"};
 #define N_MV_COLS (sizeof(g_mv_cols) / sizeof(g_mv_cols[0]))
 static const enum mvp_col_type g_mv_types[N_MV_COLS] = {
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING, MVP_COL_STRING,
     MVP_COL_INT,    MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,
     MVP_COL_STRING, MVP_COL_INT,    MVP_COL_INT,    MVP_COL_INT,    MVP_COL_STRING,
-    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_INT};
+    MVP_COL_STRING, MVP_COL_STRING, MVP_COL_INT,    MVP_COL_STRING};
 
 bool
 cat_like(const char *s, const char *pat)
@@ -198,7 +199,7 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
         char id[24], job[40], grace[24], staleness[24], rows[24], hits[24], last_refresh[32],
             last_hit[32], failures[24];
         const char *v[N_MV_COLS];
-        char *refresh_info;
+        char *refresh_info, *indexes;
         int64_t stale, lr, r, lh, pvalid = 0, ptotal = -1;
         int rs;
         bool sync;
@@ -271,7 +272,10 @@ cat_show_mvs(const struct cat_snapshot *snap, const char *db, const char *like,
             v[21] = psrc;
         }
         v[22] = failures;
+        indexes = cat_index_text(mv->indexes, mv->n_indexes);
+        v[23] = indexes;
         mvp_reply_add_row(reply, v);
+        free(indexes);
         free(refresh_info);
         free(pinfo);
         free(detail[i]);
@@ -351,6 +355,7 @@ cat_show_create_text(const struct cat_mv *mv)
         cat_buf_puts(&b, ")");
     }
     cat_buf_printf(&b, "\nBUILD %s %s", mv->build_mode, mv->refresh_info);
+    cat_index_clauses(&b, mv->indexes, mv->n_indexes); /* KEY (...) / INDEX i (...) */
     if (mv->part != NULL) {
         /* PARTITION BY (cat_part.h): re-read from this text at load */
         cat_buf_puts(&b, "\nPARTITION BY (");

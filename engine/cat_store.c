@@ -16,6 +16,7 @@
 #include "cat_util.h"
 #include "cat_freshness.h"
 #include "cat_incr.h"
+#include "cat_index.h"
 #include "cat_part_engine.h"
 #include "cat_task.h"
 
@@ -107,6 +108,14 @@ cat_store_init_schema(MYSQL *c, char *err, size_t errlen)
     if (cat_q(c, q.p, err, errlen, &code) < 0 && code != 1060) {
         goto out;
     }
+    /* the indexes of the storage table (cat_index.c); NULL in older catalogs: none */
+    cat_buf_free(&q);
+    cat_buf_puts(&q, "ALTER TABLE ");
+    meta_table(&q, "mvs");
+    cat_buf_puts(&q, " ADD COLUMN IF NOT EXISTS indexes LONGTEXT NULL");
+    if (cat_q(c, q.p, err, errlen, &code) < 0 && code != 1060) {
+        goto out;
+    }
     /* per-partition state of partitioned views (cat_part.c) */
     if (cat_part_store_init(c, err, errlen) < 0) {
         goto out;
@@ -169,7 +178,7 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
     cat_buf_puts(&q, "SELECT id, db, name, query_sql, create_sql, refresh_info, build_mode,"
                      " properties, comment, col_names, col_comments, bases, created_ms,"
                      " last_refresh_ms, stale_since_ms, row_count, state, refresh_state,"
-                     " owner FROM ");
+                     " owner, indexes FROM ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " ORDER BY id");
     if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
@@ -204,6 +213,7 @@ cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen)
         mv->build_mode = cat_xstrdup(row[6]);
         mv->comment = cat_xstrdup(row[8]);
         mv->owner = row[18] != NULL && *row[18] != '\0' ? cat_xstrdup(row[18]) : NULL;
+        (void)cat_index_of_json(row[19], &mv->indexes, &mv->n_indexes);
         if (row[9] != NULL) {
             char **names = NULL, **comments = NULL;
             int nn = cat_json_parse_array(row[9], &names);
@@ -305,6 +315,7 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
 {
     struct cat_buf q = {0};
     char *cols = NULL, *comments = NULL, *bases = json_array(mv->bases, mv->n_bases);
+    char *indexes = cat_index_json(mv->indexes, mv->n_indexes);
     int rc;
     if (mv->n_cols > 0) {
         cols = json_array(mv->col_names, mv->n_cols);
@@ -313,7 +324,7 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_puts(&q, "INSERT INTO ");
     meta_table(&q, "mvs");
     cat_buf_puts(&q, " (db, name, query_sql, create_sql, refresh_info, build_mode, properties,"
-                     " comment, col_names, col_comments, bases, created_ms, state, owner)"
+                     " comment, col_names, col_comments, bases, created_ms, state, owner, indexes)"
                      " VALUES (");
     cat_buf_lit(&q, mv->db);
     cat_buf_puts(&q, ",");
@@ -340,11 +351,14 @@ cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen)
     cat_buf_lit(&q, mv->paused ? "PAUSED" : "NORMAL");
     cat_buf_puts(&q, ",");
     cat_buf_lit(&q, mv->owner);
+    cat_buf_puts(&q, ",");
+    cat_buf_lit(&q, indexes);
     cat_buf_puts(&q, ")");
     rc = cat_q(c, q.p, err, errlen, NULL);
     if (rc == 0) {
         mv->id = mysql_insert_id(c);
     }
+    free(indexes);
     free(cols);
     free(comments);
     free(bases);
@@ -357,6 +371,7 @@ cat_store_update_def(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen
 {
     struct cat_buf q = {0};
     char *bases = json_array(mv->bases, mv->n_bases);
+    char *indexes = cat_index_json(mv->indexes, mv->n_indexes);
     int rc;
     cat_buf_puts(&q, "UPDATE ");
     meta_table(&q, "mvs");
@@ -374,8 +389,11 @@ cat_store_update_def(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen
     cat_buf_lit(&q, bases);
     cat_buf_puts(&q, ", state = ");
     cat_buf_lit(&q, mv->paused ? "PAUSED" : "NORMAL");
+    cat_buf_puts(&q, ", indexes = ");
+    cat_buf_lit(&q, indexes);
     cat_buf_printf(&q, " WHERE id = %llu", (unsigned long long)mv->id);
     rc = cat_q(c, q.p, err, errlen, NULL);
+    free(indexes);
     free(bases);
     cat_buf_free(&q);
     return rc;

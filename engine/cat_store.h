@@ -31,7 +31,7 @@ int cat_store_init_schema(MYSQL *c, char *err, size_t errlen);
 int cat_store_load(MYSQL *c, struct cat_mv **mvs, char *err, size_t errlen);
 /* Insert MV's row; sets MV->id. */
 int cat_store_insert(MYSQL *c, struct cat_mv *mv, char *err, size_t errlen);
-/* Rewrite MV's definition fields (name, refresh, properties, paused ...). */
+/* Rewrite MV's definition fields (name, refresh, properties, paused, indexes ...). */
 int cat_store_update_def(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);
 /* Persist MV's freshness state (last refresh, stale since, rows, refresh state). */
 int cat_store_save_state(MYSQL *c, const struct cat_mv *mv, char *err, size_t errlen);

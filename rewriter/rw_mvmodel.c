@@ -543,3 +543,81 @@ rw_mv_windows_aligned(const struct rw_mv_model *model, const char *vcol)
     free(why);
     return aligned;
 }
+
+/* The output of M that is exactly E (a grouping or join column), or -1. */
+static int
+out_of_expr(const struct rw_model *m, const struct rw_expr *e)
+{
+    size_t i;
+    for (i = 0; i < m->n_out; i++) {
+        if (m->out[i].e != NULL && m->out[i].vcol != NULL && rw_expr_cmp(m->out[i].e, e) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* First output of M that is one side of a column = column conjunct of CONJ
+ * (N) between two table instances, or -1. */
+static int
+join_key_out(const struct rw_model *m, struct rw_expr *const *conj, size_t n)
+{
+    size_t i, k;
+    for (i = 0; i < n; i++) {
+        const struct rw_expr *e = conj[i];
+        if (e == NULL || e->kind != RW_E_OP || e->name == NULL || strcmp(e->name, "=") != 0 ||
+            e->n != 2 || e->args[0]->kind != RW_E_COL || e->args[1]->kind != RW_E_COL ||
+            e->args[0]->tab == e->args[1]->tab) {
+            continue;
+        }
+        for (k = 0; k < 2; k++) {
+            int o = out_of_expr(m, e->args[k]);
+            if (o >= 0) {
+                return o;
+            }
+        }
+    }
+    return -1;
+}
+
+size_t
+rw_mv_model_index_cols(const struct rw_mv_model *model, const char **cols, size_t max,
+                       char *what)
+{
+    const struct rw_model *m;
+    size_t n = 0, g, j;
+    *what = 0;
+    if (model == NULL || model->direct == NULL || max == 0) {
+        return 0;
+    }
+    m = model->direct;
+    if (m->n_group > 0) {
+        for (g = 0; g < m->n_group && n < max; g++) {
+            int o = out_of_expr(m, m->group[g]);
+            bool dup = false;
+            if (o < 0) {
+                break; /* leading groups only: stop at the first one not output */
+            }
+            for (j = 0; j < n; j++) {
+                dup = dup || strcasecmp(cols[j], m->out[o].vcol) == 0;
+            }
+            if (!dup) {
+                cols[n++] = m->out[o].vcol;
+            }
+        }
+        *what = n > 0 ? 'g' : 0;
+        return n;
+    }
+    if (!m->is_agg && m->n_tabs > 1) {
+        int o = join_key_out(m, m->conj, m->n_conj);
+        for (j = 0; o < 0 && j < m->n_oj; j++) {
+            o = join_key_out(m, m->oj[j].on, m->oj[j].n_on);
+        }
+        if (o >= 0) {
+            cols[0] = m->out[o].vcol;
+            *what = 'j';
+            return 1;
+        }
+    }
+    return 0;
+}

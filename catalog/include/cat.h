@@ -138,6 +138,26 @@ enum cat_consistency {
     CAT_CONSISTENCY_DISABLE,        /* never used for rewrite */
 };
 
+/*
+ * An index of a view's storage table (the view's physical design): the
+ * view's KEY (cols) (named "mvp_key"), an INDEX name (cols), or a default
+ * index the proxy chose (named "mvp_auto_*", auto set). Built on every
+ * storage and staging table the proxy creates (engine/cat_index.c).
+ */
+struct cat_mv_index {
+    char *name;                     /* index name on the storage table */
+    bool is_key;                    /* declared as the view's KEY (cols) */
+    bool is_auto;                   /* a default index (none was declared) */
+    size_t n_cols;                  /* columns (>= 1) */
+    char **cols;                    /* storage column names, as written, in order */
+};
+
+/* Deep copy of the N indexes at V into *OUT (NULL when N is 0); aborts on OOM. */
+void cat_mv_indexes_copy(struct cat_mv_index **out, const struct cat_mv_index *v, size_t n);
+
+/* Free the N indexes at V and the array (NULL ignored). */
+void cat_mv_indexes_free(struct cat_mv_index *v, size_t n);
+
 /* One materialized view (immutable within a snapshot). */
 struct cat_mv {
     char *key;                      /* "db.name", lower case: hash key */
@@ -174,6 +194,8 @@ struct cat_mv {
     char **col_comments;            /* n_cols comments, entries may be NULL */
     int64_t created_ms;             /* creation time (unix ms) */
     struct cat_part_spec *part;     /* PARTITION BY (cat_part.h), NULL when unpartitioned */
+    size_t n_indexes;               /* indexes of the storage table (declared or default) */
+    struct cat_mv_index *indexes;   /* n_indexes entries, in declaration order */
     UT_hash_handle hh;              /* cat_snapshot.mvs */
 };
 

@@ -179,4 +179,17 @@ char *rw_part_restrict_def(const struct cat_mv *mv, int64_t lo, int64_t hi);
  */
 bool rw_mv_windows_aligned(const struct rw_mv_model *model, const char *vcol);
 
+/*
+ * Default indexes of a view (engine/cat_index.c): the storage columns
+ * (borrowed from MODEL; valid while it lives) that a selective query most
+ * likely filters on. A view that groups: the outputs that are its first
+ * GROUP BY expressions, in GROUP BY order, at most MAX (*WHAT = 'g'). A
+ * join without GROUP BY or aggregates: the first output that is a column of
+ * an equi-join conjunct (WHERE, inner or outer ON) between two tables, one
+ * column (*WHAT = 'j'). Anything else, or MODEL NULL: 0. Writes up to MAX
+ * names to COLS; returns how many.
+ */
+size_t rw_mv_model_index_cols(const struct rw_mv_model *model, const char **cols, size_t max,
+                              char *what);
+
 #endif /* RW_H */

@@ -155,14 +155,15 @@ test_source_column(void **state)
     assert_non_null(r);
     n = mysql_num_fields(r);
     f = mysql_fetch_fields(r);
-    /* FreshnessSource, then RewriteFailures (issue 10) close the row */
-    assert_true(n >= 2);
-    assert_string_equal(f[n - 2].name, "FreshnessSource");
-    assert_string_equal(f[n - 1].name, "RewriteFailures");
+    /* FreshnessSource, RewriteFailures (issue 10), then Indexes (issue 12) close the row */
+    assert_true(n >= 3);
+    assert_string_equal(f[n - 3].name, "FreshnessSource");
+    assert_string_equal(f[n - 2].name, "RewriteFailures");
+    assert_string_equal(f[n - 1].name, "Indexes");
     assert_string_equal(f[0].name, "Id");
     row = mysql_fetch_row(r);
     assert_non_null(row);
-    assert_string_equal(row[n - 2], "binlog");
+    assert_string_equal(row[n - 3], "binlog");
     assert_string_equal(row[n - 1], "0");
     mysql_free_result(r);
     mysql_close(p);

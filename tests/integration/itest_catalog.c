@@ -412,10 +412,11 @@ test_show_and_alter(void **state)
     (void)state;
     assert_true(admin(g_root, DB, "SHOW MATERIALIZED VIEWS LIKE 'mv_re%'", &r));
     assert_int_equal(r.kind, MVP_REPLY_ROWS);
-    assert_int_equal(r.n_cols, 23);
+    assert_int_equal(r.n_cols, 24);
     assert_string_equal(r.col_names[0], "Id");
     assert_string_equal(r.col_names[21], "FreshnessSource"); /* engine/cat_binlog.c */
     assert_string_equal(r.col_names[22], "RewriteFailures"); /* SPEC §7, proxy/px_session.c */
+    assert_string_equal(r.col_names[23], "Indexes"); /* engine/cat_index.c */
     assert_string_equal(r.col_names[10], "SyncWithBaseTables");
     assert_string_equal(r.col_names[19], "LastHitTime");
     assert_string_equal(r.col_names[20], "RewriteModel");
