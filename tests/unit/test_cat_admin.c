@@ -19,6 +19,7 @@
 #include "cat_core.h"
 #include "cat_engine.h"
 #include "cat_fresh.h"
+#include "cat_index.h"
 #include "cat_parse.h"
 #include "cat_props.h"
 #include "cat_refresh_clause.h"
@@ -28,6 +29,102 @@
 #include "rw_lex.h"
 #include "cat_test_parse.h"
 
+
+/* CREATE ... KEY (cols) / INDEX name (cols) (issue 12): the clauses, their
+ * errors, the checks against the storage columns, and the stored forms. */
+static void
+test_create_indexes(void **state)
+{
+    struct cat_stmt st;
+    struct mvp_reply e;
+    struct cat_mv_index *back = NULL;
+    size_t nb = 0;
+    char *txt, *json;
+    char *cols[] = {"g", "day", "name", "total"};
+    (void)state;
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv BUILD DEFERRED REFRESH COMPLETE "
+                           "KEY (g, `day`) INDEX i_name (name) INDEX `i 2` (total, g) "
+                           "PARTITION BY (day) PROPERTIES (\"grace_period\" = \"5\") "
+                           "AS SELECT g, day, name, SUM(x) AS total FROM t GROUP BY 1, 2, 3",
+                           &st, &e),
+                     1);
+    assert_int_equal(st.n_indexes, 3);
+    assert_true(st.indexes[0].is_key);
+    assert_string_equal(st.indexes[0].name, "mvp_key");
+    assert_int_equal(st.indexes[0].n_cols, 2);
+    assert_string_equal(st.indexes[0].cols[1], "day");
+    assert_false(st.indexes[1].is_key);
+    assert_string_equal(st.indexes[1].name, "i_name");
+    assert_string_equal(st.indexes[2].name, "i 2");
+    assert_string_equal(st.partition_by, "(day)");
+    assert_int_equal(st.n_props, 1);
+    assert_int_equal(cat_index_check(st.indexes, st.n_indexes, NULL, 0, cols, 4, &e), 0);
+    txt = cat_index_text(st.indexes, st.n_indexes);
+    assert_string_equal(txt, "KEY(g, day); INDEX i_name(name); INDEX i 2(total, g)");
+    free(txt);
+    json = cat_index_json(st.indexes, st.n_indexes);
+    assert_int_equal(cat_index_of_json(json, &back, &nb), 3);
+    assert_true(back[0].is_key);
+    assert_string_equal(back[2].name, "i 2");
+    assert_string_equal(back[2].cols[0], "total");
+    free(json);
+    {
+        /* ALTER ... ADD INDEX i_name: a name the view has */
+        struct cat_mv_index dup = {.name = "I_NAME", .n_cols = 1, .cols = cols};
+        assert_int_equal(cat_index_check(&dup, 1, back, nb, cols, 4, &e), -1);
+        assert_int_equal(e.err_code, 1061);
+        mvp_reply_clear(&e);
+    }
+    cat_mv_indexes_free(back, nb);
+    /* columns must be the view's outputs, once each */
+    assert_int_equal(cat_index_check(st.indexes, st.n_indexes, NULL, 0, cols, 3, &e), -1);
+    assert_int_equal(e.err_code, 1072);
+    assert_non_null(strstr(e.err_msg, "'total'"));
+    mvp_reply_clear(&e);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX a (g, G) AS SELECT g FROM t", &st,
+                           &e),
+                     1);
+    assert_int_equal(cat_index_check(st.indexes, st.n_indexes, NULL, 0, cols, 4, &e), -1);
+    assert_int_equal(e.err_code, 1060);
+    mvp_reply_clear(&e);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX a (g) INDEX A (day) AS SELECT g, "
+                           "day FROM t",
+                           &st, &e),
+                     1);
+    assert_int_equal(cat_index_check(st.indexes, st.n_indexes, NULL, 0, cols, 4, &e), -1);
+    assert_int_equal(e.err_code, 1061);
+    mvp_reply_clear(&e);
+    done(&st, &e);
+    /* Doris DUPLICATE KEY and StarRocks ORDER BY are the view's KEY */
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv DUPLICATE KEY (g) AS SELECT g FROM t", &st,
+                           &e),
+                     1);
+    assert_int_equal(st.n_indexes, 1);
+    assert_true(st.indexes[0].is_key);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv ORDER BY (g, day) AS SELECT g, day FROM t",
+                           &st, &e),
+                     1);
+    assert_int_equal(st.indexes[0].n_cols, 2);
+    done(&st, &e);
+    /* malformed: two KEYs, INDEX without a name or columns, an empty list */
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv KEY (g) KEY (g) AS SELECT g FROM t", &st,
+                           &e),
+                     -1);
+    assert_int_equal(e.err_code, 1064);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX (g) AS SELECT g FROM t", &st, &e),
+                     -1);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX i AS SELECT g FROM t", &st, &e), -1);
+    done(&st, &e);
+    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv KEY () AS SELECT g FROM t", &st, &e), -1);
+    done(&st, &e);
+    assert_int_equal(cat_index_of_json(NULL, &back, &nb), 0);
+    assert_int_equal(cat_index_of_json("[\"junk\"]", &back, &nb), 0);
+}
 
 static void
 test_create_doris_full(void **state)
@@ -534,6 +631,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_doris_full),
+        cmocka_unit_test(test_create_indexes),
         cmocka_unit_test(test_create_schedule_and_partition),
         cmocka_unit_test(test_create_oracle_forms),
         cmocka_unit_test(test_other_statements),
