@@ -164,7 +164,7 @@ test_source_column(void **state)
     row = mysql_fetch_row(r);
     assert_non_null(row);
     assert_string_equal(row[n - 3], "binlog");
-    assert_string_equal(row[n - 1], "0");
+    assert_string_equal(row[n - 2], "0");
     mysql_free_result(r);
     mysql_close(p);
 }
