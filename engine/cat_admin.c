@@ -35,6 +35,7 @@
 #include <mysql.h>
 
 #include "cat.h"
+#include "cat_binlog.h"
 #include "cat_constraint.h"
 #include "cat_core.h"
 #include "cat_index.h"
@@ -764,12 +765,15 @@ out:
 }
 
 /*
- * ALTER MATERIALIZED VIEW mv {ADD INDEX i (cols) | DROP INDEX i}: an index
- * of the storage table, made with the client's own connection (the backend
- * checks its ALTER / INDEX privileges too) under the view's refresh lock,
- * then recorded in the view's index list (alter_index_record). ADD checks
- * first that the columns are the view's outputs and the name is new
- * (ERR 1072 / 1060 / 1061, nothing changed).
+ * ALTER MATERIALIZED VIEW mv {ADD INDEX i (cols) | DROP INDEX i}: the
+ * client needs ALTER on the view (checked by the proxy, like every ALTER
+ * MATERIALIZED VIEW); the index is made on the storage table with the
+ * service connection (registered with the binlog follower as the proxy's
+ * own, so the view stays fresh) under the view's refresh lock, then
+ * recorded in the view's index list (alter_index_record). ADD checks first
+ * that the columns are the view's outputs and the name is new (ERR 1072 /
+ * 1060 / 1061, nothing changed); the backend's own error otherwise (1091
+ * for a DROP of a name the table does not have, unless the view lists it).
  */
 static void
 alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
@@ -781,6 +785,8 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
     char err[512], key[512];
     MYSQL *c;
     size_t i;
+    unsigned code;
+    bool listed;
     if (cat_adm_check_view_priv(st, db, CAT_PRIV_ALTER, "ALTER", exec, ctx, NULL, 0, reply) < 0) {
         return;
     }
@@ -801,12 +807,20 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
         cat_buf_puts(&q, " DROP INDEX ");
         cat_buf_ident(&q, st->con_name);
     } else {
+        const struct cat_table *t = cat_snapshot_table(snap, mv->db, mv->name);
         cat_buf_puts(&q, " ADD INDEX ");
         cat_buf_ident(&q, st->con_name);
         cat_buf_puts(&q, " (");
         for (i = 0; i < st->n_parts; i++) {
+            size_t k;
             cat_buf_puts(&q, i > 0 ? ", " : "");
             cat_buf_ident(&q, st->parts[i]);
+            for (k = 0; t != NULL && k < t->n_cols; k++) {
+                if (cat_streq_ci(t->cols[k].name, st->parts[i]) &&
+                    cat_index_needs_prefix(t->cols[k].data_type)) {
+                    cat_buf_printf(&q, "(%d)", CAT_INDEX_PREFIX); /* TEXT / BLOB */
+                }
+            }
         }
         cat_buf_puts(&q, ")");
     }
@@ -825,11 +839,24 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
         mysql_close(c);
         return;
     }
+    listed = false;
+    for (i = 0; i < mv->n_indexes; i++) {
+        listed = listed || cat_streq_ci(mv->indexes[i].name, st->con_name);
+    }
     cat_snapshot_release(snap);
-    if (cat_adm_exec_client(exec, ctx, q.p, reply) == 0 &&
-        alter_index_record(st, key, reply) == 0) {
+    /* the proxy's own connection, which the binlog follower skips: the same
+     * DDL from another connection is a write to the view's storage table
+     * and would make the view stale (cat_fresh.c) */
+    cat_binlog_own_conn(mysql_thread_id(c), true);
+    code = 0;
+    if (cat_q(c, q.p, err, sizeof(err), &code) < 0 &&
+        !(st->index_drop && listed && code == 1091)) {
+        /* 1091 on a listed index: one the backend refused at a refresh */
+        mvp_reply_err(reply, (uint16_t)code, mysql_sqlstate(c), "%s", mysql_error(c));
+    } else if (alter_index_record(st, key, reply) == 0) {
         mvp_reply_ok(reply, 0, NULL);
     }
+    cat_binlog_own_conn(mysql_thread_id(c), false);
     cat_q(c, "SELECT RELEASE_ALL_LOCKS()", err, sizeof(err), NULL);
     mysql_close(c);
     cat_buf_free(&q);

@@ -456,10 +456,11 @@ create_storage(struct cat_stmt *st, const char *db, struct cat_mv *mv, cat_exec_
 /*
  * CREATE, step 6a: the declared indexes of MV (KEY / INDEX clauses) name
  * output columns of the new storage table and each other once (checked
- * with C, the service connection: cat_index_check), then are built on the
- * still empty table, so the first load and every staging table made LIKE
- * it have them. Returns 0, or -1 with REPLY (1072, 1060, 1061, or the
- * catalog read's error).
+ * with C, the service connection: cat_index_check). They are recorded with
+ * the view; the first refresh builds them on its staging table
+ * (cat_refresh_stage: on the live storage table the DDL would come back
+ * through the binlog as a write to the view and make it stale). Returns 0,
+ * or -1 with REPLY (1072, 1060, 1061, or the catalog read's error).
  */
 static int
 create_indexes(MYSQL *c, struct cat_mv *mv, struct mvp_reply *reply)
@@ -476,30 +477,14 @@ create_indexes(MYSQL *c, struct cat_mv *mv, struct mvp_reply *reply)
     }
     rc = cat_index_check(mv->indexes, mv->n_indexes, NULL, 0, cols, nc, reply);
     cat_strv_free(cols, nc);
-    if (rc == 0) {
-        bool *ok = cat_xcalloc(mv->n_indexes, sizeof(*ok));
-        size_t i, k = 0;
-        (void)cat_index_build(c, mv->db, mv->name, mv->indexes, mv->n_indexes, mv->key, ok);
-        for (i = 0; i < mv->n_indexes; i++) {
-            /* one the backend refused (logged) is not recorded */
-            if (ok[i]) {
-                mv->indexes[k++] = mv->indexes[i];
-            } else {
-                free(mv->indexes[i].name);
-                cat_strv_free(mv->indexes[i].cols, mv->indexes[i].n_cols);
-            }
-        }
-        mv->n_indexes = k;
-        free(ok);
-    }
     return rc;
 }
 
 /*
  * CREATE, step 6b (writer lock held, view KEY just published): a view that
  * declared no index gets the defaults (cat_index_defaults, from the
- * published model), built on the empty storage table and recorded. Never
- * fatal: a failure is logged and the view has fewer indexes.
+ * published model), recorded and published again before the first refresh
+ * builds them. Never fatal: a failure is logged and the view has none.
  */
 static void
 create_default_indexes(MYSQL *c, const char *key)
@@ -507,8 +492,7 @@ create_default_indexes(MYSQL *c, const char *key)
     struct cat_snapshot *snap = cat_snapshot_acquire();
     struct cat_mv *pub = NULL, *mvs, *mv = NULL;
     struct cat_mv_index *ix = NULL;
-    size_t n = 0, i, k = 0;
-    bool *ok;
+    size_t n = 0;
     char err[512];
     if (snap != NULL) {
         HASH_FIND_STR(snap->mvs, key, pub);
@@ -516,32 +500,19 @@ create_default_indexes(MYSQL *c, const char *key)
     if (pub != NULL) {
         n = cat_index_defaults(pub, &ix);
     }
+    cat_snapshot_release(snap);
     if (n == 0) {
-        cat_snapshot_release(snap);
         return;
     }
-    ok = cat_xcalloc(n, sizeof(*ok));
-    (void)cat_index_build(c, pub->db, pub->name, ix, n, pub->key, ok);
-    cat_snapshot_release(snap);
-    for (i = 0; i < n; i++) {
-        /* record only those that exist (a skipped one would be skipped again) */
-        if (ok[i]) {
-            ix[k++] = ix[i];
-        } else {
-            free(ix[i].name);
-            cat_strv_free(ix[i].cols, ix[i].n_cols);
-        }
-    }
-    free(ok);
     mvs = cat_current_mvs();
     HASH_FIND_STR(mvs, key, mv);
-    if (mv == NULL || k == 0) {
-        cat_mv_indexes_free(ix, k);
+    if (mv == NULL) {
+        cat_mv_indexes_free(ix, n);
         cat_free_mvs(mvs);
         return;
     }
     mv->indexes = ix;
-    mv->n_indexes = k;
+    mv->n_indexes = n;
     if (cat_store_update_def(c, mv, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "view %s: recording its default indexes: %s", key, err);
         cat_free_mvs(mvs);

@@ -2,11 +2,15 @@
  * cat_index.c - indexes of view storage tables (cat_index.h): checks,
  * SHOW and catalog text, building them on a table, the default rule.
  *
- * Where they are built: on the empty storage table CREATE makes (CREATE
- * TABLE ... AS SELECT ... WHERE 0: instant, before the first load), and on
- * every staging table a refresh rebuilds from the definition
- * (cat_refresh_stage); a staging table made LIKE the storage table copies
- * them, and partition and incremental refreshes write in place.
+ * Where they are built: on the staging table of every complete refresh
+ * (cat_refresh_stage), empty, before it is loaded and swapped in. A
+ * staging table made LIKE the storage table has them already (one
+ * information_schema read finds that), one rebuilt from the definition
+ * gets them here; partition and incremental refreshes write in place. The
+ * staging table's name (`__mvp_new`) keeps these DDL statements out of
+ * the binlog follower's marks (cat_binlog_skip_table): building on the
+ * live storage table would make the view stale. CREATE only checks and
+ * records them; BUILD IMMEDIATE's first refresh builds them.
  */
 #include "cat_index.h"
 
@@ -238,9 +242,8 @@ cat_index_table_cols(MYSQL *c, const char *db, const char *table, char ***names,
     return 0;
 }
 
-/* Is DATA_TYPE T a TEXT or BLOB type (an index needs a prefix length)? */
-static bool
-needs_prefix(const char *t)
+bool
+cat_index_needs_prefix(const char *t)
 {
     size_t len;
     if (t == NULL) {
@@ -251,22 +254,67 @@ needs_prefix(const char *t)
            strcmp(t, "json") == 0;
 }
 
+/* Names of the indexes DB.TABLE has (information_schema.STATISTICS) into
+ * *NAMES / *N (caller frees). Returns 0, or -1 with ERR. */
+static int
+table_index_names(MYSQL *c, const char *db, const char *table, char ***names, size_t *n,
+                  char *err, size_t errlen)
+{
+    struct cat_buf q = {0};
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    *names = NULL;
+    *n = 0;
+    cat_buf_puts(&q, "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
+                     " WHERE TABLE_SCHEMA = ");
+    cat_buf_lit(&q, db);
+    cat_buf_puts(&q, " AND TABLE_NAME = ");
+    cat_buf_lit(&q, table);
+    if (mysql_real_query(c, q.p, q.len) != 0 || (res = mysql_store_result(c)) == NULL) {
+        snprintf(err, errlen, "reading the indexes of %s.%s: %s", db, table, mysql_error(c));
+        cat_buf_free(&q);
+        return -1;
+    }
+    cat_buf_free(&q);
+    *names = cat_xcalloc(mysql_num_rows(res) + 1, sizeof(char *));
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        (*names)[(*n)++] = cat_xstrdup(row[0] != NULL ? row[0] : "");
+    }
+    mysql_free_result(res);
+    return 0;
+}
+
 size_t
 cat_index_build(MYSQL *c, const char *db, const char *table, const struct cat_mv_index *ix,
                 size_t n, const char *what, bool *ok)
 {
-    char **names = NULL, **types = NULL, err[512];
-    size_t nc = 0, i, j, k, built = 0;
+    char **names = NULL, **types = NULL, **have = NULL, err[512];
+    size_t nc = 0, nh = 0, i, j, k, built = 0;
     if (n == 0) {
         return 0;
     }
-    if (cat_index_table_cols(c, db, table, &names, &types, &nc, err, sizeof(err)) < 0) {
+    if (cat_index_table_cols(c, db, table, &names, &types, &nc, err, sizeof(err)) < 0 ||
+        table_index_names(c, db, table, &have, &nh, err, sizeof(err)) < 0) {
         cat_log(CAT_LOG_WARN, "view %s: no index built on %s.%s: %s", what, db, table, err);
+        cat_strv_free(names, nc);
+        cat_strv_free(types, nc);
         return 0;
     }
     for (i = 0; i < n; i++) {
         struct cat_buf q = {0};
         unsigned code = 0;
+        bool there = false;
+        for (k = 0; k < nh && !there; k++) {
+            there = cat_streq_ci(have[k], ix[i].name);
+        }
+        if (there) {
+            /* a staging table made LIKE the storage table has it already */
+            built++;
+            if (ok != NULL) {
+                ok[i] = true;
+            }
+            continue;
+        }
         cat_buf_puts(&q, "ALTER TABLE ");
         cat_buf_qname(&q, db, table);
         cat_buf_puts(&q, " ADD INDEX ");
@@ -282,7 +330,7 @@ cat_index_build(MYSQL *c, const char *db, const char *table, const struct cat_mv
             }
             cat_buf_puts(&q, j > 0 ? ", " : "");
             cat_buf_ident(&q, ix[i].cols[j]);
-            if (needs_prefix(type)) {
+            if (cat_index_needs_prefix(type)) {
                 cat_buf_printf(&q, "(%d)", CAT_INDEX_PREFIX);
             }
         }
@@ -303,6 +351,7 @@ cat_index_build(MYSQL *c, const char *db, const char *table, const struct cat_mv
     }
     cat_strv_free(names, nc);
     cat_strv_free(types, nc);
+    cat_strv_free(have, nh);
     return built;
 }
 

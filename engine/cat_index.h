@@ -63,6 +63,10 @@ char *cat_index_json(const struct cat_mv_index *ix, size_t n);
  */
 size_t cat_index_of_json(const char *text, struct cat_mv_index **out, size_t *n);
 
+/* Is DATA_TYPE T (lower case; NULL: no) a TEXT, BLOB or JSON type, which an
+ * index can hold only with a prefix length (CAT_INDEX_PREFIX)? */
+bool cat_index_needs_prefix(const char *t);
+
 /*
  * Columns of DB.TABLE (information_schema.COLUMNS on C, ordinal order) into
  * *NAMES and, when TYPES is non-NULL, their DATA_TYPEs into *TYPES (both
@@ -74,7 +78,8 @@ int cat_index_table_cols(MYSQL *c, const char *db, const char *table, char ***na
 
 /*
  * Build the N indexes at IX on DB.TABLE with C (one ALTER TABLE ... ADD
- * INDEX each; an index already there by that name is left alone). TEXT /
+ * INDEX each; an index the table already has by that name is left alone,
+ * so on a staging table made LIKE the storage table this is one read). TEXT /
  * BLOB columns get a prefix of CAT_INDEX_PREFIX. Never fatal: an index that
  * cannot be built is skipped with a WARN log naming WHAT (the view) and the
  * backend's error. When OK is non-NULL, OK[i] (N entries) tells whether

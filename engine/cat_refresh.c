@@ -9,8 +9,9 @@
  *   CREATE TABLE mv__mvp_new LIKE mv            or, when mv is missing or its
  *                                               columns no longer match the
  *                                               definition: CREATE TABLE ... AS
- *                                               SELECT * FROM <owner view> WHERE 0,
- *                                               then the view's indexes (cat_index.c)
+ *                                               SELECT * FROM <owner view> WHERE 0;
+ *                                               then the view's indexes it lacks
+ *                                               (cat_index.c)
  *   CREATE OR REPLACE DEFINER=<owner> SQL SECURITY DEFINER
  *       VIEW <meta>.mvp_src_<id>_0 AS SELECT * FROM (<definition>) AS mvp_def
  *   INSERT INTO mv__mvp_new SELECT * FROM <meta>.mvp_src_<id>_0
@@ -359,7 +360,13 @@ cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const ch
         cat_buf_qname(b, mv->db, *nn);
         cat_buf_puts(b, " LIKE ");
         cat_buf_qname(b, mv->db, mv->name);
-        return cat_refresh_run(c, b, mv, kind, "creating the new table", reply, NULL);
+        if (cat_refresh_run(c, b, mv, kind, "creating the new table", reply, NULL) < 0) {
+            return -1;
+        }
+        /* LIKE copied the storage table's indexes; a new one (CREATE's KEY /
+         * INDEX, a default) is built here, on the empty staging table */
+        (void)cat_index_build(c, mv->db, *nn, mv->indexes, mv->n_indexes, mv->key, NULL);
+        return 0;
     }
     {
         /* rebuilt from the definition, typed as at CREATE (cat_admin.c storage_ddl) */
@@ -386,7 +393,7 @@ cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const ch
                              reply, NULL);
         cat_refresh_src_drop(c, mv, CAT_SRC_CHECK, 1);
         if (rc == 0) {
-            /* LIKE would have copied them: the view's indexes, on the empty table */
+            /* the view's indexes, on the empty table (LIKE would have copied them) */
             (void)cat_index_build(c, mv->db, *nn, mv->indexes, mv->n_indexes, mv->key,
                                   NULL);
         }

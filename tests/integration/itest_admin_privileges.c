@@ -117,7 +117,8 @@ state_of(const char *db, const char *view, char *buf, size_t len)
     }
     off += (size_t)snprintf(buf + off, len > off ? len - off : 0, "tasks=%s|", v);
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
-                               "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'", db, view);
+                               "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'"
+                               " AND INDEX_NAME NOT LIKE 'mvp\\_auto\\_%%'", db, view);
     if (it_first_value(d, sql, v, sizeof(v)) != 0) {
         snprintf(v, sizeof(v), "?");
     }
