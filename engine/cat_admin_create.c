@@ -6,8 +6,9 @@
  * step changes nothing (SPEC §10).
  *
  *   check definition ─ CREATE privilege ─ name free, no self-read, no cycle ─ view model
- *     ─ owner + CREATE TABLE ... AS SELECT ... WHERE 0 (client's connection) ─ row in mvs
- *     ─ publish ─ BUILD IMMEDIATE: refresh task
+ *     ─ owner + CREATE TABLE ... AS SELECT ... WHERE 0 (client's connection)
+ *     ─ KEY / INDEX columns checked ─ row in mvs ─ publish ─ no index declared: the
+ *     defaults recorded ─ BUILD IMMEDIATE: refresh task (builds the indexes)
  */
 #include "cat_admin_create.h"
 
@@ -361,7 +362,8 @@ create_view_model(const struct cat_stmt *st, const char *db, const char *key, ch
     if (st->n_cols > 0) {
         copy_columns(mv, st);
     }
-    mv->n_indexes = st->n_indexes; /* checked and built once the storage table exists */
+    mv->n_indexes = st->n_indexes; /* checked once the storage table exists; the first
+                                      refresh builds them (create_indexes) */
     cat_mv_indexes_copy(&mv->indexes, st->indexes, st->n_indexes);
     /* ENABLE / DISABLE QUERY REWRITE is kept as Doris's use_for_rewrite property. */
     n_props = st->n_props;

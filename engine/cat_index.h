@@ -2,7 +2,7 @@
  * cat_index.h - the physical design of view storage tables: the indexes a
  * view declares (CREATE ... KEY (cols) / INDEX name (cols), ALTER
  * MATERIALIZED VIEW ... ADD / DROP INDEX) or gets by default, their checks,
- * their text for SHOW and the catalog, and building them on a storage or
+ * their text for SHOW and the catalog, and building them on a refresh's
  * staging table. The list itself lives on the view (struct cat_mv_index,
  * catalog/include/cat.h); it is stored by cat_store.c (`mvs.indexes`).
  */

@@ -141,8 +141,8 @@ enum cat_consistency {
 /*
  * An index of a view's storage table (the view's physical design): the
  * view's KEY (cols) (named "mvp_key"), an INDEX name (cols), or a default
- * index the proxy chose (named "mvp_auto_*", auto set). Built on every
- * storage and staging table the proxy creates (engine/cat_index.c).
+ * index the proxy chose (named "mvp_auto_*", auto set). Built on the
+ * staging table of every complete refresh (engine/cat_index.c).
  */
 struct cat_mv_index {
     char *name;                     /* index name on the storage table */

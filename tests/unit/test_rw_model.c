@@ -82,6 +82,50 @@ test_view_models(void **st)
     ts_free(s);
 }
 
+/* rw_mv_model_index_cols: the columns of a view's default indexes (engine/cat_index.c). */
+static void
+test_index_cols(void **st)
+{
+    struct cat_snapshot *s = ts_base();
+    struct cat_mv *mv;
+    const char *cols[3];
+    char what = 'x';
+    (void)st;
+    /* the first up to 3 GROUP BY outputs, in GROUP BY order, by storage name */
+    mv = ts_view(s, "test", "ig1",
+                 "SELECT category_id AS c, region_id AS r, product_id AS p, customer_id AS u,"
+                 " SUM(sale_amount) AS s FROM raw_sales"
+                 " GROUP BY region_id, category_id, product_id, customer_id",
+                 "c int,r int,p int,u int,s decimal(34,2)", 5);
+    assert_int_equal(rw_mv_model_index_cols(mv->model, cols, 3, &what), 3);
+    assert_int_equal(what, 'g');
+    assert_string_equal(cols[0], "r");
+    assert_string_equal(cols[1], "c");
+    assert_string_equal(cols[2], "p");
+    /* stops at the first grouping expression that is not an output */
+    mv = ts_view(s, "test", "ig2",
+                 "SELECT region_id, SUM(sale_amount) AS s FROM raw_sales"
+                 " GROUP BY region_id, status",
+                 "region_id int,s decimal(34,2)", 5);
+    assert_int_equal(rw_mv_model_index_cols(mv->model, cols, 3, &what), 1);
+    assert_string_equal(cols[0], "region_id");
+    /* a join without GROUP BY: the first join-key output */
+    mv = ts_view(s, "test", "ij",
+                 "SELECT l.l_quantity, o.o_orderdate, l.l_orderkey FROM lineitem l"
+                 " JOIN orders o ON l.l_orderkey = o.o_orderkey",
+                 "l_quantity decimal(15,2),o_orderdate date,l_orderkey int", 5);
+    assert_int_equal(rw_mv_model_index_cols(mv->model, cols, 3, &what), 1);
+    assert_int_equal(what, 'j');
+    assert_string_equal(cols[0], "l_orderkey");
+    /* one table, no GROUP BY; and no model */
+    mv = ts_view(s, "test", "in", "SELECT region_id, status FROM raw_sales",
+                 "region_id int,status varchar(20)", 5);
+    assert_int_equal(rw_mv_model_index_cols(mv->model, cols, 3, &what), 0);
+    assert_int_equal(what, 0);
+    assert_int_equal(rw_mv_model_index_cols(NULL, cols, 3, &what), 0);
+    ts_free(s);
+}
+
 /* Model of view NAME AS SQL with storage columns SPEC (asserts it builds). */
 static const struct rw_model *
 dmodel(struct cat_snapshot *s, const char *name, const char *sql, const char *spec)
@@ -378,6 +422,7 @@ main(void)
         cmocka_unit_test(test_check_select),
         cmocka_unit_test(test_tables_read),
         cmocka_unit_test(test_view_models),
+        cmocka_unit_test(test_index_cols),
         cmocka_unit_test(test_names_and_splice),
         cmocka_unit_test(test_derived_merge),
         cmocka_unit_test(test_derived_refused),
