@@ -19,7 +19,8 @@
  * The estimate of a plan is the number of rows its nested loops read: per
  * join order, each table's `rows` times the rows that reach it (the
  * earlier tables' rows times their `filtered`), summed, plus the same for
- * every materialized derived table and subquery. MariaDB 10.11's JSON plan
+ * every materialized derived table (its temporary result is not counted
+ * again when the outer plan scans it) and subquery. MariaDB 10.11's JSON plan
  * has no cost field, and its Last_query_cost is 0 for any statement with a
  * subquery (every rewrite has one: the privilege probe), so rows are the
  * figure both plans have. The rule (cat_cost_compare): the original is
@@ -127,7 +128,12 @@ loop_reads(json_t *arr)
         }
         rows = num(json_object_get(t, "rows"), 1.0);
         filt = num(json_object_get(t, "filtered"), 100.0) / 100.0;
-        total += prefix * rows;
+        /* a materialized derived table: its rows were read by its own plan
+         * (counted once, below); scanning the temporary result is not
+         * counted again */
+        if (json_object_get(t, "materialized") == NULL) {
+            total += prefix * rows;
+        }
         /* a derived table or subquery attached to it: its own reads */
         total += block_reads(t);
         prefix *= rows * filt > 1.0 ? rows * filt : 1.0;
