@@ -10,8 +10,9 @@
  *
  *   worker: rewrite decided ─> cat_cost_judge(db, original, rewrite, version)
  *             cached and current? ─yes─> REWRITE or ORIGINAL
- *             no: request queued (texts copied), UNKNOWN: the rewrite goes as
- *                 before (view matching's own choice)
+ *             first time: remembered; UNKNOWN: the rewrite goes as before
+ *                 (view matching's own choice)
+ *             second time: request queued (texts copied), UNKNOWN
  *   cost thread (service connection, max_statement_time 1 s):
  *             USE db; EXPLAIN FORMAT=JSON original; EXPLAIN FORMAT=JSON rewrite
  *             -> row reads of each plan (cat_cost_plan_reads) -> cache
@@ -63,6 +64,8 @@ struct cost_entry {
     char *key;                      /* db '\x1f' original text (hash key, owned) */
     uint64_t version;               /* catalog version of the estimate */
     int64_t made_ms;                /* when it was made */
+    bool seen_once;                 /* seen once, nothing asked yet (a text that never comes
+                                     * back costs the backend nothing) */
     bool pending;                   /* queued or running, no figures yet */
     bool failed;                    /* the backend could not estimate one of them */
     double orig_reads;              /* estimated row reads of the original */
@@ -274,6 +277,28 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
         entry_free(e);
         e = NULL;
     }
+    if (e != NULL && e->seen_once) {
+        /* the second time: worth the two EXPLAINs */
+        free(key);
+        if (g_cost.qlen < COST_QUEUE_MAX) {
+            e->seen_once = false;
+            e->pending = true;
+            e->version = version;
+            e->db = db != NULL ? cat_xstrdup(db) : NULL;
+            e->orig = cat_xstrndup(orig, olen);
+            e->rew = cat_xstrndup(rew, rlen);
+            if (g_cost.qtail != NULL) {
+                g_cost.qtail->qnext = e;
+            } else {
+                g_cost.qhead = e;
+            }
+            g_cost.qtail = e;
+            g_cost.qlen++;
+            pthread_cond_signal(&g_cost.cv);
+        }
+        pthread_mutex_unlock(&g_cost.mu);
+        return CAT_COST_UNKNOWN;
+    }
     if (e != NULL) {
         free(key);
         if (!e->pending && !e->failed) {
@@ -286,11 +311,6 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
         pthread_mutex_unlock(&g_cost.mu);
         return v;
     }
-    if (g_cost.qlen >= COST_QUEUE_MAX) {
-        pthread_mutex_unlock(&g_cost.mu);
-        free(key);
-        return CAT_COST_UNKNOWN;
-    }
     if (HASH_COUNT(g_cost.cache) >= COST_MAX) {
         struct cost_entry *old, *tmp;
         HASH_ITER(hh, g_cost.cache, old, tmp) {
@@ -301,23 +321,13 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
             }
         }
     }
+    /* the first time: remembered only */
     e = cat_xcalloc(1, sizeof(*e));
     e->key = key;
     e->version = version;
     e->made_ms = now_ms;
-    e->pending = true;
-    e->db = db != NULL ? cat_xstrdup(db) : NULL;
-    e->orig = cat_xstrndup(orig, olen);
-    e->rew = cat_xstrndup(rew, rlen);
+    e->seen_once = true;
     HASH_ADD_KEYPTR(hh, g_cost.cache, e->key, klen, e);
-    if (g_cost.qtail != NULL) {
-        g_cost.qtail->qnext = e;
-    } else {
-        g_cost.qhead = e;
-    }
-    g_cost.qtail = e;
-    g_cost.qlen++;
-    pthread_cond_signal(&g_cost.cv);
     pthread_mutex_unlock(&g_cost.mu);
     return CAT_COST_UNKNOWN;
 }

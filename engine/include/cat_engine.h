@@ -156,10 +156,11 @@ struct cat_cost_info {
 /*
  * Judge the rewrite REW (RLEN bytes) of the statement ORIG (OLEN bytes)
  * run in database DB (NULL: none) under SQL_MODE (RW_MODE_* flags), with
- * the catalog at VERSION, at NOW_MS. A current estimate answers at once;
- * otherwise one is requested from the estimate thread (the texts are
- * copied) and the answer is UNKNOWN, as it is under a non-default
- * sql_mode. INFO (may be NULL) gets the figures. Thread-safe; never blocks
+ * the catalog at VERSION, at NOW_MS. A current estimate answers at once.
+ * Otherwise the answer is UNKNOWN: the first time a text is seen it is only
+ * remembered, the second time an estimate is requested from the estimate
+ * thread (the texts are copied), so a text that never comes back costs the
+ * backend nothing. Always UNKNOWN under a non-default sql_mode. INFO (may be NULL) gets the figures. Thread-safe; never blocks
  * on the backend.
  */
 enum cat_cost_verdict cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig,
