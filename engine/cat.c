@@ -37,6 +37,7 @@
 
 #include "cat_binlog.h"
 #include "cat_fence.h"
+#include "cat_cost.h"
 #include "cat_incr.h"
 #include "cat_sched.h"
 #include "cat_sync.h"
@@ -814,6 +815,8 @@ cat_init(const struct cat_config *cfg, char *err, size_t errlen)
     if (cat_part_probe_start(err, errlen) < 0) {
         cat_log(CAT_LOG_WARN, "%s", err);
     }
+    /* The cost-based choice's estimates (issue 12). */
+    (void)cat_cost_start();
     /* Refresh scheduler (SPEC §6): schedules, ON COMMIT, other proxies. */
     if (cat_sched_start(cfg->commit_debounce_ms, cfg->catalog_poll_ms, err, errlen) < 0) {
         cat_log(CAT_LOG_WARN, "%s", err);
@@ -845,6 +848,7 @@ cat_shutdown(void)
     cat_sched_stop();   /* first: running refreshes end, no new ones start */
     followed = strcmp(cat_binlog_source(src, sizeof(src)), "binlog") == 0;
     cat_fence_stop();
+    cat_cost_stop();
     cat_binlog_stop();  /* before the freshness thread: its last marks get persisted */
     /* then what incremental refresh may trust after the restart (cat_incr.h) */
     if ((c = cat_connect(err, sizeof(err))) != NULL) {

@@ -258,7 +258,7 @@ rewrite_stmt(const struct px_session_info *si, struct px_stmt *st, size_t body_o
     struct rw_outcome o;
     const char *sql = st->sql;
     size_t len = st->len;
-    bool done = false;
+    bool done = false, ok;
 
     /* the size budget first: even the view-name pre-filter lexes the whole
      * text, and this runs on the worker's event loop (issue 9 item 4) */
@@ -272,8 +272,17 @@ rewrite_stmt(const struct px_session_info *si, struct px_stmt *st, size_t body_o
     opt.explain = false;
     opt.now_ms = cat_now_ms();
     opt.sql_mode = si->sql_mode;
-    if (rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 && o.rewritten &&
-        o.sql != NULL) {
+    ok = rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 &&
+         o.rewritten && o.sql != NULL;
+    if (ok && cat_cost_judge(si->db, si->sql_mode, sql + body_off, len - body_off, o.sql,
+                             o.sql_len, snap->version, opt.now_ms, NULL) == CAT_COST_ORIGINAL) {
+        /* the backend expects the original to be cheaper (issue 12): as
+         * written; EXPLAIN REWRITE says ORIGINAL_CHEAPER with the figures */
+        px_log_debug("S-%llu: the original is expected cheaper than its rewrite; relayed",
+                     (unsigned long long)si->id);
+        ok = false;
+    }
+    if (ok) {
         char *t = malloc(body_off + o.sql_len + 1);
         if (t != NULL) {
             memcpy(t, sql, body_off);

@@ -136,4 +136,35 @@ void cat_fence_end(struct cat_fence_waiter *w);
  * fetches made. Thread-safe; any pointer may be NULL. */
 void cat_fence_stats(uint64_t *fenced, uint64_t *at_once, uint64_t *waited, uint64_t *fetches);
 
+/*
+ * The cost-based choice (issue 12; engine/cat_cost.c for the estimate and
+ * the rule). Before a rewrite is sent, the dispatcher asks whether the
+ * backend's optimizer expects the original statement to be cheaper.
+ */
+enum cat_cost_verdict {
+    CAT_COST_UNKNOWN = 0,           /* no estimate yet (one is being made) or none possible */
+    CAT_COST_REWRITE,               /* the rewrite is expected no dearer: send it */
+    CAT_COST_ORIGINAL,              /* the original is expected cheaper: relay it */
+};
+
+/* The figures behind a verdict (-1 = unknown). */
+struct cat_cost_info {
+    double orig_reads;              /* estimated rows the original reads */
+    double rew_reads;               /* estimated rows the rewrite reads */
+};
+
+/*
+ * Judge the rewrite REW (RLEN bytes) of the statement ORIG (OLEN bytes)
+ * run in database DB (NULL: none) under SQL_MODE (RW_MODE_* flags), with
+ * the catalog at VERSION, at NOW_MS. A current estimate answers at once.
+ * Otherwise the answer is UNKNOWN: the first time a text is seen it is only
+ * remembered, the second time an estimate is requested from the estimate
+ * thread (the texts are copied), so a text that never comes back costs the
+ * backend nothing. Always UNKNOWN under a non-default sql_mode. INFO (may be NULL) gets the figures. Thread-safe; never blocks
+ * on the backend.
+ */
+enum cat_cost_verdict cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig,
+                                     size_t olen, const char *rew, size_t rlen, uint64_t version,
+                                     int64_t now_ms, struct cat_cost_info *info);
+
 #endif /* CAT_ENGINE_H */
