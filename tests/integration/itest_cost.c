@@ -27,7 +27,9 @@
 #define META "mvp_meta_itco"
 #define DB "itco"
 /* answered by MariaDB through the index on t2.g (200 rows), by mv_wide only
- * with a scan of its 20,000 rows */
+ * with a scan of its 20,000 rows (its one index, on s, does not help; without
+ * it the view would get a default index on (g, id), README "Indexes of a
+ * view", and answer from 200 rows too: test_view_index_helps) */
 #define SELECTIVE "SELECT g, SUM(v) FROM t2 WHERE g = 5 GROUP BY g"
 /* 20,000 base rows against mv_g's 100 */
 #define ROLLUP "SELECT g, SUM(v), COUNT(*) FROM t GROUP BY g"
@@ -57,7 +59,7 @@ setup(void **state)
     p = it_connect_proxy(&g_proxy, &g_env, DB, 0);
     if (p == NULL ||
         it_exec(p, "CREATE MATERIALIZED VIEW mv_wide BUILD IMMEDIATE REFRESH COMPLETE ON MANUAL "
-                   "AS SELECT g, id, SUM(v) AS s FROM t2 GROUP BY g, id") != 0 ||
+                   "INDEX i_s (s) AS SELECT g, id, SUM(v) AS s FROM t2 GROUP BY g, id") != 0 ||
         it_exec(p, "CREATE MATERIALIZED VIEW mv_g BUILD IMMEDIATE REFRESH COMPLETE ON MANUAL "
                    "AS SELECT g, SUM(v) AS s, COUNT(*) AS c FROM t GROUP BY g") != 0) {
         if (p != NULL) {
@@ -143,8 +145,12 @@ test_original_cheaper(void **state)
     assert_non_null(d);
     summary(p, SELECTIVE, status, sizeof(status), reason, sizeof(reason));
     assert_string_equal(status, "ORIGINAL_CHEAPER");
-    if (strstr(reason, "original 200, rewritten 20") == NULL) {
-        fail_msg("reason: %s", reason);
+    {
+        /* InnoDB's estimate of the view's scan: about its 20,000 rows */
+        const char *at = strstr(reason, "original 200, rewritten ");
+        if (at == NULL || atol(at + strlen("original 200, rewritten ")) < 15000) {
+            fail_msg("reason: %s", reason);
+        }
     }
     /* the first execution may still be rewritten (the estimate is made in
      * the background); within a few it no longer is, and stays so */
@@ -184,12 +190,41 @@ test_rollup_stays(void **state)
     mysql_close(d);
 }
 
+/* The same view with an index on g (issue 12, view indexes): the view is
+ * no longer the worse plan, so the rewrite comes back. */
+static void
+test_view_index_helps(void **state)
+{
+    MYSQL *p = it_must_connect_proxy(&g_proxy, &g_env, DB, 0);
+    MYSQL *d = it_connect_direct(&g_env, DB, 0);
+    char status[64], reason[512];
+    int k;
+    (void)state;
+    assert_non_null(d);
+    it_exec_ok(p, "ALTER MATERIALIZED VIEW mv_wide ADD INDEX i_g (g)");
+    it_exec_ok(p, "REFRESH MATERIALIZED VIEW mv_wide COMPLETE"); /* fresh statistics */
+    for (k = 0; k < 40; k++) {
+        summary(p, SELECTIVE, status, sizeof(status), reason, sizeof(reason));
+        if (strcmp(status, "REWRITTEN") == 0) {
+            break;
+        }
+        it_sleep_ms(100);
+    }
+    if (strcmp(status, "REWRITTEN") != 0) {
+        fail_msg("with an index on g: %s (%s)", status, reason);
+    }
+    (void)run_once(p, d, SELECTIVE); /* rows equal direct's */
+    mysql_close(p);
+    mysql_close(d);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_original_cheaper),
         cmocka_unit_test(test_rollup_stays),
+        cmocka_unit_test(test_view_index_helps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
