@@ -849,8 +849,7 @@ alter_index(struct cat_stmt *st, const char *db, cat_exec_fn exec, void *ctx,
      * and would make the view stale (cat_fresh.c) */
     cat_binlog_own_conn(mysql_thread_id(c), true);
     code = 0;
-    if (cat_q(c, q.p, err, sizeof(err), &code) < 0 &&
-        !(st->index_drop && listed && code == 1091)) {
+    if (cat_q(c, q.p, err, sizeof(err), &code) < 0 && !(st->index_drop && listed && code == 1091)) {
         /* 1091 on a listed index: one the backend refused at a refresh */
         mvp_reply_err(reply, (uint16_t)code, mysql_sqlstate(c), "%s", mysql_error(c));
     } else if (alter_index_record(st, key, reply) == 0) {

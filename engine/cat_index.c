@@ -53,8 +53,7 @@ cat_index_check(const struct cat_mv_index *ix, size_t n, const struct cat_mv_ind
             }
             for (k = 0; k < j; k++) {
                 if (cat_streq_ci(ix[i].cols[j], ix[i].cols[k])) {
-                    mvp_reply_err(err, 1060, "42S21", "Duplicate column name '%s'",
-                                  ix[i].cols[j]);
+                    mvp_reply_err(err, 1060, "42S21", "Duplicate column name '%s'", ix[i].cols[j]);
                     return -1;
                 }
             }
@@ -257,8 +256,8 @@ cat_index_needs_prefix(const char *t)
 /* Names of the indexes DB.TABLE has (information_schema.STATISTICS) into
  * *NAMES / *N (caller frees). Returns 0, or -1 with ERR. */
 static int
-table_index_names(MYSQL *c, const char *db, const char *table, char ***names, size_t *n,
-                  char *err, size_t errlen)
+table_index_names(MYSQL *c, const char *db, const char *table, char ***names, size_t *n, char *err,
+                  size_t errlen)
 {
     struct cat_buf q = {0};
     MYSQL_RES *res;
@@ -344,8 +343,10 @@ cat_index_build(MYSQL *c, const char *db, const char *table, const struct cat_mv
                 ok[i] = true;
             }
         } else {
-            cat_log(CAT_LOG_WARN, "view %s: index %s on %s.%s skipped (the view works without "
-                    "it): %s", what, ix[i].name, db, table, err);
+            cat_log(CAT_LOG_WARN,
+                    "view %s: index %s on %s.%s skipped (the view works without "
+                    "it): %s",
+                    what, ix[i].name, db, table, err);
         }
         cat_buf_free(&q);
     }
@@ -357,8 +358,7 @@ cat_index_build(MYSQL *c, const char *db, const char *table, const struct cat_mv
 
 /* Append a default index NAME over COLS (N) to *OUT / *NO. */
 static void
-add_auto(struct cat_mv_index **out, size_t *no, const char *name, const char *const *cols,
-         size_t n)
+add_auto(struct cat_mv_index **out, size_t *no, const char *name, const char *const *cols, size_t n)
 {
     struct cat_mv_index *x;
     size_t i;

@@ -564,8 +564,8 @@ parse_create(struct parser *p, struct cat_stmt *st)
                 }
             }
             st->distributed = true;
-        } else if (((is_word(p, "DUPLICATE") || is_word(p, "UNIQUE") ||
-                     is_word(p, "AGGREGATE")) && peek_word(p, 1, "KEY")) ||
+        } else if (((is_word(p, "DUPLICATE") || is_word(p, "UNIQUE") || is_word(p, "AGGREGATE")) &&
+                    peek_word(p, 1, "KEY")) ||
                    (is_word(p, "KEY") && rw_tok_is_op(&p->lx, peek(p, 1), "(")) ||
                    (is_word(p, "ORDER") && peek_word(p, 1, "BY"))) {
             /* the view's KEY: Doris [DUPLICATE] KEY (cols), StarRocks ORDER BY (cols) */
@@ -595,8 +595,7 @@ parse_create(struct parser *p, struct cat_stmt *st)
                 return -1;
             }
             st->with_options = true;
-        } else if ((is_word(p, "ENABLE") || is_word(p, "DISABLE")) &&
-                   peek_word(p, 1, "QUERY")) {
+        } else if ((is_word(p, "ENABLE") || is_word(p, "DISABLE")) && peek_word(p, 1, "QUERY")) {
             st->rewrite = is_word(p, "ENABLE") ? 1 : 0;
             p->i += 2;
             if (expect(p, "REWRITE") < 0) {

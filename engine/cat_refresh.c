@@ -394,8 +394,7 @@ cat_refresh_stage(MYSQL *c, struct cat_buf *b, const struct cat_mv *mv, const ch
         cat_refresh_src_drop(c, mv, CAT_SRC_CHECK, 1);
         if (rc == 0) {
             /* the view's indexes, on the empty table (LIKE would have copied them) */
-            (void)cat_index_build(c, mv->db, *nn, mv->indexes, mv->n_indexes, mv->key,
-                                  NULL);
+            (void)cat_index_build(c, mv->db, *nn, mv->indexes, mv->n_indexes, mv->key, NULL);
         }
         return rc;
     }

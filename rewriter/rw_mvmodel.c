@@ -581,8 +581,7 @@ join_key_out(const struct rw_model *m, struct rw_expr *const *conj, size_t n)
 }
 
 size_t
-rw_mv_model_index_cols(const struct rw_mv_model *model, const char **cols, size_t max,
-                       char *what)
+rw_mv_model_index_cols(const struct rw_mv_model *model, const char **cols, size_t max, char *what)
 {
     const struct rw_model *m;
     size_t n = 0, g, j;

@@ -24,7 +24,7 @@
 
 #include "it_common.h"
 
-#define DB "itvidx"
+#define DB   "itvidx"
 #define META "mvp_meta_itvidx"
 
 static struct it_env env;
@@ -141,8 +141,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    static const char *const views[] = {"vk", "vp", "va", "vd_g", "vd_p", "vd_j", "vd_none",
-                                        "vt", NULL};
+    static const char *const views[] = {"vk",   "vp",      "va", "vd_g", "vd_p",
+                                        "vd_j", "vd_none", "vt", NULL};
     (void)state;
     return it_teardown(&proxy, &env, DB, META, views);
 }
@@ -187,8 +187,9 @@ test_declared(void **state)
     it_exec_ok(d, "ALTER TABLE " DB ".vk DROP INDEX i_s, DROP COLUMN c");
     it_exec_ok(m, "REFRESH MATERIALIZED VIEW vk COMPLETE");
     assert_string_equal(indexes_of(d, "vk", buf, sizeof(buf)), "i_s(s) mvp_key(k,d)");
-    assert_int_equal(it_first_value(d, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE"
-                                       " TABLE_SCHEMA = '" DB "' AND TABLE_NAME = 'vk'",
+    assert_int_equal(it_first_value(d,
+                                    "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE"
+                                    " TABLE_SCHEMA = '" DB "' AND TABLE_NAME = 'vk'",
                                     buf, sizeof(buf)),
                      0);
     assert_string_equal(buf, "4");
@@ -278,8 +279,9 @@ test_defaults(void **state)
     it_exec_ok(m, "CREATE MATERIALIZED VIEW vd_j AS SELECT s.id, s.v, s.k, r.rname"
                   " FROM sales s JOIN region r ON s.k = r.rk");
     assert_string_equal(indexes_of(d, "vd_j", buf, sizeof(buf)), "mvp_auto_join(k)");
-    same_answer(m, d, "SELECT s.id, s.v, r.rname FROM sales s JOIN region r ON s.k = r.rk"
-                      " WHERE s.k = 4");
+    same_answer(m, d,
+                "SELECT s.id, s.v, r.rname FROM sales s JOIN region r ON s.k = r.rk"
+                " WHERE s.k = 4");
     /* one table, no GROUP BY: nothing */
     it_exec_ok(m, "CREATE MATERIALIZED VIEW vd_none AS SELECT id, k, v FROM sales WHERE v > 10");
     assert_string_equal(indexes_of(d, "vd_none", buf, sizeof(buf)), "");
@@ -304,20 +306,22 @@ test_errors(void **state)
     char buf[256];
     (void)state;
     it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad KEY (nope) AS SELECT k FROM sales", 1072);
-    it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad INDEX a (k) INDEX A (v)"
-                       " AS SELECT k, v FROM sales", 1061);
-    it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad INDEX a (k, k) AS SELECT k FROM sales",
-                    1060);
+    it_expect_errno(m,
+                    "CREATE MATERIALIZED VIEW vbad INDEX a (k) INDEX A (v)"
+                    " AS SELECT k, v FROM sales",
+                    1061);
+    it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad INDEX a (k, k) AS SELECT k FROM sales", 1060);
     it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad KEY (k) KEY (k) AS SELECT k FROM sales",
                     1064);
     it_expect_errno(m, "CREATE MATERIALIZED VIEW vbad INDEX (k) AS SELECT k FROM sales", 1064);
-    assert_int_equal(it_first_value(d, "SELECT COUNT(*) FROM information_schema.TABLES WHERE"
-                                       " TABLE_SCHEMA = '" DB "' AND TABLE_NAME = 'vbad'",
+    assert_int_equal(it_first_value(d,
+                                    "SELECT COUNT(*) FROM information_schema.TABLES WHERE"
+                                    " TABLE_SCHEMA = '" DB "' AND TABLE_NAME = 'vbad'",
                                     buf, sizeof(buf)),
                      0);
     assert_string_equal(buf, "0");
-    assert_int_equal(it_first_value(d, "SELECT COUNT(*) FROM " META ".mvs WHERE name = 'vbad'",
-                                    buf, sizeof(buf)),
+    assert_int_equal(it_first_value(d, "SELECT COUNT(*) FROM " META ".mvs WHERE name = 'vbad'", buf,
+                                    sizeof(buf)),
                      0);
     assert_string_equal(buf, "0");
     mysql_close(m);

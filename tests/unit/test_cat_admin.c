@@ -29,7 +29,6 @@
 #include "rw_lex.h"
 #include "cat_test_parse.h"
 
-
 /* CREATE ... KEY (cols) / INDEX name (cols) (issue 12): the clauses, their
  * errors, the checks against the storage columns, and the stored forms. */
 static void
@@ -82,9 +81,8 @@ test_create_indexes(void **state)
     assert_non_null(strstr(e.err_msg, "'total'"));
     mvp_reply_clear(&e);
     done(&st, &e);
-    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX a (g, G) AS SELECT g FROM t", &st,
-                           &e),
-                     1);
+    assert_int_equal(
+        parse("CREATE MATERIALIZED VIEW mv INDEX a (g, G) AS SELECT g FROM t", &st, &e), 1);
     assert_int_equal(cat_index_check(st.indexes, st.n_indexes, NULL, 0, cols, 4, &e), -1);
     assert_int_equal(e.err_code, 1060);
     mvp_reply_clear(&e);
@@ -98,21 +96,18 @@ test_create_indexes(void **state)
     mvp_reply_clear(&e);
     done(&st, &e);
     /* Doris DUPLICATE KEY and StarRocks ORDER BY are the view's KEY */
-    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv DUPLICATE KEY (g) AS SELECT g FROM t", &st,
-                           &e),
-                     1);
+    assert_int_equal(
+        parse("CREATE MATERIALIZED VIEW mv DUPLICATE KEY (g) AS SELECT g FROM t", &st, &e), 1);
     assert_int_equal(st.n_indexes, 1);
     assert_true(st.indexes[0].is_key);
     done(&st, &e);
-    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv ORDER BY (g, day) AS SELECT g, day FROM t",
-                           &st, &e),
-                     1);
+    assert_int_equal(
+        parse("CREATE MATERIALIZED VIEW mv ORDER BY (g, day) AS SELECT g, day FROM t", &st, &e), 1);
     assert_int_equal(st.indexes[0].n_cols, 2);
     done(&st, &e);
     /* malformed: two KEYs, INDEX without a name or columns, an empty list */
-    assert_int_equal(parse("CREATE MATERIALIZED VIEW mv KEY (g) KEY (g) AS SELECT g FROM t", &st,
-                           &e),
-                     -1);
+    assert_int_equal(
+        parse("CREATE MATERIALIZED VIEW mv KEY (g) KEY (g) AS SELECT g FROM t", &st, &e), -1);
     assert_int_equal(e.err_code, 1064);
     done(&st, &e);
     assert_int_equal(parse("CREATE MATERIALIZED VIEW mv INDEX (g) AS SELECT g FROM t", &st, &e),

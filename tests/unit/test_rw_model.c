@@ -419,16 +419,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_select),
-        cmocka_unit_test(test_tables_read),
-        cmocka_unit_test(test_view_models),
-        cmocka_unit_test(test_index_cols),
-        cmocka_unit_test(test_names_and_splice),
-        cmocka_unit_test(test_derived_merge),
-        cmocka_unit_test(test_derived_refused),
-        cmocka_unit_test(test_derived_opaque),
-        cmocka_unit_test(test_derived_names),
-        cmocka_unit_test(test_topn_models),
+        cmocka_unit_test(test_check_select),     cmocka_unit_test(test_tables_read),
+        cmocka_unit_test(test_view_models),      cmocka_unit_test(test_index_cols),
+        cmocka_unit_test(test_names_and_splice), cmocka_unit_test(test_derived_merge),
+        cmocka_unit_test(test_derived_refused),  cmocka_unit_test(test_derived_opaque),
+        cmocka_unit_test(test_derived_names),    cmocka_unit_test(test_topn_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
