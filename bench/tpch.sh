@@ -8,8 +8,9 @@
 #      bench_tpch at --sf (default 0.05: lineitem ~300k rows) and bench_ssb
 #      at --ssb-sf (default: --sf; lineorder ~300k rows at 0.05), with
 #      primary keys and foreign-key indexes;
-#   2. starts a proxy of its own (meta schema mvp_meta_tpchbench) and
-#      creates through it the views of bench/tpch/views_tpch.sql and
+#   2. starts a proxy of its own (meta schema mvp_meta_tpchbench, or
+#      $MVP_TPCH_META) and creates through it the views of
+#      bench/tpch/views_tpch.sql and
 #      views_ssb.sql (each build is timed, and must succeed);
 #   3. runs bench/tpch_bench over bench/tpch/queries_tpch.sql (the 22
 #      TPC-H queries), queries_tpch_literal.sql (those of them with date
@@ -83,7 +84,7 @@ DB_USER="${MVP_DB_USER:-root}"
 DB_PASS="${MVP_DB_PASSWORD:-}"
 SVC_USER="${MVP_SERVICE_USER:-$DB_USER}"
 SVC_PASS="${MVP_SERVICE_PASSWORD:-$DB_PASS}"
-META=mvp_meta_tpchbench
+META="${MVP_TPCH_META:-mvp_meta_tpchbench}"
 OUT="$ROOT/.run/tpch-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
