@@ -18,7 +18,8 @@
  *   2. EXPLAIN REWRITE <query> through the proxy: the summary row's status
  *      (REWRITTEN / NOT_REWRITTEN / ORIGINAL_CHEAPER), the CHOSEN view and
  *      the summary's reason;
- *   3. --runs runs per side, alternating direct / proxy, each the time to
+ *   3. --runs runs per side, alternating (direct first in even runs, the
+ *      proxy first in odd ones), each the time to
  *      send the query and read its whole result (mysql_store_result); the
  *      median of each side counts;
  *   4. the rows of the last proxy run against those of the last direct run,
@@ -395,8 +396,13 @@ main(int argc, char **argv)
         /* 3. alternating timed runs. */
         for (int r = 0; ok && r < runs; r++) {
             bool last = r == runs - 1;
-            ok = run(d, q->name, "direct", q->sql, last ? &rd : NULL, &td[r]) == 0 &&
-                 run(p, q->name, "proxy", q->sql, last ? &rp : NULL, &tp[r]) == 0;
+            if (r % 2 == 0) {
+                ok = run(d, q->name, "direct", q->sql, last ? &rd : NULL, &td[r]) == 0 &&
+                     run(p, q->name, "proxy", q->sql, last ? &rp : NULL, &tp[r]) == 0;
+            } else {    /* ABBA: neither side always runs first */
+                ok = run(p, q->name, "proxy", q->sql, last ? &rp : NULL, &tp[r]) == 0 &&
+                     run(d, q->name, "direct", q->sql, last ? &rd : NULL, &td[r]) == 0;
+            }
         }
         if (!ok) {
             failed++;
