@@ -17,8 +17,11 @@
 #      the proxy's instructions per query (relayed SELECT 1, relayed point
 #      query, rewritten aggregate with the same and with a new text).
 #
+#   5. with --tpch: bench/tpch.sh against the same MariaDB (TPC-H and SSB at
+#      SF 0.05 with their views, direct against proxy per query; ~5 min).
+#
 #   bench/run.sh [--rows N] [--runs K] [--small N] [--large-rows M]
-#                [--no-callgrind]
+#                [--no-callgrind] [--tpch]
 #
 # Prints a summary of the ratios at the end; the full output goes to
 # .run/bench-<date>.log. Needs what scripts/demo.sh needs (root on a fresh
@@ -32,6 +35,7 @@ RUNS=5
 SMALL=20000
 LARGE=1000000
 CALLGRIND=1
+TPCH=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS="$2"; shift 2 ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
         --small) SMALL="$2"; shift 2 ;;
         --large-rows) LARGE="$2"; shift 2 ;;
         --no-callgrind) CALLGRIND=0; shift ;;
+        --tpch) TPCH=1; shift ;;
         -h|--help) sed -n '2,/^set -e/{/^set -e/!p}' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -95,6 +100,12 @@ if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
     MVP_BUILD_DIR="$BUILD" bash "$ROOT/bench/callgrind.sh" 2>&1 | tee -a "$LOG" ||
         failed="$failed callgrind.sh"
 fi
+if [ "$TPCH" = 1 ]; then
+    cmake --build "$BUILD" -j"${MVP_JOBS:-2}" --target tpch_bench >/dev/null
+    echo
+    echo "bench: TPC-H and SSB (bench/tpch.sh)" | tee -a "$LOG"
+    MVP_BUILD_DIR="$BUILD" bash "$ROOT/bench/tpch.sh" 2>&1 | tee -a "$LOG" || failed="$failed tpch.sh"
+fi
 
 echo
 echo "=== bench summary ($ROWS rows)"
@@ -119,7 +130,8 @@ awk '/^bench: relay overhead/ { sec = "relay" }
      /^bench: proxy paths/ { sec = "path" }
      /^RATIO/ && sec == "relay" { printf "  relay     %-46s proxy/direct %.3f\n", $2, $3 }
      /^RATIO/ && sec == "path" { printf "  path      %-46s %.3f\n", $2, $3 }
-     /^IR / { printf "  callgrind %-46s Ir/query %d\n", $2, $3 }' "$LOG"
+     /^IR / { printf "  callgrind %-46s Ir/query %d\n", $2, $3 }
+     /^== / { tp = $0 } /^summary: / && tp != "" { printf "  tpch      %s: %s\n", substr(tp, 4, 30), substr($0, 10) }' "$LOG"
 echo "  path: rewrite_agg_* is direct/proxy (times faster); vcache_miss_over_hit and"
 echo "        vcache_hit_over_point compare proxy paths; the others proxy/direct"
 if [ -n "$failed" ]; then
