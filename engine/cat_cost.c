@@ -57,6 +57,9 @@
 #define COST_TTL_MS (10 * 60 * 1000)
 /* Entries kept. */
 #define COST_MAX 4096
+/* Longer statement texts are not estimated (bytes): the cache keeps each
+ * text whole, so COST_MAX of them stay within 64 MiB. */
+#define COST_TEXT_MAX 16384
 /* Requests waiting at most; more are dropped (judged again next time). */
 #define COST_QUEUE_MAX 64
 
@@ -261,7 +264,7 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
     if (info != NULL) {
         info->orig_reads = info->rew_reads = -1.0;
     }
-    if (sql_mode != 0 || olen > RW_DEFAULT_MAX_BYTES) {
+    if (sql_mode != 0 || olen > COST_TEXT_MAX || rlen > 4 * COST_TEXT_MAX) {
         return CAT_COST_UNKNOWN;
     }
     key = make_key(db, orig, olen, &klen);

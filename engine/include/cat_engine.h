@@ -160,7 +160,8 @@ struct cat_cost_info {
  * Otherwise the answer is UNKNOWN: the first time a text is seen it is only
  * remembered, the second time an estimate is requested from the estimate
  * thread (the texts are copied), so a text that never comes back costs the
- * backend nothing. Always UNKNOWN under a non-default sql_mode. INFO (may be NULL) gets the figures. Thread-safe; never blocks
+ * backend nothing. Always UNKNOWN under a non-default sql_mode and for a
+ * statement longer than 16 KiB. INFO (may be NULL) gets the figures. Thread-safe; never blocks
  * on the backend.
  */
 enum cat_cost_verdict cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig,
