@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cat_calendar.h"
 #include "rw_build.h"
 #include "rw_coll.h"
 #include "rw_from.h"
@@ -653,6 +654,115 @@ op_name(const char *pg)
     return NULL;
 }
 
+/* The integer N of an INTERVAL's expression E (an integer literal, or a
+ * string literal holding one, as INTERVAL '1' YEAR); false otherwise. */
+static bool
+interval_count(const struct rw_expr *e, long *n)
+{
+    const char *v;
+    char *end;
+    if (e == NULL || e->kind != RW_E_CONST || (e->ctype != RW_C_INT && e->ctype != RW_C_STR) ||
+        (v = e->val) == NULL || *v == '\0') {
+        return false;
+    }
+    *n = strtol(v, &end, 10);
+    return *end == '\0' && *n > -100000 && *n < 100000;
+}
+
+/*
+ * Constant date arithmetic, folded: E is `DATE 'd' + INTERVAL n unit`
+ * (either order), or `DATE 'd' - INTERVAL n unit`, with unit DAY, WEEK,
+ * MONTH, QUARTER or YEAR. MariaDB computes a DATE from it (KB "DATE_ADD":
+ * a month step keeps the day, clamped to the last day of the month, so
+ * 2024-01-31 + INTERVAL 1 MONTH is 2024-02-29), and so does this. Returns
+ * the new DATE literal (E consumed) so that a range over such a bound
+ * (TPC-H's `< DATE '1994-01-01' + INTERVAL 1 YEAR`) is compared with the
+ * view's like any literal; E unchanged when it is anything else (a
+ * TIMESTAMP literal, an hour unit, a column, a result out of 0001..9999).
+ */
+static struct rw_expr *
+fold_date_interval(struct rw_expr *e)
+{
+    const struct rw_expr *d, *iv, *u;
+    int y, m, day, y2, m2, d2;
+    int64_t dn;
+    long n, months = 0, days = 0;
+    char norm[20], txt[32];
+    struct rw_expr *r;
+    bool plus;
+    if (e == NULL || e->kind != RW_E_OP || e->n != 2 || e->name == NULL ||
+        ((plus = strcmp(e->name, "+") == 0) == false && strcmp(e->name, "-") != 0)) {
+        return e;
+    }
+    d = e->args[0];
+    iv = e->args[1];
+    if (plus && d->kind == RW_E_FUNC) {
+        d = e->args[1]; /* INTERVAL n unit + DATE 'd' */
+        iv = e->args[0];
+    }
+    if (d->kind != RW_E_CONST || d->ctype != RW_C_DATE || d->text == NULL || d->val == NULL ||
+        strncasecmp(d->text, "DATE", 4) != 0 || strlen(d->val) != 19 ||
+        strcmp(d->val + 10, " 00:00:00") != 0 || iv->kind != RW_E_FUNC || iv->name == NULL ||
+        strcmp(iv->name, "mvp_interval") != 0 || iv->n != 2 ||
+        !interval_count(iv->args[0], &n) || (u = iv->args[1])->val == NULL ||
+        sscanf(d->val, "%4d-%2d-%2d", &y, &m, &day) != 3) {
+        return e;
+    }
+    dn = cat_day_from_ymd(y, m, day);
+    cat_day_to_ymd(dn, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != day) {
+        return e; /* not a real date (2024-02-30): the backend decides */
+    }
+    if (strcmp(u->val, "day") == 0) {
+        days = n;
+    } else if (strcmp(u->val, "week") == 0) {
+        days = 7 * n;
+    } else if (strcmp(u->val, "month") == 0) {
+        months = n;
+    } else if (strcmp(u->val, "quarter") == 0) {
+        months = 3 * n;
+    } else if (strcmp(u->val, "year") == 0) {
+        months = 12 * n;
+    } else {
+        return e;
+    }
+    if (!plus) {
+        days = -days;
+        months = -months;
+    }
+    if (months != 0) {
+        long t = (long)y * 12 + (m - 1) + months, last;
+        long yy = t >= 0 ? t / 12 : -((-t + 11) / 12);
+        int mm = (int)(t - yy * 12) + 1;
+        if (yy < 1 || yy > 9999) {
+            return e;
+        }
+        last = (long)(cat_day_from_ymd(mm == 12 ? (int)yy + 1 : (int)yy, mm == 12 ? 1 : mm + 1, 1) -
+                      cat_day_from_ymd((int)yy, mm, 1));
+        dn = cat_day_from_ymd((int)yy, mm, day > last ? (int)last : day);
+    }
+    dn += days;
+    cat_day_to_ymd(dn, &y2, &m2, &d2);
+    if (y2 < 1 || y2 > 9999) {
+        return e;
+    }
+    snprintf(norm, sizeof(norm), "%04d-%02d-%02d 00:00:00", y2, m2, d2);
+    snprintf(txt, sizeof(txt), "DATE '%04d-%02d-%02d'", y2, m2, d2);
+    r = rw_expr_new(RW_E_CONST, NULL);
+    if (r == NULL) {
+        return e;
+    }
+    r->ctype = RW_C_DATE;
+    r->val = rw_strdup(norm);
+    r->text = rw_strdup(txt);
+    if (r->val == NULL || r->text == NULL) {
+        rw_expr_free(r);
+        return e;
+    }
+    rw_expr_free(e);
+    return r;
+}
+
 /* Convert an A_Expr. */
 static struct rw_expr *
 conv_aexpr(struct build *b, const PgQuery__AExpr *a)
@@ -681,7 +791,7 @@ conv_aexpr(struct build *b, const PgQuery__AExpr *a)
             rw_build_fail(b, "prefix operator %s is not supported", op);
             break;
         }
-        return e;
+        return fold_date_interval(e);
     }
     case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
         e = rw_expr_new(RW_E_OP, "<=>");
