@@ -706,14 +706,6 @@ px_prep_var_literal(struct cat_buf *b, uint8_t type, const char *val, size_t n, 
 
 /* ---- the proxy's statements ------------------------------------------ */
 
-/* Send the client's execute (s->query) unchanged; S is in QUERY. */
-static void
-relay_execute(struct px_session *s)
-{
-    s->rewrite_check = false;
-    px_session_send_original(s);
-}
-
 /* Execute proxy statement C (no parameters, no cursor) in place of the
  * client's execute; its first response packet is checked for an ERR. */
 static void
@@ -748,15 +740,13 @@ start_rewritten(struct px_session *s, struct prep_stmt *st, struct px_dispatch_o
     size_t dbl = strlen(db), klen = dbl + 1 + out->sql_len;
     char *key = cat_xmalloc(klen + 1);
     struct px_buf pl;
+    char what[24];
 
     memcpy(key, db, dbl + 1);
     memcpy(key + dbl + 1, out->sql, out->sql_len);
     key[klen] = '\0';
-    px_log_debug("S-%llu: statement %u rewritten: %.*s", (unsigned long long)s->id, st->id,
-                 (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
-    px_rewrite_views_clear(&s->rewrite_views);
-    s->rewrite_views = out->views;
-    memset(&out->views, 0, sizeof(out->views));
+    snprintf(what, sizeof(what), "statement %u", st->id);
+    px_session_adopt_rewrite(s, out, what);
     HASH_FIND(hh, pp->cache, key, klen, c);
     if (c != NULL) {
         free(key);
@@ -838,7 +828,7 @@ px_prep_after_packet(struct px_session *s)
                      (unsigned long long)s->id, (unsigned long long)s->prep_params,
                      (unsigned long long)s->prep_cols, pp->want_cols);
         send_close(s, s->prep_id);
-        relay_execute(s);
+        px_session_send_original(s);
         return;
     }
     px_session_resend_original(s); /* counts the failure, sends s->query */
@@ -939,7 +929,7 @@ exec_relay(struct px_session *s, struct prep_stmt *st)
         s->query.data[EXEC_HEAD + nb] == 1) {
         st->bk_bound = true;
     }
-    relay_execute(s);
+    px_session_send_original(s);
 }
 
 /*
@@ -1172,22 +1162,9 @@ name_of(struct rw_lexer *lx, struct rw_tok t)
 static void
 send_rewritten_query(struct px_session *s, struct px_dispatch_out *out)
 {
-    struct px_buf pl;
-    uint8_t sent;
-
-    px_log_debug("S-%llu: EXECUTE rewritten: %.*s", (unsigned long long)s->id,
-                 (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
-    px_rewrite_views_clear(&s->rewrite_views);
-    s->rewrite_views = out->views;
-    memset(&out->views, 0, sizeof(out->views));
+    px_session_adopt_rewrite(s, out, "EXECUTE");
     px_session_resp_begin(s, PX_COM_QUERY, RK_RESULTSET);
-    px_buf_init(&pl);
-    px_buf_put_u8(&pl, PX_COM_QUERY);
-    px_buf_put(&pl, out->sql, out->sql_len);
-    sent = px_session_send_command(s, pl.data, pl.len);
-    px_buf_free(&pl);
-    s->seq_delta = (uint8_t)(s->query_pkts - sent);
-    s->rewrite_check = true;
+    px_session_send_rewritten(s, out);
 }
 
 /* The number of `?` placeholders of SQL/LEN under MODE (SIZE_MAX: not lexed). */
@@ -1512,7 +1489,6 @@ probe_done(struct px_session *s)
         px_log_debug("S-%llu: EXECUTE USING: values not written as literals; relayed",
                      (unsigned long long)s->id);
     }
-    s->rewrite_check = false;
     px_session_send_original(s);
 }
 
@@ -1636,7 +1612,6 @@ px_prep_fence_resume(struct px_session *s, enum px_fence_at at)
     }
     if (text == NULL || (at == PX_FENCE_AT_EXECUTE && st == NULL)) {
         free(text);
-        s->rewrite_check = false;
         px_session_send_original(s);
         return;
     }
@@ -1652,7 +1627,6 @@ px_prep_fence_resume(struct px_session *s, enum px_fence_at at)
     } else if (at == PX_FENCE_AT_EXECUTE) {
         exec_relay(s, st);
     } else {
-        s->rewrite_check = false;
         px_session_send_original(s);
     }
     px_dispatch_out_clear(&out);

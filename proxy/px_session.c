@@ -563,6 +563,7 @@ px_session_send_original(struct px_session *s)
     uint8_t sent;
 
     px_rewrite_views_clear(&s->rewrite_views);
+    s->rewrite_check = false;
     sent = px_session_send_command(s, s->query.data, s->query.len);
     s->seq_delta = (uint8_t)(s->query_pkts - sent);
     px_session_resp_begin(s, s->query.len > 0 ? s->query.data[0] : PX_COM_QUERY, RK_RESULTSET);
@@ -1320,6 +1321,31 @@ cl_auth_packet(struct px_session *s)
     return PX_OK;
 }
 
+void
+px_session_adopt_rewrite(struct px_session *s, struct px_dispatch_out *out, const char *what)
+{
+    px_log_debug("S-%llu: %s rewritten: %.*s", (unsigned long long)s->id, what,
+                 (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
+    px_rewrite_views_clear(&s->rewrite_views);
+    s->rewrite_views = out->views;
+    memset(&out->views, 0, sizeof(out->views));
+}
+
+void
+px_session_send_rewritten(struct px_session *s, const struct px_dispatch_out *out)
+{
+    struct px_buf pl;
+    uint8_t sent;
+
+    px_buf_init(&pl);
+    px_buf_put_u8(&pl, PX_COM_QUERY);
+    px_buf_put(&pl, out->sql, out->sql_len);
+    sent = px_session_send_command(s, pl.data, pl.len);
+    px_buf_free(&pl);
+    s->seq_delta = (uint8_t)(s->query_pkts - sent);
+    s->rewrite_check = true;
+}
+
 /* Decide the COM_QUERY in s->query (0x03 + SQL) for S into OUT (zeroed
  * here) and SI: *PROBE when an EXECUTE ... USING reads its variables first,
  * *SQL_EXECUTE when the decision rewrites an SQL EXECUTE. */
@@ -1349,7 +1375,6 @@ query_decide(struct px_session *s, struct px_session_info *si, struct px_dispatc
 static void
 query_send(struct px_session *s, struct px_dispatch_out *out, bool sql_execute, bool probe)
 {
-    struct px_buf pl;
     uint8_t sent;
 
     if (probe) {
@@ -1369,25 +1394,14 @@ query_send(struct px_session *s, struct px_dispatch_out *out, bool sql_execute, 
         case PX_FENCE_GO:
             break;
         }
-        px_log_debug("S-%llu: rewritten: %.*s", (unsigned long long)s->id,
-                     (int)(out->sql_len > 2000 ? 2000 : out->sql_len), out->sql);
-        px_rewrite_views_clear(&s->rewrite_views);
-        s->rewrite_views = out->views;
-        memset(&out->views, 0, sizeof(out->views));
+        px_session_adopt_rewrite(s, out, "query");
         if (sql_execute || px_validate_known(s)) {
-            px_buf_init(&pl);
-            px_buf_put_u8(&pl, PX_COM_QUERY);
-            px_buf_put(&pl, out->sql, out->sql_len);
-            sent = px_session_send_command(s, pl.data, pl.len);
-            px_buf_free(&pl);
-            s->rewrite_check = true;
+            px_session_send_rewritten(s, out);
         } else {
             /* the backend judges the original first (px_validate.h) */
             sent = px_validate_start(s, out->sql, out->sql_len, out->checks, out->n_checks);
             s->val_seq_delta = (uint8_t)(s->query_pkts - sent);
-            return;
         }
-        s->seq_delta = (uint8_t)(s->query_pkts - sent);
         return;
     }
 original:
@@ -1418,7 +1432,6 @@ cmd_query(struct px_session *s)
     char *use_db;
     bool sql_execute, probe;
 
-    px_fence_reset(s);
     query_decide(s, &si, &out, &probe, &sql_execute);
     if (out.set_rewrite) {
         s->rewrite_enabled = out.rewrite_enabled;

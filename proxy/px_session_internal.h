@@ -258,10 +258,21 @@ void px_session_send_err(struct px_session *s, uint16_t code, const char *sqlsta
 void px_session_send_reply(struct px_session *s, const struct mvp_reply *reply);
 
 /* Send the client's own command (s->query: a COM_QUERY or COM_STMT_EXECUTE
- * payload) unchanged and follow its answer for the client; drops the views
- * of a rewrite that is not used. The one way back to the original after a
+ * payload) unchanged and follow its answer for the client, as it comes (no
+ * rewrite check); drops the views of a rewrite that is not used. The one way back to the original after a
  * rewritten command failed, was not validated, or was not taken. */
 void px_session_send_original(struct px_session *s);
+
+/* S goes ahead with the rewrite OUT of its command: logs WHAT ("query",
+ * "EXECUTE", "statement") with the text at debug level and moves OUT's
+ * views into s->rewrite_views (counted hits go with them; OUT->views is
+ * zeroed). Every path that sends a rewrite adopts it first. */
+void px_session_adopt_rewrite(struct px_session *s, struct px_dispatch_out *out, const char *what);
+
+/* Send the adopted rewrite's text OUT->sql as a COM_QUERY in place of the
+ * client's command (s->query stays the fallback) and check its first
+ * response packet (rewrite_check). The response tracking must have begun. */
+void px_session_send_rewritten(struct px_session *s, const struct px_dispatch_out *out);
 
 /* Frame payload P/LEN (a command, bytes) to the backend with sequence ids
  * from 0. Returns the number of packets sent. */
