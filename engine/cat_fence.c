@@ -177,6 +177,9 @@ cat_fence_begin(struct cat_fence_waiter *w, int64_t grace_ms, int64_t now_ms,
         link_waiter(w);
     }
     pthread_mutex_unlock(&g_fc.mu);
+    /* the probe's pending changes are read after the follower's position:
+     * the follower defers a change before it publishes the position past
+     * it, so a position that covers a deferral is never seen without it */
     if (at_once && !cat_part_probe_pending()) {
         pthread_mutex_lock(&g_fc.mu);
         g_fc.n_at_once++;

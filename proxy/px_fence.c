@@ -136,13 +136,15 @@ px_fence_gate(struct px_session *s, const struct px_rewrite_views *v, enum px_fe
     }
     if (s->fence_wake == NULL) {
         s->fence_wake = event_new(s->worker->base, -1, 0, fence_wake_cb, s);
+    }
+    if (s->fence_timer == NULL) {
         s->fence_timer = evtimer_new(s->worker->base, fence_timer_cb, s);
-        if (s->fence_wake == NULL || s->fence_timer == NULL) {
-            px_log_error("S-%llu: freshness fence: cannot create its events; relayed",
-                         (unsigned long long)s->id);
-            s->fence_state = FS_FAILED;
-            return PX_FENCE_RELAY;
-        }
+    }
+    if (s->fence_wake == NULL || s->fence_timer == NULL) {
+        px_log_error("S-%llu: freshness fence: cannot create its events; relayed",
+                     (unsigned long long)s->id);
+        s->fence_state = FS_FAILED;
+        return PX_FENCE_RELAY;
     }
     switch (cat_fence_begin(&s->fence, grace, cat_now_ms(), fence_wake, s)) {
     case CAT_FENCE_OFF:
