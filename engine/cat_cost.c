@@ -63,14 +63,19 @@
 /* Requests waiting at most; more are dropped (judged again next time). */
 #define COST_QUEUE_MAX 64
 
+enum cost_state {
+    COST_SEEN = 0,                  /* seen once, nothing asked yet (a text that never comes
+                                     * back costs the backend nothing) */
+    COST_PENDING,                   /* queued or running, no figures yet */
+    COST_DONE,                      /* orig_reads / rew_reads hold the estimates */
+    COST_FAILED,                    /* the backend could not estimate one of them */
+};
+
 struct cost_entry {
     char *key;                      /* db '\x1f' original text (hash key, owned) */
     uint64_t version;               /* catalog version of the estimate */
     int64_t made_ms;                /* when it was made */
-    bool seen_once;                 /* seen once, nothing asked yet (a text that never comes
-                                     * back costs the backend nothing) */
-    bool pending;                   /* queued or running, no figures yet */
-    bool failed;                    /* the backend could not estimate one of them */
+    enum cost_state state;          /* where the estimate is */
     double orig_reads;              /* estimated row reads of the original */
     double rew_reads;               /* ... of the rewrite */
     char *db;                       /* pending: database or NULL (owned) */
@@ -255,15 +260,12 @@ entry_free(struct cost_entry *e)
 
 enum cat_cost_verdict
 cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen, const char *rew,
-               size_t rlen, uint64_t version, int64_t now_ms, struct cat_cost_info *info)
+               size_t rlen, uint64_t version, int64_t now_ms)
 {
     struct cost_entry *e = NULL;
     enum cat_cost_verdict v = CAT_COST_UNKNOWN;
     size_t klen;
     char *key;
-    if (info != NULL) {
-        info->orig_reads = info->rew_reads = -1.0;
-    }
     if (sql_mode != 0 || olen > COST_TEXT_MAX || rlen > 4 * COST_TEXT_MAX) {
         return CAT_COST_UNKNOWN;
     }
@@ -275,17 +277,17 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
         return CAT_COST_UNKNOWN;
     }
     HASH_FIND(hh, g_cost.cache, key, klen, e);
-    if (e != NULL && !e->pending && (e->version != version || now_ms - e->made_ms > COST_TTL_MS)) {
+    if (e != NULL && e->state != COST_PENDING &&
+        (e->version != version || now_ms - e->made_ms > COST_TTL_MS)) {
         HASH_DEL(g_cost.cache, e);
         entry_free(e);
         e = NULL;
     }
-    if (e != NULL && e->seen_once) {
+    if (e != NULL && e->state == COST_SEEN) {
         /* the second time: worth the two EXPLAINs */
         free(key);
         if (g_cost.qlen < COST_QUEUE_MAX) {
-            e->seen_once = false;
-            e->pending = true;
+            e->state = COST_PENDING;
             e->version = version;
             e->db = db != NULL ? cat_xstrdup(db) : NULL;
             e->orig = cat_xstrndup(orig, olen);
@@ -304,12 +306,8 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
     }
     if (e != NULL) {
         free(key);
-        if (!e->pending && !e->failed) {
+        if (e->state == COST_DONE) {
             v = cat_cost_compare(e->orig_reads, e->rew_reads);
-            if (info != NULL) {
-                info->orig_reads = e->orig_reads;
-                info->rew_reads = e->rew_reads;
-            }
         }
         pthread_mutex_unlock(&g_cost.mu);
         return v;
@@ -317,7 +315,7 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
     if (HASH_COUNT(g_cost.cache) >= COST_MAX) {
         struct cost_entry *old, *tmp;
         HASH_ITER(hh, g_cost.cache, old, tmp) {
-            if (!old->pending) {
+            if (old->state != COST_PENDING) {
                 HASH_DEL(g_cost.cache, old);
                 entry_free(old);
                 break;
@@ -329,7 +327,7 @@ cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig, size_t olen,
     e->key = key;
     e->version = version;
     e->made_ms = now_ms;
-    e->seen_once = true;
+    e->state = COST_SEEN;
     HASH_ADD_KEYPTR(hh, g_cost.cache, e->key, klen, e);
     pthread_mutex_unlock(&g_cost.mu);
     return CAT_COST_UNKNOWN;
@@ -358,8 +356,8 @@ cost_main(void *arg)
         }
         g_cost.qlen--;
         e->qnext = NULL;
-        /* the texts leave the entry: the entry may be dropped meanwhile
-         * only by cat_cost_stop, which first joins this thread */
+        /* the texts leave the entry; a PENDING entry is dropped only by
+         * cat_cost_stop, which first joins this thread */
         db = e->db;
         orig = e->orig;
         rew = e->rew;
@@ -388,8 +386,7 @@ cost_main(void *arg)
         free(orig);
         free(rew);
         pthread_mutex_lock(&g_cost.mu);
-        e->pending = false;
-        e->failed = ro < 0 || rr < 0;
+        e->state = ro < 0 || rr < 0 ? COST_FAILED : COST_DONE;
         e->orig_reads = ro;
         e->rew_reads = rr;
         e->made_ms = cat_now_ms();

@@ -275,7 +275,7 @@ rewrite_stmt(const struct px_session_info *si, struct px_stmt *st, size_t body_o
     ok = rw_rewrite(sql + body_off, len - body_off, si->db, snap, &opt, &o) == 0 &&
          o.rewritten && o.sql != NULL;
     if (ok && cat_cost_judge(si->db, si->sql_mode, sql + body_off, len - body_off, o.sql,
-                             o.sql_len, snap->version, opt.now_ms, NULL) == CAT_COST_ORIGINAL) {
+                             o.sql_len, snap->version, opt.now_ms) == CAT_COST_ORIGINAL) {
         /* the backend expects the original to be cheaper (issue 12): as
          * written; EXPLAIN REWRITE says ORIGINAL_CHEAPER with the figures */
         px_log_debug("S-%llu: the original is expected cheaper than its rewrite; relayed",

@@ -690,8 +690,11 @@ fold_date_interval(struct rw_expr *e)
     char norm[20], txt[32];
     struct rw_expr *r;
     bool plus;
-    if (e == NULL || e->kind != RW_E_OP || e->n != 2 || e->name == NULL ||
-        ((plus = strcmp(e->name, "+") == 0) == false && strcmp(e->name, "-") != 0)) {
+    if (e == NULL || e->kind != RW_E_OP || e->n != 2 || e->name == NULL) {
+        return e;
+    }
+    plus = strcmp(e->name, "+") == 0;
+    if (!plus && strcmp(e->name, "-") != 0) {
         return e;
     }
     d = e->args[0];

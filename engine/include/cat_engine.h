@@ -147,12 +147,6 @@ enum cat_cost_verdict {
     CAT_COST_ORIGINAL,              /* the original is expected cheaper: relay it */
 };
 
-/* The figures behind a verdict (-1 = unknown). */
-struct cat_cost_info {
-    double orig_reads;              /* estimated rows the original reads */
-    double rew_reads;               /* estimated rows the rewrite reads */
-};
-
 /*
  * Judge the rewrite REW (RLEN bytes) of the statement ORIG (OLEN bytes)
  * run in database DB (NULL: none) under SQL_MODE (RW_MODE_* flags), with
@@ -161,11 +155,10 @@ struct cat_cost_info {
  * remembered, the second time an estimate is requested from the estimate
  * thread (the texts are copied), so a text that never comes back costs the
  * backend nothing. Always UNKNOWN under a non-default sql_mode and for a
- * statement longer than 16 KiB. INFO (may be NULL) gets the figures. Thread-safe; never blocks
- * on the backend.
+ * statement longer than 16 KiB. Thread-safe; never blocks on the backend.
  */
 enum cat_cost_verdict cat_cost_judge(const char *db, uint32_t sql_mode, const char *orig,
                                      size_t olen, const char *rew, size_t rlen, uint64_t version,
-                                     int64_t now_ms, struct cat_cost_info *info);
+                                     int64_t now_ms);
 
 #endif /* CAT_ENGINE_H */
